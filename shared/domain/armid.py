@@ -1,0 +1,77 @@
+"""ARM resource ids: parse and build them without any SDK.
+
+An id is `/subscriptions/{sub}[/resourceGroups/{rg}][/providers/{namespace}/{type}/{name}[/{type}/{name}]...]`.
+Comparisons are case-insensitive in ARM; `key()` gives the form to compare and to index by.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SEGMENT = re.compile(r"^[^/?#\s]{1,260}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ArmId:
+    subscription_id: str
+    resource_group: str | None
+    namespace: str | None  # e.g. "Microsoft.Storage"
+    types: tuple[str, ...]  # e.g. ("storageAccounts",) or ("privateDnsZones", "virtualNetworkLinks")
+    names: tuple[str, ...]
+
+    @property
+    def resource_type(self) -> str:
+        """The full type, e.g. "Microsoft.Storage/storageAccounts"."""
+        return "/".join([self.namespace or "", *self.types]) if self.namespace else ""
+
+    @property
+    def name(self) -> str:
+        return self.names[-1] if self.names else (self.resource_group or self.subscription_id)
+
+    def __str__(self) -> str:
+        parts = [f"/subscriptions/{self.subscription_id}"]
+        if self.resource_group is not None:
+            parts.append(f"/resourceGroups/{self.resource_group}")
+        if self.namespace:
+            parts.append(f"/providers/{self.namespace}")
+            parts.extend(f"/{t}/{n}" for t, n in zip(self.types, self.names, strict=True))
+        return "".join(parts)
+
+
+def parse(resource_id: str) -> ArmId | None:
+    """Parse an ARM id; None when it is not one (wrong shape, empty segments, odd type/name pairs)."""
+    if not resource_id.startswith("/"):
+        return None
+    parts = resource_id.strip("/").split("/")
+    if any(not _SEGMENT.match(p) for p in parts):
+        return None
+    if len(parts) < 2 or parts[0].lower() != "subscriptions" or not GUID.match(parts[1]):
+        return None
+    sub, rest = parts[1], parts[2:]
+    rg = None
+    if rest[:1] and rest[0].lower() == "resourcegroups":
+        if len(rest) < 2:
+            return None
+        rg, rest = rest[1], rest[2:]
+    if not rest:
+        return ArmId(sub, rg, None, (), ())
+    if rest[0].lower() != "providers" or len(rest) < 4 or (len(rest) - 2) % 2:
+        return None
+    namespace, pairs = rest[1], rest[2:]
+    return ArmId(sub, rg, namespace, tuple(pairs[0::2]), tuple(pairs[1::2]))
+
+
+def key(resource_id: str) -> str:
+    """The form to compare ids by: ARM ids are case-insensitive."""
+    return resource_id.rstrip("/").lower()
+
+
+def resource_group_id(subscription_id: str, resource_group: str) -> str:
+    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+
+
+def resource_id(subscription_id: str, resource_group: str, namespace: str, *type_name_pairs: str) -> str:
+    """resource_id(sub, rg, "Microsoft.Network", "virtualNetworks", "vnet1", "subnets", "nodes")."""
+    return f"{resource_group_id(subscription_id, resource_group)}/providers/{namespace}/" + "/".join(type_name_pairs)

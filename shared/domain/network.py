@@ -1,0 +1,124 @@
+"""Network math: how many addresses a cluster needs, and where its subnets go in the VNet.
+
+The formulas are AKS's (AKS_FACTS.md, Subnet sizing):
+- Azure CNI Overlay and kubenet: the node subnet holds node IPs only; every node takes a /24 of the pod CIDR.
+- Azure CNI with a flat node subnet ("azure"): every node takes 1 + maxPods IPs from the node subnet.
+- Azure reserves 5 addresses in every subnet; the smallest subnet is a /29.
+- Upgrades surge: **Decision** plan for max(1, 10% of the pool's maximum) extra nodes, per pool, because
+  pools of a cluster may upgrade at once.
+
+Everything is sized for the autoscaler maxima, not the initial counts: a subnet cannot grow in place under
+a running cluster.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+
+from shared.domain.request import ClusterRequest, Pool
+
+AZURE_RESERVED_IPS = 5
+SMALLEST_SUBNET_PREFIX = 29
+PE_SUBNET_MIN_PREFIX = 28  # room for 11 private endpoints before anyone has to re-plan
+ADDRESSES_PER_NODE_IN_POD_CIDR = 256  # a /24 per node (overlay and kubenet)
+
+DEFAULT_MAX_PODS = {"azure-overlay": 250, "azure": 30, "kubenet": 110}
+MAX_PODS_LIMIT = 250
+MIN_MAX_PODS = 10
+WINDOWS_RECOMMENDED_MAX_PODS = 110
+
+
+def max_pods(pool: Pool, plugin: str) -> int:
+    """The pool's maxPods: its own, else the plugin default (Windows pools default to the recommended 110)."""
+    if pool.max_pods is not None:
+        return pool.max_pods
+    default = DEFAULT_MAX_PODS[plugin]
+    return min(default, WINDOWS_RECOMMENDED_MAX_PODS) if pool.os == "Windows" else default
+
+
+def surge(pool_max_nodes: int) -> int:
+    return max(1, math.ceil(pool_max_nodes * 0.10))
+
+
+def node_subnet_ips(request: ClusterRequest) -> int:
+    """Usable IPs the node subnet must hold at the autoscale maxima plus upgrade surge."""
+    plugin = request.network.plugin
+    total = 0
+    for pool in request.pools:
+        nodes = pool.max_nodes + surge(pool.max_nodes)
+        total += nodes * (max_pods(pool, plugin) + 1) if plugin == "azure" else nodes
+    return total
+
+
+def pod_cidr_addresses(request: ClusterRequest) -> int:
+    """Addresses the pod CIDR must hold (overlay and kubenet: a /24 per node, surge included)."""
+    nodes = sum(p.max_nodes + surge(p.max_nodes) for p in request.pools)
+    return nodes * ADDRESSES_PER_NODE_IN_POD_CIDR
+
+
+def prefix_for(usable_ips: int, *, minimum: int = SMALLEST_SUBNET_PREFIX) -> int:
+    """The longest prefix (smallest subnet) whose usable addresses (size - 5 reserved) hold `usable_ips`."""
+    return max(0, min(32 - _bits(usable_ips + AZURE_RESERVED_IPS), minimum))
+
+
+def _bits(addresses: int) -> int:
+    """Host bits of the smallest block holding `addresses` addresses."""
+    return (addresses - 1).bit_length()
+
+
+def pe_subnet_prefix(endpoint_count: int) -> int:
+    return prefix_for(endpoint_count, minimum=PE_SUBNET_MIN_PREFIX)
+
+
+def parse_cidr(text: str) -> ipaddress.IPv4Network | None:
+    """An IPv4 network in canonical form (no host bits), else None."""
+    try:
+        net = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        return None
+    return net if isinstance(net, ipaddress.IPv4Network) else None
+
+
+def parse_ip(text: str) -> ipaddress.IPv4Address | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return ip if isinstance(ip, ipaddress.IPv4Address) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetLayout:
+    node_subnet: ipaddress.IPv4Network
+    pe_subnet: ipaddress.IPv4Network
+    node_ips_needed: int
+    pe_ips_needed: int
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutError:
+    """The subnets do not fit: `required_prefix` is the largest VNet prefix (smallest space) that would do."""
+
+    needed_addresses: int
+    required_prefix: int
+
+
+def layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout | LayoutError:
+    """Place the node subnet at the start of the VNet and the private-endpoint subnet in the next free
+    aligned block. Both are sized by the formulas above."""
+    node_ips = node_subnet_ips(request)
+    pe_ips = len(request.network.private_endpoints)
+    node_prefix = prefix_for(node_ips)
+    pe_prefix = pe_subnet_prefix(pe_ips)
+    node_size, pe_size = 2 ** (32 - node_prefix), 2 ** (32 - pe_prefix)
+    # The PE block goes right after the node block, aligned up to its own size.
+    pe_offset = math.ceil(node_size / pe_size) * pe_size
+    needed = pe_offset + pe_size
+    if node_prefix < vnet.prefixlen or needed > vnet.num_addresses:
+        return LayoutError(needed, 32 - _bits(needed))
+    base = int(vnet.network_address)
+    node_net = ipaddress.IPv4Network((base, node_prefix))
+    pe_net = ipaddress.IPv4Network((base + pe_offset, pe_prefix))
+    return SubnetLayout(node_net, pe_net, node_ips, pe_ips)

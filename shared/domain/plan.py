@@ -1,0 +1,155 @@
+"""plan(request) -> Plan: the desired Azure resources of a cluster and the step graph that creates them.
+
+Pure and deterministic: the same request gives the same plan, byte for byte (ids, names, bodies, order).
+Resources come in dependency order; every resource is created by one step, and a step may start once the
+steps of the resources it depends on are done. The managed cluster is one step carrying all initial pools,
+so that the cluster sees one mutating operation at creation (AKS refuses a second one with 409).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shared.domain import arm
+from shared.domain.durations import TYPICAL_SECONDS
+from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
+from shared.domain.request import ClusterRequest
+from shared.domain.tree import render
+
+Action = Literal["put", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedResource:
+    key: str  # stable within a plan: "resourceGroup", "vnet", "dnsZone:blob", "privateEndpoint:data" ...
+    type: str  # full ARM type, e.g. "Microsoft.Network/virtualNetworks"
+    id: str
+    api_version: str
+    body: Mapping[str, Any]
+    depends_on: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "type": self.type, "id": self.id, "apiVersion": self.api_version,
+                "dependsOn": list(self.depends_on), "body": self.body}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str  # "put:vnet"
+    action: Action
+    resource: str  # PlannedResource.key
+    depends_on: tuple[str, ...]
+    mutates_cluster: bool  # at most one such step runs per cluster at a time
+    estimated_seconds: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "action": self.action, "resource": self.resource, "dependsOn": list(self.depends_on),
+                "mutatesCluster": self.mutates_cluster, "estimatedSeconds": self.estimated_seconds}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    request: ClusterRequest
+    subnets: SubnetLayout
+    resources: tuple[PlannedResource, ...]
+    steps: tuple[Step, ...]
+    critical_path: tuple[str, ...]
+    critical_path_seconds: int
+    tree: str = field(repr=False)
+
+    def resource(self, key: str) -> PlannedResource:
+        return next(r for r in self.resources if r.key == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resources": [r.to_dict() for r in self.resources],
+            "steps": [s.to_dict() for s in self.steps],
+            "criticalPath": list(self.critical_path),
+            "criticalPathSeconds": self.critical_path_seconds,
+            "tree": self.tree,
+        }
+
+
+class PlanningError(ValueError):
+    """The request was not validated first: plan() only takes requests without error violations."""
+
+
+def plan(request: ClusterRequest) -> Plan:
+    vnet = parse_cidr(request.network.vnet_address_space)
+    subnets = layout(request, vnet) if vnet is not None else None
+    if subnets is None or isinstance(subnets, LayoutError):
+        raise PlanningError("the network does not fit; validate the request before planning")
+    resources = tuple(_resources(request, subnets))
+    steps = tuple(_steps(resources))
+    path, seconds = critical_path(steps)
+    return Plan(request, subnets, resources, steps, path, seconds, render(request, subnets))
+
+
+def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource]:
+    v = arm.API_VERSIONS
+    ids = arm.ids(r)
+
+    def res(key: str, type_: str, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
+        return PlannedResource(key, type_, id_, v[type_], body, tuple(deps))
+
+    out = [
+        res("resourceGroup", "Microsoft.Resources/resourceGroups", ids["resourceGroup"], arm.resource_group_body(r)),
+        res("identity", "Microsoft.ManagedIdentity/userAssignedIdentities", ids["identity"], arm.identity_body(r),
+            "resourceGroup"),
+        res("vnet", "Microsoft.Network/virtualNetworks", ids["vnet"], arm.vnet_body(r, subnets), "resourceGroup"),
+    ]
+    role_name = arm.role_assignment_name(ids["nodeSubnet"], arm.NETWORK_CONTRIBUTOR, ids["identity"])
+    out.append(res("roleAssignment", "Microsoft.Authorization/roleAssignments",
+                   f"{ids['nodeSubnet']}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
+                   arm.role_assignment_body(r), "identity", "vnet"))
+    rg_id = ids["resourceGroup"]
+    groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
+    for group in groups:
+        zone = arm.dns_zone_for(group)
+        zone_id = f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
+        out.append(res(f"dnsZone:{group}", "Microsoft.Network/privateDnsZones", zone_id, arm.dns_zone_body(r),
+                       "resourceGroup"))
+        out.append(res(f"dnsLink:{group}", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+                       f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}", arm.vnet_link_body(r),
+                       f"dnsZone:{group}", "vnet"))
+    for pe in r.network.private_endpoints:
+        pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
+        zone = arm.dns_zone_for(pe.group_id)
+        out.append(res(f"privateEndpoint:{pe.name}", "Microsoft.Network/privateEndpoints", pe_id,
+                       arm.private_endpoint_body(r, pe.name, pe.target_resource_id, pe.group_id), "vnet"))
+        out.append(res(f"dnsZoneGroup:{pe.name}", "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+                       f"{pe_id}/privateDnsZoneGroups/default",
+                       arm.dns_zone_group_body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
+                       f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
+    out.append(res("cluster", "Microsoft.ContainerService/managedClusters", ids["cluster"],
+                   arm.managed_cluster_body(r), "identity", "vnet", "roleAssignment"))
+    return out
+
+
+def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:
+    return [
+        Step(f"put:{res.key}", "put", res.key, tuple(f"put:{d}" for d in res.depends_on),
+             res.type == "Microsoft.ContainerService/managedClusters", TYPICAL_SECONDS[(res.type, "put")])
+        for res in resources
+    ]
+
+
+def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
+    """The longest chain of estimated durations through the step DAG (steps come in dependency order)."""
+    finish: dict[str, int] = {}
+    via: dict[str, str | None] = {}
+    for step in steps:
+        before = max(step.depends_on, key=lambda d: finish[d], default=None)
+        finish[step.id] = (finish[before] if before else 0) + step.estimated_seconds
+        via[step.id] = before
+    if not finish:
+        return (), 0
+    last: str | None = max(finish, key=lambda s: finish[s])
+    total = finish[last]
+    chain = []
+    while last is not None:
+        chain.append(last)
+        last = via[last]
+    return tuple(reversed(chain)), total

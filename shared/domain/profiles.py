@@ -1,0 +1,145 @@
+"""Profiles: what a request does not say, the profile fills in. Explicit fields always win.
+
+Merging happens on the raw JSON, before parsing, so that a violation's JSON pointer still points into what
+the caller wrote: objects merge key by key, lists (userPools, zones, taints ...) replace the profile's list
+whole, an explicit `null` clears a default. A user pool that leaves out its VM size or count gets the
+profile's choice for its workload.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.domain.request import ClusterRequest
+from shared.domain.violations import CONTRACT, Violation, pointer
+
+DEFAULT_PROFILE = "development"
+DEFAULT_KUBERNETES_VERSION = "1.33"
+
+_NETWORK = {
+    "plugin": "azure-overlay",
+    "vnetAddressSpace": "10.40.0.0/16",
+    "serviceCidr": "10.0.0.0/16",
+    "dnsServiceIp": "10.0.0.10",
+}
+
+PROFILES: Mapping[str, Mapping[str, Any]] = {
+    # The typical production setup: a dedicated system pool of 3 x D4s_v5 over three zones, general apps on
+    # 5 x D8s_v5 with autoscaling, 2 GPU VMs, and a spot pool for batch work.
+    "production": {
+        "kubernetesVersion": DEFAULT_KUBERNETES_VERSION,
+        "systemPool": {"name": "system", "vmSize": "Standard_D4s_v5", "count": 3, "zones": ["1", "2", "3"]},
+        "userPools": [
+            {"name": "apps", "vmSize": "Standard_D8s_v5", "count": 5, "autoscale": {"min": 3, "max": 10},
+             "zones": ["1", "2", "3"]},
+            {"name": "gpu", "workload": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "count": 2,
+             "taints": ["sku=gpu:NoSchedule"]},
+            {"name": "batch", "workload": "batch", "vmSize": "Standard_D8s_v5", "count": 0,
+             "spot": {"evictionPolicy": "Delete", "maxPrice": -1}, "autoscale": {"min": 0, "max": 20}},
+        ],
+        "network": {**_NETWORK, "serviceEndpoints": ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.Sql"]},
+        "addons": {"monitoring": True, "azurePolicy": True, "defender": False, "csiDrivers": ["disk", "file", "blob"]},
+        "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 50, "cooldownSeconds": 600, "autoUpgrade": "patch"},
+    },
+    # Small and cheap: one 2-vCPU system node and one small autoscaled user pool.
+    "development": {
+        "kubernetesVersion": DEFAULT_KUBERNETES_VERSION,
+        "systemPool": {"name": "system", "vmSize": "Standard_D2s_v5", "count": 1},
+        "userPools": [
+            {"name": "apps", "vmSize": "Standard_D2s_v5", "count": 1, "autoscale": {"min": 1, "max": 3}},
+        ],
+        "network": dict(_NETWORK),
+        "addons": {"monitoring": False, "azurePolicy": False, "defender": False, "csiDrivers": ["disk", "file"]},
+        "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 10, "cooldownSeconds": 600, "autoUpgrade": "patch"},
+    },
+}
+
+# The VM size a user pool gets when it names only its workload.
+WORKLOAD_SIZES: Mapping[str, Mapping[str, str]] = {
+    "production": {"general": "Standard_D8s_v5", "memory": "Standard_E8s_v5", "gpu": "Standard_NC24ads_A100_v4",
+                   "batch": "Standard_D8s_v5"},
+    "development": {"general": "Standard_D2s_v5", "memory": "Standard_E2s_v5", "gpu": "Standard_NC4as_T4_v3",
+                    "batch": "Standard_D2s_v5"},
+}
+
+
+def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | None, list[Violation]]:
+    """Apply the profile to a raw request and parse it. Returns the request, or None and every shape error."""
+    if not isinstance(raw, dict):
+        return None, [Violation("SCHEMA_TYPE", "", "the request must be a JSON object", source=CONTRACT)]
+    profile = raw.get("profile", DEFAULT_PROFILE)
+    defaults = PROFILES.get(profile) if isinstance(profile, str) else None
+    merged = merge(defaults or PROFILES[DEFAULT_PROFILE], raw)
+    merged.setdefault("subscriptionId", default_subscription_id)
+    sizes = WORKLOAD_SIZES[profile if defaults else DEFAULT_PROFILE]
+    pools = merged.get("userPools")
+    if isinstance(pools, list):
+        merged["userPools"] = [_fill_pool(p, sizes) for p in pools]
+    if isinstance(merged.get("systemPool"), dict):
+        merged["systemPool"] = {"name": "system", **merged["systemPool"]}
+    try:
+        return ClusterRequest.model_validate(merged), []
+    except ValidationError as exc:
+        return None, schema_violations(exc)
+
+
+def merge(defaults: Mapping[str, Any], explicit: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge two JSON objects; `explicit` wins, lists replace whole."""
+    out = copy.deepcopy(dict(defaults))
+    for key, value in explicit.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _fill_pool(pool: Any, sizes: Mapping[str, str]) -> Any:
+    if not isinstance(pool, dict):
+        return pool
+    filled = dict(pool)
+    workload = filled.get("workload", "general")
+    if "vmSize" not in filled and isinstance(workload, str) and workload in sizes:
+        filled["vmSize"] = sizes[workload]
+    if "count" not in filled:
+        autoscale = filled.get("autoscale")
+        low = autoscale.get("min") if isinstance(autoscale, dict) else None
+        filled["count"] = low if isinstance(low, int) else 1
+    return filled
+
+
+_SCHEMA_CODES = {
+    "extra_forbidden": "SCHEMA_UNKNOWN_FIELD",
+    "missing": "SCHEMA_REQUIRED",
+    "literal_error": "SCHEMA_ENUM",
+    "string_too_long": "SCHEMA_TOO_LONG",
+    "string_too_short": "SCHEMA_TOO_SHORT",
+    "too_long": "SCHEMA_TOO_MANY_ITEMS",
+    "too_short": "SCHEMA_TOO_FEW_ITEMS",
+    "greater_than_equal": "SCHEMA_RANGE",
+    "less_than_equal": "SCHEMA_RANGE",
+    "greater_than": "SCHEMA_RANGE",
+    "less_than": "SCHEMA_RANGE",
+}
+
+
+def schema_violations(exc: ValidationError) -> list[Violation]:
+    """Pydantic's errors as violations. Input values are never echoed: they may be huge or secret."""
+    out = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [p for p in err["loc"] if p != "[key]"]
+        path = pointer(*loc)
+        code = _SCHEMA_CODES.get(err["type"], "SCHEMA_TYPE")
+        field = str(loc[-1]) if loc else "request"
+        if code == "SCHEMA_UNKNOWN_FIELD":
+            message = f"unknown field '{field}': the request contract has no such field (check the spelling)"
+        elif code == "SCHEMA_REQUIRED":
+            message = f"'{field}' is required"
+        else:
+            message = f"'{field}': {err['msg']}"
+        out.append(Violation(code, path, message, source=CONTRACT))
+    return out

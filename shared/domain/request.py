@@ -1,0 +1,164 @@
+"""The cluster request contract (v1): what a caller may ask for, as JSON in camelCase.
+
+The model checks *shape* only: types, enumerations, lengths and sizes of strings and lists, and unknown
+fields (a typo must never be silently ignored). Everything that needs to look at more than one field, or at
+Azure's rules, lives in `rules.py` so that all violations come back at once, each with a stable code.
+
+Bounds are generous on purpose: they stop abuse (a 10 MB name, a million pools) without duplicating the
+Azure rules, which report better messages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+Str = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+LongStr = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=90)]
+Cidr = Annotated[str, StringConstraints(min_length=1, max_length=43)]
+Zone = Annotated[str, StringConstraints(min_length=1, max_length=2)]
+Taint = Annotated[str, StringConstraints(min_length=1, max_length=317)]
+
+Profile = Literal["production", "development"]
+Workload = Literal["general", "memory", "gpu", "batch"]
+OsType = Literal["Linux", "Windows"]
+NetworkPlugin = Literal["azure-overlay", "azure", "kubenet"]
+CsiDriver = Literal["disk", "file", "blob"]
+OsDiskType = Literal["Managed", "Ephemeral"]
+GpuDriver = Literal["Install", "None"]
+SpotFallback = Literal["on-demand", "none"]
+AutoUpgrade = Literal["none", "patch", "stable", "rapid", "node-image"]
+EndpointNetworkPolicies = Literal["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]
+
+MAX_POOLS_IN_REQUEST = 100  # AKS: at most 100 node pools per cluster (quotas-skus-regions.md)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=False,
+    )
+
+
+class Autoscale(_Model):
+    min: int = Field(ge=0, le=1000)
+    max: int = Field(ge=0, le=1000)
+
+
+class Spot(_Model):
+    eviction_policy: Literal["Delete", "Deallocate"] = "Delete"
+    max_price: float = -1
+
+
+class PoolInput(_Model):
+    """A node pool as a caller writes it. The system pool and the user pools share one shape so that a rule,
+    not the parser, explains why (say) a spot system pool is wrong. Missing values come from the profile."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    workload: Workload = "general"
+    os: OsType = "Linux"
+    vm_size: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    count: int | None = Field(default=None, ge=0, le=5000)
+    autoscale: Autoscale | None = None
+    zones: list[Zone] | None = Field(default=None, max_length=3)
+    max_pods: int | None = Field(default=None, ge=0, le=1000)
+    os_disk_type: OsDiskType | None = None
+    os_disk_size_gb: int | None = Field(default=None, ge=30, le=2048)
+    taints: list[Taint] = Field(default_factory=list, max_length=50)
+    labels: dict[Annotated[str, StringConstraints(max_length=317)], Annotated[str, StringConstraints(max_length=63)]] = (
+        Field(default_factory=dict, max_length=50)
+    )
+    spot: Spot | None = None
+    gpu_driver: GpuDriver | None = None
+
+
+class Pool(PoolInput):
+    """A node pool after the profile was applied."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    vm_size: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    count: int = Field(ge=0, le=5000)
+
+    @property
+    def max_nodes(self) -> int:
+        """The most nodes this pool may have: the autoscaler's maximum, or its fixed count."""
+        return max(self.count, self.autoscale.max) if self.autoscale else self.count
+
+
+class PrivateEndpoint(_Model):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    target_resource_id: LongStr
+    group_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Network(_Model):
+    plugin: NetworkPlugin = "azure-overlay"
+    vnet_address_space: Cidr = "10.40.0.0/16"
+    pod_cidr: Cidr | None = None
+    service_cidr: Cidr = "10.0.0.0/16"
+    dns_service_ip: Annotated[str, StringConstraints(min_length=1, max_length=39)] = "10.0.0.10"
+    service_endpoints: list[Str] = Field(default_factory=list, max_length=16)
+    private_endpoints: list[PrivateEndpoint] = Field(default_factory=list, max_length=50)
+    private_endpoint_network_policies: EndpointNetworkPolicies = "Disabled"
+
+
+class Addons(_Model):
+    monitoring: bool = False
+    azure_policy: bool = False
+    defender: bool = False
+    csi_drivers: list[CsiDriver] = Field(default_factory=lambda: ["disk", "file"], max_length=3)
+    log_analytics_workspace_id: LongStr | None = None
+
+
+class Reactions(_Model):
+    spot_fallback: SpotFallback = "on-demand"
+    max_nodes_per_pool: int = Field(default=50, ge=1, le=1000)
+    cooldown_seconds: int = Field(default=600, ge=0, le=86_400)
+    auto_upgrade: AutoUpgrade = "patch"
+
+
+class ClusterRequestInput(_Model):
+    """What a caller sends (the published JSON Schema). `profiles.expand` fills what is left out from the
+    profile and turns it into a ClusterRequest."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=63)]
+    subscription_id: Annotated[str, StringConstraints(min_length=1, max_length=36)] | None = None
+    resource_group: Name
+    location: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    profile: Profile = "development"
+    kubernetes_version: Annotated[str, StringConstraints(min_length=1, max_length=16)] | None = None
+    system_pool: PoolInput | None = None
+    user_pools: list[PoolInput] | None = Field(default=None, max_length=MAX_POOLS_IN_REQUEST)
+    network: Network | None = None
+    addons: Addons | None = None
+    reactions: Reactions | None = None
+    tags: dict[Annotated[str, StringConstraints(min_length=1, max_length=512)], Annotated[str, StringConstraints(max_length=256)]] = (
+        Field(default_factory=dict, max_length=50)
+    )
+
+
+class ClusterRequest(ClusterRequestInput):
+    """A request after its profile was applied: every field the planner needs has a value."""
+
+    subscription_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    kubernetes_version: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    system_pool: Pool
+    user_pools: list[Pool] = Field(default_factory=list, max_length=MAX_POOLS_IN_REQUEST)
+    network: Network = Field(default_factory=Network)
+    addons: Addons = Field(default_factory=Addons)
+    reactions: Reactions = Field(default_factory=Reactions)
+
+    @property
+    def pools(self) -> list[Pool]:
+        """The system pool first, then the user pools, in request order."""
+        return [self.system_pool, *self.user_pools]
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile == "production"

@@ -1,0 +1,75 @@
+"""Service endpoints and private endpoints: known services, parseable targets, group ids that fit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from shared.domain import armid
+from shared.domain.request import ClusterRequest
+from shared.domain.rules.context import Context
+from shared.domain.violations import ARM_NAMING, PRIVATE_ENDPOINTS, SERVICE_ENDPOINTS, Violation
+
+SERVICE_ENDPOINTS_GA = frozenset({
+    "Microsoft.Storage", "Microsoft.Storage.Global", "Microsoft.Sql", "Microsoft.AzureCosmosDB",
+    "Microsoft.KeyVault", "Microsoft.ServiceBus", "Microsoft.EventHub", "Microsoft.Web",
+})
+SERVICE_ENDPOINTS_PREVIEW = frozenset({"Microsoft.ContainerRegistry"})
+
+# groupId -> (target resource type, private DNS zone). One zone per service, never shared across two.
+PRIVATE_LINK_GROUPS: Mapping[str, tuple[str, str]] = {
+    "blob": ("Microsoft.Storage/storageAccounts", "privatelink.blob.core.windows.net"),
+    "file": ("Microsoft.Storage/storageAccounts", "privatelink.file.core.windows.net"),
+    "queue": ("Microsoft.Storage/storageAccounts", "privatelink.queue.core.windows.net"),
+    "table": ("Microsoft.Storage/storageAccounts", "privatelink.table.core.windows.net"),
+    "dfs": ("Microsoft.Storage/storageAccounts", "privatelink.dfs.core.windows.net"),
+    "vault": ("Microsoft.KeyVault/vaults", "privatelink.vaultcore.azure.net"),
+    "sqlServer": ("Microsoft.Sql/servers", "privatelink.database.windows.net"),
+    "registry": ("Microsoft.ContainerRegistry/registries", "privatelink.azurecr.io"),
+}
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,50}[a-zA-Z0-9_])?$")
+
+
+def service_endpoints(r: ClusterRequest, _: Context) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for i, name in enumerate(r.network.service_endpoints):
+        at = f"/network/serviceEndpoints/{i}"
+        if name in SERVICE_ENDPOINTS_PREVIEW:
+            yield Violation("SERVICE_ENDPOINT_PREVIEW", at, f"{name} service endpoints are in preview",
+                            severity="warning", source=SERVICE_ENDPOINTS)
+        elif name not in SERVICE_ENDPOINTS_GA:
+            yield Violation("SERVICE_ENDPOINT_UNKNOWN", at, f"'{name}' is not a service endpoint; use one of "
+                            f"{', '.join(sorted(SERVICE_ENDPOINTS_GA))}", source=SERVICE_ENDPOINTS)
+        if name in seen:
+            yield Violation("SERVICE_ENDPOINT_DUPLICATE", at, f"{name} is listed twice", source=SERVICE_ENDPOINTS)
+        seen.add(name)
+
+
+def private_endpoints(r: ClusterRequest, _: Context) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for i, pe in enumerate(r.network.private_endpoints):
+        at = f"/network/privateEndpoints/{i}"
+        if not ENDPOINT_NAME.match(pe.name):
+            yield Violation("PRIVATE_ENDPOINT_NAME_FORMAT", f"{at}/name", "a private endpoint name is 1-52 letters, "
+                            "digits, '-', '_' or '.', starting with a letter or digit", source=ARM_NAMING)
+        if pe.name.lower() in seen:
+            yield Violation("PRIVATE_ENDPOINT_NAME_DUPLICATE", f"{at}/name", f"private endpoint '{pe.name}' is "
+                            "defined twice", source=ARM_NAMING)
+        seen.add(pe.name.lower())
+        target = armid.parse(pe.target_resource_id)
+        if target is None or not target.names or target.resource_group is None:
+            yield Violation("ARM_ID_FORMAT", f"{at}/targetResourceId", "targetResourceId must be a full ARM id: "
+                            "/subscriptions/{id}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}",
+                            source=ARM_NAMING)
+            continue
+        group = PRIVATE_LINK_GROUPS.get(pe.group_id)
+        if group is None:
+            yield Violation("PRIVATE_ENDPOINT_GROUP_UNKNOWN", f"{at}/groupId", f"'{pe.group_id}' is not a supported "
+                            f"group id; use one of {', '.join(PRIVATE_LINK_GROUPS)}", source=PRIVATE_ENDPOINTS)
+        elif group[0].lower() != target.resource_type.lower():
+            yield Violation("PRIVATE_ENDPOINT_GROUP_MISMATCH", f"{at}/groupId", f"group id '{pe.group_id}' belongs "
+                            f"to {group[0]}, but the target is a {target.resource_type or 'subscription or group'}",
+                            source=PRIVATE_ENDPOINTS)
+
+
+RULES = (service_endpoints, private_endpoints)
