@@ -1,4 +1,4 @@
-"""Test-wide configuration. Fixtures for the local Azure stand-ins live beside them in local/ and are plugged in here."""
+"""Test-wide configuration. Fixtures for the local Azure stand-ins live beside them in local/ and plug in here."""
 
 pytest_plugins: list[str] = [
     # "local.armemu.testing",   # the ARM emulator fixture (emulator issue)

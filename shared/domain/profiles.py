@@ -43,7 +43,8 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
         ],
         "network": {**_NETWORK, "serviceEndpoints": ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.Sql"]},
         "addons": {"monitoring": True, "azurePolicy": True, "defender": False, "csiDrivers": ["disk", "file", "blob"]},
-        "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 50, "cooldownSeconds": 600, "autoUpgrade": "patch"},
+        "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 50, "cooldownSeconds": 600,
+                      "autoUpgrade": "patch"},
     },
     # Small and cheap: one 2-vCPU system node and one small autoscaled user pool.
     "development": {
@@ -54,7 +55,8 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
         ],
         "network": dict(_NETWORK),
         "addons": {"monitoring": False, "azurePolicy": False, "defender": False, "csiDrivers": ["disk", "file"]},
-        "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 10, "cooldownSeconds": 600, "autoUpgrade": "patch"},
+        "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 10, "cooldownSeconds": 600,
+                      "autoUpgrade": "patch"},
     },
 }
 

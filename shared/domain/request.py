@@ -21,6 +21,10 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=90)]
 Cidr = Annotated[str, StringConstraints(min_length=1, max_length=43)]
 Zone = Annotated[str, StringConstraints(min_length=1, max_length=2)]
 Taint = Annotated[str, StringConstraints(min_length=1, max_length=317)]
+LabelKey = Annotated[str, StringConstraints(max_length=317)]
+LabelValue = Annotated[str, StringConstraints(max_length=63)]
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=512)]  # ARM: tag names <= 512, values <= 256
+TagValue = Annotated[str, StringConstraints(max_length=256)]
 
 Profile = Literal["production", "development"]
 Workload = Literal["general", "memory", "gpu", "batch"]
@@ -71,9 +75,7 @@ class PoolInput(_Model):
     os_disk_type: OsDiskType | None = None
     os_disk_size_gb: int | None = Field(default=None, ge=30, le=2048)
     taints: list[Taint] = Field(default_factory=list, max_length=50)
-    labels: dict[Annotated[str, StringConstraints(max_length=317)], Annotated[str, StringConstraints(max_length=63)]] = (
-        Field(default_factory=dict, max_length=50)
-    )
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=50)
     spot: Spot | None = None
     gpu_driver: GpuDriver | None = None
 
@@ -138,9 +140,7 @@ class ClusterRequestInput(_Model):
     network: Network | None = None
     addons: Addons | None = None
     reactions: Reactions | None = None
-    tags: dict[Annotated[str, StringConstraints(min_length=1, max_length=512)], Annotated[str, StringConstraints(max_length=256)]] = (
-        Field(default_factory=dict, max_length=50)
-    )
+    tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
 
 
 class ClusterRequest(ClusterRequestInput):

@@ -9,7 +9,6 @@ from shared.domain.network import MAX_PODS_LIMIT, MIN_MAX_PODS, WINDOWS_RECOMMEN
 from shared.domain.regions import lookup_region
 from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.context import Context
-from shared.domain.vmsizes import lookup, suggest
 from shared.domain.violations import (
     CREATE_NODE_POOLS,
     EPHEMERAL,
@@ -21,6 +20,7 @@ from shared.domain.violations import (
     ZONES,
     Violation,
 )
+from shared.domain.vmsizes import lookup, suggest
 
 POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 WINDOWS_NAME_MAX = 6

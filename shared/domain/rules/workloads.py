@@ -9,15 +9,15 @@ from decimal import Decimal
 from shared.domain.request import ClusterRequest
 from shared.domain.rules.context import Context
 from shared.domain.rules.pools import each_pool
-from shared.domain.vmsizes import lookup
 from shared.domain.violations import CREATE_NODE_POOLS, GPU, LABELS, SPOT, TAINTS, VM_SIZES, Violation, pointer
+from shared.domain.vmsizes import lookup
 
 # Kubernetes qualified names: optional DNS-subdomain prefix and '/', then a name of <= 63 characters.
 _NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
 _PREFIX = r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)"
 QUALIFIED_NAME = re.compile(rf"^{_PREFIX}?{_NAME}$")
 LABEL_VALUE = re.compile(rf"^{_NAME}?$")
-TAINT = re.compile(rf"^(?P<key>{_PREFIX}?{_NAME})(=(?P<value>{_NAME}?))?:(?P<effect>NoSchedule|PreferNoSchedule|NoExecute)$")
+TAINT = re.compile(rf"^{_PREFIX}?{_NAME}(={_NAME}?)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
 GPU_TAINT = "sku=gpu:NoSchedule"
 MEMORY_GIB_PER_VCPU = 8  # E-series ratio: what "memory-optimised" means
 

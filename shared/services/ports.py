@@ -1,0 +1,128 @@
+"""The storage ports the provisioning engine depends on: a state store and a step queue.
+
+Services see only these Protocols; `shared.adapters.store` / `shared.adapters.queue` implement them on Azure
+Table Storage and Azure Storage queues, `tests.fakes` in memory. `tests/integration/test_storage_contract.py`
+runs one set of tests against both, so the fakes cannot drift from what Azure does.
+
+StateStore: one table. An entity is a dict with the string keys `PartitionKey` and `RowKey` (the engine uses
+one partition per operation) plus properties whose values are str, int, float, bool, timezone-aware datetime,
+or lists/dicts of JSON values. A property set to None is not stored and reads back absent (use `.get`).
+Every write returns the new etag; conditional writes take the etag read earlier, so two workers can never
+both advance the same step: the loser gets `PreconditionFailedError` and must re-read.
+
+StepQueue: at-least-once delivery of dict messages. A received message is invisible for its visibility
+timeout; delete it when done, or let it reappear (its dequeue count grows). `<name>-poison` holds messages
+that failed too often, as the Functions host does after `maxDequeueCount`.
+
+Errors (see `shared.errors`): `ConflictError`, `PreconditionFailedError`, `PayloadTooLargeError`, and for
+transient or unexpected storage failures `RetryableError` / `FatalError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+__all__ = [
+    "MAX_VISIBILITY_DELAY_SECONDS",
+    "PARTITION_KEY",
+    "ROW_KEY",
+    "Entity",
+    "ReceivedMessage",
+    "StateStore",
+    "StepQueue",
+    "Versioned",
+]
+
+PARTITION_KEY = "PartitionKey"
+ROW_KEY = "RowKey"
+# Azure Storage queues refuse a visibility timeout beyond 7 days; longer delays are capped to it.
+MAX_VISIBILITY_DELAY_SECONDS = 7 * 24 * 3600
+
+Entity = dict[str, Any]
+
+
+class Versioned(NamedTuple):
+    """An entity as read, with the etag that a conditional write must present."""
+
+    entity: Entity
+    etag: str
+
+
+class StateStore(Protocol):
+    """One table of entities addressed by (partition key, row key), with optimistic concurrency by etag."""
+
+    async def get(self, partition_key: str, row_key: str) -> Versioned | None:
+        """The entity and its etag, or None if there is none."""
+        ...
+
+    async def insert(self, entity: Mapping[str, Any]) -> str:
+        """Create the entity; return its etag. Raises ConflictError if it already exists."""
+        ...
+
+    async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:
+        """Replace the whole entity if it still has `etag`; return the new etag.
+
+        Raises PreconditionFailedError if it was changed or deleted since it was read.
+        """
+        ...
+
+    async def upsert(self, entity: Mapping[str, Any]) -> str:
+        """Create or replace the entity unconditionally (last writer wins); return its etag."""
+        ...
+
+    async def delete_if_match(self, partition_key: str, row_key: str, etag: str) -> None:
+        """Delete the entity if it still has `etag`; nothing if it is already gone.
+
+        Raises PreconditionFailedError if it was changed since it was read.
+        """
+        ...
+
+    async def query_partition(self, partition_key: str) -> list[Versioned]:
+        """Every entity of the partition, ordered by row key."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A message taken from a queue. `pop_receipt` proves the current lease; it changes on every update."""
+
+    id: str
+    pop_receipt: str
+    dequeue_count: int
+    body: dict[str, Any]
+
+
+class StepQueue(Protocol):
+    """A queue of dict messages with visibility timeouts, and its poison queue."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def send(self, message: Mapping[str, Any], visibility_timeout: float = 0) -> None:
+        """Enqueue `message`, invisible for `visibility_timeout` seconds (rounded up, capped at 7 days)."""
+        ...
+
+    async def receive(self, max_messages: int = 1, visibility_timeout: int = 30) -> list[ReceivedMessage]:
+        """Up to `max_messages` (1-32) visible messages, each hidden from others for `visibility_timeout` s."""
+        ...
+
+    async def delete(self, message: ReceivedMessage) -> None:
+        """Remove a processed message. Raises PreconditionFailedError if its lease was lost."""
+        ...
+
+    async def update_visibility(self, message: ReceivedMessage, visibility_timeout: float) -> ReceivedMessage:
+        """Hide the message for `visibility_timeout` more seconds from now (0: visible again at once).
+
+        Returns the message with its new pop receipt. Raises PreconditionFailedError if its lease was lost.
+        """
+        ...
+
+    async def move_to_poison(self, message: ReceivedMessage) -> None:
+        """Send the body unchanged to `<name>-poison`, then delete the message here."""
+        ...
+
+    def poison(self) -> StepQueue:
+        """The `<name>-poison` queue, to read what was moved there."""
+        ...

@@ -1,0 +1,114 @@
+"""Profiles fill in what a request leaves out; explicit fields win; shape errors come back as violations."""
+
+from __future__ import annotations
+
+from shared.domain.profiles import expand, merge
+from tests.requests import MINIMAL_PRODUCTION, SUB, patched
+
+
+def _expand(raw):
+    return expand(raw, default_subscription_id=SUB)
+
+
+def test_production_profile_is_the_typical_production_setup():
+    request, violations = _expand(MINIMAL_PRODUCTION)
+    assert violations == []
+    system = request.system_pool
+    assert (system.name, system.vm_size, system.count, system.zones) == ("system", "Standard_D4s_v5", 3,
+                                                                         ["1", "2", "3"])
+    pools = {p.name: p for p in request.user_pools}
+    assert (pools["apps"].vm_size, pools["apps"].count, pools["apps"].autoscale.min, pools["apps"].autoscale.max) == (
+        "Standard_D8s_v5", 5, 3, 10)
+    assert pools["gpu"].workload == "gpu" and pools["gpu"].count == 2
+    assert pools["batch"].spot is not None and pools["batch"].workload == "batch"
+
+
+def test_development_is_the_default_profile_and_is_small():
+    request, _ = _expand({"name": "dev1", "resourceGroup": "rg", "location": "westeurope"})
+    assert request.profile == "development"
+    assert request.system_pool.count == 1 and request.system_pool.vm_size == "Standard_D2s_v5"
+    assert [p.name for p in request.user_pools] == ["apps"]
+
+
+def test_explicit_fields_win_over_the_profile_key_by_key():
+    request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/systemPool": {"vmSize": "Standard_D8s_v5"}}))
+    assert request.system_pool.vm_size == "Standard_D8s_v5"
+    assert request.system_pool.count == 3  # the rest of the system pool still comes from the profile
+
+
+def test_explicit_lists_replace_the_profile_lists_whole():
+    request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/userPools": [{"name": "web"}]}))
+    assert [p.name for p in request.user_pools] == ["web"]
+
+
+def test_a_user_pool_without_size_gets_the_profile_size_for_its_workload():
+    request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/userPools": [{"name": "mem", "workload": "memory"}]}))
+    assert request.user_pools[0].vm_size == "Standard_E8s_v5"
+
+
+def test_a_user_pool_without_count_starts_at_its_autoscale_minimum():
+    request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/userPools": [{"name": "web",
+                                                                       "autoscale": {"min": 2, "max": 4}}]}))
+    assert request.user_pools[0].count == 2
+
+
+def test_explicit_null_clears_a_profile_default():
+    request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/systemPool": {"zones": None}}))
+    assert request.system_pool.zones is None
+
+
+def test_the_default_subscription_is_used_only_when_the_request_names_none():
+    other = "11111111-1111-1111-1111-111111111111"
+    assert _expand(MINIMAL_PRODUCTION)[0].subscription_id == SUB
+    assert _expand({**MINIMAL_PRODUCTION, "subscriptionId": other})[0].subscription_id == other
+
+
+def test_unknown_fields_are_errors_with_a_pointer_to_them():
+    _, violations = _expand(patched(MINIMAL_PRODUCTION, {"/systemPool": {"vmsize": "Standard_D4s_v5"}}))
+    assert [(v.code, v.path) for v in violations] == [("SCHEMA_UNKNOWN_FIELD", "/systemPool/vmsize")]
+
+
+def test_missing_required_fields_are_named():
+    _, violations = _expand({"name": "x", "location": "westeurope"})
+    assert ("SCHEMA_REQUIRED", "/resourceGroup") in [(v.code, v.path) for v in violations]
+
+
+def test_a_user_pool_needs_a_name():
+    _, violations = _expand(patched(MINIMAL_PRODUCTION, {"/userPools": [{"vmSize": "Standard_D4s_v5"}]}))
+    assert ("SCHEMA_REQUIRED", "/userPools/0/name") in [(v.code, v.path) for v in violations]
+
+
+def test_enumerations_are_checked_and_named():
+    _, violations = _expand(patched(MINIMAL_PRODUCTION, {"/userPools": [{"name": "w", "os": "windows"}]}))
+    assert [(v.code, v.path) for v in violations] == [("SCHEMA_ENUM", "/userPools/0/os")]
+
+
+def test_an_unknown_profile_is_an_enum_error_on_profile():
+    _, violations = _expand({**MINIMAL_PRODUCTION, "profile": "staging"})
+    assert ("SCHEMA_ENUM", "/profile") in [(v.code, v.path) for v in violations]
+
+
+def test_strings_and_lists_are_bounded():
+    _, violations = _expand({**MINIMAL_PRODUCTION, "name": "x" * 64,
+                             "userPools": [{"name": f"p{i}"} for i in range(101)]})
+    assert {("SCHEMA_TOO_LONG", "/name"), ("SCHEMA_TOO_MANY_ITEMS", "/userPools")} <= {(v.code, v.path)
+                                                                                     for v in violations}
+
+
+def test_a_request_that_is_not_an_object_is_one_clear_error():
+    for raw in ([], "x", None, 3):
+        _, violations = _expand(raw)
+        assert [(v.code, v.path) for v in violations] == [("SCHEMA_TYPE", "")]
+
+
+def test_schema_messages_never_echo_the_input_value():
+    secret_looking = "hunter2-" * 10
+    _, violations = _expand({**MINIMAL_PRODUCTION, "name": secret_looking})
+    assert all(secret_looking not in v.message for v in violations)
+
+
+def test_merge_keeps_the_defaults_untouched():
+    defaults = {"a": {"b": 1}, "l": [1]}
+    merged = merge(defaults, {"a": {"c": 2}, "l": [2]})
+    assert merged == {"a": {"b": 1, "c": 2}, "l": [2]}
+    assert defaults == {"a": {"b": 1}, "l": [1]}
