@@ -10,8 +10,10 @@ Two kinds of value are only known at provisioning time and appear as placeholder
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from shared.domain import armid
@@ -53,17 +55,21 @@ def vnet_name(r: ClusterRequest) -> str:
     return f"vnet-{r.name}"
 
 
-def ids(r: ClusterRequest) -> dict[str, str]:
-    sub, rg = r.subscription_id, r.resource_group
-    vnet = armid.resource_id(sub, rg, "Microsoft.Network", "virtualNetworks", vnet_name(r))
-    return {
+def ids(r: ClusterRequest) -> Mapping[str, str]:
+    return _ids(r.subscription_id, r.resource_group, r.name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ids(sub: str, rg: str, name: str) -> Mapping[str, str]:
+    vnet = armid.resource_id(sub, rg, "Microsoft.Network", "virtualNetworks", f"vnet-{name}")
+    return MappingProxyType({
         "resourceGroup": armid.resource_group_id(sub, rg),
-        "identity": armid.resource_id(sub, rg, "Microsoft.ManagedIdentity", "userAssignedIdentities", identity_name(r)),
+        "identity": armid.resource_id(sub, rg, "Microsoft.ManagedIdentity", "userAssignedIdentities", f"id-{name}"),
         "vnet": vnet,
         "nodeSubnet": f"{vnet}/subnets/{NODE_SUBNET}",
         "peSubnet": f"{vnet}/subnets/{PE_SUBNET}",
-        "cluster": armid.resource_id(sub, rg, "Microsoft.ContainerService", "managedClusters", r.name),
-    }
+        "cluster": armid.resource_id(sub, rg, "Microsoft.ContainerService", "managedClusters", name),
+    })
 
 
 def tags(r: ClusterRequest) -> dict[str, str]:

@@ -13,6 +13,7 @@ a running cluster.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ def pe_subnet_prefix(endpoint_count: int) -> int:
     return prefix_for(endpoint_count, minimum=PE_SUBNET_MIN_PREFIX)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_cidr(text: str) -> ipaddress.IPv4Network | None:
     """An IPv4 network in canonical form (no host bits), else None."""
     try:
@@ -81,6 +83,7 @@ def parse_cidr(text: str) -> ipaddress.IPv4Network | None:
     return net if isinstance(net, ipaddress.IPv4Network) else None
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_ip(text: str) -> ipaddress.IPv4Address | None:
     try:
         ip = ipaddress.ip_address(text)

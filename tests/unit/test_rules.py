@@ -256,3 +256,14 @@ def test_every_violation_names_a_source_and_a_known_severity():
     _, violations = check(raw, default_subscription_id=SUB)
     assert violations
     assert all(v.source and v.severity in ("error", "warning") and v.path.startswith("/") for v in violations)
+
+
+def test_every_code_is_documented_in_docs_request_md():
+    import pathlib
+    import re
+
+    source = "".join(p.read_text() for p in pathlib.Path("shared/domain/rules").glob("*.py"))
+    doc = pathlib.Path("docs/request.md").read_text()
+    documented = set(re.findall(r"[A-Z][A-Z_]{3,}", doc))
+    codes = set(re.findall(r'Violation\(\s*"([A-Z_]+)"', source))
+    assert codes - documented == set()

@@ -1,0 +1,57 @@
+"""Benchmark: validate + plan in one process (`python -m bench.bench_plan`).
+
+Measures throughput (plans per second) and latency percentiles for two requests: the production profile with a
+private endpoint, and a request with 100 pools (the AKS maximum). One process, one thread, so one core.
+Goal (core issue): at least 2,000 production plans per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+from shared.services.planning import plan_request
+
+SUB = "00000000-0000-0000-0000-000000000000"
+STORAGE = f"/subscriptions/{SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stdata"
+PRODUCTION = {"name": "shop-prod", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "production",
+              "network": {"privateEndpoints": [{"name": "data", "targetResourceId": STORAGE, "groupId": "blob"}]}}
+HUNDRED_POOLS = {
+    "name": "big", "resourceGroup": "rg-big", "location": "westeurope", "profile": "production",
+    "userPools": [{"name": f"pool{i}", "vmSize": "Standard_D8s_v5", "count": 3, "autoscale": {"min": 1, "max": 40}}
+                  for i in range(99)],
+    "network": {"vnetAddressSpace": "10.0.0.0/12", "serviceCidr": "172.16.0.0/16", "dnsServiceIp": "172.16.0.10",
+                "podCidr": "100.64.0.0/10"},
+}
+
+
+def measure(raw: dict, seconds: float) -> dict:
+    assert plan_request(raw, default_subscription_id=SUB).valid
+    latencies = []
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        plan_request(raw, default_subscription_id=SUB)
+        latencies.append(time.perf_counter() - t0)
+    wall = time.perf_counter() - started
+    latencies.sort()
+    pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {"plans": len(latencies), "plansPerSecond": round(len(latencies) / wall, 1),
+            "p50Ms": round(pct(0.50), 3), "p99Ms": round(pct(0.99), 3), "meanMs": round(statistics.mean(latencies) * 1000, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    results = {"python": platform.python_version(), "production": measure(PRODUCTION, args.seconds),
+               "hundredPools": measure(HUNDRED_POOLS, args.seconds)}
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
