@@ -1,0 +1,70 @@
+"""Microsoft.ContainerService agent pools: created, scaled (provisioningState `Scaling` when only `count` changes),
+updated and deleted through the agentPools API, under the cluster's lock; the last System pool cannot go."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..errors import invalid
+from ..store import Resource
+from ..world import Call
+from . import aks_rules as rules
+from .aks_common import POOLS, AksType, pool_defaults
+from .compute import check_quota
+
+
+class AgentPools(AksType):
+    type_name = POOLS
+    scope_kind = "child"
+    requires_location = False
+    patch_mode = None
+
+    def guard(self, call: Call, existing: Resource | None) -> None:
+        self.guard_cluster(self.world.store.get(call.path.parent_id))
+
+    def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
+        cluster = self.world.store.get(call.path.parent_id)
+        props = body.get("properties") or {}
+        rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
+        siblings = [p for p in self.world.store.children(cluster.id, POOLS) if p is not existing]
+        if existing is None and len(siblings) + 1 > rules.MAX_POOLS:
+            raise invalid(f"A cluster can have at most {rules.MAX_POOLS} pools.", "agentPoolProfiles")
+        rules.check_total_nodes(sum(int(p.properties.get("count", 0)) for p in siblings) + int(props.get("count", 1)))
+        demotes_system = (
+            existing is not None and existing.properties.get("mode") == "System" and props.get("mode") == "User"
+        )
+        if demotes_system and not any(p.properties.get("mode") == "System" for p in siblings):
+            raise rules.ArmError(400, "MustDefineAtLeastOneSystemPool", "Must define at least one system pool.")
+        shaped = pool_defaults(call.path.name, props, cluster.properties)
+        check_quota(
+            self.world, call.path.subscription, cluster.body["location"], [shaped], {call.path.resource_id.lower()}
+        )
+
+    def kind(self, body: dict[str, Any], existing: Resource | None) -> str:
+        if existing is None:
+            return "create"
+        props = body.get("properties") or {}
+        changed = {k for k, v in props.items() if k != "name" and existing.properties.get(k) != v}
+        return "scale" if changed <= {"count"} and "count" in changed else "update"
+
+    def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
+        cluster = self.world.store.get(call.path.parent_id)
+        return {
+            "properties": pool_defaults(call.path.name, copy.deepcopy(body.get("properties") or {}), cluster.properties)
+        }
+
+    def check_delete(self, resource: Resource) -> None:
+        if resource.properties.get("mode") != "System":
+            return
+        others = [
+            p
+            for p in self.world.store.children(resource.parent, POOLS)
+            if p is not resource and p.properties.get("mode") == "System"
+        ]
+        if not others:
+            raise rules.ArmError(
+                400,
+                "MustDefineAtLeastOneSystemPool",
+                f"Pool '{resource.name}' is the last System pool and can not be deleted.",
+            )

@@ -1,0 +1,211 @@
+"""Microsoft.ContainerService managed clusters and agent pools, behaving like AKS where it matters.
+
+- One mutating operation per cluster: pool operations take the cluster's lock too. A second one gets 409
+  `OperationNotAllowed`; during a delete everything else is refused. A cluster DELETE cancels a running operation.
+- Pools live as child resources; a cluster's `agentPoolProfiles` is rendered from them. At creation a cluster PUT
+  may carry several pools; afterwards adding or removing pools through the cluster PUT is a 400.
+- AKS fills in `nodeResourceGroup` (`MC_<rg>_<cluster>_<location>`, created as a resource group), `fqdn`,
+  `powerState`, the spot label and taint, and, only once the create has finished, `identityProfile` (kubelet
+  identity, created in the node resource group).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..armid import derived_uuid
+from ..errors import invalid
+from ..lro import Operation
+from ..store import Resource
+from ..world import Call, Reply
+from . import aks_rules as rules
+from .aks_common import CLUSTERS, POOLS, AksType, full_version, pool_defaults, short_hash
+from .base import normalize_location
+from .compute import check_quota
+
+
+class ManagedClusters(AksType):
+    type_name = CLUSTERS
+    patch_mode = "async"
+
+    def guard(self, call: Call, existing: Resource | None) -> None:
+        self.guard_cluster(existing)
+
+    def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
+        rules.check_cluster_name(call.path.name)
+        props = body.get("properties") or {}
+        rules.check_windows_profile(props.get("windowsProfile"))
+        profiles = props.get("agentPoolProfiles") or []
+        if existing is None:
+            rules.check_pool_set(profiles)
+            for profile in profiles:
+                rules.check_pool(profile.get("name", ""), profile, props, None)
+            location = normalize_location(body["location"])
+            check_quota(
+                self.world, call.path.subscription, location, [pool_defaults("", p, props) for p in profiles], set()
+            )
+            return
+        pools = {p.name.lower(): p for p in self.world.store.children(existing.id, POOLS)}
+        wanted = {p.get("name", "").lower() for p in profiles}
+        if profiles and wanted - set(pools):
+            raise invalid(
+                "Adding agent pools to an existing cluster is not allowed through managed cluster "
+                "operations. Use the agentPools API to add pools.",
+                "agentPoolProfiles",
+            )
+        if profiles and set(pools) - wanted:
+            raise invalid(
+                "Removing agent pools from an existing cluster is not allowed through managed cluster "
+                "operations. Use the agentPools API to delete pools.",
+                "agentPoolProfiles",
+            )
+        merged = {**existing.properties, **props}
+        for profile in profiles:
+            rules.check_pool(profile["name"], profile, merged, pools[profile["name"].lower()].properties)
+
+    def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
+        stored = super().shape(call, body, existing)
+        props = stored["properties"]
+        path = call.path
+        old = existing.properties if existing else {}
+        location = stored["location"]
+        props.setdefault("kubernetesVersion", old.get("kubernetesVersion", "1.33"))
+        props["currentKubernetesVersion"] = full_version(props["kubernetesVersion"])
+        props.setdefault(
+            "dnsPrefix", old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}"
+        )
+        suffix = short_hash(path.resource_id)
+        props["fqdn"] = f"{props['dnsPrefix']}-{suffix}.hcp.{location}.azmk8s.io"
+        props["azurePortalFQDN"] = f"{props['dnsPrefix']}-{suffix}.portal.hcp.{location}.azmk8s.io"
+        props["nodeResourceGroup"] = (
+            old.get("nodeResourceGroup")
+            or props.get("nodeResourceGroup")
+            or (f"MC_{path.resource_group}_{path.name}_{location}")
+        )
+        props["maxAgentPools"] = rules.MAX_POOLS
+        props["powerState"] = {"code": "Running"}
+        network = {
+            "networkPlugin": "azure",
+            "networkPluginMode": "overlay",
+            "podCidr": "10.244.0.0/16",
+            "serviceCidr": "10.0.0.0/16",
+            "dnsServiceIP": "10.0.0.10",
+            "outboundType": "loadBalancer",
+            "loadBalancerSku": "standard",
+            **(old.get("networkProfile") or {}),
+            **(props.get("networkProfile") or {}),
+        }
+        if network.get("networkPluginMode") != "overlay" and "podCidr" not in (props.get("networkProfile") or {}):
+            network.pop("podCidr", None)
+        props["networkProfile"] = network
+        if "identityProfile" in old:
+            props["identityProfile"] = old["identityProfile"]
+        self._fill_identity(stored, path.resource_id)
+        stored["extra_pools"] = props.pop("agentPoolProfiles", None) or []
+        return stored
+
+    def _fill_identity(self, stored: dict[str, Any], rid: str) -> None:
+        identity = stored.get("identity")
+        if not identity:
+            return
+        kind = identity.get("type", "")
+        if kind == "SystemAssigned":
+            identity.update(principalId=derived_uuid(rid, "system"), tenantId=self.world.settings.tenant_id)
+        for uai_id in list((identity.get("userAssignedIdentities") or {}).keys()):
+            uai = self.world.store.get(uai_id)
+            if uai is None:
+                raise invalid(f"User assigned identity '{uai_id}' was not found.", "identity.userAssignedIdentities")
+            identity["userAssignedIdentities"][uai_id] = {
+                "principalId": uai.properties["principalId"],
+                "clientId": uai.properties["clientId"],
+            }
+
+    def extra_children(self, resource: Resource) -> None:
+        profiles = resource.body.pop("extra_pools", [])
+        state = resource.properties["provisioningState"]
+        for profile in profiles:
+            name = profile["name"]
+            pool_id = f"{resource.id}/agentPools/{name}"
+            pool = self.world.store.get(pool_id)
+            props = pool_defaults(name, {**(pool.properties if pool else {}), **profile}, resource.properties)
+            props["provisioningState"] = state
+            body = {"id": pool_id, "name": name, "type": POOLS, "properties": props}
+            if pool is None:
+                self.world.store.add(Resource(pool_id, POOLS, body, resource.id, resource.subscription, False))
+            else:
+                pool.body = body
+
+    def on_created(self, resource: Resource, op: Operation | None) -> None:
+        for pool in self.world.store.children(resource.id, POOLS):
+            pool.properties["provisioningState"] = "Succeeded"
+        self._ensure_node_resource_group(resource)
+
+    def _ensure_node_resource_group(self, cluster: Resource) -> None:
+        """AKS creates the node resource group and the kubelet identity in it; identityProfile appears after the op."""
+        sub = cluster.subscription
+        group_name = cluster.properties["nodeResourceGroup"]
+        group_id = f"/subscriptions/{sub}/resourceGroups/{group_name}"
+        if self.world.store.get(group_id) is None:
+            body = {
+                "id": group_id,
+                "name": group_name,
+                "type": "Microsoft.Resources/resourceGroups",
+                "location": cluster.body["location"],
+                "managedBy": cluster.id,
+                "properties": {"provisioningState": "Succeeded"},
+            }
+            self.world.store.add(Resource(group_id, body["type"], body, f"/subscriptions/{sub}", sub, True))
+        kubelet_id = f"{group_id}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{cluster.name}-agentpool"
+        kubelet = {
+            "resourceId": kubelet_id,
+            "clientId": derived_uuid(kubelet_id, "client"),
+            "objectId": derived_uuid(kubelet_id, "principal"),
+        }
+        if self.world.store.get(kubelet_id) is None:
+            body = {
+                "id": kubelet_id,
+                "name": f"{cluster.name}-agentpool",
+                "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "location": cluster.body["location"],
+                "properties": {
+                    "tenantId": self.world.settings.tenant_id,
+                    "principalId": kubelet["objectId"],
+                    "clientId": kubelet["clientId"],
+                },
+            }
+            self.world.store.add(Resource(kubelet_id, body["type"], body, group_id, sub, True))
+        cluster.properties["identityProfile"] = {"kubeletidentity": kubelet}
+
+    def render(self, resource: Resource) -> dict[str, Any]:
+        props = {k: v for k, v in resource.properties.items()}
+        if props.get("windowsProfile"):
+            props["windowsProfile"] = {k: v for k, v in props["windowsProfile"].items() if k != "adminPassword"}
+        props["agentPoolProfiles"] = [
+            {"name": p.name, **p.properties} for p in self.world.store.children(resource.id, POOLS)
+        ]
+        return {**resource.body, "properties": props}
+
+    def delete(self, call: Call) -> Reply:
+        cluster = self.world.store.get(call.path.resource_id)
+        running = cluster.busy if cluster is not None else None
+        if running is not None and not running.done and running.kind == "delete" and running.resource_id == cluster.id:
+            return Reply(
+                202,
+                None,
+                {
+                    "Location": self.operation_url(call, running, results=True),
+                    "Azure-AsyncOperation": self.operation_url(call, running, results=False),
+                },
+            )
+        if running is not None and not running.done:
+            self.world.ops.cancel(running)
+            cluster.busy = None
+        return super().delete(call)
+
+    def _finish_delete(self, resource: Resource, holder: Resource, op: Operation) -> None:
+        super()._finish_delete(resource, holder, op)
+        if not op.error:
+            node_group = (
+                f"/subscriptions/{resource.subscription}/resourceGroups/{resource.properties['nodeResourceGroup']}"
+            )
+            self.world.store.remove(node_group)

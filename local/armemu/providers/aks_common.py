@@ -1,0 +1,77 @@
+"""What the AKS resource types share: names, version and pool defaults (AKS fills these in on every pool, and adds
+the spot label and taint itself), and the cluster lock (one mutating operation per cluster, pools included)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..lro import Operation
+from ..store import Resource
+from . import aks_rules as rules
+from .base import ResourceType, normalize_location
+from .compute import vm_size
+
+CLUSTERS = "Microsoft.ContainerService/managedClusters"
+POOLS = "Microsoft.ContainerService/managedClusters/agentPools"
+PATCH_VERSIONS = {"1.31": "1.31.9", "1.32": "1.32.6", "1.33": "1.33.2", "1.34": "1.34.1"}
+NODE_IMAGE = "AKSUbuntu-2204gen2containerd-202608.01.0"
+
+
+def full_version(version: str) -> str:
+    return PATCH_VERSIONS.get(version, version if version.count(".") == 2 else f"{version}.0")
+
+
+def short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.lower().encode()).hexdigest()[:length]
+
+
+def pool_defaults(name: str, props: dict[str, Any], cluster_props: dict[str, Any]) -> dict[str, Any]:
+    """A pool's properties as AKS returns them: defaults filled, spot label and taint added by AKS itself."""
+    out = {k: v for k, v in props.items() if k not in ("name", "provisioningState", "powerState")}
+    version = cluster_props.get("kubernetesVersion", "1.33")
+    out.setdefault("count", 1)
+    out.setdefault("mode", "User")
+    out.setdefault("osType", "Linux")
+    out.setdefault("osSKU", "Ubuntu" if out["osType"] == "Linux" else "Windows2022")
+    out.setdefault("type", "VirtualMachineScaleSets")
+    out.setdefault("maxPods", rules.default_max_pods(cluster_props.get("networkProfile") or {}))
+    out.setdefault("osDiskSizeGB", 128)
+    out.setdefault("osDiskType", "Ephemeral" if vm_size(out.get("vmSize", "")).ephemeral_os else "Managed")
+    out.setdefault("orchestratorVersion", version)
+    out["currentOrchestratorVersion"] = full_version(out["orchestratorVersion"])
+    out.setdefault("nodeImageVersion", NODE_IMAGE)
+    out.setdefault("enableNodePublicIP", False)
+    out.setdefault("upgradeSettings", {"maxSurge": "10%"})
+    out["powerState"] = {"code": "Running"}
+    if out.get("scaleSetPriority") == "Spot":
+        out.setdefault("scaleSetEvictionPolicy", "Delete")
+        out.setdefault("spotMaxPrice", -1)
+        out["nodeLabels"] = {**(out.get("nodeLabels") or {}), rules.SPOT_LABEL: "spot"}
+        taints = list(out.get("nodeTaints") or [])
+        out["nodeTaints"] = taints if rules.SPOT_TAINT in taints else [*taints, rules.SPOT_TAINT]
+    return out
+
+
+class AksType(ResourceType):
+    lro_put = "async"
+    lro_delete = "async"
+
+    def cluster_of(self, resource_or_id: Resource | str) -> Resource | None:
+        rid = resource_or_id.id if isinstance(resource_or_id, Resource) else resource_or_id
+        return self.world.store.get(rid.split("/agentPools/")[0].split("/agentpools/")[0])
+
+    def guard_cluster(self, cluster: Resource | None) -> None:
+        if cluster is None or cluster.busy is None or cluster.busy.done:
+            return
+        op: Operation = cluster.busy
+        if op.kind == "delete" and op.resource_id.lower() == cluster.id.lower():
+            raise rules.not_allowed_deleting()
+        pool = op.resource_id.rsplit("/", 1)[-1] if "/agentpools/" in op.resource_id.lower() else None
+        raise rules.not_allowed_busy(op.running_state, pool)
+
+    def lock_holder(self, resource: Resource) -> Resource:
+        return self.cluster_of(resource) or resource
+
+    def op_location(self, resource: Resource) -> str:
+        return normalize_location(self.lock_holder(resource).body.get("location") or "global")

@@ -1,0 +1,217 @@
+"""The AKS rules the emulator enforces, each with an ARM error (AKS_FACTS.md, "Node pools", "Spot pools", "GPU and
+Windows pools"). Pure functions over request dictionaries: the resource types in aks.py call them.
+
+Codes are AKS's where documented (`OperationNotAllowed`, `MustDefineAtLeastOneSystemPool`, `QuotaExceeded`); the
+rest use `InvalidParameter` with a `target` naming the field, which is how AKS reports most validation failures.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..errors import ArmError, invalid
+from .compute import vm_size
+
+POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$")
+MAX_POOLS = 100
+MAX_NODES_PER_POOL = 1000
+MAX_NODES_PER_CLUSTER = 5000
+FIXED_AFTER_CREATE = (
+    "scaleSetPriority",
+    "scaleSetEvictionPolicy",
+    "spotMaxPrice",
+    "maxPods",
+    "osType",
+    "osDiskType",
+    "vmSize",
+    "availabilityZones",
+)
+SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+PENDING_HELP = "See https://aka.ms/aks-pending-operation for more details"
+
+
+def check_cluster_name(name: str) -> None:
+    if not CLUSTER_NAME.match(name):
+        raise invalid(
+            f"The cluster name '{name}' is invalid: 1-63 letters, digits, '-' or '_', starting and ending "
+            "with a letter or digit.",
+            "name",
+        )
+
+
+def default_max_pods(network_profile: dict[str, Any]) -> int:
+    plugin = (network_profile.get("networkPlugin") or "azure").lower()
+    if plugin == "kubenet":
+        return 110
+    overlay = (network_profile.get("networkPluginMode") or "").lower() == "overlay"
+    return 250 if overlay or plugin == "none" else 30
+
+
+def check_pool(name: str, props: dict[str, Any], cluster_props: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """Raise for the first broken rule of one pool; `old` is the pool's current properties on an update."""
+    target = f"agentPoolProfile.{name}"
+    windows = (props.get("osType") or "Linux") == "Windows"
+    system = props.get("mode") == "System"
+    spot = props.get("scaleSetPriority") == "Spot"
+    if not POOL_NAME.match(name):
+        raise invalid(f"Agent pool name '{name}' is invalid: it must match ^[a-z][a-z0-9]{{0,11}}$.", f"{target}.name")
+    if windows and len(name) > 6:
+        raise invalid(f"Windows agent pool name '{name}' can not be longer than 6 characters.", f"{target}.name")
+    if system and windows:
+        raise invalid(f"System pool '{name}' must use Linux: System pools must run Linux.", f"{target}.osType")
+    if system and spot:
+        raise invalid(f"Spot pool '{name}' can not be a System pool.", f"{target}.mode")
+    if system and str(props.get("vmSize", "")).lower().startswith("standard_b"):
+        raise invalid(f"System pool '{name}' can not use a B-series size.", f"{target}.vmSize")
+    scale_set = (props.get("type") or "VirtualMachineScaleSets") == "VirtualMachineScaleSets"
+    if (spot or props.get("availabilityZones")) and not scale_set:
+        raise invalid(f"Pool '{name}': spot and availability zones need VirtualMachineScaleSets.", f"{target}.type")
+    if spot:
+        _check_spot(name, props, target)
+    _check_counts(name, props, system, target)
+    _check_max_pods(name, props, cluster_props, system, target)
+    if props.get("osDiskType") == "Ephemeral" and not vm_size(props.get("vmSize", "")).ephemeral_os:
+        raise invalid(
+            f"Pool '{name}': VM size {props.get('vmSize')} has no cache or temp disk big enough for an "
+            "Ephemeral OS disk; use Managed.",
+            f"{target}.osDiskType",
+        )
+    if windows:
+        if not cluster_props.get("windowsProfile"):
+            raise invalid(
+                f"Windows pool '{name}' needs the cluster to be created with windowsProfile.", "windowsProfile"
+            )
+        plugin = ((cluster_props.get("networkProfile") or {}).get("networkPlugin") or "azure").lower()
+        if plugin != "azure":
+            raise invalid(
+                f"Windows pool '{name}' needs Azure CNI (networkPlugin 'azure'), not '{plugin}'.",
+                "networkProfile.networkPlugin",
+            )
+    if old is not None:
+        for field in FIXED_AFTER_CREATE:
+            if field in props and _norm(props.get(field)) != _norm(old.get(field)):
+                raise invalid(
+                    f"Pool '{name}': {field} can not be changed after creation (was {old.get(field)!r}, "
+                    f"requested {props.get(field)!r}); create a new pool instead.",
+                    f"{target}.{field}",
+                )
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    if isinstance(value, int | float):
+        return float(value)
+    return value
+
+
+def _check_spot(name: str, props: dict[str, Any], target: str) -> None:
+    policy = props.get("scaleSetEvictionPolicy") or "Delete"
+    if policy not in ("Delete", "Deallocate"):
+        raise invalid(
+            f"Spot pool '{name}': scaleSetEvictionPolicy must be Delete or Deallocate.",
+            f"{target}.scaleSetEvictionPolicy",
+        )
+    price = props.get("spotMaxPrice", -1)
+    try:
+        as_decimal = Decimal(str(price))
+    except InvalidOperation as exc:
+        raise invalid(f"Spot pool '{name}': spotMaxPrice {price!r} is not a number.", f"{target}.spotMaxPrice") from exc
+    if as_decimal != -1 and (as_decimal <= 0 or -as_decimal.as_tuple().exponent > 5):
+        raise invalid(
+            f"Spot pool '{name}': spotMaxPrice must be -1 or a positive price with at most 5 decimals.",
+            f"{target}.spotMaxPrice",
+        )
+
+
+def _check_counts(name: str, props: dict[str, Any], system: bool, target: str) -> None:
+    count = props.get("count", 1)
+    low = 1 if system else 0
+    if not isinstance(count, int) or not low <= count <= MAX_NODES_PER_POOL:
+        raise invalid(
+            f"Pool '{name}': count must be within {low}-{MAX_NODES_PER_POOL} for a "
+            f"{'System' if system else 'User'} pool.",
+            f"{target}.count",
+        )
+    if props.get("enableAutoScaling"):
+        low_count, high_count = props.get("minCount"), props.get("maxCount")
+        if not isinstance(low_count, int) or not isinstance(high_count, int):
+            raise invalid(f"Pool '{name}': autoscaling needs minCount and maxCount.", f"{target}.minCount")
+        if not (low <= low_count <= count <= high_count <= MAX_NODES_PER_POOL):
+            raise invalid(
+                f"Pool '{name}': need {low} <= minCount <= count <= maxCount <= {MAX_NODES_PER_POOL}.",
+                f"{target}.minCount",
+            )
+
+
+def _check_max_pods(name: str, props: dict[str, Any], cluster_props: dict[str, Any], system: bool, target: str) -> None:
+    max_pods = props.get("maxPods") or default_max_pods(cluster_props.get("networkProfile") or {})
+    if not 10 <= max_pods <= 250:
+        raise invalid(f"Pool '{name}': maxPods {max_pods} must be within 10-250.", f"{target}.maxPods")
+    if system and max_pods < 30:
+        raise invalid(f"System pool '{name}' must hold at least 30 pods (maxPods {max_pods}).", f"{target}.maxPods")
+
+
+def check_pool_set(pools: list[dict[str, Any]]) -> None:
+    """Rules over all pools of a cluster at creation."""
+    if not pools:
+        raise invalid("agentPoolProfiles must hold at least one pool.", "agentPoolProfiles")
+    names = [p.get("name", "") for p in pools]
+    if len({n.lower() for n in names}) != len(names):
+        raise invalid("Agent pool names must be unique.", "agentPoolProfiles")
+    if len(pools) > MAX_POOLS:
+        raise invalid(f"A cluster can have at most {MAX_POOLS} pools.", "agentPoolProfiles")
+    if (pools[0].get("osType") or "Linux") != "Linux":
+        raise invalid("The first agent pool must be Linux.", "agentPoolProfiles[0].osType")
+    if not any(p.get("mode") == "System" for p in pools):
+        raise ArmError(
+            400, "MustDefineAtLeastOneSystemPool", "Must define at least one system pool.", target="agentPoolProfiles"
+        )
+    check_total_nodes(sum(int(p.get("count", 1) or 0) for p in pools))
+
+
+def check_total_nodes(total: int) -> None:
+    if total > MAX_NODES_PER_CLUSTER:
+        raise invalid(
+            f"A cluster can have at most {MAX_NODES_PER_CLUSTER} nodes; the request asks for {total}.",
+            "agentPoolProfiles",
+        )
+
+
+def check_windows_profile(profile: dict[str, Any] | None) -> None:
+    if not profile:
+        return
+    if not profile.get("adminUsername"):
+        raise invalid("windowsProfile.adminUsername is required.", "windowsProfile.adminUsername")
+    password = profile.get("adminPassword") or ""
+    classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^a-zA-Z\d]"))
+    if len(password) < 14 or classes < 3:
+        raise invalid(
+            "windowsProfile.adminPassword must be at least 14 characters and meet 3 of: lower case, upper "
+            "case, digit, special character.",
+            "windowsProfile.adminPassword",
+        )
+
+
+def not_allowed_busy(running_state: str, pool: str | None) -> ArmError:
+    """409 OperationNotAllowed while another operation holds the cluster (SUP operationnotallowed.md)."""
+    other = f"{running_state} agent pool '{pool}'" if pool else running_state
+    return ArmError(
+        409,
+        "OperationNotAllowed",
+        f"Operation is not allowed: Another operation ({other}) is in progress, "
+        f"please wait for it to finish before starting a new operation. {PENDING_HELP}",
+    )
+
+
+def not_allowed_deleting() -> ArmError:
+    return ArmError(
+        409,
+        "OperationNotAllowed",
+        "Operation is not allowed: the managed cluster is being deleted; no "
+        f"other operation can start on it. {PENDING_HELP}",
+    )

@@ -1,0 +1,137 @@
+"""Compute facts the emulator needs: a small VM size catalog, vCPU quota per family and location, and
+`GET /subscriptions/<s>/providers/Microsoft.Compute/locations/<loc>/usages` computed from the node pools.
+
+Usage counts every node pool's current `count` times the size's vCPUs; spot pools count against `lowPriorityCores`,
+as Azure's spot quota does. Default limits are generous (1,000 vCPUs per family, 5,000 regional) so demos fit; set
+them with `PUT /_emulator/quota` to test `QuotaExceeded`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ArmError
+from ..world import Call, Reply, World
+
+AKS_CLUSTERS = "Microsoft.ContainerService/managedClusters"
+AKS_POOLS = "Microsoft.ContainerService/managedClusters/agentPools"
+DEFAULT_FAMILY_LIMIT = 1000
+DEFAULT_REGIONAL_LIMIT = 5000
+DEFAULT_LOW_PRIORITY_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class VmSize:
+    vcpus: int
+    memory_gib: float
+    family: str
+    ephemeral_os: bool
+
+
+CATALOG: dict[str, VmSize] = {
+    "standard_d2s_v5": VmSize(2, 8, "standardDSv5Family", False),
+    "standard_d4s_v5": VmSize(4, 16, "standardDSv5Family", False),
+    "standard_d8s_v5": VmSize(8, 32, "standardDSv5Family", False),
+    "standard_d16s_v5": VmSize(16, 64, "standardDSv5Family", False),
+    "standard_e8s_v5": VmSize(8, 64, "standardESv5Family", False),
+    "standard_nc4as_t4_v3": VmSize(4, 28, "Standard NCASv3_T4 Family", True),
+    "standard_nc24ads_a100_v4": VmSize(24, 220, "StandardNCADSA100v4Family", True),
+    "standard_nc6s_v3": VmSize(6, 112, "standardNCSv3Family", True),
+}
+_SIZE = re.compile(r"^standard_([a-z]+)(\d+)([a-z]*)(?:_([a-z0-9]+))?(?:_(v\d+))?$")
+
+
+def vm_size(name: str) -> VmSize:
+    """The catalog entry, or a guess from the size name: vCPUs from its digits, a local (ephemeral-capable) disk when
+    the suffix has a `d` (Ddsv5 has one, Dsv5 has none)."""
+    known = CATALOG.get(name.lower())
+    if known is not None:
+        return known
+    match = _SIZE.match(name.lower())
+    if not match:
+        return VmSize(2, 8, "standardUnknownFamily", False)
+    series, digits, suffix, _, version = match.groups()
+    family = f"standard{series.upper()}{suffix.upper()}{version or ''}Family"
+    return VmSize(int(digits), int(digits) * 4, family, "d" in suffix)
+
+
+def pool_cores(props: dict[str, Any]) -> tuple[str, int]:
+    size = vm_size(props.get("vmSize", "Standard_D2s_v5"))
+    family = "lowPriorityCores" if props.get("scaleSetPriority") == "Spot" else size.family
+    return family, size.vcpus * int(props.get("count") or 0)
+
+
+def usage_by_family(
+    world: World, subscription: str, location: str, skip_pool_ids: set[str] | None = None
+) -> dict[str, int]:
+    used: dict[str, int] = {}
+    skip = skip_pool_ids or set()
+    for cluster in world.store.in_subscription(subscription, AKS_CLUSTERS):
+        if cluster.body.get("location") != location:
+            continue
+        for pool in world.store.children(cluster.id, AKS_POOLS):
+            if pool.id.lower() in skip:
+                continue
+            family, cores = pool_cores(pool.properties)
+            used[family] = used.get(family, 0) + cores
+            if family != "lowPriorityCores":
+                used["cores"] = used.get("cores", 0) + cores
+    return used
+
+
+def limit_for(world: World, location: str, family: str) -> int:
+    limits = world.quota_limits.get(location, {}) or world.quota_limits.get("*", {})
+    default = {"cores": DEFAULT_REGIONAL_LIMIT, "lowPriorityCores": DEFAULT_LOW_PRIORITY_LIMIT}.get(
+        family, DEFAULT_FAMILY_LIMIT
+    )
+    return int(limits.get(family, default))
+
+
+def check_quota(
+    world: World, subscription: str, location: str, pools: list[dict[str, Any]], replacing: set[str]
+) -> None:
+    """400 QuotaExceeded if `pools` (new or changed pool properties) would exceed a limit; `replacing` are the pool ids
+    whose current usage the new values replace."""
+    used = usage_by_family(world, subscription, location, replacing)
+    for props in pools:
+        family, cores = pool_cores(props)
+        used[family] = used.get(family, 0) + cores
+        if family != "lowPriorityCores":
+            used["cores"] = used.get("cores", 0) + cores
+    for family, amount in used.items():
+        limit = limit_for(world, location, family)
+        if amount > limit:
+            raise quota_exceeded(family, location, limit, amount)
+
+
+def quota_exceeded(family: str, location: str, limit: int, wanted: int) -> ArmError:
+    return ArmError(
+        400,
+        "QuotaExceeded",
+        f"Operation could not be completed as it results in exceeding approved {family} Cores quota. Additional "
+        f"details - Deployment Model: Resource Manager, Location: {location}, Current Limit: {limit}, "
+        f"Current Usage: {min(limit, wanted)}, Additional Required: {max(0, wanted - limit)}.",
+    )
+
+
+def usages(world: World, call: Call) -> Reply:
+    location = call.path.names[0].replace(" ", "").lower()
+    used = usage_by_family(world, call.path.subscription, location)
+    families = {s.family for s in CATALOG.values()} | set(used) | {"cores", "lowPriorityCores"}
+    families |= set(world.quota_limits.get(location, {})) | set(world.quota_limits.get("*", {}))
+    value = []
+    for family in sorted(families):
+        localized = {"cores": "Total Regional vCPUs", "lowPriorityCores": "Total Regional Low-priority vCPUs"}.get(
+            family, f"{family} vCPUs"
+        )
+        value.append(
+            {
+                "unit": "Count",
+                "currentValue": used.get(family, 0),
+                "limit": limit_for(world, location, family),
+                "name": {"value": family, "localizedValue": localized},
+            }
+        )
+    return Reply(200, {"value": value})

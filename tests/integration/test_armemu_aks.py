@@ -1,0 +1,217 @@
+"""The ARM emulator behaving like AKS, through the real containerservice SDK clients (sync and aio)."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.containerservice import ContainerServiceClient
+from azure.mgmt.containerservice import models as aks
+from azure.mgmt.containerservice.aio import ContainerServiceClient as AioContainerServiceClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+pytestmark = pytest.mark.integration
+
+RG = "rg-aks"
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+SLOW_POOLS = {"Microsoft.ContainerService/managedClusters/agentPools:create": 30_000.0}  # 30 s at time factor 0.001
+
+
+def pool(name: str, **props) -> dict:
+    return {"name": name, "mode": "User", "vmSize": "Standard_D4s_v5", "count": 2, **props}
+
+
+def cluster_body(*pools: dict, **props) -> dict:
+    profiles = list(pools) or [pool("system", mode="System", count=3)]
+    return {
+        "location": "westeurope",
+        "properties": {"dnsPrefix": "c1", "kubernetesVersion": "1.33", "agentPoolProfiles": profiles, **props},
+    }
+
+
+@pytest.fixture
+def client(armemu) -> ContainerServiceClient:
+    armemu.client(ResourceManagementClient).resource_groups.create_or_update(RG, {"location": "westeurope"})
+    return armemu.client(ContainerServiceClient)
+
+
+@pytest.fixture
+def cluster(client) -> aks.ManagedCluster:
+    return client.managed_clusters.begin_create_or_update(RG, "c1", cluster_body()).result()
+
+
+def test_cluster_create_finishes_through_the_sdk_poller_with_what_aks_fills_in(armemu, client):
+    body = aks.ManagedCluster(
+        location="westeurope",
+        properties=aks.ManagedClusterProperties(
+            dns_prefix="c1",
+            kubernetes_version="1.33",
+            agent_pool_profiles=[
+                aks.ManagedClusterAgentPoolProfile(name="system", mode="System", vm_size="Standard_D4s_v5", count=3),
+                aks.ManagedClusterAgentPoolProfile(
+                    name="batch", mode="User", vm_size="Standard_D8s_v5", count=1, scale_set_priority="Spot"
+                ),
+            ],
+        ),
+    )
+    poller = client.managed_clusters.begin_create_or_update(RG, "c1", body)
+    first = client.managed_clusters.get(RG, "c1")
+    assert first.properties.provisioning_state == "Creating"
+    assert first.properties.identity_profile is None
+    created = poller.result()
+    props = created.properties
+    assert props.provisioning_state == "Succeeded"
+    assert props.node_resource_group == "MC_rg-aks_c1_westeurope"
+    assert props.fqdn.endswith(".hcp.westeurope.azmk8s.io")
+    assert props.power_state.code == "Running"
+    assert props.identity_profile["kubeletidentity"].client_id
+    spot = next(p for p in props.agent_pool_profiles if p.name == "batch")
+    assert spot.node_labels["kubernetes.azure.com/scalesetpriority"] == "spot"
+    assert SPOT_TAINT in spot.node_taints
+    assert spot.scale_set_eviction_policy == "Delete"
+    groups = [g.name for g in armemu.client(ResourceManagementClient).resource_groups.list()]
+    assert "MC_rg-aks_c1_westeurope" in groups
+    assert [c.name for c in client.managed_clusters.list_by_resource_group(RG)] == ["c1"]
+    assert [c.name for c in client.managed_clusters.list()] == ["c1"]
+    statuses = [r for r in armemu.requests() if "/operations/" in r["path"]]
+    assert statuses, "the poller should have polled the Azure-AsyncOperation URL"
+
+
+async def test_agent_pool_lifecycle_with_the_aio_client(armemu, cluster):
+    async with armemu.aio_client(AioContainerServiceClient) as aio:
+        poller = await aio.agent_pools.begin_create_or_update(
+            RG, "c1", "apps", {"properties": {"mode": "User", "vmSize": "Standard_D8s_v5", "count": 2}}
+        )
+        created = await poller.result()
+        assert created.properties.provisioning_state == "Succeeded"
+        scaled = await (
+            await aio.agent_pools.begin_create_or_update(
+                RG, "c1", "apps", {"properties": {**created.properties.as_dict(), "count": 5}}
+            )
+        ).result()
+        assert scaled.properties.count == 5
+        names = sorted([p.name async for p in aio.agent_pools.list(RG, "c1")])
+        assert names == ["apps", "system"]
+        await (await aio.agent_pools.begin_delete(RG, "c1", "apps")).result()
+        with pytest.raises(ResourceNotFoundError):
+            await aio.agent_pools.get(RG, "c1", "apps")
+    log = armemu.requests()
+    assert any(r["method"] == "PUT" and r["path"].endswith("/agentPools/apps") and r["status"] == 201 for r in log)
+    assert any(r["method"] == "DELETE" and r["status"] == 202 for r in log)
+
+
+def test_a_second_pool_operation_on_a_busy_cluster_gets_409(armemu, client, cluster):
+    armemu.control("PUT", "latency", SLOW_POOLS)
+    first = client.agent_pools.begin_create_or_update(RG, "c1", "one", {"properties": pool("one")})
+    assert client.agent_pools.get(RG, "c1", "one").properties.provisioning_state == "Creating"
+    with pytest.raises(HttpResponseError) as caught:
+        client.agent_pools.begin_create_or_update(RG, "c1", "two", {"properties": pool("two")})
+    assert caught.value.status_code == 409
+    assert caught.value.error.code == "OperationNotAllowed"
+    assert "Another operation (Creating agent pool 'one') is in progress" in caught.value.error.message
+    with pytest.raises(HttpResponseError) as caught:
+        client.managed_clusters.begin_create_or_update(RG, "c1", cluster_body())
+    assert caught.value.status_code == 409
+    armemu.control("POST", "operations/finish")
+    assert first.result().properties.provisioning_state == "Succeeded"
+    second = client.agent_pools.begin_create_or_update(RG, "c1", "two", {"properties": pool("two")})
+    armemu.control("POST", "operations/finish")
+    assert second.result().properties.provisioning_state == "Succeeded"
+
+
+def test_during_a_delete_everything_else_is_refused(armemu, client, cluster):
+    armemu.control("PUT", "latency", {"Microsoft.ContainerService/managedClusters:delete": 30_000.0})
+    deleting = client.managed_clusters.begin_delete(RG, "c1")
+    assert client.managed_clusters.get(RG, "c1").properties.provisioning_state == "Deleting"
+    with pytest.raises(HttpResponseError) as caught:
+        client.agent_pools.begin_create_or_update(RG, "c1", "apps", {"properties": pool("apps")})
+    assert caught.value.error.code == "OperationNotAllowed"
+    assert "being deleted" in caught.value.error.message
+    armemu.control("POST", "operations/finish")
+    deleting.result()
+    with pytest.raises(ResourceNotFoundError):
+        client.managed_clusters.get(RG, "c1")
+    assert armemu.inventory("Microsoft.ContainerService/managedClusters/agentPools") == []
+
+
+def test_adding_or_removing_pools_through_the_cluster_put_after_creation_is_400(client, cluster):
+    with pytest.raises(HttpResponseError) as caught:
+        client.managed_clusters.begin_create_or_update(
+            RG, "c1", cluster_body(pool("system", mode="System", count=3), pool("apps"))
+        )
+    assert caught.value.status_code == 400
+    assert "agentPools API" in caught.value.error.message
+    updated = client.managed_clusters.begin_create_or_update(
+        RG, "c1", cluster_body(pool("system", mode="System", count=4))
+    ).result()
+    assert updated.properties.agent_pool_profiles[0].count == 4
+
+
+@pytest.mark.parametrize(
+    ("profile", "extra", "target"),
+    [
+        (pool("Bad_Name"), {}, "name"),
+        (pool("spotsys", mode="System", scaleSetPriority="Spot"), {}, "mode"),
+        (pool("win1", osType="Windows"), {}, "windowsProfile"),
+        (
+            pool("win1", osType="Windows"),
+            {
+                "windowsProfile": {"adminUsername": "azureuser", "adminPassword": "Str0ng!Passw0rd#1"},
+                "networkProfile": {"networkPlugin": "kubenet"},
+            },
+            "networkPlugin",
+        ),
+        (
+            pool("windowspool", osType="Windows"),
+            {"windowsProfile": {"adminUsername": "u", "adminPassword": "Str0ng!Passw0rd#1"}},
+            "name",
+        ),
+        (pool("eph", osDiskType="Ephemeral"), {}, "osDiskType"),
+        (pool("pods", maxPods=300), {}, "maxPods"),
+        (pool("many", count=1001), {}, "count"),
+        (pool("auto", count=5, enableAutoScaling=True, minCount=6, maxCount=10), {}, "minCount"),
+        (pool("spot", scaleSetPriority="Spot", spotMaxPrice=0.123456), {}, "spotMaxPrice"),
+    ],
+)
+def test_documented_pool_rules_are_enforced_with_arm_errors(client, profile, extra, target):
+    body = cluster_body(pool("system", mode="System", count=3), profile, **extra)
+    with pytest.raises(HttpResponseError) as caught:
+        client.managed_clusters.begin_create_or_update(RG, "c1", body)
+    assert caught.value.status_code == 400
+    assert target in (caught.value.error.target or "")
+
+
+def test_a_cluster_needs_a_system_pool_and_keeps_its_last_one(client, cluster):
+    with pytest.raises(HttpResponseError) as caught:
+        client.managed_clusters.begin_create_or_update(RG, "c2", cluster_body(pool("apps")))
+    assert caught.value.error.code == "MustDefineAtLeastOneSystemPool"
+    with pytest.raises(HttpResponseError) as caught:
+        client.agent_pools.begin_delete(RG, "c1", "system")
+    assert caught.value.status_code == 400
+
+
+def test_spot_settings_are_fixed_after_creation(client, cluster):
+    client.agent_pools.begin_create_or_update(
+        RG,
+        "c1",
+        "batch",
+        {"properties": pool("batch", scaleSetPriority="Spot", scaleSetEvictionPolicy="Delete", spotMaxPrice=-1)},
+    ).result()
+    with pytest.raises(HttpResponseError) as caught:
+        client.agent_pools.begin_create_or_update(
+            RG,
+            "c1",
+            "batch",
+            {"properties": pool("batch", scaleSetPriority="Spot", scaleSetEvictionPolicy="Deallocate")},
+        )
+    assert caught.value.status_code == 400
+    assert "scaleSetEvictionPolicy" in caught.value.error.target
+
+
+def test_pool_scale_shows_scaling_while_it_runs(armemu, client, cluster):
+    armemu.control("PUT", "latency", {"Microsoft.ContainerService/managedClusters/agentPools:scale": 30_000.0})
+    poller = client.agent_pools.begin_create_or_update(
+        RG, "c1", "system", {"properties": pool("system", mode="System", count=5)}
+    )
+    assert client.agent_pools.get(RG, "c1", "system").properties.provisioning_state == "Scaling"
+    armemu.control("POST", "operations/finish")
+    assert poller.result().properties.count == 5
