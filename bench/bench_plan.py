@@ -41,7 +41,8 @@ def measure(raw: dict, seconds: float) -> dict:
     latencies.sort()
     pct = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     return {"plans": len(latencies), "plansPerSecond": round(len(latencies) / wall, 1),
-            "p50Ms": round(pct(0.50), 3), "p99Ms": round(pct(0.99), 3), "meanMs": round(statistics.mean(latencies) * 1000, 3)}
+            "p50Ms": round(pct(0.50), 3), "p99Ms": round(pct(0.99), 3),
+            "meanMs": round(statistics.mean(latencies) * 1000, 3)}
 
 
 def main() -> None:

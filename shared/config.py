@@ -1,7 +1,8 @@
 """Settings from the environment (Functions app settings), read once into a frozen object and passed in.
 
 Nothing else in aksvend reads os.environ. Every setting the code reads is listed in SETTINGS, so that
-infra/ can be checked against it.
+infra/ can be checked against it. Values are validated here; an error names the setting and the rule, never
+the value (some settings are secrets or connection strings).
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ from dataclasses import dataclass
 from shared.domain.armid import GUID
 
 ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+AZURE_ARM_ENDPOINT = "https://management.azure.com"
 
-# name -> what it is for. infra/ sets each of these (checked by a test once infra/ exists).
+# name -> what it is for. infra/ sets each of these (tests/unit/test_infra.py checks it).
 SETTINGS: Mapping[str, str] = {
     "AKSVEND_DEFAULT_SUBSCRIPTION_ID": "subscription used when a request names none",
+    "AzureWebJobsStorage": "the storage account for queues and tables (connection string, or __accountName "
+                           "with managed identity in Azure)",
+    "AKSVEND_ARM_ENDPOINT": "ARM base URL; unset means Azure (https://management.azure.com)",
+    "AKSVEND_ARM_CA_CERT": "CA bundle for a local ARM emulator's self-signed certificate; unset in Azure",
+    "AKSVEND_POLL_INTERVAL_SECONDS": "wait between status reads of a running ARM operation without Retry-After",
+    "AKSVEND_LEASE_SECONDS": "how long a step may go unheard of before the sweeper enqueues it again",
+    "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
+    "AKSVEND_STEP_DEADLINE_SECONDS": "how long a step may keep failing retryably before it fails for good",
 }
 
 
@@ -27,6 +37,17 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Settings:
     default_subscription_id: str = ZERO_SUBSCRIPTION
+    storage_connection: str | None = None
+    arm_endpoint: str = AZURE_ARM_ENDPOINT
+    arm_ca_cert: str | None = None
+    poll_interval_seconds: float = 15.0
+    lease_seconds: float = 300.0
+    backoff_base_seconds: float = 2.0
+    step_deadline_seconds: float = 3 * 3600.0
+
+    @property
+    def local_arm(self) -> bool:
+        return self.arm_endpoint.rstrip("/") != AZURE_ARM_ENDPOINT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -34,4 +55,29 @@ class Settings:
         subscription = env.get("AKSVEND_DEFAULT_SUBSCRIPTION_ID", ZERO_SUBSCRIPTION)
         if not GUID.match(subscription):
             raise ConfigError("AKSVEND_DEFAULT_SUBSCRIPTION_ID must be a subscription GUID")
-        return cls(default_subscription_id=subscription)
+        endpoint = env.get("AKSVEND_ARM_ENDPOINT") or AZURE_ARM_ENDPOINT
+        if not endpoint.startswith("https://"):
+            raise ConfigError("AKSVEND_ARM_ENDPOINT must be an https:// URL (ARM speaks HTTPS only)")
+        return cls(
+            default_subscription_id=subscription,
+            storage_connection=env.get("AzureWebJobsStorage") or None,
+            arm_endpoint=endpoint.rstrip("/"),
+            arm_ca_cert=env.get("AKSVEND_ARM_CA_CERT") or None,
+            poll_interval_seconds=_seconds(env, "AKSVEND_POLL_INTERVAL_SECONDS", 15.0),
+            lease_seconds=_seconds(env, "AKSVEND_LEASE_SECONDS", 300.0),
+            backoff_base_seconds=_seconds(env, "AKSVEND_BACKOFF_BASE_SECONDS", 2.0),
+            step_deadline_seconds=_seconds(env, "AKSVEND_STEP_DEADLINE_SECONDS", 3 * 3600.0),
+        )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds") from None
+    if not 0 <= value <= 7 * 24 * 3600:
+        raise ConfigError(f"{name} must be between 0 and 604800 seconds")
+    return value

@@ -1,0 +1,122 @@
+"""ArmPort on the Azure SDK: send a PUT/DELETE once, read an operation's status once.
+
+Why not the SDK's `begin_*` pollers: a poller's `result()` waits in-process for the whole operation (4-15
+minutes for a cluster), and the engine must never wait in an invocation. Like Azure Service Operator's
+generic ARM reconciler, the adapter sends the request through the family's SDK client (`send_request`, the
+client's own pipeline), keeps the `Azure-AsyncOperation` (else `Location`) URL that ARM returns, and reads
+it once per invocation. The engine saves that URL as the step's resume data.
+
+Retries: azure-core's retry policy is turned off on these clients (`retry_total=0`); short retries (a reset
+connection, a 429 asking for a second or two) happen here with tenacity, and only when the wait is short.
+Anything longer goes back to the engine as `RetryableError`, which waits on the queue, not in the invocation.
+Errors are mapped at this edge: services only ever see `RetryableError` / `FatalError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from azure.core.exceptions import AzureError
+from azure.core.rest import HttpRequest
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from shared.adapters.arm_errors import parse_retry_after, to_aksvend_error
+from shared.adapters.arm_families import FAMILIES, family_for, send
+from shared.errors import RetryableError, classify
+from shared.services.ports_engine import ArmResult, PollResult
+
+SHORT_RETRY_MAX_SECONDS = 2.0
+SHORT_RETRY_ATTEMPTS = 3
+_STATUS = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed", "canceled": "Canceled",
+           "cancelled": "Canceled"}
+
+
+def _short(exc: BaseException) -> bool:
+    return isinstance(exc, RetryableError) and (exc.delay_seconds or 0) <= SHORT_RETRY_MAX_SECONDS
+
+
+class AzureArm:
+    """An async ArmPort over one credential and subscription; use as `async with`."""
+
+    def __init__(self, credential: Any, subscription_id: str, *, base_url: str | None = None,
+                 connection_verify: str | bool = True) -> None:
+        kwargs: dict[str, Any] = {"retry_total": 0, "connection_verify": connection_verify}
+        if base_url:
+            kwargs["base_url"] = base_url
+        self._clients = {f.name: f.client(credential=credential, subscription_id=subscription_id, **kwargs)
+                         for f in FAMILIES}
+
+    async def __aenter__(self) -> AzureArm:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+
+    async def put(self, resource_type: str, resource_id: str, api_version: str,
+                  body: Mapping[str, Any]) -> ArmResult:
+        request = HttpRequest("PUT", resource_id, params={"api-version": api_version}, json=body)
+        return await self._write(resource_type, request)
+
+    async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult:
+        request = HttpRequest("DELETE", resource_id, params={"api-version": api_version})
+        return await self._write(resource_type, request, not_found_is_done=True)
+
+    async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
+        status, _headers, body = await self._send(resource_type, HttpRequest(
+            "GET", resource_id, params={"api-version": api_version}), allow={404})
+        return None if status == 404 else body
+
+    async def poll(self, resource_type: str, poll_url: str) -> PollResult:
+        status, headers, body = await self._send(resource_type, HttpRequest("GET", poll_url))
+        retry_after = parse_retry_after(headers)
+        if status == 202:  # a Location URL: still running
+            return PollResult("InProgress", retry_after)
+        raw = str((body or {}).get("status", "Succeeded" if status in (200, 204) else "Failed"))
+        state = _STATUS.get(raw.lower(), "InProgress")
+        error = (body or {}).get("error") or {}
+        return PollResult(state, retry_after, error.get("code"), error.get("message", ""))  # type: ignore[arg-type]
+
+    async def _write(self, resource_type: str, request: HttpRequest, *, not_found_is_done: bool = False) -> ArmResult:
+        status, headers, body = await self._send(resource_type, request, allow={404} if not_found_is_done else set())
+        lowered = {k.lower(): v for k, v in headers.items()}
+        poll_url = lowered.get("azure-asyncoperation") or (lowered.get("location") if status == 202 else None)
+        if status in (204, 404):
+            poll_url = None
+        return ArmResult(status, body, poll_url, parse_retry_after(headers))
+
+    async def _send(self, resource_type: str, request: HttpRequest,
+                    allow: set[int] | None = None) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
+        client = self._clients[family_for(resource_type).name]
+        async for attempt in AsyncRetrying(retry=retry_if_exception(_short),
+                                           stop=stop_after_attempt(SHORT_RETRY_ATTEMPTS),
+                                           wait=wait_exponential(multiplier=0.2, max=SHORT_RETRY_MAX_SECONDS),
+                                           reraise=True):
+            with attempt:
+                try:
+                    response = await send(client, request)
+                    await response.read()
+                except AzureError as exc:
+                    raise to_aksvend_error(exc) from exc
+                body = _json(response.content)
+                if response.status_code >= 400 and response.status_code not in (allow or set()):
+                    error = (body or {}).get("error") or {}
+                    raise classify(response.status_code, error.get("code"), error.get("message", ""),
+                                   parse_retry_after(response.headers), error.get("target"))
+                return response.status_code, response.headers, body
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _json(content: bytes) -> dict[str, Any] | None:
+    if not content:
+        return None
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None

@@ -1,0 +1,169 @@
+"""Operations and their steps, as pure data: what the engine must do, derived again from what it stored.
+
+An operation (create a cluster, put or delete a pool, delete a cluster) is a DAG of steps. The engine stores
+only the operation's kind and its (expanded) request; the steps, their ARM ids and exact bodies are derived
+here, deterministically, each time they are needed. So what is stored stays small, and a redelivered message
+sees exactly the step it saw before.
+
+A step's body may hold placeholders (see `arm.py`): `${key.path}` for outputs of earlier steps and
+`${secret:name}` for secrets. `needed_outputs` says which outputs of which step to keep when it succeeds;
+`resolve` fills them in just before the request is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shared.domain import arm
+from shared.domain.durations import TYPICAL_SECONDS
+from shared.domain.plan import Plan, plan
+from shared.domain.request import ClusterRequest, Pool
+
+OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster"]
+OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster")
+Action = Literal["put", "delete"]
+
+AGENT_POOL_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
+CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
+RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
+_SECRET = re.compile(r"^\$\{secret:(\w+)\}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StepSpec:
+    id: str
+    action: Action
+    resource_key: str
+    resource_type: str
+    resource_id: str
+    api_version: str
+    body: Mapping[str, Any] | None
+    depends_on: tuple[str, ...]
+    mutates_cluster: bool
+    estimated_seconds: int
+
+
+def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None) -> tuple[StepSpec, ...]:
+    """The steps of an operation. `pool_name` names the pool of put-pool and delete-pool."""
+    if kind == "create-cluster":
+        return _create_steps(plan(request))
+    if kind == "delete-cluster":
+        return _delete_steps(plan(request))
+    if pool_name is None:
+        raise ValueError(f"{kind} needs a pool name")
+    pool_id = f"{arm.ids(request)['cluster']}/agentPools/{pool_name}"
+    api = arm.API_VERSIONS[AGENT_POOL_TYPE]
+    if kind == "delete-pool":
+        return (StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", AGENT_POOL_TYPE, pool_id, api,
+                         None, (), True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "delete")]),)
+    pool = next(p for p in request.user_pools if p.name == pool_name)
+    return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", AGENT_POOL_TYPE, pool_id, api,
+                     agent_pool_body(request, pool), (), True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "put")]),)
+
+
+def agent_pool_body(request: ClusterRequest, pool: Pool) -> dict[str, Any]:
+    """A user pool through the agentPools API (after creation AKS refuses new pools in the cluster PUT)."""
+    return {"properties": arm.agent_pool_properties(request, pool, system=False)}
+
+
+def _create_steps(p: Plan) -> tuple[StepSpec, ...]:
+    by_key = {r.key: r for r in p.resources}
+    return tuple(
+        StepSpec(s.id, "put", s.resource, by_key[s.resource].type, by_key[s.resource].id,
+                 by_key[s.resource].api_version, by_key[s.resource].body, s.depends_on, s.mutates_cluster,
+                 s.estimated_seconds)
+        for s in p.steps
+    )
+
+
+def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
+    """Delete what the plan created, dependents first. The resource group stays: it may hold other things."""
+    resources = [r for r in p.resources if r.type != RESOURCE_GROUP_TYPE]
+    dependents: dict[str, list[str]] = {r.key: [] for r in resources}
+    for r in resources:
+        for d in r.depends_on:
+            if d in dependents:
+                dependents[d].append(r.key)
+    return tuple(
+        StepSpec(f"delete:{r.key}", "delete", r.key, r.type, r.id, r.api_version, None,
+                 tuple(f"delete:{k}" for k in dependents[r.key]), r.type == CLUSTER_TYPE,
+                 TYPICAL_SECONDS[(r.type, "delete")])
+        for r in reversed(resources)
+    )
+
+
+def needed_outputs(steps: Iterable[StepSpec]) -> dict[str, set[str]]:
+    """resource key -> the JSON paths of its final state that later bodies refer to."""
+    out: dict[str, set[str]] = {}
+    for step in steps:
+        for key, path in _placeholders(step.body):
+            out.setdefault(key, set()).add(path)
+    return out
+
+
+def _placeholders(value: Any) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield from _PLACEHOLDER.findall(value)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _placeholders(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _placeholders(v)
+
+
+def extract(resource: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
+    """The values at dotted `paths` of a resource's JSON (missing ones are left out)."""
+    out = {}
+    for path in paths:
+        node: Any = resource
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is not None:
+            out[path] = node
+    return out
+
+
+class UnresolvedPlaceholder(LookupError):
+    """A body refers to an output that no finished step provided; a bug, not a transient state."""
+
+
+def resolve(body: Any, outputs: Mapping[str, Mapping[str, Any]], secret: Callable[[str], str]) -> Any:
+    """The body with every placeholder replaced. `outputs`: resource key -> {path: value}."""
+    if isinstance(body, str):
+        secret_name = _SECRET.match(body)
+        if secret_name:
+            return secret(secret_name.group(1))
+
+        def fill(m: re.Match[str]) -> str:
+            try:
+                return str(outputs[m.group(1)][m.group(2)])
+            except KeyError:
+                raise UnresolvedPlaceholder(f"{m.group(1)}.{m.group(2)}") from None
+
+        return _PLACEHOLDER.sub(fill, body)
+    if isinstance(body, Mapping):
+        return {k: resolve(v, outputs, secret) for k, v in body.items()}
+    if isinstance(body, list):
+        return [resolve(v, outputs, secret) for v in body]
+    return body
+
+
+def progress(specs: Iterable[StepSpec], done: set[str]) -> int:
+    """Percent of the estimated work done, by step durations (a cluster create is most of a create)."""
+    specs = list(specs)
+    total = sum(s.estimated_seconds for s in specs) or 1
+    return round(100 * sum(s.estimated_seconds for s in specs if s.id in done) / total)
+
+
+def roots(specs: Iterable[StepSpec]) -> list[str]:
+    return [s.id for s in specs if not s.depends_on]
+
+
+def runnable(specs: Iterable[StepSpec], succeeded: set[str], waiting: set[str]) -> list[str]:
+    """Waiting steps whose dependencies have all succeeded."""
+    return [s.id for s in specs if s.id in waiting and set(s.depends_on) <= succeeded]

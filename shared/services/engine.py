@@ -1,0 +1,317 @@
+"""The provisioning engine: operations as DAGs of durable, idempotent, retried steps.
+
+Time: no invocation ever waits for Azure. A step is *begin* (send the idempotent PUT/DELETE once and save the
+polling URL) or *monitor* (read the operation's status once); which one is chosen from the saved step record
+alone. A running operation re-enqueues its step message with the server's Retry-After (else the configured
+poll interval) as visibility delay and returns.
+
+Retries: `shared.errors.classify` decides. Retryable failures back off (honouring Retry-After) until the step's
+deadline; fatal ones fail the step with ARM's code and message, fail the operation and cancel its other steps.
+Short transport retries happen inside azure-core; long waits use the queue.
+
+Idempotency: an operation's id comes from the caller's idempotency key, so submitting twice returns the same
+operation. Every state change is an etag-conditioned write: of two workers holding the same step (a message
+delivered twice), one write wins and the other stops. ARM writes are idempotent PUTs of the same body, so a
+crash between sending and saving re-sends the same request. A message is acted on only after its state was
+saved, and saved state is enqueued again by the sweeper if its message was lost (see `sweeper.py`).
+
+Order: operations on one cluster run one after another (`clusters.Registry`); inside an operation, steps
+whose dependencies are done run in parallel, and at most one step mutates the cluster at a time (the planner
+chains them).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, roots, runnable, steps_for
+from shared.domain.request import ClusterRequest
+from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
+from shared.services.clusters import Registry
+from shared.services.finish import finish_operation
+from shared.services.ports import StateStore, StepQueue
+from shared.services.ports_engine import ArmPort, Clock, SecretStore
+from shared.services.records import (
+    ACTIVE_PARTITION,
+    HISTORY_PREFIX,
+    OPERATION_ROW,
+    STEP_PREFIX,
+    TERMINAL_OPS,
+    OperationRecord,
+    StepRecord,
+)
+
+log = logging.getLogger("aksvend.engine")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    poll_interval_seconds: float = 15.0  # AKS sends no Retry-After; the SDK's own default is 30 s
+    lease_seconds: float = 300.0  # a step not heard of this long after its due time is re-enqueued
+    step_deadline_seconds: float = 3 * 3600.0
+    backoff_base_seconds: float = 2.0
+    max_backoff_seconds: float = 300.0
+    min_delay_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    op: OperationRecord
+    steps: dict[str, StepRecord]
+    specs: dict[str, StepSpec]
+
+
+class Engine:
+    def __init__(self, *, operations: StateStore, clusters: StateStore, queue: StepQueue, arm: ArmPort,
+                 clock: Clock, secrets: SecretStore, settings: EngineSettings | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.ops = operations
+        self.registry = Registry(clusters)
+        self.queue = queue
+        self.arm = arm
+        self.clock = clock
+        self.secrets = secrets
+        self.settings = settings or EngineSettings()
+        self.rng = rng or random.Random()
+
+    # ---- reading -------------------------------------------------------------------------------------------
+    async def load(self, op_id: str) -> Loaded | None:
+        rows = await self.ops.query_partition(op_id)
+        op_row = next((r for r in rows if r.entity["RowKey"] == OPERATION_ROW), None)
+        if op_row is None:
+            return None
+        op = OperationRecord.from_entity(op_row.entity, op_row.etag)
+        steps = {s.id: s for s in (StepRecord.from_entity(r.entity, r.etag) for r in rows
+                                   if r.entity["RowKey"].startswith(STEP_PREFIX))}
+        return Loaded(op, steps, {s.id: s for s in specs_of(op)})
+
+    # ---- messages ------------------------------------------------------------------------------------------
+    async def handle(self, message: Mapping[str, Any]) -> None:
+        """One message of the provisioning-steps queue: {"op": id, "step": id} or {"op": id, "start": true}."""
+        op_id = message.get("op")
+        if not isinstance(op_id, str):
+            log.warning("dropping a step message without an operation id")
+            return
+        if message.get("start"):
+            await self.start(op_id)
+            return
+        loaded = await self.load(op_id)
+        step_id = message.get("step")
+        if loaded is None or loaded.op.state in TERMINAL_OPS or not isinstance(step_id, str):
+            return
+        step = loaded.steps.get(step_id)
+        if step is None or step.state not in ("ready", "running") or loaded.op.state != "running":
+            return  # a duplicate or stale message: the saved state says there is nothing to do
+        if step.phase == "begin":
+            await self._begin(loaded, step)
+        else:
+            await self._monitor(loaded, step)
+
+    async def send(self, op_id: str, step_id: str, delay: float = 0.0) -> None:
+        await self.queue.send({"op": op_id, "step": step_id}, visibility_timeout=max(delay, 0.0))
+
+    # ---- starting an operation -------------------------------------------------------------------------------
+    async def start(self, op_id: str) -> None:
+        """Run the operation if it heads its cluster's queue; mark its root steps ready and enqueue them."""
+        loaded = await self.load(op_id)
+        if loaded is None or loaded.op.state != "queued":
+            if loaded is not None and loaded.op.state == "running":
+                await self._enqueue_ready(loaded)
+            return
+        cluster = await self.registry.get(loaded.op.cluster)
+        if cluster is None or not cluster.queue or cluster.queue[0] != op_id:
+            return  # it waits; the operation ahead of it starts it when it ends
+        now = self.clock.now()
+        op = loaded.op.with_(state="running", started_at=now)
+        try:
+            op = op.with_(etag=await self.ops.update_if_match(op.to_entity(), loaded.op.etag or "*"))
+        except PreconditionFailedError:
+            return
+        await self._history(op.id, "running", "operation started")
+        for step_id in roots(loaded.specs.values()):
+            await self._make_ready(loaded.steps[step_id], now)
+        await self._enqueue_ready(await self.load(op_id))
+
+    async def _make_ready(self, step: StepRecord, now: datetime, delay: float = 0.0) -> StepRecord | None:
+        lease = now + timedelta(seconds=delay + self.settings.lease_seconds)
+        ready = step.with_(state="ready", lease_until=lease,
+                           deadline=now + timedelta(seconds=self.settings.step_deadline_seconds))
+        try:
+            return ready.with_(etag=await self.ops.update_if_match(ready.to_entity(), step.etag or "*"))
+        except PreconditionFailedError:
+            return None
+
+    async def _enqueue_ready(self, loaded: Loaded | None) -> None:
+        if loaded is None:
+            return
+        for step in loaded.steps.values():
+            if step.state == "ready":
+                await self.send(step.op_id, step.id)
+
+    # ---- begin and monitor -------------------------------------------------------------------------------------
+    async def _begin(self, loaded: Loaded, step: StepRecord) -> None:
+        spec = loaded.specs[step.id]
+        now = self.clock.now()
+        try:
+            if spec.action == "put":
+                body = await self._resolved_body(loaded, spec)
+                result = await self.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body)
+            else:
+                result = await self.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
+        except RetryableError as err:
+            await self._retry(loaded, step, err)
+            return
+        except FatalError as err:
+            await self._fail(loaded, step, err)
+            return
+        running = step.with_(state="running", phase="monitor", attempts=step.attempts + 1, poll_url=result.poll_url,
+                             started_at=step.started_at or now, arm_id=spec.resource_id, last_error=None)
+        if result.poll_url is None and result.provisioning_state in (None, "Succeeded"):
+            await self._succeed(loaded, running)
+            return
+        await self._wait(running, result.retry_after)
+
+    async def _monitor(self, loaded: Loaded, step: StepRecord) -> None:
+        spec = loaded.specs[step.id]
+        try:
+            if step.poll_url:
+                polled = await self.arm.poll(spec.resource_type, step.poll_url)
+                status, retry_after = polled.status, polled.retry_after
+                code, message = polled.error_code, polled.error_message
+            else:  # no operation URL: watch the resource's own provisioningState
+                resource = await self.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
+                state = ((resource or {}).get("properties") or {}).get("provisioningState", "Succeeded")
+                gone = resource is None and spec.action == "delete"
+                status = "Succeeded" if gone or state == "Succeeded" else state if state in (
+                    "Failed", "Canceled") else "InProgress"
+                retry_after, code, message = None, state, f"provisioningState {state}"
+        except RetryableError as err:
+            await self._wait(step.with_(polls=step.polls + 1, last_error=_error(err)), err.delay_seconds)
+            return
+        except FatalError as err:
+            await self._fail(loaded, step, err)
+            return
+        if status == "InProgress":
+            await self._wait(step.with_(polls=step.polls + 1), retry_after)
+        elif status == "Succeeded":
+            await self._succeed(loaded, step)
+        else:
+            err = classify(200, code or "OperationFailed", message, None)
+            if isinstance(err, RetryableError):
+                await self._retry(loaded, step.with_(phase="begin", poll_url=None), err)
+            else:
+                await self._fail(loaded, step, err)
+
+    async def _resolved_body(self, loaded: Loaded, spec: StepSpec) -> Any:
+        outputs = {loaded.specs[s].resource_key: rec.outputs for s, rec in loaded.steps.items()
+                   if rec.state == "succeeded"}
+        secret_values: dict[str, str] = {}
+        for name in _secret_names(spec.body):
+            secret_values[name] = await self.secrets.get_or_create(loaded.op.cluster, name)
+        return resolve(spec.body, outputs, secret_values.__getitem__)
+
+    async def _wait(self, step: StepRecord, retry_after: float | None) -> None:
+        delay = max(retry_after if retry_after is not None else self.settings.poll_interval_seconds,
+                    self.settings.min_delay_seconds)
+        now = self.clock.now()
+        waiting = step.with_(lease_until=now + timedelta(seconds=delay + self.settings.lease_seconds))
+        if await self._save_step(waiting):
+            await self.send(step.op_id, step.id, delay)
+
+    async def _retry(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
+        now = self.clock.now()
+        if step.deadline and now >= step.deadline:
+            await self._fail(loaded, step, FatalError("StepDeadlineExceeded",
+                                                      f"still failing at the step deadline: {err}"))
+            return
+        attempts = step.attempts + 1
+        delay = backoff_delay(attempts - 1, self.rng.random, base_seconds=self.settings.backoff_base_seconds,
+                              cap_seconds=self.settings.max_backoff_seconds,
+                              retry_after=err.delay_seconds)
+        await self._history(step.op_id, "retry", f"{step.id}: {err.code} (attempt {attempts}, in {delay:.0f} s)")
+        await self._wait(step.with_(attempts=attempts, last_error=_error(err)), delay)
+
+    async def _save_step(self, step: StepRecord) -> StepRecord | None:
+        try:
+            return step.with_(etag=await self.ops.update_if_match(step.to_entity(), step.etag or "*"))
+        except PreconditionFailedError:
+            return None  # another worker moved this step on; its state wins
+
+    # ---- completion -----------------------------------------------------------------------------------------
+    async def _succeed(self, loaded: Loaded, step: StepRecord) -> None:
+        spec = loaded.specs[step.id]
+        outputs: dict[str, Any] = {}
+        wanted = needed_outputs(loaded.specs.values()).get(spec.resource_key)
+        if wanted and spec.action == "put":
+            try:
+                resource = await self.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
+            except (RetryableError, FatalError) as err:
+                await self._wait(step.with_(last_error=_error(err)), None)
+                return
+            outputs = extract(resource or {}, wanted)
+        now = self.clock.now()
+        done = await self._save_step(step.with_(state="succeeded", ended_at=now, outputs=outputs, poll_url=None,
+                                                lease_until=None))
+        if done is None:
+            return
+        await self._history(step.op_id, "step", f"{step.id} succeeded")
+        await self._advance(step.op_id)
+
+    async def _advance(self, op_id: str) -> None:
+        """After a step ends: make waiting steps whose dependencies are done ready, or finish the operation."""
+        loaded = await self.load(op_id)
+        if loaded is None or loaded.op.state != "running":
+            return
+        succeeded = {s for s, r in loaded.steps.items() if r.state == "succeeded"}
+        if succeeded == set(loaded.specs):
+            await finish_operation(self, loaded, None)
+            return
+        waiting = {s for s, r in loaded.steps.items() if r.state == "waiting"}
+        now = self.clock.now()
+        for step_id in runnable(loaded.specs.values(), succeeded, waiting):
+            made = await self._make_ready(loaded.steps[step_id], now)
+            if made is not None:
+                await self.send(op_id, step_id)
+
+    async def _fail(self, loaded: Loaded, step: StepRecord, err: FatalError) -> None:
+        now = self.clock.now()
+        failed = await self._save_step(step.with_(state="failed", ended_at=now, last_error=_error(err),
+                                                  lease_until=None))
+        if failed is None:
+            return
+        await self._history(step.op_id, "step", f"{step.id} failed: {err.code}")
+        fresh = await self.load(step.op_id)
+        if fresh is not None:
+            await finish_operation(self, fresh, {"code": err.code, "message": str(err), "step": step.id})
+
+    async def _history(self, op_id: str, kind: str, message: str) -> None:
+        now = self.clock.now()
+        row = f"{HISTORY_PREFIX}{now.strftime('%Y%m%dT%H%M%S.%f')}:{self.rng.randrange(16**6):06x}"
+        await self.ops.upsert({"PartitionKey": op_id, "RowKey": row, "kind": kind, "message": message[:1000],
+                               "at": now})
+
+    async def active_operations(self) -> list[str]:
+        return [v.entity["RowKey"] for v in await self.ops.query_partition(ACTIVE_PARTITION)]
+
+
+def specs_of(op: OperationRecord) -> tuple[StepSpec, ...]:
+    return steps_for(op.kind, ClusterRequest.model_validate(op.request), op.pool)  # type: ignore[arg-type]
+
+
+def _secret_names(body: Any) -> set[str]:
+    if isinstance(body, str):
+        return {body[len("${secret:"):-1]} if body.startswith("${secret:") and body.endswith("}") else set()
+    if isinstance(body, Mapping):
+        return set().union(*(_secret_names(v) for v in body.values())) if body else set()
+    if isinstance(body, list):
+        return set().union(*(_secret_names(v) for v in body)) if body else set()
+    return set()
+
+
+def _error(err: RetryableError | FatalError) -> dict[str, str]:
+    return {"code": err.code, "message": (err.message or err.code)[:2000]}

@@ -1,0 +1,54 @@
+"""Ending an operation: record the outcome, cancel what is left, update the registry, start the next one.
+
+Each write is conditional or idempotent, so a completion seen twice (two workers, a redelivered message, the
+sweeper) ends the operation once; the registry's queue removal is what lets the next operation start, and the
+sweeper starts a queue head whose start message was lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import PreconditionFailedError
+from shared.services.records import ACTIVE_PARTITION, request_hash
+
+if TYPE_CHECKING:
+    from shared.services.engine import Engine, Loaded
+
+# operation kind -> cluster state after success / after failure (None: unchanged)
+_CLUSTER_STATE = {
+    "create-cluster": ("ready", "failed"),
+    "put-pool": ("ready", None),
+    "delete-pool": ("ready", None),
+    "delete-cluster": ("deleted", "failed"),
+}
+
+
+async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any] | None) -> None:
+    now = engine.clock.now()
+    op = loaded.op
+    if error is not None:
+        for step in loaded.steps.values():
+            if not step.terminal:
+                # If it moved on meanwhile, never mind: the operation is failing and ignores it from now on.
+                with contextlib.suppress(PreconditionFailedError):
+                    await engine.ops.update_if_match(step.with_(state="cancelled", ended_at=now,
+                                                                lease_until=None).to_entity(), step.etag or "*")
+    ended = op.with_(state="failed" if error else "succeeded", ended_at=now, error=error)
+    try:
+        await engine.ops.update_if_match(ended.to_entity(), op.etag or "*")
+    except PreconditionFailedError:
+        return  # someone else ended it (or it changed); their outcome stands
+    await engine._history(op.id, ended.state, f"operation {ended.state}" + (f": {error['code']}" if error else ""))
+    success_state, failure_state = _CLUSTER_STATE[op.kind]
+    state = failure_state if error else success_state
+    desired = None if error or op.kind == "delete-cluster" else dict(op.request)
+    cluster = await engine.registry.dequeue(op.cluster, op.id, now, state=state, request=desired,
+                                            request_hash=request_hash(desired) if desired else None)
+    index = await engine.ops.get(ACTIVE_PARTITION, op.id)
+    if index is not None:  # if the sweeper touched it a moment ago, it drops finished operations itself
+        with contextlib.suppress(PreconditionFailedError):
+            await engine.ops.delete_if_match(ACTIVE_PARTITION, op.id, index.etag)
+    if cluster is not None and cluster.queue:
+        await engine.queue.send({"op": cluster.queue[0], "start": True})

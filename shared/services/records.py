@@ -1,0 +1,153 @@
+"""The engine's persisted records: how operations, steps and clusters look in Table Storage.
+
+Table `operations`, one partition per operation (PartitionKey = operation id):
+  RowKey "operation"        kind, state, cluster, request, timestamps, error
+  RowKey "step:<step id>"   state, phase (begin | monitor), attempts, poll URL, lease, outputs, last error
+  RowKey "history:<n>"      one row per transition (an append-only audit trail)
+Partition "active" of the same table lists the operations not yet finished (RowKey = operation id): the
+sweeper's work list, so that it never scans the whole table.
+
+Table `clusters`, PartitionKey "cluster", RowKey = the cluster key ("<subscription>:<group>:<name>", lower case;
+ARM ids hold '/', which Table keys refuse): the registry (desired request, observed pools, state) and the
+cluster's FIFO of operations, whose head is the one allowed to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.services.ports import PARTITION_KEY, ROW_KEY, Entity
+
+OpState = Literal["queued", "running", "succeeded", "failed"]
+StepState = Literal["waiting", "ready", "running", "succeeded", "failed", "cancelled"]
+Phase = Literal["begin", "monitor"]
+TERMINAL_OPS = ("succeeded", "failed")
+TERMINAL_STEPS = ("succeeded", "failed", "cancelled")
+OPERATION_ROW = "operation"
+STEP_PREFIX = "step:"
+HISTORY_PREFIX = "history:"
+ACTIVE_PARTITION = "active"
+CLUSTER_PARTITION = "cluster"
+
+
+def cluster_key(subscription_id: str, resource_group: str, name: str) -> str:
+    return f"{subscription_id}:{resource_group}:{name}".lower()
+
+
+def request_hash(request: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRecord:
+    id: str
+    kind: str
+    state: OpState
+    cluster: str
+    cluster_id: str
+    request: Mapping[str, Any]
+    request_hash: str
+    created_at: datetime
+    pool: str | None = None
+    source: str = "api"
+    ticket: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    error: Mapping[str, Any] | None = None
+    etag: str | None = field(default=None, compare=False)
+
+    def to_entity(self) -> Entity:
+        return {PARTITION_KEY: self.id, ROW_KEY: OPERATION_ROW, "kind": self.kind, "state": self.state,
+                "cluster": self.cluster, "clusterId": self.cluster_id, "request": dict(self.request),
+                "requestHash": self.request_hash, "createdAt": self.created_at, "pool": self.pool,
+                "source": self.source, "ticket": self.ticket, "startedAt": self.started_at,
+                "endedAt": self.ended_at, "error": dict(self.error) if self.error else None}
+
+    @classmethod
+    def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> OperationRecord:
+        return cls(id=e[PARTITION_KEY], kind=e["kind"], state=e["state"], cluster=e["cluster"],
+                   cluster_id=e["clusterId"], request=e["request"], request_hash=e["requestHash"],
+                   created_at=e["createdAt"], pool=e.get("pool"), source=e.get("source", "api"),
+                   ticket=e.get("ticket"), started_at=e.get("startedAt"), ended_at=e.get("endedAt"),
+                   error=e.get("error"), etag=etag)
+
+    def with_(self, **changes: Any) -> OperationRecord:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    op_id: str
+    id: str
+    state: StepState = "waiting"
+    phase: Phase = "begin"
+    attempts: int = 0
+    polls: int = 0
+    poll_url: str | None = None
+    lease_until: datetime | None = None
+    deadline: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    arm_id: str | None = None
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    last_error: Mapping[str, Any] | None = None
+    etag: str | None = field(default=None, compare=False)
+
+    def to_entity(self) -> Entity:
+        return {PARTITION_KEY: self.op_id, ROW_KEY: STEP_PREFIX + self.id, "state": self.state,
+                "phase": self.phase, "attempts": self.attempts, "polls": self.polls, "pollUrl": self.poll_url,
+                "leaseUntil": self.lease_until, "deadline": self.deadline, "startedAt": self.started_at,
+                "endedAt": self.ended_at, "armId": self.arm_id, "outputs": dict(self.outputs) or None,
+                "lastError": dict(self.last_error) if self.last_error else None}
+
+    @classmethod
+    def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> StepRecord:
+        return cls(op_id=e[PARTITION_KEY], id=e[ROW_KEY].removeprefix(STEP_PREFIX), state=e["state"],
+                   phase=e.get("phase", "begin"), attempts=e.get("attempts", 0), polls=e.get("polls", 0),
+                   poll_url=e.get("pollUrl"), lease_until=e.get("leaseUntil"), deadline=e.get("deadline"),
+                   started_at=e.get("startedAt"), ended_at=e.get("endedAt"), arm_id=e.get("armId"),
+                   outputs=e.get("outputs") or {}, last_error=e.get("lastError"), etag=etag)
+
+    def with_(self, **changes: Any) -> StepRecord:
+        return replace(self, **changes)
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STEPS
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRecord:
+    key: str
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    state: str  # provisioning | ready | failed | deleting | deleted
+    request: Mapping[str, Any]
+    request_hash: str
+    queue: tuple[str, ...] = ()
+    last_operation: str | None = None
+    updated_at: datetime | None = None
+    etag: str | None = field(default=None, compare=False)
+
+    def to_entity(self) -> Entity:
+        return {PARTITION_KEY: CLUSTER_PARTITION, ROW_KEY: self.key, "subscriptionId": self.subscription_id,
+                "resourceGroup": self.resource_group, "name": self.name, "location": self.location,
+                "state": self.state, "request": dict(self.request), "requestHash": self.request_hash,
+                "queue": list(self.queue), "lastOperation": self.last_operation, "updatedAt": self.updated_at}
+
+    @classmethod
+    def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> ClusterRecord:
+        return cls(key=e[ROW_KEY], subscription_id=e["subscriptionId"], resource_group=e["resourceGroup"],
+                   name=e["name"], location=e["location"], state=e["state"], request=e["request"],
+                   request_hash=e["requestHash"], queue=tuple(e.get("queue") or ()),
+                   last_operation=e.get("lastOperation"), updated_at=e.get("updatedAt"), etag=etag)
+
+    def with_(self, **changes: Any) -> ClusterRecord:
+        return replace(self, **changes)

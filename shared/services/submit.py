@@ -1,0 +1,109 @@
+"""Submitting an operation: the commit point is the operation row; everything before it can be redone.
+
+Order of writes: the step rows (waiting), then the operation row (queued) and its entry in the active index,
+then the operation joins its cluster's queue and, when it heads the queue, a start message is sent. A crash
+anywhere leaves a state that a second submit (same idempotency key) or the sweeper completes: step rows are
+created idempotently, a present operation row means "accepted", and the sweeper puts a queued operation that
+is missing from its cluster's queue back in line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+from shared.domain import arm
+from shared.domain.operations import OperationKind, steps_for
+from shared.domain.request import ClusterRequest
+from shared.errors import ConflictError
+from shared.services.engine import Engine
+from shared.services.records import (
+    ACTIVE_PARTITION,
+    OPERATION_ROW,
+    ClusterRecord,
+    OperationRecord,
+    StepRecord,
+    cluster_key,
+    request_hash,
+)
+
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("3f0d7c51-8c0e-4c7a-b1f4-7b0e9d1a2c33")
+
+
+class ClusterConflict(Exception):
+    """A different request already owns this cluster name."""
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before with a different request."""
+
+
+class ClusterNotFound(Exception):
+    """The operation needs a cluster aksvend manages, and there is none by that name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    operation_id: str
+    created: bool  # False: the same operation existed already (a retried submit)
+
+
+def operation_id(caller: str, idempotency_key: str | None, rng_bits: int) -> str:
+    if idempotency_key:
+        return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{caller}|{idempotency_key}"))
+    return str(uuid.UUID(int=rng_bits, version=4))
+
+
+async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *, pool: str | None = None,
+                 idempotency_key: str | None = None, caller: str = "anonymous", source: str = "api",
+                 ticket: str | None = None) -> Submitted:
+    now = engine.clock.now()
+    payload = request.model_dump(mode="json", by_alias=True)
+    same = request_hash(payload)
+    digest = request_hash({"kind": kind, "pool": pool, "request": payload})
+    key = cluster_key(request.subscription_id, request.resource_group, request.name)
+    if idempotency_key is None and kind == "create-cluster":
+        idempotency_key = f"create-cluster:{key}:{same}"  # the same request twice is the same operation
+    op_id = operation_id(caller, idempotency_key, engine.rng.getrandbits(128))
+    cluster = await engine.registry.get(key)
+    existing = await engine.ops.get(op_id, OPERATION_ROW)
+    if existing is not None:
+        if existing.entity["requestHash"] != digest:
+            raise IdempotencyConflict(op_id)
+        recreate = kind == "create-cluster" and cluster is not None and cluster.state == "deleted"
+        if not recreate:
+            if existing.entity["state"] == "queued":
+                await _join_queue(engine, key, op_id)
+            return Submitted(op_id, created=False)
+        op_id = operation_id(caller, None, engine.rng.getrandbits(128))
+    if kind == "create-cluster":
+        if cluster is not None and cluster.state != "deleted" and cluster.request_hash != same:
+            raise ClusterConflict(key)
+        if cluster is None or cluster.state == "deleted":
+            cluster = await engine.registry.create_or_get(ClusterRecord(
+                key, request.subscription_id, request.resource_group, request.name, request.location,
+                "provisioning", payload, same, updated_at=now))
+            if cluster.request_hash != same:
+                raise ClusterConflict(key)
+    elif cluster is None or cluster.state == "deleted":
+        raise ClusterNotFound(key)
+    for spec in steps_for(kind, request, pool):
+        with contextlib.suppress(ConflictError):  # written by an earlier attempt of this same submit
+            await engine.ops.insert(StepRecord(op_id, spec.id).to_entity())
+    record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
+                             pool=pool, source=source, ticket=ticket)
+    try:
+        await engine.ops.insert(record.to_entity())
+    except ConflictError:
+        return Submitted(op_id, created=False)
+    await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": op_id, "cluster": key, "since": now})
+    await engine._history(op_id, "queued", f"{kind} accepted from {source}")
+    await _join_queue(engine, key, op_id)
+    return Submitted(op_id, created=True)
+
+
+async def _join_queue(engine: Engine, key: str, op_id: str) -> None:
+    cluster = await engine.registry.enqueue(key, op_id, engine.clock.now())
+    if cluster is not None and cluster.queue and cluster.queue[0] == op_id:
+        await engine.queue.send({"op": op_id, "start": True})

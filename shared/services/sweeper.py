@@ -1,0 +1,80 @@
+"""The sweeper (a timer): finds work whose message was lost and enqueues it again.
+
+A message can be lost between saving a state and sending the message that acts on it (a crash), or a worker
+can die holding it. Every non-terminal step therefore carries `leaseUntil`: the time by which a message
+should have moved it on. The sweeper re-enqueues steps past their lease (and pushes the lease out so the next
+sweep does not enqueue them again at once), starts a queued operation that heads its cluster's queue, and puts
+a queued operation that is missing from its cluster's queue back in line. A duplicate message it may cause is
+harmless: the step's saved state decides what a message does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.errors import FatalError, PreconditionFailedError
+from shared.services.engine import Engine
+from shared.services.finish import finish_operation
+from shared.services.records import ACTIVE_PARTITION
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    active: int = 0
+    requeued_steps: int = 0
+    started: int = 0
+    rejoined: int = 0
+
+
+async def sweep(engine: Engine) -> SweepReport:
+    now = engine.clock.now()
+    requeued = started = rejoined = 0
+    active = await engine.active_operations()
+    for op_id in active:
+        loaded = await engine.load(op_id)
+        if loaded is None:
+            continue
+        if loaded.op.state in ("succeeded", "failed"):
+            index = await engine.ops.get(ACTIVE_PARTITION, op_id)
+            if index is not None:
+                with contextlib.suppress(PreconditionFailedError):
+                    await engine.ops.delete_if_match(ACTIVE_PARTITION, op_id, index.etag)
+            continue
+        if loaded.op.state == "queued":
+            cluster = await engine.registry.get(loaded.op.cluster)
+            if cluster is not None and op_id not in cluster.queue:
+                await engine.registry.enqueue(loaded.op.cluster, op_id, now)
+                rejoined += 1
+                cluster = await engine.registry.get(loaded.op.cluster)
+            if cluster is not None and cluster.queue and cluster.queue[0] == op_id:
+                await engine.queue.send({"op": op_id, "start": True})
+                started += 1
+            continue
+        for step in loaded.steps.values():
+            if step.state in ("ready", "running") and step.lease_until is not None and step.lease_until < now:
+                pushed = step.with_(lease_until=now + timedelta(seconds=engine.settings.lease_seconds))
+                if await engine._save_step(pushed) is not None:
+                    await engine.send(op_id, step.id)
+                    requeued += 1
+    return SweepReport(len(active), requeued, started, rejoined)
+
+
+async def poisoned(engine: Engine, message: dict, dequeue_count: int) -> None:
+    """A step message failed `maxDequeueCount` times: fail its operation with the reason, never leave it running."""
+    op_id, step_id = message.get("op"), message.get("step")
+    if not isinstance(op_id, str):
+        return
+    loaded = await engine.load(op_id)
+    if loaded is None or loaded.op.state in ("succeeded", "failed"):
+        return
+    step = loaded.steps.get(step_id) if isinstance(step_id, str) else None
+    last = (step.last_error or {}) if step else {}
+    reason = (f"the message for step {step_id or '(start)'} failed {dequeue_count} deliveries and went to the "
+              f"poison queue" + (f"; last error {last.get('code')}: {last.get('message')}" if last else ""))
+    error = FatalError("PoisonMessage", reason)
+    if step is not None and not step.terminal:
+        await engine._fail(loaded, step, error)
+    else:
+        await finish_operation(engine, loaded, {"code": error.code, "message": reason, "step": step_id})

@@ -1,0 +1,111 @@
+"""An in-process engine wired to real Azurite and the ARM emulator, with a Functions-like queue runner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from local.credential import AsyncOfflineCredential
+from local.queue_runner import QueueRunner, QueueSemantics
+from shared.adapters.arm import AzureArm
+from shared.adapters.clock import SystemClock, TableSecretStore
+from shared.adapters.queue import AzureStepQueue
+from shared.adapters.store import AzureTableStateStore
+from shared.domain.rules import check
+from shared.services.engine import Engine, EngineSettings
+from shared.services.records import OPERATION_ROW
+from shared.services.submit import submit
+from shared.services.sweeper import poisoned, sweep
+
+FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
+                      max_backoff_seconds=2.0, step_deadline_seconds=120.0)
+STORAGE_RG = "rg-shop-data"
+
+
+@dataclass
+class Harness:
+    engine: Engine
+    armemu: Any
+    runner: QueueRunner | None = None
+
+    async def submit(self, raw: dict, kind: str = "create-cluster", **kw: Any) -> str:
+        request, violations = check(raw, default_subscription_id=self.armemu.subscription_id)
+        assert request is not None, violations
+        return (await submit(self.engine, kind, request, **kw)).operation_id  # type: ignore[arg-type]
+
+    async def operation(self, op_id: str) -> dict:
+        found = await self.engine.ops.get(op_id, OPERATION_ROW)
+        assert found is not None
+        return found.entity
+
+    async def wait_done(self, op_id: str, timeout: float = 60.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            op = await self.operation(op_id)
+            if op["state"] in ("succeeded", "failed"):
+                return op
+            await asyncio.sleep(0.05)  # polling a condition with a deadline, not synchronisation by sleep
+        raise AssertionError(f"operation {op_id} not done after {timeout}s: {await self.operation(op_id)}")
+
+
+def make_storage_target(armemu: Any, name: str = "stshopdata") -> str:
+    """The storage account a private endpoint points at: it must exist, as in Azure."""
+    sub = armemu.subscription_id
+    pipe = armemu.pipeline()
+    from azure.core.rest import HttpRequest
+
+    rg = f"{armemu.base_url}/subscriptions/{sub}/resourceGroups/{STORAGE_RG}"
+    pipe.send_request(HttpRequest("PUT", f"{rg}?api-version=2025-04-01", json={"location": "westeurope"}))
+    account = f"{rg}/providers/Microsoft.Storage/storageAccounts/{name}".removeprefix(armemu.base_url)
+    response = pipe.send_request(HttpRequest("PUT", f"{armemu.base_url}{account}?api-version=2025-01-01", json={
+        "location": "westeurope", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}))
+    assert response.status_code < 300, response.text()
+    armemu.wait_for(lambda: any(r["id"].lower() == account.lower() for r in armemu.inventory()), timeout=10)
+    return account
+
+
+@contextlib.asynccontextmanager
+async def harness(armemu: Any, connection_string: str, *, settings: EngineSettings = FAST, run: bool = True,
+                  handler_wrapper: Callable[[Callable[[dict], Awaitable[None]]], Callable[[dict], Awaitable[None]]]
+                  | None = None, sweep_every: float = 0.5) -> AsyncIterator[Harness]:
+    suffix = uuid.uuid4().hex[:8]
+    async with AsyncExitStack() as stack:
+        ops = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
+            connection_string, f"ops{suffix}"))
+        clusters = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
+            connection_string, f"clusters{suffix}"))
+        secrets = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
+            connection_string, f"secrets{suffix}"))
+        queue = await stack.enter_async_context(AzureStepQueue.from_connection_string(
+            connection_string, f"steps-{suffix}"))
+        arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), armemu.subscription_id,
+                                                       base_url=armemu.base_url, connection_verify=armemu.ca_cert))
+        engine = Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
+                        secrets=TableSecretStore(secrets), settings=settings)
+        h = Harness(engine, armemu)
+        stop = asyncio.Event()
+        tasks = []
+        if run:
+            handler = handler_wrapper(engine.handle) if handler_wrapper else engine.handle
+            h.runner = QueueRunner(queue, handler, poison=lambda body, n: poisoned(engine, body, n),
+                                   semantics=QueueSemantics(lease_seconds=2, max_polling_interval=0.1))
+            tasks.append(asyncio.create_task(h.runner.run(stop)))
+
+            async def sweeper() -> None:
+                while not stop.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), sweep_every)
+                    await sweep(engine)
+
+            tasks.append(asyncio.create_task(sweeper()))
+        try:
+            yield h
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
