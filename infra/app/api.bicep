@@ -1,0 +1,171 @@
+// The aksvend function app on Flex Consumption (Python, Linux), running as a user-assigned identity.
+// Every app setting the code reads (shared/config.py SETTINGS) is set in `aksvendSettings` below;
+// tests/unit/test_infra.py fails when one is missing.
+param name string
+param location string = resourceGroup().location
+param tags object = {}
+param serviceName string = 'api'
+param appServicePlanId string
+param runtimeVersion string = '3.11'
+param maximumInstanceCount int = 100
+param instanceMemoryMB int = 2048
+param storageAccountName string
+param deploymentStorageContainerName string
+param identityId string
+param identityClientId string
+param applicationInsightsConnectionString string
+param keyVaultName string
+param keyVaultUri string
+param eventTopicEndpoint string
+param defaultSubscriptionId string
+param callerPolicy string = ''
+@description('Optional: client id of the Entra app registration callers get tokens for; turns on App Service authentication.')
+param authClientId string = ''
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+// Webhook secrets live in Key Vault; the app sees them through Key Vault references resolved with the identity.
+// A secret may hold several values during a rotation (see docs/deploy.md).
+var webhookSecretReference = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName='
+
+// What the Functions host needs: storage and telemetry by identity, and the identity DefaultAzureCredential picks.
+// Flex Consumption sets FUNCTIONS_EXTENSION_VERSION and FUNCTIONS_WORKER_RUNTIME itself (they must not be set here).
+// aksvend's own queue and table clients use the same connection (shared/config.py reads AzureWebJobsStorage; in Azure
+// there is no connection string, only these identity-based settings).
+var functionsSettings = {
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AzureWebJobsStorage__blobServiceUri: storageAccount.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storageAccount.properties.primaryEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storageAccount.properties.primaryEndpoints.table
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  AZURE_CLIENT_ID: identityClientId
+}
+
+// What aksvend reads (shared/config.py SETTINGS). The ARM endpoint is the cloud's default, as when it is not set;
+// the emulator's CA bundle is empty (= unset) in Azure; the engine timings are the code's defaults.
+var aksvendSettings = {
+  AKSVEND_DEFAULT_SUBSCRIPTION_ID: defaultSubscriptionId
+  AKSVEND_ARM_ENDPOINT: environment().resourceManager
+  AKSVEND_ARM_CA_CERT: ''
+  AKSVEND_POLL_INTERVAL_SECONDS: '15'
+  AKSVEND_LEASE_SECONDS: '300'
+  AKSVEND_BACKOFF_BASE_SECONDS: '2'
+  AKSVEND_STEP_DEADLINE_SECONDS: '10800'
+  AKSVEND_EVENTS_TOPIC_ENDPOINT: eventTopicEndpoint
+  AKSVEND_KEY_VAULT_URI: keyVaultUri
+  AKSVEND_CALLER_POLICY: callerPolicy
+  AKSVEND_WEBHOOK_SECRET_JIRA: '${webhookSecretReference}webhook-jira)'
+  AKSVEND_WEBHOOK_SECRET_SERVICENOW: '${webhookSecretReference}webhook-servicenow)'
+  AKSVEND_WEBHOOK_SECRET_GITHUB: '${webhookSecretReference}webhook-github)'
+  AKSVEND_WEBHOOK_SECRET_GENERIC: '${webhookSecretReference}webhook-generic)'
+  AKSVEND_EVENTS_WEBHOOK_SECRET: '${webhookSecretReference}events-webhook)'
+}
+
+// App Service authentication (Easy Auth) validates callers' Entra tokens and sets X-MS-CLIENT-PRINCIPAL, which the
+// caller policy reads. Without it that header is whatever the client sends, so set authClientId in production.
+// Ticketing webhooks and Event Grid carry their own signatures or keys and stay reachable without a token.
+var authSettings = {
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/api/health'
+        '/api/events'
+        '/api/webhooks/jira'
+        '/api/webhooks/servicenow'
+        '/api/webhooks/github'
+        '/api/webhooks/generic'
+        '/runtime/webhooks/EventGrid'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+  }
+}
+
+module functionApp 'br/public:avm/res/web/site:0.23.1' = {
+  name: '${serviceName}-functionapp'
+  params: {
+    name: name
+    location: location
+    tags: union(tags, { 'azd-service-name': serviceName })
+    kind: 'functionapp,linux'
+    serverFarmResourceId: appServicePlanId
+    httpsOnly: true
+    managedIdentities: {
+      userAssignedResourceIds: [
+        identityId
+      ]
+    }
+    keyVaultAccessIdentityResourceId: identityId
+    basicPublishingCredentialsPolicies: [
+      {
+        name: 'ftp'
+        allow: false
+      }
+      {
+        name: 'scm'
+        allow: false
+      }
+    ]
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentStorageContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: runtimeVersion
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    configs: concat([
+      {
+        name: 'appsettings'
+        properties: union(functionsSettings, aksvendSettings)
+      }
+    ], empty(authClientId) ? [] : [authSettings])
+  }
+}
+
+output SERVICE_API_NAME string = functionApp.outputs.name
+output name string = functionApp.outputs.name
+output resourceId string = functionApp.outputs.resourceId
+output defaultHostname string = functionApp.outputs.defaultHostname
