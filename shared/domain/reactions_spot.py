@@ -1,0 +1,132 @@
+"""Spot fallback: replace evicted spot nodes with on-demand ones, and give them back after the cooldown.
+
+- The fallback of spot pool `P` is the on-demand pool `P + "od"`. Pool names have at most 12 characters
+  (6 for Windows), so `P` is cut to make room for the suffix: `batchworkers` -> `batchworkeod`.
+- It copies `P` (VM size, OS, zones, max pods, disks, labels, taints), minus the spot taint and label that AKS
+  adds, with regular priority, no autoscaler, and the label `aksvend.io/spot-fallback-for=P`.
+- Each evicted node adds one fallback node: the target is what the history already asked for (or the observed
+  count when it says nothing) plus one, never above `min(maxNodesPerPool, max nodes of P)`. A preempt notice and
+  the later eviction of the same node count once. Scale-ups are never held back by the cooldown: a second
+  eviction within it adds capacity (bounded).
+- Scale-down: spot capacity is not observed directly, so "no eviction of P for `cooldownSeconds`" stands for
+  "spot capacity is back". The sweeper timer calls `sweep`, which then scales the fallback to 0 (kept, not
+  deleted: scaling an existing pool takes ~100 s, creating one ~4 min).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from shared.domain.reactions_model import (
+    AKS_MAX_NODES_PER_POOL,
+    ClusterView,
+    CreatePool,
+    Decision,
+    PastReaction,
+    ScalePool,
+    last_of,
+    nothing,
+    planned,
+)
+from shared.domain.request import Pool
+
+SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+SPOT_TAINT = f"{SPOT_LABEL}=spot:NoSchedule"
+FALLBACK_LABEL = "aksvend.io/spot-fallback-for"
+FALLBACK_SUFFIX = "od"
+MAX_LABELS = 50  # the request's limit on labels per pool
+POOL_NAME_MAX = 12
+WINDOWS_POOL_NAME_MAX = 6
+_FALLBACK_RULES = ("spot-fallback", "fallback-scale-down")
+
+
+def fallback_pool_name(pool: str, *, windows: bool = False) -> str:
+    """`P + "od"`, with `P` cut so that the name fits (12 characters, 6 for Windows)."""
+    limit = WINDOWS_POOL_NAME_MAX if windows else POOL_NAME_MAX
+    return pool[: limit - len(FALLBACK_SUFFIX)] + FALLBACK_SUFFIX
+
+
+def fallback_pool(spot: Pool, count: int) -> Pool:
+    """The on-demand twin of a spot pool."""
+    taints = [t for t in spot.taints if not t.startswith(f"{SPOT_LABEL}=")]
+    labels = {k: v for k, v in spot.labels.items() if k != SPOT_LABEL}
+    if len(labels) < MAX_LABELS:
+        labels[FALLBACK_LABEL] = spot.name
+    spec = spot.model_dump()
+    spec.update(name=fallback_pool_name(spot.name, windows=spot.os == "Windows"), spot=None, autoscale=None,
+                count=count, taints=taints, labels=labels)
+    return Pool.model_validate(spec)
+
+
+def fallback_bound(view: ClusterView, spot: Pool) -> int:
+    """The most nodes a fallback may have: maxNodesPerPool, and no more than its spot pool may have."""
+    return min(view.reactions.max_nodes_per_pool, spot.max_nodes, AKS_MAX_NODES_PER_POOL)
+
+
+def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetime, *, key: tuple[str, str],
+                pool: str, node: str | None, what: str) -> Decision:
+    """One node of spot pool `pool` is being (or was) evicted; `what` says how we know, for the reason."""
+    spot = view.pool(pool)
+    if spot is None:
+        return nothing(f"{what} on pool '{pool}', which is not in the cluster's request (unknown pool)")
+    if spot.spot is None:
+        return nothing(f"{what} on pool '{pool}', which is not a spot pool")
+    if view.reactions.spot_fallback == "none":
+        return nothing(f"{what} on spot pool '{pool}'; spotFallback is 'none', so no on-demand capacity is added")
+    name = fallback_pool_name(pool, windows=spot.os == "Windows")
+    if view.pool(name) is not None:
+        return nothing(f"{what} on spot pool '{pool}', but its fallback name '{name}' is a requested pool; "
+                       "rename one of them to enable the fallback")
+    seen = PastReaction(now, key, "spot-fallback", name, node=node)
+    counted = next((h for h in history if node and h.node == node and h.rule == "spot-fallback"), None)
+    if counted is not None:
+        return nothing(f"{what}: node {node} was already counted at {counted.at.isoformat()}", seen)
+    state = view.state(name)
+    current = planned(history, _FALLBACK_RULES, name)
+    if current is None:
+        current = state.count if state else 0
+    bound = fallback_bound(view, spot)
+    target = min(current + 1, bound)
+    if target <= current:
+        return nothing(f"{what} on spot pool '{pool}'; fallback pool '{name}' is at its bound of {bound} nodes "
+                       f"(maxNodesPerPool {view.reactions.max_nodes_per_pool}, pool '{pool}' at most "
+                       f"{spot.max_nodes})", seen)
+    record = PastReaction(now, key, "spot-fallback", name, target, node)
+    exists = state is not None or planned(history, _FALLBACK_RULES, name) is not None
+    reason = (f"{what} on spot pool '{pool}': {'scale' if exists else 'create'} on-demand fallback '{name}' to "
+              f"{target} node{'s' if target != 1 else ''} (bound {bound})")
+    action = ScalePool(name, target, reason) if exists else CreatePool(fallback_pool(spot, target), reason)
+    return Decision((action,), (record,))  # `aksvend.spot.replaced` goes out when the operation succeeds
+
+
+def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> Decision:
+    """Scale each fallback with nodes back to 0 once no eviction of its spot pool was seen for the cooldown
+    (an eviction exactly `cooldownSeconds` ago no longer holds it). Called by the sweeper timer."""
+    cooldown = timedelta(seconds=view.reactions.cooldown_seconds)
+    actions, records = [], []
+    waiting: list[str] = []
+    for spot in (p for p in view.pools if p.spot is not None):
+        name = fallback_pool_name(spot.name, windows=spot.os == "Windows")
+        if view.pool(name) is not None:
+            continue  # a requested pool, not ours
+        state = view.state(name)
+        current = planned(history, _FALLBACK_RULES, name)
+        if current is None:
+            current = state.count if state else 0
+        if current <= 0:
+            continue
+        last = last_of(history, "spot-fallback", name)
+        if last is not None and now - last.at < cooldown:
+            waiting.append(f"'{name}' until {(last.at + cooldown).isoformat()}")
+            continue
+        since = f"since {last.at.isoformat()}" if last else "in the recent history"
+        reason = (f"no eviction of spot pool '{spot.name}' {since} (cooldown {view.reactions.cooldown_seconds} s): "
+                  f"scale on-demand fallback '{name}' from {current} to 0")
+        key = f"sweep|{view.cluster_id.lower()}|{name}|{last.at.isoformat() if last else 'none'}"
+        actions.append(ScalePool(name, 0, reason, key=key))
+        records.append(PastReaction(now, None, "fallback-scale-down", name, 0))
+    if not actions:
+        held = f"; holding {', '.join(waiting)}" if waiting else ""
+        return nothing(f"no on-demand fallback to scale down{held}")
+    return Decision(tuple(actions), tuple(records))
