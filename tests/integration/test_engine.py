@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from azure.mgmt.containerservice import ContainerServiceClient
 
 from shared.domain.plan import plan
 from shared.domain.rules import check
@@ -42,3 +43,128 @@ def made_by_aksvend(armemu, account: str) -> set[str]:
     target_group = account.lower().rsplit("/providers", 1)[0]
     return {r["id"].lower() for r in armemu.inventory()
             if not r["id"].lower().startswith(target_group) and "/resourcegroups/mc_" not in r["id"].lower()}
+
+
+class DuplicatingQueue:
+    """Every message the engine sends is sent twice: at-least-once delivery at its worst."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def send(self, message, visibility_timeout=0):
+        await self.inner.send(message, visibility_timeout)
+        await self.inner.send(message, visibility_timeout)
+
+
+def _creates_per_resource(armemu) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in armemu.requests():
+        if r["method"] == "PUT" and r["status"] == 201:
+            key = r["path"].split("?")[0].lower()
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+async def _steps(h, op_id):
+    return {r.entity["RowKey"].removeprefix("step:"): r.entity for r in await h.engine.ops.query_partition(op_id)
+            if r.entity["RowKey"].startswith("step:")}
+
+
+async def test_private_endpoint_and_dns_steps_run_while_the_cluster_is_created(armemu, azurite_connection_string):
+    armemu.set(timeFactor=0.01)  # a 36 s cluster create: long enough to see what overlaps it
+    account = make_storage_target(armemu)
+    async with harness(armemu, azurite_connection_string) as h:
+        op_id = await h.submit(production(account))
+        op = await h.wait_done(op_id, timeout=90)
+        steps = await _steps(h, op_id)
+    assert op["state"] == "succeeded", op.get("error")
+    cluster = steps["put:cluster"]
+    for name in ("put:privateEndpoint:data", "put:dnsLink:blob", "put:dnsZoneGroup:data"):
+        assert steps[name]["startedAt"] < cluster["endedAt"] and steps[name]["endedAt"] > cluster["startedAt"], name
+    # The zone needs only the resource group: it is done before the cluster starts, never queued behind it.
+    assert steps["put:dnsZone:blob"]["endedAt"] < cluster["endedAt"]
+    assert [r for r in armemu.requests() if r["status"] == 409] == []
+
+
+async def test_every_message_delivered_twice_gives_the_same_outcome_and_inventory(armemu, azurite_connection_string):
+    account = make_storage_target(armemu)
+    raw = production(account)
+    async with harness(armemu, azurite_connection_string) as h:
+        h.engine.queue = DuplicatingQueue(h.engine.queue)
+        op = await h.wait_done(await h.submit(raw), timeout=90)
+    assert op["state"] == "succeeded", op.get("error")
+    assert made_by_aksvend(armemu, account) == expected_inventory(raw, armemu.subscription_id)
+    assert all(n == 1 for n in _creates_per_resource(armemu).values())
+
+
+async def test_faults_throttling_background_409s_and_a_failed_lro_still_end_in_success(armemu,
+                                                                                      azurite_connection_string):
+    account = make_storage_target(armemu)
+    armemu.set(throttling=True)
+    armemu.set_faults({"seed": 7, "rules": [
+        {"name": "flaky-500", "action": "status", "status": 500, "rate": 0.05},
+        {"name": "flaky-503", "action": "status", "status": 503, "rate": 0.05},
+        {"name": "busy", "method": "PUT", "resourceType": "Microsoft.ContainerService/managedClusters",
+         "action": "conflict", "limit": 2},
+        {"name": "lro", "method": "PUT", "resourceType": "Microsoft.ContainerService/managedClusters",
+         "action": "lro-fail", "code": "InternalOperationError", "limit": 1},
+    ]})
+    async with harness(armemu, azurite_connection_string) as h:
+        op = await h.wait_done(await h.submit(production(account)), timeout=120)
+    assert op["state"] == "succeeded", op.get("error")
+    hits = {r.get("name"): r.get("hits", 0) for r in armemu.control("GET", "faults")["rules"]}
+    assert hits["busy"] == 2 and hits["lro"] == 1 and hits["flaky-500"] + hits["flaky-503"] > 0
+
+
+async def test_quota_exceeded_fails_the_operation_with_the_arm_code_and_leaves_nothing_running(
+        armemu, azurite_connection_string):
+    account = make_storage_target(armemu)
+    armemu.control("PUT", "quota", {"*": {"standardDSv5Family": 8}})
+    async with harness(armemu, azurite_connection_string) as h:
+        op_id = await h.submit(production(account))
+        op = await h.wait_done(op_id)
+        steps = await _steps(h, op_id)
+    assert op["state"] == "failed"
+    assert op["error"]["code"] == "QuotaExceeded" and op["error"]["step"] == "put:cluster"
+    assert "quota" in op["error"]["message"].lower()
+    assert {s["state"] for s in steps.values()} <= {"succeeded", "failed", "cancelled"}
+
+
+async def test_a_poisoned_step_message_fails_the_operation_with_the_reason(armemu, azurite_connection_string):
+    account = make_storage_target(armemu)
+
+    def breaking(handle):
+        async def wrapped(message):
+            if message.get("step") == "put:vnet":
+                raise RuntimeError("simulated bug")
+            await handle(message)
+        return wrapped
+
+    async with harness(armemu, azurite_connection_string, handler_wrapper=breaking) as h:
+        op_id = await h.submit(production(account))
+        op = await h.wait_done(op_id, timeout=60)
+        steps = await _steps(h, op_id)
+    assert op["state"] == "failed"
+    assert op["error"]["code"] == "PoisonMessage" and "put:vnet" in op["error"]["message"]
+    assert {s["state"] for s in steps.values()} <= {"succeeded", "failed", "cancelled"}
+
+
+async def test_a_scale_request_for_a_cluster_being_created_waits_and_then_runs(armemu, azurite_connection_string):
+    armemu.set(timeFactor=0.005)
+    account = make_storage_target(armemu)
+    raw = production(account)
+    scaled = {**raw, "userPools": [{"name": "apps", "vmSize": "Standard_D8s_v5", "count": 7,
+                                    "autoscale": {"min": 3, "max": 10}}]}
+    async with harness(armemu, azurite_connection_string) as h:
+        create = await h.submit(raw)
+        scale = await h.submit(scaled, kind="put-pool", pool="apps")
+        assert (await h.operation(scale))["state"] == "queued"
+        done_create = await h.wait_done(create, timeout=90)
+        done_scale = await h.wait_done(scale, timeout=90)
+    assert done_create["state"] == "succeeded" and done_scale["state"] == "succeeded", done_scale.get("error")
+    assert done_scale["startedAt"] >= done_create["endedAt"]
+    apps = armemu.client(ContainerServiceClient).agent_pools.get("rg-shop", "shop-prod", "apps")
+    assert apps.count == 7
