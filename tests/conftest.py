@@ -3,4 +3,5 @@
 pytest_plugins: list[str] = [
     "local.armemu.testing",
     "local.azurite",
+    "local.eventsink",
 ]

@@ -1,0 +1,229 @@
+"""Use case: a ticketing webhook delivery becomes an operation (POST /api/webhooks/{system}).
+
+    verify signature -> parse JSON -> extract (mapping) -> validate (rules.check) -> submit | tell the ticket
+
+Choices, and why:
+
+* Authentication comes first, before the body is parsed: an unsigned or wrongly signed delivery is refused
+  (`TicketUnauthorized`, 401) having recorded and published nothing, and its reason is a fixed sentence.
+  Only the size check comes earlier, so that nobody can make us HMAC a gigabyte.
+* Idempotency: the key comes from the mapping (the sender's delivery id, else ticket identity + revision),
+  and `submit` (the engine) returns the existing operation for a key it has seen. A retried delivery of an
+  invalid ticket records the same failure event again, which the outbox keeps once (deterministic event id).
+* A ticket that carries no usable request (no block, a field of the wrong type) or an invalid one is
+  `TicketInvalid` (422) with the violations, and, when the ticket could be identified, an
+  `aksvend.operation.failed` event (code `InvalidRequest`) is handed to `publish` so the ticket can be told.
+  `publish` is the outbox in production: the event is recorded in this same request and published later.
+* Failures of `publish` or `submit` propagate (the HTTP layer answers 5xx): the sender retries, and because
+  both are idempotent, the retry does what this delivery could not.
+* Deliveries that are not about a ticket (GitHub's ping, a Jira comment) are `TicketIgnored` (200).
+
+The outcome types carry an HTTP status hint so that the trigger stays thin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import shared.domain.tickets as tickets_pkg
+from shared.domain import lifecycle
+from shared.domain.request import ClusterRequest
+from shared.domain.rules import Context, check
+from shared.domain.tickets import (
+    SYSTEMS,
+    MappingError,
+    Rejected,
+    TicketIgnored,
+    TicketMapping,
+    TicketProblem,
+    TicketRef,
+    WebhookAuth,
+    extract,
+    parse_mapping,
+    verify,
+)
+from shared.domain.violations import Violation, pointer
+from shared.services.ports_events import EventPublisher
+
+__all__ = [
+    "BUILTIN_MAPPINGS",
+    "MAX_BODY_BYTES",
+    "SubmitRequest",
+    "TicketAccepted",
+    "TicketIgnoredOutcome",
+    "TicketInvalid",
+    "TicketOutcome",
+    "TicketTooLarge",
+    "TicketUnauthorized",
+    "TicketUnknownSystem",
+    "handle_ticket",
+    "load_mappings",
+]
+
+log = logging.getLogger(__name__)
+
+BUILTIN_MAPPINGS = Path(tickets_pkg.__file__).resolve().parent / "mappings"
+# Jira payloads carry the whole issue (changelog, comments); 1 MiB leaves room and bounds the work.
+MAX_BODY_BYTES = 1024 * 1024
+TICKET_SOURCE = "aksvend ticket mapping (docs/integrations.md)"
+# Names safe to put in an event's source URI; anything else and the event is about the ticket alone.
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._()-]{1,90}$")
+
+
+class SubmitRequest(Protocol):
+    """The engine's submit: create (or find, for a key seen before) the operation; return its id."""
+
+    async def __call__(self, request: ClusterRequest, idempotency_key: str, ticket_ref: TicketRef) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAccepted:
+    status: ClassVar[int] = 202
+    operation_id: str
+    ticket_ref: TicketRef
+    idempotency_key: str
+    warnings: tuple[Violation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TicketUnauthorized:
+    status: ClassVar[int] = 401
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketInvalid:
+    status: ClassVar[int] = 422
+    violations: tuple[Violation, ...]
+    ticket_ref: TicketRef | None = None
+    published: tuple[str, ...] = field(default=())  # ids of the events handed to `publish`
+
+
+@dataclass(frozen=True, slots=True)
+class TicketIgnoredOutcome:
+    status: ClassVar[int] = 200
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketUnknownSystem:
+    status: ClassVar[int] = 404
+    system: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketTooLarge:
+    status: ClassVar[int] = 413
+    limit_bytes: int
+
+
+TicketOutcome = (TicketAccepted | TicketUnauthorized | TicketInvalid | TicketIgnoredOutcome | TicketUnknownSystem
+                 | TicketTooLarge)
+
+
+async def handle_ticket(
+    system: str,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    now: datetime,
+    *,
+    secrets: Mapping[str, WebhookAuth],
+    mappings: Mapping[str, TicketMapping],
+    submit: SubmitRequest,
+    publish: EventPublisher,
+    default_subscription_id: str,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> TicketOutcome:
+    """Handle one webhook delivery; see the module docstring for the steps and their outcomes."""
+    if system not in SYSTEMS or system not in mappings:
+        return TicketUnknownSystem(system)
+    if len(raw_body) > max_body_bytes:
+        return TicketTooLarge(max_body_bytes)
+    verdict = verify(system, headers, raw_body, secrets.get(system), now)
+    if isinstance(verdict, Rejected):
+        log.warning("webhook delivery for %s refused: %s", system, verdict.reason)
+        return TicketUnauthorized(verdict.reason)
+
+    payload = _parse_json(raw_body)
+    if isinstance(payload, Violation):
+        return TicketInvalid((payload,))
+    extracted = extract(system, headers, payload, mappings[system])
+    if isinstance(extracted, TicketIgnored):
+        log.info("webhook delivery for %s ignored: %s", system, extracted.reason)
+        return TicketIgnoredOutcome(extracted.reason)
+    if isinstance(extracted, TicketProblem):
+        violation = Violation("TICKET_NO_REQUEST", _payload_pointer(extracted.field), extracted.rule,
+                              source=TICKET_SOURCE)
+        return await _invalid(extracted.ticket_ref, extracted.idempotency_key, (violation,), None, now, publish)
+
+    request, violations = check(extracted.raw_request, default_subscription_id=default_subscription_id,
+                                context=Context(as_of=now.date()))
+    if request is None:
+        cluster = _cluster_of(extracted.raw_request, default_subscription_id)
+        return await _invalid(extracted.ticket_ref, extracted.idempotency_key, tuple(violations), cluster, now,
+                              publish)
+    operation_id = await submit(request, extracted.idempotency_key, extracted.ticket_ref)
+    log.info("ticket %s %s accepted as operation %s", system, extracted.ticket_ref.key, operation_id)
+    warnings = tuple(v for v in violations if v.severity == "warning")
+    return TicketAccepted(operation_id, extracted.ticket_ref, extracted.idempotency_key, warnings)
+
+
+async def _invalid(ref: TicketRef | None, key: str | None, violations: tuple[Violation, ...],
+                   cluster: lifecycle.ClusterRef | None, now: datetime, publish: EventPublisher) -> TicketInvalid:
+    if ref is None or key is None:
+        return TicketInvalid(violations)
+    event = lifecycle.ticket_rejected(ref, idempotency_key=key, violations=violations, time=now, cluster=cluster)
+    await publish.publish([event])
+    log.info("ticket %s %s maps to an invalid request (%d violations)", ref.system, ref.key, len(violations))
+    return TicketInvalid(violations, ref, (event.id,))
+
+
+def _parse_json(raw_body: bytes) -> Any:
+    def refuse_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        return json.loads(raw_body.decode("utf-8-sig"), parse_constant=refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return Violation("TICKET_BODY_NOT_JSON", "", "the webhook body must be a JSON object (UTF-8)",
+                         source=TICKET_SOURCE)
+
+
+def _payload_pointer(path: str) -> str:
+    """A dotted payload path as a JSON pointer into the payload (several paths: the first)."""
+    first = path.split(",")[0].strip()
+    return pointer(*first.split(".")) if first and first.replace(".", "").replace("_", "").isalnum() else ""
+
+
+def _cluster_of(raw: Mapping[str, Any], default_subscription_id: str) -> lifecycle.ClusterRef | None:
+    """Which cluster an invalid request meant, when it says so plainly (for the event's source)."""
+    name, group = raw.get("name"), raw.get("resourceGroup")
+    subscription = raw.get("subscriptionId", default_subscription_id)
+    if (isinstance(name, str) and isinstance(group, str) and isinstance(subscription, str)
+            and all(_PLAIN_NAME.match(v) for v in (name, group, subscription))):
+        return lifecycle.ClusterRef(subscription, group, name)
+    return None
+
+
+def load_mappings(directory: Path = BUILTIN_MAPPINGS) -> dict[str, TicketMapping]:
+    """Read `<system>.yaml` for each system found in `directory`; MappingError names the file that is wrong."""
+    found: dict[str, TicketMapping] = {}
+    for system in SYSTEMS:
+        path = directory / f"{system}.yaml"
+        if not path.is_file():
+            continue
+        try:
+            mapping = parse_mapping(path.read_text(encoding="utf-8"))
+        except MappingError as exc:
+            raise MappingError(f"{path.name}: {exc}") from None
+        if mapping.system != system:
+            raise MappingError(f"{path.name}: says system '{mapping.system}', expected '{system}'")
+        found[system] = mapping
+    return found
