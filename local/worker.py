@@ -2,7 +2,8 @@
 
 Configured by environment like the function app (see shared/config.py): AzureWebJobsStorage (Azurite's
 connection string), AKSVEND_ARM_ENDPOINT and AKSVEND_ARM_CA_CERT (the ARM emulator). Also
-AKSVEND_SWEEP_SECONDS (default 60) for the sweeper timer. Stops on SIGTERM or SIGINT and exits 0.
+AKSVEND_SWEEP_SECONDS (default 60) for the sweeper timer and AKSVEND_QUEUE_LEASE_SECONDS for how long a received
+message stays hidden. Stops on SIGTERM or SIGINT and exits 0.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from contextlib import AsyncExitStack
 
-from local.queue_runner import QueueRunner
+from local.queue_runner import QueueRunner, QueueSemantics
 from shared.bootstrap import open_engine
 from shared.config import ConfigError, Settings
 from shared.services.engine import Engine
@@ -35,30 +35,29 @@ async def sweep_forever(engine: Engine, every: float, stop: asyncio.Event) -> No
                 log.warning("sweep failed: %s", type(exc).__name__)
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event, *, sweep_seconds: float = 60.0) -> None:
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         engine = await open_engine(settings, stack)
-        runner = QueueRunner(engine.queue, engine.handle,
+        semantics = QueueSemantics(lease_seconds=max(1, round(settings.queue_lease_seconds)))
+        runner = QueueRunner(engine.queue, engine.handle, semantics=semantics,
                              poison=lambda body, count: poisoned(engine, body, count))
-        await asyncio.gather(runner.run(stop), sweep_forever(engine, sweep_seconds, stop))
+        await asyncio.gather(runner.run(stop), sweep_forever(engine, settings.sweep_seconds, stop))
 
 
 def main() -> int:
-    logging.basicConfig(level=os.environ.get("AKSVEND_LOG_LEVEL", "WARNING"),
-                        format="%(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"aksvend worker: configuration: {exc}", file=sys.stderr)
         return 2
-    sweep_seconds = float(os.environ.get("AKSVEND_SWEEP_SECONDS", "60"))
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, stop, sweep_seconds=sweep_seconds)
+        await run_worker(settings, stop)
 
     asyncio.run(run())
     return 0

@@ -27,6 +27,9 @@ SETTINGS: Mapping[str, str] = {
     "AKSVEND_LEASE_SECONDS": "how long a step may go unheard of before the sweeper enqueues it again",
     "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
     "AKSVEND_STEP_DEADLINE_SECONDS": "how long a step may keep failing retryably before it fails for good",
+    "AKSVEND_SWEEP_SECONDS": "local host only: how often the sweeper runs (in Azure the timer's schedule decides)",
+    "AKSVEND_QUEUE_LEASE_SECONDS": "local host only: how long a received message stays hidden while it is handled",
+    "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
 }
 
 
@@ -44,6 +47,9 @@ class Settings:
     lease_seconds: float = 300.0
     backoff_base_seconds: float = 2.0
     step_deadline_seconds: float = 3 * 3600.0
+    sweep_seconds: float = 60.0
+    queue_lease_seconds: float = 600.0
+    log_level: str = "WARNING"
 
     @property
     def local_arm(self) -> bool:
@@ -67,7 +73,17 @@ class Settings:
             lease_seconds=_seconds(env, "AKSVEND_LEASE_SECONDS", 300.0),
             backoff_base_seconds=_seconds(env, "AKSVEND_BACKOFF_BASE_SECONDS", 2.0),
             step_deadline_seconds=_seconds(env, "AKSVEND_STEP_DEADLINE_SECONDS", 3 * 3600.0),
+            sweep_seconds=_seconds(env, "AKSVEND_SWEEP_SECONDS", 60.0),
+            queue_lease_seconds=_seconds(env, "AKSVEND_QUEUE_LEASE_SECONDS", 600.0),
+            log_level=_log_level(env),
         )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("AKSVEND_LOG_LEVEL") or "WARNING").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("AKSVEND_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
