@@ -3,14 +3,17 @@
 Configured by environment like the function app (see shared/config.py): AzureWebJobsStorage (Azurite's
 connection string), AKSVEND_ARM_ENDPOINT and AKSVEND_ARM_CA_CERT (the ARM emulator). Also
 AKSVEND_SWEEP_SECONDS (default 60) for the sweeper timer and AKSVEND_QUEUE_LEASE_SECONDS for how long a received
-message stays hidden. Stops on SIGTERM or SIGINT and exits 0.
+message stays hidden. Prints one JSON line `{"ready": true, "pid": N}` when it runs; stops on SIGTERM or SIGINT
+and exits 0.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import signal
 import sys
 from contextlib import AsyncExitStack
@@ -41,6 +44,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         semantics = QueueSemantics(lease_seconds=max(1, round(settings.queue_lease_seconds)))
         runner = QueueRunner(engine.queue, engine.handle, semantics=semantics,
                              poison=lambda body, count: poisoned(engine, body, count))
+        print(json.dumps({"ready": True, "pid": os.getpid()}), flush=True)  # for whoever started us
         await asyncio.gather(runner.run(stop), sweep_forever(engine, settings.sweep_seconds, stop))
 
 

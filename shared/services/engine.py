@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, roots, runnable, steps_for
+from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, steps_for
 from shared.domain.request import ClusterRequest
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 from shared.services.clusters import Registry
@@ -117,25 +117,22 @@ class Engine:
 
     # ---- starting an operation -------------------------------------------------------------------------------
     async def start(self, op_id: str) -> None:
-        """Run the operation if it heads its cluster's queue; mark its root steps ready and enqueue them."""
+        """Run the operation if it heads its cluster's queue, then make its runnable steps ready and send them.
+        Safe to repeat: a crash between the two halves is finished by the next start or sweep."""
         loaded = await self.load(op_id)
-        if loaded is None or loaded.op.state != "queued":
-            if loaded is not None and loaded.op.state == "running":
-                await self._enqueue_ready(loaded)
+        if loaded is None or loaded.op.state not in ("queued", "running"):
             return
-        cluster = await self.registry.get(loaded.op.cluster)
-        if cluster is None or not cluster.queue or cluster.queue[0] != op_id:
-            return  # it waits; the operation ahead of it starts it when it ends
-        now = self.clock.now()
-        op = loaded.op.with_(state="running", started_at=now)
-        try:
-            op = op.with_(etag=await self.ops.update_if_match(op.to_entity(), loaded.op.etag or "*"))
-        except PreconditionFailedError:
-            return
-        await self._history(op.id, "running", "operation started")
-        for step_id in roots(loaded.specs.values()):
-            await self._make_ready(loaded.steps[step_id], now)
-        await self._enqueue_ready(await self.load(op_id))
+        if loaded.op.state == "queued":
+            cluster = await self.registry.get(loaded.op.cluster)
+            if cluster is None or not cluster.queue or cluster.queue[0] != op_id:
+                return  # it waits; the operation ahead of it starts it when it ends
+            op = loaded.op.with_(state="running", started_at=self.clock.now())
+            try:
+                await self.ops.update_if_match(op.to_entity(), loaded.op.etag or "*")
+            except PreconditionFailedError:
+                return
+            await self._history(op.id, "running", "operation started")
+        await self._advance(op_id)
 
     async def _make_ready(self, step: StepRecord, now: datetime, delay: float = 0.0) -> StepRecord | None:
         lease = now + timedelta(seconds=delay + self.settings.lease_seconds)
@@ -145,13 +142,6 @@ class Engine:
             return ready.with_(etag=await self.ops.update_if_match(ready.to_entity(), step.etag or "*"))
         except PreconditionFailedError:
             return None
-
-    async def _enqueue_ready(self, loaded: Loaded | None) -> None:
-        if loaded is None:
-            return
-        for step in loaded.steps.values():
-            if step.state == "ready":
-                await self.send(step.op_id, step.id)
 
     # ---- begin and monitor -------------------------------------------------------------------------------------
     async def _begin(self, loaded: Loaded, step: StepRecord) -> None:
@@ -263,7 +253,9 @@ class Engine:
         await self._advance(step.op_id)
 
     async def _advance(self, op_id: str) -> None:
-        """After a step ends: make waiting steps whose dependencies are done ready, or finish the operation."""
+        """Make waiting steps whose dependencies are done ready and send them, or finish the operation when every
+        step succeeded. Idempotent: after a step ends, at start, and from the sweeper (a crash between saving a
+        step and advancing would otherwise leave its dependents waiting forever)."""
         loaded = await self.load(op_id)
         if loaded is None or loaded.op.state != "running":
             return
@@ -287,7 +279,8 @@ class Engine:
         await self._history(step.op_id, "step", f"{step.id} failed: {err.code}")
         fresh = await self.load(step.op_id)
         if fresh is not None:
-            await finish_operation(self, fresh, {"code": err.code, "message": str(err), "step": step.id})
+            await finish_operation(self, fresh, {"code": err.code, "message": err.message or err.code,
+                                                 "step": step.id})
 
     async def _history(self, op_id: str, kind: str, message: str) -> None:
         now = self.clock.now()

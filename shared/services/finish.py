@@ -11,7 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import PreconditionFailedError
-from shared.services.records import ACTIVE_PARTITION, request_hash
+from shared.services.records import ACTIVE_PARTITION, OperationRecord, request_hash
 
 if TYPE_CHECKING:
     from shared.services.engine import Engine, Loaded
@@ -41,14 +41,20 @@ async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any]
     except PreconditionFailedError:
         return  # someone else ended it (or it changed); their outcome stands
     await engine._history(op.id, ended.state, f"operation {ended.state}" + (f": {error['code']}" if error else ""))
+    await release(engine, ended)
+
+
+async def release(engine: Engine, op: OperationRecord) -> None:
+    """Take an ended operation out of its cluster's queue (recording the cluster's new state), start the next one,
+    and drop it from the active index. Idempotent, so the sweeper can redo it after a crash."""
     success_state, failure_state = _CLUSTER_STATE[op.kind]
-    state = failure_state if error else success_state
-    desired = None if error or op.kind == "delete-cluster" else dict(op.request)
-    cluster = await engine.registry.dequeue(op.cluster, op.id, now, state=state, request=desired,
+    state = failure_state if op.error else success_state
+    desired = None if op.error or op.kind == "delete-cluster" else dict(op.request)
+    cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, request=desired,
                                             request_hash=request_hash(desired) if desired else None)
-    index = await engine.ops.get(ACTIVE_PARTITION, op.id)
-    if index is not None:  # if the sweeper touched it a moment ago, it drops finished operations itself
-        with contextlib.suppress(PreconditionFailedError):
-            await engine.ops.delete_if_match(ACTIVE_PARTITION, op.id, index.etag)
     if cluster is not None and cluster.queue:
         await engine.queue.send({"op": cluster.queue[0], "start": True})
+    index = await engine.ops.get(ACTIVE_PARTITION, op.id)
+    if index is not None:  # if the sweeper touched it a moment ago, it redoes this release itself
+        with contextlib.suppress(PreconditionFailedError):
+            await engine.ops.delete_if_match(ACTIVE_PARTITION, op.id, index.etag)

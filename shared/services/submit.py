@@ -93,11 +93,13 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
             await engine.ops.insert(StepRecord(op_id, spec.id).to_entity())
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
                              pool=pool, source=source, ticket=ticket)
+    # Indexed before it exists: the sweeper then always sees it (and drops index rows of operations that never
+    # came to be).
+    await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": op_id, "cluster": key, "since": now})
     try:
         await engine.ops.insert(record.to_entity())
     except ConflictError:
         return Submitted(op_id, created=False)
-    await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": op_id, "cluster": key, "since": now})
     await engine._history(op_id, "queued", f"{kind} accepted from {source}")
     await _join_queue(engine, key, op_id)
     return Submitted(op_id, created=True)

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from shared.errors import FatalError, PreconditionFailedError
 from shared.services.engine import Engine
-from shared.services.finish import finish_operation
+from shared.services.finish import finish_operation, release
 from shared.services.records import ACTIVE_PARTITION
 
 
@@ -34,13 +34,14 @@ async def sweep(engine: Engine) -> SweepReport:
     active = await engine.active_operations()
     for op_id in active:
         loaded = await engine.load(op_id)
-        if loaded is None:
-            continue
-        if loaded.op.state in ("succeeded", "failed"):
+        if loaded is None:  # a submit that crashed before its operation row: drop the index row once it is old
             index = await engine.ops.get(ACTIVE_PARTITION, op_id)
-            if index is not None:
+            if index is not None and index.entity["since"] < now - timedelta(seconds=engine.settings.lease_seconds):
                 with contextlib.suppress(PreconditionFailedError):
                     await engine.ops.delete_if_match(ACTIVE_PARTITION, op_id, index.etag)
+            continue
+        if loaded.op.state in ("succeeded", "failed"):
+            await release(engine, loaded.op)  # ended, but a crash may have kept it in its cluster's queue
             continue
         if loaded.op.state == "queued":
             cluster = await engine.registry.get(loaded.op.cluster)
@@ -52,6 +53,7 @@ async def sweep(engine: Engine) -> SweepReport:
                 await engine.queue.send({"op": op_id, "start": True})
                 started += 1
             continue
+        await engine._advance(op_id)  # dependents of a step whose completion was saved just before a crash
         for step in loaded.steps.values():
             if step.state in ("ready", "running") and step.lease_until is not None and step.lease_until < now:
                 pushed = step.with_(lease_until=now + timedelta(seconds=engine.settings.lease_seconds))
