@@ -74,6 +74,7 @@ var tableNames = [
   'clusters'
   'events'
   'outbox'
+  'rejected'
 ]
 
 // One subscription id per target scope, then de-duplicated (union drops duplicates) for the per-subscription topics.

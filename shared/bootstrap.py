@@ -12,22 +12,56 @@ from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings
+from shared.domain.policy import Policy, allow_all
+from shared.services.api import ClusterService
 from shared.services.engine import Engine, EngineSettings
+from shared.services.rejected import RejectedMessages
 
 OPERATIONS_TABLE = "operations"
 CLUSTERS_TABLE = "clusters"
 SECRETS_TABLE = "secrets"
+REJECTED_TABLE = "rejected"
+EVENTS_TABLE = "events"
+OUTBOX_TABLE = "outbox"
 STEPS_QUEUE = "provisioning-steps"
 REQUESTS_QUEUE = "cluster-requests"
+# What infra/ must create (tests/unit/test_infra.py). The secrets table is the local stand-in for Key Vault.
+TABLES = (OPERATIONS_TABLE, CLUSTERS_TABLE, REJECTED_TABLE, EVENTS_TABLE, OUTBOX_TABLE)
+QUEUES = (REQUESTS_QUEUE, STEPS_QUEUE)
 
 
 @dataclass(frozen=True, slots=True)
-class App:
+class Runtime:
+    """Everything the trigger functions call, opened once per process."""
+
     settings: Settings
+    engine: Engine
+    clusters: ClusterService
+    rejected: RejectedMessages
 
 
-def build(settings: Settings | None = None) -> App:
-    return App(settings=settings or Settings.from_env())
+def caller_policy(settings: Settings) -> Policy:
+    """The configured policy; without one, everyone may do everything locally and no one may in Azure."""
+    if settings.caller_policy:
+        try:
+            return Policy.parse(settings.caller_policy)
+        except ValueError as exc:
+            raise ConfigError(f"AKSVEND_CALLER_POLICY: {exc}") from None
+    return allow_all() if settings.local_arm else Policy()
+
+
+async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None) -> Runtime:
+    policy = caller_policy(settings)
+    engine = await open_engine(settings, stack, credential=credential)
+    rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
+    return Runtime(settings, engine, ClusterService(engine, policy, settings.default_subscription_id),
+                   RejectedMessages(rejected, engine.clock))
+
+
+def _table(settings: Settings, name: str) -> AzureTableStateStore:
+    if not settings.storage_connection:
+        raise ConfigError("AzureWebJobsStorage must name the storage account (a connection string locally)")
+    return AzureTableStateStore.from_connection_string(settings.storage_connection, name)
 
 
 def engine_settings(settings: Settings) -> EngineSettings:

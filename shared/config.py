@@ -30,6 +30,8 @@ SETTINGS: Mapping[str, str] = {
     "AKSVEND_SWEEP_SECONDS": "local host only: how often the sweeper runs (in Azure the timer's schedule decides)",
     "AKSVEND_QUEUE_LEASE_SECONDS": "local host only: how long a received message stays hidden while it is handled",
     "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
+    "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: everyone locally, no one in Azure",
+    "AKSVEND_LOCAL_CALLER": "local host only: the caller assumed when a request has no Easy Auth principal header",
 }
 
 
@@ -50,6 +52,8 @@ class Settings:
     sweep_seconds: float = 60.0
     queue_lease_seconds: float = 600.0
     log_level: str = "WARNING"
+    caller_policy: str | None = None
+    local_caller: str | None = None
 
     @property
     def local_arm(self) -> bool:
@@ -76,6 +80,8 @@ class Settings:
             sweep_seconds=_seconds(env, "AKSVEND_SWEEP_SECONDS", 60.0),
             queue_lease_seconds=_seconds(env, "AKSVEND_QUEUE_LEASE_SECONDS", 600.0),
             log_level=_log_level(env),
+            caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,
+            local_caller=env.get("AKSVEND_LOCAL_CALLER") or None,
         )
 
 

@@ -59,6 +59,7 @@ var aksvendSettings = {
   AKSVEND_SWEEP_SECONDS: '60'
   AKSVEND_QUEUE_LEASE_SECONDS: '600'
   AKSVEND_LOG_LEVEL: 'WARNING'
+  AKSVEND_LOCAL_CALLER: '' // local host only; in Azure the caller comes from Easy Auth
   AKSVEND_EVENTS_TOPIC_ENDPOINT: eventTopicEndpoint
   AKSVEND_KEY_VAULT_URI: keyVaultUri
   AKSVEND_CALLER_POLICY: callerPolicy

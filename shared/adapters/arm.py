@@ -15,7 +15,7 @@ Errors are mapped at this edge: services only ever see `RetryableError` / `Fatal
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.core.exceptions import AzureError
@@ -60,20 +60,20 @@ class AzureArm:
 
     async def put(self, resource_type: str, resource_id: str, api_version: str,
                   body: Mapping[str, Any]) -> ArmResult:
-        request = HttpRequest("PUT", resource_id, params={"api-version": api_version}, json=body)
-        return await self._write(resource_type, request)
+        return await self._write(resource_type, lambda: HttpRequest(
+            "PUT", resource_id, params={"api-version": api_version}, json=body))
 
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult:
-        request = HttpRequest("DELETE", resource_id, params={"api-version": api_version})
-        return await self._write(resource_type, request, not_found_is_done=True)
+        return await self._write(resource_type, lambda: HttpRequest(
+            "DELETE", resource_id, params={"api-version": api_version}), not_found_is_done=True)
 
     async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
-        status, _headers, body = await self._send(resource_type, HttpRequest(
+        status, _headers, body = await self._send(resource_type, lambda: HttpRequest(
             "GET", resource_id, params={"api-version": api_version}), allow={404})
         return None if status == 404 else body
 
     async def poll(self, resource_type: str, poll_url: str) -> PollResult:
-        status, headers, body = await self._send(resource_type, HttpRequest("GET", poll_url))
+        status, headers, body = await self._send(resource_type, lambda: HttpRequest("GET", poll_url))
         retry_after = parse_retry_after(headers)
         if status == 202:  # a Location URL: still running
             return PollResult("InProgress", retry_after)
@@ -82,7 +82,8 @@ class AzureArm:
         error = (body or {}).get("error") or {}
         return PollResult(state, retry_after, error.get("code"), error.get("message", ""))  # type: ignore[arg-type]
 
-    async def _write(self, resource_type: str, request: HttpRequest, *, not_found_is_done: bool = False) -> ArmResult:
+    async def _write(self, resource_type: str, request: Callable[[], HttpRequest], *,
+                     not_found_is_done: bool = False) -> ArmResult:
         status, headers, body = await self._send(resource_type, request, allow={404} if not_found_is_done else set())
         lowered = {k.lower(): v for k, v in headers.items()}
         poll_url = lowered.get("azure-asyncoperation") or (lowered.get("location") if status == 202 else None)
@@ -90,8 +91,9 @@ class AzureArm:
             poll_url = None
         return ArmResult(status, body, poll_url, parse_retry_after(headers))
 
-    async def _send(self, resource_type: str, request: HttpRequest,
+    async def _send(self, resource_type: str, request: Callable[[], HttpRequest],
                     allow: set[int] | None = None) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
+        """Send a request built by `request` (a fresh one per attempt: a sent request's body is consumed)."""
         client = self._clients[family_for(resource_type).name]
         async for attempt in AsyncRetrying(retry=retry_if_exception(_short),
                                            stop=stop_after_attempt(SHORT_RETRY_ATTEMPTS),
@@ -99,8 +101,7 @@ class AzureArm:
                                            reraise=True):
             with attempt:
                 try:
-                    response = await send(client, request)
-                    await response.read()
+                    response = await send(client, request())  # stream=False: the body is read already
                 except AzureError as exc:
                     raise to_aksvend_error(exc) from exc
                 body = _json(response.content)

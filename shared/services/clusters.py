@@ -63,7 +63,7 @@ class Registry:
         return await self.change(key, add)
 
     async def dequeue(self, key: str, op_id: str, now: datetime, *, state: str | None = None,
-                      request: dict | None = None, request_hash: str | None = None) -> ClusterRecord | None:
+                      applied: dict | None = None) -> ClusterRecord | None:
         """Remove a finished operation, record the cluster's new state, and return the record (whose queue head,
         if any, may start now)."""
 
@@ -74,8 +74,8 @@ class Registry:
                              "updated_at": now}
             if state:
                 changes["state"] = state
-            if request is not None:
-                changes.update(request=request, request_hash=request_hash)
+            if applied is not None:
+                changes["applied"] = applied
             return c.with_(**changes)
 
         return await self.change(key, remove)

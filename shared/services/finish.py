@@ -11,7 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import PreconditionFailedError
-from shared.services.records import ACTIVE_PARTITION, OperationRecord, request_hash
+from shared.services.records import ACTIVE_PARTITION, OperationRecord
 
 if TYPE_CHECKING:
     from shared.services.engine import Engine, Loaded
@@ -49,9 +49,8 @@ async def release(engine: Engine, op: OperationRecord) -> None:
     and drop it from the active index. Idempotent, so the sweeper can redo it after a crash."""
     success_state, failure_state = _CLUSTER_STATE[op.kind]
     state = failure_state if op.error else success_state
-    desired = None if op.error or op.kind == "delete-cluster" else dict(op.request)
-    cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, request=desired,
-                                            request_hash=request_hash(desired) if desired else None)
+    applied = None if op.error or op.kind == "delete-cluster" else dict(op.request)
+    cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, applied=applied)
     if cluster is not None and cluster.queue:
         await engine.queue.send({"op": cluster.queue[0], "start": True})
     index = await engine.ops.get(ACTIVE_PARTITION, op.id)

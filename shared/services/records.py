@@ -129,25 +129,28 @@ class ClusterRecord:
     name: str
     location: str
     state: str  # provisioning | ready | failed | deleting | deleted
-    request: Mapping[str, Any]
+    request: Mapping[str, Any]  # desired: the create request with every accepted change since
     request_hash: str
     queue: tuple[str, ...] = ()
     last_operation: str | None = None
     updated_at: datetime | None = None
+    applied: Mapping[str, Any] | None = None  # the request as the last successful operation left the cluster
     etag: str | None = field(default=None, compare=False)
 
     def to_entity(self) -> Entity:
         return {PARTITION_KEY: CLUSTER_PARTITION, ROW_KEY: self.key, "subscriptionId": self.subscription_id,
                 "resourceGroup": self.resource_group, "name": self.name, "location": self.location,
                 "state": self.state, "request": dict(self.request), "requestHash": self.request_hash,
-                "queue": list(self.queue), "lastOperation": self.last_operation, "updatedAt": self.updated_at}
+                "queue": list(self.queue), "lastOperation": self.last_operation, "updatedAt": self.updated_at,
+                "applied": dict(self.applied) if self.applied else None}
 
     @classmethod
     def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> ClusterRecord:
         return cls(key=e[ROW_KEY], subscription_id=e["subscriptionId"], resource_group=e["resourceGroup"],
                    name=e["name"], location=e["location"], state=e["state"], request=e["request"],
                    request_hash=e["requestHash"], queue=tuple(e.get("queue") or ()),
-                   last_operation=e.get("lastOperation"), updated_at=e.get("updatedAt"), etag=etag)
+                   last_operation=e.get("lastOperation"), updated_at=e.get("updatedAt"), applied=e.get("applied"),
+                   etag=etag)
 
     def with_(self, **changes: Any) -> ClusterRecord:
         return replace(self, **changes)

@@ -88,6 +88,9 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
                 raise ClusterConflict(key)
     elif cluster is None or cluster.state == "deleted":
         raise ClusterNotFound(key)
+    else:  # the accepted change becomes the desired state now, so the next change builds on it
+        await engine.registry.change(key, lambda c: c.with_(request=payload, request_hash=same, updated_at=now,
+                                                            state="deleting" if kind == "delete-cluster" else c.state))
     for spec in steps_for(kind, request, pool):
         with contextlib.suppress(ConflictError):  # written by an earlier attempt of this same submit
             await engine.ops.insert(StepRecord(op_id, spec.id).to_entity())

@@ -169,9 +169,11 @@ def test_storage_account_has_the_queues_and_tables_aksvend_uses():
     variables = _template(INFRA / "main.bicep")["variables"]
     queues = set(variables["queueNames"]["value"])
     tables = set(variables["tableNames"]["value"])
-    for queue in ("cluster-requests", "provisioning-steps"):
+    from shared.bootstrap import QUEUES, TABLES
+
+    for queue in QUEUES:
         assert {queue, f"{queue}-poison"} <= queues
-    assert {"operations", "clusters", "events", "outbox"} <= tables
+    assert set(TABLES) <= tables
 
 
 @pytest.mark.parametrize("path", BICEP_FILES, ids=lambda p: str(p.relative_to(INFRA)))

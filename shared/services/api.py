@@ -1,0 +1,202 @@
+"""Use cases behind the HTTP API and the cluster-requests queue: submit, read status, change pools, delete.
+
+Every refusal is a `Problem` with an HTTP status, a stable code and, for invalid input, the violations; the
+trigger layer only maps it to RFC 9457 problem+json. Callers are checked against the policy before anything
+is recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from shared.domain import arm
+from shared.domain.caller import Caller
+from shared.domain.operations import progress
+from shared.domain.policy import Action, Policy
+from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
+from shared.domain.request import ClusterRequest
+from shared.domain.rules import Context, check, validate
+from shared.domain.violations import Violation, errors
+from shared.services.engine import Engine
+from shared.services.problems import Problem
+from shared.services.records import ClusterRecord, OperationRecord, StepRecord, cluster_key
+from shared.services.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
+
+IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    operation_id: str
+    created: bool
+
+
+class ClusterService:
+    def __init__(self, engine: Engine, policy: Policy, default_subscription_id: str) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.default_subscription_id = default_subscription_id
+
+    # ---- create ------------------------------------------------------------------------------------------
+    async def create(self, raw: Any, caller: Caller, *, idempotency_key: str | None = None, source: str = "api",
+                     ticket: str | None = None) -> Accepted:
+        request = self._valid(raw)
+        self._authorize(caller, request.subscription_id, request.resource_group, "create")
+        return await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
+
+    def _valid(self, raw: Any) -> ClusterRequest:
+        today = self.engine.clock.now().date()
+        request, violations = check(raw, default_subscription_id=self.default_subscription_id,
+                                    context=Context(as_of=today) if isinstance(today, date) else None)
+        if request is None:
+            raise Problem(422, "InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
+        return request
+
+    def _authorize(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> None:
+        if not self.policy.allows(caller, subscription_id, resource_group, action):
+            raise Problem(403, "Forbidden", f"caller '{caller.name or caller.id}' may not {action} clusters in "
+                                            f"subscription {subscription_id}, resource group {resource_group}")
+
+    async def _submit(self, kind: str, request: ClusterRequest, caller: Caller, key: str | None, *,
+                      pool: str | None = None, source: str = "api", ticket: str | None = None) -> Accepted:
+        try:
+            done = await submit(self.engine, kind, request, pool=pool, idempotency_key=key,  # type: ignore[arg-type]
+                                caller=caller.id, source=source, ticket=ticket)
+        except ClusterConflict:
+            raise Problem(409, "ClusterNameTaken", f"a different request already owns cluster '{request.name}' "
+                                                   f"in {request.resource_group}") from None
+        except IdempotencyConflict:
+            raise Problem(409, "IdempotencyKeyReused", "this Idempotency-Key was used before with a different "
+                                                       "request") from None
+        except ClusterNotFound:
+            raise Problem(404, "ClusterNotFound", f"aksvend manages no cluster '{request.name}' in "
+                                                  f"{request.resource_group}") from None
+        return Accepted(done.operation_id, done.created)
+
+    # ---- read --------------------------------------------------------------------------------------------
+    async def operation(self, op_id: str) -> dict[str, Any]:
+        loaded = await self.engine.load(op_id) if _is_id(op_id) else None
+        if loaded is None:
+            raise Problem(404, "OperationNotFound", f"no operation '{op_id[:64]}'")
+        return operation_view(loaded.op, loaded.steps, loaded.specs)
+
+    async def clusters(self, caller: Caller) -> list[dict[str, Any]]:
+        return [cluster_view(c) for c in await self.engine.registry.all()
+                if self.policy.allows(caller, c.subscription_id, c.resource_group, "read")]
+
+    async def cluster(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
+        record = await self._cluster(sub, rg, name, caller, "read")
+        return cluster_view(record)
+
+    async def _cluster(self, sub: str, rg: str, name: str, caller: Caller, action: Action) -> ClusterRecord:
+        self._authorize(caller, sub, rg, action)
+        record = await self.engine.registry.get(cluster_key(sub, rg, name))
+        if record is None or record.state == "deleted":
+            raise Problem(404, "ClusterNotFound", f"aksvend manages no cluster '{name[:63]}' in {rg[:90]}")
+        return record
+
+    # ---- change ------------------------------------------------------------------------------------------
+    async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
+                       key: str | None) -> Accepted:
+        record = await self._cluster(sub, rg, name, caller, "change")
+        if not isinstance(raw_pool, dict):
+            raise Problem(422, "InvalidRequest", "the body must be a JSON object describing the pool",
+                          [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
+        desired = dict(record.request)
+        pools = [dict(p) for p in desired.get("userPools", [])]
+        if pool == desired["systemPool"]["name"]:
+            raise Problem(409, "SystemPoolFixed", "the system pool is changed through the cluster, not this route")
+        current = next((p for p in pools if p["name"] == pool), None)
+        if current is not None:
+            changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)]
+            if changed:
+                raise Problem(422, "InvalidRequest", "fields fixed at creation cannot change; create a new pool",
+                              [Violation("POOL_FIELD_IMMUTABLE", f"/{f}", f"'{f}' of an existing pool cannot "
+                                         "change (AKS fixes it at creation)") for f in changed])
+            updated = merge(current, raw_pool)
+            pools = [updated if p["name"] == pool else p for p in pools]
+        else:
+            new = {"name": pool, **raw_pool}
+            workload = new.get("workload", "general")
+            sizes = WORKLOAD_SIZES.get(desired.get("profile", "development"), WORKLOAD_SIZES["development"])
+            if "vmSize" not in new and isinstance(workload, str) and workload in sizes:
+                new["vmSize"] = sizes[workload]
+            new.setdefault("count", (new.get("autoscale") or {}).get("min", 1) if isinstance(
+                new.get("autoscale"), dict) else 1)
+            pools.append(new)
+        request = self._revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}")
+        return await self._submit("put-pool", request, caller, key, pool=pool)
+
+    async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
+        record = await self._cluster(sub, rg, name, caller, "change")
+        desired = dict(record.request)
+        if pool == desired["systemPool"]["name"]:
+            raise Problem(409, "LastSystemPool", "the system pool is the cluster's only System pool and cannot be "
+                                                 "deleted; delete the cluster instead")
+        pools = [p for p in desired.get("userPools", []) if p["name"] != pool]
+        if len(pools) == len(desired.get("userPools", [])):
+            raise Problem(404, "PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
+        request = self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
+        return await self._submit("delete-pool", request, caller, key, pool=pool)
+
+    async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
+        record = await self._cluster(sub, rg, name, caller, "delete")
+        request = ClusterRequest.model_validate(record.request)
+        return await self._submit("delete-cluster", request, caller, key)
+
+    def _revalidate(self, desired: dict[str, Any], prefix: str) -> ClusterRequest:
+        request, violations = expand(desired, default_subscription_id=self.default_subscription_id)
+        if request is not None:
+            violations = validate(request, Context(as_of=self.engine.clock.now().date()))
+        if request is None or errors(violations):
+            raise Problem(422, "InvalidRequest", f"the cluster with this change breaks rules ({prefix})",
+                          errors(violations))
+        return request
+
+
+def _is_id(op_id: str) -> bool:
+    return 0 < len(op_id) <= 64 and all(c.isalnum() or c == "-" for c in op_id)
+
+
+def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dict) -> dict[str, Any]:
+    done = {s for s, r in steps.items() if r.state == "succeeded"}
+    return {
+        "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "ticket": op.ticket,
+        "cluster": {"id": op.cluster_id, "key": op.cluster}, "pool": op.pool,
+        "createdAt": _iso(op.created_at), "startedAt": _iso(op.started_at), "endedAt": _iso(op.ended_at),
+        "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
+        "error": dict(op.error) if op.error else None,
+        "steps": [{"id": s.id, "action": s.action, "resource": s.resource_key, "type": s.resource_type,
+                   "armId": s.resource_id, "state": steps[s.id].state if s.id in steps else "waiting",
+                   "attempts": steps[s.id].attempts if s.id in steps else 0,
+                   "startedAt": _iso(steps[s.id].started_at) if s.id in steps else None,
+                   "endedAt": _iso(steps[s.id].ended_at) if s.id in steps else None,
+                   "error": dict(steps[s.id].last_error) if s.id in steps and steps[s.id].last_error else None}
+                  for s in specs.values()],
+    }
+
+
+def cluster_view(c: ClusterRecord) -> dict[str, Any]:
+    request = c.request
+    pools = [request.get("systemPool", {}), *list(request.get("userPools", []))]
+    applied = c.applied or {}
+    applied_pools = {p.get("name"): p for p in [applied.get("systemPool", {}), *applied.get("userPools", [])]}
+    return {
+        "id": arm.ids(ClusterRequest.model_validate(request))["cluster"],
+        "subscriptionId": c.subscription_id, "resourceGroup": c.resource_group, "name": c.name,
+        "location": c.location, "state": c.state,
+        "currentOperation": c.queue[0] if c.queue else None, "queuedOperations": list(c.queue[1:]),
+        "lastOperation": c.last_operation, "updatedAt": _iso(c.updated_at),
+        "pools": [{"name": p.get("name"), "mode": "System" if i == 0 else "User", "vmSize": p.get("vmSize"),
+                   "count": p.get("count"), "autoscale": p.get("autoscale"), "spot": p.get("spot") is not None,
+                   "os": p.get("os", "Linux"), "applied": p.get("name") in applied_pools}
+                  for i, p in enumerate(pools)],
+        "desired": request,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+

@@ -1,0 +1,173 @@
+"""The HTTP API in-process (the ASGI app through httpx) over a real engine: Azurite, the emulator, the SDKs."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from functions import runtime
+from functions.http_api import app
+from shared.bootstrap import Runtime
+from shared.config import Settings
+from shared.domain.policy import Policy
+from shared.services.api import ClusterService
+from shared.services.rejected import RejectedMessages
+from tests.fakes import FakeStateStore
+from tests.integration.engine_harness import harness, make_storage_target
+from tests.integration.test_engine import production
+
+pytestmark = pytest.mark.integration
+POLICY = {"rules": [
+    {"callers": ["dev@local"], "subscriptions": ["*"], "resourceGroups": ["rg-shop*"],
+     "actions": ["create", "change", "delete", "read"]},
+    {"groups": ["team-x"], "subscriptions": ["*"], "resourceGroups": ["rg-x"], "actions": ["create", "read"]}]}
+
+
+def principal(name: str, groups: tuple[str, ...] = ()) -> str:
+    doc = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles",
+           "claims": [{"typ": "name", "val": name}, *({"typ": "groups", "val": g} for g in groups)]}
+    return base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+@pytest.fixture
+async def api(armemu, azurite_connection_string):
+    async with harness(armemu, azurite_connection_string) as h:
+        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
+        service = ClusterService(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
+        runtime.use(Runtime(settings, h.engine, service, RejectedMessages(FakeStateStore(), h.engine.clock)))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://aksvend.test") as client:
+            yield client, h
+        runtime.use(None)
+
+
+async def wait_op(client, location: str, timeout: float = 60.0) -> dict:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = (await client.get(location)).json()
+        if body["state"] in ("succeeded", "failed"):
+            return body
+        await asyncio.sleep(0.1)  # polling a condition with a deadline
+    raise AssertionError(f"{location} did not finish")
+
+
+async def test_production_request_is_accepted_provisioned_and_listed(api, armemu):
+    client, _ = api
+    account = make_storage_target(armemu)
+    response = await client.post("/api/clusters", json=production(account), headers={"Idempotency-Key": "k-1"})
+    assert response.status_code == 202, response.text
+    assert response.headers["Location"] == f"/api/operations/{response.json()['operationId']}"
+    assert int(response.headers["Retry-After"]) > 0
+    again = await client.post("/api/clusters", json=production(account), headers={"Idempotency-Key": "k-1"})
+    assert again.status_code == 202 and again.json()["operationId"] == response.json()["operationId"]
+    running = await client.get(response.headers["Location"])
+    assert running.status_code == 200
+    assert ("Retry-After" in running.headers) == (running.json()["state"] in ("queued", "running"))
+    op = await wait_op(client, response.headers["Location"])
+    assert op["state"] == "succeeded" and op["progress"] == 100
+    assert all(s["state"] == "succeeded" and s["armId"] for s in op["steps"])
+    sub = armemu.subscription_id
+    cluster = (await client.get(f"/api/clusters/{sub}/rg-shop/shop-prod")).json()
+    assert [p["name"] for p in cluster["pools"]] == ["system", "apps", "gpu", "batch"]
+    assert cluster["state"] == "ready"
+    listed = (await client.get("/api/clusters")).json()["value"]
+    assert [c["name"] for c in listed] == ["shop-prod"]
+
+
+async def test_pool_changes_and_cluster_delete_reach_the_emulator(api, armemu):
+    client, _ = api
+    account = make_storage_target(armemu)
+    sub = armemu.subscription_id
+    base = f"/api/clusters/{sub}/rg-shop/shop-prod"
+    await wait_op(client, (await client.post("/api/clusters", json=production(account))).headers["Location"])
+
+    def pools() -> dict[str, int]:
+        return {r["id"].rsplit("/", 1)[1]: r for r in armemu.inventory(
+            "Microsoft.ContainerService/managedClusters/agentPools")}
+
+    scale = await client.put(f"{base}/pools/apps", json={"count": 8, "autoscale": {"min": 3, "max": 12}})
+    add = await client.put(f"{base}/pools/mem", json={"workload": "memory", "count": 2})
+    assert scale.status_code == 202 and add.status_code == 202, (scale.text, add.text)
+    assert (await wait_op(client, scale.headers["Location"]))["state"] == "succeeded"
+    assert (await wait_op(client, add.headers["Location"]))["state"] == "succeeded"
+    assert "mem" in pools()
+    delete = await client.delete(f"{base}/pools/mem")
+    deleted = await wait_op(client, delete.headers["Location"])
+    assert deleted["state"] == "succeeded", deleted["error"]
+    assert "mem" not in pools()
+    refused = await client.delete(f"{base}/pools/system")
+    assert refused.status_code == 409 and refused.json()["code"] == "LastSystemPool"
+    gone = await client.delete(base)
+    removed = await wait_op(client, gone.headers["Location"])
+    assert removed["state"] == "succeeded", removed["error"]
+    assert not [r for r in armemu.inventory() if "/resourcegroups/rg-shop/" in r["id"].lower()]
+    assert (await client.get(base)).status_code == 404
+
+
+@pytest.mark.parametrize(("kwargs", "status", "code"), [
+    ({"json": {"name": "-x", "resourceGroup": "rg-shop", "location": "mars"}}, 422, "InvalidRequest"),
+    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "MalformedJson"),
+    ({"content": b"x" * (1024 * 1024 + 1), "headers": {"content-type": "application/json"}}, 413,
+     "PayloadTooLarge"),
+    ({"content": b"name=x", "headers": {"content-type": "application/x-www-form-urlencoded"}}, 415,
+     "UnsupportedMediaType"),
+    ({"json": {"name": "c", "resourceGroup": "rg-other", "location": "westeurope"}}, 403, "Forbidden"),
+])
+async def test_bad_input_gets_a_problem_never_a_500(api, kwargs, status, code):
+    client, _ = api
+    response = await client.post("/api/clusters", **kwargs)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["code"] == code and body["title"]
+
+
+async def test_invalid_request_lists_every_violation(api):
+    client, _ = api
+    response = await client.post("/api/clusters", json={"name": "-x", "resourceGroup": "rg-shop",
+                                                          "location": "mars", "profile": "production",
+                                                          "systemPool": {"vmSize": "Standard_B2ms"}})
+    paths = {e["path"] for e in response.json()["errors"]}
+    assert {"/name", "/location", "/systemPool/vmSize"} <= paths
+
+
+async def test_unknown_route_is_a_404_problem(api):
+    client, _ = api
+    response = await client.get("/api/nope")
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
+async def test_no_caller_is_401_and_a_principal_outside_its_groups_is_403(api):
+    client, _ = api
+    rt = runtime._runtime
+    runtime.use(Runtime(Settings(default_subscription_id=rt.settings.default_subscription_id), rt.engine,
+                        rt.clusters, rt.rejected))
+    body = {"name": "c", "resourceGroup": "rg-x", "location": "westeurope"}
+    assert (await client.post("/api/clusters", json=body)).status_code == 401
+    allowed = await client.post("/api/clusters", json=body, headers={"X-MS-CLIENT-PRINCIPAL": principal(
+        "bob", ("team-x",))})
+    assert allowed.status_code == 202, allowed.text
+    denied = await client.post("/api/clusters", json={**body, "resourceGroup": "rg-y"},
+                               headers={"X-MS-CLIENT-PRINCIPAL": principal("bob", ("team-x",))})
+    assert denied.status_code == 403
+    forged = await client.post("/api/clusters", json=body, headers={"X-MS-CLIENT-PRINCIPAL": "%%%"})
+    assert forged.status_code == 401
+
+
+async def test_openapi_lists_every_route(api):
+    client, _ = api
+    doc = (await client.get("/api/openapi.json")).json()
+    routes = {(p, m) for p, ops in doc["paths"].items() for m in ops}
+    assert {("/api/clusters", "post"), ("/api/plan", "post"), ("/api/operations/{operation_id}", "get"),
+            ("/api/clusters", "get"), ("/api/clusters/{subscription_id}/{resource_group}/{name}", "get"),
+            ("/api/clusters/{subscription_id}/{resource_group}/{name}/pools/{pool}", "put"),
+            ("/api/clusters/{subscription_id}/{resource_group}/{name}/pools/{pool}", "delete"),
+            ("/api/clusters/{subscription_id}/{resource_group}/{name}", "delete"), ("/api/health", "get")} <= routes
+    assert "ClusterRequestInput" in doc["components"]["schemas"]
+    assert (await client.get("/api/docs")).status_code == 200
