@@ -46,7 +46,7 @@ def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 async def test_killing_the_worker_at_twenty_random_instants_still_provisions_exactly_once(armemu):
-    armemu.set(timeFactor=0.1)  # a 36 s cluster create, so that the 20 kills fall inside the provisioning
+    armemu.set(timeFactor=0.25)  # a 90 s cluster create, so that all 20 kills fall inside the provisioning
     account = make_storage_target(armemu)
     raw = production(account)
     rng = random.Random(20261127)
