@@ -58,11 +58,6 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
                    RejectedMessages(rejected, engine.clock))
 
 
-def _table(settings: Settings, name: str) -> AzureTableStateStore:
-    if not settings.storage_connection:
-        raise ConfigError("AzureWebJobsStorage must name the storage account (a connection string locally)")
-    return AzureTableStateStore.from_connection_string(settings.storage_connection, name)
-
 
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(poll_interval_seconds=settings.poll_interval_seconds, lease_seconds=settings.lease_seconds,
@@ -81,15 +76,42 @@ def arm_credential(settings: Settings) -> Any:
     return DefaultAzureCredential()
 
 
+def _table(settings: Settings, name: str) -> AzureTableStateStore:
+    """A table of the Functions storage account: by connection string locally, by managed identity in Azure."""
+    if settings.storage_connection:
+        return AzureTableStateStore.from_connection_string(settings.storage_connection, name)
+    if settings.storage_account:
+        from azure.data.tables.aio import TableClient
+
+        return AzureTableStateStore(TableClient(f"https://{settings.storage_account}.table.core.windows.net", name,
+                                                credential=_storage_credential(settings)))
+    raise ConfigError("AzureWebJobsStorage must name the storage account (a connection string locally, "
+                      "AzureWebJobsStorage__accountName with a managed identity in Azure)")
+
+
+def _queue(settings: Settings, name: str) -> AzureStepQueue:
+    if settings.storage_connection:
+        return AzureStepQueue.from_connection_string(settings.storage_connection, name)
+    if settings.storage_account:
+        from azure.storage.queue.aio import QueueServiceClient
+
+        return AzureStepQueue(QueueServiceClient(f"https://{settings.storage_account}.queue.core.windows.net",
+                                                 credential=_storage_credential(settings)), name)
+    raise ConfigError("AzureWebJobsStorage must name the storage account")
+
+
+def _storage_credential(settings: Settings) -> Any:
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=settings.storage_client_id)
+
+
 async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None) -> Engine:
     """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`."""
-    if not settings.storage_connection:
-        raise ConfigError("AzureWebJobsStorage must name the storage account (a connection string locally)")
-    conn = settings.storage_connection
-    ops = await stack.enter_async_context(AzureTableStateStore.from_connection_string(conn, OPERATIONS_TABLE))
-    clusters = await stack.enter_async_context(AzureTableStateStore.from_connection_string(conn, CLUSTERS_TABLE))
-    secrets = await stack.enter_async_context(AzureTableStateStore.from_connection_string(conn, SECRETS_TABLE))
-    queue = await stack.enter_async_context(AzureStepQueue.from_connection_string(conn, STEPS_QUEUE))
+    ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
+    clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
+    secrets = await stack.enter_async_context(_table(settings, SECRETS_TABLE))
+    queue = await stack.enter_async_context(_queue(settings, STEPS_QUEUE))
     credential = credential or arm_credential(settings)
     arm = await stack.enter_async_context(AzureArm(
         credential, settings.default_subscription_id,

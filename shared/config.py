@@ -19,8 +19,8 @@ AZURE_ARM_ENDPOINT = "https://management.azure.com"
 # name -> what it is for. infra/ sets each of these (tests/unit/test_infra.py checks it).
 SETTINGS: Mapping[str, str] = {
     "AKSVEND_DEFAULT_SUBSCRIPTION_ID": "subscription used when a request names none",
-    "AzureWebJobsStorage": "the storage account for queues and tables (connection string, or __accountName "
-                           "with managed identity in Azure)",
+    "AzureWebJobsStorage": "the storage account for queues and tables: a connection string locally; in Azure the "
+                           "identity-based __accountName/__queueServiceUri/__tableServiceUri/__clientId settings",
     "AKSVEND_ARM_ENDPOINT": "ARM base URL; unset means Azure (https://management.azure.com)",
     "AKSVEND_ARM_CA_CERT": "CA bundle for a local ARM emulator's self-signed certificate; unset in Azure",
     "AKSVEND_POLL_INTERVAL_SECONDS": "wait between status reads of a running ARM operation without Retry-After",
@@ -43,6 +43,8 @@ class ConfigError(ValueError):
 class Settings:
     default_subscription_id: str = ZERO_SUBSCRIPTION
     storage_connection: str | None = None
+    storage_account: str | None = None  # identity-based connection (Azure): account name and optional client id
+    storage_client_id: str | None = None
     arm_endpoint: str = AZURE_ARM_ENDPOINT
     arm_ca_cert: str | None = None
     poll_interval_seconds: float = 15.0
@@ -71,6 +73,8 @@ class Settings:
         return cls(
             default_subscription_id=subscription,
             storage_connection=env.get("AzureWebJobsStorage") or None,
+            storage_account=_account(env),
+            storage_client_id=env.get("AzureWebJobsStorage__clientId") or None,
             arm_endpoint=endpoint.rstrip("/"),
             arm_ca_cert=env.get("AKSVEND_ARM_CA_CERT") or None,
             poll_interval_seconds=_seconds(env, "AKSVEND_POLL_INTERVAL_SECONDS", 15.0),
@@ -83,6 +87,18 @@ class Settings:
             caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,
             local_caller=env.get("AKSVEND_LOCAL_CALLER") or None,
         )
+
+
+def _account(env: Mapping[str, str]) -> str | None:
+    """The storage account of an identity-based AzureWebJobsStorage connection (__accountName, or the host of
+    __tableServiceUri), as the Functions host reads it."""
+    name = env.get("AzureWebJobsStorage__accountName")
+    if not name and env.get("AzureWebJobsStorage__tableServiceUri"):
+        name = env["AzureWebJobsStorage__tableServiceUri"].split("//", 1)[-1].split(".", 1)[0]
+    if name and not (3 <= len(name) <= 24 and name.isalnum() and name.islower()):
+        raise ConfigError("AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case "
+                          "letters and digits)")
+    return name or None
 
 
 def _log_level(env: Mapping[str, str]) -> str:
