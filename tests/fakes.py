@@ -13,7 +13,7 @@ import base64
 import itertools
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,18 @@ class FakeStateStore(StateStore):
         if (flat[PARTITION_KEY], flat[ROW_KEY]) in self._rows:
             raise ConflictError(f"entity ({flat[PARTITION_KEY]}, {flat[ROW_KEY]}) already exists")
         return self._write(flat)
+
+    async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
+        flats = [encode_entity(e) for e in entities]
+        if not flats:
+            return
+        if len(flats) > 100 or len({f[PARTITION_KEY] for f in flats}) != 1:
+            raise ValueError("a batch holds 1-100 entities of one partition")
+        keys = [(f[PARTITION_KEY], f[ROW_KEY]) for f in flats]
+        if any(k in self._rows for k in keys) or len(set(keys)) != len(keys):
+            raise ConflictError("an entity of the batch already exists; none was created")
+        for flat in flats:
+            self._write(flat)
 
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:
         flat = encode_entity(entity)

@@ -25,13 +25,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import EdmType, EntityProperty, UpdateMode
+from azure.data.tables import EdmType, EntityProperty, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.arm_errors import to_aksvend_error
@@ -50,6 +50,8 @@ _INT64 = range(-(2**63), 2**63)
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _FORBIDDEN_KEY_CHARS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 _RESERVED_NAMES = frozenset({PARTITION_KEY, ROW_KEY, "Timestamp"})
+
+MAX_BATCH = 100  # Table Storage: at most 100 operations per entity-group transaction
 
 
 def encode_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,6 +200,22 @@ class AzureTableStateStore:
         except AzureError as exc:
             raise to_aksvend_error(exc) from exc
         return written["etag"]
+
+    async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
+        flats = [encode_entity(e) for e in entities]
+        if not flats:
+            return
+        if len(flats) > MAX_BATCH or len({f[PARTITION_KEY] for f in flats}) != 1:
+            raise ValueError(f"a batch holds 1-{MAX_BATCH} entities of one partition")
+        await self._ensure_table()
+        try:
+            await self._client.submit_transaction([("create", _to_sdk(f)) for f in flats])
+        except TableTransactionError as exc:
+            if exc.error_code == "EntityAlreadyExists":
+                raise ConflictError("an entity of the batch already exists; none was created") from exc
+            raise to_aksvend_error(exc) from exc
+        except AzureError as exc:
+            raise to_aksvend_error(exc) from exc
 
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:
         flat = encode_entity(entity)

@@ -1,6 +1,6 @@
 """Operations and their steps, as pure data: what the engine must do, derived again from what it stored.
 
-An operation (create a cluster, put or delete a pool, delete a cluster) is a DAG of steps. The engine stores
+An operation (create a cluster, put or delete a pool, delete a cluster, upgrade) is a DAG of steps. The engine stores
 only the operation's kind and its (expanded) request; the steps, their ARM ids and exact bodies are derived
 here, deterministically, each time they are needed. So what is stored stays small, and a redelivered message
 sees exactly the step it saw before.
@@ -22,8 +22,8 @@ from shared.domain.durations import TYPICAL_SECONDS
 from shared.domain.plan import Plan, plan
 from shared.domain.request import ClusterRequest, Pool
 
-OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster"]
-OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster")
+OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade"]
+OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade")
 Action = Literal["put", "delete"]
 
 AGENT_POOL_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
@@ -53,6 +53,8 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
         return _create_steps(plan(request))
     if kind == "delete-cluster":
         return _delete_steps(plan(request))
+    if kind == "upgrade":
+        return _upgrade_steps(request)
     if pool_name is None:
         raise ValueError(f"{kind} needs a pool name")
     pool_id = f"{arm.ids(request)['cluster']}/agentPools/{pool_name}"
@@ -63,6 +65,27 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     pool = next(p for p in request.user_pools if p.name == pool_name)
     return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", AGENT_POOL_TYPE, pool_id, api,
                      agent_pool_body(request, pool), (), True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "put")]),)
+
+
+def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
+    """Upgrade to `request.kubernetes_version`: the control plane first (the cluster PUT with the new
+    `kubernetesVersion`, its pool profiles without `orchestratorVersion` so that AKS keeps each pool's version,
+    as `az aks upgrade --control-plane-only` does), then each pool through the agentPools API with the new
+    `orchestratorVersion`, one after another (system pool first; AKS allows one mutating operation at a time)."""
+    cluster_id = arm.ids(request)["cluster"]
+    body = arm.managed_cluster_body(request)
+    profiles = [{k: v for k, v in p.items() if k != "orchestratorVersion"}
+                for p in body["properties"]["agentPoolProfiles"]]
+    body = {**body, "properties": {**body["properties"], "agentPoolProfiles": profiles}}
+    steps = [StepSpec("upgrade:controlPlane", "put", "cluster", CLUSTER_TYPE, cluster_id,
+                      arm.API_VERSIONS[CLUSTER_TYPE], body, (), True, TYPICAL_SECONDS[(CLUSTER_TYPE, "put")])]
+    api = arm.API_VERSIONS[AGENT_POOL_TYPE]
+    for i, pool in enumerate(request.pools):
+        props = arm.agent_pool_properties(request, pool, system=i == 0)
+        steps.append(StepSpec(f"upgrade:pool:{pool.name}", "put", f"pool:{pool.name}", AGENT_POOL_TYPE,
+                              f"{cluster_id}/agentPools/{pool.name}", api, {"properties": props}, (steps[-1].id,),
+                              True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "put")]))
+    return tuple(steps)
 
 
 def agent_pool_body(request: ClusterRequest, pool: Pool) -> dict[str, Any]:

@@ -15,16 +15,15 @@ from shared.domain import arm
 from shared.domain.caller import Caller
 from shared.domain.operations import progress
 from shared.domain.policy import Action, Policy
-from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
 from shared.domain.request import ClusterRequest
-from shared.domain.rules import Context, check, validate
-from shared.domain.violations import Violation, errors
+from shared.domain.rules import Context, check
+from shared.domain.violations import errors
 from shared.services.engine import Engine
+from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
+from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
 from shared.services.records import ClusterRecord, OperationRecord, StepRecord, cluster_key
 from shared.services.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
-
-IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,32 +100,9 @@ class ClusterService:
     async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
                        key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "change")
-        if not isinstance(raw_pool, dict):
-            raise Problem(422, "InvalidRequest", "the body must be a JSON object describing the pool",
-                          [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
-        desired = dict(record.request)
-        pools = [dict(p) for p in desired.get("userPools", [])]
-        if pool == desired["systemPool"]["name"]:
-            raise Problem(409, "SystemPoolFixed", "the system pool is changed through the cluster, not this route")
-        current = next((p for p in pools if p["name"] == pool), None)
-        if current is not None:
-            changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)]
-            if changed:
-                raise Problem(422, "InvalidRequest", "fields fixed at creation cannot change; create a new pool",
-                              [Violation("POOL_FIELD_IMMUTABLE", f"/{f}", f"'{f}' of an existing pool cannot "
-                                         "change (AKS fixes it at creation)") for f in changed])
-            updated = merge(current, raw_pool)
-            pools = [updated if p["name"] == pool else p for p in pools]
-        else:
-            new = {"name": pool, **raw_pool}
-            workload = new.get("workload", "general")
-            sizes = WORKLOAD_SIZES.get(desired.get("profile", "development"), WORKLOAD_SIZES["development"])
-            if "vmSize" not in new and isinstance(workload, str) and workload in sizes:
-                new["vmSize"] = sizes[workload]
-            new.setdefault("count", (new.get("autoscale") or {}).get("min", 1) if isinstance(
-                new.get("autoscale"), dict) else 1)
-            pools.append(new)
-        request = self._revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}")
+        request = with_pool(dict(record.request), pool, raw_pool,
+                            default_subscription_id=self.default_subscription_id,
+                            today=self.engine.clock.now().date())
         return await self._submit("put-pool", request, caller, key, pool=pool)
 
     async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
@@ -147,13 +123,8 @@ class ClusterService:
         return await self._submit("delete-cluster", request, caller, key)
 
     def _revalidate(self, desired: dict[str, Any], prefix: str) -> ClusterRequest:
-        request, violations = expand(desired, default_subscription_id=self.default_subscription_id)
-        if request is not None:
-            violations = validate(request, Context(as_of=self.engine.clock.now().date()))
-        if request is None or errors(violations):
-            raise Problem(422, "InvalidRequest", f"the cluster with this change breaks rules ({prefix})",
-                          errors(violations))
-        return request
+        return revalidate(desired, prefix=prefix, default_subscription_id=self.default_subscription_id,
+                          today=self.engine.clock.now().date())
 
 
 def _is_id(op_id: str) -> bool:

@@ -20,7 +20,7 @@ transient or unexpected storage failures `RetryableError` / `FatalError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -59,6 +59,11 @@ class StateStore(Protocol):
 
     async def insert(self, entity: Mapping[str, Any]) -> str:
         """Create the entity; return its etag. Raises ConflictError if it already exists."""
+        ...
+
+    async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
+        """Create up to 100 entities of one partition, all or none (an entity-group transaction).
+        Raises ConflictError, and creates nothing, if any of them exists."""
         ...
 
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:

@@ -86,6 +86,17 @@ class TestStateStore:
         assert found is not None
         assert "lastError" not in found.entity
 
+    async def test_a_batch_insert_creates_every_entity_or_none(self, store: StateStore):
+        await store.insert_batch([step("a", n=1), step("b", n=2)])
+        assert [v.entity["RowKey"] for v in await store.query_partition("op-1")] == ["a", "b"]
+        with pytest.raises(ConflictError):
+            await store.insert_batch([step("c"), step("b")])
+        assert await store.get("op-1", "c") is None
+
+    async def test_a_batch_across_partitions_is_refused(self, store: StateStore):
+        with pytest.raises(ValueError, match="one partition"):
+            await store.insert_batch([step("a"), {"PartitionKey": "op-2", "RowKey": "b"}])
+
     async def test_inserting_an_existing_entity_conflicts(self, store: StateStore):
         await store.insert(step(state="Pending"))
 

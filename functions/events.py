@@ -1,0 +1,77 @@
+"""Event Grid intake: the webhook (`POST`/`OPTIONS /api/events`, an APIRouter of the FastAPI app) and the Event
+Grid trigger function `events` (Azure-native subscriptions). Both feed `EventService`; this module only reads
+the request, calls the service, and maps the outcome.
+
+Answers: 200 with the validation code (Event Grid handshake) or a summary of what was recorded; 200 with
+`WebHook-Allowed-Origin` / `WebHook-Allowed-Rate` for the CloudEvents `OPTIONS` handshake; 400 problem+json for
+a malformed delivery (Event Grid dead-letters it), 401 without the configured secret, 413/415 as for any body,
+503 when storage is unreachable or the cluster is busy with another decider (Event Grid retries).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from functions import runtime
+from shared.services.problems import Problem
+
+if TYPE_CHECKING:
+    from shared.services.events import EventService
+
+log = logging.getLogger("aksvend.events")
+router = APIRouter(tags=["events"])
+bp = func.Blueprint()
+
+
+async def service() -> EventService:
+    rt = await runtime.runtime()
+    return rt.events  # type: ignore[attr-defined,no-any-return]
+
+
+@router.options("/api/events")
+async def events_handshake(request: Request) -> Response:
+    events = await service()
+    events.check_secret(request.headers, request.query_params)
+    return Response(status_code=200, headers=events.webhook_handshake(request.headers))
+
+
+@router.post("/api/events")
+async def events_webhook(request: Request) -> JSONResponse:
+    from functions.http_api import json_body  # here, not at import: http_api includes this router
+    from shared.services.events import Validation
+
+    events = await service()
+    events.check_secret(request.headers, request.query_params)
+    body = await json_body(request)
+    outcome = await events.handle_events(body, request.headers, events.engine.clock.now())
+    if isinstance(outcome, Validation):
+        return JSONResponse(outcome.body)
+    return JSONResponse(outcome.to_dict())
+
+
+@bp.event_grid_trigger(arg_name="event")
+async def events(event: func.EventGridEvent) -> None:
+    """One event of an Azure-native Event Grid subscription (the host answers the handshake itself)."""
+    svc = await service()
+    try:
+        now = svc.engine.clock.now()
+        outcome = await svc.handle_events([eventgrid_dict(event, now)], {}, now)
+    except Problem as problem:  # retrying a malformed event cannot help: log the codes, never the payload
+        codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:20])
+        log.warning("Event Grid event %s refused: %s %s", event.id, problem.code, codes)
+        return
+    log.info("Event Grid event %s: %s", event.id, getattr(outcome, "to_dict", lambda: outcome)())
+
+
+def eventgrid_dict(event: func.EventGridEvent, now: datetime) -> dict[str, Any]:
+    """The trigger's event back in Event Grid schema, as the webhook receives it."""
+    time = event.event_time or now
+    return {"id": event.id, "topic": event.topic, "subject": event.subject, "eventType": event.event_type,
+            "eventTime": time.isoformat(), "data": event.get_json(),
+            "dataVersion": event.data_version, "metadataVersion": "1"}

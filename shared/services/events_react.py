@@ -1,0 +1,141 @@
+"""From a decision to engine operations: the cluster view the policy reads, and each action as a submit.
+
+- The view comes from the registry record: the desired request is what aksvend knows (it already holds every
+  accepted change, so queued scale-outs count), the observed Kubernetes version is read from ARM only for
+  `NewKubernetesVersionAvailable` (the desired one may be `1.33`, the policy needs `1.33.2`). Pools aksvend
+  added itself (label `aksvend.io/spot-fallback-for`) are left out of the view's requested pools and appear only
+  as observed state, so that the policy recognises its own fallback pools.
+- ScalePool / CreatePool become `put-pool` with the desired request changed through `pool_change.with_pool`
+  (the rules of `PUT /api/clusters/.../pools/{pool}`); UpgradeCluster becomes `upgrade` with the new
+  `kubernetesVersion`. Each is submitted with the action's idempotency key and caller `aksvend:events`, so a
+  redelivered event finds the same operation (or, when the desired request moved on since, the operation its
+  key names: `IdempotencyConflict` means "already submitted").
+- Operation sources follow `shared/services/lifecycle_sink.py`: `reaction:spot-fallback:<spot pool>`,
+  `reaction:fallback-scale-down:<spot pool>`, `reaction:pool-pressure`, `reaction:upgrade`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.domain import arm
+from shared.domain.lifecycle import ClusterRef, LifecycleEvent
+from shared.domain.operations import CLUSTER_TYPE
+from shared.domain.reactions import (
+    ClusterView,
+    CreatePool,
+    Notice,
+    PoolState,
+    ScalePool,
+    UpgradeCluster,
+)
+from shared.domain.reactions_spot import FALLBACK_LABEL
+from shared.domain.request import ClusterRequest
+from shared.errors import FatalError, RetryableError
+from shared.services.engine import Engine
+from shared.services.pool_change import revalidate, with_pool
+from shared.services.problems import Problem
+from shared.services.records import ClusterRecord
+from shared.services.submit import ClusterNotFound, IdempotencyConflict, operation_id, submit
+
+log = logging.getLogger("aksvend.events")
+EVENTS_CALLER = "aksvend:events"
+_NOTICE_NAMESPACE = uuid.UUID("0b1c6f4e-5a7d-4e59-9d0a-3c2f1e8b7a64")
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What became of one action: the operation it became, or why none."""
+
+    operation_id: str | None
+    note: str
+
+
+def view_of(record: ClusterRecord, *, kubernetes_version: str | None = None) -> ClusterView:
+    request = ClusterRequest.model_validate(record.request)
+    own = tuple(p for p in request.pools if FALLBACK_LABEL not in p.labels)
+    return ClusterView(
+        cluster_id=arm.ids(request)["cluster"],
+        node_resource_group=node_resource_group(request),
+        kubernetes_version=kubernetes_version or request.kubernetes_version,
+        pools=own,
+        reactions=request.reactions,
+        observed=tuple(PoolState.of(p) for p in request.pools),
+        operation_running=bool(record.queue),
+    )
+
+
+def node_resource_group(request: ClusterRequest | Mapping[str, Any]) -> str:
+    """AKS's default node resource group, `MC_<rg>_<cluster>_<location>`."""
+    if isinstance(request, ClusterRequest):
+        return f"MC_{request.resource_group}_{request.name}_{request.location}"
+    return f"MC_{request['resourceGroup']}_{request['name']}_{request['location']}"
+
+
+async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
+    """The cluster's current Kubernetes version as ARM reports it; None when ARM cannot say now."""
+    cluster_id = arm.ids(ClusterRequest.model_validate(record.request))["cluster"]
+    try:
+        resource = await engine.arm.get(CLUSTER_TYPE, cluster_id, arm.API_VERSIONS[CLUSTER_TYPE])
+    except (RetryableError, FatalError) as err:
+        log.warning("reading the version of %s failed (%s); using the desired version", record.key, err.code)
+        return None
+    props = (resource or {}).get("properties") or {}
+    version = props.get("currentKubernetesVersion") or props.get("kubernetesVersion")
+    return version if isinstance(version, str) else None
+
+
+async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,
+                default_subscription_id: str, source: str) -> Applied:
+    """Submit one action as an engine operation. Refusals (a change that breaks the rules, a cluster that is gone)
+    are reported, not raised: the event is acknowledged with the reason, never retried for ever."""
+    today = engine.clock.now().date()
+    desired = dict(record.request)
+    try:
+        if isinstance(action, UpgradeCluster):
+            request = revalidate({**desired, "kubernetesVersion": action.version}, prefix="/kubernetesVersion",
+                                 default_subscription_id=default_subscription_id, today=today)
+            kind, pool = "upgrade", None
+        else:
+            pool = action.pool.name if isinstance(action, CreatePool) else action.pool
+            request = with_pool(desired, pool, _raw_pool(action), default_subscription_id=default_subscription_id,
+                                today=today)
+            kind = "put-pool"
+        done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,  # type: ignore[arg-type]
+                            caller=EVENTS_CALLER, source=source)
+    except IdempotencyConflict:
+        return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")
+    except ClusterNotFound:
+        return Applied(None, "the cluster is no longer managed")
+    except Problem as problem:
+        codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:5])
+        return Applied(None, f"refused: {problem.code} {problem.detail} {codes}".strip())
+    return Applied(done.operation_id, "submitted" if done.created else "already submitted for this event")
+
+
+def _raw_pool(action: ScalePool | CreatePool) -> dict[str, Any]:
+    if isinstance(action, CreatePool):
+        spec = action.pool.model_dump(mode="json", by_alias=True, exclude_none=True)
+        spec.pop("name", None)
+        return spec
+    raw: dict[str, Any] = {}
+    if action.count is not None:
+        raw["count"] = action.count
+    if action.max_count is not None:
+        raw["autoscale"] = {"max": action.max_count}
+    return raw
+
+
+def notice_event(record: ClusterRecord, notice: Notice, key: tuple[str, str], now: datetime) -> LifecycleEvent:
+    """An outbound CloudEvent for a policy notice; its id derives from (type, event key), so a redelivered event
+    records the same one."""
+    cluster = ClusterRef(record.subscription_id, record.resource_group, record.name)
+    event_id = str(uuid.uuid5(_NOTICE_NAMESPACE, "\x00".join((notice.type, key[0], key[1]))))
+    return LifecycleEvent(event_id, notice.type, cluster.source, cluster.resource_id, now,
+                          {"cluster": cluster.to_dict(), "message": notice.message,
+                           "cause": {"source": key[0], "id": key[1]}})
