@@ -235,17 +235,19 @@ def upgrade_available(cluster: ClusterRef, *, current_version: str, available_ve
 
 
 def ticket_rejected(ticket: TicketRef, *, idempotency_key: str, violations: Sequence[Violation],
-                    time: datetime, cluster: ClusterRef | None = None) -> LifecycleEvent:
-    """A ticket that maps to an invalid request: `aksvend.operation.failed` with code `InvalidRequest` and the
-    violations, so that the ticket can be told why. No operation exists; `operationId` is null."""
+                    time: datetime, cluster: ClusterRef | None = None, code: str = INVALID_REQUEST_CODE,
+                    ) -> LifecycleEvent:
+    """A ticket whose request cannot become an operation: `aksvend.operation.failed` with code `InvalidRequest`
+    (or the refusal's code, e.g. `ClusterNameTaken`) and the violations, so that the ticket can be told why. No
+    operation exists; `operationId` is null. One event per delivery (the id comes from its idempotency key)."""
     errors = [v for v in violations if v.severity == "error"] or list(violations)
     summary = "; ".join(f"{v.path or '/'}: {v.message}" for v in errors[:5])
+    what = "is invalid" if code == INVALID_REQUEST_CODE else "was refused"
     data: dict[str, Any] = {
         "operationId": None,
-        "kind": "create",
+        "kind": "create-cluster",
         "status": "Failed",
-        "error": {"code": INVALID_REQUEST_CODE, "message": f"the ticket's request is invalid: {summary}"[
-            :_MAX_MESSAGE_CHARS]},
+        "error": {"code": code, "message": f"the ticket's request {what}: {summary}"[:_MAX_MESSAGE_CHARS]},
         "violations": [v.to_dict() for v in violations[:_MAX_VIOLATIONS]],
         "ticket": ticket.to_dict(),
     }

@@ -34,6 +34,7 @@ from shared.domain.request import ClusterRequest
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 from shared.services.clusters import Registry
 from shared.services.finish import finish_operation
+from shared.services.lifecycle_sink import LifecycleSink
 from shared.services.ports import StateStore, StepQueue
 from shared.services.ports_engine import ArmPort, Clock, SecretStore
 from shared.services.records import (
@@ -69,7 +70,7 @@ class Loaded:
 class Engine:
     def __init__(self, *, operations: StateStore, clusters: StateStore, queue: StepQueue, arm: ArmPort,
                  clock: Clock, secrets: SecretStore, settings: EngineSettings | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, events: LifecycleSink | None = None) -> None:
         self.ops = operations
         self.registry = Registry(clusters)
         self.queue = queue
@@ -78,6 +79,7 @@ class Engine:
         self.secrets = secrets
         self.settings = settings or EngineSettings()
         self.rng = rng or random.Random()
+        self.events = events  # lifecycle events of its transitions (the outbox); None: not recorded
 
     # ---- reading -------------------------------------------------------------------------------------------
     async def load(self, op_id: str) -> Loaded | None:

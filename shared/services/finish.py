@@ -11,6 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import PreconditionFailedError
+from shared.services.lifecycle_sink import ended_events
 from shared.services.records import ACTIVE_PARTITION, OperationRecord
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ _CLUSTER_STATE = {
     "put-pool": ("ready", None),
     "delete-pool": ("ready", None),
     "delete-cluster": ("deleted", "failed"),
+    "upgrade": ("ready", None),
 }
 
 
@@ -36,6 +38,10 @@ async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any]
                     await engine.ops.update_if_match(step.with_(state="cancelled", ended_at=now,
                                                                 lease_until=None).to_entity(), step.etag or "*")
     ended = op.with_(state="failed" if error else "succeeded", ended_at=now, error=error)
+    # The cluster's new state first: whoever sees the operation ended must see the cluster as it left it.
+    state = _CLUSTER_STATE[op.kind][1 if error else 0]
+    if state:
+        await engine.registry.change(op.cluster, lambda c: None if c.state == state else c.with_(state=state))
     try:
         await engine.ops.update_if_match(ended.to_entity(), op.etag or "*")
     except PreconditionFailedError:
@@ -45,8 +51,12 @@ async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any]
 
 
 async def release(engine: Engine, op: OperationRecord) -> None:
-    """Take an ended operation out of its cluster's queue (recording the cluster's new state), start the next one,
-    and drop it from the active index. Idempotent, so the sweeper can redo it after a crash."""
+    """Record its lifecycle events, take an ended operation out of its cluster's queue (recording the cluster's new
+    state), start the next one, and drop it from the active index. Idempotent, so the sweeper can redo it after a
+    crash; the events come first so that a redo records them too (see lifecycle_sink)."""
+    if engine.events is not None:
+        before = await engine.registry.get(op.cluster)  # still the state before this operation (it heads the queue)
+        await engine.events.record(ended_events(op, before.applied if before else None))
     success_state, failure_state = _CLUSTER_STATE[op.kind]
     state = failure_state if op.error else success_state
     applied = None if op.error or op.kind == "delete-cluster" else dict(op.request)

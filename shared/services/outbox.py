@@ -40,13 +40,14 @@ from shared.errors import ConflictError, FatalError, PreconditionFailedError, Re
 from shared.services.ports import PARTITION_KEY, ROW_KEY, StateStore, Versioned
 from shared.services.ports_events import EventPublisher
 
-__all__ = ["OUTBOX_PARTITION", "DrainReport", "Outbox"]
+__all__ = ["DEFAULT_RETENTION", "OUTBOX_PARTITION", "DrainReport", "Outbox", "OutboxSweep", "sweep_outbox"]
 
 log = logging.getLogger(__name__)
 
 OUTBOX_PARTITION = "outbox"
 State = Literal["pending", "sending", "sent", "dead"]
 _MAX_BATCH = 100  # Event Grid: at most 1 MB per request; our events are small, the publisher splits by size too.
+DEFAULT_RETENTION = timedelta(days=7)  # how long sent rows stay, for operators (they are never needed again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,10 @@ class Outbox:
                 await self._store.insert(entity)
             except ConflictError:
                 continue
+
+    async def record(self, events: Sequence[LifecycleEvent]) -> None:
+        """The engine's LifecycleSink port: the same as `publish`."""
+        await self.publish(events)
 
     # --- draining -------------------------------------------------------------------------------------------
 
@@ -229,3 +234,26 @@ def _due_state(row: Versioned, now: datetime) -> Literal["due", "later"] | None:
         return None
     next_at = row.entity.get("nextAttemptAt")
     return "later" if isinstance(next_at, datetime) and next_at > now else "due"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSweep:
+    sent: int
+    pending: int
+    dead: int
+    purged: int
+
+
+async def sweep_outbox(outbox: Outbox, publisher: EventPublisher | None, *,
+                       retention: timedelta = DEFAULT_RETENTION) -> OutboxSweep:
+    """The sweeper's turn at the outbox: send what is due (when a topic is configured), then purge rows sent
+    longer than `retention` ago. A failed send is not an error here: the events stay pending, with their
+    backoff, for the next sweep; only a bug raises."""
+    if publisher is None:
+        report = DrainReport(0, len(await outbox.pending()), 0)
+    else:
+        report = await outbox.drain(publisher)
+    purged = await outbox.purge(retention)
+    if report.dead:
+        log.warning("outbox: %d events were refused for good and are kept as dead", report.dead)
+    return OutboxSweep(report.sent, report.pending, report.dead, purged)

@@ -18,6 +18,7 @@ from shared.domain.operations import OperationKind, steps_for
 from shared.domain.request import ClusterRequest
 from shared.errors import ConflictError
 from shared.services.engine import Engine
+from shared.services.lifecycle_sink import accepted_events
 from shared.services.records import (
     ACTIVE_PARTITION,
     OPERATION_ROW,
@@ -73,6 +74,8 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
             raise IdempotencyConflict(op_id)
         recreate = kind == "create-cluster" and cluster is not None and cluster.state == "deleted"
         if not recreate:
+            if existing.entity["state"] in ("queued", "running"):  # heal a crash between the row and its event
+                await _record_accepted(engine, OperationRecord.from_entity(existing.entity, existing.etag))
             if existing.entity["state"] == "queued":
                 await _join_queue(engine, key, op_id)
             return Submitted(op_id, created=False)
@@ -104,8 +107,14 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     except ConflictError:
         return Submitted(op_id, created=False)
     await engine._history(op_id, "queued", f"{kind} accepted from {source}")
+    await _record_accepted(engine, record)
     await _join_queue(engine, key, op_id)
     return Submitted(op_id, created=True)
+
+
+async def _record_accepted(engine: Engine, record: OperationRecord) -> None:
+    if engine.events is not None:
+        await engine.events.record(accepted_events(record))
 
 
 async def _join_queue(engine: Engine, key: str, op_id: str) -> None:

@@ -17,6 +17,11 @@ Choices, and why:
 * Failures of `publish` or `submit` propagate (the HTTP layer answers 5xx): the sender retries, and because
   both are idempotent, the retry does what this delivery could not.
 * Deliveries that are not about a ticket (GitHub's ping, a Jira comment) are `TicketIgnored` (200).
+* A valid request that `submit` refuses (`Problem` 403 caller policy, 404, 409 `ClusterNameTaken` when an
+  edited ticket asks for a different cluster under the same name) is told to the ticket the same way, with the
+  refusal's code, and the `Problem` propagates to the HTTP layer.
+* Tickets are callers like any other (`ticket_caller`: `webhook:<system>`), held to the caller policy; the
+  operation carries the ticket reference (`lifecycle_sink.encode_ticket`) and source `ticket:<system>`.
 
 The outcome types carry an HTTP status hint so that the trigger stays thin.
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +39,7 @@ from typing import Any, ClassVar, Protocol
 
 import shared.domain.tickets as tickets_pkg
 from shared.domain import lifecycle
+from shared.domain.caller import Caller
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.tickets import (
@@ -50,7 +56,9 @@ from shared.domain.tickets import (
     verify,
 )
 from shared.domain.violations import Violation, pointer
+from shared.services.lifecycle_sink import encode_ticket
 from shared.services.ports_events import EventPublisher
+from shared.services.problems import Problem
 
 __all__ = [
     "BUILTIN_MAPPINGS",
@@ -58,6 +66,7 @@ __all__ = [
     "SubmitRequest",
     "TicketAccepted",
     "TicketIgnoredOutcome",
+    "TicketIntake",
     "TicketInvalid",
     "TicketOutcome",
     "TicketTooLarge",
@@ -65,6 +74,8 @@ __all__ = [
     "TicketUnknownSystem",
     "handle_ticket",
     "load_mappings",
+    "submit_through",
+    "ticket_caller",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,6 +86,8 @@ MAX_BODY_BYTES = 1024 * 1024
 TICKET_SOURCE = "aksvend ticket mapping (docs/integrations.md)"
 # Names safe to put in an event's source URI; anything else and the event is about the ticket alone.
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9._()-]{1,90}$")
+# Refusals of a valid request that the ticket is told about (the rest are our failures: the sender retries).
+_TOLD_REFUSALS = (403, 404, 409)
 
 
 class SubmitRequest(Protocol):
@@ -169,17 +182,26 @@ async def handle_ticket(
         cluster = _cluster_of(extracted.raw_request, default_subscription_id)
         return await _invalid(extracted.ticket_ref, extracted.idempotency_key, tuple(violations), cluster, now,
                               publish)
-    operation_id = await submit(request, extracted.idempotency_key, extracted.ticket_ref)
+    try:
+        operation_id = await submit(request, extracted.idempotency_key, extracted.ticket_ref)
+    except Problem as problem:
+        if problem.status in _TOLD_REFUSALS:
+            refusal = Violation(problem.code, "", problem.detail, source=TICKET_SOURCE)
+            await _invalid(extracted.ticket_ref, extracted.idempotency_key, (refusal,),
+                           lifecycle.ClusterRef.of(request), now, publish, code=problem.code)
+        raise
     log.info("ticket %s %s accepted as operation %s", system, extracted.ticket_ref.key, operation_id)
     warnings = tuple(v for v in violations if v.severity == "warning")
     return TicketAccepted(operation_id, extracted.ticket_ref, extracted.idempotency_key, warnings)
 
 
 async def _invalid(ref: TicketRef | None, key: str | None, violations: tuple[Violation, ...],
-                   cluster: lifecycle.ClusterRef | None, now: datetime, publish: EventPublisher) -> TicketInvalid:
+                   cluster: lifecycle.ClusterRef | None, now: datetime, publish: EventPublisher, *,
+                   code: str = lifecycle.INVALID_REQUEST_CODE) -> TicketInvalid:
     if ref is None or key is None:
         return TicketInvalid(violations)
-    event = lifecycle.ticket_rejected(ref, idempotency_key=key, violations=violations, time=now, cluster=cluster)
+    event = lifecycle.ticket_rejected(ref, idempotency_key=key, violations=violations, time=now, cluster=cluster,
+                                      code=code)
     await publish.publish([event])
     log.info("ticket %s %s maps to an invalid request (%d violations)", ref.system, ref.key, len(violations))
     return TicketInvalid(violations, ref, (event.id,))
@@ -212,11 +234,14 @@ def _cluster_of(raw: Mapping[str, Any], default_subscription_id: str) -> lifecyc
     return None
 
 
-def load_mappings(directory: Path = BUILTIN_MAPPINGS) -> dict[str, TicketMapping]:
-    """Read `<system>.yaml` for each system found in `directory`; MappingError names the file that is wrong."""
+def load_mappings(directory: Path = BUILTIN_MAPPINGS, *, override: Path | None = None) -> dict[str, TicketMapping]:
+    """Read `<system>.yaml` for each system found in `directory`, or in `override` when it has that file (so that
+    one system's mapping can be adapted alone); MappingError names the file that is wrong."""
     found: dict[str, TicketMapping] = {}
     for system in SYSTEMS:
         path = directory / f"{system}.yaml"
+        if override is not None and (override / f"{system}.yaml").is_file():
+            path = override / f"{system}.yaml"
         if not path.is_file():
             continue
         try:
@@ -227,3 +252,48 @@ def load_mappings(directory: Path = BUILTIN_MAPPINGS) -> dict[str, TicketMapping
             raise MappingError(f"{path.name}: says system '{mapping.system}', expected '{system}'")
         found[system] = mapping
     return found
+
+
+# --- wiring: what the webhook trigger holds --------------------------------------------------------------------
+
+
+def ticket_caller(system: str) -> Caller:
+    """Who a ticketing system is for the caller policy: grant `webhook:<system>` the scopes its tickets may use."""
+    return Caller(id=f"webhook:{system}", name=f"webhook:{system}", groups=frozenset({"webhooks"}))
+
+
+class _ClusterCreator(Protocol):
+    async def create(self, raw: Any, caller: Caller, *, idempotency_key: str | None = None, source: str = "api",
+                     ticket: str | None = None) -> Any: ...
+
+
+def submit_through(clusters: _ClusterCreator) -> SubmitRequest:
+    """`SubmitRequest` on `ClusterService.create`: the caller policy, conflicts and the engine's idempotency are
+    the API's. The request was validated here already; `create` validates its canonical form again (the same)."""
+
+    async def submit(request: ClusterRequest, idempotency_key: str, ticket_ref: TicketRef) -> str:
+        accepted = await clusters.create(request.model_dump(mode="json", by_alias=True),
+                                         ticket_caller(ticket_ref.system), idempotency_key=idempotency_key,
+                                         source=f"ticket:{ticket_ref.system}", ticket=encode_ticket(ticket_ref))
+        return str(accepted.operation_id)
+
+    return submit
+
+
+@dataclass(frozen=True, slots=True)
+class TicketIntake:
+    """Everything `handle_ticket` needs, built once by bootstrap; the webhook trigger calls `handle`."""
+
+    secrets: Mapping[str, WebhookAuth] = field(repr=False)
+    mappings: Mapping[str, TicketMapping]
+    submit: SubmitRequest
+    publish: EventPublisher
+    default_subscription_id: str
+    clock: Callable[[], datetime]
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    async def handle(self, system: str, headers: Mapping[str, str], raw_body: bytes) -> TicketOutcome:
+        return await handle_ticket(system, headers, raw_body, self.clock(), secrets=self.secrets,
+                                   mappings=self.mappings, submit=self.submit, publish=self.publish,
+                                   default_subscription_id=self.default_subscription_id,
+                                   max_body_bytes=self.max_body_bytes)

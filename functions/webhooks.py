@@ -1,0 +1,90 @@
+"""Ticketing webhooks: `POST /api/webhooks/{system}` (jira, github, servicenow, generic).
+
+Thin: read the raw body (bounded), hand it with the headers to the runtime's `TicketIntake`
+(`shared.services.tickets.handle_ticket`), map the outcome. The signature is over the exact bytes received, so
+the body is read raw, never parsed by FastAPI. Every refusal is RFC 9457 problem+json (the app's handlers map a
+`Problem` raised here or by the service). A 401 says which check failed in the service's fixed sentence;
+neither a secret nor an expected signature ever reaches a log line or a response.
+
+| outcome | status |
+|---|---|
+| accepted | 202, `Location: /api/operations/{id}`, `Retry-After` |
+| ignored (a ping, a comment) | 200 |
+| bad, missing or stale signature; system not configured | 401 |
+| unknown system | 404 |
+| body over 1 MiB | 413 |
+| no usable or an invalid request | 422 with `errors` (the ticket is told through an event) |
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from functions import runtime
+from shared.domain.tickets import SYSTEMS
+from shared.services.problems import Problem
+
+__all__ = ["MAX_BODY_BYTES", "RETRY_AFTER_SECONDS", "read_body", "router"]
+
+log = logging.getLogger("aksvend.webhooks")
+MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = "5"
+
+router = APIRouter(tags=["webhooks"])
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body, refused with 413 past `limit` bytes: by the declared length before reading, and while
+    reading (a chunked body declares none)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {limit} bytes")
+    return bytes(body)
+
+
+@router.post("/api/webhooks/{system}", status_code=202, responses={
+    200: {"description": "not about a ticket: acknowledged and ignored"},
+    401: {"description": "missing, wrong or stale signature"},
+    404: {"description": "unknown ticketing system"},
+    422: {"description": "the ticket carries no valid cluster request"}})
+async def ticket_webhook(system: str, request: Request) -> JSONResponse:
+    if system not in SYSTEMS:
+        raise Problem(404, "UnknownTicketSystem", f"no ticketing webhook here; use one of {', '.join(SYSTEMS)}")
+    rt = await runtime.runtime()
+    intake = getattr(rt, "tickets", None)
+    if intake is None:
+        raise Problem(404, "UnknownTicketSystem", "ticketing webhooks are not configured here")
+    outcome = await intake.handle(system, dict(request.headers), await read_body(request, intake.max_body_bytes))
+    return _respond(system, outcome)
+
+
+def _respond(system: str, outcome: Any) -> JSONResponse:
+    from shared.services import tickets as t
+
+    if isinstance(outcome, t.TicketAccepted):
+        location = f"/api/operations/{outcome.operation_id}"
+        body = {"operationId": outcome.operation_id, "status": location, "ticket": outcome.ticket_ref.to_dict(),
+                "warnings": [w.to_dict() for w in outcome.warnings]}
+        return JSONResponse(body, status_code=202, headers={"Location": location, "Retry-After": RETRY_AFTER_SECONDS})
+    if isinstance(outcome, t.TicketIgnoredOutcome):
+        return JSONResponse({"status": "ignored", "reason": outcome.reason}, status_code=200)
+    if isinstance(outcome, t.TicketUnauthorized):
+        # The reason is one of the verifier's fixed sentences: nothing secret, nothing the sender sent.
+        raise Problem(401, "InvalidSignature", f"the {system} delivery is not authenticated: {outcome.reason}")
+    if isinstance(outcome, t.TicketInvalid):
+        raise Problem(422, "InvalidRequest", "the ticket carries no valid cluster request; see `errors`",
+                      list(outcome.violations))
+    if isinstance(outcome, t.TicketTooLarge):
+        raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {outcome.limit_bytes} bytes")
+    if isinstance(outcome, t.TicketUnknownSystem):
+        raise Problem(404, "UnknownTicketSystem", f"no mapping for '{system}' is configured")
+    raise TypeError(f"unexpected ticket outcome {type(outcome).__name__}")
