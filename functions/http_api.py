@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import runtime
+from functions import events, runtime, webhooks
 from functions.callers import CallerMissing, caller_of
 from functions.problems import PROBLEM_JSON, problem, problem_from
 from shared.domain.caller import Caller
@@ -62,6 +62,8 @@ def openapi() -> dict[str, Any]:
 
 
 app.openapi = openapi  # type: ignore[method-assign]
+app.include_router(events.router)
+app.include_router(webhooks.router)
 
 
 async def json_body(request: Request) -> Any:
@@ -71,11 +73,7 @@ async def json_body(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise Problem(415, "UnsupportedMediaType", "send the body as application/json")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+    body = await webhooks.read_body(request, MAX_BODY_BYTES)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

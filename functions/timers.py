@@ -15,3 +15,14 @@ async def sweeper(timer: func.TimerRequest) -> None:
 
     rt = await runtime.runtime()
     await sweep(rt.engine)
+    if rt.events is not None:
+        await rt.events.sweep(rt.engine.clock.now())
+
+
+@bp.timer_trigger(arg_name="timer", schedule="*/30 * * * * *", run_on_startup=False, use_monitor=False)
+async def events_outbox(timer: func.TimerRequest) -> None:
+    from shared.services.outbox import sweep_outbox
+
+    rt = await runtime.runtime()
+    if rt.outbox is not None:
+        await sweep_outbox(rt.outbox, rt.publisher)

@@ -3,20 +3,29 @@ call this; tests pass their own parameters instead of reading the environment.""
 
 from __future__ import annotations
 
+import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
+from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings
 from shared.domain.policy import Policy, allow_all
+from shared.domain.tickets import MappingError
 from shared.services.api import ClusterService
 from shared.services.engine import Engine, EngineSettings
+from shared.services.events import EventService, EventSettings
+from shared.services.lifecycle_sink import LifecycleSink
+from shared.services.outbox import Outbox
 from shared.services.rejected import RejectedMessages
+from shared.services.tickets import TicketIntake, load_mappings, submit_through
+from shared.ticket_config import TicketSettings, TopicSettings
 
+log = logging.getLogger("aksvend.bootstrap")
 OPERATIONS_TABLE = "operations"
 CLUSTERS_TABLE = "clusters"
 SECRETS_TABLE = "secrets"
@@ -38,6 +47,10 @@ class Runtime:
     engine: Engine
     clusters: ClusterService
     rejected: RejectedMessages
+    events: EventService | None = None  # POST /api/events and the Event Grid trigger
+    tickets: TicketIntake | None = None  # POST /api/webhooks/{system}
+    outbox: Outbox | None = None  # lifecycle events recorded by the engine and the webhooks
+    publisher: EventGridPublisher | None = None  # the topic the sweeper drains the outbox to; None: no topic
 
 
 def caller_policy(settings: Settings) -> Policy:
@@ -52,10 +65,42 @@ def caller_policy(settings: Settings) -> Policy:
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None) -> Runtime:
     policy = caller_policy(settings)
-    engine = await open_engine(settings, stack, credential=credential)
+    clock = SystemClock()
+    outbox = Outbox(await stack.enter_async_context(_table(settings, OUTBOX_TABLE)), clock.now)
+    engine = await open_engine(settings, stack, credential=credential, events=outbox)
     rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
-    return Runtime(settings, engine, ClusterService(engine, policy, settings.default_subscription_id),
-                   RejectedMessages(rejected, engine.clock))
+    events_table = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
+    events = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
+                          default_subscription_id=settings.default_subscription_id)
+    clusters = ClusterService(engine, policy, settings.default_subscription_id)
+    tickets = settings.tickets or TicketSettings()
+    topic = settings.topic or TopicSettings()
+    for name in (*tickets.unresolved, *topic.unresolved):
+        log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
+    intake = TicketIntake(secrets=tickets.auth, mappings=ticket_mappings(tickets), submit=submit_through(clusters),
+                          publish=outbox, default_subscription_id=settings.default_subscription_id, clock=clock.now)
+    return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), events=events,
+                   tickets=intake, outbox=outbox, publisher=await open_publisher(topic, stack))
+
+
+def ticket_mappings(tickets: TicketSettings) -> dict[str, Any]:
+    try:
+        return load_mappings(override=tickets.mappings_dir)
+    except MappingError as exc:
+        raise ConfigError(f"AKSVEND_TICKET_MAPPINGS_DIR: {exc}") from None
+
+
+async def open_publisher(topic: TopicSettings, stack: AsyncExitStack) -> EventGridPublisher | None:
+    """The lifecycle-event topic: with its key (the local sink), else with the app's identity (Entra ID)."""
+    if topic.endpoint is None:
+        return None
+    if topic.key:
+        return await stack.enter_async_context(EventGridPublisher.with_key(topic.endpoint, topic.key, retry_total=2))
+    from azure.identity.aio import DefaultAzureCredential
+
+    credential = await stack.enter_async_context(DefaultAzureCredential())
+    return await stack.enter_async_context(EventGridPublisher.with_credential(topic.endpoint, credential,
+                                                                              retry_total=2))
 
 
 
@@ -106,7 +151,8 @@ def _storage_credential(settings: Settings) -> Any:
     return DefaultAzureCredential(managed_identity_client_id=settings.storage_client_id)
 
 
-async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None) -> Engine:
+async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
+                      events: LifecycleSink | None = None) -> Engine:
     """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`."""
     ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
     clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
@@ -118,4 +164,4 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
         base_url=settings.arm_endpoint if settings.local_arm else None,
         connection_verify=settings.arm_ca_cert or True))
     return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                  secrets=TableSecretStore(secrets), settings=engine_settings(settings))
+                  secrets=TableSecretStore(secrets), settings=engine_settings(settings), events=events)

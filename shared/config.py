@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from shared.domain.armid import GUID
+
+if TYPE_CHECKING:  # shared.ticket_config imports ConfigError from here: imported in from_env, not at the top
+    from shared.ticket_config import TicketSettings, TopicSettings
 
 ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 AZURE_ARM_ENDPOINT = "https://management.azure.com"
@@ -31,6 +35,20 @@ SETTINGS: Mapping[str, str] = {
     "AKSVEND_QUEUE_LEASE_SECONDS": "local host only: how long a received message stays hidden while it is handled",
     "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
     "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: everyone locally, no one in Azure",
+    "AKSVEND_EVENTS_WEBHOOK_SECRET": "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query "
+                                     "code); unset: no check",
+    # ticketing webhooks and the lifecycle-event topic: see shared/ticket_config.py
+    "AKSVEND_WEBHOOK_SECRET_JIRA": "jira webhook secret(s), separated by commas or line breaks during a rotation",
+    "AKSVEND_WEBHOOK_SECRET_GITHUB": "github webhook secret(s), separated by commas or line breaks during a rotation",
+    "AKSVEND_WEBHOOK_SECRET_GENERIC": "generic webhook secret(s), separated by commas or line breaks during a "
+                                      "rotation",
+    "AKSVEND_WEBHOOK_SECRET_SERVICENOW": "servicenow base64 HMAC key(s), separated by commas or line breaks",
+    "AKSVEND_WEBHOOK_SERVICENOW_SIGNATURE_HEADER": "header of ServiceNow's base64 MAC (default X-Aksvend-Signature)",
+    "AKSVEND_WEBHOOK_SERVICENOW_BASIC_USER": "servicenow HTTP Basic user (alternative to the MAC); unset: off",
+    "AKSVEND_WEBHOOK_SERVICENOW_BASIC_PASSWORD": "that user's password(s), separated by commas or line breaks",
+    "AKSVEND_TICKET_MAPPINGS_DIR": "directory whose <system>.yaml mapping files replace the built-in ones",
+    "AKSVEND_EVENTS_TOPIC_ENDPOINT": "Event Grid topic for lifecycle events; unset: recorded in the outbox, not sent",
+    "AKSVEND_EVENTS_TOPIC_KEY": "topic access key (local sink); unset: Entra ID with the app's identity",
     "AKSVEND_LOCAL_CALLER": "local host only: the caller assumed when a request has no Easy Auth principal header",
 }
 
@@ -56,6 +74,9 @@ class Settings:
     log_level: str = "WARNING"
     caller_policy: str | None = None
     local_caller: str | None = None
+    events_webhook_secret: str | None = field(default=None, repr=False)
+    tickets: TicketSettings | None = None  # None: every ticketing system off
+    topic: TopicSettings | None = None  # None: no topic
 
     @property
     def local_arm(self) -> bool:
@@ -63,6 +84,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        from shared.ticket_config import TicketSettings, TopicSettings  # it imports ConfigError from here
+
         env = os.environ if env is None else env
         subscription = env.get("AKSVEND_DEFAULT_SUBSCRIPTION_ID", ZERO_SUBSCRIPTION)
         if not GUID.match(subscription):
@@ -86,6 +109,9 @@ class Settings:
             log_level=_log_level(env),
             caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,
             local_caller=env.get("AKSVEND_LOCAL_CALLER") or None,
+            events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
+            tickets=TicketSettings.from_env(env),
+            topic=TopicSettings.from_env(env),
         )
 
 

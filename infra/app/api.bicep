@@ -59,6 +59,11 @@ var aksvendSettings = {
   AKSVEND_SWEEP_SECONDS: '60'
   AKSVEND_QUEUE_LEASE_SECONDS: '600'
   AKSVEND_LOG_LEVEL: 'WARNING'
+  AKSVEND_WEBHOOK_SERVICENOW_SIGNATURE_HEADER: 'X-Aksvend-Signature'
+  AKSVEND_WEBHOOK_SERVICENOW_BASIC_USER: '' // set it (and the webhook-servicenow-basic secret) to use HTTP Basic
+  AKSVEND_WEBHOOK_SERVICENOW_BASIC_PASSWORD: '${webhookSecretReference}webhook-servicenow-basic)'
+  AKSVEND_TICKET_MAPPINGS_DIR: '' // the built-in mappings
+  AKSVEND_EVENTS_TOPIC_KEY: '' // Entra ID: the topic has local auth off (eventgrid.bicep)
   AKSVEND_LOCAL_CALLER: '' // local host only; in Azure the caller comes from Easy Auth
   AKSVEND_EVENTS_TOPIC_ENDPOINT: eventTopicEndpoint
   AKSVEND_KEY_VAULT_URI: keyVaultUri
