@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from fastapi.responses import JSONResponse
 
-from shared.services.api import Problem
+from shared.services.problems import Problem
 
 PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",

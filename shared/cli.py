@@ -1,4 +1,4 @@
-"""The `aksvend` command line: plan a request file, print the request schema, run the demo.
+"""The `aksvend` command line: plan a request file, print the request schema, run the demo, serve locally.
 
 Exit codes: 0 valid (warnings allowed), 1 the request breaks rules, 2 the input cannot be read or parsed,
 or the configuration is wrong.
@@ -91,10 +91,25 @@ def request_schema() -> dict[str, Any]:
     return schema
 
 
-def cmd_demo(_: argparse.Namespace, settings: Settings) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from shared.demo import run_demo
 
-    return run_demo(settings)
+    code = run_demo(settings)
+    if code or args.plan_only:
+        return code
+    from local.demo import run_live  # local/ is imported only here: the CLI itself needs no local stack
+
+    return run_live(time_factor=args.time_factor)
+
+
+def cmd_serve(args: argparse.Namespace, _: Settings) -> int:
+    from local.host import main as host_main
+
+    argv = ["--port", str(args.port), "--time-factor", str(args.time_factor)]
+    argv += ["--storage", args.storage] if args.storage else []
+    argv += ["--arm-url", args.arm_url, "--arm-ca", args.arm_ca] if args.arm_url else []
+    argv += ["--no-local-caller"] if args.no_local_caller else []
+    return host_main(argv)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -106,7 +121,19 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--subscription", help="subscription for requests that name none")
     plan.set_defaults(func=cmd_plan)
     sub.add_parser("schema", help="print the request's JSON Schema").set_defaults(func=cmd_schema)
-    sub.add_parser("demo", help="plan the production request and show what would be built").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="plan the production request, then build it on the local stack with live "
+                                       "progress (Azurite, the ARM emulator, the function app)")
+    demo.add_argument("--plan-only", action="store_true", help="only print the plan; start nothing")
+    demo.add_argument("--time-factor", type=float, default=0.06, help="the ARM emulator's time factor")
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="run the function app locally like `func start` (python -m local.host)")
+    serve.add_argument("--port", type=int, default=7071)
+    serve.add_argument("--storage", help="connection string of a running Azurite (default: start one)")
+    serve.add_argument("--arm-url", help="a running ARM emulator (default: start one); needs --arm-ca")
+    serve.add_argument("--arm-ca")
+    serve.add_argument("--time-factor", type=float, default=0.05, help="the emulator's time factor")
+    serve.add_argument("--no-local-caller", action="store_true", help="require an X-MS-CLIENT-PRINCIPAL header")
+    serve.set_defaults(func=cmd_serve)
     return p
 
 

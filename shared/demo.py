@@ -1,4 +1,6 @@
-"""`make demo`: plan the production request and show what aksvend would build, in order, and how long it takes."""
+"""`make demo`, first part: plan the production request and show what aksvend would build, in order, and how long
+it takes. The second part (local/demo.py, started by `aksvend demo` unless `--plan-only`) builds it: the local
+host, the request over HTTP, live progress, the resource tree, the wall time and the ARM calls."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ PRODUCTION_REQUEST = {
 }
 
 
-def run_demo(settings: Settings, out: TextIO = sys.stdout) -> int:
+def run_demo(settings: Settings, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: the caller (or a test) may have replaced sys.stdout
     started = time.perf_counter()
     outcome = plan_request(PRODUCTION_REQUEST, default_subscription_id=settings.default_subscription_id)
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -41,4 +44,5 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> int:
     for w in outcome.warnings:
         out.write(f"warning {w.code} at {w.path}: {w.message}\n")
     out.write(f"\nPlanned in {elapsed_ms:.1f} ms. Docs: docs/README.md\n")
+    out.flush()
     return 0

@@ -98,6 +98,64 @@ def test_the_published_json_schema_is_up_to_date():
 
 
 def test_the_demo_plans_the_production_request(capsys):
-    code, out, _ = _run(["demo"], capsys)
+    code, out, _ = _run(["demo", "--plan-only"], capsys)
     assert code == 0
     assert "put:cluster" in out and "Critical path:" in out and "privateEndpoint:data" in out
+
+
+def test_the_demo_prints_the_plan_first_then_builds_it_on_the_local_stack(capsys, monkeypatch):
+    import local.demo
+
+    seen = []
+
+    def fake_live(out=None, time_factor=0.0):
+        seen.append(time_factor)
+        print("LIVE PART")
+        return 0
+
+    monkeypatch.setattr(local.demo, "run_live", fake_live)
+    code, out, _ = _run(["demo", "--time-factor", "0.5"], capsys)
+    assert code == 0 and seen == [0.5]
+    assert out.index("Critical path:") < out.index("LIVE PART")
+
+
+def test_the_demo_progress_prints_one_line_per_change_when_not_a_terminal():
+    from local.demo import Progress
+
+    out = io.StringIO()
+    progress = Progress(out, started=0.0)
+    step = {"id": "put:vnet", "state": "running", "startedAt": "2026-01-01T00:00:00+00:00", "endedAt": None}
+    op = {"state": "running", "progress": 10, "steps": [step]}
+    progress.update(op)
+    progress.update(op)  # nothing changed: nothing printed
+    done = {**step, "state": "succeeded", "endedAt": "2026-01-01T00:00:02.500000+00:00"}
+    progress.update({"state": "succeeded", "progress": 100, "steps": [done]})
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and "\x1b" not in out.getvalue()
+    assert lines[1].split()[-2:] == ["put:vnet", "running"]
+    assert lines[-1].endswith("put:vnet                   succeeded  (2.5 s)")
+
+
+def test_the_demo_progress_redraws_in_place_on_a_terminal():
+    from local.demo import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    progress = Progress(out, started=0.0)
+    steps = [{"id": f"s{i}", "state": "waiting"} for i in range(3)]
+    progress.update({"state": "queued", "progress": 0, "steps": steps})
+    progress.update({"state": "running", "progress": 50, "steps": steps})
+    text = out.getvalue()
+    assert "\x1b[4F" in text and text.count("\x1b[2K") == 8  # moved up over the 4 lines drawn, each redrawn
+
+
+def test_serve_runs_the_local_host_with_its_options(monkeypatch):
+    import local.host
+
+    argv_seen = []
+    monkeypatch.setattr(local.host, "main", lambda argv: argv_seen.append(argv) or 0)
+    assert main(["serve", "--port", "0", "--no-local-caller"]) == 0
+    assert argv_seen == [["--port", "0", "--time-factor", "0.05", "--no-local-caller"]]

@@ -1,0 +1,190 @@
+"""The live half of `make demo`: start the local host, submit the production request over HTTP, show the steps
+as they run, then the resource tree, the wall time and the ARM calls by kind, and stop everything it started.
+
+`python -m local.demo` runs the whole demo (the plan first, from shared/demo.py); `aksvend demo` does the same.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from typing import Any, TextIO
+
+import httpx
+
+from local.host_client import SUBSCRIPTION, ArmControl, RunningHost, local_host
+from shared.demo import DATA_ACCOUNT, PRODUCTION_REQUEST
+
+DEMO_TIME_FACTOR = 0.06  # the production request's ~377 s critical path in ~25 s (aksvend demo --time-factor)
+DEADLINE_SECONDS = 300.0
+MARKS = {"succeeded": "✓", "failed": "✗", "running": "▸", "ready": "▹", "queued": "·", "waiting": "·",
+         "cancelled": "-"}
+
+
+class Progress:
+    """A compact view of an operation: redrawn in place on a terminal, one line per change otherwise."""
+
+    def __init__(self, out: TextIO, started: float) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.started = started
+        self.drawn = 0
+        self.seen: dict[str, str] = {}
+
+    def update(self, op: dict[str, Any]) -> None:
+        if self.tty:
+            self._redraw(op)
+        else:
+            self._changes(op)
+
+    def _redraw(self, op: dict[str, Any]) -> None:
+        width = 24
+        filled = round(width * op["progress"] / 100)
+        lines = [f"  {op['state']:<9} [{'#' * filled}{'.' * (width - filled)}] {op['progress']:>3}%  "
+                 f"{time.monotonic() - self.started:5.1f} s"]
+        for step in op["steps"]:
+            lines.append(f"    {MARKS.get(step['state'], '?')} {step['id']:<26} {_step_time(step)}")
+        up = f"\x1b[{self.drawn}F" if self.drawn else ""
+        self.out.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
+        self.out.flush()
+        self.drawn = len(lines)
+
+    def _changes(self, op: dict[str, Any]) -> None:
+        elapsed = time.monotonic() - self.started
+        for step in [{"id": "operation", "state": op["state"]}, *op["steps"]]:
+            if self.seen.get(step["id"]) != step["state"]:
+                self.seen[step["id"]] = step["state"]
+                took = f"  ({_step_time(step).strip()})" if step.get("endedAt") else ""
+                self.out.write(f"  {elapsed:5.1f} s  {MARKS.get(step['state'], '?')} {step['id']:<26} "
+                               f"{step['state']}{took}\n")
+        self.out.flush()
+
+
+def _step_time(step: dict[str, Any]) -> str:
+    start, end = step.get("startedAt"), step.get("endedAt")
+    if not start:
+        return step["state"]
+    seconds = ((datetime.fromisoformat(end) if end else datetime.now(datetime.fromisoformat(start).tzinfo))
+               - datetime.fromisoformat(start)).total_seconds()
+    return f"{seconds:5.1f} s" if end else f"{step['state']} {seconds:4.1f} s"
+
+
+def run_live(out: TextIO | None = None, time_factor: float = DEMO_TIME_FACTOR) -> int:
+    out = out or sys.stdout
+    out.write(f"\nStarting the local host: Azurite, the ARM emulator (time factor {time_factor}) and the function "
+              "app ...\n")
+    out.flush()
+    try:
+        with local_host("--time-factor", str(time_factor)) as host:
+            return _against(host, out)
+    except (RuntimeError, TimeoutError, OSError, httpx.HTTPError) as exc:
+        out.write(f"demo: {exc}\n")
+        return 1
+
+
+def _against(host: RunningHost, out: TextIO) -> int:
+    functions = host.ready["functions"]
+    out.write(f"  {host.base_url}  ·  {len(functions)} functions: "
+              + ", ".join(f"{n} ({t.removesuffix('Trigger')})" for n, t in functions.items()) + "\n")
+    with ArmControl(host.ready["armUrl"], host.ready["armCaCert"]) as arm, \
+            httpx.Client(base_url=host.base_url, timeout=30) as api:
+        arm.make_storage_account(DATA_ACCOUNT)
+        before = arm.counters()
+        out.write("\nPOST /api/clusters (the production request) ...\n")
+        started = time.monotonic()
+        response = api.post("/api/clusters", json=PRODUCTION_REQUEST, headers={"Idempotency-Key": "demo-shop-prod"})
+        if response.status_code != 202:
+            out.write(f"  refused: {response.status_code} {response.text[:500]}\n")
+            return 1
+        out.write(f"  202 Accepted · Location: {response.headers['Location']}\n\n")
+        progress = Progress(out, started)
+        op = api.get(response.headers["Location"]).json()
+        while op["state"] not in ("succeeded", "failed") and time.monotonic() - started < DEADLINE_SECONDS:
+            progress.update(op)
+            time.sleep(0.25)  # the display's refresh interval; the loop ends on the operation's state
+            op = api.get(response.headers["Location"]).json()
+        progress.update(op)
+        wall = time.monotonic() - started
+        cluster = api.get(f"/api/clusters/{SUBSCRIPTION}/{PRODUCTION_REQUEST['resourceGroup']}/"
+                          f"{PRODUCTION_REQUEST['name']}")
+        report(out, op, cluster.json() if cluster.status_code == 200 else {}, arm, before, wall)
+        out.write(f"\nDocs: docs/README.md (start there), docs/local.md (this local host); the API's Swagger UI is "
+                  f"{host.base_url}/api/docs while `make serve` runs (http://127.0.0.1:7071/api/docs).\n")
+        out.write("Stopping the local host, Azurite and the emulator ...\n")
+        return 0 if op["state"] == "succeeded" else 1
+
+
+def report(out: TextIO, op: dict[str, Any], cluster: dict[str, Any], arm: ArmControl, before: dict[str, Any],
+           wall: float) -> None:
+    out.write(f"\nOperation {op['state']} in {wall:.1f} s (wall time, POST to done)")
+    if op.get("error"):
+        out.write(f": {op['error'].get('code')} {op['error'].get('message', '')[:300]}")
+    out.write("\n\n")
+    out.write(resource_tree(arm.inventory(), PRODUCTION_REQUEST["resourceGroup"]))
+    if cluster:
+        pools = ", ".join(f"{p['name']} {p['count']}x{p['vmSize']}" for p in cluster.get("pools", []))
+        out.write(f"\nCluster {cluster.get('name')}: {cluster.get('state')} · pools: {pools}\n")
+    out.write("\nARM calls made for it, by kind:\n")
+    for line in calls_by_kind(before, arm.counters()):
+        out.write(f"  {line}\n")
+
+
+def resource_tree(inventory: list[dict[str, Any]], resource_group: str) -> str:
+    """The resources under one resource group as a tree (children under their parent), with their states."""
+    prefix = f"/resourcegroups/{resource_group.lower()}/"
+    mine = sorted((r for r in inventory if prefix in r["id"].lower()), key=lambda r: r["id"].lower())
+    ids = {r["id"].lower() for r in mine}
+    lines = [f"Resource group {resource_group}"]
+
+    def parent(rid: str) -> str | None:
+        head, _, _ = rid.rpartition("/")
+        head, _, _ = head.rpartition("/")
+        return head if head.lower() in ids and "/providers/" in head.lower() else None
+
+    def walk(node: str | None, indent: str) -> None:
+        children = [r for r in mine if "/providers/" in r["id"].lower() and parent(r["id"]) == node]
+        for i, r in enumerate(children):
+            last = i == len(children) - 1
+            name = r["id"].rsplit("/", 1)[1]
+            state = f", {r['provisioningState']}" if r.get("provisioningState") else ""
+            lines.append(f"{indent}{'└── ' if last else '├── '}{name}  ({r['type']}{state})")
+            walk(r["id"], indent + ("    " if last else "│   "))
+
+    walk(None, "")
+    return "\n".join(lines) + "\n"
+
+
+def calls_by_kind(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Counter deltas: per resource type and method, then the totals by method."""
+    rows: Counter[tuple[str, str]] = Counter()
+    for rtype, methods in after.get("byResourceType", {}).items():
+        for method, n in methods.items():
+            delta = n - before.get("byResourceType", {}).get(rtype, {}).get(method, 0)
+            if delta:
+                rows[(rtype, method)] += delta
+    by_method: Counter[str] = Counter()
+    for (_, method), n in rows.items():
+        by_method[method] += n
+    width = max((len(t) for t, _ in rows), default=10)
+    lines = [f"{rtype:<{width}}  {method:<6} {n:>4}" for (rtype, method), n in sorted(rows.items())]
+    lines.append(f"{'total':<{width}}  " + "  ".join(f"{m} {n}" for m, n in sorted(by_method.items()))
+                 + f"  = {sum(by_method.values())}")
+    return lines
+
+
+def main() -> int:
+    from shared.config import ConfigError, Settings
+    from shared.demo import run_demo
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"demo: configuration: {exc}", file=sys.stderr)
+        return 2
+    return run_demo(settings) or run_live()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

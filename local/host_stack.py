@@ -1,0 +1,134 @@
+"""The local host's dependencies: Azurite and the ARM emulator as child processes on 127.0.0.1 and ephemeral
+ports (unless running ones are named), the environment the function app reads, and stopping by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CALLER = "dev@local"
+
+
+@dataclass
+class Stack:
+    """What the host runs against; `processes` are the ones it started and must stop."""
+
+    storage: str
+    arm_url: str
+    arm_ca: str
+    processes: list[Any] = field(default_factory=list)
+    storage_endpoints: dict[str, str] = field(default_factory=dict)
+    workdir: Path | None = None
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if hasattr(process, "stop"):  # local.azurite.Azurite
+                process.stop()
+            else:
+                stop_process(process)
+        self.processes.clear()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """SIGTERM the child we started, SIGKILL if it is still there after `timeout`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
+def endpoints_of(connection_string: str) -> dict[str, str]:
+    """The endpoints and account of a connection string, without its key (safe to print)."""
+    parts = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)
+    keys = {"AccountName": "accountName", "BlobEndpoint": "blobEndpoint", "QueueEndpoint": "queueEndpoint",
+            "TableEndpoint": "tableEndpoint"}
+    return {out: parts[k] for k, out in keys.items() if k in parts}
+
+
+def start_child(args: list[str], log_path: Path, timeout: float = 30.0,
+                env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """Start a child that prints one JSON line when ready (stderr to `log_path`); return it and that line."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                   env=env)
+    deadline = time.monotonic() + timeout
+    line = b""
+    assert process.stdout is not None
+    while not line.endswith(b"\n"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(args[1:3])} did not start: {tail.strip() or 'no output'}")
+        ready, _, _ = select.select([process.stdout], [], [], 0.1)
+        if ready:
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                continue
+            line += chunk
+    return process, json.loads(line.decode().splitlines()[0])
+
+
+def start_emulator(time_factor: float, workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """`python -m local.armemu` in a child process; returns it and its ready line {baseUrl, caCert}."""
+    return start_child([sys.executable, "-m", "local.armemu", "--time-factor", str(time_factor)],
+                       workdir / "armemu.log")
+
+
+def start_stack(storage: str | None, arm_url: str | None, arm_ca: str | None, time_factor: float) -> Stack:
+    """Start what is not given; on any failure stop what was started and re-raise."""
+    workdir = Path(tempfile.mkdtemp(prefix="aksvend-host-"))
+    stack = Stack(storage or "", arm_url or "", arm_ca or "", workdir=workdir)
+    try:
+        if not storage:
+            from local.azurite import start_azurite
+
+            azurite = start_azurite()
+            stack.processes.append(azurite)
+            stack.storage = azurite.connection_string
+        if not arm_url:
+            process, ready = start_emulator(time_factor, workdir)
+            stack.processes.append(process)
+            stack.arm_url, stack.arm_ca = ready["baseUrl"], ready["caCert"]
+    except BaseException:
+        stack.stop()
+        raise
+    stack.storage_endpoints = endpoints_of(stack.storage)
+    return stack
+
+
+def configure_env(stack: Stack, *, local_caller: bool) -> None:
+    """The app settings the function app reads (shared/config.py), as local.settings.json would give them."""
+    settings = ROOT / "local.settings.json"
+    if settings.exists():
+        try:
+            values = json.loads(settings.read_text()).get("Values") or {}
+        except ValueError:
+            values = {}
+        for key, value in values.items():
+            os.environ.setdefault(key, str(value))
+    os.environ["AzureWebJobsStorage"] = stack.storage  # noqa: SIM112 (the Functions setting's name)
+    os.environ["AKSVEND_ARM_ENDPOINT"] = stack.arm_url
+    if stack.arm_ca:
+        os.environ["AKSVEND_ARM_CA_CERT"] = stack.arm_ca
+    os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
+    if local_caller:
+        os.environ.setdefault("AKSVEND_LOCAL_CALLER", DEFAULT_CALLER)
+    else:
+        os.environ.pop("AKSVEND_LOCAL_CALLER", None)
