@@ -1,10 +1,11 @@
 """Submitting an operation: the commit point is the operation row; everything before it can be redone.
 
-Order of writes: the step rows (waiting), then the operation row (queued) and its entry in the active index,
-then the operation joins its cluster's queue and, when it heads the queue, a start message is sent. A crash
-anywhere leaves a state that a second submit (same idempotency key) or the sweeper completes: step rows are
-created idempotently, a present operation row means "accepted", and the sweeper puts a queued operation that
-is missing from its cluster's queue back in line.
+Order of writes: the operation's entry in the active index, then its step rows and operation row together
+(one entity-group transaction; for operations of more than 99 steps, the steps first and the operation row
+last), then the operation joins its cluster's queue and, when it heads the queue, a start message is sent. A
+crash anywhere leaves a state that a second submit (same idempotency key) or the sweeper completes: a present
+operation row means "accepted", and the sweeper puts a queued operation that is missing from its cluster's
+queue back in line and drops index rows of operations that never came to be.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from shared.services.records import (
     request_hash,
 )
 
+MAX_TRANSACTION_ROWS = 100  # Table Storage's entity-group transaction limit
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("3f0d7c51-8c0e-4c7a-b1f4-7b0e9d1a2c33")
 
 
@@ -94,22 +96,34 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     else:  # the accepted change becomes the desired state now, so the next change builds on it
         await engine.registry.change(key, lambda c: c.with_(request=payload, request_hash=same, updated_at=now,
                                                             state="deleting" if kind == "delete-cluster" else c.state))
-    for spec in steps_for(kind, request, pool):
-        with contextlib.suppress(ConflictError):  # written by an earlier attempt of this same submit
-            await engine.ops.insert(StepRecord(op_id, spec.id).to_entity())
+    steps = [StepRecord(op_id, spec.id).to_entity() for spec in steps_for(kind, request, pool)]
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
                              pool=pool, source=source, ticket=ticket)
     # Indexed before it exists: the sweeper then always sees it (and drops index rows of operations that never
     # came to be).
     await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": op_id, "cluster": key, "since": now})
     try:
-        await engine.ops.insert(record.to_entity())
+        await _write_operation(engine, steps, record)
     except ConflictError:
         return Submitted(op_id, created=False)
     await engine._history(op_id, "queued", f"{kind} accepted from {source}")
     await _record_accepted(engine, record)
     await _join_queue(engine, key, op_id)
     return Submitted(op_id, created=True)
+
+
+async def _write_operation(engine: Engine, steps: list[dict], record: OperationRecord) -> None:
+    """The step rows and the operation row: one entity-group transaction (all or nothing, one round trip) when
+    they fit in one (100 rows); else the steps one by one first and the operation row last, the commit point.
+    Raises ConflictError when the operation exists already (a concurrent identical submit won)."""
+    rows = [*steps, record.to_entity()]
+    if len(rows) <= MAX_TRANSACTION_ROWS:
+        await engine.ops.insert_batch(rows)
+        return
+    for step in steps:
+        with contextlib.suppress(ConflictError):  # written by an earlier attempt of this same submit
+            await engine.ops.insert(step)
+    await engine.ops.insert(record.to_entity())
 
 
 async def _record_accepted(engine: Engine, record: OperationRecord) -> None:
