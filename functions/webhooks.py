@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from functions import runtime
+from functions.paths import path_parameters
 from shared.domain.tickets import SYSTEMS
 from shared.services.problems import Problem
 
@@ -55,8 +56,9 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     200: {"description": "not about a ticket: acknowledged and ignored"},
     401: {"description": "missing, wrong or stale signature"},
     404: {"description": "unknown ticketing system"},
-    422: {"description": "the ticket carries no valid cluster request"}})
-async def ticket_webhook(system: str, request: Request) -> JSONResponse:
+    422: {"description": "the ticket carries no valid cluster request"}}, openapi_extra=path_parameters("system"))
+async def ticket_webhook(request: Request) -> JSONResponse:
+    system = request.path_params["system"]
     if system not in SYSTEMS:
         raise Problem(404, "UnknownTicketSystem", f"no ticketing webhook here; use one of {', '.join(SYSTEMS)}")
     rt = await runtime.runtime()
