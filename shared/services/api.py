@@ -22,8 +22,10 @@ from shared.services.engine import Engine
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
-from shared.services.records import ClusterRecord, OperationRecord, StepRecord, cluster_key
+from shared.services.records import ClusterRecord, OperationRecord, StepRecord, cluster_key, history_partition
 from shared.services.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
+
+MAX_HISTORY = 200  # the newest transitions shown with an operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,11 @@ class ClusterService:
         loaded = await self.engine.load(op_id) if _is_id(op_id) else None
         if loaded is None:
             raise Problem(404, "OperationNotFound", f"no operation '{op_id[:64]}'")
-        return operation_view(loaded.op, loaded.steps, loaded.specs)
+        view = operation_view(loaded.op, loaded.steps, loaded.specs)
+        rows = await self.engine.ops.query_partition(history_partition(op_id))
+        view["history"] = [{"at": _iso(r.entity.get("at")), "kind": r.entity.get("kind"),
+                            "message": r.entity.get("message")} for r in rows[-MAX_HISTORY:]]
+        return view
 
     async def clusters(self, caller: Caller) -> list[dict[str, Any]]:
         return [cluster_view(c) for c in await self.engine.registry.all()

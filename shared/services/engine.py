@@ -45,6 +45,7 @@ from shared.services.records import (
     TERMINAL_OPS,
     OperationRecord,
     StepRecord,
+    history_partition,
 )
 
 log = logging.getLogger("aksvend.engine")
@@ -287,8 +288,8 @@ class Engine:
     async def _history(self, op_id: str, kind: str, message: str) -> None:
         now = self.clock.now()
         row = f"{HISTORY_PREFIX}{now.strftime('%Y%m%dT%H%M%S.%f')}:{self.rng.randrange(16**6):06x}"
-        await self.ops.upsert({"PartitionKey": op_id, "RowKey": row, "kind": kind, "message": message[:1000],
-                               "at": now})
+        await self.ops.upsert({"PartitionKey": history_partition(op_id), "RowKey": row, "kind": kind,
+                               "message": message[:1000], "at": now})
 
     async def active_operations(self) -> list[str]:
         return [v.entity["RowKey"] for v in await self.ops.query_partition(ACTIVE_PARTITION)]

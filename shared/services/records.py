@@ -3,7 +3,8 @@
 Table `operations`, one partition per operation (PartitionKey = operation id):
   RowKey "operation"        kind, state, cluster, request, timestamps, error
   RowKey "step:<step id>"   state, phase (begin | monitor), attempts, poll URL, lease, outputs, last error
-  RowKey "history:<n>"      one row per transition (an append-only audit trail)
+Partition "<operation id>:history": one row per transition (an append-only audit trail, RowKey "history:<time>"),
+kept apart so that reading an operation to act on it never parses its history.
 Partition "active" of the same table lists the operations not yet finished (RowKey = operation id): the
 sweeper's work list, so that it never scans the whole table.
 
@@ -31,6 +32,10 @@ TERMINAL_STEPS = ("succeeded", "failed", "cancelled")
 OPERATION_ROW = "operation"
 STEP_PREFIX = "step:"
 HISTORY_PREFIX = "history:"
+
+
+def history_partition(op_id: str) -> str:
+    return f"{op_id}:history"
 ACTIVE_PARTITION = "active"
 CLUSTER_PARTITION = "cluster"
 

@@ -72,6 +72,8 @@ async def test_production_request_is_accepted_provisioned_and_listed(api, armemu
     op = await wait_op(client, response.headers["Location"])
     assert op["state"] == "succeeded" and op["progress"] == 100
     assert all(s["state"] == "succeeded" and s["armId"] for s in op["steps"])
+    kinds = [h["kind"] for h in op["history"]]
+    assert kinds[0] == "queued" and kinds[-1] == "succeeded" and kinds.count("step") == len(op["steps"])
     sub = armemu.subscription_id
     cluster = (await client.get(f"/api/clusters/{sub}/rg-shop/shop-prod")).json()
     assert [p["name"] for p in cluster["pools"]] == ["system", "apps", "gpu", "batch"]
