@@ -30,7 +30,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-from azure.data.tables import TableTransactionError
 
 from functions import events as events_functions
 from functions import runtime
@@ -42,13 +41,11 @@ from local.azurite import start_azurite
 from local.credential import AsyncOfflineCredential
 from local.queue_runner import QueueRunner, QueueSemantics
 from shared.adapters.arm import AzureArm
-from shared.adapters.arm_errors import to_aksvend_error
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
-from shared.adapters.store import AzureTableStateStore, _to_sdk, encode_entity
+from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
 from shared.domain.rules import check
-from shared.errors import ConflictError
 from shared.services.engine import Engine, EngineSettings
 from shared.services.events import EventService, EventSettings
 from shared.services.records import OPERATION_ROW
@@ -63,20 +60,6 @@ SPOT_REQUEST = {
                    "autoscale": {"min": 0, "max": 40}}],
     "reactions": {"maxNodesPerPool": 50, "cooldownSeconds": 3600},
 }
-
-
-class BatchingStore(AzureTableStateStore):
-    """The Azure adapter plus the optional `insert_batch` capability the events service uses when offered
-    (proposed for shared/adapters/store.py; see docs/benchmarks.md): one entity-group transaction."""
-
-    async def insert_batch(self, entities: Any) -> None:
-        await self._ensure_table()
-        try:
-            await self._client.submit_transaction([("create", _to_sdk(encode_entity(e))) for e in entities])
-        except TableTransactionError as exc:
-            if exc.error_code == "EntityAlreadyExists":
-                raise ConflictError("an entity of the transaction exists") from exc
-            raise to_aksvend_error(exc) from exc
 
 
 @dataclass
@@ -130,9 +113,10 @@ def eventgrid_batch(n: int, start: int) -> list[dict[str, Any]]:
              "metadataVersion": "1"} for i in range(n)]
 
 
-async def ingest(conn: str, batches: int, in_flight: int, store: type[AzureTableStateStore]) -> dict[str, Any]:
+async def ingest(conn: str, batches: int, in_flight: int) -> dict[str, Any]:
     async with AsyncExitStack() as stack, engine_over(conn, None, stack) as engine:
-        table = await stack.enter_async_context(store.from_connection_string(conn, f"events{uuid.uuid4().hex[:8]}"))
+        table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
+            conn, f"events{uuid.uuid4().hex[:8]}"))
         service = EventService(engine, table, EventSettings(),
                                default_subscription_id=Settings().default_subscription_id)
         runtime.use(Runtime(Settings(), engine, service))  # type: ignore[arg-type]
@@ -266,10 +250,9 @@ async def run(args: argparse.Namespace) -> None:
     try:
         print(f"machine: {platform.machine()} {platform.processor() or ''}, python {platform.python_version()}, "
               f"date {datetime.now(UTC).date().isoformat()}")
-        for store in (AzureTableStateStore, BatchingStore):
-            for in_flight in (1, 4):
-                print(f"ingest, {store.__name__}, batches of 100, {in_flight} request(s) in flight:",
-                      await ingest(azurite.connection_string, args.batches, in_flight, store), flush=True)
+        for in_flight in (1, 4):
+            print(f"ingest, batches of 100, {in_flight} request(s) in flight:",
+                  await ingest(azurite.connection_string, args.batches, in_flight), flush=True)
         for polling in (2.0, 0.1):
             print("reaction latency:", await reaction_latency(azurite.connection_string, emu, args.evictions,
                                                               polling), flush=True)
