@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import requests
 from local.armemu.latency import LatencyModel
 from local.armemu.providers import ALL_TYPES
 from local.credential import OfflineCredential
+from local.host_stack import stop_process
 from shared.domain.operations import StepSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,18 +36,6 @@ STORAGE_ACCOUNT = "stshopdata"
 # clusters; a fleet of 200 needs a subscription with raised quota, as a real one would.
 RAISED_QUOTA = {"*": {"standardDSv5Family": 10**7, "StandardNCADSA100v4Family": 10**7, "cores": 10**7,
                       "lowPriorityCores": 10**7}}
-
-
-def stop_process(process: subprocess.Popen[Any], timeout: float = 15.0) -> int | None:
-    """SIGTERM the process we started, then SIGKILL if it is still there after `timeout`; returns its exit code."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
-    return process.returncode
 
 
 def proc_status(pid: int) -> dict[str, str]:

@@ -43,8 +43,8 @@ class Stack:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
-    """SIGTERM the child we started, SIGKILL if it is still there after `timeout`."""
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> int | None:
+    """SIGTERM the child we started, SIGKILL if it is still there after `timeout`; returns its exit code."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -52,6 +52,7 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=timeout)
+    return process.returncode
 
 
 def endpoints_of(connection_string: str) -> dict[str, str]:
