@@ -7,6 +7,7 @@ is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,9 +24,10 @@ from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
 from shared.services.records import ClusterRecord, OperationRecord, StepRecord, cluster_key, history_partition
-from shared.services.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
+from shared.services.submit import ClusterConflict, ClusterNotFound, DesiredStateChanged, IdempotencyConflict, submit
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
+MAX_CHANGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +63,11 @@ class ClusterService:
                                             f"subscription {subscription_id}, resource group {resource_group}")
 
     async def _submit(self, kind: str, request: ClusterRequest, caller: Caller, key: str | None, *,
-                      pool: str | None = None, source: str = "api", ticket: str | None = None) -> Accepted:
+                      pool: str | None = None, source: str = "api", ticket: str | None = None,
+                      based_on: str | None = None) -> Accepted:
         try:
             done = await submit(self.engine, kind, request, pool=pool, idempotency_key=key,  # type: ignore[arg-type]
-                                caller=caller.id, source=source, ticket=ticket)
+                                caller=caller.id, source=source, ticket=ticket, based_on=based_on)
         except ClusterConflict:
             raise Problem(409, "ClusterNameTaken", f"a different request already owns cluster '{request.name}' "
                                                    f"in {request.resource_group}") from None
@@ -105,23 +108,38 @@ class ClusterService:
     # ---- change ------------------------------------------------------------------------------------------
     async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
                        key: str | None) -> Accepted:
-        record = await self._cluster(sub, rg, name, caller, "change")
-        request = with_pool(dict(record.request), pool, raw_pool,
-                            default_subscription_id=self.default_subscription_id,
-                            today=self.engine.clock.now().date())
-        return await self._submit("put-pool", request, caller, key, pool=pool)
+        async def attempt(record: ClusterRecord) -> Accepted:
+            request = with_pool(dict(record.request), pool, raw_pool,
+                                default_subscription_id=self.default_subscription_id,
+                                today=self.engine.clock.now().date())
+            return await self._submit("put-pool", request, caller, key, pool=pool, based_on=record.request_hash)
+
+        return await self._changing(sub, rg, name, caller, attempt)
 
     async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
-        record = await self._cluster(sub, rg, name, caller, "change")
-        desired = dict(record.request)
-        if pool == desired["systemPool"]["name"]:
-            raise Problem(409, "LastSystemPool", "the system pool is the cluster's only System pool and cannot be "
-                                                 "deleted; delete the cluster instead")
-        pools = [p for p in desired.get("userPools", []) if p["name"] != pool]
-        if len(pools) == len(desired.get("userPools", [])):
-            raise Problem(404, "PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
-        request = self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
-        return await self._submit("delete-pool", request, caller, key, pool=pool)
+        async def attempt(record: ClusterRecord) -> Accepted:
+            desired = dict(record.request)
+            if pool == desired["systemPool"]["name"]:
+                raise Problem(409, "LastSystemPool", "the system pool is the cluster's only System pool and cannot "
+                                                     "be deleted; delete the cluster instead")
+            pools = [p for p in desired.get("userPools", []) if p["name"] != pool]
+            if len(pools) == len(desired.get("userPools", [])):
+                raise Problem(404, "PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
+            request = self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
+            return await self._submit("delete-pool", request, caller, key, pool=pool, based_on=record.request_hash)
+
+        return await self._changing(sub, rg, name, caller, attempt)
+
+    async def _changing(self, sub: str, rg: str, name: str, caller: Caller,
+                        attempt: Callable[[ClusterRecord], Awaitable[Accepted]]) -> Accepted:
+        """Compute a change on the cluster's current desired request and submit it; again if another change
+        landed in between (compare-and-swap on the desired request, see submit)."""
+        for _ in range(MAX_CHANGE_ATTEMPTS):
+            try:
+                return await attempt(await self._cluster(sub, rg, name, caller, "change"))
+            except DesiredStateChanged:
+                continue
+        raise Problem(409, "ConcurrentChange", "the cluster kept changing while this change was applied; retry")
 
     async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "delete")

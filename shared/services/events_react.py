@@ -41,7 +41,9 @@ from shared.services.engine import Engine
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
 from shared.services.records import ClusterRecord
-from shared.services.submit import ClusterNotFound, IdempotencyConflict, operation_id, submit
+from shared.services.submit import ClusterNotFound, DesiredStateChanged, IdempotencyConflict, operation_id, submit
+
+MAX_CHANGE_ATTEMPTS = 5
 
 log = logging.getLogger("aksvend.events")
 EVENTS_CALLER = "aksvend:events"
@@ -94,6 +96,20 @@ async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | Creat
                 default_subscription_id: str, source: str) -> Applied:
     """Submit one action as an engine operation. Refusals (a change that breaks the rules, a cluster that is gone)
     are reported, not raised: the event is acknowledged with the reason, never retried for ever."""
+    for _ in range(MAX_CHANGE_ATTEMPTS):
+        try:
+            return await _apply_once(engine, record, action, default_subscription_id=default_subscription_id,
+                                     source=source)
+        except DesiredStateChanged:  # another change landed meanwhile: decide on the new desired request
+            fresh = await engine.registry.get(record.key)
+            if fresh is None:
+                return Applied(None, "the cluster is no longer managed")
+            record = fresh
+    return Applied(None, "refused: the cluster kept changing while this reaction was applied")
+
+
+async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,
+                      default_subscription_id: str, source: str) -> Applied:
     today = engine.clock.now().date()
     desired = dict(record.request)
     try:
@@ -107,7 +123,7 @@ async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | Creat
                                 today=today)
             kind = "put-pool"
         done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,  # type: ignore[arg-type]
-                            caller=EVENTS_CALLER, source=source)
+                            caller=EVENTS_CALLER, source=source, based_on=record.request_hash)
     except IdempotencyConflict:
         return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")
     except ClusterNotFound:

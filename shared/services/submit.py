@@ -42,6 +42,10 @@ class IdempotencyConflict(Exception):
     """The idempotency key was used before with a different request."""
 
 
+class DesiredStateChanged(Exception):
+    """The cluster's desired request changed while a change to it was computed; compute it again."""
+
+
 class ClusterNotFound(Exception):
     """The operation needs a cluster aksvend manages, and there is none by that name."""
 
@@ -60,7 +64,10 @@ def operation_id(caller: str, idempotency_key: str | None, rng_bits: int) -> str
 
 async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *, pool: str | None = None,
                  idempotency_key: str | None = None, caller: str = "anonymous", source: str = "api",
-                 ticket: str | None = None) -> Submitted:
+                 ticket: str | None = None, based_on: str | None = None) -> Submitted:
+    """`based_on`: the hash of the desired request that `request` was computed from (a pool change). If the
+    cluster's desired request changed since, DesiredStateChanged is raised and nothing is written: the caller
+    computes the change again on the new state, so two concurrent changes never overwrite each other."""
     now = engine.clock.now()
     payload = request.model_dump(mode="json", by_alias=True)
     same = request_hash(payload)
@@ -94,8 +101,13 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     elif cluster is None or cluster.state == "deleted":
         raise ClusterNotFound(key)
     else:  # the accepted change becomes the desired state now, so the next change builds on it
-        await engine.registry.change(key, lambda c: c.with_(request=payload, request_hash=same, updated_at=now,
-                                                            state="deleting" if kind == "delete-cluster" else c.state))
+        def adopt(c: ClusterRecord) -> ClusterRecord:
+            if based_on is not None and c.request_hash != based_on:
+                raise DesiredStateChanged(key)
+            return c.with_(request=payload, request_hash=same, updated_at=now,
+                           state="deleting" if kind == "delete-cluster" else c.state)
+
+        await engine.registry.change(key, adopt)
     steps = [StepRecord(op_id, spec.id).to_entity() for spec in steps_for(kind, request, pool)]
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
                              pool=pool, source=source, ticket=ticket)

@@ -244,3 +244,56 @@ async def test_a_message_without_an_operation_id_is_dropped_without_error(world)
     engine, *_ = world
     await engine.handle({"nonsense": True})
     await engine.handle({"op": "does-not-exist", "step": "put:x"})
+
+
+async def test_a_change_computed_on_a_stale_desired_request_is_refused_and_writes_nothing(world):
+    from shared.services.pool_change import with_pool
+    from shared.services.records import cluster_key
+    from shared.services.submit import DesiredStateChanged
+
+    engine, *_ = world
+    await submit(engine, "create-cluster", _request())
+    key = cluster_key(SUB, "rg-shop", "shop-prod")
+    base = await engine.registry.get(key)
+    today = engine.clock.now().date()
+    web = with_pool(dict(base.request), "web", {"count": 1}, default_subscription_id=SUB, today=today)
+    mem = with_pool(dict(base.request), "mem", {"workload": "memory"}, default_subscription_id=SUB, today=today)
+    await submit(engine, "put-pool", web, pool="web", based_on=base.request_hash)
+    with pytest.raises(DesiredStateChanged):
+        await submit(engine, "put-pool", mem, pool="mem", based_on=base.request_hash)
+    pools = [p["name"] for p in (await engine.registry.get(key)).request["userPools"]]
+    assert "web" in pools and "mem" not in pools
+
+
+async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(world):
+    import asyncio
+
+    from shared.domain.caller import Caller
+    from shared.domain.policy import allow_all
+    from shared.services.api import ClusterService
+
+    class Interleaving:
+        """The store, yielding to the event loop before every call, so that two changes interleave."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            method = getattr(self.inner, name)
+
+            async def call(*args, **kwargs):
+                await asyncio.sleep(0)
+                return await method(*args, **kwargs)
+
+            return call
+
+    engine, *_ = world
+    engine.registry.table = Interleaving(engine.registry.table)
+    engine.ops = Interleaving(engine.ops)
+    service = ClusterService(engine, allow_all(), SUB)
+    caller = Caller("dev")
+    await service.create(MINIMAL_PRODUCTION, caller)
+    await asyncio.gather(service.put_pool(SUB, "rg-shop", "shop-prod", "web", {"count": 1}, caller, None),
+                         service.put_pool(SUB, "rg-shop", "shop-prod", "mem", {"workload": "memory"}, caller, None))
+    cluster = await service.cluster(SUB, "rg-shop", "shop-prod", caller)
+    assert {"web", "mem"} <= {p["name"] for p in cluster["pools"]}
