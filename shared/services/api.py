@@ -20,6 +20,7 @@ from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
 from shared.services.engine import Engine
+from shared.services.lifecycle_sink import ticket_of
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
@@ -158,7 +159,8 @@ def _is_id(op_id: str) -> bool:
 def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dict) -> dict[str, Any]:
     done = {s for s, r in steps.items() if r.state == "succeeded"}
     return {
-        "id": op.id, "kind": op.kind, "state": op.state, "source": op.source, "ticket": op.ticket,
+        "id": op.id, "kind": op.kind, "state": op.state, "source": op.source,
+        "ticket": ticket.to_dict() if (ticket := ticket_of(op)) else None,
         "cluster": {"id": op.cluster_id, "key": op.cluster}, "pool": op.pool,
         "createdAt": _iso(op.created_at), "startedAt": _iso(op.started_at), "endedAt": _iso(op.ended_at),
         "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
