@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from shared.services.events import EventService
 
 log = logging.getLogger("aksvend.events")
+# Event Grid delivers batches of up to about 1 MB, and a single event of up to 1 MB alone: room for the array
+# around the largest event. The parser then holds each event to 1 MB and a batch to 5,000 events.
+MAX_DELIVERY_BYTES = 2 * 1024 * 1024
+
 router = APIRouter(tags=["events"])
 bp = func.Blueprint()
 
@@ -48,7 +52,7 @@ async def events_webhook(request: Request) -> JSONResponse:
 
     events = await service()
     events.check_secret(request.headers, request.query_params)
-    body = await json_body(request)
+    body = await json_body(request, MAX_DELIVERY_BYTES)
     outcome = await events.handle_events(body, request.headers, events.engine.clock.now())
     if isinstance(outcome, Validation):
         return JSONResponse(outcome.body)

@@ -205,3 +205,20 @@ async def test_an_upgrade_runs_the_control_plane_then_each_pool(stack):
             if r["method"] == "PUT" and "managedclusters" in r["path"].lower()]
     order = [p for i, p in enumerate(puts) if i == 0 or puts[i - 1] != p]  # a retried PUT (429) counts once
     assert order == ["spotty", "system", "apps", "batch"], puts
+
+
+async def test_a_delivery_past_one_mebibyte_of_events_under_a_megabyte_each_is_taken(stack):
+    import json as _json
+
+    def event(size: int) -> dict:
+        return {"id": f"big-{size}", "topic": "/subscriptions/x/resourceGroups/y", "subject": "s",
+                "eventType": "Custom.Big", "eventTime": "2026-11-27T00:00:00Z", "dataVersion": "1",
+                "data": {"blob": "x" * size}}
+
+    delivery = [event(1_040_000), event(30_000)]  # each under Event Grid's 1 MB per event, together over 1 MiB
+    assert len(_json.dumps(delivery).encode()) > 1024 * 1024
+    async with httpx.AsyncClient(base_url=stack.url) as client:
+        taken = await client.post(f"/api/events?code={SECRET}", json=delivery)
+        assert taken.status_code == 200, taken.text
+        refused = await client.post(f"/api/events?code={SECRET}", json=[event(1_100_000)])
+        assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
