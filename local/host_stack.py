@@ -126,6 +126,7 @@ def configure_env(stack: Stack, *, local_caller: bool) -> None:
             os.environ.setdefault(key, str(value))
     os.environ["AzureWebJobsStorage"] = stack.storage  # noqa: SIM112 (the Functions setting's name)
     os.environ["AKSVEND_ARM_ENDPOINT"] = stack.arm_url
+    os.environ.setdefault("AKSVEND_KEY_VAULT_URI", stack.arm_url)  # the emulator's Key Vault stand-in, as in Azure
     if stack.arm_ca:
         os.environ["AKSVEND_ARM_CA_CERT"] = stack.arm_ca
     os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")

@@ -21,6 +21,7 @@ from shared.services.engine import Engine, EngineSettings
 from shared.services.events import EventService, EventSettings
 from shared.services.lifecycle_sink import LifecycleSink
 from shared.services.outbox import Outbox
+from shared.services.ports_engine import SecretStore
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 from shared.ticket_config import TicketSettings, TopicSettings
@@ -151,12 +152,30 @@ def _storage_credential(settings: Settings) -> Any:
     return DefaultAzureCredential(managed_identity_client_id=settings.storage_client_id)
 
 
+async def _secret_store(settings: Settings, stack: AsyncExitStack) -> SecretStore:
+    """Key Vault when configured (Azure: the app's identity; locally: the emulator's stand-in), else a table."""
+    if settings.key_vault_uri is None:
+        return TableSecretStore(await stack.enter_async_context(_table(settings, SECRETS_TABLE)))
+    from shared.adapters.keyvault import KeyVaultSecretStore
+
+    if settings.local_arm:
+        store = KeyVaultSecretStore.create(settings.key_vault_uri, arm_credential(settings),
+                                           verify_challenge_resource=False,
+                                           connection_verify=settings.arm_ca_cert or True)
+    else:
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = await stack.enter_async_context(DefaultAzureCredential())
+        store = KeyVaultSecretStore.create(settings.key_vault_uri, credential)
+    return await stack.enter_async_context(store)
+
+
 async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
                       events: LifecycleSink | None = None) -> Engine:
     """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`."""
     ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
     clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
-    secrets = await stack.enter_async_context(_table(settings, SECRETS_TABLE))
+    secrets = await _secret_store(settings, stack)
     queue = await stack.enter_async_context(_queue(settings, STEPS_QUEUE))
     credential = credential or arm_credential(settings)
     arm = await stack.enter_async_context(AzureArm(
@@ -164,4 +183,4 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
         base_url=settings.arm_endpoint if settings.local_arm else None,
         connection_verify=settings.arm_ca_cert or True))
     return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                  secrets=TableSecretStore(secrets), settings=engine_settings(settings), events=events)
+                  secrets=secrets, settings=engine_settings(settings), events=events)

@@ -49,6 +49,8 @@ SETTINGS: Mapping[str, str] = {
     "AKSVEND_TICKET_MAPPINGS_DIR": "directory whose <system>.yaml mapping files replace the built-in ones",
     "AKSVEND_EVENTS_TOPIC_ENDPOINT": "Event Grid topic for lifecycle events; unset: recorded in the outbox, not sent",
     "AKSVEND_EVENTS_TOPIC_KEY": "topic access key (local sink); unset: Entra ID with the app's identity",
+    "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
+                             "for the local stack only",
     "AKSVEND_LOCAL_CALLER": "local host only: the caller assumed when a request has no Easy Auth principal header",
 }
 
@@ -75,6 +77,7 @@ class Settings:
     caller_policy: str | None = None
     local_caller: str | None = None
     events_webhook_secret: str | None = field(default=None, repr=False)
+    key_vault_uri: str | None = None
     tickets: TicketSettings | None = None  # None: every ticketing system off
     topic: TopicSettings | None = None  # None: no topic
 
@@ -110,6 +113,7 @@ class Settings:
             caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,
             local_caller=env.get("AKSVEND_LOCAL_CALLER") or None,
             events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
+            key_vault_uri=_https_url(env, "AKSVEND_KEY_VAULT_URI"),
             tickets=TicketSettings.from_env(env),
             topic=TopicSettings.from_env(env),
         )
@@ -125,6 +129,13 @@ def _account(env: Mapping[str, str]) -> str | None:
         raise ConfigError("AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case "
                           "letters and digits)")
     return name or None
+
+
+def _https_url(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name) or None
+    if value is not None and not value.startswith("https://"):
+        raise ConfigError(f"{name} must be an https:// URL")
+    return value.rstrip("/") if value else None
 
 
 def _log_level(env: Mapping[str, str]) -> str:
