@@ -9,8 +9,7 @@ import shutil
 import ssl
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import httpx
 
 from local.credential import OfflineCredential
 from local.host_stack import start_child, stop_process
+from local.polling import wait_for
 
 T = TypeVar("T")
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -105,13 +105,3 @@ class ArmControl:
                              for r in self.inventory()), timeout=30)
 
 
-def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.1) -> T:
-    """Poll a condition until it holds or the deadline passes (never a bare sleep as synchronisation)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout} s")
-        time.sleep(interval)

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from azure.core import PipelineClient
 from azure.core.pipeline.policies import BearerTokenCredentialPolicy, RetryPolicy
 
 from ..credential import AsyncOfflineCredential, OfflineCredential
+from ..polling import wait_for
 from .app import Emulator, EmulatorThread
 from .settings import EmulatorSettings
 
@@ -99,14 +99,7 @@ class ArmEmulator:
 
     @staticmethod
     def wait_for(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout} s")
-            time.sleep(interval)
+        return wait_for(predicate, timeout, interval, error=AssertionError)
 
     def close(self) -> None:
         self._http.close()

@@ -13,8 +13,9 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient
 
-from local.host_client import RunningHost, local_host, wait_for
+from local.host_client import RunningHost, local_host
 from local.host_timers import Schedule
+from local.polling import wait_for
 from tests.e2e.conftest import _env, put_message
 
 pytestmark = pytest.mark.e2e

@@ -70,24 +70,28 @@ def make_storage_target(armemu: Any, name: str = "stshopdata") -> str:
     return account
 
 
+async def open_test_engine(stack: AsyncExitStack, armemu: Any, connection_string: str, *, tables: tuple[str, str, str],
+                           queue: str, settings: EngineSettings | None = None) -> Engine:
+    """An Engine over Azurite (operations, clusters and secrets tables; the step queue) and the emulator."""
+    ops, clusters, secrets = [await stack.enter_async_context(AzureTableStateStore.from_connection_string(
+        connection_string, name)) for name in tables]
+    steps = await stack.enter_async_context(AzureStepQueue.from_connection_string(connection_string, queue))
+    arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), armemu.subscription_id,
+                                                   base_url=armemu.base_url, connection_verify=armemu.ca_cert))
+    return Engine(operations=ops, clusters=clusters, queue=steps, arm=arm, clock=SystemClock(),
+                  secrets=TableSecretStore(secrets), settings=settings)
+
+
 @contextlib.asynccontextmanager
 async def harness(armemu: Any, connection_string: str, *, settings: EngineSettings = FAST, run: bool = True,
                   handler_wrapper: Callable[[Callable[[dict], Awaitable[None]]], Callable[[dict], Awaitable[None]]]
                   | None = None, sweep_every: float = 0.5) -> AsyncIterator[Harness]:
     suffix = uuid.uuid4().hex[:8]
     async with AsyncExitStack() as stack:
-        ops = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
-            connection_string, f"ops{suffix}"))
-        clusters = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
-            connection_string, f"clusters{suffix}"))
-        secrets = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
-            connection_string, f"secrets{suffix}"))
-        queue = await stack.enter_async_context(AzureStepQueue.from_connection_string(
-            connection_string, f"steps-{suffix}"))
-        arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), armemu.subscription_id,
-                                                       base_url=armemu.base_url, connection_verify=armemu.ca_cert))
-        engine = Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                        secrets=TableSecretStore(secrets), settings=settings)
+        engine = await open_test_engine(stack, armemu, connection_string, settings=settings,
+                                        tables=(f"ops{suffix}", f"clusters{suffix}", f"secrets{suffix}"),
+                                        queue=f"steps-{suffix}")
+        queue = engine.queue
         h = Harness(engine, armemu)
         stop = asyncio.Event()
         tasks = []

@@ -17,17 +17,11 @@ from pathlib import Path
 import pytest
 
 from local.azurite import start_azurite
-from local.credential import AsyncOfflineCredential
-from shared.adapters.arm import AzureArm
-from shared.adapters.clock import SystemClock, TableSecretStore
-from shared.adapters.queue import AzureStepQueue
-from shared.adapters.store import AzureTableStateStore
 from shared.bootstrap import CLUSTERS_TABLE, OPERATIONS_TABLE, SECRETS_TABLE, STEPS_QUEUE
 from shared.domain.rules import check
-from shared.services.engine import Engine
 from shared.services.records import ACTIVE_PARTITION, OPERATION_ROW
 from shared.services.submit import submit
-from tests.integration.engine_harness import make_storage_target
+from tests.integration.engine_harness import make_storage_target, open_test_engine
 from tests.integration.test_engine import _creates_per_resource, expected_inventory, made_by_aksvend, production
 
 pytestmark = pytest.mark.integration
@@ -59,17 +53,10 @@ async def test_killing_the_worker_at_twenty_random_instants_still_provisions_exa
                "AKSVEND_BACKOFF_BASE_SECONDS": "0.2", "AKSVEND_SWEEP_SECONDS": "0.5",
                "AKSVEND_QUEUE_LEASE_SECONDS": "2"}
         async with AsyncExitStack() as stack:
-            conn = azurite.connection_string
-            ops = await stack.enter_async_context(AzureTableStateStore.from_connection_string(conn, OPERATIONS_TABLE))
-            clusters = await stack.enter_async_context(AzureTableStateStore.from_connection_string(conn,
-                                                                                                   CLUSTERS_TABLE))
-            secrets = await stack.enter_async_context(AzureTableStateStore.from_connection_string(conn, SECRETS_TABLE))
-            queue = await stack.enter_async_context(AzureStepQueue.from_connection_string(conn, STEPS_QUEUE))
-            arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), armemu.subscription_id,
-                                                           base_url=armemu.base_url,
-                                                           connection_verify=armemu.ca_cert))
-            engine = Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                            secrets=TableSecretStore(secrets))
+            engine = await open_test_engine(stack, armemu, azurite.connection_string,
+                                            tables=(OPERATIONS_TABLE, CLUSTERS_TABLE, SECRETS_TABLE),
+                                            queue=STEPS_QUEUE)
+            ops = engine.ops
             request, _ = check(raw, default_subscription_id=armemu.subscription_id)
             op_id = (await submit(engine, "create-cluster", request)).operation_id
 

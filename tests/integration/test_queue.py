@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from azure.storage.queue import BinaryBase64DecodePolicy, TextBase64DecodePolicy
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
 from shared.adapters.queue import AzureStepQueue
-from shared.services.ports import ReceivedMessage
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +30,6 @@ def plain_client(conn: str, name: str, **policies: object) -> QueueClient:
     return QueueClient.from_connection_string(conn, name, **policies)
 
 
-async def eventually(probe: Callable[[], Awaitable[list[ReceivedMessage]]], timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := await probe()):
-        assert time.monotonic() < deadline, "nothing arrived before the deadline"
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def test_messages_are_base64_of_utf8_json_as_the_functions_trigger_decodes_them(

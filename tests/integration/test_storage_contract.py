@@ -6,9 +6,8 @@ integration test on Azure.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -16,8 +15,9 @@ import pytest
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
-from shared.services.ports import ReceivedMessage, StateStore, StepQueue
+from shared.services.ports import StateStore, StepQueue
 from tests.fakes import FakeStateStore, FakeStepQueue
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -46,13 +46,6 @@ async def queue(backend: str | None, unique_queue_name: str) -> AsyncIterator[St
         yield azure_queue
 
 
-async def eventually(probe: Callable[[], Awaitable[list[ReceivedMessage]]], timeout: float = 10.0):
-    """Poll `probe` until it returns something non-empty, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not (result := await probe()):
-        assert time.monotonic() < deadline, "nothing arrived before the deadline"
-        await asyncio.sleep(0.05)
-    return result
 
 
 def step(row: str = "step-1", **properties: object) -> dict[str, object]:
