@@ -31,7 +31,7 @@ from shared.domain.events import (
     pool_of_vmss,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "eventgrid"  # ../shared beside the repo
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eventgrid"
 FILES = sorted(FIXTURES.glob("*.json"))
 SUB = "00000000-0000-0000-0000-000000000000"
 CLUSTER = (f"/subscriptions/{SUB}/resourceGroups/rg-payments-prod/providers/Microsoft.ContainerService/"

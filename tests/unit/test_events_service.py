@@ -31,7 +31,7 @@ from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
 from tests.requests import PAYMENTS, SUB, patched
 from tests.unit.test_engine import Clock, FakeArm, Secrets
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "eventgrid"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eventgrid"
 CLUSTER_ID = (f"/subscriptions/{SUB}/resourceGroups/rg-payments-prod/providers/Microsoft.ContainerService/"
               "managedClusters/payments-prod")
 KEY = cluster_key(SUB, "rg-payments-prod", "payments-prod")
