@@ -62,7 +62,7 @@ var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 
-// The queues and tables aksvend uses (DESIGN.md section 4); a queue's poison queue is <queue>-poison.
+// The queues and tables aksvend uses (docs/design.md section 4); a queue's poison queue is <queue>-poison.
 var queueNames = [
   'cluster-requests'
   'cluster-requests-poison'

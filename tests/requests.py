@@ -14,7 +14,7 @@ MINIMAL_PRODUCTION: dict[str, Any] = {
     "name": "shop-prod", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "production",
 }
 
-# The request of DESIGN.md section 2, with a real-looking private endpoint target.
+# The request of docs/design.md section 2, with a real-looking private endpoint target.
 PAYMENTS: dict[str, Any] = {
     "name": "payments-prod",
     "subscriptionId": SUB,

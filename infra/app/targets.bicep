@@ -1,6 +1,6 @@
 // Roles for aksvend's identity on one target scope: a subscription, or a resource group in it
 // (resourceGroupName set; then the assignments are made by targets-rg.bicep, deployed into that group).
-// The least roles that let aksvend create what a plan contains (DESIGN.md section 3):
+// The least roles that let aksvend create what a plan contains (docs/design.md section 3):
 //   resource group, user-assigned identity, VNet + subnets, private DNS zones + links, private endpoints + zone groups,
 //   a Network Contributor assignment for the cluster identity on its node subnet, the managed cluster and its pools,
 //   and the per-cluster Event Grid system topic + subscription for AKS events.

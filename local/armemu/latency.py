@@ -1,6 +1,6 @@
 """How long long-running operations take, before the time factor.
 
-Defaults come from AKS_FACTS.md ("Observed durations"): a cluster create took 3.5-13 min (we use 6), a node pool
+Defaults come from docs/aks-facts.md ("Observed durations"): a cluster create took 3.5-13 min (we use 6), a node pool
 create 4-14 min (4), a pool scale 3->53 nodes P50 1.67 min (100 s). Network operations take seconds in Azure; a
 private endpoint about a minute. Everything is multiplied by the emulator's time factor, so 0.01 turns a 6-minute
 cluster into 3.6 s. The poll hint (Retry-After) is `poll_interval` scaled, capped by what is left of the operation.

@@ -1,4 +1,4 @@
-"""Token-bucket throttling as AKS and ARM document it (AKS_FACTS.md, "Long-running operations and throttling").
+"""Token-bucket throttling as AKS and ARM document it (docs/aks-facts.md, "Long-running operations and throttling").
 
 ARM, per subscription: reads 250 burst / 25 per s, writes 200 / 10 per s, deletes 200 / 10 per s, with the remaining
 count in `x-ms-ratelimit-remaining-subscription-{reads,writes,deletes}`. AKS, on top: PUT ManagedCluster 20 burst,

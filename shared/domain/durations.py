@@ -1,6 +1,6 @@
 """Typical durations of ARM operations, for critical-path estimates and the emulator's latency model.
 
-Figures from AKS_FACTS.md (observed durations: cluster create 3.5-13 min, node pool create 4-14 min, pool scale
+Figures from docs/aks-facts.md (observed durations: cluster create 3.5-13 min, node pool create 4-14 min, pool scale
 P50 1.67 min; private endpoint about 1 minute) and the ARM docs for the quick control-plane writes. They are
 estimates for planning, not promises: the engine never waits on them, it polls.
 """

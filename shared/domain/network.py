@@ -1,6 +1,6 @@
 """Network math: how many addresses a cluster needs, and where its subnets go in the VNet.
 
-The formulas are AKS's (AKS_FACTS.md, Subnet sizing):
+The formulas are AKS's (docs/aks-facts.md, Subnet sizing):
 - Azure CNI Overlay and kubenet: the node subnet holds node IPs only; every node takes a /24 of the pod CIDR.
 - Azure CNI with a flat node subnet ("azure"): every node takes 1 + maxPods IPs from the node subnet.
 - Azure reserves 5 addresses in every subnet; the smallest subnet is a /29.

@@ -1,6 +1,6 @@
 """The reaction policy: `react(event, cluster, history, now) -> Decision`, pure and total (it never raises).
 
-Rules, within the cluster's `reactions` settings (DESIGN.md section 2); every action carries a human reason:
+Rules, within the cluster's `reactions` settings (docs/design.md section 2); every action carries a human reason:
 - spot eviction (`SpotPreempted`) or preempt notice (`PreemptNotice`) of spot pool P: one more node in the
   on-demand fallback `P + "od"`, created when missing, bounded; see `reactions_spot` (also for the scale-down,
   which the sweeper timer asks of `sweep` once no eviction was seen for `cooldownSeconds`).

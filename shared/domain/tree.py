@@ -1,4 +1,4 @@
-"""The human view of a plan: one line per part of the cluster, as in DESIGN.md section 3."""
+"""The human view of a plan: one line per part of the cluster, as in docs/design.md section 3."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 
-# Sources, short names as in AKS_FACTS.md.
+# Sources, short names as in docs/aks-facts.md.
 SPEC = "Azure/azure-rest-api-specs managedClusters.json (2026-08-01)"
 USE_SYSTEM_POOLS = "learn.microsoft.com/azure/aks/use-system-pools"
 CREATE_NODE_POOLS = "learn.microsoft.com/azure/aks/create-node-pools"
@@ -32,8 +32,8 @@ ARM_TAGS = "learn.microsoft.com/azure/azure-resource-manager/management/tag-reso
 SUPPORTED_VERSIONS = "learn.microsoft.com/azure/aks/supported-kubernetes-versions"
 TAINTS = "kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration"
 LABELS = "kubernetes.io/docs/concepts/overview/working-with-objects/labels"
-CONTRACT = "aksvend DESIGN.md section 2 (request contract v1)"
-AKSVEND = "aksvend decision (AKS_FACTS.md)"
+CONTRACT = "aksvend docs/design.md section 2 (request contract v1)"
+AKSVEND = "aksvend decision (docs/aks-facts.md)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Network math: the IP formulas of AKS_FACTS.md and where the subnets go."""
+"""Network math: the IP formulas of docs/aks-facts.md and where the subnets go."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _request(patch):
 
 
 def test_the_documented_flat_cni_example_needs_a_slash_21():
-    # AKS_FACTS.md: 50 nodes, maxPods 30, surge 1 -> 1,581 IPs -> /21.
+    # docs/aks-facts.md: 50 nodes, maxPods 30, surge 1 -> 1,581 IPs -> /21.
     assert (50 + 1) * (30 + 1) == 1581
     assert prefix_for(1581) == 21
 

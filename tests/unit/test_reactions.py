@@ -38,7 +38,7 @@ SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
 
 
 def view(patch: dict[str, Any] | None = None, **changes: Any) -> ClusterView:
-    """The DESIGN.md request (spot pool `batch`, autoscale 0-20; `apps` 5 nodes autoscaled 3-10; `gpu` 2 fixed)."""
+    """The docs/design.md request (spot pool `batch`, autoscale 0-20; `apps` 5 nodes autoscaled 3-10; `gpu` 2 fixed)."""
     request, violations = check(patched(PAYMENTS, patch or {}), default_subscription_id=SUB)
     assert request is not None, violations
     base = ClusterView.from_request(request, kubernetes_version="1.33.2")

@@ -1,4 +1,4 @@
-"""The AKS rules the emulator enforces, each with an ARM error (AKS_FACTS.md, "Node pools", "Spot pools", "GPU and
+"""The AKS rules the emulator enforces, each with an ARM error (docs/aks-facts.md, "Node pools", "Spot pools", "GPU and
 Windows pools"). Pure functions over request dictionaries: the resource types in aks.py call them.
 
 Codes are AKS's where documented (`OperationNotAllowed`, `MustDefineAtLeastOneSystemPool`, `QuotaExceeded`); the

@@ -1,7 +1,7 @@
 """Operation status resources, the URLs that `Azure-AsyncOperation` and `Location` point at.
 
 - `.../providers/<ns>/locations/<loc>/operations/<id>`: 200 `{"id", "name", "status", "startTime", "endTime",
-  "error"}` (what AKS answers, AKS_FACTS.md), with the polling hint while InProgress.
+  "error"}` (what AKS answers, docs/aks-facts.md), with the polling hint while InProgress.
 - `.../providers/<ns>/locations/<loc>/operationresults/<id>` and `/subscriptions/<s>/operationresults/<id>` (resource
   group deletes): 202 with `Location` while running; then 204 for a delete, 200 with the resource for a PUT, or the
   operation's error status with the ARM error body if it failed.

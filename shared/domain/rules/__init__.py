@@ -3,7 +3,7 @@
 `validate(request)` runs every rule over an expanded request (see `profiles.expand`) and returns the
 violations in a stable order. Each rule is a small function `(request, context) -> iterable of Violation`;
 a rule looks only at what it is about and never assumes another rule passed, so that one mistake does not
-hide the next. Rules come from AKS_FACTS.md; each has its own code and its own test.
+hide the next. Rules come from docs/aks-facts.md; each has its own code and its own test.
 """
 
 from __future__ import annotations
