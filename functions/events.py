@@ -38,15 +38,18 @@ async def service() -> EventService:
     return rt.events  # type: ignore[attr-defined,no-any-return]
 
 
-@router.options("/api/events")
+@router.options("/api/events", summary="CloudEvents webhook handshake")
 async def events_handshake(request: Request) -> Response:
+    """Event Grid's CloudEvents abuse-protection check: 200 with `WebHook-Allowed-Origin` and `-Rate`."""
     events = await service()
     events.check_secret(request.headers, request.query_params)
     return Response(status_code=200, headers=events.webhook_handshake(request.headers))
 
 
-@router.post("/api/events")
+@router.post("/api/events", summary="Receive Event Grid events")
 async def events_webhook(request: Request) -> JSONResponse:
+    """Cluster events (Event Grid or CloudEvents schema, or the subscription validation handshake) feed the
+    reaction policy: 200 with what was recorded; 400 for a malformed delivery; 503 to be retried later."""
     from functions.http_api import json_body  # here, not at import: http_api includes this router
     from shared.services.events import Validation
 

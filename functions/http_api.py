@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import events, runtime, webhooks
+from functions import docs_ui, events, runtime, webhooks
 from functions.callers import CallerMissing, caller_of
 from functions.paths import path_parameters
 from functions.problems import PROBLEM_JSON, problem, problem_from
@@ -33,40 +33,23 @@ MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = "5"
 
 app = FastAPI(title="aksvend", version="1.0", description="Self-service AKS cluster vending.",
-              openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
-
-
-# Request bodies are parsed by the services, so FastAPI cannot see their schemas; they are added to the OpenAPI
-# document when it is first asked for (building the JSON Schemas at import would slow every cold start).
-BODY_SCHEMAS = {("/api/plan", "post"): "ClusterRequestInput", ("/api/clusters", "post"): "ClusterRequestInput",
-                ("/api/clusters/{subscription_id}/{resource_group}/{name}/pools/{pool}", "put"): "PoolInput"}
+              openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # docs: functions/docs_ui.py
 # Route handlers take their path parameters from the request, not as annotated arguments: FastAPI's analysis of an
 # annotated parameter imports pydantic.v1 (about 0.1 s of every cold start). functions/paths.py documents them.
 
 
 def openapi() -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
+    if not app.openapi_schema:
+        from functions import openapi_doc  # the schemas and examples: built on first request, not at cold start
 
-    from shared.domain.request import ClusterRequestInput, PoolInput
-
-    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ClusterRequestInput, PoolInput):
-        schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
-        components.update(schema.pop("$defs", {}))
-        components[model.__name__] = schema
-    for (path, method), name in BODY_SCHEMAS.items():
-        doc["paths"][path][method]["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{name}"}}}}
-    app.openapi_schema = doc
-    return doc
+        app.openapi_schema = openapi_doc.build(app)
+    return app.openapi_schema
 
 
 app.openapi = openapi  # type: ignore[method-assign]
 app.include_router(events.router)
 app.include_router(webhooks.router)
+app.include_router(docs_ui.router)
 
 
 async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
@@ -109,13 +92,16 @@ def _key(request: Request) -> str | None:
     return key
 
 
-@app.get("/api/health", tags=["meta"])
+@app.get("/api/health", tags=["meta"], summary="Liveness")
 async def health() -> JSONResponse:
+    """200 while the app answers; touches neither storage nor ARM."""
     return JSONResponse({"status": "ok"})
 
 
-@app.post("/api/plan", tags=["clusters"])
+@app.post("/api/plan", tags=["clusters"], summary="Validate and plan a cluster request")
 async def plan(request: Request) -> JSONResponse:
+    """The request checked against every rule and, when valid, the resources and steps it would create. No side
+    effects. 422 with `errors` when a rule is broken (docs/request.md lists them)."""
     from shared.services.planning import plan_request
 
     rt = await runtime.runtime()
@@ -125,15 +111,19 @@ async def plan(request: Request) -> JSONResponse:
     return JSONResponse(outcome.to_dict())
 
 
-@app.post("/api/clusters", tags=["clusters"], status_code=202)
+@app.post("/api/clusters", tags=["clusters"], status_code=202, summary="Request a cluster")
 async def create_cluster(request: Request) -> JSONResponse:
+    """Validates the request and queues its provisioning: 202 with `Location` of the operation. The same request
+    (or `Idempotency-Key`) again returns the same operation; a name another request owns is 409."""
     rt, caller = await context(request)
     key = _key(request)
     return accepted(await rt.clusters.create(await json_body(request), caller, idempotency_key=key))
 
 
-@app.get("/api/operations/{operation_id}", tags=["operations"], openapi_extra=path_parameters("operation_id"))
+@app.get("/api/operations/{operation_id}", tags=["operations"], summary="Status of an operation",
+         openapi_extra=path_parameters("operation_id"))
 async def get_operation(request: Request) -> JSONResponse:
+    """State, progress and steps (attempts, times, ARM ids, errors); `Retry-After` while queued or running."""
     operation_id = request.path_params["operation_id"]
     rt, _ = await context(request)
     view = await rt.clusters.operation(operation_id)
@@ -141,35 +131,44 @@ async def get_operation(request: Request) -> JSONResponse:
     return JSONResponse(view, headers={"Retry-After": RETRY_AFTER_SECONDS} if running else None)
 
 
-@app.get("/api/clusters", tags=["clusters"])
+@app.get("/api/clusters", tags=["clusters"], summary="List clusters")
 async def list_clusters(request: Request) -> JSONResponse:
+    """The clusters of the registry that the caller may read."""
     rt, caller = await context(request)
     return JSONResponse({"value": await rt.clusters.clusters(caller)})
 
 
-@app.get(CLUSTER, tags=["clusters"], openapi_extra=path_parameters(*CLUSTER_PARAMS))
+@app.get(CLUSTER, tags=["clusters"], summary="A cluster", openapi_extra=path_parameters(*CLUSTER_PARAMS))
 async def get_cluster(request: Request) -> JSONResponse:
+    """Its desired request, state, pools, and its current and queued operations."""
     rt, caller = await context(request)
     return JSONResponse(await rt.clusters.cluster(*cluster_of(request), caller))
 
 
-@app.put(POOL, tags=["pools"], status_code=202, openapi_extra=path_parameters(*CLUSTER_PARAMS, "pool"))
+@app.put(POOL, tags=["pools"], status_code=202, summary="Add a user pool or change its size",
+         openapi_extra=path_parameters(*CLUSTER_PARAMS, "pool"))
 async def put_pool(request: Request) -> JSONResponse:
+    """Merged into the pool of that name, or added as a new one. Fields AKS fixes at creation (VM size, OS, spot,
+    zones, max pods, OS disk, workload) cannot change: 422 `POOL_FIELD_IMMUTABLE`. The system pool: 409."""
     rt, caller = await context(request)
     key = _key(request)
     body = await json_body(request)
     return accepted(await rt.clusters.put_pool(*cluster_of(request), request.path_params["pool"], body, caller, key))
 
 
-@app.delete(POOL, tags=["pools"], status_code=202, openapi_extra=path_parameters(*CLUSTER_PARAMS, "pool"))
+@app.delete(POOL, tags=["pools"], status_code=202, summary="Remove a user pool",
+            openapi_extra=path_parameters(*CLUSTER_PARAMS, "pool"))
 async def delete_pool(request: Request) -> JSONResponse:
+    """Queues the pool's deletion: 202. The system pool cannot be removed (409 `LastSystemPool`)."""
     rt, caller = await context(request)
     return accepted(await rt.clusters.delete_pool(*cluster_of(request), request.path_params["pool"], caller,
                                                   _key(request)))
 
 
-@app.delete(CLUSTER, tags=["clusters"], status_code=202, openapi_extra=path_parameters(*CLUSTER_PARAMS))
+@app.delete(CLUSTER, tags=["clusters"], status_code=202, summary="Delete a cluster",
+            openapi_extra=path_parameters(*CLUSTER_PARAMS))
 async def delete_cluster(request: Request) -> JSONResponse:
+    """Deletes what the plan created, dependents first; the resource group stays."""
     rt, caller = await context(request)
     return accepted(await rt.clusters.delete_cluster(*cluster_of(request), caller, _key(request)))
 

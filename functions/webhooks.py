@@ -56,8 +56,11 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     200: {"description": "not about a ticket: acknowledged and ignored"},
     401: {"description": "missing, wrong or stale signature"},
     404: {"description": "unknown ticketing system"},
-    422: {"description": "the ticket carries no valid cluster request"}}, openapi_extra=path_parameters("system"))
+    422: {"description": "the ticket carries no valid cluster request"}}, openapi_extra=path_parameters("system"),
+    summary="Receive a ticketing webhook")
 async def ticket_webhook(request: Request) -> JSONResponse:
+    """A signed delivery from Jira, ServiceNow, GitHub or a generic system: a ticket asking for a cluster is
+    turned into a cluster request and queued (202); anything else is acknowledged and ignored (200)."""
     system = request.path_params["system"]
     if system not in SYSTEMS:
         raise Problem(404, "UnknownTicketSystem", f"no ticketing webhook here; use one of {', '.join(SYSTEMS)}")
