@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import control, keyvault, metadata, persist
+from . import control, entra, keyvault, metadata, persist
 from .cert import make_self_signed, server_context
 from .events import EventSink
 from .faults import FaultPlan
@@ -59,6 +59,7 @@ class Emulator:
         app.add_routes(control.routes(self.world))
         app.add_routes(metadata.routes(self.world, base_url))
         app.add_routes(keyvault.routes(self.world, base_url))
+        app.add_routes(entra.routes(self.world, base_url))
         app.router.add_route("*", "/{tail:.*}", router.handle)
         return app
 
