@@ -37,7 +37,6 @@ API_VERSIONS: Mapping[str, str] = {
 }
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"  # built-in role: Network Contributor
-CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 WINDOWS_ADMIN_USER = "azureuser"
 WINDOWS_PASSWORD = "${secret:windowsAdminPassword}"
 NODE_SUBNET = "snet-nodes"
@@ -166,9 +165,9 @@ def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dic
         props.update(enableAutoScaling=True, minCount=pool.autoscale.min, maxCount=pool.autoscale.max)
     else:
         props["enableAutoScaling"] = False
-    taints = ([CRITICAL_ADDONS_TAINT] if system else []) + [t for t in pool.taints if t != CRITICAL_ADDONS_TAINT]
-    if taints:
-        props["nodeTaints"] = taints
+    # The system pool's CriticalAddonsOnly taint is a profile default: what the request lists is sent as is.
+    if pool.taints:
+        props["nodeTaints"] = list(pool.taints)
     labels = {"aksvend.io/workload": pool.workload, **pool.labels}
     props["nodeLabels"] = labels
     if pool.os_disk_type:

@@ -2,8 +2,8 @@
 
 Merging happens on the raw JSON, before parsing, so that a violation's JSON pointer still points into what
 the caller wrote: objects merge key by key, lists (userPools, zones, taints ...) replace the profile's list
-whole, an explicit `null` clears a default. A user pool that leaves out its VM size or count gets the
-profile's choice for its workload.
+whole, an explicit `null` clears a default (at the top level the field then takes the contract's own default;
+see `NULL_CLEARS`). A user pool that leaves out its VM size or count gets the profile's choice for its workload.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from shared.domain.violations import CONTRACT, Violation, pointer
 
 DEFAULT_PROFILE = "development"
 DEFAULT_KUBERNETES_VERSION = "1.33"
+# Keeps application pods off the system pool (use-system-pools). A default like any other: a request that lists
+# its own system pool taints replaces it, and rule SYSTEM_POOL_UNTAINTED warns when it is gone.
+CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+# The top-level fields a request may set to null (the nullable ones of the schema): null clears the profile's
+# value, and the field takes the contract's own default (none for systemPool, which is then missing).
+NULL_CLEARS = ("subscriptionId", "kubernetesVersion", "systemPool", "userPools", "network", "addons", "reactions")
 
 _NETWORK = {
     "plugin": "azure-overlay",
@@ -31,7 +37,8 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
     # 5 x D8s_v5 with autoscaling, 2 GPU VMs, and a spot pool for batch work.
     "production": {
         "kubernetesVersion": DEFAULT_KUBERNETES_VERSION,
-        "systemPool": {"name": "system", "vmSize": "Standard_D4s_v5", "count": 3, "zones": ["1", "2", "3"]},
+        "systemPool": {"name": "system", "vmSize": "Standard_D4s_v5", "count": 3, "zones": ["1", "2", "3"],
+                       "taints": [CRITICAL_ADDONS_TAINT]},
         "userPools": [
             {"name": "apps", "vmSize": "Standard_D8s_v5", "count": 5, "autoscale": {"min": 3, "max": 10},
              "zones": ["1", "2", "3"]},
@@ -48,7 +55,7 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
     # Small and cheap: one 2-vCPU system node and one small autoscaled user pool.
     "development": {
         "kubernetesVersion": DEFAULT_KUBERNETES_VERSION,
-        "systemPool": {"name": "system", "vmSize": "Standard_D2s_v5", "count": 1},
+        "systemPool": {"name": "system", "vmSize": "Standard_D2s_v5", "count": 1, "taints": [CRITICAL_ADDONS_TAINT]},
         "userPools": [
             {"name": "apps", "vmSize": "Standard_D2s_v5", "count": 1, "autoscale": {"min": 1, "max": 3}},
         ],
@@ -75,7 +82,11 @@ def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | 
     profile = raw.get("profile", DEFAULT_PROFILE)
     defaults = PROFILES.get(profile) if isinstance(profile, str) else None
     merged = merge(defaults or PROFILES[DEFAULT_PROFILE], raw)
+    for key in NULL_CLEARS:
+        if key in merged and merged[key] is None:
+            del merged[key]  # the model's default applies, or the field is reported missing
     merged.setdefault("subscriptionId", default_subscription_id)
+    merged.setdefault("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
     sizes = WORKLOAD_SIZES[profile if defaults else DEFAULT_PROFILE]
     pools = merged.get("userPools")
     if isinstance(pools, list):

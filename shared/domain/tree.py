@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shared.domain.arm import CRITICAL_ADDONS_TAINT
 from shared.domain.network import SubnetLayout
 from shared.domain.request import ClusterRequest, Pool
 
@@ -10,14 +9,14 @@ from shared.domain.request import ClusterRequest, Pool
 def render(r: ClusterRequest, subnets: SubnetLayout) -> str:
     width = max(len(p.name) for p in r.pools)
     lines = [f"Control plane (managed by Azure) · Kubernetes {r.kubernetes_version}"]
-    lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool, system=True)}")
-    lines.extend(f"User pool    {p.name:<{width}} · {_pool(p, system=False)}" for p in r.user_pools)
+    lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}")
+    lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}" for p in r.user_pools)
     lines.append(f"Network      {_network(r, subnets)}")
     body = [f"├── {line}" for line in lines[:-1]] + [f"└── {lines[-1]}"]
     return "\n".join([f"AKS Cluster {r.name} ({r.location})", *body])
 
 
-def _pool(p: Pool, *, system: bool) -> str:
+def _pool(p: Pool) -> str:
     parts = [f"{p.count} x {p.vm_size}"]
     if p.os == "Windows":
         parts.append("Windows")
@@ -27,8 +26,7 @@ def _pool(p: Pool, *, system: bool) -> str:
         parts.append(f"spot ({p.spot.eviction_policy}, max {p.spot.max_price:g})")
     if p.autoscale:
         parts.append(f"autoscale {p.autoscale.min}-{p.autoscale.max}")
-    taints = ([CRITICAL_ADDONS_TAINT] if system else []) + [t for t in p.taints if t != CRITICAL_ADDONS_TAINT]
-    parts.extend(taints)
+    parts.extend(p.taints)
     return " · ".join(parts)
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from shared.domain.profiles import expand, merge
+import pytest
+
+from shared.domain import arm
+from shared.domain.profiles import DEFAULT_KUBERNETES_VERSION, expand, merge
+from shared.domain.request import Addons, Network, Reactions
+from shared.domain.rules import check
 from tests.requests import MINIMAL_PRODUCTION, SUB, patched
 
 
@@ -55,6 +60,56 @@ def test_a_user_pool_without_count_starts_at_its_autoscale_minimum():
 def test_explicit_null_clears_a_profile_default():
     request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/systemPool": {"zones": None}}))
     assert request.system_pool.zones is None
+
+
+def test_both_profiles_taint_the_system_pool_for_critical_addons_only():
+    for profile in ("production", "development"):
+        request, _ = _expand({**MINIMAL_PRODUCTION, "profile": profile})
+        assert request.system_pool.taints == ["CriticalAddonsOnly=true:NoSchedule"]
+        assert arm.agent_pool_properties(request, request.system_pool, system=True)["nodeTaints"] == [
+            "CriticalAddonsOnly=true:NoSchedule"]
+
+
+def test_an_explicit_empty_system_pool_taint_list_is_honoured_with_a_warning():
+    request, violations = check(patched(MINIMAL_PRODUCTION, {"/systemPool/taints": []}), default_subscription_id=SUB)
+    assert request is not None and request.system_pool.taints == []
+    assert "nodeTaints" not in arm.agent_pool_properties(request, request.system_pool, system=True)
+    assert ("SYSTEM_POOL_UNTAINTED", "warning") in {(v.code, v.severity) for v in violations}
+
+
+def test_explicit_system_pool_taints_replace_the_default_whole():
+    request, _ = _expand(patched(MINIMAL_PRODUCTION, {"/systemPool/taints": ["dedicated=infra:NoSchedule"]}))
+    assert arm.agent_pool_properties(request, request.system_pool, system=True)["nodeTaints"] == [
+        "dedicated=infra:NoSchedule"]
+
+
+# Each profile below sets the field to something other than the contract default, so that clearing shows.
+@pytest.mark.parametrize(("profile", "field", "cleared"), [
+    ("development", "userPools", []),
+    ("production", "network", Network()),
+    ("production", "addons", Addons()),
+    ("development", "reactions", Reactions()),
+    ("production", "kubernetesVersion", DEFAULT_KUBERNETES_VERSION),
+    ("production", "subscriptionId", SUB),
+])
+def test_a_top_level_null_clears_the_profile_value_to_the_contract_default(profile, field, cleared):
+    request, violations = _expand({**MINIMAL_PRODUCTION, "profile": profile, field: None})
+    assert violations == []
+    attribute = {"userPools": "user_pools", "kubernetesVersion": "kubernetes_version",
+                 "subscriptionId": "subscription_id"}.get(field, field)
+    assert getattr(request, attribute) == cleared
+    if field not in ("kubernetesVersion", "subscriptionId"):
+        assert getattr(_expand({**MINIMAL_PRODUCTION, "profile": profile})[0], attribute) != cleared
+
+
+def test_a_top_level_null_on_the_system_pool_leaves_it_missing():
+    _, violations = _expand({**MINIMAL_PRODUCTION, "systemPool": None})
+    assert [(v.code, v.path) for v in violations] == [("SCHEMA_REQUIRED", "/systemPool")]
+
+
+def test_a_top_level_null_where_the_schema_forbids_it_is_a_type_error():
+    _, violations = _expand({**MINIMAL_PRODUCTION, "tags": None})
+    assert [(v.code, v.path) for v in violations] == [("SCHEMA_TYPE", "/tags")]
 
 
 def test_the_default_subscription_is_used_only_when_the_request_names_none():

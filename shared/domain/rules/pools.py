@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from shared.domain.network import MAX_PODS_LIMIT, MIN_MAX_PODS, WINDOWS_RECOMMENDED_MAX_PODS, max_pods
+from shared.domain.profiles import CRITICAL_ADDONS_TAINT
 from shared.domain.regions import lookup_region
 from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.context import Context
@@ -113,6 +114,19 @@ def system_pool(r: ClusterRequest, _: Context) -> Iterator[Violation]:
                         f"{SYSTEM_MIN_PODS} pods per node (maxPods >= {SYSTEM_MIN_PODS})", source=USE_SYSTEM_POOLS)
 
 
+def system_pool_taint(r: ClusterRequest, _: Context) -> Iterator[Violation]:
+    """The profile taints the system pool; a request may list other taints (or none), and is warned that
+    application pods can then land on it. Any CriticalAddonsOnly taint that keeps pods off counts (AKS's
+    add-ons tolerate the key with any value)."""
+    for taint in r.system_pool.taints:
+        key, _, effect = taint.rpartition(":")
+        if key.split("=", 1)[0] == "CriticalAddonsOnly" and effect in ("NoSchedule", "NoExecute"):
+            return
+    yield Violation("SYSTEM_POOL_UNTAINTED", "/systemPool/taints", f"the system pool has no {CRITICAL_ADDONS_TAINT} "
+                    "taint, so application pods may be scheduled on it; leave taints out to get it, or list it",
+                    severity="warning", source=USE_SYSTEM_POOLS)
+
+
 def counts(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     for pool, at, _system in each_pool(r):
         if pool.count > MAX_NODES_PER_POOL:
@@ -167,4 +181,4 @@ def os_disks(r: ClusterRequest, _: Context) -> Iterator[Violation]:
                             f"OS disk of at most {size.ephemeral_os_disk_gib} GB", source=EPHEMERAL)
 
 
-RULES = (names, vm_sizes, system_pool, counts, pods, zones, os_disks)
+RULES = (names, vm_sizes, system_pool, system_pool_taint, counts, pods, zones, os_disks)
