@@ -11,7 +11,7 @@ resource helperRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'aksvend-target-helper', environmentName)
   properties: {
     roleName: 'aksvend target helper (${environmentName}, ${uniqueString(resourceGroup().id)})'
-    description: 'aksvend: update its resource group for planned clusters and read compute quota.'
+    description: 'aksvend: update its resource group for planned clusters.'
     type: 'CustomRole'
     permissions: [
       {
@@ -53,6 +53,6 @@ resource helperRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-0
     roleDefinitionId: helperRole.id
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'aksvend: resource group and quota'
+    description: 'aksvend: resource group'
   }
 }

@@ -2,8 +2,9 @@
 // (resourceGroupName set; then the assignments are made by targets-rg.bicep, deployed into that group).
 // The least roles that let aksvend create what a plan contains (docs/design.md section 3):
 //   resource group, user-assigned identity, VNet + subnets, private DNS zones + links, private endpoints + zone groups,
-//   a Network Contributor assignment for the cluster identity on its node subnet, the managed cluster and its pools,
-//   and the per-cluster Event Grid system topic + subscription for AKS events.
+//   a Network Contributor assignment for the cluster identity on its node subnet, the managed cluster and its pools.
+// EventGrid Contributor is for the per-cluster AKS system topic + subscription, which the plan does not create yet
+// (docs/deploy.md, "Event Grid": an operator creates them today).
 targetScope = 'subscription'
 
 @description('Empty for a subscription scope; the name of an existing resource group for a resource-group scope.')
@@ -46,11 +47,10 @@ var roles = [
 var rbacAdministratorRoleId = 'f58310d9-a9f6-439a-9e8d-f62e7b41a168' // Role Based Access Control Administrator
 var rbacAdministratorCondition = '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${networkContributorRoleId}} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {\'ServicePrincipal\'})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${networkContributorRoleId}}))'
 
-// No built-in role short of Contributor may write a resource group or read compute quota; a custom role grants just that.
+// No built-in role short of Contributor may write a resource group; a custom role grants just that.
 var helperRoleActions = [
   'Microsoft.Resources/subscriptions/resourceGroups/read'
   'Microsoft.Resources/subscriptions/resourceGroups/write'
-  'Microsoft.Compute/locations/usages/read'
 ]
 
 var isSubscriptionScope = empty(resourceGroupName)
@@ -59,7 +59,7 @@ resource helperRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (i
   name: guid(subscription().id, 'aksvend-target-helper', environmentName)
   properties: {
     roleName: 'aksvend target helper (${environmentName}, ${uniqueString(subscription().id)})'
-    description: 'aksvend: create or update resource groups for planned clusters and read compute quota.'
+    description: 'aksvend: create or update resource groups for planned clusters.'
     type: 'CustomRole'
     permissions: [
       {
@@ -101,7 +101,7 @@ resource helperRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-0
     roleDefinitionId: helperRole.id
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'aksvend: resource groups and quota'
+    description: 'aksvend: resource groups'
   }
 }
 
