@@ -25,6 +25,7 @@ from .world import World
 log = logging.getLogger(__name__)
 RETRY_SCHEDULE_SECONDS = (10.0, 30.0, 60.0)
 NOT_RETRIED = {400, 401, 403, 413}
+MAX_ANSWER_BYTES = 64 * 1024  # of a webhook's answer kept with its delivery
 HEALTH_TOPIC_TYPE = "microsoft.resourcenotifications.healthresources"
 AKS_TOPIC_TYPE = "microsoft.containerservice.managedclusters"
 
@@ -118,7 +119,7 @@ class EventSink:
         payload = json.dumps(events).encode()
         headers = {"Content-Type": "application/json", "aeg-event-type": "Notification"}
         for attempt in range(len(RETRY_SCHEDULE_SECONDS) + 1):
-            status = await self._post(url, payload, {**headers, "aeg-delivery-count": str(attempt)})
+            status, answer = await self._post(url, payload, {**headers, "aeg-delivery-count": str(attempt)})
             self.deliveries.append(
                 {
                     "url": url,
@@ -127,6 +128,7 @@ class EventSink:
                     "events": len(events),
                     "eventIds": [e["id"] for e in events],
                     "time": utc_now_iso(),
+                    "response": answer,
                 }
             )
             if status is not None and (200 <= status <= 204 or status in NOT_RETRIED):
@@ -134,15 +136,20 @@ class EventSink:
             if attempt < len(RETRY_SCHEDULE_SECONDS):
                 await asyncio.sleep(RETRY_SCHEDULE_SECONDS[attempt] * self.world.settings.time_factor)
 
-    async def _post(self, url: str, payload: bytes, headers: dict[str, str]) -> int | None:
+    async def _post(self, url: str, payload: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+        """The status and the start of the body the webhook answered (what it did with the events, for the demo
+        and tests; Event Grid itself keeps only the status)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         try:
             async with self._session.post(url, data=payload, headers=headers) as response:
-                return response.status
+                answer = b""
+                while len(answer) < MAX_ANSWER_BYTES and (chunk := await response.content.read(MAX_ANSWER_BYTES)):
+                    answer += chunk
+                return response.status, answer[:MAX_ANSWER_BYTES].decode(errors="replace")
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.info("event delivery to %s failed: %s", url, exc)
-            return None
+            return None, None
 
     async def close(self) -> None:
         for task in list(self._tasks):
