@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs checkov over infra/ (Bicep). Fails on any failed check and on any Bicep file checkov could not parse
 # (checkov itself exits 0 on parsing errors, and an unparsed file is an unchecked file).
-# Usage: infra/check.sh [path to checkov]   (default: .venv-checkov/bin/checkov, created by `make install`)
+# Usage: infra/check.sh [path to checkov]   (default: .venv-checkov/bin/checkov, created by `make lint`)
 set -euo pipefail
 
 checkov="${1:-.venv-checkov/bin/checkov}"
 infra_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 if [[ ! -x "$checkov" ]]; then
-  echo "infra/check.sh: checkov not found at '$checkov'; run 'make install' (it creates .venv-checkov)." >&2
+  echo "infra/check.sh: checkov not found at '$checkov'; run 'make lint' (it creates .venv-checkov)." >&2
   exit 2
 fi
 

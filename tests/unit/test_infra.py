@@ -1,7 +1,7 @@
 """infra/ is checked like code: every Bicep file parses, and the function app sets every setting the code reads.
 
 The Bicep is parsed with checkov's own parser (pycep), so what these tests read is what checkov checks. pycep ships
-with checkov, which lives in its own venv (.venv-checkov, created by `make install`) because its dependency tree
+with checkov, which lives in its own venv (.venv-checkov, created by `make lint`) because its dependency tree
 clashes with the app's pins; when pycep is not importable here, the files are parsed by that venv's Python in a
 subprocess that prints JSON. Nothing is skipped: without pycep the tests fail and say how to get it.
 """
@@ -57,7 +57,7 @@ def _parse_in_checkov_venv(paths: list[Path]) -> dict[str, dict[str, Any]]:
     if not CHECKOV_PYTHON.exists():
         pytest.fail(
             f"pycep (checkov's Bicep parser) is not importable here and {CHECKOV_PYTHON.relative_to(ROOT)} is missing; "
-            "run `make install`, which creates .venv-checkov from requirements-checkov.txt",
+            "run `make lint` (or `make unit`), which creates .venv-checkov from requirements-checkov.txt",
             pytrace=False,
         )
     result = subprocess.run(
