@@ -1,11 +1,14 @@
-"""The live half of `make demo`: start the local host, submit the production request over HTTP, show the steps
-as they run, then the resource tree, the wall time and the ARM calls by kind, and stop everything it started.
+"""The live half of `make demo`: start the local host, submit the demo's request (shared/demo.py) over HTTP, show
+the steps as they run, then the resource tree, the wall time and the ARM calls by kind; then evict spot nodes and
+show aksvend's reaction (local/demo_reactions.py); then stop everything it started and say how long each part took.
 
 `python -m local.demo` runs the whole demo (the plan first, from shared/demo.py); `aksvend demo` does the same.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 import time
 from collections import Counter
@@ -14,11 +17,12 @@ from typing import Any, TextIO
 
 import httpx
 
+from local.demo_reactions import Reactions, show_reactions
 from local.host_client import SUBSCRIPTION, ArmControl, RunningHost, local_host
-from shared.demo import DATA_ACCOUNT, PRODUCTION_REQUEST
+from shared.demo import DATA_ACCOUNT, DEMO_TIME_FACTOR, SPOT_POOL, demo_request
 
-DEMO_TIME_FACTOR = 0.06  # the production request's ~377 s critical path in ~25 s (aksvend demo --time-factor)
 DEADLINE_SECONDS = 300.0
+SWEEP_EVERY_SECONDS = 1.0  # the sweeper timer (every minute in Azure), so the scale-back follows the cooldown closely
 MARKS = {"succeeded": "✓", "failed": "✗", "running": "▸", "ready": "▹", "queued": "·", "waiting": "·",
          "cancelled": "-"}
 
@@ -71,58 +75,103 @@ def _step_time(step: dict[str, Any]) -> str:
     return f"{seconds:5.1f} s" if end else f"{step['state']} {seconds:4.1f} s"
 
 
-def run_live(out: TextIO | None = None, time_factor: float = DEMO_TIME_FACTOR) -> int:
+def run_live(out: TextIO | None = None, time_factor: float = DEMO_TIME_FACTOR, *,
+             started: float | None = None) -> int:
+    """The live part; `started` (time.monotonic()) is when the demo began, for the wall time at the end."""
     out = out or sys.stdout
+    phases = Phases(started)
     out.write(f"\nStarting the local host: Azurite, the ARM emulator (time factor {time_factor}) and the function "
-              "app ...\n")
+              f"app, its sweeper timer every {SWEEP_EVERY_SECONDS:g} s ...\n")
     out.flush()
+    secret = secrets.token_urlsafe(16)  # the events webhook's shared secret, for this run only
+    env = {**os.environ, "AKSVEND_EVENTS_WEBHOOK_SECRET": secret}
     try:
-        with local_host("--time-factor", str(time_factor)) as host:
-            return _against(host, out)
+        with local_host("--time-factor", str(time_factor), "--timer-every", str(SWEEP_EVERY_SECONDS), env=env) as host:
+            phases.mark("start-up")
+            reactions = build_and_react(host, out, demo_request(time_factor), secret, phases)
+            out.write("\nStopping the local host, Azurite and the emulator ...\n")
+            out.flush()
     except (RuntimeError, TimeoutError, OSError, httpx.HTTPError) as exc:
         out.write(f"demo: {exc}\n")
         return 1
+    phases.mark("stopping")
+    out.write(f"Done in {phases.total():.1f} s wall time, from the plan to the stop ({phases}).\n")
+    out.write("\nNext: `make serve` runs the same stack and stays up, on http://127.0.0.1:7071 with the Swagger UI at "
+              "http://127.0.0.1:7071/api/docs. Docs: docs/README.md; this demo: docs/local.md.\n")
+    return 0 if reactions is not None and reactions.ok else 1
 
 
-def _against(host: RunningHost, out: TextIO) -> int:
+class Phases:
+    """Wall time per part of the demo, from one monotonic clock."""
+
+    def __init__(self, started: float | None = None) -> None:
+        self.started = self.last = started if started is not None else time.monotonic()
+        self.parts: list[tuple[str, float]] = []
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.parts.append((name, now - self.last))
+        self.last = now
+
+    def total(self) -> float:
+        return self.last - self.started
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.parts)
+
+
+def build_and_react(host: RunningHost, out: TextIO, request: dict[str, Any], secret: str,
+                    phases: Phases) -> Reactions | None:
+    """Provision `request` through the host's API, then evict spot nodes of its spot pool and follow the reaction
+    (None when the cluster was not built)."""
     functions = host.ready["functions"]
     out.write(f"  {host.base_url}  ·  {len(functions)} functions: "
               + ", ".join(f"{n} ({t.removesuffix('Trigger')})" for n, t in functions.items()) + "\n")
     with ArmControl(host.ready["armUrl"], host.ready["armCaCert"]) as arm, \
             httpx.Client(base_url=host.base_url, timeout=30) as api:
-        arm.make_storage_account(DATA_ACCOUNT)
-        before = arm.counters()
-        out.write("\nPOST /api/clusters (the production request) ...\n")
-        started = time.monotonic()
-        response = api.post("/api/clusters", json=PRODUCTION_REQUEST, headers={"Idempotency-Key": "demo-shop-prod"})
-        if response.status_code != 202:
-            out.write(f"  refused: {response.status_code} {response.text[:500]}\n")
-            return 1
-        out.write(f"  202 Accepted · Location: {response.headers['Location']}\n\n")
-        progress = Progress(out, started)
-        op = api.get(response.headers["Location"]).json()
-        while op["state"] not in ("succeeded", "failed") and time.monotonic() - started < DEADLINE_SECONDS:
-            progress.update(op)
-            time.sleep(0.25)  # the display's refresh interval; the loop ends on the operation's state
-            op = api.get(response.headers["Location"]).json()
+        # Event Grid's subscription, as the operator sets it up in Azure: the emulator delivers to the webhook.
+        arm.control("PATCH", "settings", {"webhookUrl": f"{host.base_url}/api/events?code={secret}"})
+        cluster = provision(api, arm, request, out)
+        phases.mark("provisioning")
+        if cluster.get("state") != "ready":
+            return None
+        reactions = show_reactions(api, arm, cluster, out, spot_pool=SPOT_POOL, sweep_every=SWEEP_EVERY_SECONDS)
+        phases.mark("spot eviction to scale-back")
+        return reactions
+
+
+def provision(api: httpx.Client, arm: ArmControl, request: dict[str, Any], out: TextIO) -> dict[str, Any]:
+    """POST the request, show its steps until it ends, then the report; returns aksvend's view of the cluster."""
+    arm.make_storage_account(DATA_ACCOUNT)
+    before = arm.counters()
+    out.write("\nPOST /api/clusters (the production request, batch work on spot nodes) ...\n")
+    started = time.monotonic()
+    response = api.post("/api/clusters", json=request, headers={"Idempotency-Key": f"demo-{request['name']}"})
+    if response.status_code != 202:
+        out.write(f"  refused: {response.status_code} {response.text[:500]}\n")
+        return {}
+    out.write(f"  202 Accepted · Location: {response.headers['Location']}\n\n")
+    progress = Progress(out, started)
+    op = api.get(response.headers["Location"]).json()
+    while op["state"] not in ("succeeded", "failed") and time.monotonic() - started < DEADLINE_SECONDS:
         progress.update(op)
-        wall = time.monotonic() - started
-        cluster = api.get(f"/api/clusters/{SUBSCRIPTION}/{PRODUCTION_REQUEST['resourceGroup']}/"
-                          f"{PRODUCTION_REQUEST['name']}")
-        report(out, op, cluster.json() if cluster.status_code == 200 else {}, arm, before, wall)
-        out.write(f"\nDocs: docs/README.md (start there), docs/local.md (this local host); the API's Swagger UI is "
-                  f"{host.base_url}/api/docs while `make serve` runs (http://127.0.0.1:7071/api/docs).\n")
-        out.write("Stopping the local host, Azurite and the emulator ...\n")
-        return 0 if op["state"] == "succeeded" else 1
+        time.sleep(0.25)  # the display's refresh interval; the loop ends on the operation's state
+        op = api.get(response.headers["Location"]).json()
+    progress.update(op)
+    wall = time.monotonic() - started
+    found = api.get(f"/api/clusters/{SUBSCRIPTION}/{request['resourceGroup']}/{request['name']}")
+    cluster = found.json() if found.status_code == 200 else {}
+    report(out, op, cluster, arm, before, wall, request["resourceGroup"])
+    return cluster if op["state"] == "succeeded" else {}
 
 
 def report(out: TextIO, op: dict[str, Any], cluster: dict[str, Any], arm: ArmControl, before: dict[str, Any],
-           wall: float) -> None:
+           wall: float, resource_group: str) -> None:
     out.write(f"\nOperation {op['state']} in {wall:.1f} s (wall time, POST to done)")
     if op.get("error"):
         out.write(f": {op['error'].get('code')} {op['error'].get('message', '')[:300]}")
     out.write("\n\n")
-    out.write(resource_tree(arm.inventory(), PRODUCTION_REQUEST["resourceGroup"]))
+    out.write(resource_tree(arm.inventory(), resource_group))
     if cluster:
         pools = ", ".join(f"{p['name']} {p['count']}x{p['vmSize']}" for p in cluster.get("pools", []))
         out.write(f"\nCluster {cluster.get('name')}: {cluster.get('state')} · pools: {pools}\n")
@@ -183,7 +232,8 @@ def main() -> int:
     except ConfigError as exc:
         print(f"demo: configuration: {exc}", file=sys.stderr)
         return 2
-    return run_demo(settings) or run_live()
+    started = time.monotonic()
+    return run_demo(settings) or run_live(started=started)
 
 
 if __name__ == "__main__":

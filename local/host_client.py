@@ -91,9 +91,15 @@ class ArmControl:
         return self.control("GET", "requests?limit=0")["value"]
 
     def put(self, resource_id: str, api_version: str, body: dict[str, Any]) -> httpx.Response:
-        token = OfflineCredential().get_token(ARM_SCOPE).token
-        return self.http.put(f"{resource_id}?api-version={api_version}", json=body,
-                             headers={"Authorization": f"Bearer {token}"})
+        return self.http.put(f"{resource_id}?api-version={api_version}", json=body, headers=_bearer())
+
+    def get(self, resource_id: str, api_version: str) -> dict[str, Any] | None:
+        """The resource as ARM returns it, or None when there is none (404)."""
+        response = self.http.get(f"{resource_id}?api-version={api_version}", headers=_bearer())
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return dict(response.json())
 
     def make_storage_account(self, account_id: str, location: str = "westeurope") -> None:
         """Create the resource group and storage account a private endpoint targets (it must exist, as in Azure)."""
@@ -105,3 +111,5 @@ class ArmControl:
                              for r in self.inventory()), timeout=30)
 
 
+def _bearer() -> dict[str, str]:
+    return {"Authorization": f"Bearer {OfflineCredential().get_token(ARM_SCOPE).token}"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 import yaml
 
 from shared.config import ConfigError, Settings
+from shared.demo import DEMO_TIME_FACTOR
 from shared.domain.request import ClusterRequestInput
 from shared.domain.violations import Violation
 from shared.services.planning import PlanOutcome, plan_request
@@ -94,12 +96,13 @@ def request_schema() -> dict[str, Any]:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from shared.demo import run_demo
 
+    started = time.monotonic()
     code = run_demo(settings)
     if code or args.plan_only:
         return code
     from local.demo import run_live  # local/ is imported only here: the CLI itself needs no local stack
 
-    return run_live(time_factor=args.time_factor)
+    return run_live(time_factor=args.time_factor, started=started)
 
 
 def cmd_serve(args: argparse.Namespace, _: Settings) -> int:
@@ -121,10 +124,12 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--subscription", help="subscription for requests that name none")
     plan.set_defaults(func=cmd_plan)
     sub.add_parser("schema", help="print the request's JSON Schema").set_defaults(func=cmd_schema)
-    demo = sub.add_parser("demo", help="plan the production request, then build it on the local stack with live "
-                                       "progress (Azurite, the ARM emulator, the function app)")
+    demo = sub.add_parser("demo", help="plan the production request, build it on the local stack with live "
+                                       "progress (Azurite, the ARM emulator, the function app), then evict spot "
+                                       "nodes and show the on-demand fallback and its scale-back")
     demo.add_argument("--plan-only", action="store_true", help="only print the plan; start nothing")
-    demo.add_argument("--time-factor", type=float, default=0.06, help="the ARM emulator's time factor")
+    demo.add_argument("--time-factor", type=float, default=DEMO_TIME_FACTOR,
+                      help=f"the ARM emulator's time factor (default {DEMO_TIME_FACTOR}; 1 is Azure's pace)")
     demo.set_defaults(func=cmd_demo)
     serve = sub.add_parser("serve", help="run the function app locally like `func start` (python -m local.host)")
     serve.add_argument("--port", type=int, default=7071)

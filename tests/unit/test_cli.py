@@ -108,8 +108,9 @@ def test_the_demo_prints_the_plan_first_then_builds_it_on_the_local_stack(capsys
 
     seen = []
 
-    def fake_live(out=None, time_factor=0.0):
+    def fake_live(out=None, time_factor=0.0, started=None):
         seen.append(time_factor)
+        assert started is not None  # the wall time at the end counts from before the plan
         print("LIVE PART")
         return 0
 
@@ -117,6 +118,19 @@ def test_the_demo_prints_the_plan_first_then_builds_it_on_the_local_stack(capsys
     code, out, _ = _run(["demo", "--time-factor", "0.5"], capsys)
     assert code == 0 and seen == [0.5]
     assert out.index("Critical path:") < out.index("LIVE PART")
+
+
+def test_the_demos_closing_wall_time_counts_from_the_start_it_was_given_and_is_the_sum_of_its_parts():
+    import time
+
+    from local.demo import Phases
+
+    phases = Phases(started=time.monotonic() - 5.0)  # the plan began 5 s ago
+    phases.mark("start-up")
+    phases.mark("provisioning")
+    parts = [seconds for _, seconds in phases.parts]
+    assert parts[0] >= 5.0 and abs(phases.total() - sum(parts)) < 1e-9
+    assert str(phases) == f"start-up {parts[0]:.1f} s, provisioning {parts[1]:.1f} s"
 
 
 def test_the_demo_progress_prints_one_line_per_change_when_not_a_terminal():
