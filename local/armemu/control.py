@@ -7,6 +7,8 @@
 | `GET /_emulator/counters` | totals by method, status and resource type |
 | `GET /_emulator/inventory[?type=T]` | resources: id, type, provisioningState |
 | `GET /_emulator/operations` | running long-running operations; `POST .../operations/finish` ends them all now |
+| `POST /_emulator/operations/finish` | `{"resourceId"}` (optional): end only that resource's running operations |
+| `PUT /_emulator/operations/hold` | `{"hold": true}`: no operation ends on its own until `{"hold": false}` or reset |
 | `POST /_emulator/reset` | forget resources, operations, log, faults, latency and quota overrides (settings stay) |
 | `GET`/`PATCH /_emulator/settings` | timeFactor, throttling, retryAfter (seconds/ms/none), webhookUrl, seed ... |
 | `GET`/`PUT`/`DELETE /_emulator/faults` | the fault plan (faults.py) |
@@ -59,6 +61,12 @@ def routes(world: World) -> list[web.RouteDef]:
         raw = await request.read()
         return json.loads(raw) if raw else {}
 
+    async def options(request: web.Request) -> dict[str, Any]:
+        found = await body(request)
+        if not isinstance(found, dict):
+            raise ValueError("the body must be a JSON object")
+        return found
+
     async def health(_: web.Request) -> Any:
         return {"status": "ok", "resources": len(world.store)}
 
@@ -87,6 +95,7 @@ def routes(world: World) -> list[web.RouteDef]:
     async def operations(_: web.Request) -> Any:
         world.ops.settle()
         return {
+            "held": world.ops.held,
             "value": [
                 {
                     "id": op.id,
@@ -99,10 +108,22 @@ def routes(world: World) -> list[web.RouteDef]:
             ]
         }
 
-    async def finish_operations(_: web.Request) -> Any:
+    async def finish_operations(request: web.Request) -> Any:
+        resource_id = (await options(request)).get("resourceId")
+        if resource_id is not None:
+            if not isinstance(resource_id, str):
+                raise ValueError("resourceId must be an ARM resource id")
+            return {"finished": world.ops.finish_resource(resource_id)}
         running = len(world.ops.running())
         world.ops.finish_all()
         return {"finished": running}
+
+    async def hold_operations(request: web.Request) -> Any:
+        hold = (await options(request)).get("hold")
+        if not isinstance(hold, bool):
+            raise ValueError("hold must be true or false")
+        world.ops.held = hold
+        return {"held": hold, "running": len(world.ops.running())}
 
     async def reset(_: web.Request) -> Any:
         world.reset()
@@ -163,6 +184,7 @@ def routes(world: World) -> list[web.RouteDef]:
         ("GET", "inventory", inventory),
         ("GET", "operations", operations),
         ("POST", "operations/finish", finish_operations),
+        ("PUT", "operations/hold", hold_operations),
         ("POST", "reset", reset),
         ("GET", "settings", get_settings),
         ("PATCH", "settings", patch_settings),

@@ -4,6 +4,10 @@ Nothing runs in the background. Each operation knows the monotonic instant it is
 `settle()`, which pops due operations off a heap and applies their effect (provisioningState -> Succeeded or Failed,
 the resource removed for a delete, the cluster lock released). So time is only observed through requests, which is
 all a client can see anyway, and the emulator stays deterministic for a given request sequence.
+
+`held`: while set (the control API's `PUT /_emulator/operations/hold`), no operation ends on its own, whatever its due
+time; only `finish` ends them. Tests that must find an operation still running at some point (a crash test killing a
+worker while the cluster is being created) hold them instead of hoping a duration outlasts the machine's load.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ class OperationBook:
         self._ops: OrderedDict[str, Operation] = OrderedDict()
         self._due: list[tuple[float, int, Operation]] = []
         self._seq = itertools.count()
+        self.held = False
 
     def now(self) -> float:
         return self._clock()
@@ -93,7 +98,9 @@ class OperationBook:
         return self._ops.get(op_id)
 
     def settle(self) -> int:
-        """Finish every operation that is due. Returns how many finished."""
+        """Finish every operation that is due (none while held). Returns how many finished."""
+        if self.held:
+            return 0
         now = self._clock()
         finished = 0
         while self._due and self._due[0][0] <= now:
@@ -123,9 +130,18 @@ class OperationBook:
             _, _, op = heapq.heappop(self._due)
             self.finish(op)
 
+    def finish_resource(self, resource_id: str) -> int:
+        """End the running operations on one resource now (its entry in the heap is skipped once done).
+        Returns how many ended."""
+        wanted = [op for op in self.running() if op.resource_id.lower() == resource_id.lower()]
+        for op in wanted:
+            self.finish(op)
+        return len(wanted)
+
     def running(self) -> list[Operation]:
         return [op for _, _, op in self._due if not op.done]
 
     def clear(self) -> None:
         self._ops.clear()
         self._due.clear()
+        self.held = False

@@ -55,8 +55,10 @@ class World:
         return self.latency.seconds(type_name, kind) * self.settings.time_factor
 
     def poll_hint(self, remaining: float) -> dict[str, str]:
-        """The polling hint for a running operation, per the `retryAfter` setting (see settings.py)."""
-        wait = min(POLL_INTERVAL_SECONDS * self.settings.time_factor, remaining)
+        """The polling hint for a running operation, per the `retryAfter` setting (see settings.py). A held operation's
+        due time means nothing, so its hint is the full interval."""
+        interval = POLL_INTERVAL_SECONDS * self.settings.time_factor
+        wait = interval if self.ops.held else min(interval, remaining)
         return self.retry_after_headers(wait, lro=True)
 
     def retry_after_headers(self, wait_seconds: float, *, lro: bool) -> dict[str, str]:
