@@ -4,7 +4,10 @@ Configured by environment like the function app (see shared/config.py): AzureWeb
 connection string), AKSVEND_ARM_ENDPOINT and AKSVEND_ARM_CA_CERT (the ARM emulator). Also
 AKSVEND_SWEEP_SECONDS (default 60) for the sweeper timer and AKSVEND_QUEUE_LEASE_SECONDS for how long a received
 message stays hidden. Prints one JSON line `{"ready": true, "pid": N}` when it runs; stops on SIGTERM or SIGINT
-and exits 0.
+and exits 0. The engine records lifecycle events in the outbox, as the function app's does.
+
+For crash tests, AKSVEND_FAILPOINT=<name>:<n> makes it kill itself with SIGKILL the n-th time it reaches that
+failpoint (shared/failpoints.py; ignored in Azure).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import sys
 from contextlib import AsyncExitStack
 
 from local.queue_runner import QueueRunner, QueueSemantics
-from shared.bootstrap import open_engine
+from shared import failpoints
+from shared.bootstrap import open_runtime
 from shared.config import ConfigError, Settings
 from shared.services.engine import Engine
 from shared.services.sweeper import poisoned, sweep
@@ -40,7 +44,7 @@ async def sweep_forever(engine: Engine, every: float, stop: asyncio.Event) -> No
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
-        engine = await open_engine(settings, stack)
+        engine = (await open_runtime(settings, stack)).engine  # with the outbox: its events are recorded too
         semantics = QueueSemantics(lease_seconds=max(1, round(settings.queue_lease_seconds)))
         runner = QueueRunner(engine.queue, engine.handle, semantics=semantics,
                              poison=lambda body, count: poisoned(engine, body, count))
@@ -55,6 +59,11 @@ def main() -> int:
         print(f"aksvend worker: configuration: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
+    try:
+        failpoints.configure(os.environ)
+    except ValueError as exc:
+        print(f"aksvend worker: configuration: {exc}", file=sys.stderr)
+        return 2
 
     async def run() -> None:
         stop = asyncio.Event()

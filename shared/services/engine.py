@@ -32,6 +32,7 @@ from typing import Any
 from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, steps_for
 from shared.domain.request import ClusterRequest
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
+from shared.failpoints import hit
 from shared.services.clusters import Registry
 from shared.services.finish import finish_operation
 from shared.services.lifecycle_sink import LifecycleSink
@@ -134,6 +135,7 @@ class Engine:
                 await self.ops.update_if_match(op.to_entity(), loaded.op.etag or "*")
             except PreconditionFailedError:
                 return
+            hit("engine.operation.started")
             await self._history(op.id, "running", "operation started")
         await self._advance(op_id)
 
@@ -162,12 +164,14 @@ class Engine:
         except FatalError as err:
             await self._fail(loaded, step, err)
             return
+        hit("engine.begin.sent")
         running = step.with_(state="running", phase="monitor", attempts=step.attempts + 1, poll_url=result.poll_url,
                              started_at=step.started_at or now, arm_id=spec.resource_id, last_error=None)
         if result.poll_url is None and result.provisioning_state in (None, "Succeeded"):
             await self._succeed(loaded, running)
             return
         await self._wait(running, result.retry_after)
+        hit("engine.begin.saved")
 
     async def _monitor(self, loaded: Loaded, step: StepRecord) -> None:
         spec = loaded.specs[step.id]
@@ -191,6 +195,7 @@ class Engine:
             return
         if status == "InProgress":
             await self._wait(step.with_(polls=step.polls + 1), retry_after)
+            hit("engine.monitor")
         elif status == "Succeeded":
             await self._succeed(loaded, step)
         else:
@@ -252,6 +257,7 @@ class Engine:
                                                 lease_until=None))
         if done is None:
             return
+        hit("engine.step.done")
         await self._history(step.op_id, "step", f"{step.id} succeeded")
         await self._advance(step.op_id)
 
@@ -271,6 +277,7 @@ class Engine:
         for step_id in runnable(loaded.specs.values(), succeeded, waiting):
             made = await self._make_ready(loaded.steps[step_id], now)
             if made is not None:
+                hit("engine.step.ready")
                 await self.send(op_id, step_id)
 
     async def _fail(self, loaded: Loaded, step: StepRecord, err: FatalError) -> None:

@@ -11,6 +11,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import PreconditionFailedError
+from shared.failpoints import hit
 from shared.services.lifecycle_sink import ended_events
 from shared.services.records import ACTIVE_PARTITION, OperationRecord
 
@@ -46,6 +47,7 @@ async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any]
         await engine.ops.update_if_match(ended.to_entity(), op.etag or "*")
     except PreconditionFailedError:
         return  # someone else ended it (or it changed); their outcome stands
+    hit("engine.operation.finished")
     await engine._history(op.id, ended.state, f"operation {ended.state}" + (f": {error['code']}" if error else ""))
     await release(engine, ended)
 
@@ -57,10 +59,12 @@ async def release(engine: Engine, op: OperationRecord) -> None:
     if engine.events is not None:
         before = await engine.registry.get(op.cluster)  # still the state before this operation (it heads the queue)
         await engine.events.record(ended_events(op, before.applied if before else None))
+        hit("engine.events.recorded")
     success_state, failure_state = _CLUSTER_STATE[op.kind]
     state = failure_state if op.error else success_state
     applied = None if op.error or op.kind == "delete-cluster" else dict(op.request)
     cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, applied=applied)
+    hit("engine.queue.released")
     if cluster is not None and cluster.queue:
         await engine.queue.send({"op": cluster.queue[0], "start": True})
     index = await engine.ops.get(ACTIVE_PARTITION, op.id)
