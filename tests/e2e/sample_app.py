@@ -27,7 +27,7 @@ def on_event(event: func.EventGridEvent) -> None:
 
 @app.timer_trigger(arg_name="timer", schedule="*/1 * * * * *", run_on_startup=False)
 async def tick(timer: func.TimerRequest) -> None:
-    record("timer", past_due=timer.past_due)
+    record("timer", past_due=timer.past_due, status=timer.schedule_status)
 
 
 @app.queue_trigger(arg_name="msg", queue_name="sample-items", connection="AzureWebJobsStorage")

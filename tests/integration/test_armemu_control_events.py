@@ -48,7 +48,7 @@ async def webhook_receiver():
         await runner.cleanup()
 
 
-async def wait_until(predicate, timeout: float = 5.0):
+async def wait_until(predicate, timeout: float = 30.0):  # a deadline for a loaded machine, not an expected time
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:

@@ -7,7 +7,10 @@ from azure.mgmt.containerservice import ContainerServiceClient
 
 from shared.domain.plan import plan
 from shared.domain.rules import check
+from shared.services.engine import specs_of
+from shared.services.records import OPERATION_ROW, OperationRecord
 from tests.integration.engine_harness import harness, make_storage_target
+from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -73,11 +76,42 @@ async def _steps(h, op_id):
             if r.entity["RowKey"].startswith("step:")}
 
 
+def hold(armemu) -> None:
+    """From now on the emulator ends no operation on its own (the storage target's is ended first)."""
+    armemu.control("POST", "operations/finish")
+    armemu.control("PUT", "operations/hold", {"hold": True})
+
+
+async def end_held_but(armemu, h, op_id: str, keep: set[str]) -> None:
+    """End the held operations of every step of the operation but those in `keep`."""
+    found = await h.engine.ops.get(op_id, OPERATION_ROW)
+    kept = {s.resource_id.lower() for s in specs_of(OperationRecord.from_entity(found.entity, found.etag))
+            if s.id in keep}
+    for op in armemu.control("GET", "operations")["value"]:
+        if op["resourceId"].lower() not in kept:
+            armemu.control("POST", "operations/finish", {"resourceId": op["resourceId"]})
+
+
 async def test_private_endpoint_and_dns_steps_run_while_the_cluster_is_created(armemu, azurite_connection_string):
-    armemu.set(timeFactor=0.01)  # a 36 s cluster create: long enough to see what overlaps it
+    # The emulator holds every operation, and the test ends them in an order that leaves no room for timing: the
+    # private endpoint and the DNS link only once the cluster has started, the cluster once they are all done.
     account = make_storage_target(armemu)
+    hold(armemu)
     async with harness(armemu, azurite_connection_string) as h:
         op_id = await h.submit(production(account))
+
+        async def cluster_started() -> bool:
+            await end_held_but(armemu, h, op_id, {"put:cluster", "put:privateEndpoint:data", "put:dnsLink:blob"})
+            return bool((await _steps(h, op_id))["put:cluster"].get("startedAt"))
+
+        async def all_but_the_cluster_done() -> bool:
+            await end_held_but(armemu, h, op_id, {"put:cluster"})
+            return all(s["state"] == "succeeded" for i, s in (await _steps(h, op_id)).items() if i != "put:cluster")
+
+        await eventually(cluster_started, timeout=60)
+        await eventually(all_but_the_cluster_done, timeout=60)
+        assert (await _steps(h, op_id))["put:cluster"]["state"] == "running"
+        armemu.control("PUT", "operations/hold", {"hold": False})
         op = await h.wait_done(op_id, timeout=90)
         steps = await _steps(h, op_id)
     assert op["state"] == "succeeded", op.get("error")
@@ -153,15 +187,22 @@ async def test_a_poisoned_step_message_fails_the_operation_with_the_reason(armem
 
 
 async def test_a_scale_request_for_a_cluster_being_created_waits_and_then_runs(armemu, azurite_connection_string):
-    armemu.set(timeFactor=0.005)
     account = make_storage_target(armemu)
+    hold(armemu)  # the create cannot end before the test lets it
     raw = production(account)
     scaled = {**raw, "userPools": [{"name": "apps", "vmSize": "Standard_D8s_v5", "count": 7,
                                     "autoscale": {"min": 3, "max": 10}}]}
     async with harness(armemu, azurite_connection_string) as h:
         create = await h.submit(raw)
         scale = await h.submit(scaled, kind="put-pool", pool="apps")
+
+        async def cluster_being_created() -> bool:
+            await end_held_but(armemu, h, create, {"put:cluster"})
+            return (await _steps(h, create))["put:cluster"]["state"] == "running"
+
+        await eventually(cluster_being_created, timeout=60)
         assert (await h.operation(scale))["state"] == "queued"
+        armemu.control("PUT", "operations/hold", {"hold": False})
         done_create = await h.wait_done(create, timeout=90)
         done_scale = await h.wait_done(scale, timeout=90)
     assert done_create["state"] == "succeeded" and done_scale["state"] == "succeeded", done_scale.get("error")
