@@ -16,12 +16,12 @@ from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
+from shared.engine.engine import Engine, EngineSettings
+from shared.engine.lifecycle import LifecycleSink
+from shared.engine.ports import SecretStore
 from shared.services.api import ClusterService
-from shared.services.engine import Engine, EngineSettings
 from shared.services.events import EventService, EventSettings
-from shared.services.lifecycle_sink import LifecycleSink
 from shared.services.outbox import Outbox
-from shared.services.ports_engine import SecretStore
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 from shared.ticket_config import TicketSettings, TopicSettings

@@ -19,8 +19,8 @@ from typing import Any
 
 from shared.adapters.queue import MAX_RECEIVE, decode_body, encode_body, poison_name, visibility_seconds
 from shared.adapters.store import decode_entity, encode_entity
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, ReceivedMessage, StateStore, StepQueue, Versioned
 from shared.errors import ConflictError, PreconditionFailedError
-from shared.services.ports import PARTITION_KEY, ROW_KEY, ReceivedMessage, StateStore, StepQueue, Versioned
 
 __all__ = ["FakeStateStore", "FakeStepQueue", "ManualClock"]
 

@@ -19,13 +19,13 @@ from shared.domain.policy import Action, Policy
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
-from shared.services.engine import Engine
-from shared.services.lifecycle_sink import ticket_of
+from shared.engine.engine import Engine
+from shared.engine.lifecycle import ticket_of
+from shared.engine.records import ClusterRecord, OperationRecord, StepRecord, cluster_key, history_partition
+from shared.engine.submit import ClusterConflict, ClusterNotFound, DesiredStateChanged, IdempotencyConflict, submit
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
-from shared.services.records import ClusterRecord, OperationRecord, StepRecord, cluster_key, history_partition
-from shared.services.submit import ClusterConflict, ClusterNotFound, DesiredStateChanged, IdempotencyConflict, submit
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
 MAX_CHANGE_ATTEMPTS = 5

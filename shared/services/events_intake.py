@@ -22,9 +22,9 @@ from shared.domain.events import (
 )
 from shared.domain.reactions_spot import FALLBACK_LABEL
 from shared.domain.request import ClusterRequest
-from shared.services.clusters import Registry
+from shared.engine.records import ClusterRecord
+from shared.engine.registry import Registry
 from shared.services.events_react import node_resource_group
-from shared.services.records import ClusterRecord
 
 
 @dataclass(frozen=True, slots=True)

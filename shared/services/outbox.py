@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from shared.domain.lifecycle import LifecycleEvent
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore, Versioned
 from shared.errors import ConflictError, FatalError, PreconditionFailedError, RetryableError, backoff_delay
-from shared.services.ports import PARTITION_KEY, ROW_KEY, StateStore, Versioned
 from shared.services.ports_events import EventPublisher
 
 __all__ = ["DEFAULT_RETENTION", "OUTBOX_PARTITION", "DrainReport", "Outbox", "OutboxSweep", "sweep_outbox"]

@@ -56,7 +56,7 @@ from shared.domain.tickets import (
     verify,
 )
 from shared.domain.violations import Violation, pointer
-from shared.services.lifecycle_sink import encode_ticket
+from shared.engine.lifecycle import encode_ticket
 from shared.services.ports_events import EventPublisher
 from shared.services.problems import Problem
 

@@ -18,10 +18,10 @@ from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.domain.rules import check
-from shared.services.engine import Engine, EngineSettings
-from shared.services.records import OPERATION_ROW
-from shared.services.submit import submit
-from shared.services.sweeper import poisoned, sweep
+from shared.engine.engine import Engine, EngineSettings
+from shared.engine.records import OPERATION_ROW
+from shared.engine.submit import submit
+from shared.engine.sweeper import poisoned, sweep
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)

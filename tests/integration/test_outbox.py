@@ -19,9 +19,9 @@ from shared.adapters.store import AzureTableStateStore
 from shared.domain import lifecycle
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.tickets import TicketRef
+from shared.engine.ports import StateStore
 from shared.errors import FatalError, RetryableError
 from shared.services.outbox import Outbox
-from shared.services.ports import StateStore
 from tests.fakes import FakeStateStore
 from tests.requests import SUB
 

@@ -25,10 +25,10 @@ from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
 from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
+from shared.engine.engine import Engine
+from shared.engine.records import ACTIVE_PARTITION
 from shared.services.api import ClusterService
-from shared.services.engine import Engine
 from shared.services.outbox import Outbox, sweep_outbox
-from shared.services.records import ACTIVE_PARTITION
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 from shared.ticket_config import TicketSettings, TopicSettings

@@ -11,12 +11,12 @@ import pytest
 
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
+from shared.engine.engine import Engine, EngineSettings
+from shared.engine.ports import ArmResult, PollResult
+from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW
+from shared.engine.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
+from shared.engine.sweeper import poisoned, sweep
 from shared.errors import FatalError, RetryableError
-from shared.services.engine import Engine, EngineSettings
-from shared.services.ports_engine import ArmResult, PollResult
-from shared.services.records import ACTIVE_PARTITION, OPERATION_ROW
-from shared.services.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
-from shared.services.sweeper import poisoned, sweep
 from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
 from tests.requests import MINIMAL_PRODUCTION, SUB
 
@@ -211,7 +211,7 @@ async def test_an_operation_that_ended_but_still_heads_its_cluster_queue_is_rele
     request = _request()
     create = (await submit(engine, "create-cluster", request)).operation_id
     scale = (await submit(engine, "put-pool", request, pool="apps")).operation_id
-    from shared.services import finish
+    from shared.engine import finish
 
     release = finish.release
 
@@ -247,9 +247,9 @@ async def test_a_message_without_an_operation_id_is_dropped_without_error(world)
 
 
 async def test_a_change_computed_on_a_stale_desired_request_is_refused_and_writes_nothing(world):
+    from shared.engine.records import cluster_key
+    from shared.engine.submit import DesiredStateChanged
     from shared.services.pool_change import with_pool
-    from shared.services.records import cluster_key
-    from shared.services.submit import DesiredStateChanged
 
     engine, *_ = world
     await submit(engine, "create-cluster", _request())

@@ -20,13 +20,13 @@ import pytest
 
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
+from shared.engine.engine import Engine, EngineSettings
+from shared.engine.records import OPERATION_ROW, cluster_key
+from shared.engine.submit import submit
 from shared.errors import ConflictError
-from shared.services.engine import Engine, EngineSettings
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
 from shared.services.events_store import SEEN_PARTITIONS, seen_address
 from shared.services.problems import Problem
-from shared.services.records import OPERATION_ROW, cluster_key
-from shared.services.submit import submit
 from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
 from tests.requests import PAYMENTS, SUB, patched
 from tests.unit.test_engine import Clock, FakeArm, Secrets

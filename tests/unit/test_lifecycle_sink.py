@@ -11,12 +11,12 @@ import pytest
 
 from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.tickets import TicketRef
+from shared.engine.engine import Engine, EngineSettings
+from shared.engine.lifecycle import encode_ticket, spot_fallback_source
+from shared.engine.submit import submit
+from shared.engine.sweeper import sweep
 from shared.errors import FatalError
-from shared.services.engine import Engine, EngineSettings
-from shared.services.lifecycle_sink import encode_ticket, spot_fallback_source
 from shared.services.outbox import Outbox
-from shared.services.submit import submit
-from shared.services.sweeper import sweep
 from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
 from tests.unit.test_engine import Clock, FakeArm, Secrets, _request, drain, state
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from shared.engine.lifecycle import ended_events
+from shared.engine.records import ACTIVE_PARTITION, OperationRecord
 from shared.errors import PreconditionFailedError
-from shared.services.lifecycle_sink import ended_events
-from shared.services.records import ACTIVE_PARTITION, OperationRecord
 
 if TYPE_CHECKING:
-    from shared.services.engine import Engine, Loaded
+    from shared.engine.engine import Engine, Loaded
 
 # operation kind -> cluster state after success / after failure (None: unchanged)
 _CLUSTER_STATE = {

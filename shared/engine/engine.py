@@ -31,13 +31,10 @@ from typing import Any
 
 from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, steps_for
 from shared.domain.request import ClusterRequest
-from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
-from shared.services.clusters import Registry
-from shared.services.finish import finish_operation
-from shared.services.lifecycle_sink import LifecycleSink
-from shared.services.ports import StateStore, StepQueue
-from shared.services.ports_engine import ArmPort, Clock, SecretStore
-from shared.services.records import (
+from shared.engine.finish import finish_operation
+from shared.engine.lifecycle import LifecycleSink
+from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQueue
+from shared.engine.records import (
     ACTIVE_PARTITION,
     HISTORY_PREFIX,
     OPERATION_ROW,
@@ -47,6 +44,8 @@ from shared.services.records import (
     StepRecord,
     history_partition,
 )
+from shared.engine.registry import Registry
+from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 
 log = logging.getLogger("aksvend.engine")
 

@@ -14,10 +14,10 @@ import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.engine.engine import Engine
+from shared.engine.finish import finish_operation, release
+from shared.engine.records import ACTIVE_PARTITION
 from shared.errors import FatalError, PreconditionFailedError
-from shared.services.engine import Engine
-from shared.services.finish import finish_operation, release
-from shared.services.records import ACTIVE_PARTITION
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from shared.domain import arm
 from shared.domain.operations import OperationKind, steps_for
 from shared.domain.request import ClusterRequest
-from shared.errors import ConflictError
-from shared.services.engine import Engine
-from shared.services.lifecycle_sink import accepted_events
-from shared.services.records import (
+from shared.engine.engine import Engine
+from shared.engine.lifecycle import accepted_events
+from shared.engine.records import (
     ACTIVE_PARTITION,
     OPERATION_ROW,
     ClusterRecord,
@@ -29,6 +28,7 @@ from shared.services.records import (
     cluster_key,
     request_hash,
 )
+from shared.errors import ConflictError
 
 MAX_TRANSACTION_ROWS = 100  # Table Storage's entity-group transaction limit
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("3f0d7c51-8c0e-4c7a-b1f4-7b0e9d1a2c33")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.services.ports import PARTITION_KEY, ROW_KEY, Entity
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, Entity
 
 OpState = Literal["queued", "running", "succeeded", "failed"]
 StepState = Literal["waiting", "ready", "running", "succeeded", "failed", "cancelled"]

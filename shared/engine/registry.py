@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from shared.engine.ports import StateStore
+from shared.engine.records import CLUSTER_PARTITION, ClusterRecord
 from shared.errors import ConflictError, PreconditionFailedError
-from shared.services.ports import StateStore
-from shared.services.records import CLUSTER_PARTITION, ClusterRecord
 
 MAX_CONFLICT_RETRIES = 50
 

@@ -1,0 +1,1 @@
+"""The provisioning engine (see docs/engine.md and docs/architecture.md)."""
