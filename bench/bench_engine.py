@@ -61,9 +61,8 @@ from shared.demo import PRODUCTION_REQUEST
 from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import check
-from shared.engine.engine import Engine
+from shared.engine import Engine, submit
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, TERMINAL_OPS, StepRecord
-from shared.engine.submit import submit
 
 PLOT = ROOT / "docs" / "bench-fleet.png"
 

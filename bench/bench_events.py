@@ -46,10 +46,8 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
 from shared.domain.rules import check
-from shared.engine.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings, submit, sweep
 from shared.engine.records import OPERATION_ROW
-from shared.engine.submit import submit
-from shared.engine.sweeper import sweep
 from shared.services.events import EventService, EventSettings
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,

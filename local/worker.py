@@ -21,8 +21,7 @@ from contextlib import AsyncExitStack
 from local.queue_runner import QueueRunner, QueueSemantics
 from shared.bootstrap import open_engine
 from shared.config import ConfigError, Settings
-from shared.engine.engine import Engine
-from shared.engine.sweeper import poisoned, sweep
+from shared.engine import Engine, poisoned, sweep
 
 log = logging.getLogger("aksvend.local.worker")
 

@@ -16,7 +16,7 @@ from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
-from shared.engine.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings
 from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import SecretStore
 from shared.services.api import ClusterService
@@ -68,7 +68,7 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
     policy = caller_policy(settings)
     clock = SystemClock()
     outbox = Outbox(await stack.enter_async_context(_table(settings, OUTBOX_TABLE)), clock.now)
-    engine = await open_engine(settings, stack, credential=credential, events=outbox)
+    engine = await open_engine(settings, stack, credential=credential, lifecycle=outbox)
     rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
     events_table = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
     events = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
@@ -171,7 +171,7 @@ async def _secret_store(settings: Settings, stack: AsyncExitStack) -> SecretStor
 
 
 async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
-                      events: LifecycleSink | None = None) -> Engine:
+                      lifecycle: LifecycleSink | None = None) -> Engine:
     """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`."""
     ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
     clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
@@ -183,4 +183,4 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
         base_url=settings.arm_endpoint if settings.local_arm else None,
         connection_verify=settings.arm_ca_cert or True))
     return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                  secrets=secrets, settings=engine_settings(settings), events=events)
+                  secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)

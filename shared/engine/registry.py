@@ -19,7 +19,9 @@ from shared.errors import ConflictError, PreconditionFailedError
 MAX_CONFLICT_RETRIES = 50
 
 
-class Registry:
+class ClusterRegistry:
+    """The clusters aksvend manages, one row each, and each cluster's FIFO of operations."""
+
     def __init__(self, table: StateStore) -> None:
         self.table = table
 

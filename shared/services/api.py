@@ -19,10 +19,9 @@ from shared.domain.policy import Action, Policy
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
-from shared.engine.engine import Engine
+from shared.engine import ClusterConflict, ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
 from shared.engine.lifecycle import ticket_of
-from shared.engine.records import ClusterRecord, OperationRecord, StepRecord, cluster_key, history_partition
-from shared.engine.submit import ClusterConflict, ClusterNotFound, DesiredStateChanged, IdempotencyConflict, submit
+from shared.engine.records import ClusterRecord, OperationRecord, StepRecord, cluster_key
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
@@ -86,9 +85,8 @@ class ClusterService:
         if loaded is None:
             raise Problem(404, "OperationNotFound", f"no operation '{op_id[:64]}'")
         view = operation_view(loaded.op, loaded.steps, loaded.specs)
-        rows = await self.engine.ops.query_partition(history_partition(op_id))
-        view["history"] = [{"at": _iso(r.entity.get("at")), "kind": r.entity.get("kind"),
-                            "message": r.entity.get("message")} for r in rows[-MAX_HISTORY:]]
+        view["history"] = [{"at": _iso(t.at), "kind": t.kind, "message": t.message}
+                           for t in await self.engine.history.read(op_id, newest=MAX_HISTORY)]
         return view
 
     async def clusters(self, caller: Caller) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.reactions import CreatePool, NoAction, PastReaction, react, sweep
 from shared.domain.reactions_spot import FALLBACK_LABEL
 from shared.domain.request import ClusterRequest
-from shared.engine.engine import Engine
+from shared.engine import Engine
 from shared.engine.ports import StateStore
 from shared.errors import RetryableError
 from shared.services.events_intake import (

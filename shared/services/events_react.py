@@ -36,9 +36,8 @@ from shared.domain.reactions import (
 )
 from shared.domain.reactions_spot import FALLBACK_LABEL
 from shared.domain.request import ClusterRequest
-from shared.engine.engine import Engine
+from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
 from shared.engine.records import ClusterRecord
-from shared.engine.submit import ClusterNotFound, DesiredStateChanged, IdempotencyConflict, operation_id, submit
 from shared.errors import FatalError, RetryableError
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem

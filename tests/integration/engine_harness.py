@@ -18,10 +18,8 @@ from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.domain.rules import check
-from shared.engine.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings, poisoned, submit, sweep
 from shared.engine.records import OPERATION_ROW
-from shared.engine.submit import submit
-from shared.engine.sweeper import poisoned, sweep
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)

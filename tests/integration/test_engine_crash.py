@@ -19,8 +19,8 @@ import pytest
 from local.azurite import start_azurite
 from shared.bootstrap import CLUSTERS_TABLE, OPERATIONS_TABLE, SECRETS_TABLE, STEPS_QUEUE
 from shared.domain.rules import check
+from shared.engine import submit
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW
-from shared.engine.submit import submit
 from tests.integration.engine_harness import make_storage_target, open_test_engine
 from tests.integration.test_engine import _creates_per_resource, expected_inventory, made_by_aksvend, production
 

@@ -26,7 +26,7 @@ from shared.config import Settings
 from shared.domain.arm import API_VERSIONS
 from shared.domain.operations import AGENT_POOL_TYPE, CLUSTER_TYPE
 from shared.domain.policy import allow_all
-from shared.engine.engine import Engine
+from shared.engine import Engine
 from shared.services.api import ClusterService
 from shared.services.events import EventService, EventSettings
 from shared.services.rejected import RejectedMessages

@@ -25,7 +25,7 @@ from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
 from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
-from shared.engine.engine import Engine
+from shared.engine import Engine
 from shared.engine.records import ACTIVE_PARTITION
 from shared.services.api import ClusterService
 from shared.services.outbox import Outbox, sweep_outbox
@@ -130,7 +130,7 @@ async def open_stack(armemu: Any, connection_string: str, sink: EventSink, *, ru
         table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
             connection_string, f"outbox{uuid.uuid4().hex[:8]}"))
         outbox = Outbox(table, clock, random=lambda: 0.0)
-        h.engine.events = outbox  # Engine(..., events=outbox) in bootstrap
+        h.engine.lifecycle = outbox  # Engine(..., lifecycle=outbox) in bootstrap
         topic = TopicSettings.from_env({"AKSVEND_EVENTS_TOPIC_ENDPOINT": sink.endpoint,
                                         "AKSVEND_EVENTS_TOPIC_KEY": sink.key})
         assert topic.auth == "key"

@@ -11,11 +11,18 @@ import pytest
 
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
-from shared.engine.engine import Engine, EngineSettings
+from shared.engine import (
+    ClusterConflict,
+    ClusterNotFound,
+    Engine,
+    EngineSettings,
+    IdempotencyConflict,
+    poisoned,
+    submit,
+    sweep,
+)
 from shared.engine.ports import ArmResult, PollResult
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW
-from shared.engine.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
-from shared.engine.sweeper import poisoned, sweep
 from shared.errors import FatalError, RetryableError
 from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
 from tests.requests import MINIMAL_PRODUCTION, SUB
@@ -187,7 +194,7 @@ async def test_a_lost_start_message_is_recovered_by_the_sweeper(world):
 async def test_a_crash_after_a_step_succeeded_but_before_its_dependents_were_started_is_healed(world):
     engine, queue, _, _clock = world
     op_id = (await submit(engine, "create-cluster", _request())).operation_id
-    advance = engine._advance
+    advance = engine.advance
     calls = {"n": 0}
 
     async def crash_once(op):
@@ -196,10 +203,10 @@ async def test_a_crash_after_a_step_succeeded_but_before_its_dependents_were_sta
             raise RuntimeError("killed")
         await advance(op)
 
-    engine._advance = crash_once
+    engine.advance = crash_once
     with pytest.raises(RuntimeError):
         await drain(engine, queue)
-    engine._advance = advance
+    engine.advance = advance
     await drain(engine, queue)  # whatever messages are left
     await sweep(engine)
     await drain(engine, queue)
@@ -247,8 +254,8 @@ async def test_a_message_without_an_operation_id_is_dropped_without_error(world)
 
 
 async def test_a_change_computed_on_a_stale_desired_request_is_refused_and_writes_nothing(world):
+    from shared.engine import DesiredStateChanged
     from shared.engine.records import cluster_key
-    from shared.engine.submit import DesiredStateChanged
     from shared.services.pool_change import with_pool
 
     engine, *_ = world

@@ -20,9 +20,8 @@ import pytest
 
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
-from shared.engine.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings, submit
 from shared.engine.records import OPERATION_ROW, cluster_key
-from shared.engine.submit import submit
 from shared.errors import ConflictError
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
 from shared.services.events_store import SEEN_PARTITIONS, seen_address

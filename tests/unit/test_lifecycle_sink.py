@@ -11,10 +11,8 @@ import pytest
 
 from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.tickets import TicketRef
-from shared.engine.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings, submit, sweep
 from shared.engine.lifecycle import encode_ticket, spot_fallback_source
-from shared.engine.submit import submit
-from shared.engine.sweeper import sweep
 from shared.errors import FatalError
 from shared.services.outbox import Outbox
 from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
@@ -44,7 +42,7 @@ def world():
     sink = FlakySink(outbox)
     engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=FakeArm(), clock=clock,
                     secrets=Secrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1), events=sink)
+                    rng=random.Random(1), lifecycle=sink)
     return engine, queue, outbox, sink, clock
 
 
