@@ -19,7 +19,7 @@ from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
 from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import SecretStore
-from shared.services.api import ClusterService
+from shared.services.clusters import Clusters
 from shared.services.events import EventService, EventSettings
 from shared.services.outbox import Outbox
 from shared.services.rejected import RejectedMessages
@@ -46,7 +46,7 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    clusters: ClusterService
+    clusters: Clusters
     rejected: RejectedMessages
     events: EventService | None = None  # POST /api/events and the Event Grid trigger
     tickets: TicketIntake | None = None  # POST /api/webhooks/{system}
@@ -73,7 +73,7 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
     events_table = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
     events = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
                           default_subscription_id=settings.default_subscription_id)
-    clusters = ClusterService(engine, policy, settings.default_subscription_id)
+    clusters = Clusters(engine, policy, settings.default_subscription_id)
     tickets = settings.tickets or TicketSettings()
     topic = settings.topic or TopicSettings()
     for name in (*tickets.unresolved, *topic.unresolved):

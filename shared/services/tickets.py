@@ -268,7 +268,7 @@ class _ClusterCreator(Protocol):
 
 
 def submit_through(clusters: _ClusterCreator) -> SubmitRequest:
-    """`SubmitRequest` on `ClusterService.create`: the caller policy, conflicts and the engine's idempotency are
+    """`SubmitRequest` on `Clusters.create`: the caller policy, conflicts and the engine's idempotency are
     the API's. The request was validated here already; `create` validates its canonical form again (the same)."""
 
     async def submit(request: ClusterRequest, idempotency_key: str, ticket_ref: TicketRef) -> str:

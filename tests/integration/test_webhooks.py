@@ -27,7 +27,7 @@ from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
 from shared.engine import Engine
 from shared.engine.records import ACTIVE_PARTITION
-from shared.services.api import ClusterService
+from shared.services.clusters import Clusters
 from shared.services.outbox import Outbox, sweep_outbox
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
@@ -69,7 +69,7 @@ class WebhookRuntime:
 
     settings: Settings
     engine: Engine
-    clusters: ClusterService
+    clusters: Clusters
     rejected: RejectedMessages
     tickets: TicketIntake
 
@@ -139,7 +139,7 @@ async def open_stack(armemu: Any, connection_string: str, sink: EventSink, *, ru
                                                                   retry_total=0))
         tickets = TicketSettings.from_env(ENV)
         settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        clusters = ClusterService(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
+        clusters = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
         intake = TicketIntake(secrets=tickets.auth, mappings=load_mappings(override=tickets.mappings_dir),
                               submit=submit_through(clusters), publish=outbox,
                               default_subscription_id=settings.default_subscription_id, clock=h.engine.clock.now)

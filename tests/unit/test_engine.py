@@ -277,7 +277,7 @@ async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(worl
 
     from shared.domain.caller import Caller
     from shared.domain.policy import allow_all
-    from shared.services.api import ClusterService
+    from shared.services.clusters import Clusters
 
     class Interleaving:
         """The store, yielding to the event loop before every call, so that two changes interleave."""
@@ -297,7 +297,7 @@ async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(worl
     engine, *_ = world
     engine.registry.table = Interleaving(engine.registry.table)
     engine.ops = Interleaving(engine.ops)
-    service = ClusterService(engine, allow_all(), SUB)
+    service = Clusters(engine, allow_all(), SUB)
     caller = Caller("dev")
     await service.create(MINIMAL_PRODUCTION, caller)
     await asyncio.gather(service.put_pool(SUB, "rg-shop", "shop-prod", "web", {"count": 1}, caller, None),

@@ -1,4 +1,5 @@
-"""Use cases behind the HTTP API and the cluster-requests queue: submit, read status, change pools, delete.
+"""What callers may ask of aksvend about clusters (the HTTP API, the cluster-requests queue, ticketing): create
+one, read its state and its operations, change its pools, delete it.
 
 Every refusal is a `Problem` with an HTTP status, a stable code and, for invalid input, the violations; the
 trigger layer only maps it to RFC 9457 problem+json. Callers are checked against the policy before anything
@@ -12,19 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shared.domain import arm
 from shared.domain.caller import Caller
-from shared.domain.operations import progress
 from shared.domain.policy import Action, Policy
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
 from shared.engine import ClusterConflict, ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
-from shared.engine.lifecycle import ticket_of
-from shared.engine.records import ClusterRecord, OperationRecord, StepRecord, cluster_key
+from shared.engine.records import ClusterRecord, cluster_key
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
+from shared.services.views import cluster_view, iso, operation_view
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
 MAX_CHANGE_ATTEMPTS = 5
@@ -36,7 +35,10 @@ class Accepted:
     created: bool
 
 
-class ClusterService:
+class Clusters:
+    """The cluster use cases: each checks the request and the caller's policy, then reads the registry or submits
+    an operation to the engine."""
+
     def __init__(self, engine: Engine, policy: Policy, default_subscription_id: str) -> None:
         self.engine = engine
         self.policy = policy
@@ -85,7 +87,7 @@ class ClusterService:
         if loaded is None:
             raise Problem(404, "OperationNotFound", f"no operation '{op_id[:64]}'")
         view = operation_view(loaded.op, loaded.steps, loaded.specs)
-        view["history"] = [{"at": _iso(t.at), "kind": t.kind, "message": t.message}
+        view["history"] = [{"at": iso(t.at), "kind": t.kind, "message": t.message}
                            for t in await self.engine.history.read(op_id, newest=MAX_HISTORY)]
         return view
 
@@ -152,46 +154,3 @@ class ClusterService:
 
 def _is_id(op_id: str) -> bool:
     return 0 < len(op_id) <= 64 and all(c.isalnum() or c == "-" for c in op_id)
-
-
-def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dict) -> dict[str, Any]:
-    done = {s for s, r in steps.items() if r.state == "succeeded"}
-    return {
-        "id": op.id, "kind": op.kind, "state": op.state, "source": op.source,
-        "ticket": ticket.to_dict() if (ticket := ticket_of(op)) else None,
-        "cluster": {"id": op.cluster_id, "key": op.cluster}, "pool": op.pool,
-        "createdAt": _iso(op.created_at), "startedAt": _iso(op.started_at), "endedAt": _iso(op.ended_at),
-        "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
-        "error": dict(op.error) if op.error else None,
-        "steps": [{"id": s.id, "action": s.action, "resource": s.resource_key, "type": s.resource_type,
-                   "armId": s.resource_id, "state": steps[s.id].state if s.id in steps else "waiting",
-                   "attempts": steps[s.id].attempts if s.id in steps else 0,
-                   "startedAt": _iso(steps[s.id].started_at) if s.id in steps else None,
-                   "endedAt": _iso(steps[s.id].ended_at) if s.id in steps else None,
-                   "error": dict(steps[s.id].last_error) if s.id in steps and steps[s.id].last_error else None}
-                  for s in specs.values()],
-    }
-
-
-def cluster_view(c: ClusterRecord) -> dict[str, Any]:
-    request = c.request
-    pools = [request.get("systemPool", {}), *list(request.get("userPools", []))]
-    applied = c.applied or {}
-    applied_pools = {p.get("name"): p for p in [applied.get("systemPool", {}), *applied.get("userPools", [])]}
-    return {
-        "id": arm.ids(ClusterRequest.model_validate(request))["cluster"],
-        "subscriptionId": c.subscription_id, "resourceGroup": c.resource_group, "name": c.name,
-        "location": c.location, "state": c.state,
-        "currentOperation": c.queue[0] if c.queue else None, "queuedOperations": list(c.queue[1:]),
-        "lastOperation": c.last_operation, "updatedAt": _iso(c.updated_at),
-        "pools": [{"name": p.get("name"), "mode": "System" if i == 0 else "User", "vmSize": p.get("vmSize"),
-                   "count": p.get("count"), "autoscale": p.get("autoscale"), "spot": p.get("spot") is not None,
-                   "os": p.get("os", "Linux"), "applied": p.get("name") in applied_pools}
-                  for i, p in enumerate(pools)],
-        "desired": request,
-    }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
