@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +57,7 @@ from shared.domain.tickets import (
 )
 from shared.domain.violations import Violation, pointer
 from shared.engine.lifecycle import encode_ticket
+from shared.engine.ports import Clock
 from shared.services.ports_events import EventPublisher
 from shared.services.problems import Problem
 
@@ -289,11 +290,11 @@ class TicketIntake:
     submit: SubmitRequest
     publish: EventPublisher
     default_subscription_id: str
-    clock: Callable[[], datetime]
+    clock: Clock
     max_body_bytes: int = MAX_BODY_BYTES
 
     async def handle(self, system: str, headers: Mapping[str, str], raw_body: bytes) -> TicketOutcome:
-        return await handle_ticket(system, headers, raw_body, self.clock(), secrets=self.secrets,
+        return await handle_ticket(system, headers, raw_body, self.clock.now(), secrets=self.secrets,
                                    mappings=self.mappings, submit=self.submit, publish=self.publish,
                                    default_subscription_id=self.default_subscription_id,
                                    max_body_bytes=self.max_body_bytes)

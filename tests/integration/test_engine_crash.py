@@ -21,8 +21,14 @@ from shared.bootstrap import CLUSTERS_TABLE, OPERATIONS_TABLE, SECRETS_TABLE, ST
 from shared.domain.rules import check
 from shared.engine import submit
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW
-from tests.integration.engine_harness import make_storage_target, open_test_engine
-from tests.integration.test_engine import _creates_per_resource, expected_inventory, made_by_aksvend, production
+from tests.integration.engine_harness import (
+    creates_per_resource,
+    expected_inventory,
+    made_by_aksvend,
+    make_storage_target,
+    open_test_engine,
+    production,
+)
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,4 +90,4 @@ async def test_killing_the_worker_at_twenty_random_instants_still_provisions_exa
             assert op["state"] == "succeeded", op.get("error")
             assert await ops.query_partition(ACTIVE_PARTITION) == []
     assert made_by_aksvend(armemu, account) == expected_inventory(raw, armemu.subscription_id)
-    assert all(n == 1 for n in _creates_per_resource(armemu).values())
+    assert all(n == 1 for n in creates_per_resource(armemu).values())

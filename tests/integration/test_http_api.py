@@ -16,8 +16,7 @@ from shared.domain.policy import Policy
 from shared.services.clusters import Clusters
 from shared.services.rejected import RejectedMessages
 from tests.fakes import FakeStateStore
-from tests.integration.engine_harness import harness, make_storage_target
-from tests.integration.test_engine import production
+from tests.integration.engine_harness import harness, make_storage_target, production
 
 pytestmark = pytest.mark.integration
 POLICY = {"rules": [
