@@ -21,7 +21,7 @@ Choices, and why:
   edited ticket asks for a different cluster under the same name) is told to the ticket the same way, with the
   refusal's code, and the `Problem` propagates to the HTTP layer.
 * Tickets are callers like any other (`ticket_caller`: `webhook:<system>`), held to the caller policy; the
-  operation carries the ticket reference (`lifecycle_sink.encode_ticket`) and source `ticket:<system>`.
+  operation carries the ticket reference (`shared.engine.lifecycle.encode_ticket`) and source `ticket:<system>`.
 
 The outcome types carry an HTTP status hint so that the trigger stays thin.
 """
