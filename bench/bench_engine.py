@@ -3,7 +3,7 @@
 Set-up: the ARM emulator (`python -m local.armemu`) and Azurite run as child processes on ephemeral 127.0.0.1 ports;
 aksvend runs as `python -m local.worker`, one process, configured by environment as the function app is. This
 process builds its own Engine over the same tables and queue (shared.bootstrap.open_engine) only to submit
-(shared.services.submit) and to read the operations table.
+(shared.engine.submit) and to read the operations table.
 
 1. The production request (shared/demo.py: production profile + one private endpoint to a storage account created
    first) at a fixed time factor: wall time from submit to Succeeded divided by the critical path of the emulator's
@@ -61,9 +61,8 @@ from shared.demo import PRODUCTION_REQUEST
 from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import check
-from shared.services.engine import Engine
-from shared.services.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, TERMINAL_OPS, StepRecord
-from shared.services.submit import submit
+from shared.engine import Engine, submit
+from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, TERMINAL_OPS, StepRecord
 
 PLOT = ROOT / "docs" / "bench-fleet.png"
 

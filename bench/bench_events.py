@@ -46,11 +46,9 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
 from shared.domain.rules import check
-from shared.services.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings, submit, sweep
+from shared.engine.records import OPERATION_ROW
 from shared.services.events import EventService, EventSettings
-from shared.services.records import OPERATION_ROW
-from shared.services.submit import submit
-from shared.services.sweeper import sweep
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)

@@ -26,7 +26,7 @@ from shared.services.problems import Problem
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
-    from shared.services.api import Accepted
+    from shared.services.clusters import Accepted
 
 log = logging.getLogger("aksvend.http")
 MAX_BODY_BYTES = 1024 * 1024

@@ -55,7 +55,7 @@ async def provisioning_steps(msg: func.QueueMessage) -> None:
 
 @bp.queue_trigger(arg_name="msg", queue_name="provisioning-steps-poison", connection=CONNECTION)
 async def provisioning_steps_poison(msg: func.QueueMessage) -> None:
-    from shared.services.sweeper import poisoned
+    from shared.engine import poisoned
 
     rt = await runtime.runtime()
     await poisoned(rt.engine, _json(msg), msg.dequeue_count or 5)

@@ -11,7 +11,7 @@ bp = func.Blueprint()
 
 @bp.timer_trigger(arg_name="timer", schedule="0 */1 * * * *", run_on_startup=False, use_monitor=False)
 async def sweeper(timer: func.TimerRequest) -> None:
-    from shared.services.sweeper import sweep
+    from shared.engine import sweep
 
     rt = await runtime.runtime()
     await sweep(rt.engine)

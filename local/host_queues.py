@@ -26,7 +26,7 @@ from azure.storage.queue.aio import QueueClient
 
 from local.host_functions import FunctionSpec, invoke
 from local.queue_runner import QueueRunner, QueueSemantics
-from shared.services.ports import ReceivedMessage
+from shared.engine.ports import ReceivedMessage
 
 log = logging.getLogger("aksvend.local.host")
 POISON_SUFFIX = "-poison"

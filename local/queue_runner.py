@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.services.ports import ReceivedMessage, StepQueue
+from shared.engine.ports import ReceivedMessage, StepQueue
 
 log = logging.getLogger("aksvend.local.queue")
 

@@ -25,8 +25,7 @@ from local.queue_runner import QueueRunner, QueueSemantics
 from shared import failpoints
 from shared.bootstrap import open_runtime
 from shared.config import ConfigError, Settings
-from shared.services.engine import Engine
-from shared.services.sweeper import poisoned, sweep
+from shared.engine import Engine, poisoned, sweep
 
 log = logging.getLogger("aksvend.local.worker")
 

@@ -16,12 +16,12 @@ from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
-from shared.services.api import ClusterService
-from shared.services.engine import Engine, EngineSettings
+from shared.engine import Engine, EngineSettings
+from shared.engine.lifecycle import LifecycleSink
+from shared.engine.ports import Clock, SecretStore
+from shared.services.clusters import Clusters
 from shared.services.events import EventService, EventSettings
-from shared.services.lifecycle_sink import LifecycleSink
 from shared.services.outbox import Outbox
-from shared.services.ports_engine import SecretStore
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 from shared.ticket_config import TicketSettings, TopicSettings
@@ -46,7 +46,7 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    clusters: ClusterService
+    clusters: Clusters
     rejected: RejectedMessages
     events: EventService | None = None  # POST /api/events and the Event Grid trigger
     tickets: TicketIntake | None = None  # POST /api/webhooks/{system}
@@ -67,20 +67,20 @@ def caller_policy(settings: Settings) -> Policy:
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None) -> Runtime:
     policy = caller_policy(settings)
     clock = SystemClock()
-    outbox = Outbox(await stack.enter_async_context(_table(settings, OUTBOX_TABLE)), clock.now)
-    engine = await open_engine(settings, stack, credential=credential, events=outbox)
+    outbox = Outbox(await stack.enter_async_context(_table(settings, OUTBOX_TABLE)), clock)
+    engine = await open_engine(settings, stack, credential=credential, lifecycle=outbox, clock=clock)
     rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
     events_table = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
     events = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
                           default_subscription_id=settings.default_subscription_id)
-    clusters = ClusterService(engine, policy, settings.default_subscription_id)
+    clusters = Clusters(engine, policy, settings.default_subscription_id)
     tickets = settings.tickets or TicketSettings()
     topic = settings.topic or TopicSettings()
     for name in (*tickets.unresolved, *topic.unresolved):
         log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
     intake = TicketIntake(secrets=tickets.auth, mappings=ticket_mappings(tickets), submit=submit_through(clusters),
-                          publish=outbox, default_subscription_id=settings.default_subscription_id, clock=clock.now)
-    return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), events=events,
+                          publish=outbox, default_subscription_id=settings.default_subscription_id, clock=clock)
+    return Runtime(settings, engine, clusters, RejectedMessages(rejected, clock), events=events,
                    tickets=intake, outbox=outbox, publisher=await open_publisher(topic, stack))
 
 
@@ -171,7 +171,7 @@ async def _secret_store(settings: Settings, stack: AsyncExitStack) -> SecretStor
 
 
 async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
-                      events: LifecycleSink | None = None) -> Engine:
+                      lifecycle: LifecycleSink | None = None, clock: Clock | None = None) -> Engine:
     """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`."""
     ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
     clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
@@ -182,5 +182,5 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
         credential, settings.default_subscription_id,
         base_url=settings.arm_endpoint if settings.local_arm else None,
         connection_verify=settings.arm_ca_cert or True))
-    return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                  secrets=secrets, settings=engine_settings(settings), events=events)
+    return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
+                  secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)

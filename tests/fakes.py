@@ -1,28 +1,44 @@
-"""In-memory fakes of the storage ports, for unit tests of services.
+"""In-memory fakes of the engine's ports (storage, queue, ARM, secrets, the clock), for unit tests of services,
+and `drain`, which delivers a fake queue's messages as a worker would.
 
 They subclass the ports and reuse the adapters' codecs (`encode_entity`, `encode_body`), so they refuse what
 Azure refuses and hand out copies, never references to stored state. tests/integration/test_storage_contract.py
 runs the same tests against these and the Azure adapters.
 
-Time is injected: pass a `ManualClock` to `FakeStepQueue` to make visibility delays pass instantly.
+Time is injected: `FakeClock` is the one test clock (a `shared.engine.ports.Clock`); give one to
+`FakeStepQueue` to make visibility delays pass instantly with `advance`.
 """
 
 from __future__ import annotations
 
 import base64
 import itertools
-import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.adapters.queue import MAX_RECEIVE, decode_body, encode_body, poison_name, visibility_seconds
 from shared.adapters.store import decode_entity, encode_entity
+from shared.engine import Engine
+from shared.engine.ports import (
+    PARTITION_KEY,
+    ROW_KEY,
+    ArmResult,
+    Clock,
+    PollResult,
+    ReceivedMessage,
+    StateStore,
+    StepQueue,
+    Versioned,
+)
+from shared.engine.records import OPERATION_ROW
 from shared.errors import ConflictError, PreconditionFailedError
-from shared.services.ports import PARTITION_KEY, ROW_KEY, ReceivedMessage, StateStore, StepQueue, Versioned
 
-__all__ = ["FakeStateStore", "FakeStepQueue", "ManualClock"]
+__all__ = ["FakeArm", "FakeClock", "FakeSecrets", "FakeStateStore", "FakeStepQueue", "drain", "state"]
+
+T0 = datetime(2026, 11, 27, tzinfo=UTC)
 
 
 class FakeStateStore(StateStore):
@@ -85,24 +101,30 @@ class FakeStateStore(StateStore):
         ]
 
 
-class ManualClock:
-    """A clock that only moves when told to."""
+class FakeClock(Clock):
+    """The one test clock: at `at`, moving only by `advance`; or, made with `FakeClock.real()`, real time plus
+    what `advance` added (next to real services, whose times must move on, while a test skips a backoff)."""
 
-    def __init__(self, now: float = 0.0) -> None:
-        self.now = now
+    def __init__(self, at: datetime | None = T0) -> None:
+        self._at = at
+        self._offset = timedelta()
 
-    def __call__(self) -> float:
-        return self.now
+    @classmethod
+    def real(cls) -> FakeClock:
+        return cls(None)
+
+    def now(self) -> datetime:
+        return (self._at if self._at is not None else datetime.now(UTC)) + self._offset
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self._offset += timedelta(seconds=seconds)
 
 
 @dataclass
 class _Stored:
     id: str
     text: str
-    visible_at: float
+    visible_at: datetime
     dequeue_count: int = 0
     pop_receipt: str | None = None
 
@@ -110,11 +132,10 @@ class _Stored:
 class FakeStepQueue(StepQueue):
     """A StepQueue in a list, with visibility by an injected clock; `poison()` shares the same registry."""
 
-    def __init__(
-        self, name: str, clock: Callable[[], float] = time.monotonic, _registry: dict[str, FakeStepQueue] | None = None
-    ) -> None:
+    def __init__(self, name: str, clock: Clock | None = None,
+                 _registry: dict[str, FakeStepQueue] | None = None) -> None:
         self._name = name
-        self._clock = clock
+        self._clock = clock or FakeClock.real()
         self._messages: list[_Stored] = []
         self._registry = _registry if _registry is not None else {}
         self._registry[name] = self
@@ -134,15 +155,15 @@ class FakeStepQueue(StepQueue):
 
     async def send(self, message: Mapping[str, Any], visibility_timeout: float = 0) -> None:
         text = encode_body(message)
-        self._messages.append(_Stored(uuid.uuid4().hex, text, self._clock() + visibility_seconds(visibility_timeout)))
+        self._messages.append(_Stored(uuid.uuid4().hex, text, self._in(visibility_seconds(visibility_timeout))))
 
     async def receive(self, max_messages: int = 1, visibility_timeout: int = 30) -> list[ReceivedMessage]:
         if not 1 <= max_messages <= MAX_RECEIVE:
             raise ValueError(f"max_messages must be between 1 and {MAX_RECEIVE}")
-        now = self._clock()
+        now = self._clock.now()
         taken = [m for m in self._messages if m.visible_at <= now][:max_messages]
         for stored in taken:
-            stored.visible_at = now + visibility_seconds(visibility_timeout, minimum=1)
+            stored.visible_at = now + timedelta(seconds=visibility_seconds(visibility_timeout, minimum=1))
             stored.dequeue_count += 1
             stored.pop_receipt = uuid.uuid4().hex
         return [self._received(stored) for stored in taken]
@@ -152,13 +173,16 @@ class FakeStepQueue(StepQueue):
 
     async def update_visibility(self, message: ReceivedMessage, visibility_timeout: float) -> ReceivedMessage:
         stored = self._leased(message)
-        stored.visible_at = self._clock() + visibility_seconds(visibility_timeout)
+        stored.visible_at = self._in(visibility_seconds(visibility_timeout))
         stored.pop_receipt = uuid.uuid4().hex
         return ReceivedMessage(message.id, stored.pop_receipt, message.dequeue_count, message.body)
 
     async def move_to_poison(self, message: ReceivedMessage) -> None:
         await self.poison().send(message.body)
         await self.delete(message)
+
+    def _in(self, seconds: float) -> datetime:
+        return self._clock.now() + timedelta(seconds=seconds)
 
     def _leased(self, message: ReceivedMessage) -> _Stored:
         for stored in self._messages:
@@ -171,3 +195,55 @@ class FakeStepQueue(StepQueue):
         assert stored.pop_receipt is not None
         body = decode_body(base64.b64encode(stored.text.encode()).decode())
         return ReceivedMessage(stored.id, stored.pop_receipt, stored.dequeue_count, body)
+
+
+class FakeArm:
+    """ARM that finishes every PUT synchronously, unless told to answer an error for a resource once."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, dict] = {}
+        self.errors: dict[str, list[Exception]] = {}
+        self.puts: list[str] = []
+
+    async def put(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any]) -> ArmResult:
+        self.puts.append(resource_id)
+        if self.errors.get(resource_id):
+            raise self.errors[resource_id].pop(0)
+        resource = {**body, "id": resource_id, "properties": {**body.get("properties", {}),
+                                                             "provisioningState": "Succeeded",
+                                                             "principalId": "p-1"}}
+        self.resources[resource_id.lower()] = resource
+        return ArmResult(200, resource, None, None)
+
+    async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult:
+        self.resources.pop(resource_id.lower(), None)
+        return ArmResult(204, None, None, None)
+
+    async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
+        return self.resources.get(resource_id.lower())
+
+    async def poll(self, resource_type: str, poll_url: str) -> PollResult:
+        return PollResult("Succeeded")
+
+
+class FakeSecrets:
+    async def get_or_create(self, scope: str, name: str) -> str:
+        return "generated"
+
+
+async def drain(engine: Engine, queue: StepQueue, limit: int = 500) -> None:
+    """Deliver every visible message once, as a worker would, until the queue is empty."""
+    for _ in range(limit):
+        messages = await queue.receive(32, 30)
+        if not messages:
+            return
+        for m in messages:
+            await engine.handle(m.body)
+            await queue.delete(m)
+    raise AssertionError("the queue never emptied")
+
+
+async def state(engine: Engine, op_id: str) -> str:
+    found = await engine.ops.get(op_id, OPERATION_ROW)
+    assert found is not None
+    return str(found.entity["state"])

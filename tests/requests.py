@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from shared.domain.request import ClusterRequest
+from shared.domain.rules import check
+
 SUB = "00000000-0000-0000-0000-000000000000"
 STORAGE = f"/subscriptions/{SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stdata"
 VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-data/providers/Microsoft.KeyVault/vaults/kv-data"
@@ -59,3 +62,10 @@ def patched(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             node[last] = value
     return out
+
+
+def valid_request(raw: dict[str, Any] = MINIMAL_PRODUCTION) -> ClusterRequest:
+    """`raw` checked against the rules: a ClusterRequest, or the test fails with the violations."""
+    request, violations = check(raw, default_subscription_id=SUB)
+    assert request is not None, violations
+    return request

@@ -20,7 +20,8 @@ class EmulatorSettings:
     - `seconds`: `Retry-After: <n>` with n an integer >= 1, what most ARM resource providers send. azure-core treats
       `Retry-After: 0` as "no hint" and falls back to its 30 s default, so 0 is never sent.
     - `ms`: `retry-after-ms: <n>` only; azure-core honours it (n/1000 s), so scaled intervals under a second stay short.
-    - `none`: no polling hint on LROs, as real AKS does (docs/aks-facts.md); clients then use their own `polling_interval`.
+    - `none`: no polling hint on LROs, as real AKS does (docs/aks-facts.md); clients then use their own
+      `polling_interval`.
       A 429 still carries `Retry-After` in this mode, because throttled responses do in Azure.
     """
 

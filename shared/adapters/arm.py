@@ -24,8 +24,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from shared.adapters.arm_errors import parse_retry_after, to_aksvend_error
 from shared.adapters.arm_families import FAMILIES, family_for, send
+from shared.engine.ports import ArmResult, PollResult
 from shared.errors import RetryableError, classify
-from shared.services.ports_engine import ArmResult, PollResult
 
 SHORT_RETRY_MAX_SECONDS = 2.0
 SHORT_RETRY_ATTEMPTS = 3

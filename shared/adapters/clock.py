@@ -7,8 +7,8 @@ import secrets
 import string
 from datetime import UTC, datetime
 
+from shared.engine.ports import StateStore
 from shared.errors import ConflictError
-from shared.services.ports import StateStore
 
 
 class SystemClock:

@@ -33,8 +33,8 @@ from azure.storage.queue import TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
 from shared.adapters.arm_errors import to_aksvend_error
+from shared.engine.ports import MAX_VISIBILITY_DELAY_SECONDS, ReceivedMessage
 from shared.errors import PayloadTooLargeError, PreconditionFailedError
-from shared.services.ports import MAX_VISIBILITY_DELAY_SECONDS, ReceivedMessage
 
 __all__ = [
     "MAX_MESSAGE_BYTES",

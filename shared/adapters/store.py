@@ -35,8 +35,8 @@ from azure.data.tables import EdmType, EntityProperty, TableTransactionError, Up
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.arm_errors import to_aksvend_error
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, Entity, Versioned
 from shared.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
-from shared.services.ports import PARTITION_KEY, ROW_KEY, Entity, Versioned
 
 __all__ = ["JSON_SUFFIX", "AzureTableStateStore", "decode_entity", "encode_entity", "entity_size"]
 

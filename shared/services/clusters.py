@@ -1,81 +1,156 @@
-"""The cluster registry and each cluster's FIFO of operations.
+"""What callers may ask of aksvend about clusters (the HTTP API, the cluster-requests queue, ticketing): create
+one, read its state and its operations, change its pools, delete it.
 
-AKS refuses a second mutating operation on a cluster (409 OperationNotAllowed), so aksvend runs the operations
-of one cluster one after another: each cluster row holds a queue of operation ids, and only the head may run.
-Every change is an etag-conditioned read-modify-write retried on conflict, so concurrent submits and
-completions never lose an entry. A request to scale a cluster that is still being created simply waits in
-the queue: it does not fail.
+Every refusal is a `Problem` with an HTTP status, a stable code and, for invalid input, the violations; the
+trigger layer only maps it to RFC 9457 problem+json. Callers are checked against the policy before anything
+is recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from shared.errors import ConflictError, PreconditionFailedError
-from shared.services.ports import StateStore
-from shared.services.records import CLUSTER_PARTITION, ClusterRecord
+from shared.domain.caller import Caller
+from shared.domain.policy import Action, Policy
+from shared.domain.request import ClusterRequest
+from shared.domain.rules import Context, check
+from shared.domain.violations import errors
+from shared.engine import ClusterConflict, ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
+from shared.engine.records import ClusterRecord, cluster_key
+from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
+from shared.services.pool_change import revalidate, with_pool
+from shared.services.problems import Problem
+from shared.services.views import cluster_view, iso, operation_view
 
-MAX_CONFLICT_RETRIES = 50
+MAX_HISTORY = 200  # the newest transitions shown with an operation
+MAX_CHANGE_ATTEMPTS = 5
 
 
-class Registry:
-    def __init__(self, table: StateStore) -> None:
-        self.table = table
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    operation_id: str
+    created: bool
 
-    async def get(self, key: str) -> ClusterRecord | None:
-        found = await self.table.get(CLUSTER_PARTITION, key)
-        return ClusterRecord.from_entity(found.entity, found.etag) if found else None
 
-    async def all(self) -> list[ClusterRecord]:
-        rows = await self.table.query_partition(CLUSTER_PARTITION)
-        return [ClusterRecord.from_entity(v.entity, v.etag) for v in rows]
+class Clusters:
+    """The cluster use cases: each checks the request and the caller's policy, then reads the registry or submits
+    an operation to the engine."""
 
-    async def create_or_get(self, record: ClusterRecord) -> ClusterRecord:
+    def __init__(self, engine: Engine, policy: Policy, default_subscription_id: str) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.default_subscription_id = default_subscription_id
+
+    # ---- create ------------------------------------------------------------------------------------------
+    async def create(self, raw: Any, caller: Caller, *, idempotency_key: str | None = None, source: str = "api",
+                     ticket: str | None = None) -> Accepted:
+        request = self._valid(raw)
+        self._authorize(caller, request.subscription_id, request.resource_group, "create")
+        return await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
+
+    def _valid(self, raw: Any) -> ClusterRequest:
+        today = self.engine.clock.now().date()
+        request, violations = check(raw, default_subscription_id=self.default_subscription_id,
+                                    context=Context(as_of=today) if isinstance(today, date) else None)
+        if request is None:
+            raise Problem(422, "InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
+        return request
+
+    def _authorize(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> None:
+        if not self.policy.allows(caller, subscription_id, resource_group, action):
+            raise Problem(403, "Forbidden", f"caller '{caller.name or caller.id}' may not {action} clusters in "
+                                            f"subscription {subscription_id}, resource group {resource_group}")
+
+    async def _submit(self, kind: str, request: ClusterRequest, caller: Caller, key: str | None, *,
+                      pool: str | None = None, source: str = "api", ticket: str | None = None,
+                      based_on: str | None = None) -> Accepted:
         try:
-            etag = await self.table.insert(record.to_entity())
-            return record.with_(etag=etag)
-        except ConflictError:
-            existing = await self.get(record.key)
-            assert existing is not None  # inserted by someone else a moment ago; clusters are never removed
-            return existing
+            done = await submit(self.engine, kind, request, pool=pool, idempotency_key=key,  # type: ignore[arg-type]
+                                caller=caller.id, source=source, ticket=ticket, based_on=based_on)
+        except ClusterConflict:
+            raise Problem(409, "ClusterNameTaken", f"a different request already owns cluster '{request.name}' "
+                                                   f"in {request.resource_group}") from None
+        except IdempotencyConflict:
+            raise Problem(409, "IdempotencyKeyReused", "this Idempotency-Key was used before with a different "
+                                                       "request") from None
+        except ClusterNotFound:
+            raise Problem(404, "ClusterNotFound", f"aksvend manages no cluster '{request.name}' in "
+                                                  f"{request.resource_group}") from None
+        return Accepted(done.operation_id, done.created)
 
-    async def change(self, key: str, edit: Callable[[ClusterRecord], ClusterRecord | None]) -> ClusterRecord | None:
-        """Apply `edit` to the current record until the write wins. `edit` returning None means no change."""
-        for _ in range(MAX_CONFLICT_RETRIES):
-            current = await self.get(key)
-            if current is None:
-                return None
-            changed = edit(current)
-            if changed is None:
-                return current
+    # ---- read --------------------------------------------------------------------------------------------
+    async def operation(self, op_id: str) -> dict[str, Any]:
+        loaded = await self.engine.load(op_id) if _is_id(op_id) else None
+        if loaded is None:
+            raise Problem(404, "OperationNotFound", f"no operation '{op_id[:64]}'")
+        view = operation_view(loaded.op, loaded.steps, loaded.specs)
+        view["history"] = [{"at": iso(t.at), "kind": t.kind, "message": t.message}
+                           for t in await self.engine.history.read(op_id, newest=MAX_HISTORY)]
+        return view
+
+    async def clusters(self, caller: Caller) -> list[dict[str, Any]]:
+        return [cluster_view(c) for c in await self.engine.registry.all()
+                if self.policy.allows(caller, c.subscription_id, c.resource_group, "read")]
+
+    async def cluster(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
+        record = await self._cluster(sub, rg, name, caller, "read")
+        return cluster_view(record)
+
+    async def _cluster(self, sub: str, rg: str, name: str, caller: Caller, action: Action) -> ClusterRecord:
+        self._authorize(caller, sub, rg, action)
+        record = await self.engine.registry.get(cluster_key(sub, rg, name))
+        if record is None or record.state == "deleted":
+            raise Problem(404, "ClusterNotFound", f"aksvend manages no cluster '{name[:63]}' in {rg[:90]}")
+        return record
+
+    # ---- change ------------------------------------------------------------------------------------------
+    async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
+                       key: str | None) -> Accepted:
+        async def attempt(record: ClusterRecord) -> Accepted:
+            request = with_pool(dict(record.request), pool, raw_pool,
+                                default_subscription_id=self.default_subscription_id,
+                                today=self.engine.clock.now().date())
+            return await self._submit("put-pool", request, caller, key, pool=pool, based_on=record.request_hash)
+
+        return await self._changing(sub, rg, name, caller, attempt)
+
+    async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
+        async def attempt(record: ClusterRecord) -> Accepted:
+            desired = dict(record.request)
+            if pool == desired["systemPool"]["name"]:
+                raise Problem(409, "LastSystemPool", "the system pool is the cluster's only System pool and cannot "
+                                                     "be deleted; delete the cluster instead")
+            pools = [p for p in desired.get("userPools", []) if p["name"] != pool]
+            if len(pools) == len(desired.get("userPools", [])):
+                raise Problem(404, "PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
+            request = self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
+            return await self._submit("delete-pool", request, caller, key, pool=pool, based_on=record.request_hash)
+
+        return await self._changing(sub, rg, name, caller, attempt)
+
+    async def _changing(self, sub: str, rg: str, name: str, caller: Caller,
+                        attempt: Callable[[ClusterRecord], Awaitable[Accepted]]) -> Accepted:
+        """Compute a change on the cluster's current desired request and submit it; again if another change
+        landed in between (compare-and-swap on the desired request, see submit)."""
+        for _ in range(MAX_CHANGE_ATTEMPTS):
             try:
-                etag = await self.table.update_if_match(changed.to_entity(), current.etag or "*")
-                return changed.with_(etag=etag)
-            except PreconditionFailedError:
+                return await attempt(await self._cluster(sub, rg, name, caller, "change"))
+            except DesiredStateChanged:
                 continue
-        raise PreconditionFailedError(f"cluster {key}: too many concurrent changes")
+        raise Problem(409, "ConcurrentChange", "the cluster kept changing while this change was applied; retry")
 
-    async def enqueue(self, key: str, op_id: str, now: datetime) -> ClusterRecord | None:
-        def add(c: ClusterRecord) -> ClusterRecord | None:
-            return None if op_id in c.queue else c.with_(queue=(*c.queue, op_id), updated_at=now)
+    async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
+        record = await self._cluster(sub, rg, name, caller, "delete")
+        request = ClusterRequest.model_validate(record.request)
+        return await self._submit("delete-cluster", request, caller, key)
 
-        return await self.change(key, add)
+    def _revalidate(self, desired: dict[str, Any], prefix: str) -> ClusterRequest:
+        return revalidate(desired, prefix=prefix, default_subscription_id=self.default_subscription_id,
+                          today=self.engine.clock.now().date())
 
-    async def dequeue(self, key: str, op_id: str, now: datetime, *, state: str | None = None,
-                      applied: dict | None = None) -> ClusterRecord | None:
-        """Remove a finished operation, record the cluster's new state, and return the record (whose queue head,
-        if any, may start now)."""
 
-        def remove(c: ClusterRecord) -> ClusterRecord | None:
-            if op_id not in c.queue:
-                return None
-            changes: dict = {"queue": tuple(o for o in c.queue if o != op_id), "last_operation": op_id,
-                             "updated_at": now}
-            if state:
-                changes["state"] = state
-            if applied is not None:
-                changes["applied"] = applied
-            return c.with_(**changes)
-
-        return await self.change(key, remove)
+def _is_id(op_id: str) -> bool:
+    return 0 < len(op_id) <= 64 and all(c.isalnum() or c == "-" for c in op_id)

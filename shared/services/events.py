@@ -45,8 +45,9 @@ from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.reactions import CreatePool, NoAction, PastReaction, react, sweep
 from shared.domain.reactions_spot import FALLBACK_LABEL
 from shared.domain.request import ClusterRequest
+from shared.engine import Engine
+from shared.engine.ports import StateStore
 from shared.errors import RetryableError
-from shared.services.engine import Engine
 from shared.services.events_intake import (
     Index,
     cluster_index,
@@ -57,7 +58,6 @@ from shared.services.events_intake import (
 )
 from shared.services.events_react import apply, notice_event, observed_version, view_of
 from shared.services.events_store import EventStore
-from shared.services.ports import StateStore
 from shared.services.problems import Problem
 
 log = logging.getLogger("aksvend.events")

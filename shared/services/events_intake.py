@@ -22,9 +22,9 @@ from shared.domain.events import (
 )
 from shared.domain.reactions_spot import FALLBACK_LABEL
 from shared.domain.request import ClusterRequest
-from shared.services.clusters import Registry
+from shared.engine import ClusterRegistry
+from shared.engine.records import ClusterRecord
 from shared.services.events_react import node_resource_group
-from shared.services.records import ClusterRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class Index:
     by_node_group: dict[tuple[str, str], ClusterRecord]
 
 
-async def cluster_index(registry: Registry) -> Index:
+async def cluster_index(registry: ClusterRegistry) -> Index:
     by_id: dict[str, ClusterRecord] = {}
     by_group: dict[tuple[str, str], ClusterRecord] = {}
     for record in await registry.all():

@@ -36,12 +36,11 @@ from shared.domain.reactions import (
 )
 from shared.domain.reactions_spot import FALLBACK_LABEL
 from shared.domain.request import ClusterRequest
+from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
+from shared.engine.records import ClusterRecord
 from shared.errors import FatalError, RetryableError
-from shared.services.engine import Engine
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.problems import Problem
-from shared.services.records import ClusterRecord
-from shared.services.submit import ClusterNotFound, DesiredStateChanged, IdempotencyConflict, operation_id, submit
 
 MAX_CHANGE_ATTEMPTS = 5
 

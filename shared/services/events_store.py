@@ -32,8 +32,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.domain.events_envelope import parse_time
 from shared.domain.reactions_model import PastReaction
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore
 from shared.errors import ConflictError, PreconditionFailedError, RetryableError
-from shared.services.ports import PARTITION_KEY, ROW_KEY, StateStore
 
 SEEN_PREFIX = "seen-"
 SEEN_SPREAD = 4

@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from shared.domain.lifecycle import LifecycleEvent
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, Clock, StateStore, Versioned
 from shared.errors import ConflictError, FatalError, PreconditionFailedError, RetryableError, backoff_delay
-from shared.services.ports import PARTITION_KEY, ROW_KEY, StateStore, Versioned
 from shared.services.ports_events import EventPublisher
 
 __all__ = ["DEFAULT_RETENTION", "OUTBOX_PARTITION", "DrainReport", "Outbox", "OutboxSweep", "sweep_outbox"]
@@ -60,7 +60,7 @@ class DrainReport:
 class Outbox:
     """Lifecycle events in a StateStore; see the module docstring."""
 
-    def __init__(self, store: StateStore, clock: Callable[[], datetime], *, lease_seconds: float = 60.0,
+    def __init__(self, store: StateStore, clock: Clock, *, lease_seconds: float = 60.0,
                  random: Callable[[], float] = random_module.random, max_batch: int = _MAX_BATCH) -> None:
         self._store = store
         self._clock = clock
@@ -72,7 +72,7 @@ class Outbox:
 
     async def publish(self, events: Sequence[LifecycleEvent]) -> None:
         """Record `events` as pending, in order; an event recorded before (same id) is left as it is."""
-        now = self._clock()
+        now = self._clock.now()
         for sequence, event in enumerate(events):
             entity = {PARTITION_KEY: OUTBOX_PARTITION, ROW_KEY: event.id, "state": "pending", "recordedAt": now,
                       "sequence": sequence, "attempts": 0, "nextAttemptAt": now, "type": event.type,
@@ -93,7 +93,7 @@ class Outbox:
         sent = 0
         while True:
             rows = await self._store.query_partition(OUTBOX_PARTITION)
-            now = self._clock()
+            now = self._clock.now()
             waiting = sorted((r for r in rows if _due_state(r, now) is not None), key=_order)
             batch = self._due_prefix(waiting, now)
             if not batch:
@@ -122,7 +122,7 @@ class Outbox:
 
     async def purge(self, older_than: timedelta) -> int:
         """Delete rows sent more than `older_than` ago; return how many."""
-        cutoff = self._clock() - older_than
+        cutoff = self._clock.now() - older_than
         removed = 0
         for row in await self._store.query_partition(OUTBOX_PARTITION):
             sent_at = row.entity.get("sentAt")
@@ -191,7 +191,7 @@ class Outbox:
 
     async def _release(self, rows: list[Versioned], error: str | None, delay: float | None, *,
                        count_attempt: bool = True) -> None:
-        now = self._clock()
+        now = self._clock.now()
         for row in rows:
             attempts = int(row.entity.get("attempts", 0)) + (1 if count_attempt else 0)
             wait = backoff_delay(attempts - 1, self._random, base_seconds=2.0, cap_seconds=300.0,
@@ -205,7 +205,7 @@ class Outbox:
     async def _mark(self, row: Versioned, *, state: State, error: str | None = None) -> None:
         entity = {**row.entity, "state": state, "leaseUntil": None, "attempts": int(row.entity.get("attempts", 0)) + 1}
         if state == "sent":
-            entity["sentAt"] = self._clock()
+            entity["sentAt"] = self._clock.now()
         if error is not None:
             entity["lastError"] = error
         await self._write_claimed(row, entity)

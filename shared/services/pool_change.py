@@ -1,4 +1,4 @@
-"""A pool change as a new desired request: shared by `ClusterService.put_pool` (the HTTP API) and the events
+"""A pool change as a new desired request: shared by `Clusters.put_pool` (the HTTP API) and the events
 service (reactions), so that a pool added or scaled by an event obeys exactly the rules of one added by a caller.
 
 `with_pool(desired, pool, raw_pool, ...)` takes the cluster's desired request (the registry's JSON, camelCase),

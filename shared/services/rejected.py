@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.services.ports import StateStore
-from shared.services.ports_engine import Clock
+from shared.engine.ports import Clock, StateStore
 
 log = logging.getLogger("aksvend.rejected")
 MAX_KEPT_CHARS = 30_000  # a Table Storage string property holds 64 KiB of UTF-16

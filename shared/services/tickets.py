@@ -21,7 +21,7 @@ Choices, and why:
   edited ticket asks for a different cluster under the same name) is told to the ticket the same way, with the
   refusal's code, and the `Problem` propagates to the HTTP layer.
 * Tickets are callers like any other (`ticket_caller`: `webhook:<system>`), held to the caller policy; the
-  operation carries the ticket reference (`lifecycle_sink.encode_ticket`) and source `ticket:<system>`.
+  operation carries the ticket reference (`shared.engine.lifecycle.encode_ticket`) and source `ticket:<system>`.
 
 The outcome types carry an HTTP status hint so that the trigger stays thin.
 """
@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +56,8 @@ from shared.domain.tickets import (
     verify,
 )
 from shared.domain.violations import Violation, pointer
-from shared.services.lifecycle_sink import encode_ticket
+from shared.engine.lifecycle import encode_ticket
+from shared.engine.ports import Clock
 from shared.services.ports_events import EventPublisher
 from shared.services.problems import Problem
 
@@ -268,7 +269,7 @@ class _ClusterCreator(Protocol):
 
 
 def submit_through(clusters: _ClusterCreator) -> SubmitRequest:
-    """`SubmitRequest` on `ClusterService.create`: the caller policy, conflicts and the engine's idempotency are
+    """`SubmitRequest` on `Clusters.create`: the caller policy, conflicts and the engine's idempotency are
     the API's. The request was validated here already; `create` validates its canonical form again (the same)."""
 
     async def submit(request: ClusterRequest, idempotency_key: str, ticket_ref: TicketRef) -> str:
@@ -289,11 +290,11 @@ class TicketIntake:
     submit: SubmitRequest
     publish: EventPublisher
     default_subscription_id: str
-    clock: Callable[[], datetime]
+    clock: Clock
     max_body_bytes: int = MAX_BODY_BYTES
 
     async def handle(self, system: str, headers: Mapping[str, str], raw_body: bytes) -> TicketOutcome:
-        return await handle_ticket(system, headers, raw_body, self.clock(), secrets=self.secrets,
+        return await handle_ticket(system, headers, raw_body, self.clock.now(), secrets=self.secrets,
                                    mappings=self.mappings, submit=self.submit, publish=self.publish,
                                    default_subscription_id=self.default_subscription_id,
                                    max_body_bytes=self.max_body_bytes)

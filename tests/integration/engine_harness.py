@@ -17,11 +17,10 @@ from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
+from shared.domain.plan import plan
 from shared.domain.rules import check
-from shared.services.engine import Engine, EngineSettings
-from shared.services.records import OPERATION_ROW
-from shared.services.submit import submit
-from shared.services.sweeper import poisoned, sweep
+from shared.engine import Engine, EngineSettings, poisoned, submit, sweep
+from shared.engine.records import OPERATION_ROW
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)
@@ -68,6 +67,41 @@ def make_storage_target(armemu: Any, name: str = "stshopdata") -> str:
     assert response.status_code < 300, response.text()
     armemu.wait_for(lambda: any(r["id"].lower() == account.lower() for r in armemu.inventory()), timeout=10)
     return account
+
+
+def production(account: str) -> dict:
+    """The production request, with a private endpoint to `account` (see `make_storage_target`)."""
+    return {"name": "shop-prod", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "production",
+            "network": {"privateEndpoints": [{"name": "data", "targetResourceId": account, "groupId": "blob"}]}}
+
+
+def expected_inventory(raw: dict, subscription_id: str) -> set[str]:
+    """The planned resources and the children their bodies declare inline (subnets, the cluster's pools)."""
+    request, violations = check(raw, default_subscription_id=subscription_id)
+    assert request is not None, violations
+    p = plan(request)
+    ids = {r.id.lower() for r in p.resources}
+    vnet, cluster = p.resource("vnet"), p.resource("cluster")
+    ids |= {f"{vnet.id}/subnets/{s['name']}".lower() for s in vnet.body["properties"]["subnets"]}
+    ids |= {f"{cluster.id}/agentPools/{a['name']}".lower() for a in cluster.body["properties"]["agentPoolProfiles"]}
+    return ids
+
+
+def made_by_aksvend(armemu: Any, account: str) -> set[str]:
+    """What the emulator holds, less the private endpoint's target and what AKS makes itself (node group)."""
+    target_group = account.lower().rsplit("/providers", 1)[0]
+    return {r["id"].lower() for r in armemu.inventory()
+            if not r["id"].lower().startswith(target_group) and "/resourcegroups/mc_" not in r["id"].lower()}
+
+
+def creates_per_resource(armemu: Any) -> dict[str, int]:
+    """How many times the emulator answered 201 Created to a PUT, by resource: 1 each when no PUT created twice."""
+    counts: dict[str, int] = {}
+    for r in armemu.requests():
+        if r["method"] == "PUT" and r["status"] == 201:
+            key = r["path"].split("?")[0].lower()
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 async def open_test_engine(stack: AsyncExitStack, armemu: Any, connection_string: str, *, tables: tuple[str, str, str],

@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 from azure.mgmt.containerservice import ContainerServiceClient
 
-from shared.domain.plan import plan
-from shared.domain.rules import check
-from shared.services.engine import specs_of
-from shared.services.records import OPERATION_ROW, OperationRecord
-from tests.integration.engine_harness import harness, make_storage_target
+from shared.engine.records import OPERATION_ROW, OperationRecord
+from tests.integration.engine_harness import (
+    creates_per_resource,
+    expected_inventory,
+    harness,
+    made_by_aksvend,
+    make_storage_target,
+    production,
+)
 from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
-
-
-def production(account: str) -> dict:
-    return {"name": "shop-prod", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "production",
-            "network": {"privateEndpoints": [{"name": "data", "targetResourceId": account, "groupId": "blob"}]}}
 
 
 async def test_the_production_request_provisions_exactly_the_planned_resources(armemu, azurite_connection_string):
@@ -28,24 +27,6 @@ async def test_the_production_request_provisions_exactly_the_planned_resources(a
         op = await h.wait_done(op_id)
     assert op["state"] == "succeeded", op.get("error")
     assert made_by_aksvend(armemu, account) == expected_inventory(raw, armemu.subscription_id)
-
-
-def expected_inventory(raw: dict, subscription_id: str) -> set[str]:
-    """The planned resources and the children their bodies declare inline (subnets, the cluster's pools)."""
-    request, _ = check(raw, default_subscription_id=subscription_id)
-    p = plan(request)
-    ids = {r.id.lower() for r in p.resources}
-    vnet, cluster = p.resource("vnet"), p.resource("cluster")
-    ids |= {f"{vnet.id}/subnets/{s['name']}".lower() for s in vnet.body["properties"]["subnets"]}
-    ids |= {f"{cluster.id}/agentPools/{a['name']}".lower() for a in cluster.body["properties"]["agentPoolProfiles"]}
-    return ids
-
-
-def made_by_aksvend(armemu, account: str) -> set[str]:
-    """What the emulator holds, less the private endpoint's target and what AKS makes itself (node group)."""
-    target_group = account.lower().rsplit("/providers", 1)[0]
-    return {r["id"].lower() for r in armemu.inventory()
-            if not r["id"].lower().startswith(target_group) and "/resourcegroups/mc_" not in r["id"].lower()}
 
 
 class DuplicatingQueue:
@@ -62,15 +43,6 @@ class DuplicatingQueue:
         await self.inner.send(message, visibility_timeout)
 
 
-def _creates_per_resource(armemu) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for r in armemu.requests():
-        if r["method"] == "PUT" and r["status"] == 201:
-            key = r["path"].split("?")[0].lower()
-            counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
 async def _steps(h, op_id):
     return {r.entity["RowKey"].removeprefix("step:"): r.entity for r in await h.engine.ops.query_partition(op_id)
             if r.entity["RowKey"].startswith("step:")}
@@ -85,7 +57,7 @@ def hold(armemu) -> None:
 async def end_held_but(armemu, h, op_id: str, keep: set[str]) -> None:
     """End the held operations of every step of the operation but those in `keep`."""
     found = await h.engine.ops.get(op_id, OPERATION_ROW)
-    kept = {s.resource_id.lower() for s in specs_of(OperationRecord.from_entity(found.entity, found.etag))
+    kept = {s.resource_id.lower() for s in OperationRecord.from_entity(found.entity, found.etag).specs()
             if s.id in keep}
     for op in armemu.control("GET", "operations")["value"]:
         if op["resourceId"].lower() not in kept:
@@ -131,7 +103,7 @@ async def test_every_message_delivered_twice_gives_the_same_outcome_and_inventor
         op = await h.wait_done(await h.submit(raw), timeout=90)
     assert op["state"] == "succeeded", op.get("error")
     assert made_by_aksvend(armemu, account) == expected_inventory(raw, armemu.subscription_id)
-    assert all(n == 1 for n in _creates_per_resource(armemu).values())
+    assert all(n == 1 for n in creates_per_resource(armemu).values())
 
 
 async def test_faults_throttling_background_409s_and_a_failed_lro_still_end_in_success(armemu,

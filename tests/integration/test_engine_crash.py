@@ -39,12 +39,17 @@ from shared.adapters.store import AzureTableStateStore
 from shared.bootstrap import CLUSTERS_TABLE, OPERATIONS_TABLE, OUTBOX_TABLE, SECRETS_TABLE, STEPS_QUEUE
 from shared.domain.lifecycle import CLUSTER_PROVISIONED, OPERATION_SUCCEEDED
 from shared.domain.rules import check
-from shared.services.engine import specs_of
+from shared.engine import submit
+from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, OperationRecord
 from shared.services.outbox import OUTBOX_PARTITION
-from shared.services.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, OperationRecord
-from shared.services.submit import submit
-from tests.integration.engine_harness import make_storage_target, open_test_engine
-from tests.integration.test_engine import _creates_per_resource, expected_inventory, made_by_aksvend, production
+from tests.integration.engine_harness import (
+    creates_per_resource,
+    expected_inventory,
+    made_by_aksvend,
+    make_storage_target,
+    open_test_engine,
+    production,
+)
 from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -270,7 +275,7 @@ async def test_killing_the_worker_at_every_saved_state_transition_still_provisio
             op_id = (await submit(engine, "create-cluster", request)).operation_id
             found = await engine.ops.get(op_id, OPERATION_ROW)
             op = OperationRecord.from_entity(found.entity, found.etag)
-            specs = {s.id: s for s in specs_of(op)}
+            specs = {s.id: s for s in op.specs()}
             assert not any(CLUSTER_STEP in s.depends_on for s in specs.values())  # nothing waits for the held cluster
             run = Run(armemu, engine, outbox, op_id, op.cluster, specs, env, tmp_path)
             for number, (name, n) in enumerate(plan):
@@ -281,4 +286,4 @@ async def test_killing_the_worker_at_every_saved_state_transition_still_provisio
             assert not final.queued and await engine.ops.query_partition(ACTIVE_PARTITION) == []
     assert armemu.control("GET", "operations")["value"] == []
     assert made_by_aksvend(armemu, account) == expected_inventory(raw, armemu.subscription_id)
-    assert all(n == 1 for n in _creates_per_resource(armemu).values())
+    assert all(n == 1 for n in creates_per_resource(armemu).values())

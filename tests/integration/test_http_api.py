@@ -13,11 +13,10 @@ from functions.http_api import app
 from shared.bootstrap import Runtime
 from shared.config import Settings
 from shared.domain.policy import Policy
-from shared.services.api import ClusterService
+from shared.services.clusters import Clusters
 from shared.services.rejected import RejectedMessages
 from tests.fakes import FakeStateStore
-from tests.integration.engine_harness import harness, make_storage_target
-from tests.integration.test_engine import production
+from tests.integration.engine_harness import harness, make_storage_target, production
 
 pytestmark = pytest.mark.integration
 POLICY = {"rules": [
@@ -36,7 +35,7 @@ def principal(name: str, groups: tuple[str, ...] = ()) -> str:
 async def api(armemu, azurite_connection_string):
     async with harness(armemu, azurite_connection_string) as h:
         settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        service = ClusterService(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
+        service = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
         runtime.use(Runtime(settings, h.engine, service, RejectedMessages(FakeStateStore(), h.engine.clock)))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://aksvend.test") as client:

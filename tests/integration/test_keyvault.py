@@ -7,8 +7,7 @@ import pytest
 
 from local.credential import AsyncOfflineCredential
 from shared.adapters.keyvault import KeyVaultSecretStore, secret_name
-from tests.integration.engine_harness import harness, make_storage_target
-from tests.integration.test_engine import production
+from tests.integration.engine_harness import harness, make_storage_target, production
 
 pytestmark = pytest.mark.integration
 

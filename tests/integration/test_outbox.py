@@ -19,10 +19,10 @@ from shared.adapters.store import AzureTableStateStore
 from shared.domain import lifecycle
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.tickets import TicketRef
+from shared.engine.ports import StateStore
 from shared.errors import FatalError, RetryableError
 from shared.services.outbox import Outbox
-from shared.services.ports import StateStore
-from tests.fakes import FakeStateStore
+from tests.fakes import FakeClock, FakeStateStore
 from tests.requests import SUB
 
 pytestmark = pytest.mark.integration
@@ -30,17 +30,6 @@ pytestmark = pytest.mark.integration
 CLUSTER = ClusterRef(SUB, "rg-payments-prod", "payments-prod")
 TICKET = TicketRef("jira", "OPS-42", "2026-03-01T11:58:02.113+0000")
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture(params=["fake", "azurite"])
@@ -70,7 +59,7 @@ def provisioning_run(operation_id: str = "op-1") -> list[LifecycleEvent]:
     ]
 
 
-async def record_in_turn(outbox: Outbox, clock: Clock, batches: Sequence[Sequence[LifecycleEvent]]) -> None:
+async def record_in_turn(outbox: Outbox, clock: FakeClock, batches: Sequence[Sequence[LifecycleEvent]]) -> None:
     for events in batches:
         await outbox.publish(events)
         clock.advance(1)
@@ -78,7 +67,7 @@ async def record_in_turn(outbox: Outbox, clock: Clock, batches: Sequence[Sequenc
 
 async def test_a_provisioning_run_publishes_accepted_then_succeeded(store: StateStore, event_sink: EventSink,
                                                                     publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock)
     events = provisioning_run()
     await outbox.publish(events)
@@ -97,7 +86,7 @@ async def test_a_provisioning_run_publishes_accepted_then_succeeded(store: State
 
 async def test_a_failing_run_publishes_failed_with_the_arm_code(store: StateStore, event_sink: EventSink,
                                                                 publisher: EventGridPublisher) -> None:
-    outbox = Outbox(store, Clock())
+    outbox = Outbox(store, FakeClock(T0))
     await outbox.publish([
         lifecycle.operation_accepted(CLUSTER, "op-2", "create", time=T0),
         lifecycle.operation_failed(CLUSTER, "op-2", "create", code="QuotaExceeded",
@@ -112,7 +101,7 @@ async def test_a_failing_run_publishes_failed_with_the_arm_code(store: StateStor
 
 async def test_with_the_topic_down_events_stay_pending_and_arrive_once_it_is_back(
         store: StateStore, event_sink: EventSink, publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock, random=lambda: 0.0)
     first_run, second_run = provisioning_run("op-1"), provisioning_run("op-2")
     await record_in_turn(outbox, clock, [first_run])
@@ -142,7 +131,7 @@ async def test_with_the_topic_down_events_stay_pending_and_arrive_once_it_is_bac
 
 async def test_a_topic_answering_503_keeps_events_pending_with_attempt_counts(
         store: StateStore, event_sink: EventSink, publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock, random=lambda: 0.0)
     await outbox.publish(provisioning_run())
     event_sink.fail_with(503)
@@ -159,7 +148,7 @@ async def test_a_topic_answering_503_keeps_events_pending_with_attempt_counts(
 
 async def test_backing_off_events_are_not_sent_before_their_time(store: StateStore, event_sink: EventSink,
                                                                  publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock, random=lambda: 0.0)
     await outbox.publish(provisioning_run())
     event_sink.fail_with(503)
@@ -174,7 +163,7 @@ async def test_backing_off_events_are_not_sent_before_their_time(store: StateSto
 
 
 async def test_a_wrong_topic_key_keeps_events_pending_not_dead(store: StateStore, event_sink: EventSink) -> None:
-    outbox = Outbox(store, Clock())
+    outbox = Outbox(store, FakeClock(T0))
     await outbox.publish(provisioning_run())
     async with EventGridPublisher.with_key(event_sink.endpoint, "fake-wrong-key", retry_total=0) as wrong:
         report = await outbox.drain(wrong)
@@ -184,7 +173,7 @@ async def test_a_wrong_topic_key_keeps_events_pending_not_dead(store: StateStore
 
 async def test_recording_the_same_event_twice_keeps_one(store: StateStore, event_sink: EventSink,
                                                         publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock)
     await record_in_turn(outbox, clock, [provisioning_run(), provisioning_run()])
     assert len(await outbox.pending()) == 3
@@ -197,7 +186,7 @@ async def test_recording_the_same_event_twice_keeps_one(store: StateStore, event
 
 async def test_two_drainers_at_once_send_each_event_once(store: StateStore, event_sink: EventSink,
                                                          publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock, max_batch=2)
     await record_in_turn(outbox, clock, [provisioning_run(f"op-{i}") for i in range(4)])
     await asyncio.gather(outbox.drain(publisher), Outbox(store, clock, max_batch=2).drain(publisher))
@@ -212,7 +201,7 @@ async def test_an_event_claimed_by_a_crashed_drainer_is_sent_after_its_lease(
         async def publish(self, events: Sequence[LifecycleEvent]) -> None:
             raise asyncio.CancelledError  # the worker dies mid-send: no release, the claim stays
 
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock, lease_seconds=60)
     await outbox.publish(provisioning_run())
     with pytest.raises(asyncio.CancelledError):
@@ -239,7 +228,7 @@ class RefusingPublisher:
 
 async def test_an_event_refused_for_good_is_kept_as_dead_and_does_not_block_the_rest(
         store: StateStore, event_sink: EventSink, publisher: EventGridPublisher) -> None:
-    outbox = Outbox(store, Clock())
+    outbox = Outbox(store, FakeClock(T0))
     events = provisioning_run()
     await outbox.publish(events)
     report = await outbox.drain(RefusingPublisher(publisher, events[1].id))
@@ -251,7 +240,7 @@ async def test_an_event_refused_for_good_is_kept_as_dead_and_does_not_block_the_
 
 async def test_sent_rows_are_purged_after_the_retention(store: StateStore, event_sink: EventSink,
                                                         publisher: EventGridPublisher) -> None:
-    clock = Clock()
+    clock = FakeClock(T0)
     outbox = Outbox(store, clock)
     await outbox.publish(provisioning_run())
     await outbox.drain(publisher)

@@ -27,8 +27,8 @@ from shared.config import Settings
 from shared.domain.arm import API_VERSIONS
 from shared.domain.operations import AGENT_POOL_TYPE, CLUSTER_TYPE
 from shared.domain.policy import allow_all
-from shared.services.api import ClusterService
-from shared.services.engine import Engine
+from shared.engine import Engine
+from shared.services.clusters import Clusters
 from shared.services.events import EventService, EventSettings
 from shared.services.rejected import RejectedMessages
 from tests.fakes import FakeStateStore
@@ -57,7 +57,7 @@ class EventsRuntime:
 
     settings: Settings
     engine: Engine
-    clusters: ClusterService
+    clusters: Clusters
     rejected: RejectedMessages
     events: EventService
 
@@ -125,7 +125,7 @@ async def stack(armemu, azurite_connection_string) -> AsyncIterator[Stack]:
         service = EventService(h.engine, table, EventSettings(webhook_secret=SECRET),
                                default_subscription_id=armemu.subscription_id)
         settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        runtime.use(EventsRuntime(settings, h.engine, ClusterService(h.engine, allow_all(), armemu.subscription_id),
+        runtime.use(EventsRuntime(settings, h.engine, Clusters(h.engine, allow_all(), armemu.subscription_id),
                                   RejectedMessages(FakeStateStore(), h.engine.clock), service))
         async with serve(app) as url:
             armemu.set(webhookUrl=f"{url}/api/events?code={SECRET}")

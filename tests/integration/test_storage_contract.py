@@ -14,8 +14,8 @@ import pytest
 
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
+from shared.engine.ports import StateStore, StepQueue
 from shared.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
-from shared.services.ports import StateStore, StepQueue
 from tests.fakes import FakeStateStore, FakeStepQueue
 from tests.polling import eventually
 

@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,14 @@ from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
 from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
-from shared.services.api import ClusterService
-from shared.services.engine import Engine
+from shared.engine import Engine
+from shared.engine.records import ACTIVE_PARTITION
+from shared.services.clusters import Clusters
 from shared.services.outbox import Outbox, sweep_outbox
-from shared.services.records import ACTIVE_PARTITION
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 from shared.ticket_config import TicketSettings, TopicSettings
-from tests.fakes import FakeStateStore
+from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import Harness, harness
 
 pytestmark = pytest.mark.integration
@@ -69,19 +68,9 @@ class WebhookRuntime:
 
     settings: Settings
     engine: Engine
-    clusters: ClusterService
+    clusters: Clusters
     rejected: RejectedMessages
     tickets: TicketIntake
-
-
-class ShiftedClock:
-    """Real time plus an offset, for the outbox: lets a test skip over a retry backoff without sleeping."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @dataclass
@@ -89,7 +78,7 @@ class Stack:
     client: httpx.AsyncClient
     h: Harness
     outbox: Outbox
-    outbox_clock: ShiftedClock
+    outbox_clock: FakeClock
     publisher: EventGridPublisher
     sink: EventSink
 
@@ -126,11 +115,11 @@ def include_router() -> None:
 async def open_stack(armemu: Any, connection_string: str, sink: EventSink, *, run: bool) -> AsyncIterator[Stack]:
     include_router()
     async with harness(armemu, connection_string, run=run) as h, contextlib.AsyncExitStack() as stack:
-        clock = ShiftedClock()
+        clock = FakeClock.real()  # the outbox's: real time, which a test moves past a retry backoff
         table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
             connection_string, f"outbox{uuid.uuid4().hex[:8]}"))
         outbox = Outbox(table, clock, random=lambda: 0.0)
-        h.engine.events = outbox  # Engine(..., events=outbox) in bootstrap
+        h.engine.lifecycle = outbox  # Engine(..., lifecycle=outbox) in bootstrap
         topic = TopicSettings.from_env({"AKSVEND_EVENTS_TOPIC_ENDPOINT": sink.endpoint,
                                         "AKSVEND_EVENTS_TOPIC_KEY": sink.key})
         assert topic.auth == "key"
@@ -139,10 +128,10 @@ async def open_stack(armemu: Any, connection_string: str, sink: EventSink, *, ru
                                                                   retry_total=0))
         tickets = TicketSettings.from_env(ENV)
         settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        clusters = ClusterService(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
+        clusters = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
         intake = TicketIntake(secrets=tickets.auth, mappings=load_mappings(override=tickets.mappings_dir),
                               submit=submit_through(clusters), publish=outbox,
-                              default_subscription_id=settings.default_subscription_id, clock=h.engine.clock.now)
+                              default_subscription_id=settings.default_subscription_id, clock=h.engine.clock)
         runtime.use(WebhookRuntime(settings, h.engine, clusters, RejectedMessages(FakeStateStore(), h.engine.clock),
                                    intake))  # type: ignore[arg-type]
         try:
@@ -420,7 +409,7 @@ async def test_with_the_topic_down_the_events_arrive_once_it_is_back_each_once(r
         await running.sink.start()
     else:
         running.sink.fail_with(None)
-    running.outbox_clock.offset += timedelta(minutes=10)  # past the backoff
+    running.outbox_clock.advance(600)  # past the backoff
     back = await running.drain()
     assert (back.sent, back.pending, back.dead) == (4, 0, 0)
     assert types(running.sink) == ["operation.failed", "operation.accepted", "cluster.provisioned",

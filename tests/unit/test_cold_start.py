@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("azure.mgmt", "azure.data.tables", "azure.storage.queue", "azure.identity", "azure.eventgrid",
-         "pydantic.v1", "shared.services.engine", "shared.domain.plan", "shared.adapters")
+         "pydantic.v1", "shared.engine.engine", "shared.domain.plan", "shared.adapters")
 
 
 def test_importing_function_app_loads_no_sdk_client_and_no_engine():

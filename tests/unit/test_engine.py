@@ -5,103 +5,40 @@ The fakes share a contract test with the real adapters (tests/integration/test_s
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shared.domain.operations import steps_for
-from shared.domain.rules import check
+from shared.engine import (
+    ClusterConflict,
+    ClusterNotFound,
+    Engine,
+    EngineSettings,
+    IdempotencyConflict,
+    poisoned,
+    submit,
+    sweep,
+)
+from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW
 from shared.errors import FatalError, RetryableError
-from shared.services.engine import Engine, EngineSettings
-from shared.services.ports_engine import ArmResult, PollResult
-from shared.services.records import ACTIVE_PARTITION, OPERATION_ROW
-from shared.services.submit import ClusterConflict, ClusterNotFound, IdempotencyConflict, submit
-from shared.services.sweeper import poisoned, sweep
-from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
-from tests.requests import MINIMAL_PRODUCTION, SUB
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = datetime(2026, 11, 27, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += timedelta(seconds=seconds)
-
-
-class FakeArm:
-    """ARM that finishes every PUT synchronously, unless told to answer an error for a resource once."""
-
-    def __init__(self) -> None:
-        self.resources: dict[str, dict] = {}
-        self.errors: dict[str, list[Exception]] = {}
-        self.puts: list[str] = []
-
-    async def put(self, resource_type, resource_id, api_version, body):
-        self.puts.append(resource_id)
-        if self.errors.get(resource_id):
-            raise self.errors[resource_id].pop(0)
-        resource = {**body, "id": resource_id, "properties": {**body.get("properties", {}),
-                                                             "provisioningState": "Succeeded",
-                                                             "principalId": "p-1"}}
-        self.resources[resource_id.lower()] = resource
-        return ArmResult(200, resource, None, None)
-
-    async def delete(self, resource_type, resource_id, api_version):
-        self.resources.pop(resource_id.lower(), None)
-        return ArmResult(204, None, None, None)
-
-    async def get(self, resource_type, resource_id, api_version):
-        return self.resources.get(resource_id.lower())
-
-    async def poll(self, resource_type, poll_url):
-        return PollResult("Succeeded")
-
-
-class Secrets:
-    async def get_or_create(self, scope, name):
-        return "generated"
+from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.requests import MINIMAL_PRODUCTION, SUB, valid_request
 
 
 @pytest.fixture
 def world():
-    clock = Clock()
-    queue = FakeStepQueue("steps", clock=ManualClock())
+    clock = FakeClock()
+    queue = FakeStepQueue("steps", clock=clock)  # one clock: a delayed message becomes visible as time passes
     arm = FakeArm()
     engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=Secrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
+                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
                     rng=random.Random(1))
     return engine, queue, arm, clock
 
 
-def _request(raw=MINIMAL_PRODUCTION):
-    request, violations = check(raw, default_subscription_id=SUB)
-    assert request is not None, violations
-    return request
-
-
-async def drain(engine, queue, limit=500):
-    """Deliver every visible message once, as a worker would, until the queue is empty."""
-    for _ in range(limit):
-        messages = await queue.receive(32, 30)
-        if not messages:
-            return
-        for m in messages:
-            await engine.handle(m.body)
-            await queue.delete(m)
-    raise AssertionError("the queue never emptied")
-
-
-async def state(engine, op_id):
-    return (await engine.ops.get(op_id, OPERATION_ROW)).entity["state"]
-
-
 async def test_an_operation_runs_to_success_and_leaves_the_active_index(world):
     engine, queue, arm, _ = world
-    op_id = (await submit(engine, "create-cluster", _request())).operation_id
+    op_id = (await submit(engine, "create-cluster", valid_request())).operation_id
     await drain(engine, queue)
     assert await state(engine, op_id) == "succeeded"
     assert await engine.ops.query_partition(ACTIVE_PARTITION) == []
@@ -110,7 +47,7 @@ async def test_an_operation_runs_to_success_and_leaves_the_active_index(world):
 
 async def test_the_role_assignment_gets_the_identitys_principal_id(world):
     engine, queue, arm, _ = world
-    await submit(engine, "create-cluster", _request())
+    await submit(engine, "create-cluster", valid_request())
     await drain(engine, queue)
     role = next(r for k, r in arm.resources.items() if "roleassignments" in k)
     assert role["properties"]["principalId"] == "p-1"
@@ -118,50 +55,49 @@ async def test_the_role_assignment_gets_the_identitys_principal_id(world):
 
 async def test_the_same_request_twice_is_the_same_operation(world):
     engine, *_ = world
-    first = await submit(engine, "create-cluster", _request())
-    second = await submit(engine, "create-cluster", _request())
+    first = await submit(engine, "create-cluster", valid_request())
+    second = await submit(engine, "create-cluster", valid_request())
     assert first.operation_id == second.operation_id and second.created is False
 
 
 async def test_an_idempotency_key_reused_with_another_request_is_refused(world):
     engine, *_ = world
-    await submit(engine, "create-cluster", _request(), idempotency_key="k1")
-    other = _request({**MINIMAL_PRODUCTION, "name": "other"})
+    await submit(engine, "create-cluster", valid_request(), idempotency_key="k1")
+    other = valid_request({**MINIMAL_PRODUCTION, "name": "other"})
     with pytest.raises(IdempotencyConflict):
         await submit(engine, "create-cluster", other, idempotency_key="k1")
 
 
 async def test_a_different_request_for_a_taken_cluster_name_is_refused(world):
     engine, *_ = world
-    await submit(engine, "create-cluster", _request())
+    await submit(engine, "create-cluster", valid_request())
     with pytest.raises(ClusterConflict):
-        await submit(engine, "create-cluster", _request({**MINIMAL_PRODUCTION, "tags": {"x": "y"}}))
+        await submit(engine, "create-cluster", valid_request({**MINIMAL_PRODUCTION, "tags": {"x": "y"}}))
 
 
 async def test_a_pool_operation_on_an_unknown_cluster_is_refused(world):
     engine, *_ = world
     with pytest.raises(ClusterNotFound):
-        await submit(engine, "put-pool", _request(), pool="apps")
+        await submit(engine, "put-pool", valid_request(), pool="apps")
 
 
 async def test_a_retryable_error_waits_and_then_succeeds(world):
     engine, queue, arm, clock = world
-    request = _request()
+    request = valid_request()
     vnet = next(s for s in steps_for("create-cluster", request)
                 if s.resource_key == "vnet").resource_id
     arm.errors[vnet] = [RetryableError("Throttled", "slow down", delay_seconds=5)]
     op_id = (await submit(engine, "create-cluster", request)).operation_id
     await drain(engine, queue)
     assert await state(engine, op_id) == "running"  # the retry waits 5 s on the queue, not in the invocation
-    queue._clock.advance(6)  # the fake queue's own clock: the delayed message becomes visible
-    clock.advance(6)
+    clock.advance(6)  # the delayed message becomes visible
     await drain(engine, queue)
     assert await state(engine, op_id) == "succeeded"
 
 
 async def test_a_fatal_error_fails_the_operation_with_the_code_and_cancels_the_rest(world):
     engine, queue, arm, _ = world
-    request = _request()
+    request = valid_request()
     cluster = next(s for s in steps_for("create-cluster", request) if s.mutates_cluster).resource_id
     arm.errors[cluster] = [FatalError("QuotaExceeded", "not enough vCPU")]
     op_id = (await submit(engine, "create-cluster", request)).operation_id
@@ -175,7 +111,7 @@ async def test_a_fatal_error_fails_the_operation_with_the_code_and_cancels_the_r
 
 async def test_a_lost_start_message_is_recovered_by_the_sweeper(world):
     engine, queue, _, _clock = world
-    op_id = (await submit(engine, "create-cluster", _request())).operation_id
+    op_id = (await submit(engine, "create-cluster", valid_request())).operation_id
     for m in await queue.receive(32, 30):  # the start message is lost
         await queue.delete(m)
     report = await sweep(engine)
@@ -186,8 +122,8 @@ async def test_a_lost_start_message_is_recovered_by_the_sweeper(world):
 
 async def test_a_crash_after_a_step_succeeded_but_before_its_dependents_were_started_is_healed(world):
     engine, queue, _, _clock = world
-    op_id = (await submit(engine, "create-cluster", _request())).operation_id
-    advance = engine._advance
+    op_id = (await submit(engine, "create-cluster", valid_request())).operation_id
+    advance = engine.advance
     calls = {"n": 0}
 
     async def crash_once(op):
@@ -196,10 +132,10 @@ async def test_a_crash_after_a_step_succeeded_but_before_its_dependents_were_sta
             raise RuntimeError("killed")
         await advance(op)
 
-    engine._advance = crash_once
+    engine.advance = crash_once
     with pytest.raises(RuntimeError):
         await drain(engine, queue)
-    engine._advance = advance
+    engine.advance = advance
     await drain(engine, queue)  # whatever messages are left
     await sweep(engine)
     await drain(engine, queue)
@@ -208,10 +144,10 @@ async def test_a_crash_after_a_step_succeeded_but_before_its_dependents_were_sta
 
 async def test_an_operation_that_ended_but_still_heads_its_cluster_queue_is_released_by_the_sweeper(world):
     engine, queue, _, _ = world
-    request = _request()
+    request = valid_request()
     create = (await submit(engine, "create-cluster", request)).operation_id
     scale = (await submit(engine, "put-pool", request, pool="apps")).operation_id
-    from shared.services import finish
+    from shared.engine import finish
 
     release = finish.release
 
@@ -232,7 +168,7 @@ async def test_an_operation_that_ended_but_still_heads_its_cluster_queue_is_rele
 
 async def test_a_poisoned_message_fails_its_operation_with_the_reason(world):
     engine, queue, _, _ = world
-    op_id = (await submit(engine, "create-cluster", _request())).operation_id
+    op_id = (await submit(engine, "create-cluster", valid_request())).operation_id
     await engine.handle((await queue.receive(1, 30))[0].body)  # started: root step ready
     await poisoned(engine, {"op": op_id, "step": "put:resourceGroup"}, 5)
     op = (await engine.ops.get(op_id, OPERATION_ROW)).entity
@@ -247,12 +183,12 @@ async def test_a_message_without_an_operation_id_is_dropped_without_error(world)
 
 
 async def test_a_change_computed_on_a_stale_desired_request_is_refused_and_writes_nothing(world):
+    from shared.engine import DesiredStateChanged
+    from shared.engine.records import cluster_key
     from shared.services.pool_change import with_pool
-    from shared.services.records import cluster_key
-    from shared.services.submit import DesiredStateChanged
 
     engine, *_ = world
-    await submit(engine, "create-cluster", _request())
+    await submit(engine, "create-cluster", valid_request())
     key = cluster_key(SUB, "rg-shop", "shop-prod")
     base = await engine.registry.get(key)
     today = engine.clock.now().date()
@@ -270,7 +206,7 @@ async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(worl
 
     from shared.domain.caller import Caller
     from shared.domain.policy import allow_all
-    from shared.services.api import ClusterService
+    from shared.services.clusters import Clusters
 
     class Interleaving:
         """The store, yielding to the event loop before every call, so that two changes interleave."""
@@ -290,7 +226,7 @@ async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(worl
     engine, *_ = world
     engine.registry.table = Interleaving(engine.registry.table)
     engine.ops = Interleaving(engine.ops)
-    service = ClusterService(engine, allow_all(), SUB)
+    service = Clusters(engine, allow_all(), SUB)
     caller = Caller("dev")
     await service.create(MINIMAL_PRODUCTION, caller)
     await asyncio.gather(service.put_pool(SUB, "rg-shop", "shop-prod", "web", {"count": 1}, caller, None),

@@ -20,16 +20,14 @@ import pytest
 
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
+from shared.engine import Engine, EngineSettings, submit
+from shared.engine.records import OPERATION_ROW, cluster_key
 from shared.errors import ConflictError
-from shared.services.engine import Engine, EngineSettings
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
 from shared.services.events_store import SEEN_PARTITIONS, seen_address
 from shared.services.problems import Problem
-from shared.services.records import OPERATION_ROW, cluster_key
-from shared.services.submit import submit
-from tests.fakes import FakeStateStore, FakeStepQueue, ManualClock
+from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
 from tests.requests import PAYMENTS, SUB, patched
-from tests.unit.test_engine import Clock, FakeArm, Secrets
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eventgrid"
 CLUSTER_ID = (f"/subscriptions/{SUB}/resourceGroups/rg-payments-prod/providers/Microsoft.ContainerService/"
@@ -40,7 +38,7 @@ SECRET = "fake-events-secret"
 
 
 class World:
-    def __init__(self, engine: Engine, table: FakeStateStore, service: EventService, clock: Clock, arm: FakeArm,
+    def __init__(self, engine: Engine, table: FakeStateStore, service: EventService, clock: FakeClock, arm: FakeArm,
                  notices: list) -> None:
         self.engine, self.table, self.service, self.clock, self.arm, self.notices = (engine, table, service, clock,
                                                                                       arm, notices)
@@ -68,10 +66,10 @@ class World:
 
 
 async def make_world(raw: dict[str, Any] | None = None, *, settings: EventSettings | None = None) -> World:
-    clock = Clock()
+    clock = FakeClock()
     arm = FakeArm()
     engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=FakeStepQueue(
-        "steps", clock=ManualClock()), arm=arm, clock=clock, secrets=Secrets(),
+        "steps", clock=FakeClock()), arm=arm, clock=clock, secrets=FakeSecrets(),
         settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10), rng=random.Random(7))
     request, violations = check(raw or PAYMENTS, default_subscription_id=SUB)
     assert request is not None, violations

@@ -27,7 +27,7 @@ from shared.services.tickets import (
     handle_ticket,
     load_mappings,
 )
-from tests.fakes import FakeStateStore
+from tests.fakes import FakeClock, FakeStateStore
 from tests.requests import SUB
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tickets"
@@ -236,7 +236,7 @@ async def test_a_ticket_without_a_request_is_422_and_the_ticket_is_told() -> Non
 
 
 async def test_a_retried_invalid_delivery_is_recorded_in_the_outbox_once() -> None:
-    outbox = Outbox(FakeStateStore(), clock=lambda: NOW)
+    outbox = Outbox(FakeStateStore(), clock=FakeClock(NOW))
     body = invalid_generic_body()
     for _ in range(3):
         assert isinstance(await deliver("generic", body, signed("generic", body), FakeEngine(), outbox), TicketInvalid)

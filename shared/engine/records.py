@@ -3,7 +3,7 @@
 Table `operations`, one partition per operation (PartitionKey = operation id):
   RowKey "operation"        kind, state, cluster, request, timestamps, error
   RowKey "step:<step id>"   state, phase (begin | monitor), attempts, poll URL, lease, outputs, last error
-Partition "<operation id>:history": one row per transition (an append-only audit trail, RowKey "history:<time>"),
+Partition "<operation id>:history": one row per transition (an append-only audit trail, see `history.py`),
 kept apart so that reading an operation to act on it never parses its history.
 Partition "active" of the same table lists the operations not yet finished (RowKey = operation id): the
 sweeper's work list, so that it never scans the whole table.
@@ -11,6 +11,11 @@ sweeper's work list, so that it never scans the whole table.
 Table `clusters`, PartitionKey "cluster", RowKey = the cluster key ("<subscription>:<group>:<name>", lower case;
 ARM ids hold '/', which Table keys refuse): the registry (desired request, observed pools, state) and the
 cluster's FIFO of operations, whose head is the one allowed to run.
+
+Records are frozen. How a step or an operation moves on is a method of its record that returns the next
+record (`step.began(...)`, `step.succeeded(...)`, `op.ended(...)`): the engine decides *when* a record moves
+and saves it with its etag; the record says *what* moving means, so that every place that moves a step moves
+it the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.services.ports import PARTITION_KEY, ROW_KEY, Entity
+from shared.domain.operations import StepSpec, steps_for
+from shared.domain.request import ClusterRequest
+from shared.engine.ports import PARTITION_KEY, ROW_KEY, Entity
+from shared.errors import FatalError, RetryableError
 
 OpState = Literal["queued", "running", "succeeded", "failed"]
 StepState = Literal["waiting", "ready", "running", "succeeded", "failed", "cancelled"]
@@ -31,11 +39,6 @@ TERMINAL_OPS = ("succeeded", "failed")
 TERMINAL_STEPS = ("succeeded", "failed", "cancelled")
 OPERATION_ROW = "operation"
 STEP_PREFIX = "step:"
-HISTORY_PREFIX = "history:"
-
-
-def history_partition(op_id: str) -> str:
-    return f"{op_id}:history"
 ACTIVE_PARTITION = "active"
 CLUSTER_PARTITION = "cluster"
 
@@ -84,6 +87,18 @@ class OperationRecord:
     def with_(self, **changes: Any) -> OperationRecord:
         return replace(self, **changes)
 
+    def started(self, now: datetime) -> OperationRecord:
+        """It heads its cluster's queue and runs from now on."""
+        return replace(self, state="running", started_at=now)
+
+    def ended(self, now: datetime, error: Mapping[str, Any] | None) -> OperationRecord:
+        """Every step succeeded (`error` None), or one failed with `error` ({code, message, step})."""
+        return replace(self, state="failed" if error else "succeeded", ended_at=now, error=error)
+
+    def specs(self) -> tuple[StepSpec, ...]:
+        """Its steps as planned: a function of its kind, request and pool alone, so never stored."""
+        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
@@ -124,6 +139,64 @@ class StepRecord:
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL_STEPS
+
+    # ---- how a step moves on: each returns the next record, which the engine saves with this one's etag -------
+    def ready(self, lease_until: datetime, deadline: datetime) -> StepRecord:
+        """Its dependencies are done: a message is on its way, due by `lease_until`; it fails at `deadline`."""
+        return replace(self, state="ready", lease_until=lease_until, deadline=deadline)
+
+    def began(self, poll_url: str | None, arm_id: str, now: datetime) -> StepRecord:
+        """ARM accepted its request; from now on it is monitored (through `poll_url`, else the resource)."""
+        return replace(self, state="running", phase="monitor", attempts=self.attempts + 1, poll_url=poll_url,
+                       started_at=self.started_at or now, arm_id=arm_id, last_error=None)
+
+    def rescheduled(self, lease_until: datetime) -> StepRecord:
+        """Its next message is sent (or sent again): the sweeper resends it if it has not moved by `lease_until`."""
+        return replace(self, lease_until=lease_until)
+
+    def polled(self, err: RetryableError | None = None) -> StepRecord:
+        """One more status read that did not end it (`err`: the read itself failed and is retried)."""
+        return replace(self, polls=self.polls + 1, last_error=error_of(err) if err else self.last_error)
+
+    def errored(self, err: RetryableError | FatalError) -> StepRecord:
+        """A failure that is retried without counting as an attempt (reading outputs after success)."""
+        return replace(self, last_error=error_of(err))
+
+    def retried(self, err: RetryableError) -> StepRecord:
+        """A retryable failure: one more attempt, with the error it met kept."""
+        return replace(self, attempts=self.attempts + 1, last_error=error_of(err))
+
+    def restarted(self) -> StepRecord:
+        """ARM's operation failed in a way worth retrying: the next attempt sends the request again."""
+        return replace(self, phase="begin", poll_url=None)
+
+    def succeeded(self, now: datetime, outputs: Mapping[str, Any]) -> StepRecord:
+        return replace(self, state="succeeded", ended_at=now, outputs=outputs, poll_url=None, lease_until=None)
+
+    def failed(self, now: datetime, err: FatalError) -> StepRecord:
+        return replace(self, state="failed", ended_at=now, last_error=error_of(err), lease_until=None)
+
+    def cancelled(self, now: datetime) -> StepRecord:
+        """Its operation failed elsewhere: it will not run (or go on)."""
+        return replace(self, state="cancelled", ended_at=now, lease_until=None)
+
+
+def error_of(err: RetryableError | FatalError) -> dict[str, str]:
+    """An error as a record keeps it: ARM's code and message, the message capped for Table Storage."""
+    return {"code": err.code, "message": (err.message or err.code)[:2000]}
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """An operation as read to act on it: its record, its step records and its steps as planned, by step id."""
+
+    op: OperationRecord
+    steps: dict[str, StepRecord]
+    specs: dict[str, StepSpec]
+
+    @classmethod
+    def from_rows(cls, op: OperationRecord, steps: list[StepRecord]) -> Loaded:
+        return cls(op, {s.id: s for s in steps}, {s.id: s for s in op.specs()})
 
 
 @dataclass(frozen=True, slots=True)

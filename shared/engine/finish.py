@@ -3,20 +3,23 @@
 Each write is conditional or idempotent, so a completion seen twice (two workers, a redelivered message, the
 sweeper) ends the operation once; the registry's queue removal is what lets the next operation start, and the
 sweeper starts a queue head whose start message was lost.
+
+Below the engine: the engine and the sweeper call these, and they see the engine only as `EngineParts` (what
+ending an operation uses of it), so that this module never imports the engine.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from shared.engine.history import History
+from shared.engine.lifecycle import LifecycleSink, ended_events
+from shared.engine.ports import Clock, StateStore, StepQueue
+from shared.engine.records import ACTIVE_PARTITION, Loaded, OperationRecord
+from shared.engine.registry import ClusterRegistry
 from shared.errors import PreconditionFailedError
 from shared.failpoints import hit
-from shared.services.lifecycle_sink import ended_events
-from shared.services.records import ACTIVE_PARTITION, OperationRecord
-
-if TYPE_CHECKING:
-    from shared.services.engine import Engine, Loaded
 
 # operation kind -> cluster state after success / after failure (None: unchanged)
 _CLUSTER_STATE = {
@@ -28,7 +31,18 @@ _CLUSTER_STATE = {
 }
 
 
-async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any] | None) -> None:
+class EngineParts(Protocol):
+    """What ending an operation uses of the engine (`shared.engine.Engine` has them all)."""
+
+    ops: StateStore
+    registry: ClusterRegistry
+    queue: StepQueue
+    clock: Clock
+    history: History
+    lifecycle: LifecycleSink | None
+
+
+async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str, Any] | None) -> None:
     now = engine.clock.now()
     op = loaded.op
     if error is not None:
@@ -36,9 +50,8 @@ async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any]
             if not step.terminal:
                 # If it moved on meanwhile, never mind: the operation is failing and ignores it from now on.
                 with contextlib.suppress(PreconditionFailedError):
-                    await engine.ops.update_if_match(step.with_(state="cancelled", ended_at=now,
-                                                                lease_until=None).to_entity(), step.etag or "*")
-    ended = op.with_(state="failed" if error else "succeeded", ended_at=now, error=error)
+                    await engine.ops.update_if_match(step.cancelled(now).to_entity(), step.etag or "*")
+    ended = op.ended(now, error)
     # The cluster's new state first: whoever sees the operation ended must see the cluster as it left it.
     state = _CLUSTER_STATE[op.kind][1 if error else 0]
     if state:
@@ -48,17 +61,18 @@ async def finish_operation(engine: Engine, loaded: Loaded, error: dict[str, Any]
     except PreconditionFailedError:
         return  # someone else ended it (or it changed); their outcome stands
     hit("engine.operation.finished")
-    await engine._history(op.id, ended.state, f"operation {ended.state}" + (f": {error['code']}" if error else ""))
+    await engine.history.record(op.id, ended.state, f"operation {ended.state}" + (f": {error['code']}" if error
+                                                                                  else ""))
     await release(engine, ended)
 
 
-async def release(engine: Engine, op: OperationRecord) -> None:
+async def release(engine: EngineParts, op: OperationRecord) -> None:
     """Record its lifecycle events, take an ended operation out of its cluster's queue (recording the cluster's new
     state), start the next one, and drop it from the active index. Idempotent, so the sweeper can redo it after a
-    crash; the events come first so that a redo records them too (see lifecycle_sink)."""
-    if engine.events is not None:
+    crash; the events come first so that a redo records them too (see lifecycle.py)."""
+    if engine.lifecycle is not None:
         before = await engine.registry.get(op.cluster)  # still the state before this operation (it heads the queue)
-        await engine.events.record(ended_events(op, before.applied if before else None))
+        await engine.lifecycle.record(ended_events(op, before.applied if before else None))
         hit("engine.events.recorded")
     success_state, failure_state = _CLUSTER_STATE[op.kind]
     state = failure_state if op.error else success_state

@@ -1,4 +1,4 @@
-"""The storage ports the provisioning engine depends on: a state store and a step queue.
+"""The ports the provisioning engine depends on: a state store, a step queue, ARM, secrets and a clock.
 
 Services see only these Protocols; `shared.adapters.store` / `shared.adapters.queue` implement them on Azure
 Table Storage and Azure Storage queues, `tests.fakes` in memory. `tests/integration/test_storage_contract.py`
@@ -16,20 +16,34 @@ that failed too often, as the Functions host does after `maxDequeueCount`.
 
 Errors (see `shared.errors`): `ConflictError`, `PreconditionFailedError`, `PayloadTooLargeError`, and for
 transient or unexpected storage failures `RetryableError` / `FatalError`.
+
+ArmPort speaks ARM's long-running-operation protocol at the level the engine reasons about: send a PUT or
+DELETE once, then read the operation's status once per invocation. It raises `shared.errors.RetryableError`
+or `FatalError` (mapped at the adapter edge), never SDK exceptions.
+
+Clock is the one clock of the product: everything that needs the time (the engine, the outbox, ticket intake,
+rejected messages) takes a `Clock`, so that a test moves all of them with one `tests.fakes.FakeClock`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from datetime import datetime
+from typing import Any, Literal, NamedTuple, Protocol
 
 __all__ = [
     "MAX_VISIBILITY_DELAY_SECONDS",
     "PARTITION_KEY",
     "ROW_KEY",
+    "ArmPort",
+    "ArmResult",
+    "Clock",
     "Entity",
+    "LroStatus",
+    "PollResult",
     "ReceivedMessage",
+    "SecretStore",
     "StateStore",
     "StepQueue",
     "Versioned",
@@ -130,4 +144,56 @@ class StepQueue(Protocol):
 
     def poison(self) -> StepQueue:
         """The `<name>-poison` queue, to read what was moved there."""
+        ...
+
+
+LroStatus = Literal["InProgress", "Succeeded", "Failed", "Canceled"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArmResult:
+    """The answer to a PUT or DELETE. `poll_url` is set while the operation runs on (Azure-AsyncOperation,
+    else Location); `resource` is the body ARM returned, if any."""
+
+    status: int
+    resource: Mapping[str, Any] | None
+    poll_url: str | None
+    retry_after: float | None
+
+    @property
+    def provisioning_state(self) -> str | None:
+        props = (self.resource or {}).get("properties")
+        return props.get("provisioningState") if isinstance(props, Mapping) else None
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    status: LroStatus
+    retry_after: float | None = None
+    error_code: str | None = None
+    error_message: str = ""
+
+
+class ArmPort(Protocol):
+    async def put(self, resource_type: str, resource_id: str, api_version: str,
+                  body: Mapping[str, Any]) -> ArmResult: ...
+
+    async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult: ...
+
+    async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
+        """The resource, or None when it does not exist."""
+        ...
+
+    async def poll(self, resource_type: str, poll_url: str) -> PollResult: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""
+        ...
+
+
+class SecretStore(Protocol):
+    async def get_or_create(self, scope: str, name: str) -> str:
+        """The secret `name` of `scope` (an operation's cluster), generated on first use and kept."""
         ...

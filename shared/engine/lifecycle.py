@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from shared.domain import lifecycle
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.tickets.ref import TicketRef
-from shared.services.records import OperationRecord
+from shared.engine.records import OperationRecord
 
 __all__ = [
     "SPOT_FALLBACK_SOURCE",

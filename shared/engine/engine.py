@@ -15,7 +15,7 @@ delivered twice), one write wins and the other stops. ARM writes are idempotent 
 crash between sending and saving re-sends the same request. A message is acted on only after its state was
 saved, and saved state is enqueued again by the sweeper if its message was lost (see `sweeper.py`).
 
-Order: operations on one cluster run one after another (`clusters.Registry`); inside an operation, steps
+Order: operations on one cluster run one after another (`registry.ClusterRegistry`); inside an operation, steps
 whose dependencies are done run in parallel, and at most one step mutates the cluster at a time (the planner
 chains them).
 """
@@ -29,25 +29,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, steps_for
-from shared.domain.request import ClusterRequest
-from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
-from shared.failpoints import hit
-from shared.services.clusters import Registry
-from shared.services.finish import finish_operation
-from shared.services.lifecycle_sink import LifecycleSink
-from shared.services.ports import StateStore, StepQueue
-from shared.services.ports_engine import ArmPort, Clock, SecretStore
-from shared.services.records import (
+from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable
+from shared.engine.finish import finish_operation
+from shared.engine.history import History
+from shared.engine.lifecycle import LifecycleSink
+from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQueue
+from shared.engine.records import (
     ACTIVE_PARTITION,
-    HISTORY_PREFIX,
     OPERATION_ROW,
     STEP_PREFIX,
     TERMINAL_OPS,
+    Loaded,
     OperationRecord,
     StepRecord,
-    history_partition,
 )
+from shared.engine.registry import ClusterRegistry
+from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
+from shared.failpoints import hit
 
 log = logging.getLogger("aksvend.engine")
 
@@ -62,26 +60,20 @@ class EngineSettings:
     min_delay_seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    op: OperationRecord
-    steps: dict[str, StepRecord]
-    specs: dict[str, StepSpec]
-
-
 class Engine:
     def __init__(self, *, operations: StateStore, clusters: StateStore, queue: StepQueue, arm: ArmPort,
                  clock: Clock, secrets: SecretStore, settings: EngineSettings | None = None,
-                 rng: random.Random | None = None, events: LifecycleSink | None = None) -> None:
+                 rng: random.Random | None = None, lifecycle: LifecycleSink | None = None) -> None:
         self.ops = operations
-        self.registry = Registry(clusters)
+        self.registry = ClusterRegistry(clusters)
         self.queue = queue
         self.arm = arm
         self.clock = clock
         self.secrets = secrets
         self.settings = settings or EngineSettings()
         self.rng = rng or random.Random()
-        self.events = events  # lifecycle events of its transitions (the outbox); None: not recorded
+        self.history = History(operations, clock, self.rng)
+        self.lifecycle = lifecycle  # lifecycle events of its transitions (the outbox); None: not recorded
 
     # ---- reading -------------------------------------------------------------------------------------------
     async def load(self, op_id: str) -> Loaded | None:
@@ -89,10 +81,9 @@ class Engine:
         op_row = next((r for r in rows if r.entity["RowKey"] == OPERATION_ROW), None)
         if op_row is None:
             return None
-        op = OperationRecord.from_entity(op_row.entity, op_row.etag)
-        steps = {s.id: s for s in (StepRecord.from_entity(r.entity, r.etag) for r in rows
-                                   if r.entity["RowKey"].startswith(STEP_PREFIX))}
-        return Loaded(op, steps, {s.id: s for s in specs_of(op)})
+        return Loaded.from_rows(OperationRecord.from_entity(op_row.entity, op_row.etag),
+                                [StepRecord.from_entity(r.entity, r.etag) for r in rows
+                                 if r.entity["RowKey"].startswith(STEP_PREFIX)])
 
     # ---- messages ------------------------------------------------------------------------------------------
     async def handle(self, message: Mapping[str, Any]) -> None:
@@ -119,6 +110,10 @@ class Engine:
     async def send(self, op_id: str, step_id: str, delay: float = 0.0) -> None:
         await self.queue.send({"op": op_id, "step": step_id}, visibility_timeout=max(delay, 0.0))
 
+    async def active_operations(self) -> list[str]:
+        """The ids of the operations not yet finished (the sweeper's work list)."""
+        return [v.entity["RowKey"] for v in await self.ops.query_partition(ACTIVE_PARTITION)]
+
     # ---- starting an operation -------------------------------------------------------------------------------
     async def start(self, op_id: str) -> None:
         """Run the operation if it heads its cluster's queue, then make its runnable steps ready and send them.
@@ -130,23 +125,56 @@ class Engine:
             cluster = await self.registry.get(loaded.op.cluster)
             if cluster is None or not cluster.queue or cluster.queue[0] != op_id:
                 return  # it waits; the operation ahead of it starts it when it ends
-            op = loaded.op.with_(state="running", started_at=self.clock.now())
+            op = loaded.op.started(self.clock.now())
             try:
                 await self.ops.update_if_match(op.to_entity(), loaded.op.etag or "*")
             except PreconditionFailedError:
                 return
             hit("engine.operation.started")
-            await self._history(op.id, "running", "operation started")
-        await self._advance(op_id)
+            await self.history.record(op.id, "running", "operation started")
+        await self.advance(op_id)
 
-    async def _make_ready(self, step: StepRecord, now: datetime, delay: float = 0.0) -> StepRecord | None:
-        lease = now + timedelta(seconds=delay + self.settings.lease_seconds)
-        ready = step.with_(state="ready", lease_until=lease,
-                           deadline=now + timedelta(seconds=self.settings.step_deadline_seconds))
+    async def advance(self, op_id: str) -> None:
+        """Make waiting steps whose dependencies are done ready and send them, or finish the operation when every
+        step succeeded. Idempotent: after a step ends, at start, and from the sweeper (a crash between saving a
+        step and advancing would otherwise leave its dependents waiting forever)."""
+        loaded = await self.load(op_id)
+        if loaded is None or loaded.op.state != "running":
+            return
+        succeeded = {s for s, r in loaded.steps.items() if r.state == "succeeded"}
+        if succeeded == set(loaded.specs):
+            await finish_operation(self, loaded, None)
+            return
+        waiting = {s for s, r in loaded.steps.items() if r.state == "waiting"}
+        now = self.clock.now()
+        for step_id in runnable(loaded.specs.values(), succeeded, waiting):
+            ready = loaded.steps[step_id].ready(self._lease_from(now),
+                                                now + timedelta(seconds=self.settings.step_deadline_seconds))
+            if await self.save_step(ready) is not None:
+                hit("engine.step.ready")
+                await self.send(op_id, step_id)
+
+    async def fail_step(self, loaded: Loaded, step: StepRecord, err: FatalError) -> None:
+        """The step failed for good: so does its operation, whose other steps are cancelled."""
+        failed = await self.save_step(step.failed(self.clock.now(), err))
+        if failed is None:
+            return
+        await self.history.record(step.op_id, "step", f"{step.id} failed: {err.code}")
+        fresh = await self.load(step.op_id)
+        if fresh is not None:
+            await finish_operation(self, fresh, {"code": err.code, "message": err.message or err.code,
+                                                 "step": step.id})
+
+    async def save_step(self, step: StepRecord) -> StepRecord | None:
+        """Write the step if nobody moved it since it was read (its etag); None: someone did, and their state wins."""
         try:
-            return ready.with_(etag=await self.ops.update_if_match(ready.to_entity(), step.etag or "*"))
+            return step.with_(etag=await self.ops.update_if_match(step.to_entity(), step.etag or "*"))
         except PreconditionFailedError:
             return None
+
+    def _lease_from(self, now: datetime, delay: float = 0.0) -> datetime:
+        """When the sweeper resends a step whose message is due `delay` seconds after `now` and was not heard of."""
+        return now + timedelta(seconds=delay + self.settings.lease_seconds)
 
     # ---- begin and monitor -------------------------------------------------------------------------------------
     async def _begin(self, loaded: Loaded, step: StepRecord) -> None:
@@ -162,11 +190,10 @@ class Engine:
             await self._retry(loaded, step, err)
             return
         except FatalError as err:
-            await self._fail(loaded, step, err)
+            await self.fail_step(loaded, step, err)
             return
         hit("engine.begin.sent")
-        running = step.with_(state="running", phase="monitor", attempts=step.attempts + 1, poll_url=result.poll_url,
-                             started_at=step.started_at or now, arm_id=spec.resource_id, last_error=None)
+        running = step.began(result.poll_url, spec.resource_id, now)
         if result.poll_url is None and result.provisioning_state in (None, "Succeeded"):
             await self._succeed(loaded, running)
             return
@@ -188,22 +215,22 @@ class Engine:
                     "Failed", "Canceled") else "InProgress"
                 retry_after, code, message = None, state, f"provisioningState {state}"
         except RetryableError as err:
-            await self._wait(step.with_(polls=step.polls + 1, last_error=_error(err)), err.delay_seconds)
+            await self._wait(step.polled(err), err.delay_seconds)
             return
         except FatalError as err:
-            await self._fail(loaded, step, err)
+            await self.fail_step(loaded, step, err)
             return
         if status == "InProgress":
-            await self._wait(step.with_(polls=step.polls + 1), retry_after)
+            await self._wait(step.polled(), retry_after)
             hit("engine.monitor")
         elif status == "Succeeded":
             await self._succeed(loaded, step)
         else:
             err = classify(200, code or "OperationFailed", message, None)
             if isinstance(err, RetryableError):
-                await self._retry(loaded, step.with_(phase="begin", poll_url=None), err)
+                await self._retry(loaded, step.restarted(), err)
             else:
-                await self._fail(loaded, step, err)
+                await self.fail_step(loaded, step, err)
 
     async def _resolved_body(self, loaded: Loaded, spec: StepSpec) -> Any:
         outputs = {loaded.specs[s].resource_key: rec.outputs for s, rec in loaded.steps.items()
@@ -216,31 +243,22 @@ class Engine:
     async def _wait(self, step: StepRecord, retry_after: float | None) -> None:
         delay = max(retry_after if retry_after is not None else self.settings.poll_interval_seconds,
                     self.settings.min_delay_seconds)
-        now = self.clock.now()
-        waiting = step.with_(lease_until=now + timedelta(seconds=delay + self.settings.lease_seconds))
-        if await self._save_step(waiting):
+        if await self.save_step(step.rescheduled(self._lease_from(self.clock.now(), delay))):
             await self.send(step.op_id, step.id, delay)
 
     async def _retry(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
         now = self.clock.now()
         if step.deadline and now >= step.deadline:
-            await self._fail(loaded, step, FatalError("StepDeadlineExceeded",
-                                                      f"still failing at the step deadline: {err}"))
+            await self.fail_step(loaded, step, FatalError("StepDeadlineExceeded",
+                                                          f"still failing at the step deadline: {err}"))
             return
-        attempts = step.attempts + 1
-        delay = backoff_delay(attempts - 1, self.rng.random, base_seconds=self.settings.backoff_base_seconds,
-                              cap_seconds=self.settings.max_backoff_seconds,
-                              retry_after=err.delay_seconds)
-        await self._history(step.op_id, "retry", f"{step.id}: {err.code} (attempt {attempts}, in {delay:.0f} s)")
-        await self._wait(step.with_(attempts=attempts, last_error=_error(err)), delay)
+        retried = step.retried(err)
+        delay = backoff_delay(retried.attempts - 1, self.rng.random, base_seconds=self.settings.backoff_base_seconds,
+                              cap_seconds=self.settings.max_backoff_seconds, retry_after=err.delay_seconds)
+        await self.history.record(step.op_id, "retry",
+                                  f"{step.id}: {err.code} (attempt {retried.attempts}, in {delay:.0f} s)")
+        await self._wait(retried, delay)
 
-    async def _save_step(self, step: StepRecord) -> StepRecord | None:
-        try:
-            return step.with_(etag=await self.ops.update_if_match(step.to_entity(), step.etag or "*"))
-        except PreconditionFailedError:
-            return None  # another worker moved this step on; its state wins
-
-    # ---- completion -----------------------------------------------------------------------------------------
     async def _succeed(self, loaded: Loaded, step: StepRecord) -> None:
         spec = loaded.specs[step.id]
         outputs: dict[str, Any] = {}
@@ -249,61 +267,14 @@ class Engine:
             try:
                 resource = await self.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
             except (RetryableError, FatalError) as err:
-                await self._wait(step.with_(last_error=_error(err)), None)
+                await self._wait(step.errored(err), None)
                 return
             outputs = extract(resource or {}, wanted)
-        now = self.clock.now()
-        done = await self._save_step(step.with_(state="succeeded", ended_at=now, outputs=outputs, poll_url=None,
-                                                lease_until=None))
-        if done is None:
+        if await self.save_step(step.succeeded(self.clock.now(), outputs)) is None:
             return
         hit("engine.step.done")
-        await self._history(step.op_id, "step", f"{step.id} succeeded")
-        await self._advance(step.op_id)
-
-    async def _advance(self, op_id: str) -> None:
-        """Make waiting steps whose dependencies are done ready and send them, or finish the operation when every
-        step succeeded. Idempotent: after a step ends, at start, and from the sweeper (a crash between saving a
-        step and advancing would otherwise leave its dependents waiting forever)."""
-        loaded = await self.load(op_id)
-        if loaded is None or loaded.op.state != "running":
-            return
-        succeeded = {s for s, r in loaded.steps.items() if r.state == "succeeded"}
-        if succeeded == set(loaded.specs):
-            await finish_operation(self, loaded, None)
-            return
-        waiting = {s for s, r in loaded.steps.items() if r.state == "waiting"}
-        now = self.clock.now()
-        for step_id in runnable(loaded.specs.values(), succeeded, waiting):
-            made = await self._make_ready(loaded.steps[step_id], now)
-            if made is not None:
-                hit("engine.step.ready")
-                await self.send(op_id, step_id)
-
-    async def _fail(self, loaded: Loaded, step: StepRecord, err: FatalError) -> None:
-        now = self.clock.now()
-        failed = await self._save_step(step.with_(state="failed", ended_at=now, last_error=_error(err),
-                                                  lease_until=None))
-        if failed is None:
-            return
-        await self._history(step.op_id, "step", f"{step.id} failed: {err.code}")
-        fresh = await self.load(step.op_id)
-        if fresh is not None:
-            await finish_operation(self, fresh, {"code": err.code, "message": err.message or err.code,
-                                                 "step": step.id})
-
-    async def _history(self, op_id: str, kind: str, message: str) -> None:
-        now = self.clock.now()
-        row = f"{HISTORY_PREFIX}{now.strftime('%Y%m%dT%H%M%S.%f')}:{self.rng.randrange(16**6):06x}"
-        await self.ops.upsert({"PartitionKey": history_partition(op_id), "RowKey": row, "kind": kind,
-                               "message": message[:1000], "at": now})
-
-    async def active_operations(self) -> list[str]:
-        return [v.entity["RowKey"] for v in await self.ops.query_partition(ACTIVE_PARTITION)]
-
-
-def specs_of(op: OperationRecord) -> tuple[StepSpec, ...]:
-    return steps_for(op.kind, ClusterRequest.model_validate(op.request), op.pool)  # type: ignore[arg-type]
+        await self.history.record(step.op_id, "step", f"{step.id} succeeded")
+        await self.advance(step.op_id)
 
 
 def _secret_names(body: Any) -> set[str]:
@@ -314,7 +285,3 @@ def _secret_names(body: Any) -> set[str]:
     if isinstance(body, list):
         return set().union(*(_secret_names(v) for v in body)) if body else set()
     return set()
-
-
-def _error(err: RetryableError | FatalError) -> dict[str, str]:
-    return {"code": err.code, "message": (err.message or err.code)[:2000]}

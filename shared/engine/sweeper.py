@@ -14,10 +14,10 @@ import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.engine.engine import Engine
+from shared.engine.finish import finish_operation, release
+from shared.engine.records import ACTIVE_PARTITION
 from shared.errors import FatalError, PreconditionFailedError
-from shared.services.engine import Engine
-from shared.services.finish import finish_operation, release
-from shared.services.records import ACTIVE_PARTITION
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +53,11 @@ async def sweep(engine: Engine) -> SweepReport:
                 await engine.queue.send({"op": op_id, "start": True})
                 started += 1
             continue
-        await engine._advance(op_id)  # dependents of a step whose completion was saved just before a crash
+        await engine.advance(op_id)  # dependents of a step whose completion was saved just before a crash
         for step in loaded.steps.values():
             if step.state in ("ready", "running") and step.lease_until is not None and step.lease_until < now:
-                pushed = step.with_(lease_until=now + timedelta(seconds=engine.settings.lease_seconds))
-                if await engine._save_step(pushed) is not None:
+                pushed = step.rescheduled(now + timedelta(seconds=engine.settings.lease_seconds))
+                if await engine.save_step(pushed) is not None:
                     await engine.send(op_id, step.id)
                     requeued += 1
     return SweepReport(len(active), requeued, started, rejoined)
@@ -77,6 +77,6 @@ async def poisoned(engine: Engine, message: dict, dequeue_count: int) -> None:
               f"poison queue" + (f"; last error {last.get('code')}: {last.get('message')}" if last else ""))
     error = FatalError("PoisonMessage", reason)
     if step is not None and not step.terminal:
-        await engine._fail(loaded, step, error)
+        await engine.fail_step(loaded, step, error)
     else:
         await finish_operation(engine, loaded, {"code": error.code, "message": reason, "step": step_id})

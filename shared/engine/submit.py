@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.domain import arm
 from shared.domain.operations import OperationKind, steps_for
 from shared.domain.request import ClusterRequest
-from shared.errors import ConflictError
-from shared.services.engine import Engine
-from shared.services.lifecycle_sink import accepted_events
-from shared.services.records import (
+from shared.engine.engine import Engine
+from shared.engine.lifecycle import accepted_events
+from shared.engine.records import (
     ACTIVE_PARTITION,
     OPERATION_ROW,
     ClusterRecord,
@@ -29,6 +29,7 @@ from shared.services.records import (
     cluster_key,
     request_hash,
 )
+from shared.errors import ConflictError
 
 MAX_TRANSACTION_ROWS = 100  # Table Storage's entity-group transaction limit
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("3f0d7c51-8c0e-4c7a-b1f4-7b0e9d1a2c33")
@@ -83,12 +84,30 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
             raise IdempotencyConflict(op_id)
         recreate = kind == "create-cluster" and cluster is not None and cluster.state == "deleted"
         if not recreate:
-            if existing.entity["state"] in ("queued", "running"):  # heal a crash between the row and its event
-                await _record_accepted(engine, OperationRecord.from_entity(existing.entity, existing.etag))
-            if existing.entity["state"] == "queued":
-                await _join_queue(engine, key, op_id)
+            await _resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
             return Submitted(op_id, created=False)
         op_id = operation_id(caller, None, engine.rng.getrandbits(128))
+    await _claim_cluster(engine, kind, request, cluster, now, based_on)
+    record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
+                             pool=pool, source=source, ticket=ticket)
+    return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
+
+
+async def _resume(engine: Engine, existing: OperationRecord) -> None:
+    """The same submit again: finish what a crash of the first one may have left undone."""
+    if existing.state in ("queued", "running"):  # heal a crash between the row and its event
+        await _record_accepted(engine, existing)
+    if existing.state == "queued":
+        await _join_queue(engine, existing.cluster, existing.id)
+
+
+async def _claim_cluster(engine: Engine, kind: OperationKind, request: ClusterRequest, cluster: ClusterRecord | None,
+                         now: datetime, based_on: str | None) -> None:
+    """Register the cluster a create names, or make the accepted change the cluster's desired request now, so
+    that the next change builds on it."""
+    payload = request.model_dump(mode="json", by_alias=True)
+    same = request_hash(payload)
+    key = cluster_key(request.subscription_id, request.resource_group, request.name)
     if kind == "create-cluster":
         if cluster is not None and cluster.state != "deleted" and cluster.request_hash != same:
             raise ClusterConflict(key)
@@ -98,30 +117,33 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
                 "provisioning", payload, same, updated_at=now))
             if cluster.request_hash != same:
                 raise ClusterConflict(key)
-    elif cluster is None or cluster.state == "deleted":
+        return
+    if cluster is None or cluster.state == "deleted":
         raise ClusterNotFound(key)
-    else:  # the accepted change becomes the desired state now, so the next change builds on it
-        def adopt(c: ClusterRecord) -> ClusterRecord:
-            if based_on is not None and c.request_hash != based_on:
-                raise DesiredStateChanged(key)
-            return c.with_(request=payload, request_hash=same, updated_at=now,
-                           state="deleting" if kind == "delete-cluster" else c.state)
 
-        await engine.registry.change(key, adopt)
-    steps = [StepRecord(op_id, spec.id).to_entity() for spec in steps_for(kind, request, pool)]
-    record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
-                             pool=pool, source=source, ticket=ticket)
+    def adopt(c: ClusterRecord) -> ClusterRecord:
+        if based_on is not None and c.request_hash != based_on:
+            raise DesiredStateChanged(key)
+        return c.with_(request=payload, request_hash=same, updated_at=now,
+                       state="deleting" if kind == "delete-cluster" else c.state)
+
+    await engine.registry.change(key, adopt)
+
+
+async def _commit(engine: Engine, record: OperationRecord, steps: list[StepRecord]) -> Submitted:
+    """Index, write (the commit point), record and queue a new operation."""
     # Indexed before it exists: the sweeper then always sees it (and drops index rows of operations that never
     # came to be).
-    await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": op_id, "cluster": key, "since": now})
+    await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": record.id, "cluster": record.cluster,
+                             "since": record.created_at})
     try:
-        await _write_operation(engine, steps, record)
+        await _write_operation(engine, [s.to_entity() for s in steps], record)
     except ConflictError:
-        return Submitted(op_id, created=False)
-    await engine._history(op_id, "queued", f"{kind} accepted from {source}")
+        return Submitted(record.id, created=False)
+    await engine.history.record(record.id, "queued", f"{record.kind} accepted from {record.source}")
     await _record_accepted(engine, record)
-    await _join_queue(engine, key, op_id)
-    return Submitted(op_id, created=True)
+    await _join_queue(engine, record.cluster, record.id)
+    return Submitted(record.id, created=True)
 
 
 async def _write_operation(engine: Engine, steps: list[dict], record: OperationRecord) -> None:
@@ -139,8 +161,8 @@ async def _write_operation(engine: Engine, steps: list[dict], record: OperationR
 
 
 async def _record_accepted(engine: Engine, record: OperationRecord) -> None:
-    if engine.events is not None:
-        await engine.events.record(accepted_events(record))
+    if engine.lifecycle is not None:
+        await engine.lifecycle.record(accepted_events(record))
 
 
 async def _join_queue(engine: Engine, key: str, op_id: str) -> None:

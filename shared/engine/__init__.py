@@ -1,0 +1,66 @@
+"""The provisioning engine: operations as DAGs of durable, idempotent, retried steps (docs/engine.md).
+
+This is its surface; code outside the package uses these names and never an underscore name of a module in it.
+Where a change goes (docs/architecture.md):
+
+- `engine`: `Engine`, one step message at a time (begin, monitor, retry, succeed, fail) and starting and
+  advancing an operation;
+- `records`: the persisted records and how each moves on (`StepRecord.began`, `.succeeded`, ...);
+- `submit`: accepting an operation (the commit point, idempotency, the cluster's desired request);
+- `finish`: ending one (outcome, cancelled steps, the cluster's state, the next operation in line);
+- `sweeper`: the timer that finishes what a crash left (`sweep`) and the poison queue (`poisoned`);
+- `registry`: `ClusterRegistry`, the clusters and each one's FIFO of operations;
+- `history`: the audit trail of an operation's transitions (written by the engine, read by the API);
+- `lifecycle`: which lifecycle events a transition records, and the `LifecycleSink` port they go to;
+- `ports`: what the engine needs from outside (storage, queue, ARM, secrets, the clock).
+"""
+
+from shared.engine import lifecycle, ports, records
+from shared.engine.engine import Engine, EngineSettings
+from shared.engine.history import History, Transition
+from shared.engine.lifecycle import LifecycleSink
+from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQueue
+from shared.engine.records import ClusterRecord, Loaded, OperationRecord, StepRecord, cluster_key
+from shared.engine.registry import ClusterRegistry
+from shared.engine.submit import (
+    ClusterConflict,
+    ClusterNotFound,
+    DesiredStateChanged,
+    IdempotencyConflict,
+    Submitted,
+    operation_id,
+    submit,
+)
+from shared.engine.sweeper import SweepReport, poisoned, sweep
+
+__all__ = [
+    "ArmPort",
+    "Clock",
+    "ClusterConflict",
+    "ClusterNotFound",
+    "ClusterRecord",
+    "ClusterRegistry",
+    "DesiredStateChanged",
+    "Engine",
+    "EngineSettings",
+    "History",
+    "IdempotencyConflict",
+    "LifecycleSink",
+    "Loaded",
+    "OperationRecord",
+    "SecretStore",
+    "StateStore",
+    "StepQueue",
+    "StepRecord",
+    "Submitted",
+    "SweepReport",
+    "Transition",
+    "cluster_key",
+    "lifecycle",
+    "operation_id",
+    "poisoned",
+    "ports",
+    "records",
+    "submit",
+    "sweep",
+]

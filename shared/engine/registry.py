@@ -1,0 +1,83 @@
+"""The cluster registry and each cluster's FIFO of operations.
+
+AKS refuses a second mutating operation on a cluster (409 OperationNotAllowed), so aksvend runs the operations
+of one cluster one after another: each cluster row holds a queue of operation ids, and only the head may run.
+Every change is an etag-conditioned read-modify-write retried on conflict, so concurrent submits and
+completions never lose an entry. A request to scale a cluster that is still being created simply waits in
+the queue: it does not fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.engine.ports import StateStore
+from shared.engine.records import CLUSTER_PARTITION, ClusterRecord
+from shared.errors import ConflictError, PreconditionFailedError
+
+MAX_CONFLICT_RETRIES = 50
+
+
+class ClusterRegistry:
+    """The clusters aksvend manages, one row each, and each cluster's FIFO of operations."""
+
+    def __init__(self, table: StateStore) -> None:
+        self.table = table
+
+    async def get(self, key: str) -> ClusterRecord | None:
+        found = await self.table.get(CLUSTER_PARTITION, key)
+        return ClusterRecord.from_entity(found.entity, found.etag) if found else None
+
+    async def all(self) -> list[ClusterRecord]:
+        rows = await self.table.query_partition(CLUSTER_PARTITION)
+        return [ClusterRecord.from_entity(v.entity, v.etag) for v in rows]
+
+    async def create_or_get(self, record: ClusterRecord) -> ClusterRecord:
+        try:
+            etag = await self.table.insert(record.to_entity())
+            return record.with_(etag=etag)
+        except ConflictError:
+            existing = await self.get(record.key)
+            assert existing is not None  # inserted by someone else a moment ago; clusters are never removed
+            return existing
+
+    async def change(self, key: str, edit: Callable[[ClusterRecord], ClusterRecord | None]) -> ClusterRecord | None:
+        """Apply `edit` to the current record until the write wins. `edit` returning None means no change."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            current = await self.get(key)
+            if current is None:
+                return None
+            changed = edit(current)
+            if changed is None:
+                return current
+            try:
+                etag = await self.table.update_if_match(changed.to_entity(), current.etag or "*")
+                return changed.with_(etag=etag)
+            except PreconditionFailedError:
+                continue
+        raise PreconditionFailedError(f"cluster {key}: too many concurrent changes")
+
+    async def enqueue(self, key: str, op_id: str, now: datetime) -> ClusterRecord | None:
+        def add(c: ClusterRecord) -> ClusterRecord | None:
+            return None if op_id in c.queue else c.with_(queue=(*c.queue, op_id), updated_at=now)
+
+        return await self.change(key, add)
+
+    async def dequeue(self, key: str, op_id: str, now: datetime, *, state: str | None = None,
+                      applied: dict | None = None) -> ClusterRecord | None:
+        """Remove a finished operation, record the cluster's new state, and return the record (whose queue head,
+        if any, may start now)."""
+
+        def remove(c: ClusterRecord) -> ClusterRecord | None:
+            if op_id not in c.queue:
+                return None
+            changes: dict = {"queue": tuple(o for o in c.queue if o != op_id), "last_operation": op_id,
+                             "updated_at": now}
+            if state:
+                changes["state"] = state
+            if applied is not None:
+                changes["applied"] = applied
+            return c.with_(**changes)
+
+        return await self.change(key, remove)

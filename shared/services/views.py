@@ -1,0 +1,57 @@
+"""How operations and clusters look to callers: the JSON of `GET /api/operations/{id}` and `GET /api/clusters...`.
+
+Pure functions of the engine's records, kept apart from the use cases so that a change of shape is a change here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain import arm
+from shared.domain.operations import progress
+from shared.domain.request import ClusterRequest
+from shared.engine.lifecycle import ticket_of
+from shared.engine.records import ClusterRecord, OperationRecord, StepRecord
+
+
+def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dict) -> dict[str, Any]:
+    done = {s for s, r in steps.items() if r.state == "succeeded"}
+    return {
+        "id": op.id, "kind": op.kind, "state": op.state, "source": op.source,
+        "ticket": ticket.to_dict() if (ticket := ticket_of(op)) else None,
+        "cluster": {"id": op.cluster_id, "key": op.cluster}, "pool": op.pool,
+        "createdAt": iso(op.created_at), "startedAt": iso(op.started_at), "endedAt": iso(op.ended_at),
+        "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
+        "error": dict(op.error) if op.error else None,
+        "steps": [{"id": s.id, "action": s.action, "resource": s.resource_key, "type": s.resource_type,
+                   "armId": s.resource_id, "state": steps[s.id].state if s.id in steps else "waiting",
+                   "attempts": steps[s.id].attempts if s.id in steps else 0,
+                   "startedAt": iso(steps[s.id].started_at) if s.id in steps else None,
+                   "endedAt": iso(steps[s.id].ended_at) if s.id in steps else None,
+                   "error": dict(steps[s.id].last_error) if s.id in steps and steps[s.id].last_error else None}
+                  for s in specs.values()],
+    }
+
+
+def cluster_view(c: ClusterRecord) -> dict[str, Any]:
+    request = c.request
+    pools = [request.get("systemPool", {}), *list(request.get("userPools", []))]
+    applied = c.applied or {}
+    applied_pools = {p.get("name"): p for p in [applied.get("systemPool", {}), *applied.get("userPools", [])]}
+    return {
+        "id": arm.ids(ClusterRequest.model_validate(request))["cluster"],
+        "subscriptionId": c.subscription_id, "resourceGroup": c.resource_group, "name": c.name,
+        "location": c.location, "state": c.state,
+        "currentOperation": c.queue[0] if c.queue else None, "queuedOperations": list(c.queue[1:]),
+        "lastOperation": c.last_operation, "updatedAt": iso(c.updated_at),
+        "pools": [{"name": p.get("name"), "mode": "System" if i == 0 else "User", "vmSize": p.get("vmSize"),
+                   "count": p.get("count"), "autoscale": p.get("autoscale"), "spot": p.get("spot") is not None,
+                   "os": p.get("os", "Linux"), "applied": p.get("name") in applied_pools}
+                  for i, p in enumerate(pools)],
+        "desired": request,
+    }
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
