@@ -23,7 +23,7 @@ from shared.domain.rules import check
 from shared.errors import ConflictError
 from shared.services.engine import Engine, EngineSettings
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
-from shared.services.events_store import SEEN_PARTITIONS, seen_address
+from shared.services.events.store import SEEN_PARTITIONS, seen_address
 from shared.services.problems import Problem
 from shared.services.records import OPERATION_ROW, cluster_key
 from shared.services.submit import submit
@@ -298,7 +298,7 @@ async def test_a_new_patch_version_becomes_an_upgrade_of_the_control_plane_then_
 
 async def test_a_refused_action_is_acknowledged_with_the_reason(world, monkeypatch):
     from shared.domain.violations import Violation
-    from shared.services import events_react
+    from shared.services.events import react as events_react
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise Problem(422, "InvalidRequest", "the cluster with this change breaks rules",
