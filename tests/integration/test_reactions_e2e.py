@@ -52,13 +52,13 @@ REQUEST = {
 
 @dataclass(frozen=True, slots=True)
 class EventsRuntime:
-    """The Runtime with the `events` field the events router reads (bootstrap adds it; see docs/events.md)."""
+    """The Runtime with the `event_intake` field the Event Grid router reads (bootstrap adds it; docs/events.md)."""
 
     settings: Settings
     engine: Engine
     clusters: ClusterService
     rejected: RejectedMessages
-    events: EventService
+    event_intake: EventService
 
 
 @dataclass
