@@ -74,8 +74,8 @@ class KindRegistry:
         if done is not None:
             return nothing(f"event {event.key[1]} from {event.key[0]} was already decided at {done.at.isoformat()}")
         foreign = event.target.foreign(cluster)
-        decision = nothing(foreign) if foreign else self.kind_of(event.envelope.type).react(event, cluster, history,
-                                                                                            now)
+        kind = self.kind_of(event.envelope.type)
+        decision = nothing(foreign) if foreign else kind.react(event, cluster, history, now)
         source, event_id = event.key
         keyed = tuple(a if isinstance(a, NoAction) else dataclasses.replace(a, key=f"{source}|{event_id}|{i}")
                       for i, a in enumerate(decision.actions))
