@@ -3,10 +3,10 @@ triggers. Nothing else happens here: importing this module must stay cheap (cold
 
 import azure.functions as func
 
-from functions import events, queues, timers
+from functions import eventgrid, queues, timers
 from functions.http_api import app as api
 
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.ANONYMOUS)
-app.register_functions(events.bp)
+app.register_functions(eventgrid.bp)
 app.register_functions(queues.bp)
 app.register_functions(timers.bp)

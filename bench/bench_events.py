@@ -31,8 +31,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from functions import events as events_functions
-from functions import runtime
+from functions import eventgrid, runtime
 from functions.http_api import app
 from local.armemu.app import Emulator, EmulatorThread
 from local.armemu.settings import EmulatorSettings
@@ -64,7 +63,7 @@ SPOT_REQUEST = {
 class Runtime:
     settings: Settings
     engine: Engine
-    events: EventService
+    event_intake: EventService
 
 
 class Stamp:
@@ -82,7 +81,7 @@ class Stamp:
 
 def include_router() -> None:
     if not any(getattr(r, "path", None) == "/api/events" for r in app.routes):
-        app.include_router(events_functions.router)
+        app.include_router(eventgrid.router)
 
 
 @contextlib.asynccontextmanager

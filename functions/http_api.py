@@ -8,7 +8,6 @@ stack trace.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import docs_ui, events, runtime, webhooks
+from functions import docs_ui, eventgrid, runtime, webhooks
+from functions.bodies import json_body
 from functions.callers import CallerMissing, caller_of
 from functions.paths import path_parameters
 from functions.problems import PROBLEM_JSON, problem, problem_from
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from shared.services.clusters import Accepted
 
 log = logging.getLogger("aksvend.http")
-MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = "5"
 
 app = FastAPI(title="aksvend", version="1.0", description="Self-service AKS cluster vending.",
@@ -47,21 +46,9 @@ def openapi() -> dict[str, Any]:
 
 
 app.openapi = openapi  # type: ignore[method-assign]
-app.include_router(events.router)
+app.include_router(eventgrid.router)
 app.include_router(webhooks.router)
 app.include_router(docs_ui.router)
-
-
-async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise Problem(415, "UnsupportedMediaType", "send the body as application/json")
-    body = await webhooks.read_body(request, limit)
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(400, "MalformedJson", f"the body is not valid JSON{where}") from None
 
 
 def accepted(result: Accepted) -> JSONResponse:

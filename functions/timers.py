@@ -15,8 +15,8 @@ async def sweeper(timer: func.TimerRequest) -> None:
 
     rt = await runtime.runtime()
     await sweep(rt.engine)
-    if rt.events is not None:
-        await rt.events.sweep(rt.engine.clock.now())
+    if rt.event_intake is not None:
+        await rt.event_intake.sweep(rt.engine.clock.now())
 
 
 @bp.timer_trigger(arg_name="timer", schedule="*/30 * * * * *", run_on_startup=False, use_monitor=False)

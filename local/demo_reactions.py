@@ -17,12 +17,12 @@ from typing import Any, TextIO
 
 import httpx
 
-from local.armemu.events import NOT_RETRIED
+from local.armemu.notifications import NOT_RETRIED
 from local.host_client import ArmControl
 from local.polling import wait_for
 from shared.domain.arm import API_VERSIONS
+from shared.domain.events.fallback import fallback_pool_name
 from shared.domain.operations import AGENT_POOL_TYPE
-from shared.domain.reactions_spot import fallback_pool_name
 
 EVICTED_NODES = 2  # each evicted node adds one on-demand node: the fallback is created with 1, then scaled to 2
 REFRESH_SECONDS = 0.25

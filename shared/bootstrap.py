@@ -48,7 +48,7 @@ class Runtime:
     engine: Engine
     clusters: Clusters
     rejected: RejectedMessages
-    events: EventService | None = None  # POST /api/events and the Event Grid trigger
+    event_intake: EventService | None = None  # POST /api/events and the Event Grid trigger
     tickets: TicketIntake | None = None  # POST /api/webhooks/{system}
     outbox: Outbox | None = None  # lifecycle events recorded by the engine and the webhooks
     publisher: EventGridPublisher | None = None  # the topic the sweeper drains the outbox to; None: no topic
@@ -71,8 +71,8 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
     engine = await open_engine(settings, stack, credential=credential, lifecycle=outbox, clock=clock)
     rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
     events_table = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
-    events = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
-                          default_subscription_id=settings.default_subscription_id)
+    event_intake = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
+                                default_subscription_id=settings.default_subscription_id)
     clusters = Clusters(engine, policy, settings.default_subscription_id)
     tickets = settings.tickets or TicketSettings()
     topic = settings.topic or TopicSettings()
@@ -80,7 +80,7 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
         log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
     intake = TicketIntake(secrets=tickets.auth, mappings=ticket_mappings(tickets), submit=submit_through(clusters),
                           publish=outbox, default_subscription_id=settings.default_subscription_id, clock=clock)
-    return Runtime(settings, engine, clusters, RejectedMessages(rejected, clock), events=events,
+    return Runtime(settings, engine, clusters, RejectedMessages(rejected, clock), event_intake=event_intake,
                    tickets=intake, outbox=outbox, publisher=await open_publisher(topic, stack))
 
 

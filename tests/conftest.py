@@ -3,5 +3,5 @@
 pytest_plugins: list[str] = [
     "local.armemu.testing",
     "local.azurite",
-    "local.eventsink",
+    "local.topic_sink",
 ]

@@ -19,8 +19,8 @@ from aiohttp import web
 
 from . import control, entra, keyvault, metadata, persist
 from .cert import make_self_signed, server_context
-from .events import EventSink
 from .faults import FaultPlan
+from .notifications import WebhookDeliverer
 from .routing import Router, base_url
 from .settings import EmulatorSettings
 from .world import World
@@ -68,7 +68,7 @@ class Emulator:
         cert_path, key_path = make_self_signed(directory)
         if self.state_dir:
             persist.load(self.world, self.state_dir)
-        self.world.events = EventSink(self.world)
+        self.world.deliverer = WebhookDeliverer(self.world)
         self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(
@@ -85,8 +85,8 @@ class Emulator:
         return self._temp_dir
 
     async def stop(self) -> None:
-        if self.world.events is not None:
-            await self.world.events.close()
+        if self.world.deliverer is not None:
+            await self.world.deliverer.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

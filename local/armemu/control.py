@@ -175,7 +175,7 @@ def routes(world: World) -> list[web.RouteDef]:
         return emit_aks_event(world, spec["clusterId"], spec["eventType"], spec.get("data"))
 
     async def deliveries(_: web.Request) -> Any:
-        return {"value": world.events.deliveries}
+        return {"value": world.deliverer.deliveries}
 
     table: list[tuple[str, str, Callable[[web.Request], Awaitable[Any]]]] = [
         ("GET", "health", health),

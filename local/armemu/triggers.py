@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import ArmError, invalid, resource_not_found
-from .events import aks_event, preempted_event
+from .notifications import aks_event, preempted_event
 from .providers.aks_common import POOLS, short_hash
 from .world import World
 
@@ -49,7 +49,7 @@ def evict_spot_nodes(world: World, cluster_id: str, pool_name: str, count: int) 
     if props.get("scaleSetEvictionPolicy", "Delete") == "Delete":
         props["count"] = current - evicted
     events = [preempted_event(cluster.subscription, vm_id) for vm_id in vm_ids]
-    targets = world.events.emit(events, f"/subscriptions/{cluster.subscription}") if events else []
+    targets = world.deliverer.emit(events, f"/subscriptions/{cluster.subscription}") if events else []
     return {
         "evicted": evicted,
         "count": props["count"],
@@ -79,5 +79,5 @@ def emit_aks_event(world: World, cluster_id: str, event_type: str, data: dict[st
     }
     payload = data if data is not None else defaults.get(short, {"nodePoolName": "nodepool1"})
     event = aks_event(cluster.id, short, payload)
-    targets = world.events.emit([event], cluster.id)
+    targets = world.deliverer.emit([event], cluster.id)
     return {"events": [event], "deliveredTo": targets}

@@ -49,7 +49,7 @@ class World:
         self.throttler = Throttler(lambda: self.settings.time_factor)
         self.quota_limits: dict[str, dict[str, int]] = {}
         self.subscriptions: dict[str, str] = {settings.subscription_id.lower(): settings.subscription_id}
-        self.events: Any = None  # set by the app: an EventSink (events.py)
+        self.deliverer: Any = None  # set by the app: a WebhookDeliverer (notifications.py)
 
     def duration(self, type_name: str, kind: str) -> float:
         return self.latency.seconds(type_name, kind) * self.settings.time_factor

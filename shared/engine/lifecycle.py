@@ -16,9 +16,10 @@ When, and why there:
 * A failure to record propagates: the HTTP call answers 5xx and is retried, the step message is redelivered,
   the sweeper tries again. Events are never dropped to let a transition through.
 
-The ticket reference travels in `OperationRecord.ticket` as compact JSON (`encode_ticket`); the source
-`reaction:spot-fallback:<spot pool>` marks a put-pool operation that replaces evicted spot capacity (the
-events service submits it so), which adds `aksvend.spot.replaced`.
+The ticket reference travels in `OperationRecord.ticket` as compact JSON (`encode_ticket`). The operation's source
+is read as an `OperationSource` (shared/domain/operation_source.py): the reaction `spot-fallback` with its spot
+pool marks a put-pool operation that replaces evicted spot capacity (the events service submits it so), which
+adds `aksvend.spot.replaced`; the reaction's rule is also why a pool's count changed.
 """
 
 from __future__ import annotations
@@ -30,36 +31,30 @@ from typing import Any, Protocol
 
 from shared.domain import lifecycle
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
+from shared.domain.operation_source import OperationSource
 from shared.domain.tickets.ref import TicketRef
 from shared.engine.records import OperationRecord
 
 __all__ = [
-    "SPOT_FALLBACK_SOURCE",
     "LifecycleSink",
     "accepted_events",
     "encode_ticket",
     "ended_events",
-    "spot_fallback_source",
     "ticket_of",
 ]
 
 log = logging.getLogger("aksvend.lifecycle")
 
-SPOT_FALLBACK_SOURCE = "reaction:spot-fallback:"
-# operation source (prefix) -> why a pool's count changed (`data.reason` of aksvend.pool.scaled)
-_SCALE_REASONS = (("reaction:spot-fallback", "spotEviction"), ("reaction:fallback-scale-down", "cooldown"),
-                  ("reaction:pool-pressure", "pressure"), ("reaction:", "reaction"))
+# a reaction's rule -> why a pool's count changed (`data.reason` of aksvend.pool.scaled); other reactions say
+# "reaction", anything that is not a reaction "request"
+_SCALE_REASONS = {"spot-fallback": "spotEviction", "fallback-scale-down": "cooldown", "pool-pressure": "pressure"}
+SPOT_FALLBACK = "spot-fallback"
 
 
 class LifecycleSink(Protocol):
     """Durably records lifecycle events (in order, all or raise); something else publishes them later."""
 
     async def record(self, events: Sequence[LifecycleEvent]) -> None: ...
-
-
-def spot_fallback_source(spot_pool: str) -> str:
-    """The `source` of a put-pool operation that scales spot pool `spot_pool`'s on-demand fallback."""
-    return f"{SPOT_FALLBACK_SOURCE}{spot_pool}"
 
 
 def encode_ticket(ref: TicketRef) -> str:
@@ -121,14 +116,15 @@ def _pool_events(op: OperationRecord, cluster: ClusterRef, ticket: TicketRef | N
     assert op.pool is not None and op.ended_at is not None
     to_count = _pool_count(op.request, op.pool)
     from_count = _pool_count(applied or {}, op.pool) or 0
+    source = OperationSource.parse(op.source)
     events = []
     if to_count is not None and to_count != from_count:
         events.append(lifecycle.pool_scaled(cluster, op.id, pool=op.pool, from_count=from_count, to_count=to_count,
-                                            reason=_scale_reason(op.source), time=op.ended_at, ticket=ticket))
-    if op.source.startswith(SPOT_FALLBACK_SOURCE) and to_count:
-        events.append(lifecycle.spot_replaced(cluster, op.id, spot_pool=op.source[len(SPOT_FALLBACK_SOURCE):],
-                                              fallback_pool=op.pool, fallback_count=to_count, time=op.ended_at,
-                                              ticket=ticket))
+                                            reason=_scale_reason(source), time=op.ended_at, ticket=ticket))
+    replaced = source.pool if source and source.kind == "reaction" and source.name == SPOT_FALLBACK else None
+    if replaced is not None and to_count:
+        events.append(lifecycle.spot_replaced(cluster, op.id, spot_pool=replaced, fallback_pool=op.pool,
+                                              fallback_count=to_count, time=op.ended_at, ticket=ticket))
     return events
 
 
@@ -139,8 +135,10 @@ def _pool_count(request: Mapping[str, Any], name: str) -> int | None:
     return count if isinstance(count, int) else None
 
 
-def _scale_reason(source: str) -> str:
-    return next((reason for prefix, reason in _SCALE_REASONS if source.startswith(prefix)), "request")
+def _scale_reason(source: OperationSource | None) -> str:
+    if source is None or source.kind != "reaction":
+        return "request"
+    return _SCALE_REASONS.get(source.name or "", "reaction")
 
 
 def _step_target(op: OperationRecord, step: Any) -> str | None:

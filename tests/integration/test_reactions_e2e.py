@@ -53,13 +53,13 @@ REQUEST = {
 
 @dataclass(frozen=True, slots=True)
 class EventsRuntime:
-    """The Runtime with the `events` field the events router reads (bootstrap adds it; see docs/events.md)."""
+    """The Runtime with the `event_intake` field the Event Grid router reads (bootstrap adds it; docs/events.md)."""
 
     settings: Settings
     engine: Engine
     clusters: Clusters
     rejected: RejectedMessages
-    events: EventService
+    event_intake: EventService
 
 
 @dataclass
@@ -142,7 +142,7 @@ def evict(stack: Stack, count: int) -> dict[str, Any]:
 
 
 async def test_spot_evictions_are_replaced_on_demand_and_given_back_after_the_cooldown(stack):
-    earlier = len(stack.armemu.emulator.world.events.deliveries)  # the emulator is shared by the session's tests
+    earlier = len(stack.armemu.emulator.world.deliverer.deliveries)  # the emulator is shared by the session's tests
     evicted = evict(stack, 3)
     assert evicted["evicted"] == 3 and evicted["deliveredTo"]
     fallback = await stack.settled_pool("batchod", count=3)
@@ -150,11 +150,11 @@ async def test_spot_evictions_are_replaced_on_demand_and_given_back_after_the_co
     assert props.get("scaleSetPriority", "Regular") == "Regular" and props["vmSize"] == "Standard_D2s_v5"
     assert props["nodeLabels"]["aksvend.io/spot-fallback-for"] == "batch"
     assert not any("scalesetpriority" in t for t in props.get("nodeTaints") or [])
-    assert stack.armemu.emulator.world.events.deliveries[-1]["status"] == 200
+    assert stack.armemu.emulator.world.deliverer.deliveries[-1]["status"] == 200
 
     assert evict(stack, 2)["evicted"] == 2  # within the cooldown: more capacity, at most maxNodesPerPool (4)
     await stack.settled_pool("batchod", count=4)
-    deliveries = stack.armemu.emulator.world.events.deliveries[earlier:]
+    deliveries = stack.armemu.emulator.world.deliverer.deliveries[earlier:]
     assert [d["status"] for d in deliveries] == [200, 200]
 
     # The sweeper's clock, a cooldown on: no waiting for real time to pass.

@@ -1,5 +1,5 @@
 """Ticketing webhooks in and lifecycle events out, in-process: the ASGI app through httpx, over a real engine
-(Azurite, the ARM emulator, the SDKs), the outbox in an Azurite table, and the local event sink as the topic."""
+(Azurite, the ARM emulator, the SDKs), the outbox in an Azurite table, and the local topic sink as the topic."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 
 from functions import runtime, webhooks
 from functions.http_api import app
-from local.eventsink import EventSink
+from local.topic_sink import TopicSink
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
@@ -80,7 +80,7 @@ class Stack:
     outbox: Outbox
     outbox_clock: FakeClock
     publisher: EventGridPublisher
-    sink: EventSink
+    sink: TopicSink
 
     async def deliver(self, system: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
         return await self.client.post(f"/api/webhooks/{system}", content=body,
@@ -112,7 +112,7 @@ def include_router() -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_stack(armemu: Any, connection_string: str, sink: EventSink, *, run: bool) -> AsyncIterator[Stack]:
+async def open_stack(armemu: Any, connection_string: str, sink: TopicSink, *, run: bool) -> AsyncIterator[Stack]:
     include_router()
     async with harness(armemu, connection_string, run=run) as h, contextlib.AsyncExitStack() as stack:
         clock = FakeClock.real()  # the outbox's: real time, which a test moves past a retry backoff
@@ -143,16 +143,16 @@ async def open_stack(armemu: Any, connection_string: str, sink: EventSink, *, ru
 
 
 @pytest.fixture
-async def stack(armemu, azurite_connection_string, event_sink) -> AsyncIterator[Stack]:
+async def stack(armemu, azurite_connection_string, topic_sink) -> AsyncIterator[Stack]:
     """Deliveries are accepted and recorded; nothing runs them (operations stay queued)."""
-    async with open_stack(armemu, azurite_connection_string, event_sink, run=False) as s:
+    async with open_stack(armemu, azurite_connection_string, topic_sink, run=False) as s:
         yield s
 
 
 @pytest.fixture
-async def running(armemu, azurite_connection_string, event_sink) -> AsyncIterator[Stack]:
+async def running(armemu, azurite_connection_string, topic_sink) -> AsyncIterator[Stack]:
     """The same, with the queue runner and the sweeper provisioning against the emulator."""
-    async with open_stack(armemu, azurite_connection_string, event_sink, run=True) as s:
+    async with open_stack(armemu, azurite_connection_string, topic_sink, run=True) as s:
         yield s
 
 
@@ -349,7 +349,7 @@ async def test_the_route_is_in_the_openapi_document(stack: Stack) -> None:
 # --- out -----------------------------------------------------------------------------------------------------------
 
 
-def types(sink: EventSink) -> list[str]:
+def types(sink: TopicSink) -> list[str]:
     return [e["type"].removeprefix("aksvend.") for e in sink.events]
 
 

@@ -18,7 +18,7 @@ from shared.domain.events import (
     SubscriptionValidation,
     interpret,
 )
-from shared.services.events_intake import parse_delivery
+from shared.services.events.intake import parse_delivery
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "events.md"
 KINDS = {cls.__name__: cls for cls in (AksSystemEvent, PoolPressure, PreemptNotice, SpotPreempted,

@@ -24,7 +24,7 @@ from shared.engine import Engine, EngineSettings, submit
 from shared.engine.records import OPERATION_ROW, cluster_key
 from shared.errors import ConflictError
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
-from shared.services.events_store import SEEN_PARTITIONS, seen_address
+from shared.services.events.store import SEEN_PARTITIONS, seen_address
 from shared.services.problems import Problem
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
 from tests.requests import PAYMENTS, SUB, patched
@@ -154,9 +154,8 @@ async def test_event_grid_subscription_validation_is_answered_with_the_code(worl
     assert outcome == Validation({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
 
 
-def test_cloudevents_options_handshake_echoes_the_origin():
-    service = EventService(None, FakeStateStore(), EventSettings(allowed_rate=120),  # type: ignore[arg-type]
-                           default_subscription_id=SUB)
+async def test_cloudevents_options_handshake_echoes_the_origin():
+    service = (await make_world(settings=EventSettings(allowed_rate=120))).service
     headers = service.webhook_handshake({"WebHook-Request-Origin": "eventemitter.example.com"})
     assert headers == {"WebHook-Allowed-Origin": "eventemitter.example.com", "WebHook-Allowed-Rate": "120"}
     with pytest.raises(Problem) as refused:
@@ -164,9 +163,8 @@ def test_cloudevents_options_handshake_echoes_the_origin():
     assert refused.value.status == 400
 
 
-def test_the_shared_secret_is_checked_and_never_echoed():
-    service = EventService(None, FakeStateStore(), EventSettings(webhook_secret=SECRET),  # type: ignore[arg-type]
-                           default_subscription_id=SUB)
+async def test_the_shared_secret_is_checked_and_never_echoed():
+    service = (await make_world(settings=EventSettings(webhook_secret=SECRET))).service
     service.check_secret({"X-Aksvend-Secret": SECRET}, {})
     service.check_secret({}, {"code": SECRET})
     for headers, query in (({}, {}), ({"x-aksvend-secret": "wrong"}, {}), ({}, {"code": SECRET[:-1]})):
@@ -174,7 +172,7 @@ def test_the_shared_secret_is_checked_and_never_echoed():
             service.check_secret(headers, query)
         assert refused.value.status == 401 and SECRET not in str(refused.value)
     assert SECRET not in repr(service.settings)
-    EventService(None, FakeStateStore(), default_subscription_id=SUB).check_secret({}, {})  # type: ignore[arg-type]
+    (await make_world()).service.check_secret({}, {})
 
 
 async def test_a_malformed_delivery_is_400_and_applies_nothing(world):
@@ -296,7 +294,7 @@ async def test_a_new_patch_version_becomes_an_upgrade_of_the_control_plane_then_
 
 async def test_a_refused_action_is_acknowledged_with_the_reason(world, monkeypatch):
     from shared.domain.violations import Violation
-    from shared.services import events_react
+    from shared.services.events import react as events_react
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise Problem(422, "InvalidRequest", "the cluster with this change breaks rules",

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 import pytest
 
 from shared.domain.lifecycle import LifecycleEvent
+from shared.domain.operation_source import OperationSource
 from shared.domain.tickets import TicketRef
 from shared.engine import Engine, EngineSettings, submit, sweep
-from shared.engine.lifecycle import encode_ticket, spot_fallback_source
+from shared.engine.lifecycle import encode_ticket
 from shared.errors import FatalError
 from shared.services.outbox import Outbox
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
@@ -117,7 +118,8 @@ async def test_a_spot_fallback_operation_records_pool_scaled_and_spot_replaced(w
     with_fallback = {**raw, "userPools": [*raw["userPools"], {"name": "batchod", "vmSize": "Standard_D8s_v5",
                                                                "count": 2}]}
     clock.advance(1)  # the outbox orders by recording time: the fake clock must move like a real one
-    await submit(engine, "put-pool", valid_request(with_fallback), pool="batchod", source=spot_fallback_source("batch"))
+    await submit(engine, "put-pool", valid_request(with_fallback), pool="batchod",
+                 source=OperationSource.reaction("spot-fallback", "batch").encode())
     clock.advance(1)
     await drain(engine, queue)
     events = await outbox.pending()

@@ -11,11 +11,11 @@ from hypothesis import event as event_
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.domain.events import Envelope, interpret
-from shared.domain.reactions import (
+from shared.domain.events import (
     ClusterView,
     CreatePool,
     Decision,
+    Envelope,
     NoAction,
     PastReaction,
     PoolState,
@@ -23,6 +23,7 @@ from shared.domain.reactions import (
     UpgradeCluster,
     fallback_pool,
     fallback_pool_name,
+    interpret,
     react,
     sweep,
 )

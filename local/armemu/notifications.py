@@ -1,4 +1,4 @@
-"""Events the emulator emits, and their delivery to webhooks the way Event Grid does it.
+"""Event Grid notifications the emulator emits, and their delivery to webhooks the way Event Grid does it.
 
 Shapes follow shared/fixtures/eventgrid/: Event Grid schema, delivered as a JSON array with
 `aeg-event-type: Notification`. Spot evictions become
@@ -77,7 +77,7 @@ def aks_event(cluster_id: str, event_type: str, data: dict[str, Any]) -> dict[st
     }
 
 
-class EventSink:
+class WebhookDeliverer:
     """Delivers event batches in the background; `deliveries` records each attempt for the control API."""
 
     def __init__(self, world: World) -> None:

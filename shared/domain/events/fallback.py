@@ -1,4 +1,5 @@
-"""Spot fallback: replace evicted spot nodes with on-demand ones, and give them back after the cooldown.
+"""Spot fallback: replace evicted spot nodes with on-demand ones, and give them back after the cooldown. The reaction
+of both spot event kinds (spot.py: an eviction, or the preempt notice ~30 s before it).
 
 - The fallback of spot pool `P` is the on-demand pool `P + "od"`. Pool names have at most 12 characters
   (6 for Windows), so `P` is cut to make room for the suffix: `batchworkers` -> `batchworkeod`.
@@ -11,6 +12,8 @@
 - Scale-down: spot capacity is not observed directly, so "no eviction of P for `cooldownSeconds`" stands for
   "spot capacity is back". The sweeper timer calls `sweep`, which then scales the fallback to 0 (kept, not
   deleted: scaling an existing pool takes ~100 s, creating one ~4 min).
+- Operation sources: `reaction:spot-fallback:<spot pool>` (an eviction; the lifecycle events add
+  `aksvend.spot.replaced` for it) and `reaction:fallback-scale-down:<spot pool>` (the sweeper).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from shared.domain.reactions_model import (
+from shared.domain.events.model import (
     AKS_MAX_NODES_PER_POOL,
     ClusterView,
     CreatePool,
@@ -29,7 +32,8 @@ from shared.domain.reactions_model import (
     nothing,
     planned,
 )
-from shared.domain.request import Pool
+from shared.domain.operation_source import OperationSource
+from shared.domain.request import ClusterRequest, Pool
 
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = f"{SPOT_LABEL}=spot:NoSchedule"
@@ -38,7 +42,9 @@ FALLBACK_SUFFIX = "od"
 MAX_LABELS = 50  # the request's limit on labels per pool
 POOL_NAME_MAX = 12
 WINDOWS_POOL_NAME_MAX = 6
-_FALLBACK_RULES = ("spot-fallback", "fallback-scale-down")
+SPOT_FALLBACK = "spot-fallback"
+FALLBACK_SCALE_DOWN = "fallback-scale-down"
+_FALLBACK_RULES = (SPOT_FALLBACK, FALLBACK_SCALE_DOWN)
 
 
 def fallback_pool_name(pool: str, *, windows: bool = False) -> str:
@@ -57,6 +63,17 @@ def fallback_pool(spot: Pool, count: int) -> Pool:
     spec.update(name=fallback_pool_name(spot.name, windows=spot.os == "Windows"), spot=None, autoscale=None,
                 count=count, taints=taints, labels=labels)
     return Pool.model_validate(spec)
+
+
+def eviction_source(spot_pool: str) -> OperationSource:
+    """The source of an operation that adds on-demand capacity for evicted nodes of `spot_pool`."""
+    return OperationSource.reaction(SPOT_FALLBACK, spot_pool)
+
+
+def scale_down_source(request: ClusterRequest, fallback: str) -> OperationSource:
+    """The source of the sweeper's scale-down of fallback pool `fallback`: names the spot pool it stands in for."""
+    pool = next((p for p in request.user_pools if p.name == fallback), None)
+    return OperationSource.reaction(FALLBACK_SCALE_DOWN, pool.labels.get(FALLBACK_LABEL, "") if pool else "")
 
 
 def fallback_bound(view: ClusterView, spot: Pool) -> int:
@@ -78,8 +95,8 @@ def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetim
     if view.pool(name) is not None:
         return nothing(f"{what} on spot pool '{pool}', but its fallback name '{name}' is a requested pool; "
                        "rename one of them to enable the fallback")
-    seen = PastReaction(now, key, "spot-fallback", name, node=node)
-    counted = next((h for h in history if node and h.node == node and h.rule == "spot-fallback"), None)
+    seen = PastReaction(now, key, SPOT_FALLBACK, name, node=node)
+    counted = next((h for h in history if node and h.node == node and h.rule == SPOT_FALLBACK), None)
     if counted is not None:
         return nothing(f"{what}: node {node} was already counted at {counted.at.isoformat()}", seen)
     state = view.state(name)
@@ -92,7 +109,7 @@ def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetim
         return nothing(f"{what} on spot pool '{pool}'; fallback pool '{name}' is at its bound of {bound} nodes "
                        f"(maxNodesPerPool {view.reactions.max_nodes_per_pool}, pool '{pool}' at most "
                        f"{spot.max_nodes})", seen)
-    record = PastReaction(now, key, "spot-fallback", name, target, node)
+    record = PastReaction(now, key, SPOT_FALLBACK, name, target, node)
     exists = state is not None or planned(history, _FALLBACK_RULES, name) is not None
     reason = (f"{what} on spot pool '{pool}': {'scale' if exists else 'create'} on-demand fallback '{name}' to "
               f"{target} node{'s' if target != 1 else ''} (bound {bound})")
@@ -116,7 +133,7 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> 
             current = state.count if state else 0
         if current <= 0:
             continue
-        last = last_of(history, "spot-fallback", name)
+        last = last_of(history, SPOT_FALLBACK, name)
         if last is not None and now - last.at < cooldown:
             waiting.append(f"'{name}' until {(last.at + cooldown).isoformat()}")
             continue
@@ -125,7 +142,7 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> 
                   f"scale on-demand fallback '{name}' from {current} to 0")
         key = f"sweep|{view.cluster_id.lower()}|{name}|{last.at.isoformat() if last else 'none'}"
         actions.append(ScalePool(name, 0, reason, key=key))
-        records.append(PastReaction(now, None, "fallback-scale-down", name, 0))
+        records.append(PastReaction(now, None, FALLBACK_SCALE_DOWN, name, 0))
     if not actions:
         held = f"; holding {', '.join(waiting)}" if waiting else ""
         return nothing(f"no on-demand fallback to scale down{held}")

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from shared.domain.events_envelope import parse_time
-from shared.domain.reactions_model import PastReaction
+from shared.domain.events import PastReaction, parse_time
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore
 from shared.errors import ConflictError, PreconditionFailedError, RetryableError
 

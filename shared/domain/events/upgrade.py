@@ -1,4 +1,4 @@
-"""Upgrades on `NewKubernetesVersionAvailable`, by the cluster's `autoUpgrade` channel.
+"""The reaction to `NewKubernetesVersionAvailable` (read in aks.py): an upgrade by the cluster's `autoUpgrade` channel.
 
 The event only names a few versions (latest supported, latest stable, lowest minor, latest preview), so:
 - `patch` (default): the newest version among those in the event that has the cluster's minor and a higher
@@ -10,7 +10,8 @@ The event only names a few versions (latest supported, latest stable, lowest min
 - `none`: no upgrade, an `aksvend.cluster.upgradeAvailable` notice when something newer exists.
 - `node-image`: AKS upgrades node images itself on that channel; the Kubernetes version stays, so only a notice.
 Previews are never chosen, nothing is ever downgraded, and an upgrade already asked for (same version, in
-the history) is not asked again. The current version must be the observed `major.minor.patch`.
+the history) is not asked again. The current version must be the observed `major.minor.patch`, so this kind
+`reads_version`: the service reads `currentKubernetesVersion` from ARM (the desired one may be `1.33`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from shared.domain.events import AksSystemEvent
-from shared.domain.reactions_model import ClusterView, Decision, Notice, PastReaction, UpgradeCluster, nothing
+from shared.domain.events.aks import AKS_PREFIX, AksSystemEvent, read
+from shared.domain.events.kind import EventKind
+from shared.domain.events.model import ClusterView, Decision, Notice, PastReaction, UpgradeCluster, nothing
+from shared.domain.operation_source import OperationSource
 
 UPGRADE_AVAILABLE = "aksvend.cluster.upgradeAvailable"
 _VERSION = re.compile(r"^v?(\d{1,4})\.(\d{1,4})(?:\.(\d{1,6}))?$")
@@ -99,3 +102,11 @@ def _newer(candidate: Version | None, current: Version) -> bool:
     if candidate is None:
         return False
     return (candidate[0], candidate[1], candidate[2] or 0) > (current[0], current[1], current[2] or 0)
+
+
+def _source(event: AksSystemEvent) -> OperationSource:
+    return OperationSource.reaction("upgrade")
+
+
+KIND = EventKind[AksSystemEvent](types=(AKS_PREFIX + "NewKubernetesVersionAvailable",), interpret=read,
+                                 react=on_new_versions, source=_source, reads_version=True)

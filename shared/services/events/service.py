@@ -9,15 +9,17 @@ trigger alike:
 2. Dedupe on (topic or source, id): the `events` table keeps one row per processed event until it expires
    (`EventSettings.dedupe_seconds`, past Event Grid's 24 h of retries). A seen event is acknowledged again,
    never acted on twice; the same event twice in one delivery counts once.
-3. Map each event to a managed cluster through the registry: an AKS event's topic is the cluster's ARM id
+3. Interpret each event through the registry of event kinds (shared/domain/events/registry.py) and map it to a
+   managed cluster of the cluster registry by the event's `target`: an AKS event's topic is the cluster's ARM id
    (compared case-insensitively); a `VirtualMachinePreempted` annotation names a VMSS instance in the node
    resource group `MC_<rg>_<cluster>_<location>` of the subscription; custom events carry `data.clusterId`.
    Unknown types and events of clusters aksvend does not manage are recorded (with the reason) and
    acknowledged with 200: retrying them could never help.
 4. Per cluster, under its lease (one decider at a time, across instances): read the reaction history, build
-   the view, `react()`, submit each action (`events_react.apply`) with the action's idempotency key, append the
-   decision to the history, publish notices, then mark the event seen. A crash before the mark redelivers
-   the event; the history or the operation's idempotency key then keeps it from acting twice.
+   the view, `react()`, submit each action (`react.apply`) with the action's idempotency key and the operation
+   source the event's kind names, append the decision to the history, publish notices, then mark the event seen.
+   A crash before the mark redelivers the event; the history or the operation's idempotency key then keeps it
+   from acting twice.
 
 `sweep(now)` (the sweeper timer) scales spot fallbacks back once their cooldown has passed, and purges
 expired dedupe rows every `purge_every_seconds`.
@@ -29,103 +31,64 @@ import asyncio
 import dataclasses
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.events import (
-    AksSystemEvent,
+    REGISTRY,
+    Decision,
     DomainEvent,
     Envelope,
-    interpret,
+    KindRegistry,
+    NoAction,
+    PastReaction,
     parse_webhook_handshake,
+    scale_down_source,
+    sweep,
 )
 from shared.domain.lifecycle import LifecycleEvent
-from shared.domain.reactions import CreatePool, NoAction, PastReaction, react, sweep
-from shared.domain.reactions_spot import FALLBACK_LABEL
+from shared.domain.operation_source import OperationSource
 from shared.domain.request import ClusterRequest
 from shared.engine import Engine
 from shared.engine.ports import StateStore
+from shared.engine.records import ClusterRecord
 from shared.errors import RetryableError
-from shared.services.events_intake import (
-    Index,
-    cluster_index,
-    cluster_of,
-    has_fallback,
-    operation_source,
-    parse_delivery,
-)
-from shared.services.events_react import apply, notice_event, observed_version, view_of
-from shared.services.events_store import EventStore
+from shared.services.events.intake import Index, cluster_index, has_fallback, parse_delivery
+from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
+from shared.services.events.react import apply, notice_event, observed_version, view_of
+from shared.services.events.store import EventStore
 from shared.services.problems import Problem
 
 log = logging.getLogger("aksvend.events")
 Notify = Callable[[Sequence[LifecycleEvent]], Awaitable[None]]
 SECRET_HEADER = "x-aksvend-secret"
-MAX_REPORTED = 100
-
-
-@dataclass(frozen=True, slots=True)
-class EventSettings:
-    webhook_secret: str | None = None  # AKSVEND_EVENTS_WEBHOOK_SECRET; None: no check
-    dedupe_seconds: float = 48 * 3600.0
-    lease_seconds: float = 30.0  # a crashed decider's lease is taken over after this
-    lease_wait_seconds: float = 10.0  # then 503, and Event Grid delivers again
-    purge_every_seconds: float = 3600.0
-    allowed_rate: int | None = None  # WebHook-Allowed-Rate; None: "*"
-    concurrency: int = 32  # table writes in flight for one delivery
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"EventSettings(webhook_secret={'set' if self.webhook_secret else None}, ...)"
-
-
-@dataclass(frozen=True, slots=True)
-class Validation:
-    """Answer 200 with `body` (Event Grid's subscription validation)."""
-
-    body: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Acknowledged:
-    received: int
-    duplicates: int = 0
-    unmapped: int = 0
-    operations: tuple[str, ...] = ()
-    outcomes: tuple[dict[str, Any], ...] = field(default=())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"received": self.received, "duplicates": self.duplicates, "unmapped": self.unmapped,
-                "operations": list(self.operations), "outcomes": list(self.outcomes[:MAX_REPORTED])}
-
-
-@dataclass(frozen=True, slots=True)
-class SweepReport:
-    scaled_down: tuple[str, ...] = ()
-    purged: int = 0
+Groups = dict[str, list[DomainEvent]]
 
 
 @dataclass
-class _Tally:
-    duplicates: int = 0
-    unmapped: int = 0
+class _Applied:
+    """What the actions of one decision became."""
+
+    record: ClusterRecord
+    notes: list[str] = field(default_factory=list)
     operations: list[str] = field(default_factory=list)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    refused: set[str | None] = field(default_factory=set)
 
 
 class EventService:
     def __init__(self, engine: Engine, table: StateStore, settings: EventSettings | None = None, *,
-                 default_subscription_id: str, notify: Notify | None = None) -> None:
+                 default_subscription_id: str, notify: Notify | None = None, kinds: KindRegistry = REGISTRY) -> None:
         """`notify` records outbound notices (policy notices as CloudEvents); by default the engine's lifecycle
-        sink (the outbox), when it has one."""
+        sink (the outbox), when it has one. `kinds` are the event kinds it reads and reacts to."""
         self.engine = engine
         self.settings = settings or EventSettings()
         self.store = EventStore(table, dedupe_seconds=self.settings.dedupe_seconds,
                                 lease_seconds=self.settings.lease_seconds)
         self.default_subscription_id = default_subscription_id
-        sink = getattr(engine, "events", None)
-        self.notify = notify or (sink.record if sink is not None else None)
+        self.kinds = kinds
+        self.notify = notify or (engine.lifecycle.record if engine.lifecycle is not None else None)
 
     # ---- the webhook's checks ------------------------------------------------------------------------------
     def check_secret(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
@@ -159,26 +122,30 @@ class EventService:
         unique: dict[tuple[str, str], Envelope] = {}
         for envelope in batch.notifications:
             unique.setdefault(envelope.dedupe_key, envelope)
-        tally = _Tally(duplicates=len(batch.notifications) - len(unique))
-        index = await cluster_index(self.engine.registry) if unique else Index({}, {})
-        groups: dict[str, list[DomainEvent]] = {}
-        loose: list[tuple[DomainEvent, str]] = []
-        for envelope in unique.values():
-            event = interpret(envelope)
-            record, why = cluster_of(event, index)
-            if record is None:
-                loose.append((event, why))
-            else:
-                groups.setdefault(record.key, []).append(event)
+        tally = Tally(len(batch.notifications), duplicates=len(batch.notifications) - len(unique))
+        groups, loose = await self._by_cluster(unique.values())
         fresh, seen = await self.store.mark_new_many([(e.key, e.envelope.type, why) for e, why in loose], now,
                                                      self.settings.concurrency)
         tally.unmapped += fresh
         tally.duplicates += seen
         await asyncio.gather(*(self._react_all(key, events, now, tally) for key, events in groups.items()))
-        return Acknowledged(len(batch.notifications), tally.duplicates, tally.unmapped, tuple(tally.operations),
-                            tuple(tally.outcomes))
+        return tally.acknowledged()
 
-    async def _react_all(self, key: str, events: Sequence[DomainEvent], now: datetime, tally: _Tally) -> None:
+    async def _by_cluster(self, envelopes: Collection[Envelope]) -> tuple[Groups, list[tuple[DomainEvent, str]]]:
+        """The events grouped by the managed cluster they are about; the others with why they are only recorded."""
+        index = await cluster_index(self.engine.registry) if envelopes else Index()
+        groups: Groups = {}
+        loose: list[tuple[DomainEvent, str]] = []
+        for envelope in envelopes:
+            event = self.kinds.interpret(envelope)
+            record, why = index.cluster_of(event)
+            if record is None:
+                loose.append((event, why))
+            else:
+                groups.setdefault(record.key, []).append(event)
+        return groups, loose
+
+    async def _react_all(self, key: str, events: Sequence[DomainEvent], now: datetime, tally: Tally) -> None:
         async with self.store.locked(key, self.engine.clock, self.settings.lease_wait_seconds):
             history = await self.store.history(key)
             for event in events:
@@ -188,42 +155,55 @@ class EventService:
                 history = await self._react_one(key, event, history, now, tally)
 
     async def _react_one(self, key: str, event: DomainEvent, history: list[PastReaction], now: datetime,
-                         tally: _Tally) -> list[PastReaction]:
+                         tally: Tally) -> list[PastReaction]:
         record = await self.engine.registry.get(key)
         if record is None or record.state == "deleted":
             await self.store.mark(event.key, now, type_=event.envelope.type, cluster=None,
                                   outcome=f"cluster {key} is not managed by aksvend")
             tally.unmapped += 1
             return history
-        upgrade_event = isinstance(event, AksSystemEvent) and event.kind == "NewKubernetesVersionAvailable"
-        version = await observed_version(self.engine, record) if upgrade_event else None
-        decision = react(event, view_of(record, kubernetes_version=version), history, now)
-        notes, operations, refused = [], [], set()
+        kind = self.kinds.kind_of(event.envelope.type)
+        version = await observed_version(self.engine, record) if kind.reads_version else None
+        decision = self.kinds.react(event, view_of(record, kubernetes_version=version), history, now)
+        applied = await self._apply(key, record, decision, kind.source(event))
+        history = await self._remember(key, history, decision, applied.refused, now)
+        if decision.notices and self.notify is not None:
+            await self.notify([notice_event(applied.record, n, event.key, now) for n in decision.notices])
+        outcome = "; ".join(applied.notes)
+        await self.store.mark(event.key, now, type_=event.envelope.type, cluster=key, outcome=outcome,
+                              operations=applied.operations)
+        log.info("event %s on %s: %s", event.key[1][:100], key, outcome[:500])
+        tally.operations.extend(applied.operations)
+        tally.outcomes.append({"id": event.key[1], "cluster": key, "outcome": outcome,
+                               "operations": applied.operations})
+        return history
+
+    async def _apply(self, key: str, record: ClusterRecord, decision: Decision, source: OperationSource) -> _Applied:
+        """Each action as an engine operation; the record as the last one left it (for the notices)."""
+        applied = _Applied(record)
         for action in decision.actions:
             if isinstance(action, NoAction):
-                notes.append(action.reason)
+                applied.notes.append(action.reason)
                 continue
-            applied = await apply(self.engine, record, action, default_subscription_id=self.default_subscription_id,
-                                  source=operation_source(event))
-            notes.append(f"{action.reason} -> {applied.note}")
-            if applied.operation_id:
-                operations.append(applied.operation_id)
+            done = await apply(self.engine, applied.record, action,
+                               default_subscription_id=self.default_subscription_id, source=source)
+            applied.notes.append(f"{action.reason} -> {done.note}")
+            if done.operation_id:
+                applied.operations.append(done.operation_id)
             else:
-                refused.add(action.pool.name if isinstance(action, CreatePool) else getattr(action, "pool", None))
-            record = await self.engine.registry.get(key) or record
+                applied.refused.add(action.pool_name)
+            applied.record = await self.engine.registry.get(key) or applied.record
+        return applied
+
+    async def _remember(self, key: str, history: list[PastReaction], decision: Decision, refused: set[str | None],
+                        now: datetime) -> list[PastReaction]:
+        """The history with the decision's records; a refused action's target is dropped (it was not asked for)."""
         kept = [dataclasses.replace(r, target=None) if refused and r.pool in refused else r
                 for r in decision.record if r.rule != "ignored"]
-        if kept:
-            history = [*history, *kept]
-            await self.store.save_history(key, history, now)
-        if decision.notices and self.notify is not None:
-            await self.notify([notice_event(record, n, event.key, now) for n in decision.notices])
-        outcome = "; ".join(notes)
-        await self.store.mark(event.key, now, type_=event.envelope.type, cluster=key, outcome=outcome,
-                              operations=operations)
-        log.info("event %s on %s: %s", event.key[1][:100], key, outcome[:500])
-        tally.operations.extend(operations)
-        tally.outcomes.append({"id": event.key[1], "cluster": key, "outcome": outcome, "operations": operations})
+        if not kept:
+            return history
+        history = [*history, *kept]
+        await self.store.save_history(key, history, now)
         return history
 
     # ---- the sweeper -------------------------------------------------------------------------------------------
@@ -256,10 +236,8 @@ class EventService:
         for action in decision.actions:
             if isinstance(action, NoAction):
                 continue
-            pool = next((p for p in request.user_pools if p.name == getattr(action, "pool", None)), None)
-            spot = pool.labels.get(FALLBACK_LABEL, "") if pool else ""
             applied = await apply(self.engine, record, action, default_subscription_id=self.default_subscription_id,
-                                  source=f"reaction:fallback-scale-down:{spot}")
+                                  source=scale_down_source(request, action.pool_name or ""))
             log.info("fallback sweep on %s: %s -> %s", key, action.reason, applied.note)
             if applied.operation_id:
                 operations.append(applied.operation_id)

@@ -10,31 +10,32 @@
   `kubernetesVersion`. Each is submitted with the action's idempotency key and caller `aksvend:events`, so a
   redelivered event finds the same operation (or, when the desired request moved on since, the operation its
   key names: `IdempotencyConflict` means "already submitted").
-- Operation sources follow `shared/services/lifecycle_sink.py`: `reaction:spot-fallback:<spot pool>`,
-  `reaction:fallback-scale-down:<spot pool>`, `reaction:pool-pressure`, `reaction:upgrade`.
+- Each operation carries the `OperationSource` the event's kind names (shared/domain/operation_source.py), which
+  the lifecycle events read back: `reaction:spot-fallback:<spot pool>` adds `aksvend.spot.replaced`.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from shared.domain import arm
-from shared.domain.lifecycle import ClusterRef, LifecycleEvent
-from shared.domain.operations import CLUSTER_TYPE
-from shared.domain.reactions import (
+from shared.domain.events import (
+    FALLBACK_LABEL,
     ClusterView,
     CreatePool,
     Notice,
     PoolState,
     ScalePool,
     UpgradeCluster,
+    default_node_resource_group,
 )
-from shared.domain.reactions_spot import FALLBACK_LABEL
+from shared.domain.lifecycle import ClusterRef, LifecycleEvent
+from shared.domain.operation_source import OperationSource
+from shared.domain.operations import CLUSTER_TYPE
 from shared.domain.request import ClusterRequest
 from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
 from shared.engine.records import ClusterRecord
@@ -62,20 +63,13 @@ def view_of(record: ClusterRecord, *, kubernetes_version: str | None = None) -> 
     own = tuple(p for p in request.pools if FALLBACK_LABEL not in p.labels)
     return ClusterView(
         cluster_id=arm.ids(request)["cluster"],
-        node_resource_group=node_resource_group(request),
+        node_resource_group=default_node_resource_group(request),
         kubernetes_version=kubernetes_version or request.kubernetes_version,
         pools=own,
         reactions=request.reactions,
         observed=tuple(PoolState.of(p) for p in request.pools),
         operation_running=bool(record.queue),
     )
-
-
-def node_resource_group(request: ClusterRequest | Mapping[str, Any]) -> str:
-    """AKS's default node resource group, `MC_<rg>_<cluster>_<location>`."""
-    if isinstance(request, ClusterRequest):
-        return f"MC_{request.resource_group}_{request.name}_{request.location}"
-    return f"MC_{request['resourceGroup']}_{request['name']}_{request['location']}"
 
 
 async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
@@ -92,7 +86,7 @@ async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
 
 
 async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,
-                default_subscription_id: str, source: str) -> Applied:
+                default_subscription_id: str, source: OperationSource) -> Applied:
     """Submit one action as an engine operation. Refusals (a change that breaks the rules, a cluster that is gone)
     are reported, not raised: the event is acknowledged with the reason, never retried for ever."""
     for _ in range(MAX_CHANGE_ATTEMPTS):
@@ -108,7 +102,7 @@ async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | Creat
 
 
 async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,
-                      default_subscription_id: str, source: str) -> Applied:
+                      default_subscription_id: str, source: OperationSource) -> Applied:
     today = engine.clock.now().date()
     desired = dict(record.request)
     try:
@@ -117,12 +111,12 @@ async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool |
                                  default_subscription_id=default_subscription_id, today=today)
             kind, pool = "upgrade", None
         else:
-            pool = action.pool.name if isinstance(action, CreatePool) else action.pool
+            pool = action.pool_name
             request = with_pool(desired, pool, _raw_pool(action), default_subscription_id=default_subscription_id,
                                 today=today)
             kind = "put-pool"
         done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,  # type: ignore[arg-type]
-                            caller=EVENTS_CALLER, source=source, based_on=record.request_hash)
+                            caller=EVENTS_CALLER, source=source.encode(), based_on=record.request_hash)
     except IdempotencyConflict:
         return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")
     except ClusterNotFound:

@@ -1,6 +1,7 @@
 """Event Grid intake: the webhook (`POST`/`OPTIONS /api/events`, an APIRouter of the FastAPI app) and the Event
-Grid trigger function `events` (Azure-native subscriptions). Both feed `EventService`; this module only reads
-the request, calls the service, and maps the outcome.
+Grid trigger function `events` (Azure-native subscriptions; infra/ names it so). Both feed the event intake
+(`Runtime.event_intake`, an `EventService`); this module only reads the request, calls the service, and maps
+the outcome.
 
 Answers: 200 with the validation code (Event Grid handshake) or a summary of what was recorded; 200 with
 `WebHook-Allowed-Origin` / `WebHook-Allowed-Rate` for the CloudEvents `OPTIONS` handshake; 400 problem+json for
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from functions import runtime
+from functions.bodies import json_body
 from shared.services.problems import Problem
 
 if TYPE_CHECKING:
@@ -35,28 +37,27 @@ bp = func.Blueprint()
 
 async def service() -> EventService:
     rt = await runtime.runtime()
-    return rt.events  # type: ignore[attr-defined,no-any-return]
+    return rt.event_intake  # type: ignore[attr-defined,no-any-return]
 
 
 @router.options("/api/events", summary="CloudEvents webhook handshake")
 async def events_handshake(request: Request) -> Response:
     """Event Grid's CloudEvents abuse-protection check: 200 with `WebHook-Allowed-Origin` and `-Rate`."""
-    events = await service()
-    events.check_secret(request.headers, request.query_params)
-    return Response(status_code=200, headers=events.webhook_handshake(request.headers))
+    intake = await service()
+    intake.check_secret(request.headers, request.query_params)
+    return Response(status_code=200, headers=intake.webhook_handshake(request.headers))
 
 
 @router.post("/api/events", summary="Receive Event Grid events")
 async def events_webhook(request: Request) -> JSONResponse:
     """Cluster events (Event Grid or CloudEvents schema, or the subscription validation handshake) feed the
     reaction policy: 200 with what was recorded; 400 for a malformed delivery; 503 to be retried later."""
-    from functions.http_api import json_body  # here, not at import: http_api includes this router
     from shared.services.events import Validation
 
-    events = await service()
-    events.check_secret(request.headers, request.query_params)
+    intake = await service()
+    intake.check_secret(request.headers, request.query_params)
     body = await json_body(request, MAX_DELIVERY_BYTES)
-    outcome = await events.handle_events(body, request.headers, events.engine.clock.now())
+    outcome = await intake.handle_events(body, request.headers, intake.engine.clock.now())
     if isinstance(outcome, Validation):
         return JSONResponse(outcome.body)
     return JSONResponse(outcome.to_dict())
@@ -65,10 +66,10 @@ async def events_webhook(request: Request) -> JSONResponse:
 @bp.event_grid_trigger(arg_name="event")
 async def events(event: func.EventGridEvent) -> None:
     """One event of an Azure-native Event Grid subscription (the host answers the handshake itself)."""
-    svc = await service()
+    intake = await service()
     try:
-        now = svc.engine.clock.now()
-        outcome = await svc.handle_events([eventgrid_dict(event, now)], {}, now)
+        now = intake.engine.clock.now()
+        outcome = await intake.handle_events([eventgrid_dict(event, now)], {}, now)
     except Problem as problem:  # retrying a malformed event cannot help: log the codes, never the payload
         codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:20])
         log.warning("Event Grid event %s refused: %s %s", event.id, problem.code, codes)

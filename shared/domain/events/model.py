@@ -15,7 +15,9 @@ from typing import Literal
 from shared.domain import arm
 from shared.domain.request import ClusterRequest, Pool, Reactions
 
-Rule = Literal["spot-fallback", "fallback-scale-down", "pool-pressure", "upgrade", "notice", "ignored"]
+# The rule a past reaction came from: "spot-fallback", "fallback-scale-down", "pool-pressure", "upgrade", "notice",
+# "ignored"; a string, not a closed set, so that a new reaction names its own rule in its own module.
+Rule = str
 UpgradeScope = Literal["patch", "minor"]
 AKS_MAX_NODES_PER_POOL = 1000
 
@@ -61,8 +63,7 @@ class ClusterView:
         pools = tuple(request.pools)
         return cls(
             cluster_id=arm.ids(request)["cluster"],
-            node_resource_group=node_resource_group
-            or f"MC_{request.resource_group}_{request.name}_{request.location}",
+            node_resource_group=node_resource_group or default_node_resource_group(request),
             kubernetes_version=kubernetes_version or request.kubernetes_version,
             pools=pools,
             reactions=request.reactions,
@@ -77,6 +78,11 @@ class ClusterView:
     def state(self, name: str) -> PoolState | None:
         """The observed pool of that name."""
         return next((s for s in self.observed if s.name == name), None)
+
+
+def default_node_resource_group(request: ClusterRequest) -> str:
+    """AKS's default node resource group, `MC_<rg>_<cluster>_<location>`."""
+    return f"MC_{request.resource_group}_{request.name}_{request.location}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +104,20 @@ class ScalePool:
     max_count: int | None = None  # a new autoscale maximum
     key: str = ""  # idempotency key for the engine operation
 
+    @property
+    def pool_name(self) -> str:
+        return self.pool
+
 
 @dataclass(frozen=True, slots=True)
 class CreatePool:
     pool: Pool
     reason: str
     key: str = ""
+
+    @property
+    def pool_name(self) -> str:
+        return self.pool.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +128,10 @@ class UpgradeCluster:
     scope: UpgradeScope
     reason: str
     key: str = ""
+
+    @property
+    def pool_name(self) -> None:  # the whole cluster
+        return None
 
 
 @dataclass(frozen=True, slots=True)

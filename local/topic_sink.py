@@ -11,9 +11,9 @@ For outage tests: `stop()` closes the listener (connection refused, as when the 
 `start()` listens again on the same port; `fail_with(503)` answers every publish with that status instead.
 `GET /api/events` (same key) lists what was recorded, for the demo.
 
-Pytest fixture: `event_sink` (a started sink, key auth over http). Import it into a test module with
-`from local.eventsink import event_sink  # noqa: F401`, or list `local.eventsink` in the root conftest's
-`pytest_plugins`. `python -m local.eventsink` runs one in the foreground and prints its endpoint and key.
+Pytest fixture: `topic_sink` (a started sink, key auth over http). Import it into a test module with
+`from local.topic_sink import topic_sink  # noqa: F401`, or list `local.topic_sink` in the root conftest's
+`pytest_plugins`. `python -m local.topic_sink` runs one in the foreground and prints its endpoint and key.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from typing import Any
 import pytest_asyncio
 from aiohttp import web
 
-__all__ = ["EventSink", "event_sink"]
+__all__ = ["TopicSink", "topic_sink"]
 
 _REQUIRED = ("id", "source", "specversion", "type")
 _POLL_INTERVAL = 0.01
 
 
-class EventSink:
+class TopicSink:
     """An Event Grid topic stand-in; `events` holds every accepted event (dicts), in arrival order."""
 
     def __init__(self, *, key: str | None = None, tls: bool = False, host: str = "127.0.0.1") -> None:
@@ -58,7 +58,7 @@ class EventSink:
         self.cert_path: Path | None = None
 
     def __repr__(self) -> str:
-        return f"EventSink(endpoint={self.endpoint!r}, events={len(self.events)})"
+        return f"TopicSink(endpoint={self.endpoint!r}, events={len(self.events)})"
 
     @property
     def endpoint(self) -> str:
@@ -73,7 +73,7 @@ class EventSink:
         """Answer every publish with `status` (None: accept again)."""
         self._fail_status = status
 
-    async def start(self) -> EventSink:
+    async def start(self) -> TopicSink:
         """Listen (again) on the same port once one was chosen; an ephemeral port the first time."""
         if self._runner is not None:
             return self
@@ -102,7 +102,7 @@ class EventSink:
             self._cert_dir.cleanup()
             self._cert_dir = None
 
-    async def __aenter__(self) -> EventSink:
+    async def __aenter__(self) -> TopicSink:
         return await self.start()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -114,7 +114,7 @@ class EventSink:
         deadline = time.monotonic() + timeout
         while not predicate(self.events):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the event sink did not see the expected events; it has {len(self.events)}")
+                raise TimeoutError(f"the topic sink did not see the expected events; it has {len(self.events)}")
             await asyncio.sleep(_POLL_INTERVAL)
         return self.events
 
@@ -158,7 +158,7 @@ class EventSink:
     def _make_tls(self) -> ssl.SSLContext:
         from local.armemu.cert import make_self_signed, server_context
 
-        self._cert_dir = tempfile.TemporaryDirectory(prefix="aksvend-eventsink-")
+        self._cert_dir = tempfile.TemporaryDirectory(prefix="aksvend-topic-sink-")
         cert_path, key_path = make_self_signed(Path(self._cert_dir.name))
         self.cert_path = cert_path
         return server_context(cert_path, key_path)
@@ -169,13 +169,13 @@ def _error(status: int, code: str, message: str) -> web.Response:
 
 
 @pytest_asyncio.fixture
-async def event_sink() -> AsyncIterator[EventSink]:
+async def topic_sink() -> AsyncIterator[TopicSink]:
     """A started sink (key auth, http) for one test."""
-    async with EventSink() as sink:
+    async with TopicSink() as sink:
         yield sink
 
 
-# --- python -m local.eventsink ---------------------------------------------------------------------------------
+# --- python -m local.topic_sink -------------------------------------------------------------------------------
 
 
 async def _serve() -> None:
@@ -183,7 +183,7 @@ async def _serve() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with EventSink() as sink:
+    async with TopicSink() as sink:
         # The key is a random local one, printed so the demo can configure its publisher with it.
         print(json.dumps({"endpoint": sink.endpoint, "key": sink.key}), flush=True)
         await stop.wait()

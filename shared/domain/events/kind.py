@@ -1,0 +1,74 @@
+"""What one kind of inbound event declares, once, in its own module: the `EventKind` the registry holds.
+
+An event kind is recognised by its type string (Event Grid `eventType`, CloudEvents `type`), interpreted from the
+envelope into a typed event (or `Unknown` with the reason, when its data is missing or mistyped), and reacted to by
+a pure function of (event, cluster view, history, now) -> Decision. It names the operation source of the operations
+its actions become. The typed event itself says which cluster it is about (`target`, see target.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from shared.domain.events.envelope import Envelope
+from shared.domain.events.model import ClusterView, Decision, PastReaction
+from shared.domain.events.target import ClusterTarget, NoCluster, cluster_id_of
+from shared.domain.operation_source import OperationSource
+
+POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+
+
+class DomainEvent(Protocol):
+    """A typed inbound event (or `Unknown`)."""
+
+    @property
+    def envelope(self) -> Envelope: ...
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The dedupe key: (topic or source, id)."""
+
+    @property
+    def target(self) -> ClusterTarget: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """An event aksvend does not react to, or could not read: recorded with the reason and acknowledged."""
+
+    envelope: Envelope
+    reason: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.envelope.dedupe_key
+
+    @property
+    def target(self) -> NoCluster:
+        return NoCluster(f"recorded and acknowledged: {self.reason}")
+
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)  # not slots: a slotted frozen Generic cannot be built as EventKind[X](...)
+class EventKind(Generic[E]):
+    """One kind of inbound event and aksvend's reaction to it."""
+
+    types: tuple[str, ...]  # the event types it reads, exactly as sent
+    interpret: Callable[[Envelope], E | Unknown]
+    react: Callable[[E, ClusterView, Sequence[PastReaction], datetime], Decision]
+    source: Callable[[E], OperationSource]  # the source of the operations its actions become
+    reads_version: bool = False  # the reaction needs the cluster's current Kubernetes version as ARM reports it
+
+
+def custom_fields(envelope: Envelope) -> tuple[dict[str, Any], str | None, str | None]:
+    """(data, cluster id, pool) of a custom `aksvend.*` event; None for a cluster id or pool that is not valid."""
+    data = envelope.data if isinstance(envelope.data, dict) else {}
+    cluster = cluster_id_of(data.get("clusterId"))
+    pool = data.get("pool")
+    return data, cluster, pool if isinstance(pool, str) and POOL_NAME.match(pool) else None

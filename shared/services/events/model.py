@@ -1,0 +1,63 @@
+"""The events service's settings and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_REPORTED = 100
+
+
+@dataclass(frozen=True, slots=True)
+class EventSettings:
+    webhook_secret: str | None = None  # AKSVEND_EVENTS_WEBHOOK_SECRET; None: no check
+    dedupe_seconds: float = 48 * 3600.0
+    lease_seconds: float = 30.0  # a crashed decider's lease is taken over after this
+    lease_wait_seconds: float = 10.0  # then 503, and Event Grid delivers again
+    purge_every_seconds: float = 3600.0
+    allowed_rate: int | None = None  # WebHook-Allowed-Rate; None: "*"
+    concurrency: int = 32  # table writes in flight for one delivery
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"EventSettings(webhook_secret={'set' if self.webhook_secret else None}, ...)"
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """Answer 200 with `body` (Event Grid's subscription validation)."""
+
+    body: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    received: int
+    duplicates: int = 0
+    unmapped: int = 0
+    operations: tuple[str, ...] = ()
+    outcomes: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"received": self.received, "duplicates": self.duplicates, "unmapped": self.unmapped,
+                "operations": list(self.operations), "outcomes": list(self.outcomes[:MAX_REPORTED])}
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    scaled_down: tuple[str, ...] = ()
+    purged: int = 0
+
+
+@dataclass
+class Tally:
+    """What one delivery did so far; becomes its `Acknowledged`."""
+
+    received: int
+    duplicates: int = 0
+    unmapped: int = 0
+    operations: list[str] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    def acknowledged(self) -> Acknowledged:
+        return Acknowledged(self.received, self.duplicates, self.unmapped, tuple(self.operations),
+                            tuple(self.outcomes))
