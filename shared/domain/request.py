@@ -4,6 +4,8 @@ The model checks *shape* only: types, enumerations, lengths and sizes of strings
 fields (a typo must never be silently ignored). Everything that needs to look at more than one field, or at
 Azure's rules, lives in `rules.py` so that all violations come back at once, each with a stable code.
 
+Types are strict (a count given as "3" or true is refused, not converted) and numbers must be finite.
+
 Bounds are generous on purpose: they stop abuse (a 10 MB name, a million pools) without duplicating the
 Azure rules, which report better messages.
 """
@@ -47,6 +49,10 @@ class _Model(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=False,
+        # JSON's types as they are: "3" is not a count, true is not 1, and NaN/Infinity (or 1e400, which JSON
+        # parsers read as infinity) is no price.
+        strict=True,
+        allow_inf_nan=False,
     )
 
 
