@@ -1,11 +1,12 @@
 """Submitting an operation: the commit point is the operation row; everything before it can be redone.
 
-Order of writes: the operation's entry in the active index, then its step rows and operation row together
-(one entity-group transaction; for operations of more than 99 steps, the steps first and the operation row
-last), then the operation joins its cluster's queue and, when it heads the queue, a start message is sent. A
-crash anywhere leaves a state that a second submit (same idempotency key) or the sweeper completes: a present
-operation row means "accepted", and the sweeper puts a queued operation that is missing from its cluster's
-queue back in line and drops index rows of operations that never came to be.
+Order of writes: for a caller's idempotency key, a row binding the key to the request's fingerprint (so that the
+same key with another body is refused before anything else changes); the operation's entry in the active index;
+its step rows and operation row together (one entity-group transaction; for operations of more than 99 steps, the
+steps first and the operation row last); then the operation joins its cluster's queue and, when it heads the
+queue, a start message is sent. A crash anywhere leaves a state that a second submit (same idempotency key) or
+the sweeper completes: a present operation row means "accepted", and the sweeper puts a queued operation that is
+missing from its cluster's queue back in line and drops index rows of operations that never came to be.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from shared.engine.records import (
 from shared.errors import ConflictError
 
 MAX_TRANSACTION_ROWS = 100  # Table Storage's entity-group transaction limit
+KEY_CLAIM_ROW = "idempotency-key"  # in the operation's partition: which request fingerprint the key is bound to
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("3f0d7c51-8c0e-4c7a-b1f4-7b0e9d1a2c33")
 
 
@@ -87,10 +89,24 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
             await _resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
             return Submitted(op_id, created=False)
         op_id = operation_id(caller, None, engine.rng.getrandbits(128))
+    elif idempotency_key is not None:
+        await _claim_key(engine, op_id, digest, now)
     await _claim_cluster(engine, kind, request, cluster, now, based_on)
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
                              pool=pool, source=source, ticket=ticket)
     return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
+
+
+async def _claim_key(engine: Engine, op_id: str, digest: str, now: datetime) -> None:
+    """Bind the idempotency key to this request's fingerprint before anything else is written (the IETF
+    Idempotency-Key draft): of two concurrent submits with one key and different bodies, the second is refused
+    here, before it could make its body the cluster's desired request while the first one's operation applies."""
+    try:
+        await engine.ops.insert({"PartitionKey": op_id, "RowKey": KEY_CLAIM_ROW, "requestHash": digest, "at": now})
+    except ConflictError:
+        claimed = await engine.ops.get(op_id, KEY_CLAIM_ROW)
+        if claimed is not None and claimed.entity["requestHash"] != digest:
+            raise IdempotencyConflict(op_id) from None
 
 
 async def _resume(engine: Engine, existing: OperationRecord) -> None:

@@ -233,3 +233,51 @@ async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(worl
                          service.put_pool(SUB, "rg-shop", "shop-prod", "mem", {"workload": "memory"}, caller, None))
     cluster = await service.cluster(SUB, "rg-shop", "shop-prod", caller)
     assert {"web", "mem"} <= {p["name"] for p in cluster["pools"]}
+
+
+async def test_one_idempotency_key_with_two_bodies_at_once_changes_the_desired_request_only_with_its_operation(world):
+    """Two clients send the same Idempotency-Key with different pool counts at the same moment, in the worst order:
+    both pass the "is there an operation?" check, the second body becomes desired, the first operation is written.
+    The key is bound to the first body, so the second is refused and the desired request stays the applied one."""
+    import asyncio
+
+    from shared.engine import IdempotencyConflict
+    from shared.engine.records import cluster_key
+
+    engine, *_ = world
+    await submit(engine, "create-cluster", valid_request())
+    base = (await engine.registry.get(cluster_key(SUB, "rg-shop", "shop-prod"))).request
+    bodies = [valid_request({**base, "userPools": [*base["userPools"], {"name": "web", "vmSize": "Standard_D8s_v5",
+                                                                         "count": n}]}) for n in (93, 100)]
+    gates, arrived, real_upsert = [asyncio.Event(), asyncio.Event()], [], engine.ops.upsert
+
+    async def gated_upsert(entity):  # the active index, a commit's first write: hold each submit there until told
+        if entity["PartitionKey"] == ACTIVE_PARTITION:
+            arrived.append(entity)
+            await gates[len(arrived) - 1].wait()
+        return await real_upsert(entity)
+
+    engine.ops.upsert = gated_upsert
+    first = asyncio.create_task(submit(engine, "put-pool", bodies[0], pool="web", idempotency_key="same-key"))
+    await _until(lambda: len(arrived) == 1)
+    second = asyncio.create_task(submit(engine, "put-pool", bodies[1], pool="web", idempotency_key="same-key"))
+    await _until(lambda: len(arrived) == 2 or second.done())
+    gates[0].set()
+    accepted = await first
+    gates[1].set()
+    with pytest.raises(IdempotencyConflict):
+        await second
+    op = (await engine.ops.get(accepted.operation_id, OPERATION_ROW)).entity
+    desired = (await engine.registry.get(op["cluster"])).request
+    assert desired == op["request"]
+
+
+async def _until(condition) -> None:
+    """Let the other tasks run until the condition holds (they only wait on each other, never on time)."""
+    import asyncio
+
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the tasks never reached the expected point")
