@@ -19,7 +19,7 @@ Our exception hierarchy::
 Why two outcome kinds and not one per HTTP status: the engine only ever asks "wait and try again, or give
 up and tell the caller?". Keeping that decision in `classify`, a pure function of (status, code, message,
 retry_after), lets the domain-free services use it, and lets one table-driven test cover every code.
-SDK exceptions are mapped to these at the adapter edge (`shared.adapters.arm_errors`), never here: this
+SDK exceptions are mapped to these at the adapter edge (`shared.adapters.sdk_errors`), never here: this
 module imports nothing from Azure.
 
 Classification choices (ARM codes from the ARM and AKS troubleshooting docs and Azure Service Operator's

@@ -18,12 +18,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from shared.adapters.arm_errors import parse_retry_after, to_aksvend_error
 from shared.adapters.arm_families import FAMILIES, family_for, send
+from shared.adapters.sdk_errors import parse_retry_after, sdk_errors
 from shared.engine.ports import ArmResult, PollResult
 from shared.errors import RetryableError, classify
 
@@ -100,10 +99,8 @@ class AzureArm:
                                            wait=wait_exponential(multiplier=0.2, max=SHORT_RETRY_MAX_SECONDS),
                                            reraise=True):
             with attempt:
-                try:
+                with sdk_errors():
                     response = await send(client, request())  # stream=False: the body is read already
-                except AzureError as exc:
-                    raise to_aksvend_error(exc) from exc
                 body = _json(response.content)
                 if response.status_code >= 400 and response.status_code not in (allow or set()):
                     error = (body or {}).get("error") or {}
