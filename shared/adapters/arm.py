@@ -21,8 +21,9 @@ from typing import Any
 from azure.core.rest import HttpRequest
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from shared.adapters.arm_families import FAMILIES, family_for, send
+from shared.adapters.arm_families import CLIENTS, send
 from shared.adapters.sdk_errors import parse_retry_after, sdk_errors
+from shared.domain.arm import resource_type as resource_type_record
 from shared.engine.ports import ArmResult, PollResult
 from shared.errors import RetryableError, classify
 
@@ -44,8 +45,8 @@ class AzureArm:
         kwargs: dict[str, Any] = {"retry_total": 0, "connection_verify": connection_verify}
         if base_url:
             kwargs["base_url"] = base_url
-        self._clients = {f.name: f.client(credential=credential, subscription_id=subscription_id, **kwargs)
-                         for f in FAMILIES}
+        self._clients = {family: client(credential=credential, subscription_id=subscription_id, **kwargs)
+                         for family, client in CLIENTS.items()}
 
     async def __aenter__(self) -> AzureArm:
         return self
@@ -93,7 +94,7 @@ class AzureArm:
     async def _send(self, resource_type: str, request: Callable[[], HttpRequest],
                     allow: set[int] | None = None) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
         """Send a request built by `request` (a fresh one per attempt: a sent request's body is consumed)."""
-        client = self._clients[family_for(resource_type).name]
+        client = self._clients[resource_type_record(resource_type).family]
         async for attempt in AsyncRetrying(retry=retry_if_exception(_short),
                                            stop=stop_after_attempt(SHORT_RETRY_ATTEMPTS),
                                            wait=wait_exponential(multiplier=0.2, max=SHORT_RETRY_MAX_SECONDS),

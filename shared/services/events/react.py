@@ -35,7 +35,6 @@ from shared.domain.events import (
 )
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.operation_source import OperationSource
-from shared.domain.operations import CLUSTER_TYPE
 from shared.domain.request import ClusterRequest
 from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
 from shared.engine.records import ClusterRecord
@@ -76,7 +75,7 @@ async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
     """The cluster's current Kubernetes version as ARM reports it; None when ARM cannot say now."""
     cluster_id = arm.ids(ClusterRequest.model_validate(record.request))["cluster"]
     try:
-        resource = await engine.arm.get(CLUSTER_TYPE, cluster_id, arm.API_VERSIONS[CLUSTER_TYPE])
+        resource = await engine.arm.get(arm.CLUSTER.name, cluster_id, arm.CLUSTER.api_version)
     except (RetryableError, FatalError) as err:
         log.warning("reading the version of %s failed (%s); using the desired version", record.key, err.code)
         return None
