@@ -24,13 +24,13 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from shared.adapters.arm_families import CLIENTS, send
 from shared.adapters.sdk_errors import parse_retry_after, sdk_errors
 from shared.domain.arm import resource_type as resource_type_record
-from shared.engine.ports import ArmResult, PollResult
+from shared.engine.ports import ArmResult, LroStatus, PollResult
 from shared.errors import RetryableError, classify
 
 SHORT_RETRY_MAX_SECONDS = 2.0
 SHORT_RETRY_ATTEMPTS = 3
-_STATUS = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed", "canceled": "Canceled",
-           "cancelled": "Canceled"}
+_STATUS: dict[str, LroStatus] = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed",
+                                  "canceled": "Canceled", "cancelled": "Canceled"}
 
 
 def _short(exc: BaseException) -> bool:
@@ -80,7 +80,7 @@ class AzureArm:
         raw = str((body or {}).get("status", "Succeeded" if status in (200, 204) else "Failed"))
         state = _STATUS.get(raw.lower(), "InProgress")
         error = (body or {}).get("error") or {}
-        return PollResult(state, retry_after, error.get("code"), error.get("message", ""))  # type: ignore[arg-type]
+        return PollResult(state, retry_after, error.get("code"), error.get("message", ""))
 
     async def _write(self, resource_type: str, request: Callable[[], HttpRequest], *,
                      not_found_is_done: bool = False) -> ArmResult:

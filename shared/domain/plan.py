@@ -139,9 +139,10 @@ def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
         via[step.id] = before
     if not finish:
         return (), 0
-    last: str | None = max(finish, key=lambda s: finish[s])
-    total = finish[last]
+    end = max(finish, key=lambda s: finish[s])
+    total = finish[end]
     chain = []
+    last: str | None = end
     while last is not None:
         chain.append(last)
         last = via[last]

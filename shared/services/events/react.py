@@ -35,6 +35,7 @@ from shared.domain.events import (
 )
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.operation_source import OperationSource
+from shared.domain.operations import OperationKind
 from shared.domain.request import ClusterRequest
 from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
 from shared.engine.records import ClusterRecord
@@ -104,6 +105,7 @@ async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool |
                       default_subscription_id: str, source: OperationSource) -> Applied:
     today = engine.clock.now().date()
     desired = dict(record.request)
+    kind: OperationKind
     try:
         if isinstance(action, UpgradeCluster):
             request = revalidate({**desired, "kubernetesVersion": action.version}, prefix="/kubernetesVersion",
@@ -114,7 +116,7 @@ async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool |
             request = with_pool(desired, pool, _raw_pool(action), default_subscription_id=default_subscription_id,
                                 today=today)
             kind = "put-pool"
-        done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,  # type: ignore[arg-type]
+        done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,
                             caller=EVENTS_CALLER, source=source.encode(), based_on=record.request_hash)
     except IdempotencyConflict:
         return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")
