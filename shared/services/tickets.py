@@ -43,13 +43,14 @@ from shared.domain.caller import Caller
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.tickets import (
-    SYSTEMS,
+    REGISTRY,
     MappingError,
     Rejected,
     TicketIgnored,
     TicketMapping,
     TicketProblem,
     TicketRef,
+    TicketSystem,
     WebhookAuth,
     extract,
     parse_mapping,
@@ -154,13 +155,14 @@ async def handle_ticket(
     publish: EventPublisher,
     default_subscription_id: str,
     max_body_bytes: int = MAX_BODY_BYTES,
+    systems: Mapping[str, TicketSystem] = REGISTRY,
 ) -> TicketOutcome:
     """Handle one webhook delivery; see the module docstring for the steps and their outcomes."""
-    if system not in SYSTEMS or system not in mappings:
+    if system not in systems or system not in mappings:
         return TicketUnknownSystem(system)
     if len(raw_body) > max_body_bytes:
         return TicketTooLarge(max_body_bytes)
-    verdict = verify(system, headers, raw_body, secrets.get(system), now)
+    verdict = verify(system, headers, raw_body, secrets.get(system), now, systems)
     if isinstance(verdict, Rejected):
         log.warning("webhook delivery for %s refused: %s", system, verdict.reason)
         return TicketUnauthorized(verdict.reason)
@@ -235,18 +237,19 @@ def _cluster_of(raw: Mapping[str, Any], default_subscription_id: str) -> lifecyc
     return None
 
 
-def load_mappings(directory: Path = BUILTIN_MAPPINGS, *, override: Path | None = None) -> dict[str, TicketMapping]:
-    """Read `<system>.yaml` for each system found in `directory`, or in `override` when it has that file (so that
-    one system's mapping can be adapted alone); MappingError names the file that is wrong."""
+def load_mappings(directory: Path = BUILTIN_MAPPINGS, *, override: Path | None = None,
+                  systems: Mapping[str, TicketSystem] = REGISTRY) -> dict[str, TicketMapping]:
+    """Read each registered system's mapping file (`<system>.yaml`) found in `directory`, or in `override` when it
+    has that file (so that one system's mapping can be adapted alone); MappingError names the file that is wrong."""
     found: dict[str, TicketMapping] = {}
-    for system in SYSTEMS:
-        path = directory / f"{system}.yaml"
-        if override is not None and (override / f"{system}.yaml").is_file():
-            path = override / f"{system}.yaml"
+    for system, declared in systems.items():
+        path = directory / declared.mapping_file
+        if override is not None and (override / declared.mapping_file).is_file():
+            path = override / declared.mapping_file
         if not path.is_file():
             continue
         try:
-            mapping = parse_mapping(path.read_text(encoding="utf-8"))
+            mapping = parse_mapping(path.read_text(encoding="utf-8"), systems)
         except MappingError as exc:
             raise MappingError(f"{path.name}: {exc}") from None
         if mapping.system != system:
@@ -292,9 +295,10 @@ class TicketIntake:
     default_subscription_id: str
     clock: Clock
     max_body_bytes: int = MAX_BODY_BYTES
+    systems: Mapping[str, TicketSystem] = field(default_factory=lambda: REGISTRY, repr=False)
 
     async def handle(self, system: str, headers: Mapping[str, str], raw_body: bytes) -> TicketOutcome:
         return await handle_ticket(system, headers, raw_body, self.clock.now(), secrets=self.secrets,
                                    mappings=self.mappings, submit=self.submit, publish=self.publish,
                                    default_subscription_id=self.default_subscription_id,
-                                   max_body_bytes=self.max_body_bytes)
+                                   max_body_bytes=self.max_body_bytes, systems=self.systems)
