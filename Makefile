@@ -48,6 +48,7 @@ lint:
 	$(SETUP) $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy  # the files and settings: [tool.mypy] in pyproject.toml
 	bash infra/check.sh $(CHECKOV_VENV)/bin/checkov
 
 test: lint

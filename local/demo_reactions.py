@@ -20,9 +20,8 @@ import httpx
 from local.armemu.notifications import NOT_RETRIED
 from local.host_client import ArmControl
 from local.polling import wait_for
-from shared.domain.arm import API_VERSIONS
+from shared.domain.arm import AGENT_POOL
 from shared.domain.events.fallback import fallback_pool_name
-from shared.domain.operations import AGENT_POOL_TYPE
 
 EVICTED_NODES = 2  # each evicted node adds one on-demand node: the fallback is created with 1, then scaled to 2
 REFRESH_SECONDS = 0.25
@@ -136,7 +135,7 @@ class _Watch:
         return finished
 
     def _look_at_pool(self) -> None:
-        pool = self.arm.get(self.pool_id, API_VERSIONS[AGENT_POOL_TYPE])
+        pool = self.arm.get(self.pool_id, AGENT_POOL.api_version)
         props = (pool or {}).get("properties") or {}
         state = (props.get("provisioningState"), props.get("count"), props.get("scaleSetPriority") or "Regular",
                  props.get("vmSize")) if pool else None

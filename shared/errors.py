@@ -19,7 +19,7 @@ Our exception hierarchy::
 Why two outcome kinds and not one per HTTP status: the engine only ever asks "wait and try again, or give
 up and tell the caller?". Keeping that decision in `classify`, a pure function of (status, code, message,
 retry_after), lets the domain-free services use it, and lets one table-driven test cover every code.
-SDK exceptions are mapped to these at the adapter edge (`shared.adapters.arm_errors`), never here: this
+SDK exceptions are mapped to these at the adapter edge (`shared.adapters.sdk_errors`), never here: this
 module imports nothing from Azure.
 
 Classification choices (ARM codes from the ARM and AKS troubleshooting docs and Azure Service Operator's
@@ -45,8 +45,9 @@ error classifier; where they disagree, the reason is given):
 * 404 codes are fatal: a required target is missing. Callers that expect a 404 (a delete that already
   happened, an existence check) handle it before classifying.
 * Unknown codes fall back on the status: 408, 409, 412, 429 and 5xx retry; other 4xx are fatal. A failed
-  long-running operation (2xx poll with an error code we do not know) retries: the issue's own acceptance
-  test has a failed operation that succeeds when sent again, and the per-step deadline bounds the cost.
+  long-running operation (2xx poll with an error code we do not know) retries: such a failure is often
+  transient, an operation that succeeds when sent again (tests/integration/test_engine.py injects one), and
+  the per-step deadline bounds the cost.
 """
 
 from __future__ import annotations

@@ -18,19 +18,19 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from azure.core.exceptions import AzureError
 from azure.core.rest import HttpRequest
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from shared.adapters.arm_errors import parse_retry_after, to_aksvend_error
-from shared.adapters.arm_families import FAMILIES, family_for, send
-from shared.engine.ports import ArmResult, PollResult
+from shared.adapters.arm_families import CLIENTS, send
+from shared.adapters.sdk_errors import parse_retry_after, sdk_errors
+from shared.domain.arm import resource_type as resource_type_record
+from shared.engine.ports import ArmResult, LroStatus, PollResult
 from shared.errors import RetryableError, classify
 
 SHORT_RETRY_MAX_SECONDS = 2.0
 SHORT_RETRY_ATTEMPTS = 3
-_STATUS = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed", "canceled": "Canceled",
-           "cancelled": "Canceled"}
+_STATUS: dict[str, LroStatus] = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed",
+                                  "canceled": "Canceled", "cancelled": "Canceled"}
 
 
 def _short(exc: BaseException) -> bool:
@@ -45,8 +45,8 @@ class AzureArm:
         kwargs: dict[str, Any] = {"retry_total": 0, "connection_verify": connection_verify}
         if base_url:
             kwargs["base_url"] = base_url
-        self._clients = {f.name: f.client(credential=credential, subscription_id=subscription_id, **kwargs)
-                         for f in FAMILIES}
+        self._clients = {family: client(credential=credential, subscription_id=subscription_id, **kwargs)
+                         for family, client in CLIENTS.items()}
 
     async def __aenter__(self) -> AzureArm:
         return self
@@ -80,7 +80,7 @@ class AzureArm:
         raw = str((body or {}).get("status", "Succeeded" if status in (200, 204) else "Failed"))
         state = _STATUS.get(raw.lower(), "InProgress")
         error = (body or {}).get("error") or {}
-        return PollResult(state, retry_after, error.get("code"), error.get("message", ""))  # type: ignore[arg-type]
+        return PollResult(state, retry_after, error.get("code"), error.get("message", ""))
 
     async def _write(self, resource_type: str, request: Callable[[], HttpRequest], *,
                      not_found_is_done: bool = False) -> ArmResult:
@@ -94,16 +94,14 @@ class AzureArm:
     async def _send(self, resource_type: str, request: Callable[[], HttpRequest],
                     allow: set[int] | None = None) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
         """Send a request built by `request` (a fresh one per attempt: a sent request's body is consumed)."""
-        client = self._clients[family_for(resource_type).name]
+        client = self._clients[resource_type_record(resource_type).family]
         async for attempt in AsyncRetrying(retry=retry_if_exception(_short),
                                            stop=stop_after_attempt(SHORT_RETRY_ATTEMPTS),
                                            wait=wait_exponential(multiplier=0.2, max=SHORT_RETRY_MAX_SECONDS),
                                            reraise=True):
             with attempt:
-                try:
+                with sdk_errors():
                     response = await send(client, request())  # stream=False: the body is read already
-                except AzureError as exc:
-                    raise to_aksvend_error(exc) from exc
                 body = _json(response.content)
                 if response.status_code >= 400 and response.status_code not in (allow or set()):
                     error = (body or {}).get("error") or {}

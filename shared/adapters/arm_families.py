@@ -1,15 +1,17 @@
-"""Which SDK client speaks for which resource type: one entry per resource-provider family.
+"""Which SDK client sends the requests of each family of resource types: the one fact about a type that needs
+the SDK. A type's record (`shared.domain.arm.ResourceType`) names its family; this table maps the name to the
+client class.
 
 Each family is served by its own pinned azure-mgmt-* async client, so every request goes through that
 client's own pipeline (ARM authentication and challenge handling, user agent, logging policy), exactly as
-the typed operations would send it. The api-version comes from the plan, which a unit test ties to the
-pinned SDKs (`tests/unit/test_arm_bodies.py`).
+the typed operations would send it. The api-version comes from the type's record, which a unit test ties to
+the pinned SDKs (`tests/unit/test_arm_bodies.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 # Identity and authorization: the api-version-specific clients (the multi-api wrappers do not expose
@@ -21,30 +23,14 @@ from azure.mgmt.network.aio import NetworkManagementClient
 from azure.mgmt.privatedns.aio import PrivateDnsManagementClient
 from azure.mgmt.resource.resources.aio import ResourceManagementClient
 
-
-@dataclass(frozen=True, slots=True)
-class Family:
-    name: str
-    type_prefixes: tuple[str, ...]  # lower-case resource types (and their children) this family serves
-    client: Callable[..., Any]
-
-
-FAMILIES: tuple[Family, ...] = (
-    Family("aks", ("microsoft.containerservice/",), ContainerServiceClient),
-    Family("privatedns", ("microsoft.network/privatednszones",), PrivateDnsManagementClient),
-    Family("network", ("microsoft.network/",), NetworkManagementClient),
-    Family("identity", ("microsoft.managedidentity/",), ManagedServiceIdentityClient),
-    Family("authorization", ("microsoft.authorization/",), AuthorizationManagementClient),
-    Family("resources", ("microsoft.resources/",), ResourceManagementClient),
-)
-
-
-def family_for(resource_type: str) -> Family:
-    lowered = resource_type.lower()
-    for family in FAMILIES:
-        if lowered.startswith(family.type_prefixes):
-            return family
-    raise LookupError(f"no ARM client family serves {resource_type}")
+CLIENTS: Mapping[str, Callable[..., Any]] = MappingProxyType({
+    "aks": ContainerServiceClient,
+    "privatedns": PrivateDnsManagementClient,
+    "network": NetworkManagementClient,
+    "identity": ManagedServiceIdentityClient,
+    "authorization": AuthorizationManagementClient,
+    "resources": ResourceManagementClient,
+})
 
 
 def send(client: Any, request: Any) -> Any:

@@ -27,7 +27,7 @@ from azure.core.exceptions import AzureError, HttpResponseError
 from azure.core.messaging import CloudEvent
 from azure.eventgrid.aio import EventGridPublisherClient
 
-from shared.adapters.arm_errors import to_aksvend_error
+from shared.adapters.sdk_errors import sdk_errors, to_aksvend_error
 from shared.domain.lifecycle import LifecycleEvent
 from shared.errors import AksvendError, FatalError, RetryableError
 
@@ -73,10 +73,8 @@ class EventGridPublisher:
 
     async def publish(self, events: Sequence[LifecycleEvent]) -> None:
         for batch in self._batches(events):
-            try:
+            with sdk_errors({AzureError: _event_grid_error}):
                 await self._client.send([to_cloud_event(e) for e in batch])
-            except AzureError as exc:
-                raise _to_aksvend_error(exc) from exc
 
     def _batches(self, events: Sequence[LifecycleEvent]) -> Iterator[list[LifecycleEvent]]:
         batch: list[LifecycleEvent] = []
@@ -104,7 +102,8 @@ class EventGridPublisher:
         await self.close()
 
 
-def _to_aksvend_error(exc: AzureError) -> AksvendError:
+def _event_grid_error(exc: AzureError) -> AksvendError:
+    """Event Grid's reading of the general mapping: only 400 and 413 give up on the events (module docstring)."""
     status = exc.status_code if isinstance(exc, HttpResponseError) else None
     if status is not None and status not in _FATAL_STATUSES and 400 <= status < 500:
         return RetryableError(f"HTTP{status}", "Event Grid refused the request; an operator may need to fix the "

@@ -13,7 +13,7 @@ Choices, and why:
   re-enqueued itself with a long delay, leaving its operation running forever.
 * Visibility delays are rounded up to whole seconds and capped at 7 days, the service's maximum.
 * A stale pop receipt (the message was received again by someone else, or already deleted) becomes
-  `PreconditionFailedError`; other failures go through `to_aksvend_error`.
+  `PreconditionFailedError`; other failures go through `shared.adapters.sdk_errors`.
 * Queues (`<name>` and `<name>-poison`) are created on first use; both share one service client.
 """
 
@@ -22,17 +22,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import math
 from collections.abc import Mapping
 from typing import Any
 
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient, QueueServiceClient
 
-from shared.adapters.arm_errors import to_aksvend_error
+from shared.adapters.sdk_errors import Special, error_code, sdk_errors
 from shared.engine.ports import MAX_VISIBILITY_DELAY_SECONDS, ReceivedMessage
 from shared.errors import PayloadTooLargeError, PreconditionFailedError
 
@@ -124,28 +125,25 @@ class AzureStepQueue:
     async def send(self, message: Mapping[str, Any], visibility_timeout: float = 0) -> None:
         text = encode_body(message)
         await self._ensure_queue()
-        try:
+        with sdk_errors():
             await self._client.send_message(
                 text, visibility_timeout=visibility_seconds(visibility_timeout), time_to_live=-1
             )
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
 
     async def receive(self, max_messages: int = 1, visibility_timeout: int = 30) -> list[ReceivedMessage]:
         if not 1 <= max_messages <= MAX_RECEIVE:
             raise ValueError(f"max_messages must be between 1 and {MAX_RECEIVE}")
         await self._ensure_queue()
-        try:
+        with sdk_errors():
             pages = self._client.receive_messages(
                 messages_per_page=max_messages,
                 max_messages=max_messages,
                 visibility_timeout=visibility_seconds(visibility_timeout, minimum=1),
             ).by_page()
-            raw_messages = [raw async for raw in await pages.__anext__()]
-        except StopAsyncIteration:
-            return []
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
+            try:
+                raw_messages = [raw async for raw in await pages.__anext__()]
+            except StopAsyncIteration:
+                return []
         received = []
         for raw in raw_messages:
             try:
@@ -153,23 +151,20 @@ class AzureStepQueue:
             except ValueError:
                 await self._quarantine(raw)
                 continue
-            received.append(ReceivedMessage(raw.id, raw.pop_receipt, raw.dequeue_count, body))
+            # A received message always has its receipt and count; the SDK types them as optional.
+            received.append(ReceivedMessage(raw.id, str(raw.pop_receipt), int(raw.dequeue_count or 0), body))
         return received
 
     async def delete(self, message: ReceivedMessage) -> None:
-        try:
+        with sdk_errors({HttpResponseError: _lease_lost(message)}):
             await self._client.delete_message(message.id, message.pop_receipt)
-        except AzureError as exc:
-            raise _map_receipt_error(exc, message) from exc
 
     async def update_visibility(self, message: ReceivedMessage, visibility_timeout: float) -> ReceivedMessage:
-        try:
+        with sdk_errors({HttpResponseError: _lease_lost(message)}):
             updated = await self._client.update_message(
                 message.id, message.pop_receipt, visibility_timeout=visibility_seconds(visibility_timeout)
             )
-        except AzureError as exc:
-            raise _map_receipt_error(exc, message) from exc
-        return ReceivedMessage(message.id, updated.pop_receipt, message.dequeue_count, message.body)
+        return ReceivedMessage(message.id, str(updated.pop_receipt), message.dequeue_count, message.body)
 
     async def move_to_poison(self, message: ReceivedMessage) -> None:
         # Send first: a crash in between leaves a duplicate in poison, never a lost message.
@@ -179,10 +174,8 @@ class AzureStepQueue:
     async def _quarantine(self, raw: Any) -> None:
         log.warning("message %s on %s is not base64 JSON; moving it to %s", raw.id, self._name, poison_name(self._name))
         await self.poison().send({"undecodable": str(raw.content)[:32_000], "messageId": raw.id})
-        try:
+        with sdk_errors():
             await self._client.delete_message(raw.id, raw.pop_receipt)
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
 
     async def _ensure_queue(self) -> None:
         if self._queue_ready:
@@ -190,18 +183,17 @@ class AzureStepQueue:
         async with self._queue_lock:
             if self._queue_ready:
                 return
-            try:
+            with sdk_errors(), contextlib.suppress(ResourceExistsError):
                 await self._client.create_queue()
-            except ResourceExistsError:
-                pass
-            except AzureError as exc:
-                raise to_aksvend_error(exc) from exc
             self._queue_ready = True
 
 
-def _map_receipt_error(exc: AzureError, message: ReceivedMessage) -> Exception:
-    code = getattr(exc, "error_code", None)
-    code = getattr(code, "value", code)  # the SDK gives a StorageErrorCode enum
-    if isinstance(exc, ResourceNotFoundError) or (isinstance(exc, HttpResponseError) and code in _STALE_RECEIPT_CODES):
-        return PreconditionFailedError(f"message {message.id} was received again or deleted; its lease is lost")
-    return to_aksvend_error(exc)
+def _lease_lost(message: ReceivedMessage) -> Special:
+    """A stale pop receipt: the message was received again by someone else, or deleted."""
+
+    def lost(exc: HttpResponseError) -> PreconditionFailedError | None:
+        if isinstance(exc, ResourceNotFoundError) or error_code(exc) in _STALE_RECEIPT_CODES:
+            return PreconditionFailedError(f"message {message.id} was received again or deleted; its lease is lost")
+        return None
+
+    return lost

@@ -16,13 +16,14 @@ Choices, and why:
   conditional write per entity.
 * Keys and property names are validated the same way (`ValueError`), so the in-memory fake, which uses the
   same codec, refuses exactly what Azure refuses.
-* The table is created on first use. Other storage failures go through `to_aksvend_error` (transient ones
-  become `RetryableError`).
+* The table is created on first use. Other storage failures go through `shared.adapters.sdk_errors` (transient
+  ones become `RetryableError`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -30,11 +31,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import EdmType, EntityProperty, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from shared.adapters.arm_errors import to_aksvend_error
+from shared.adapters.sdk_errors import Special, error_code, sdk_errors
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, Entity, Versioned
 from shared.errors import ConflictError, PayloadTooLargeError, PreconditionFailedError
 
@@ -182,24 +183,20 @@ class AzureTableStateStore:
 
     async def get(self, partition_key: str, row_key: str) -> Versioned | None:
         await self._ensure_table()
-        try:
-            found = await self._client.get_entity(partition_key, row_key)
-        except ResourceNotFoundError:
-            return None
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
-        return Versioned(decode_entity(found), found.metadata["etag"])
+        with sdk_errors():
+            try:
+                found = await self._client.get_entity(partition_key, row_key)
+            except ResourceNotFoundError:
+                return None
+        return Versioned(decode_entity(found), _etag(found.metadata))
 
     async def insert(self, entity: Mapping[str, Any]) -> str:
         flat = encode_entity(entity)
         await self._ensure_table()
-        try:
+        exists = ConflictError(f"entity ({flat[PARTITION_KEY]}, {flat[ROW_KEY]}) already exists")
+        with sdk_errors({ResourceExistsError: lambda _: exists}):
             written = await self._client.create_entity(_to_sdk(flat))
-        except ResourceExistsError as exc:
-            raise ConflictError(f"entity ({flat[PARTITION_KEY]}, {flat[ROW_KEY]}) already exists") from exc
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
-        return written["etag"]
+        return _etag(written)
 
     async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
         flats = [encode_entity(e) for e in entities]
@@ -208,58 +205,41 @@ class AzureTableStateStore:
         if len(flats) > MAX_BATCH or len({f[PARTITION_KEY] for f in flats}) != 1:
             raise ValueError(f"a batch holds 1-{MAX_BATCH} entities of one partition")
         await self._ensure_table()
-        try:
+        with sdk_errors({TableTransactionError: _batch_conflict}):
             await self._client.submit_transaction([("create", _to_sdk(f)) for f in flats])
-        except TableTransactionError as exc:
-            if exc.error_code == "EntityAlreadyExists":
-                raise ConflictError("an entity of the batch already exists; none was created") from exc
-            raise to_aksvend_error(exc) from exc
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
 
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:
         flat = encode_entity(entity)
         await self._ensure_table()
-        try:
+        stale = _stale(flat[PARTITION_KEY], flat[ROW_KEY])
+        with sdk_errors({ResourceModifiedError: stale, ResourceNotFoundError: stale}):
             written = await self._client.update_entity(
                 _to_sdk(flat), mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
             )
-        except (ResourceModifiedError, ResourceNotFoundError) as exc:
-            raise _stale(flat[PARTITION_KEY], flat[ROW_KEY]) from exc
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
-        return written["etag"]
+        return _etag(written)
 
     async def upsert(self, entity: Mapping[str, Any]) -> str:
         flat = encode_entity(entity)
         await self._ensure_table()
-        try:
+        with sdk_errors():
             written = await self._client.upsert_entity(_to_sdk(flat), mode=UpdateMode.REPLACE)
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
-        return written["etag"]
+        return _etag(written)
 
     async def delete_if_match(self, partition_key: str, row_key: str, etag: str) -> None:
         await self._ensure_table()
-        try:
-            # The SDK already treats 404 as success: deleting what is gone is idempotent.
+        # The SDK already treats 404 as success: deleting what is gone is idempotent.
+        with sdk_errors({ResourceModifiedError: _stale(partition_key, row_key)}):
             await self._client.delete_entity(
                 partition_key, row_key, etag=etag, match_condition=MatchConditions.IfNotModified
             )
-        except ResourceModifiedError as exc:
-            raise _stale(partition_key, row_key) from exc
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
 
     async def query_partition(self, partition_key: str) -> list[Versioned]:
         await self._ensure_table()
-        try:
+        with sdk_errors():
             return [
-                Versioned(decode_entity(found), found.metadata["etag"])
+                Versioned(decode_entity(found), _etag(found.metadata))
                 async for found in self._client.query_entities("PartitionKey eq @pk", parameters={"pk": partition_key})
             ]
-        except AzureError as exc:
-            raise to_aksvend_error(exc) from exc
 
     async def _ensure_table(self) -> None:
         if self._table_ready:
@@ -267,14 +247,24 @@ class AzureTableStateStore:
         async with self._table_lock:
             if self._table_ready:
                 return
-            try:
+            with sdk_errors(), contextlib.suppress(ResourceExistsError):
                 await self._client.create_table()
-            except ResourceExistsError:
-                pass
-            except AzureError as exc:
-                raise to_aksvend_error(exc) from exc
             self._table_ready = True
 
 
-def _stale(partition_key: str, row_key: str) -> PreconditionFailedError:
-    return PreconditionFailedError(f"entity ({partition_key}, {row_key}) changed or was deleted since it was read")
+def _stale(partition_key: str, row_key: str) -> Special:
+    def stale(_: object) -> PreconditionFailedError:
+        return PreconditionFailedError(f"entity ({partition_key}, {row_key}) changed or was deleted since it was read")
+
+    return stale
+
+
+def _batch_conflict(exc: TableTransactionError) -> ConflictError | None:
+    if error_code(exc) == "EntityAlreadyExists":
+        return ConflictError("an entity of the batch already exists; none was created")
+    return None
+
+
+def _etag(metadata: Mapping[str, Any]) -> str:
+    """The etag the service returned with a write or a read (always present on a success)."""
+    return str(metadata["etag"])

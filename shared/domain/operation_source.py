@@ -16,7 +16,7 @@ derived from an ended operation (shared/services/lifecycle_sink.py: `aksvend.poo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 SourceKind = Literal["api", "queue", "ticket", "reaction"]
 _BARE: tuple[SourceKind, ...] = ("api", "queue")
@@ -44,7 +44,7 @@ class OperationSource:
         """The source a stored string names; None for one this version cannot read (it then counts as a request)."""
         kind, has_rest, rest = text.partition(":")
         if kind in _BARE and not has_rest:
-            return cls(cast(SourceKind, kind))
+            return cls(kind)
         if kind == "ticket" and rest:
             return cls.ticket(rest)
         if kind == "reaction" and rest:

@@ -18,17 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.domain import arm
-from shared.domain.durations import TYPICAL_SECONDS
 from shared.domain.plan import Plan, plan
-from shared.domain.request import ClusterRequest, Pool
+from shared.domain.request import ClusterRequest
 
 OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade"]
 OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade")
 Action = Literal["put", "delete"]
 
-AGENT_POOL_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
-CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
-RESOURCE_GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
 _SECRET = re.compile(r"^\$\{secret:(\w+)\}$")
 
@@ -58,13 +54,13 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     if pool_name is None:
         raise ValueError(f"{kind} needs a pool name")
     pool_id = f"{arm.ids(request)['cluster']}/agentPools/{pool_name}"
-    api = arm.API_VERSIONS[AGENT_POOL_TYPE]
+    pools = arm.AGENT_POOL
     if kind == "delete-pool":
-        return (StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", AGENT_POOL_TYPE, pool_id, api,
-                         None, (), True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "delete")]),)
+        return (StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", pools.name, pool_id,
+                         pools.api_version, None, (), True, pools.seconds["delete"]),)
     pool = next(p for p in request.user_pools if p.name == pool_name)
-    return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", AGENT_POOL_TYPE, pool_id, api,
-                     agent_pool_body(request, pool), (), True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "put")]),)
+    return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id, pools.api_version,
+                     pools.body(request, pool), (), True, pools.seconds["put"]),)
 
 
 def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
@@ -77,20 +73,15 @@ def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
     profiles = [{k: v for k, v in p.items() if k != "orchestratorVersion"}
                 for p in body["properties"]["agentPoolProfiles"]]
     body = {**body, "properties": {**body["properties"], "agentPoolProfiles": profiles}}
-    steps = [StepSpec("upgrade:controlPlane", "put", "cluster", CLUSTER_TYPE, cluster_id,
-                      arm.API_VERSIONS[CLUSTER_TYPE], body, (), True, TYPICAL_SECONDS[(CLUSTER_TYPE, "put")])]
-    api = arm.API_VERSIONS[AGENT_POOL_TYPE]
+    cluster, pools = arm.CLUSTER, arm.AGENT_POOL
+    steps = [StepSpec("upgrade:controlPlane", "put", "cluster", cluster.name, cluster_id, cluster.api_version, body,
+                      (), True, cluster.seconds["put"])]
     for i, pool in enumerate(request.pools):
         props = arm.agent_pool_properties(request, pool, system=i == 0)
-        steps.append(StepSpec(f"upgrade:pool:{pool.name}", "put", f"pool:{pool.name}", AGENT_POOL_TYPE,
-                              f"{cluster_id}/agentPools/{pool.name}", api, {"properties": props}, (steps[-1].id,),
-                              True, TYPICAL_SECONDS[(AGENT_POOL_TYPE, "put")]))
+        steps.append(StepSpec(f"upgrade:pool:{pool.name}", "put", f"pool:{pool.name}", pools.name,
+                              f"{cluster_id}/agentPools/{pool.name}", pools.api_version, {"properties": props},
+                              (steps[-1].id,), True, pools.seconds["put"]))
     return tuple(steps)
-
-
-def agent_pool_body(request: ClusterRequest, pool: Pool) -> dict[str, Any]:
-    """A user pool through the agentPools API (after creation AKS refuses new pools in the cluster PUT)."""
-    return {"properties": arm.agent_pool_properties(request, pool, system=False)}
 
 
 def _create_steps(p: Plan) -> tuple[StepSpec, ...]:
@@ -105,7 +96,7 @@ def _create_steps(p: Plan) -> tuple[StepSpec, ...]:
 
 def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
     """Delete what the plan created, dependents first. The resource group stays: it may hold other things."""
-    resources = [r for r in p.resources if r.type != RESOURCE_GROUP_TYPE]
+    resources = [r for r in p.resources if r.type != arm.RESOURCE_GROUP.name]
     dependents: dict[str, list[str]] = {r.key: [] for r in resources}
     for r in resources:
         for d in r.depends_on:
@@ -113,8 +104,8 @@ def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
                 dependents[d].append(r.key)
     return tuple(
         StepSpec(f"delete:{r.key}", "delete", r.key, r.type, r.id, r.api_version, None,
-                 tuple(f"delete:{k}" for k in dependents[r.key]), r.type == CLUSTER_TYPE,
-                 TYPICAL_SECONDS[(r.type, "delete")])
+                 tuple(f"delete:{k}" for k in dependents[r.key]), r.type == arm.CLUSTER.name,
+                 arm.resource_type(r.type).seconds["delete"])
         for r in reversed(resources)
     )
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.domain import arm
-from shared.domain.durations import TYPICAL_SECONDS
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
 from shared.domain.request import ClusterRequest
 from shared.domain.tree import render
@@ -88,50 +87,44 @@ def plan(request: ClusterRequest) -> Plan:
 
 
 def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource]:
-    v = arm.API_VERSIONS
     ids = arm.ids(r)
 
-    def res(key: str, type_: str, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
-        return PlannedResource(key, type_, id_, v[type_], body, tuple(deps))
+    def res(key: str, type_: arm.ResourceType, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
+        return PlannedResource(key, type_.name, id_, type_.api_version, body, tuple(deps))
 
     out = [
-        res("resourceGroup", "Microsoft.Resources/resourceGroups", ids["resourceGroup"], arm.resource_group_body(r)),
-        res("identity", "Microsoft.ManagedIdentity/userAssignedIdentities", ids["identity"], arm.identity_body(r),
-            "resourceGroup"),
-        res("vnet", "Microsoft.Network/virtualNetworks", ids["vnet"], arm.vnet_body(r, subnets), "resourceGroup"),
+        res("resourceGroup", arm.RESOURCE_GROUP, ids["resourceGroup"], arm.RESOURCE_GROUP.body(r)),
+        res("identity", arm.IDENTITY, ids["identity"], arm.IDENTITY.body(r), "resourceGroup"),
+        res("vnet", arm.VNET, ids["vnet"], arm.VNET.body(r, subnets), "resourceGroup"),
     ]
     role_name = arm.role_assignment_name(ids["nodeSubnet"], arm.NETWORK_CONTRIBUTOR, ids["identity"])
-    out.append(res("roleAssignment", "Microsoft.Authorization/roleAssignments",
+    out.append(res("roleAssignment", arm.ROLE_ASSIGNMENT,
                    f"{ids['nodeSubnet']}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
-                   arm.role_assignment_body(r), "identity", "vnet"))
+                   arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet"))
     rg_id = ids["resourceGroup"]
     groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
     for group in groups:
         zone = arm.dns_zone_for(group)
         zone_id = f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
-        out.append(res(f"dnsZone:{group}", "Microsoft.Network/privateDnsZones", zone_id, arm.dns_zone_body(r),
-                       "resourceGroup"))
-        out.append(res(f"dnsLink:{group}", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
-                       f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}", arm.vnet_link_body(r),
-                       f"dnsZone:{group}", "vnet"))
+        out.append(res(f"dnsZone:{group}", arm.DNS_ZONE, zone_id, arm.DNS_ZONE.body(r), "resourceGroup"))
+        out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}",
+                       arm.DNS_LINK.body(r), f"dnsZone:{group}", "vnet"))
     for pe in r.network.private_endpoints:
         pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
         zone = arm.dns_zone_for(pe.group_id)
-        out.append(res(f"privateEndpoint:{pe.name}", "Microsoft.Network/privateEndpoints", pe_id,
-                       arm.private_endpoint_body(r, pe.name, pe.target_resource_id, pe.group_id), "vnet"))
-        out.append(res(f"dnsZoneGroup:{pe.name}", "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
-                       f"{pe_id}/privateDnsZoneGroups/default",
-                       arm.dns_zone_group_body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
+        out.append(res(f"privateEndpoint:{pe.name}", arm.PRIVATE_ENDPOINT, pe_id,
+                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id), "vnet"))
+        out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
+                       arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
                        f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
-    out.append(res("cluster", "Microsoft.ContainerService/managedClusters", ids["cluster"],
-                   arm.managed_cluster_body(r), "identity", "vnet", "roleAssignment"))
+    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), "identity", "vnet", "roleAssignment"))
     return out
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:
     return [
         Step(f"put:{res.key}", "put", res.key, tuple(f"put:{d}" for d in res.depends_on),
-             res.type == "Microsoft.ContainerService/managedClusters", TYPICAL_SECONDS[(res.type, "put")])
+             res.type == arm.CLUSTER.name, arm.resource_type(res.type).seconds["put"])
         for res in resources
     ]
 
@@ -146,9 +139,10 @@ def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
         via[step.id] = before
     if not finish:
         return (), 0
-    last: str | None = max(finish, key=lambda s: finish[s])
-    total = finish[last]
+    end = max(finish, key=lambda s: finish[s])
+    total = finish[end]
     chain = []
+    last: str | None = end
     while last is not None:
         chain.append(last)
         last = via[last]

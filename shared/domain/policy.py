@@ -13,19 +13,13 @@ the resource group (exact, case-insensitive, or a trailing-* prefix) and the act
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.domain.caller import Caller
+
 Action = Literal["create", "change", "delete", "read"]
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    id: str
-    name: str = ""
-    groups: frozenset[str] = field(default_factory=frozenset)
 
 
 class _Rule(BaseModel):
@@ -34,7 +28,7 @@ class _Rule(BaseModel):
     groups: list[str] = Field(default_factory=list, max_length=1000)
     subscriptions: list[str] = Field(min_length=1, max_length=1000)
     resource_groups: list[str] = Field(alias="resourceGroups", min_length=1, max_length=1000)
-    actions: list[Action] = Field(default_factory=lambda: ["create", "change", "read"], min_length=1)
+    actions: list[Action] = Field(default_factory=lambda: list[Action](["create", "change", "read"]), min_length=1)
 
 
 class Policy(BaseModel):

@@ -120,7 +120,7 @@ class Addons(_Model):
     monitoring: bool = False
     azure_policy: bool = False
     defender: bool = False
-    csi_drivers: list[CsiDriver] = Field(default_factory=lambda: ["disk", "file"], max_length=3)
+    csi_drivers: list[CsiDriver] = Field(default_factory=lambda: list[CsiDriver](["disk", "file"]), max_length=3)
     log_analytics_workspace_id: LongStr | None = None
 
 
@@ -155,7 +155,8 @@ class ClusterRequest(ClusterRequestInput):
     subscription_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
     kubernetes_version: Annotated[str, StringConstraints(min_length=1, max_length=16)]
     system_pool: Pool
-    user_pools: list[Pool] = Field(default_factory=list, max_length=MAX_POOLS_IN_REQUEST)
+    # Narrower than the input's list[PoolInput] | None, as a pydantic subclass may be; mypy holds lists invariant.
+    user_pools: list[Pool] = Field(default_factory=list, max_length=MAX_POOLS_IN_REQUEST)  # type: ignore[assignment]
     network: Network = Field(default_factory=Network)
     addons: Addons = Field(default_factory=Addons)
     reactions: Reactions = Field(default_factory=Reactions)

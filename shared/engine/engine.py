@@ -226,11 +226,11 @@ class Engine:
         elif status == "Succeeded":
             await self._succeed(loaded, step)
         else:
-            err = classify(200, code or "OperationFailed", message, None)
-            if isinstance(err, RetryableError):
-                await self._retry(loaded, step.restarted(), err)
+            outcome = classify(200, code or "OperationFailed", message, None)
+            if isinstance(outcome, RetryableError):
+                await self._retry(loaded, step.restarted(), outcome)
             else:
-                await self.fail_step(loaded, step, err)
+                await self.fail_step(loaded, step, outcome)
 
     async def _resolved_body(self, loaded: Loaded, spec: StepSpec) -> Any:
         outputs = {loaded.specs[s].resource_key: rec.outputs for s, rec in loaded.steps.items()

@@ -149,7 +149,7 @@ def _step_target(op: OperationRecord, step: Any) -> str | None:
     from shared.domain.request import ClusterRequest
 
     try:
-        specs = steps_for(op.kind, ClusterRequest.model_validate(op.request), op.pool)  # type: ignore[arg-type]
+        specs = steps_for(op.kind, ClusterRequest.model_validate(op.request), op.pool)
     except ValueError:
         return None
     return next((s.resource_id for s in specs if s.id == step), None)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from shared.domain.operations import StepSpec, steps_for
+from shared.domain.operations import OperationKind, StepSpec, steps_for
 from shared.domain.request import ClusterRequest
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, Entity
 from shared.errors import FatalError, RetryableError
@@ -54,7 +54,7 @@ def request_hash(request: Mapping[str, Any]) -> str:
 @dataclass(frozen=True, slots=True)
 class OperationRecord:
     id: str
-    kind: str
+    kind: OperationKind
     state: OpState
     cluster: str
     cluster_id: str
@@ -97,7 +97,7 @@ class OperationRecord:
 
     def specs(self) -> tuple[StepSpec, ...]:
         """Its steps as planned: a function of its kind, request and pool alone, so never stored."""
-        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool)  # type: ignore[arg-type]
+        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,7 +138,7 @@ class Outbox:
 
     def _due_prefix(self, waiting: list[Versioned], now: datetime) -> list[Versioned]:
         """The oldest waiting events that may be sent now, stopping at the first that may not (order)."""
-        batch = []
+        batch: list[Versioned] = []
         for row in waiting:
             if _due_state(row, now) != "due" or len(batch) >= self._max_batch:
                 break

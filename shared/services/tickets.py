@@ -23,7 +23,7 @@ Choices, and why:
 * Tickets are callers like any other (`ticket_caller`: `webhook:<system>`), held to the caller policy; the
   operation carries the ticket reference (`shared.engine.lifecycle.encode_ticket`) and source `ticket:<system>`.
 
-The outcome types carry an HTTP status hint so that the trigger stays thin.
+Each outcome type names the HTTP status it stands for (`status`).
 """
 
 from __future__ import annotations
@@ -34,25 +34,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-import shared.domain.tickets as tickets_pkg
 from shared.domain import lifecycle
 from shared.domain.caller import Caller
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.tickets import (
-    SYSTEMS,
-    MappingError,
+    REGISTRY,
     Rejected,
     TicketIgnored,
     TicketMapping,
     TicketProblem,
     TicketRef,
+    TicketRequest,
+    TicketSystem,
     WebhookAuth,
     extract,
-    parse_mapping,
     verify,
 )
 from shared.domain.violations import Violation, pointer
@@ -60,6 +58,7 @@ from shared.engine.lifecycle import encode_ticket
 from shared.engine.ports import Clock
 from shared.services.ports_events import EventPublisher
 from shared.services.problems import Problem
+from shared.services.ticket_mappings import BUILTIN_MAPPINGS, load_mappings
 
 __all__ = [
     "BUILTIN_MAPPINGS",
@@ -81,7 +80,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BUILTIN_MAPPINGS = Path(tickets_pkg.__file__).resolve().parent / "mappings"
 # Jira payloads carry the whole issue (changelog, comments); 1 MiB leaves room and bounds the work.
 MAX_BODY_BYTES = 1024 * 1024
 TICKET_SOURCE = "aksvend ticket mapping (docs/integrations.md)"
@@ -154,13 +152,14 @@ async def handle_ticket(
     publish: EventPublisher,
     default_subscription_id: str,
     max_body_bytes: int = MAX_BODY_BYTES,
+    systems: Mapping[str, TicketSystem] = REGISTRY,
 ) -> TicketOutcome:
     """Handle one webhook delivery; see the module docstring for the steps and their outcomes."""
-    if system not in SYSTEMS or system not in mappings:
+    if system not in systems or system not in mappings:
         return TicketUnknownSystem(system)
     if len(raw_body) > max_body_bytes:
         return TicketTooLarge(max_body_bytes)
-    verdict = verify(system, headers, raw_body, secrets.get(system), now)
+    verdict = verify(system, headers, raw_body, secrets.get(system), now, systems)
     if isinstance(verdict, Rejected):
         log.warning("webhook delivery for %s refused: %s", system, verdict.reason)
         return TicketUnauthorized(verdict.reason)
@@ -183,17 +182,23 @@ async def handle_ticket(
         cluster = _cluster_of(extracted.raw_request, default_subscription_id)
         return await _invalid(extracted.ticket_ref, extracted.idempotency_key, tuple(violations), cluster, now,
                               publish)
+    operation_id = await _submit(extracted, request, submit, publish, now)
+    log.info("ticket %s %s accepted as operation %s", system, extracted.ticket_ref.key, operation_id)
+    warnings = tuple(v for v in violations if v.severity == "warning")
+    return TicketAccepted(operation_id, extracted.ticket_ref, extracted.idempotency_key, warnings)
+
+
+async def _submit(extracted: TicketRequest, request: ClusterRequest, submit: SubmitRequest, publish: EventPublisher,
+                  now: datetime) -> str:
+    """Submit a valid request; a refusal the ticket should hear of (403, 404, 409) is told, then raised."""
     try:
-        operation_id = await submit(request, extracted.idempotency_key, extracted.ticket_ref)
+        return await submit(request, extracted.idempotency_key, extracted.ticket_ref)
     except Problem as problem:
         if problem.status in _TOLD_REFUSALS:
             refusal = Violation(problem.code, "", problem.detail, source=TICKET_SOURCE)
             await _invalid(extracted.ticket_ref, extracted.idempotency_key, (refusal,),
                            lifecycle.ClusterRef.of(request), now, publish, code=problem.code)
         raise
-    log.info("ticket %s %s accepted as operation %s", system, extracted.ticket_ref.key, operation_id)
-    warnings = tuple(v for v in violations if v.severity == "warning")
-    return TicketAccepted(operation_id, extracted.ticket_ref, extracted.idempotency_key, warnings)
 
 
 async def _invalid(ref: TicketRef | None, key: str | None, violations: tuple[Violation, ...],
@@ -235,26 +240,6 @@ def _cluster_of(raw: Mapping[str, Any], default_subscription_id: str) -> lifecyc
     return None
 
 
-def load_mappings(directory: Path = BUILTIN_MAPPINGS, *, override: Path | None = None) -> dict[str, TicketMapping]:
-    """Read `<system>.yaml` for each system found in `directory`, or in `override` when it has that file (so that
-    one system's mapping can be adapted alone); MappingError names the file that is wrong."""
-    found: dict[str, TicketMapping] = {}
-    for system in SYSTEMS:
-        path = directory / f"{system}.yaml"
-        if override is not None and (override / f"{system}.yaml").is_file():
-            path = override / f"{system}.yaml"
-        if not path.is_file():
-            continue
-        try:
-            mapping = parse_mapping(path.read_text(encoding="utf-8"))
-        except MappingError as exc:
-            raise MappingError(f"{path.name}: {exc}") from None
-        if mapping.system != system:
-            raise MappingError(f"{path.name}: says system '{mapping.system}', expected '{system}'")
-        found[system] = mapping
-    return found
-
-
 # --- wiring: what the webhook trigger holds --------------------------------------------------------------------
 
 
@@ -292,9 +277,10 @@ class TicketIntake:
     default_subscription_id: str
     clock: Clock
     max_body_bytes: int = MAX_BODY_BYTES
+    systems: Mapping[str, TicketSystem] = field(default_factory=lambda: REGISTRY, repr=False)
 
     async def handle(self, system: str, headers: Mapping[str, str], raw_body: bytes) -> TicketOutcome:
         return await handle_ticket(system, headers, raw_body, self.clock.now(), secrets=self.secrets,
                                    mappings=self.mappings, submit=self.submit, publish=self.publish,
                                    default_subscription_id=self.default_subscription_id,
-                                   max_body_bytes=self.max_body_bytes)
+                                   max_body_bytes=self.max_body_bytes, systems=self.systems)

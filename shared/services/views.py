@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain import arm
-from shared.domain.operations import progress
+from shared.domain.operations import StepSpec, progress
 from shared.domain.request import ClusterRequest
 from shared.engine.lifecycle import ticket_of
 from shared.engine.records import ClusterRecord, OperationRecord, StepRecord
 
 
-def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dict) -> dict[str, Any]:
+def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dict[str, StepSpec]) -> dict[str, Any]:
     done = {s for s, r in steps.items() if r.state == "succeeded"}
     return {
         "id": op.id, "kind": op.kind, "state": op.state, "source": op.source,
@@ -23,14 +23,17 @@ def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dic
         "createdAt": iso(op.created_at), "startedAt": iso(op.started_at), "endedAt": iso(op.ended_at),
         "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
         "error": dict(op.error) if op.error else None,
-        "steps": [{"id": s.id, "action": s.action, "resource": s.resource_key, "type": s.resource_type,
-                   "armId": s.resource_id, "state": steps[s.id].state if s.id in steps else "waiting",
-                   "attempts": steps[s.id].attempts if s.id in steps else 0,
-                   "startedAt": iso(steps[s.id].started_at) if s.id in steps else None,
-                   "endedAt": iso(steps[s.id].ended_at) if s.id in steps else None,
-                   "error": dict(steps[s.id].last_error) if s.id in steps and steps[s.id].last_error else None}
-                  for s in specs.values()],
+        "steps": [_step_view(s, steps.get(s.id)) for s in specs.values()],
     }
+
+
+def _step_view(spec: StepSpec, step: StepRecord | None) -> dict[str, Any]:
+    """One step of an operation view; a step without a record has not been made ready yet."""
+    return {"id": spec.id, "action": spec.action, "resource": spec.resource_key, "type": spec.resource_type,
+            "armId": spec.resource_id, "state": step.state if step else "waiting",
+            "attempts": step.attempts if step else 0,
+            "startedAt": iso(step.started_at) if step else None, "endedAt": iso(step.ended_at) if step else None,
+            "error": dict(step.last_error) if step and step.last_error else None}
 
 
 def cluster_view(c: ClusterRecord) -> dict[str, Any]:

@@ -12,8 +12,7 @@ import pytest
 from local.demo import Phases, build_and_react
 from local.host_client import SUBSCRIPTION, local_host
 from shared.demo import demo_request
-from shared.domain.arm import API_VERSIONS
-from shared.domain.operations import AGENT_POOL_TYPE
+from shared.domain.arm import AGENT_POOL
 from tests.e2e.conftest import TIME_FACTOR, _env
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +43,7 @@ def test_the_demo_builds_the_cluster_then_replaces_evicted_spot_nodes_on_demand_
 
         cluster = api.get(f"/api/clusters/{SUBSCRIPTION}/{request['resourceGroup']}/{request['name']}").json()
         assert {p["name"]: p["count"] for p in cluster["pools"]}["batchod"] == 0
-        pool = arm.get(f"{cluster['id']}/agentPools/batchod", API_VERSIONS[AGENT_POOL_TYPE])["properties"]
+        pool = arm.get(f"{cluster['id']}/agentPools/batchod", AGENT_POOL.api_version)["properties"]
         assert (pool["count"], pool["provisioningState"], pool.get("scaleSetPriority", "Regular")) == (
             0, "Succeeded", "Regular")
         assert pool["nodeLabels"]["aksvend.io/spot-fallback-for"] == "batch"

@@ -24,8 +24,7 @@ from functions import runtime
 from functions.http_api import app
 from shared.adapters.store import AzureTableStateStore
 from shared.config import Settings
-from shared.domain.arm import API_VERSIONS
-from shared.domain.operations import AGENT_POOL_TYPE, CLUSTER_TYPE
+from shared.domain.arm import AGENT_POOL, CLUSTER
 from shared.domain.policy import allow_all
 from shared.engine import Engine
 from shared.services.clusters import Clusters
@@ -75,8 +74,8 @@ class Stack:
                 "Microsoft.ContainerService/managedClusters/spotty")
 
     async def pool(self, name: str) -> dict[str, Any] | None:
-        found = await self.h.engine.arm.get(AGENT_POOL_TYPE, f"{self.cluster_id}/agentPools/{name}",
-                                            API_VERSIONS[AGENT_POOL_TYPE])
+        found = await self.h.engine.arm.get(AGENT_POOL.name, f"{self.cluster_id}/agentPools/{name}",
+                                            AGENT_POOL.api_version)
         return dict(found) if found else None
 
     async def settled_pool(self, name: str, **expected: Any) -> dict[str, Any]:
@@ -199,7 +198,7 @@ async def test_an_upgrade_runs_the_control_plane_then_each_pool(stack):
                  "lowestMinorKubernetesVersion": "1.31.9", "latestPreviewKubernetesVersion": "1.35.0"}})
     for name in ("system", "apps", "batch"):
         await stack.settled_pool(name, currentOrchestratorVersion="1.33.5")
-    cluster = await stack.h.engine.arm.get(CLUSTER_TYPE, stack.cluster_id, API_VERSIONS[CLUSTER_TYPE])
+    cluster = await stack.h.engine.arm.get(CLUSTER.name, stack.cluster_id, CLUSTER.api_version)
     assert cluster["properties"]["currentKubernetesVersion"] == "1.33.5"
     puts = [r["path"].split("?")[0].rsplit("/", 1)[-1] for r in stack.armemu.requests()[before:]
             if r["method"] == "PUT" and "managedclusters" in r["path"].lower()]

@@ -16,15 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
-from functions import runtime, webhooks
+from functions import runtime
 from functions.http_api import app
 from local.topic_sink import TopicSink
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.store import AzureTableStateStore
+from shared.bootstrap import Runtime
 from shared.config import Settings
 from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
-from shared.engine import Engine
 from shared.engine.records import ACTIVE_PARTITION
 from shared.services.clusters import Clusters
 from shared.services.outbox import Outbox, sweep_outbox
@@ -62,17 +62,6 @@ EXAMPLE_OF = {"jira": "jira-issue-created.json", "github": "github-issues-opened
               "servicenow": "servicenow-ritm.json", "generic": "generic-ticket.json"}
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookRuntime:
-    """The Runtime with the `tickets` field the webhook trigger reads (see the report: bootstrap adds it)."""
-
-    settings: Settings
-    engine: Engine
-    clusters: Clusters
-    rejected: RejectedMessages
-    tickets: TicketIntake
-
-
 @dataclass
 class Stack:
     client: httpx.AsyncClient
@@ -103,17 +92,8 @@ class Stack:
         return {**await self.operation(location), "error": done.get("error")}
 
 
-def include_router() -> None:
-    """Until functions/http_api.py includes the router itself (see the report)."""
-    included = {id(getattr(r, "original_router", None)) for r in app.routes}
-    if not any(getattr(r, "path", None) == "/api/webhooks/{system}" for r in app.routes) \
-            and id(webhooks.router) not in included:
-        app.include_router(webhooks.router)
-
-
 @contextlib.asynccontextmanager
 async def open_stack(armemu: Any, connection_string: str, sink: TopicSink, *, run: bool) -> AsyncIterator[Stack]:
-    include_router()
     async with harness(armemu, connection_string, run=run) as h, contextlib.AsyncExitStack() as stack:
         clock = FakeClock.real()  # the outbox's: real time, which a test moves past a retry backoff
         table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
@@ -132,8 +112,8 @@ async def open_stack(armemu: Any, connection_string: str, sink: TopicSink, *, ru
         intake = TicketIntake(secrets=tickets.auth, mappings=load_mappings(override=tickets.mappings_dir),
                               submit=submit_through(clusters), publish=outbox,
                               default_subscription_id=settings.default_subscription_id, clock=h.engine.clock)
-        runtime.use(WebhookRuntime(settings, h.engine, clusters, RejectedMessages(FakeStateStore(), h.engine.clock),
-                                   intake))  # type: ignore[arg-type]
+        runtime.use(Runtime(settings, h.engine, clusters, RejectedMessages(FakeStateStore(), h.engine.clock),
+                            tickets=intake))
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                          base_url="http://aksvend.test") as client:

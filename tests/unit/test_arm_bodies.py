@@ -175,4 +175,18 @@ def test_api_versions_are_the_ones_the_pinned_sdks_send():
         "Microsoft.Authorization/roleAssignments": version(AuthorizationManagementClientConfiguration),
         "Microsoft.ContainerService/managedClusters": version(ContainerServiceClientConfiguration),
     }
-    assert {k: arm.API_VERSIONS[k] for k in sent} == sent
+    assert {k: arm.resource_type(k).api_version for k in sent} == sent
+
+
+def test_every_resource_type_has_a_client_for_its_family_and_durations_for_put_and_delete():
+    from shared.adapters.arm_families import CLIENTS
+
+    for record in arm.TYPES.values():
+        assert record.family in CLIENTS, record.name
+        assert {"put", "delete"} <= set(record.seconds), record.name
+
+
+def test_a_resource_type_is_found_whatever_the_case_of_its_name():
+    assert arm.resource_type("microsoft.containerservice/MANAGEDCLUSTERS") is arm.CLUSTER
+    with pytest.raises(LookupError):
+        arm.resource_type("Microsoft.Compute/virtualMachines")

@@ -317,7 +317,7 @@ async def test_expired_dedupe_rows_are_purged_and_an_expired_key_counts_as_new()
 
 
 class TransactionalStore(FakeStateStore):
-    """A fake with the optional `insert_batch` capability (all or none, as an entity-group transaction)."""
+    """A fake that counts its `insert_batch` transactions (all or none, as an entity-group transaction)."""
 
     def __init__(self) -> None:
         super().__init__()

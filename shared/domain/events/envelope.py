@@ -227,11 +227,12 @@ def _eventgrid_event(item: dict[str, Any], at: str) -> tuple[Inbound | None, lis
         return None, f.problems
     data = item.get("data")
     if event_type == VALIDATION_EVENT:
-        code = data.get("validationCode") if isinstance(data, dict) else None
+        fields = data if isinstance(data, dict) else {}
+        code = fields.get("validationCode")
         if not isinstance(code, str) or not code:
             return None, [Problem("FIELD_MISSING", f"{at}/data/validationCode", "a subscription validation event "
                                   "needs 'data.validationCode' (a string)", source=WEBHOOK_VALIDATION)]
-        url = data.get("validationUrl")
+        url = fields.get("validationUrl")
         return SubscriptionValidation(code, url if isinstance(url, str) else None, topic, event_id), []
     return Envelope("eventgrid", topic, event_id, event_type, subject, time, data, data_version), []
 
@@ -272,4 +273,5 @@ def _json_type(value: Any) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return "a number"
-    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+    return names.get(type(value), type(value).__name__)

@@ -22,7 +22,15 @@ from datetime import datetime
 
 from shared.domain.events.aks import AKS_PREFIX, AksSystemEvent, read
 from shared.domain.events.kind import EventKind
-from shared.domain.events.model import ClusterView, Decision, Notice, PastReaction, UpgradeCluster, nothing
+from shared.domain.events.model import (
+    ClusterView,
+    Decision,
+    Notice,
+    PastReaction,
+    UpgradeCluster,
+    UpgradeScope,
+    nothing,
+)
 from shared.domain.operation_source import OperationSource
 
 UPGRADE_AVAILABLE = "aksvend.cluster.upgradeAvailable"
@@ -55,6 +63,7 @@ def on_new_versions(event: AksSystemEvent, view: ClusterView, history: Sequence[
     if current is None or current[2] is None:
         return nothing(f"the current version '{view.kubernetes_version}' is not major.minor.patch, so no upgrade "
                        f"is chosen ({summary})")
+    scope: UpgradeScope
     if channel == "patch":
         target, scope = _newest_patch(current, offered), "patch"
     else:

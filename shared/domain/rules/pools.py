@@ -119,7 +119,7 @@ def system_pool_taint(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     application pods can then land on it. Any CriticalAddonsOnly taint that keeps pods off counts (AKS's
     add-ons tolerate the key with any value)."""
     for taint in r.system_pool.taints:
-        key, _, effect = taint.rpartition(":")
+        key, _sep, effect = taint.rpartition(":")
         if key.split("=", 1)[0] == "CriticalAddonsOnly" and effect in ("NoSchedule", "NoExecute"):
             return
     yield Violation("SYSTEM_POOL_UNTAINTED", "/systemPool/taints", f"the system pool has no {CRITICAL_ADDONS_TAINT} "

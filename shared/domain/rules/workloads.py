@@ -27,7 +27,8 @@ def spot(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         if pool.spot is None or system:
             continue
         price = pool.spot.max_price
-        if price != -1 and (price <= 0 or -Decimal(str(price)).as_tuple().exponent > 5):
+        exponent = Decimal(str(price)).as_tuple().exponent  # not an int for NaN and infinity
+        if price != -1 and (price <= 0 or not isinstance(exponent, int) or -exponent > 5):
             yield Violation("SPOT_MAX_PRICE", f"{at}/spot/maxPrice", "spot maxPrice must be -1 (pay up to the "
                             "on-demand price) or a positive price with at most 5 decimals", source=SPOT)
         if pool.spot.eviction_policy == "Deallocate":

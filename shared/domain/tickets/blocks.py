@@ -78,7 +78,8 @@ def _adf_block(node: dict[str, Any], depth: int) -> Block | None:
         attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
         lang = attrs.get("language") if isinstance(attrs, dict) else None
         if isinstance(lang, str) and lang.lower() in ("json", "yaml", "yml"):
-            parts = node.get("content") if isinstance(node.get("content"), list) else []
+            content = node.get("content")
+            parts = content if isinstance(content, list) else []
             text = "".join(p.get("text", "") for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str))
             return Block(_language(lang), text)
     children = node.get("content")

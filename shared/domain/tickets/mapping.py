@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -33,7 +33,7 @@ from pydantic.alias_generators import to_camel
 from shared.domain.tickets.blocks import BlockError, find_block, parse_block
 from shared.domain.tickets.convert import FieldType, Invalid, convert, scalar
 from shared.domain.tickets.ref import TicketRef
-from shared.domain.tickets.signatures import System
+from shared.domain.tickets.signatures import SYSTEMS
 
 __all__ = [
     "FieldSource",
@@ -111,7 +111,7 @@ class RequestSource(_Model):
 
 class TicketMapping(_Model):
     version: Literal[1] = 1
-    system: System
+    system: str
     only: list[Condition] = Field(default_factory=list)
     identity: list[Path] = Field(min_length=1, max_length=4)
     revision: Path
@@ -129,20 +129,23 @@ class MappingError(ValueError):
     """A mapping file is not valid; the message lists every problem by location."""
 
 
-def parse_mapping(text: str) -> TicketMapping:
-    """Parse and validate one mapping file's YAML text."""
+def parse_mapping(text: str, systems: Collection[str] = SYSTEMS) -> TicketMapping:
+    """Parse and validate one mapping file's YAML text, for one of the registered `systems`."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise MappingError(f"not valid YAML: {exc}") from None
     try:
-        return TicketMapping.model_validate(data)
+        mapping = TicketMapping.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'mapping'}: {err['msg']}"
             for err in exc.errors(include_url=False, include_input=False)
         )
         raise MappingError(problems) from None
+    if mapping.system not in systems:
+        raise MappingError(f"system: '{mapping.system}' is not a registered ticketing system ({', '.join(systems)})")
+    return mapping
 
 
 # --- extraction ------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from shared.domain.events import (
 )
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.operation_source import OperationSource
-from shared.domain.operations import CLUSTER_TYPE
+from shared.domain.operations import OperationKind
 from shared.domain.request import ClusterRequest
 from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
 from shared.engine.records import ClusterRecord
@@ -76,7 +76,7 @@ async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
     """The cluster's current Kubernetes version as ARM reports it; None when ARM cannot say now."""
     cluster_id = arm.ids(ClusterRequest.model_validate(record.request))["cluster"]
     try:
-        resource = await engine.arm.get(CLUSTER_TYPE, cluster_id, arm.API_VERSIONS[CLUSTER_TYPE])
+        resource = await engine.arm.get(arm.CLUSTER.name, cluster_id, arm.CLUSTER.api_version)
     except (RetryableError, FatalError) as err:
         log.warning("reading the version of %s failed (%s); using the desired version", record.key, err.code)
         return None
@@ -105,6 +105,7 @@ async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool |
                       default_subscription_id: str, source: OperationSource) -> Applied:
     today = engine.clock.now().date()
     desired = dict(record.request)
+    kind: OperationKind
     try:
         if isinstance(action, UpgradeCluster):
             request = revalidate({**desired, "kubernetesVersion": action.version}, prefix="/kubernetesVersion",
@@ -115,7 +116,7 @@ async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool |
             request = with_pool(desired, pool, _raw_pool(action), default_subscription_id=default_subscription_id,
                                 today=today)
             kind = "put-pool"
-        done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,  # type: ignore[arg-type]
+        done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,
                             caller=EVENTS_CALLER, source=source.encode(), based_on=record.request_hash)
     except IdempotencyConflict:
         return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")

@@ -4,8 +4,8 @@ Layout:
   PartitionKey "seen-<0-3>"  RowKey sha256("<source lower>\\n<id>")  one row per processed event: `source`, `eventId`,
                              `type`, `cluster`, `outcome` (why aksvend did or did not act), `operations`, `at`,
                              `expiresAt`. The dedupe key is (topic or source, id); 4 partitions by the hash, so a
-                             delivery's rows go in at most 4 entity-group transactions (when the store offers
-                             `insert_batch`) and stay well under a partition's 2,000 entities/s target.
+                             delivery's rows go in at most 4 entity-group transactions (`insert_batch`) and
+                             stay well under a partition's 2,000 entities/s target.
   PartitionKey "history"     RowKey = cluster key: `records`, the cluster's recent `PastReaction`s as JSON (bounded:
                              the newest `MAX_HISTORY` within `MAX_HISTORY_CHARS`, keeping the latest per rule and
                              pool so cooldowns and planned counts survive the trim).
@@ -25,10 +25,10 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from shared.domain.events import PastReaction, parse_time
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore
@@ -51,14 +51,6 @@ def seen_address(key: tuple[str, str]) -> tuple[str, str]:
     """(PartitionKey, RowKey) of an event's dedupe row: ids and topics may hold characters Table keys refuse."""
     digest = hashlib.sha256(f"{key[0].lower()}\n{key[1]}".encode()).hexdigest()
     return f"{SEEN_PREFIX}{int(digest[0], 16) % SEEN_SPREAD}", digest
-
-
-@runtime_checkable
-class BatchInsert(Protocol):
-    """What a StateStore may offer besides the port: insert entities of one partition (at most 100) in one
-    entity-group transaction, all or none; ConflictError when one of them exists."""
-
-    async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +117,13 @@ class EventStore:
 
         async def chunk(part: list[int]) -> None:
             nonlocal fresh
-            if isinstance(self.table, BatchInsert):
-                try:
-                    async with limit:
-                        await self.table.insert_batch([rows[i] for i in part])
-                    fresh += len(part)
-                    return
-                except ConflictError:
-                    pass
+            try:
+                async with limit:
+                    await self.table.insert_batch([rows[i] for i in part])
+                fresh += len(part)
+                return
+            except ConflictError:  # one was seen: insert them one by one, to count the duplicates
+                pass
             await asyncio.gather(*(one(i) for i in part))
 
         by_partition: dict[str, list[int]] = {}
@@ -247,8 +238,8 @@ def _reaction(x: Any) -> PastReaction | None:
     if not isinstance(x, dict) or not isinstance(x.get("at"), str):
         return None
     at = parse_time(x["at"])
-    key = x.get("key")
-    if at is None:
+    key, rule = x.get("key"), x.get("rule")
+    if at is None or not isinstance(rule, str):
         return None
-    return PastReaction(at, (key[0], key[1]) if isinstance(key, list) and len(key) == 2 else None, x.get("rule"),
+    return PastReaction(at, (key[0], key[1]) if isinstance(key, list) and len(key) == 2 else None, rule,
                         x.get("pool"), x.get("target"), x.get("node"), x.get("version"))

@@ -1,4 +1,5 @@
-"""Azure SDK exceptions, built from canned responses as azure-core builds them, mapped to aksvend's errors."""
+"""Azure SDK exceptions, built from canned responses as azure-core builds them, mapped to aksvend's errors
+(`shared.adapters.sdk_errors`, the one mapping every adapter uses)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from azure.core.exceptions import (
     TooManyRedirectsError,
 )
 from azure.core.pipeline.transport import HttpRequest, HttpResponse
+from azure.data.tables import TableErrorCode
 
-from shared.adapters.arm_errors import parse_retry_after, to_aksvend_error
-from shared.errors import FatalError, RetryableError
+from shared.adapters.sdk_errors import error_code, parse_retry_after, sdk_errors, to_aksvend_error
+from shared.errors import ConflictError, FatalError, RetryableError
 
 CLUSTER_URL = (
     "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
@@ -181,6 +183,57 @@ def test_aksvend_errors_pass_through():
 def test_non_sdk_exceptions_are_not_disguised():
     with pytest.raises(TypeError):
         to_aksvend_error(KeyError("bug"))
+
+
+class TestSdkErrors:
+    """`with sdk_errors(...)`: what every adapter wraps its SDK calls in."""
+
+    def test_an_sdk_error_in_the_block_leaves_as_the_mapped_error_chained_to_it(self):
+        exc = arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "7"})
+
+        with pytest.raises(RetryableError) as raised, sdk_errors():
+            raise exc
+
+        assert raised.value.delay_seconds == 7.0 and raised.value.__cause__ is exc
+
+    def test_a_special_mapping_of_the_call_wins_over_the_general_one(self):
+        conflict = ConflictError("it exists")
+
+        with pytest.raises(ConflictError) as raised, sdk_errors({ResourceExistsError: lambda _: conflict}):
+            raise ResourceExistsError(message="exists", response=CannedResponse(409, b""))
+
+        assert raised.value is conflict
+
+    def test_a_special_mapping_that_returns_none_leaves_the_error_to_the_general_one(self):
+        with pytest.raises(FatalError) as raised, sdk_errors({HttpResponseError: lambda _: None}):
+            raise arm_error(400, "InvalidParameter", "bad")
+
+        assert raised.value.code == "InvalidParameter"
+
+    def test_special_mappings_only_apply_to_their_exception_classes(self):
+        with pytest.raises(RetryableError), sdk_errors({ResourceNotFoundError: lambda _: ConflictError("no")}):
+            raise arm_error(503, "ServiceUnavailable", "later")
+
+    def test_without_chaining_the_sdk_error_stays_out_of_the_traceback(self):
+        with pytest.raises(FatalError) as raised, sdk_errors(chain=False):
+            raise arm_error(403, "AuthorizationFailed", "no role")
+
+        assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+    def test_errors_that_are_not_from_the_sdk_pass_through_untouched(self):
+        bug = KeyError("bug")
+
+        with pytest.raises(KeyError) as raised, sdk_errors():
+            raise bug
+
+        assert raised.value is bug
+
+    def test_the_storage_error_code_is_read_from_an_enum_or_a_string(self):
+        exc = ResourceExistsError(message="exists", response=CannedResponse(409, b""))
+        exc.error_code = TableErrorCode.ENTITY_ALREADY_EXISTS
+
+        assert error_code(exc) == "EntityAlreadyExists"
+        assert error_code(arm_error(409, "Conflict", "x")) is None
 
 
 class TestParseRetryAfter:

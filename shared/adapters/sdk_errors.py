@@ -1,8 +1,11 @@
-"""Map Azure SDK exceptions to aksvend's two outcome kinds, at the adapter edge.
+"""Map Azure SDK exceptions to aksvend's error tree (`shared.errors`), at the adapter edge: the one place that does.
 
-Every ARM adapter wraps its SDK calls as ``except AzureError as exc: raise to_aksvend_error(exc) from exc``,
-so that services see only `RetryableError` / `FatalError` (see `shared.errors`), never azure-core types.
-The decision itself is `shared.errors.classify`; this module only extracts its inputs:
+Every adapter (ARM, tables, queues, Event Grid, Key Vault) runs its SDK calls inside ``with sdk_errors(...):``,
+so that services and the engine see only aksvend's errors, never azure-core types. A call whose SDK exceptions
+mean something particular names them: ``sdk_errors({ResourceExistsError: conflict})`` turns an insert that
+finds the entity into `ConflictError`; a stale etag or pop receipt becomes `PreconditionFailedError`. Everything
+else goes through `to_aksvend_error`, whose decision is `shared.errors.classify`; this module only extracts its
+inputs:
 
 * `HttpResponseError` (and its subclasses, including the one azure-core raises when a long-running operation
   ends Failed/Canceled, whose status is the 200 of the last poll): status, ARM code, message, target, and the
@@ -22,15 +25,55 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from shared.errors import AksvendError, FatalError, classify
 
-__all__ = ["parse_retry_after", "to_aksvend_error"]
+__all__ = ["Special", "error_code", "parse_retry_after", "sdk_errors", "to_aksvend_error"]
+
+# What one call makes of one SDK exception class: an aksvend error, or None for the general mapping.
+Special = Callable[[Any], AksvendError | None]
+
+
+@contextmanager
+def sdk_errors(on: Mapping[type[AzureError], Special] | None = None, *, chain: bool = True) -> Iterator[None]:
+    """Run the block; an Azure SDK exception raised in it leaves as an aksvend error.
+
+    `on`: exception classes that mean something particular to this call, tried in order (by isinstance) before
+    `to_aksvend_error`; a function returning None leaves the exception to the general mapping. `chain=False`
+    raises the aksvend error `from None`, for calls whose SDK exception should not ride along in tracebacks.
+    Anything that is not an `AzureError` (aksvend's own errors, bugs) passes through untouched.
+    """
+    try:
+        yield
+    except AzureError as exc:
+        mapped = _special(exc, on or {}) or to_aksvend_error(exc)
+        if chain:
+            raise mapped from exc
+        raise mapped from None
+
+
+def _special(exc: AzureError, on: Mapping[type[AzureError], Special]) -> AksvendError | None:
+    for kind, special in on.items():
+        if isinstance(exc, kind):
+            mapped = special(exc)
+            if mapped is not None:
+                return mapped
+    return None
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The service's error code the SDK put on the exception: the storage SDKs set `error_code` from the
+    x-ms-error-code header, as an enum (StorageErrorCode, TableErrorCode) or a string."""
+    code = getattr(exc, "error_code", None)
+    code = getattr(code, "value", code)
+    return code if isinstance(code, str) else None
 
 
 def to_aksvend_error(exc: BaseException) -> AksvendError:
@@ -51,7 +94,7 @@ def _from_http_response_error(exc: HttpResponseError) -> AksvendError:
         # Raised by the SDK itself, without a response (too many redirects, a client-side check).
         return FatalError(type(exc).__name__, _first_line(exc))
     code, message, target = _error_fields(exc)
-    headers = exc.response.headers if exc.response is not None else {}
+    headers: Mapping[str, str] = getattr(exc.response, "headers", None) or {}
     return classify(exc.status_code, code, message, parse_retry_after(headers), target)
 
 
@@ -59,11 +102,10 @@ def _error_fields(exc: HttpResponseError) -> tuple[str | None, str, str | None]:
     """(code, message, target) from the ARM error body, else from what the SDK put on the exception."""
     if exc.error is not None:
         return exc.error.code, exc.error.message or "", exc.error.target
-    code = getattr(exc, "error_code", None)  # the storage SDKs set it from the x-ms-error-code header...
-    code = getattr(code, "value", code)  # ...as an enum (StorageErrorCode, TableErrorCode)
-    status_body = _json_body(exc)
-    if code is None and isinstance(status_body.get("status"), str):
-        code = status_body["status"]  # an LRO poll {"status": "Canceled"} without an error object
+    code = error_code(exc)
+    status = _json_body(exc).get("status")
+    if code is None and isinstance(status, str):
+        code = status  # an LRO poll {"status": "Canceled"} without an error object
     return code, _first_line(exc), None
 
 

@@ -1,0 +1,123 @@
+"""The managed cluster and its agent pools: bodies and records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain.arm.names import dns_prefix, ids, tags
+from shared.domain.arm.record import ResourceType
+from shared.domain.network import max_pods
+from shared.domain.request import ClusterRequest, Pool
+from shared.domain.rules.networking import pod_cidr
+
+WINDOWS_ADMIN_USER = "azureuser"
+WINDOWS_PASSWORD = "${secret:windowsAdminPassword}"
+MAX_SURGE = "10%"
+
+
+def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dict[str, Any]:
+    """An agent pool's properties, shared by the cluster PUT (agentPoolProfiles) and the agentPools API."""
+    props: dict[str, Any] = {
+        "count": pool.count,
+        "vmSize": pool.vm_size,
+        "osType": pool.os,
+        "osSKU": "Windows2022" if pool.os == "Windows" else "Ubuntu",
+        "type": "VirtualMachineScaleSets",
+        "mode": "System" if system else "User",
+        "orchestratorVersion": r.kubernetes_version,
+        "maxPods": max_pods(pool, r.network.plugin),
+        "vnetSubnetID": ids(r)["nodeSubnet"],
+    }
+    if pool.zones:
+        props["availabilityZones"] = list(pool.zones)
+    if pool.autoscale:
+        props.update(enableAutoScaling=True, minCount=pool.autoscale.min, maxCount=pool.autoscale.max)
+    else:
+        props["enableAutoScaling"] = False
+    # The system pool's CriticalAddonsOnly taint is a profile default: what the request lists is sent as is.
+    if pool.taints:
+        props["nodeTaints"] = list(pool.taints)
+    labels = {"aksvend.io/workload": pool.workload, **pool.labels}
+    props["nodeLabels"] = labels
+    if pool.os_disk_type:
+        props["osDiskType"] = pool.os_disk_type
+    if pool.os_disk_size_gb:
+        props["osDiskSizeGB"] = pool.os_disk_size_gb
+    if pool.spot:
+        # AKS adds the spot label and taint by itself; spot pools do not surge.
+        props.update(scaleSetPriority="Spot", scaleSetEvictionPolicy=pool.spot.eviction_policy,
+                     spotMaxPrice=pool.spot.max_price)
+    else:
+        # AKS rounds a percentage surge up to whole nodes: "10%" is max(1, ceil(10% of count)) nodes, within what
+        # the subnet plan reserves (network.surge of the pool's maximum).
+        props["upgradeSettings"] = {"maxSurge": MAX_SURGE}
+    if pool.gpu_driver:
+        props["gpuProfile"] = {"driver": pool.gpu_driver}
+    return props
+
+
+def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
+    """The cluster PUT with all initial pools inside agentPoolProfiles: one mutating operation, not one per pool."""
+    network: dict[str, Any] = {
+        "networkPlugin": "kubenet" if r.network.plugin == "kubenet" else "azure",
+        "serviceCidr": r.network.service_cidr,
+        "dnsServiceIP": r.network.dns_service_ip,
+        "loadBalancerSku": "standard",
+        "outboundType": "loadBalancer",
+    }
+    if r.network.plugin == "azure-overlay":
+        network["networkPluginMode"] = "overlay"
+    pods = pod_cidr(r)
+    if pods:
+        network["podCidr"] = pods
+    properties: dict[str, Any] = {
+        "kubernetesVersion": r.kubernetes_version,
+        "dnsPrefix": dns_prefix(r.name),
+        "enableRBAC": True,
+        "agentPoolProfiles": [
+            {"name": p.name, **agent_pool_properties(r, p, system=i == 0)} for i, p in enumerate(r.pools)
+        ],
+        "networkProfile": network,
+        "addonProfiles": addon_profiles(r),
+        "storageProfile": {
+            "diskCSIDriver": {"enabled": "disk" in r.addons.csi_drivers},
+            "fileCSIDriver": {"enabled": "file" in r.addons.csi_drivers},
+            "blobCSIDriver": {"enabled": "blob" in r.addons.csi_drivers},
+            "snapshotController": {"enabled": "disk" in r.addons.csi_drivers},
+        },
+        "autoUpgradeProfile": {"upgradeChannel": r.reactions.auto_upgrade, "nodeOSUpgradeChannel": "NodeImage"},
+    }
+    if r.addons.defender:
+        defender: dict[str, Any] = {"securityMonitoring": {"enabled": True}}
+        if r.addons.log_analytics_workspace_id:
+            defender["logAnalyticsWorkspaceResourceId"] = r.addons.log_analytics_workspace_id
+        properties["securityProfile"] = {"defender": defender}
+    if any(p.os == "Windows" for p in r.pools):
+        properties["windowsProfile"] = {"adminUsername": WINDOWS_ADMIN_USER, "adminPassword": WINDOWS_PASSWORD}
+    return {
+        "location": r.location,
+        "tags": tags(r),
+        "sku": {"name": "Base", "tier": "Standard" if r.is_production else "Free"},
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {ids(r)["identity"]: {}}},
+        "properties": properties,
+    }
+
+
+def addon_profiles(r: ClusterRequest) -> dict[str, Any]:
+    monitoring: dict[str, Any] = {"enabled": r.addons.monitoring}
+    if r.addons.monitoring and r.addons.log_analytics_workspace_id:
+        monitoring["config"] = {"logAnalyticsWorkspaceResourceID": r.addons.log_analytics_workspace_id}
+    return {"omsagent": monitoring, "azurepolicy": {"enabled": r.addons.azure_policy}}
+
+
+def agent_pool_body(request: ClusterRequest, pool: Pool) -> dict[str, Any]:
+    """A user pool through the agentPools API (after creation AKS refuses new pools in the cluster PUT)."""
+    return {"properties": agent_pool_properties(request, pool, system=False)}
+
+
+CLUSTER = ResourceType("Microsoft.ContainerService/managedClusters", "2026-08-01", "aks", {"put": 360, "delete": 300},
+                       managed_cluster_body)
+AGENT_POOL = ResourceType("Microsoft.ContainerService/managedClusters/agentPools", "2026-08-01", "aks",
+                          {"put": 240, "scale": 100, "delete": 120}, agent_pool_body)
+
+TYPES = (CLUSTER, AGENT_POOL)

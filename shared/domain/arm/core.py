@@ -1,0 +1,36 @@
+"""The resource group, the cluster's identity and its role on the node subnet: bodies and records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.domain.arm.names import NETWORK_CONTRIBUTOR, tags
+from shared.domain.arm.record import ResourceType
+from shared.domain.request import ClusterRequest
+
+
+def resource_group_body(r: ClusterRequest) -> dict[str, Any]:
+    return {"location": r.location, "tags": tags(r)}
+
+
+def identity_body(r: ClusterRequest) -> dict[str, Any]:
+    return {"location": r.location, "tags": tags(r)}
+
+
+def role_assignment_body(r: ClusterRequest) -> dict[str, Any]:
+    role = f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{NETWORK_CONTRIBUTOR}"
+    return {"properties": {
+        "roleDefinitionId": role,
+        "principalId": "${identity.properties.principalId}",
+        "principalType": "ServicePrincipal",
+    }}
+
+
+RESOURCE_GROUP = ResourceType("Microsoft.Resources/resourceGroups", "2025-04-01", "resources",
+                              {"put": 2, "delete": 60}, resource_group_body)
+IDENTITY = ResourceType("Microsoft.ManagedIdentity/userAssignedIdentities", "2024-11-30", "identity",
+                        {"put": 5, "delete": 5}, identity_body)
+ROLE_ASSIGNMENT = ResourceType("Microsoft.Authorization/roleAssignments", "2022-04-01", "authorization",
+                               {"put": 5, "delete": 5}, role_assignment_body)
+
+TYPES = (RESOURCE_GROUP, IDENTITY, ROLE_ASSIGNMENT)

@@ -1,0 +1,62 @@
+"""Names, ids and tags of the resources of one cluster: deterministic, so a retried PUT hits the same resource."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from shared.domain import armid
+from shared.domain.request import ClusterRequest
+from shared.domain.rules.endpoints import PRIVATE_LINK_GROUPS
+
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"  # built-in role: Network Contributor
+NODE_SUBNET = "snet-nodes"
+PE_SUBNET = "snet-private-endpoints"
+MANAGED_BY_TAG = {"managedBy": "aksvend"}
+_ROLE_NAMESPACE = uuid.UUID("8a6f5f5e-2a4b-4f0e-9a39-6d1c3e5b7a11")  # aksvend's namespace for uuid5 names
+
+
+def identity_name(r: ClusterRequest) -> str:
+    return f"id-{r.name}"
+
+
+def vnet_name(r: ClusterRequest) -> str:
+    return f"vnet-{r.name}"
+
+
+def ids(r: ClusterRequest) -> Mapping[str, str]:
+    return _ids(r.subscription_id, r.resource_group, r.name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ids(sub: str, rg: str, name: str) -> Mapping[str, str]:
+    vnet = armid.resource_id(sub, rg, "Microsoft.Network", "virtualNetworks", f"vnet-{name}")
+    return MappingProxyType({
+        "resourceGroup": armid.resource_group_id(sub, rg),
+        "identity": armid.resource_id(sub, rg, "Microsoft.ManagedIdentity", "userAssignedIdentities", f"id-{name}"),
+        "vnet": vnet,
+        "nodeSubnet": f"{vnet}/subnets/{NODE_SUBNET}",
+        "peSubnet": f"{vnet}/subnets/{PE_SUBNET}",
+        "cluster": armid.resource_id(sub, rg, "Microsoft.ContainerService", "managedClusters", name),
+    })
+
+
+def tags(r: ClusterRequest) -> dict[str, str]:
+    return {**r.tags, **MANAGED_BY_TAG, "aksvendCluster": r.name}
+
+
+def role_assignment_name(scope: str, role: str, principal_key: str) -> str:
+    """Deterministic GUID, so that a retried PUT hits the same assignment instead of making a second one."""
+    return str(uuid.uuid5(_ROLE_NAMESPACE, f"{armid.key(scope)}|{role}|{armid.key(principal_key)}"))
+
+
+def dns_zone_for(group_id: str) -> str:
+    return PRIVATE_LINK_GROUPS[group_id][1]
+
+
+def dns_prefix(name: str) -> str:
+    """dnsPrefix: 1-54 letters, digits and '-', starting and ending alphanumeric."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in name)[:54].strip("-")
+    return cleaned or "aks"
