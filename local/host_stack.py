@@ -130,6 +130,7 @@ def configure_env(stack: Stack, *, local_caller: bool) -> None:
     if stack.arm_ca:
         os.environ["AKSVEND_ARM_CA_CERT"] = stack.arm_ca
     os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
+    os.environ["AKSVEND_LOCAL"] = "1"  # local mode: what only the local stack may do (shared/config/settings.py)
     if local_caller:
         os.environ.setdefault("AKSVEND_LOCAL_CALLER", DEFAULT_CALLER)
     else:

@@ -13,7 +13,7 @@ from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
-from shared.config import ConfigError, Settings
+from shared.config import ConfigError, Settings, TicketSettings, TopicSettings
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
@@ -24,7 +24,6 @@ from shared.services.events import EventService, EventSettings
 from shared.services.outbox import Outbox
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
-from shared.ticket_config import TicketSettings, TopicSettings
 
 log = logging.getLogger("aksvend.bootstrap")
 OPERATIONS_TABLE = "operations"

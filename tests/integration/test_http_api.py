@@ -34,7 +34,7 @@ def principal(name: str, groups: tuple[str, ...] = ()) -> str:
 @pytest.fixture
 async def api(armemu, azurite_connection_string):
     async with harness(armemu, azurite_connection_string) as h:
-        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local")
         service = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
         runtime.use(Runtime(settings, h.engine, service, RejectedMessages(FakeStateStore(), h.engine.clock)))
         transport = httpx.ASGITransport(app=app)

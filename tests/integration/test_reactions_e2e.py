@@ -124,7 +124,7 @@ async def stack(armemu, azurite_connection_string) -> AsyncIterator[Stack]:
             azurite_connection_string, f"events{uuid.uuid4().hex[:8]}") as table:
         service = EventService(h.engine, table, EventSettings(webhook_secret=SECRET),
                                default_subscription_id=armemu.subscription_id)
-        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local")
         runtime.use(EventsRuntime(settings, h.engine, Clusters(h.engine, allow_all(), armemu.subscription_id),
                                   RejectedMessages(FakeStateStore(), h.engine.clock), service))
         async with serve(app) as url:

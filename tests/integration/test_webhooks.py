@@ -21,7 +21,7 @@ from functions.http_api import app
 from local.topic_sink import TopicSink
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.store import AzureTableStateStore
-from shared.config import Settings
+from shared.config import Settings, TicketSettings, TopicSettings
 from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
 from shared.engine import Engine
@@ -30,7 +30,6 @@ from shared.services.clusters import Clusters
 from shared.services.outbox import Outbox, sweep_outbox
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
-from shared.ticket_config import TicketSettings, TopicSettings
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import Harness, harness
 
@@ -127,7 +126,7 @@ async def open_stack(armemu: Any, connection_string: str, sink: TopicSink, *, ru
         publisher = await stack.enter_async_context(EventGridPublisher.with_key(topic.endpoint or "", topic.key or "",
                                                                   retry_total=0))
         tickets = TicketSettings.from_env(ENV)
-        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local")
         clusters = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
         intake = TicketIntake(secrets=tickets.auth, mappings=load_mappings(override=tickets.mappings_dir),
                               submit=submit_through(clusters), publish=outbox,
