@@ -55,6 +55,7 @@ from bench.engine_env import (
     worker_env,
 )
 from local.azurite import start_azurite
+from local.credential import AsyncOfflineCredential
 from shared.bootstrap import STEPS_QUEUE, open_engine
 from shared.config import Settings
 from shared.demo import PRODUCTION_REQUEST
@@ -78,7 +79,7 @@ def production(name: str = "shop-prod", group: str = "rg-shop") -> ClusterReques
 async def bench_engine(connection: str, emu: Emulator, stack: AsyncExitStack) -> Engine:
     settings = Settings(default_subscription_id=SUB, storage_connection=connection, arm_endpoint=emu.base_url,
                         arm_ca_cert=emu.ca_cert)
-    return await open_engine(settings, stack)
+    return await open_engine(settings, stack, credential=AsyncOfflineCredential())
 
 
 async def wait_worker_ready(connection: str, timeout: float = 60.0) -> None:

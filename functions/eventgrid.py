@@ -36,8 +36,7 @@ bp = func.Blueprint()
 
 
 async def service() -> EventService:
-    rt = await runtime.runtime()
-    return rt.event_intake  # type: ignore[attr-defined,no-any-return]
+    return (await runtime.runtime()).event_intake
 
 
 @router.options("/api/events", summary="CloudEvents webhook handshake")

@@ -59,7 +59,7 @@ def accepted(result: Accepted) -> JSONResponse:
 
 async def context(request: Request) -> tuple[Runtime, Caller]:
     rt = await runtime.runtime()
-    return rt, caller_of(request, rt.settings.local_caller)
+    return rt, caller_of(request, rt.settings.local_caller)  # set in local mode only (shared/config/settings.py)
 
 
 CLUSTER = "/api/clusters/{subscription_id}/{resource_group}/{name}"

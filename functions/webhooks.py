@@ -64,10 +64,7 @@ async def ticket_webhook(request: Request) -> JSONResponse:
     system = request.path_params["system"]
     if system not in SYSTEMS:
         raise Problem(404, "UnknownTicketSystem", f"no ticketing webhook here; use one of {', '.join(SYSTEMS)}")
-    rt = await runtime.runtime()
-    intake = getattr(rt, "tickets", None)
-    if intake is None:
-        raise Problem(404, "UnknownTicketSystem", "ticketing webhooks are not configured here")
+    intake = (await runtime.runtime()).tickets
     outcome = await intake.handle(system, dict(request.headers), await read_body(request, intake.max_body_bytes))
     return _respond(system, outcome)
 

@@ -150,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack = start_stack(args.storage, args.arm_url, args.arm_ca, args.time_factor)
         configure_env(stack, local_caller=not args.no_local_caller)
+        from functions import runtime
+        from local.credential import AsyncOfflineCredential
+
+        runtime.configure(credential=AsyncOfflineCredential())  # what differs from Azure, handed to the app
         from local.host_functions import discover, load_app, unsupported
 
         sys.path.insert(0, str(ROOT))

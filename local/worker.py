@@ -21,6 +21,7 @@ import signal
 import sys
 from contextlib import AsyncExitStack
 
+from local.credential import AsyncOfflineCredential
 from local.queue_runner import QueueRunner, QueueSemantics
 from shared import failpoints
 from shared.bootstrap import open_runtime
@@ -43,7 +44,8 @@ async def sweep_forever(engine: Engine, every: float, stop: asyncio.Event) -> No
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
-        engine = (await open_runtime(settings, stack)).engine  # with the outbox: its events are recorded too
+        # with the outbox: its events are recorded too
+        engine = (await open_runtime(settings, stack, credential=AsyncOfflineCredential())).engine
         semantics = QueueSemantics(lease_seconds=max(1, round(settings.queue_lease_seconds)))
         runner = QueueRunner(engine.queue, engine.handle, semantics=semantics,
                              poison=lambda body, count: poisoned(engine, body, count))

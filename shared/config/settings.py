@@ -54,10 +54,6 @@ class Settings:
         if self.local_caller and not self.local:
             raise ConfigError(f"{LOCAL_CALLER_SETTING} is for local mode only ({LOCAL_SETTING}=1)")
 
-    @property
-    def local_arm(self) -> bool:
-        return self.arm_endpoint.rstrip("/") != AZURE_ARM_ENDPOINT
-
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
