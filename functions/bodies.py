@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 
 from functions import webhooks
-from shared.services.problems import Problem
+from shared.refusals import MalformedInput, UnsupportedMediaType
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -21,10 +21,10 @@ MAX_BODY_BYTES = 1024 * 1024
 async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise Problem(415, "UnsupportedMediaType", "send the body as application/json")
+        raise UnsupportedMediaType("UnsupportedMediaType", "send the body as application/json")
     body = await webhooks.read_body(request, limit)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(400, "MalformedJson", f"the body is not valid JSON{where}") from None
+        raise MalformedInput("MalformedJson", f"the body is not valid JSON{where}") from None

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from functions import runtime
 from functions.bodies import json_body
-from shared.services.problems import Problem
+from shared.refusals import Refused
 
 if TYPE_CHECKING:
     from shared.services.events import EventService
@@ -69,9 +69,9 @@ async def events(event: func.EventGridEvent) -> None:
     try:
         now = intake.engine.clock.now()
         outcome = await intake.handle_events([eventgrid_dict(event, now)], {}, now)
-    except Problem as problem:  # retrying a malformed event cannot help: log the codes, never the payload
-        codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:20])
-        log.warning("Event Grid event %s refused: %s %s", event.id, problem.code, codes)
+    except Refused as refusal:  # retrying a malformed event cannot help: log the codes, never the payload
+        codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:20])
+        log.warning("Event Grid event %s refused: %s %s", event.id, refusal.code, codes)
         return
     log.info("Event Grid event %s: %s", event.id, getattr(outcome, "to_dict", lambda: outcome)())
 

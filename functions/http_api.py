@@ -22,7 +22,7 @@ from functions.callers import CallerMissing, caller_of
 from functions.paths import path_parameters
 from functions.problems import PROBLEM_JSON, problem, problem_from
 from shared.domain.caller import Caller
-from shared.services.problems import Problem
+from shared.refusals import InvalidInput, MalformedInput, Refused
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
@@ -75,7 +75,7 @@ def cluster_of(request: Request) -> tuple[str, str, str]:
 def _key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
-        raise Problem(400, "InvalidIdempotencyKey", "Idempotency-Key must be 1-200 printable characters")
+        raise MalformedInput("InvalidIdempotencyKey", "Idempotency-Key must be 1-200 printable characters")
     return key
 
 
@@ -94,7 +94,7 @@ async def plan(request: Request) -> JSONResponse:
     rt = await runtime.runtime()
     outcome = plan_request(await json_body(request), default_subscription_id=rt.settings.default_subscription_id)
     if not outcome.valid:
-        raise Problem(422, "InvalidRequest", "the request breaks the rules listed in `errors`", outcome.errors)
+        raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", outcome.errors)
     return JSONResponse(outcome.to_dict())
 
 
@@ -161,8 +161,8 @@ async def delete_cluster(request: Request) -> JSONResponse:
 
 
 # ---- errors: every one is problem+json ------------------------------------------------------------------------
-@app.exception_handler(Problem)
-async def on_problem(request: Request, exc: Problem) -> Response:
+@app.exception_handler(Refused)
+async def on_refused(request: Request, exc: Refused) -> Response:
     return problem_from(exc, request.url.path)
 
 
