@@ -20,16 +20,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from functions import runtime
-from functions.bodies import json_body
+from functions.bodies import MAX_DELIVERY_BYTES, json_body
 from shared.refusals import Refused
 
 if TYPE_CHECKING:
     from shared.services.events import EventService
 
 log = logging.getLogger("aksvend.events")
-# Event Grid delivers batches of up to about 1 MB, and a single event of up to 1 MB alone: room for the array
-# around the largest event. The parser then holds each event to 1 MB and a batch to 5,000 events.
-MAX_DELIVERY_BYTES = 2 * 1024 * 1024
 
 router = APIRouter(tags=["events"])
 bp = func.Blueprint()

@@ -1,9 +1,10 @@
 """The HTTP API (FastAPI, served by func.AsgiFunctionApp under /api): parse, call one service, map the result.
 
-Bodies are read and parsed here, not by FastAPI's model binding, so that every refusal is ours: 413 past 1 MiB,
-415 for anything but JSON, 400 for malformed JSON, 422 with the list of violations, all as RFC 9457
-application/problem+json. An unexpected failure is a 503 problem (the storage or ARM is unreachable), never a
-stack trace.
+Bodies are read and parsed by functions/bodies.py, not by FastAPI's model binding, so that every refusal is ours:
+413 past 1 MiB, 415 for anything but JSON, 400 for malformed JSON, 422 with the list of violations. The services
+refuse with domain exceptions (shared/refusals.py), which one handler here turns into RFC 9457
+application/problem+json by the table in functions/problems.py. An unexpected failure is a 503 problem (the
+storage or ARM is unreachable), never a stack trace.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions import docs_ui, eventgrid, runtime, webhooks
-from functions.bodies import json_body
+from functions.bodies import RETRY_AFTER_SECONDS, accepted, json_body
 from functions.callers import CallerMissing, caller_of
 from functions.paths import path_parameters
 from functions.problems import PROBLEM_JSON, problem, problem_from
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from shared.services.clusters import Accepted
 
 log = logging.getLogger("aksvend.http")
-RETRY_AFTER_SECONDS = "5"
 
 app = FastAPI(title="aksvend", version="1.0", description="Self-service AKS cluster vending.",
               openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # docs: functions/docs_ui.py
@@ -51,10 +51,8 @@ app.include_router(webhooks.router)
 app.include_router(docs_ui.router)
 
 
-def accepted(result: Accepted) -> JSONResponse:
-    location = f"/api/operations/{result.operation_id}"
-    return JSONResponse({"operationId": result.operation_id, "status": location, "created": result.created},
-                        status_code=202, headers={"Location": location, "Retry-After": RETRY_AFTER_SECONDS})
+def queued(result: Accepted) -> JSONResponse:
+    return accepted(result.operation_id, created=result.created)
 
 
 async def context(request: Request) -> tuple[Runtime, Caller]:
@@ -104,7 +102,7 @@ async def create_cluster(request: Request) -> JSONResponse:
     (or `Idempotency-Key`) again returns the same operation; a name another request owns is 409."""
     rt, caller = await context(request)
     key = _key(request)
-    return accepted(await rt.clusters.create(await json_body(request), caller, idempotency_key=key))
+    return queued(await rt.clusters.create(await json_body(request), caller, idempotency_key=key))
 
 
 @app.get("/api/operations/{operation_id}", tags=["operations"], summary="Status of an operation",
@@ -140,7 +138,7 @@ async def put_pool(request: Request) -> JSONResponse:
     rt, caller = await context(request)
     key = _key(request)
     body = await json_body(request)
-    return accepted(await rt.clusters.put_pool(*cluster_of(request), request.path_params["pool"], body, caller, key))
+    return queued(await rt.clusters.put_pool(*cluster_of(request), request.path_params["pool"], body, caller, key))
 
 
 @app.delete(POOL, tags=["pools"], status_code=202, summary="Remove a user pool",
@@ -148,7 +146,7 @@ async def put_pool(request: Request) -> JSONResponse:
 async def delete_pool(request: Request) -> JSONResponse:
     """Queues the pool's deletion: 202. The system pool cannot be removed (409 `LastSystemPool`)."""
     rt, caller = await context(request)
-    return accepted(await rt.clusters.delete_pool(*cluster_of(request), request.path_params["pool"], caller,
+    return queued(await rt.clusters.delete_pool(*cluster_of(request), request.path_params["pool"], caller,
                                                   _key(request)))
 
 
@@ -157,7 +155,7 @@ async def delete_pool(request: Request) -> JSONResponse:
 async def delete_cluster(request: Request) -> JSONResponse:
     """Deletes what the plan created, dependents first; the resource group stays."""
     rt, caller = await context(request)
-    return accepted(await rt.clusters.delete_cluster(*cluster_of(request), caller, _key(request)))
+    return queued(await rt.clusters.delete_cluster(*cluster_of(request), caller, _key(request)))
 
 
 # ---- errors: every one is problem+json ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Ticketing webhooks: `POST /api/webhooks/{system}` (jira, github, servicenow, generic).
 
-Thin: read the raw body (bounded), hand it with the headers to the runtime's `TicketIntake`
+Thin: read the raw body (bounded, functions/bodies.py), hand it with the headers to the runtime's `TicketIntake`
 (`shared.services.tickets.handle_ticket`), map the outcome. The signature is over the exact bytes received, so
 the body is read raw, never parsed by FastAPI. Every refusal is RFC 9457 problem+json (the app's handler maps a
 refusal raised here or by the service, shared/refusals.py). A 401 says which check failed in the service's fixed
@@ -25,31 +25,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from functions import runtime
+from functions.bodies import accepted, read_body
 from functions.paths import path_parameters
 from shared.domain.tickets import SYSTEMS
 from shared.refusals import InvalidInput, NotAuthenticated, NotFound, TooLarge
 
-__all__ = ["MAX_BODY_BYTES", "RETRY_AFTER_SECONDS", "read_body", "router"]
+__all__ = ["router"]
 
 log = logging.getLogger("aksvend.webhooks")
-MAX_BODY_BYTES = 1024 * 1024
-RETRY_AFTER_SECONDS = "5"
-
 router = APIRouter(tags=["webhooks"])
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refused with 413 past `limit` bytes: by the declared length before reading, and while
-    reading (a chunked body declares none)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge("PayloadTooLarge", f"request bodies are limited to {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise TooLarge("PayloadTooLarge", f"request bodies are limited to {limit} bytes")
-    return bytes(body)
 
 
 @router.post("/api/webhooks/{system}", status_code=202, responses={
@@ -73,10 +57,8 @@ def _respond(system: str, outcome: Any) -> JSONResponse:
     from shared.services import tickets as t
 
     if isinstance(outcome, t.TicketAccepted):
-        location = f"/api/operations/{outcome.operation_id}"
-        body = {"operationId": outcome.operation_id, "status": location, "ticket": outcome.ticket_ref.to_dict(),
-                "warnings": [w.to_dict() for w in outcome.warnings]}
-        return JSONResponse(body, status_code=202, headers={"Location": location, "Retry-After": RETRY_AFTER_SECONDS})
+        return accepted(outcome.operation_id, ticket=outcome.ticket_ref.to_dict(),
+                        warnings=[w.to_dict() for w in outcome.warnings])
     if isinstance(outcome, t.TicketIgnoredOutcome):
         return JSONResponse({"status": "ignored", "reason": outcome.reason}, status_code=200)
     if isinstance(outcome, t.TicketUnauthorized):
