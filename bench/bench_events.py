@@ -37,7 +37,7 @@ from local.armemu.settings import EmulatorSettings
 from local.armemu.testing import TEST_SETTINGS, ArmEmulator
 from local.azurite import start_azurite
 from local.credential import AsyncOfflineCredential
-from local.queue_runner import QueueRunner, QueueSemantics
+from local.host.queue_runner import QueueRunner, QueueSemantics
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue

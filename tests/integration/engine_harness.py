@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.credential import AsyncOfflineCredential
-from local.queue_runner import QueueRunner, QueueSemantics
+from local.host.queue_runner import QueueRunner, QueueSemantics
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
