@@ -49,8 +49,9 @@ def _report_crash(task: asyncio.Task[Any]) -> None:
 
 
 async def close_app() -> None:
-    """Close what the app opened on first use (aksvend: functions.runtime, its storage and ARM clients)."""
-    runtime = sys.modules.get("functions.runtime")  # another app (tests/e2e/sample_app.py) opened none
-    if runtime is not None:
-        with contextlib.suppress(Exception):  # stopping: a client that fails to close must not hide why
-            await runtime.close()
+    """Close what the app's runtime opened on first use (its storage and ARM clients); another app (the host's
+    tests run tests/e2e/sample_app.py) opened none."""
+    from functions import runtime
+
+    with contextlib.suppress(Exception):  # stopping: a client that fails to close must not hide why
+        await runtime.close()
