@@ -65,7 +65,7 @@ e2e: install
 	$(PY) -m pytest -q tests/e2e
 
 demo: install
-	$(PY) -m shared.cli demo
+	$(PY) -m local.demo
 
 serve: install
 	$(PY) -m local.host

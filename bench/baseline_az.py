@@ -29,8 +29,8 @@ from azure.mgmt.privatedns import PrivateDnsManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from local.credential import OfflineCredential
-from shared.demo import PRODUCTION_REQUEST
 from shared.domain.arm import agent_pool_properties
+from shared.domain.examples import PRODUCTION_REQUEST
 from shared.domain.operations import resolve
 from shared.domain.plan import plan
 from shared.domain.rules import check

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from local.host_client import local_host
+from local.host.client import local_host
 
 ROOT = Path(__file__).resolve().parents[1]
 

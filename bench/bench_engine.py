@@ -1,15 +1,15 @@
 """Benchmark of the provisioning engine (`python -m bench.bench_engine [--quick]`; prints figures, asserts nothing).
 
 Set-up: the ARM emulator (`python -m local.armemu`) and Azurite run as child processes on ephemeral 127.0.0.1 ports;
-aksvend runs as `python -m local.worker`, one process, configured by environment as the function app is. This
+aksvend runs as `python -m local.host.worker`, one process, configured by environment as the function app is. This
 process builds its own Engine over the same tables and queue (shared.bootstrap.open_engine) only to submit
 (shared.engine.submit) and to read the operations table.
 
-1. The production request (shared/demo.py: production profile + one private endpoint to a storage account created
-   first) at a fixed time factor: wall time from submit to Succeeded divided by the critical path of the emulator's
-   own latency model along the plan's DAG (goal <= 1.10); then the baseline (bench/baseline_az.py: every resource
-   created and waited for in turn with the sync SDK pollers, user pools added one by one) on the same emulator
-   (goal: aksvend >= 2.5x faster). ARM requests by method for both (the emulator's counters, reset in between).
+1. The production request (shared/domain/examples.py: production profile + one private endpoint to a storage account
+   created first) at a fixed time factor: wall time from submit to Succeeded divided by the critical path of the
+   emulator's own latency model along the plan's DAG (goal <= 1.10); then the baseline (bench/baseline_az.py: every
+   resource created and waited for in turn with the sync SDK pollers, user pools added one by one) on the same
+   emulator (goal: aksvend >= 2.5x faster). ARM requests by method for both (the emulator's counters, reset in between).
 2. Fleets of N production requests (distinct clusters and resource groups) submitted at once, throttling on: time to
    all Succeeded, failures, ARM requests per cluster, peak RSS of the worker; a PNG of clusters completed over time.
 
@@ -55,9 +55,10 @@ from bench.engine_env import (
     worker_env,
 )
 from local.azurite import start_azurite
+from local.credential import AsyncOfflineCredential
 from shared.bootstrap import STEPS_QUEUE, open_engine
 from shared.config import Settings
-from shared.demo import PRODUCTION_REQUEST
+from shared.domain.examples import PRODUCTION_REQUEST
 from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import check
@@ -78,7 +79,7 @@ def production(name: str = "shop-prod", group: str = "rg-shop") -> ClusterReques
 async def bench_engine(connection: str, emu: Emulator, stack: AsyncExitStack) -> Engine:
     settings = Settings(default_subscription_id=SUB, storage_connection=connection, arm_endpoint=emu.base_url,
                         arm_ca_cert=emu.ca_cert)
-    return await open_engine(settings, stack)
+    return await open_engine(settings, stack, credential=AsyncOfflineCredential())
 
 
 async def wait_worker_ready(connection: str, timeout: float = 60.0) -> None:

@@ -24,30 +24,30 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import uvicorn
 
-from functions import eventgrid, runtime
+from functions import runtime
 from functions.http_api import app
 from local.armemu.app import Emulator, EmulatorThread
 from local.armemu.settings import EmulatorSettings
 from local.armemu.testing import TEST_SETTINGS, ArmEmulator
 from local.azurite import start_azurite
 from local.credential import AsyncOfflineCredential
-from local.queue_runner import QueueRunner, QueueSemantics
+from local.host.queue_runner import QueueRunner, QueueSemantics
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
+from shared.bootstrap import Runtime, bootstrap
 from shared.config import Settings
 from shared.domain.rules import check
 from shared.engine import Engine, EngineSettings, submit, sweep
 from shared.engine.records import OPERATION_ROW
-from shared.services.events import EventService, EventSettings
+from shared.services.outbox import Outbox
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)
@@ -57,13 +57,6 @@ SPOT_REQUEST = {
                    "autoscale": {"min": 0, "max": 40}}],
     "reactions": {"maxNodesPerPool": 50, "cooldownSeconds": 3600},
 }
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    engine: Engine
-    event_intake: EventService
 
 
 class Stamp:
@@ -79,13 +72,10 @@ class Stamp:
         await self.inner(scope, receive, send)
 
 
-def include_router() -> None:
-    if not any(getattr(r, "path", None) == "/api/events" for r in app.routes):
-        app.include_router(eventgrid.router)
-
-
 @contextlib.asynccontextmanager
-async def engine_over(conn: str, emu: ArmEmulator | None, stack: AsyncExitStack) -> AsyncIterator[Engine]:
+async def runtime_over(conn: str, emu: ArmEmulator | None, stack: AsyncExitStack,
+                       settings: Settings) -> AsyncIterator[Runtime]:
+    """The function app's runtime (shared.bootstrap) over tables of their own and, with `emu`, the emulator."""
     suffix = uuid.uuid4().hex[:8]
 
     async def table(name: str) -> AzureTableStateStore:
@@ -97,8 +87,10 @@ async def engine_over(conn: str, emu: ArmEmulator | None, stack: AsyncExitStack)
     if emu is not None:
         arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), emu.subscription_id,
                                                        base_url=emu.base_url, connection_verify=emu.ca_cert))
-    yield Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
-                 secrets=TableSecretStore(secrets), settings=FAST)
+    outbox = Outbox(await table("outbox"), SystemClock())
+    engine = Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
+                    secrets=TableSecretStore(secrets), settings=FAST, lifecycle=outbox)
+    yield bootstrap(settings, engine, outbox=outbox, rejected=await table("rejected"), events=await table("events"))
 
 
 def eventgrid_batch(n: int, start: int) -> list[dict[str, Any]]:
@@ -111,12 +103,8 @@ def eventgrid_batch(n: int, start: int) -> list[dict[str, Any]]:
 
 
 async def ingest(conn: str, batches: int, in_flight: int) -> dict[str, Any]:
-    async with AsyncExitStack() as stack, engine_over(conn, None, stack) as engine:
-        table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
-            conn, f"events{uuid.uuid4().hex[:8]}"))
-        service = EventService(engine, table, EventSettings(),
-                               default_subscription_id=Settings().default_subscription_id)
-        runtime.use(Runtime(Settings(), engine, service))  # type: ignore[arg-type]
+    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, Settings()) as rt:
+        runtime.use(rt)
         bodies = [eventgrid_batch(100, b * 100) for b in range(batches)]
         figures: dict[str, Any] = {}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://aksvend.test") as c:
@@ -147,11 +135,10 @@ async def reaction_latency(conn: str, emu: ArmEmulator, evictions: int, max_poll
     emu.reset()
     cluster_id = (f"/subscriptions/{emu.subscription_id}/resourceGroups/rg-spotbench/providers/"
                   "Microsoft.ContainerService/managedClusters/spotbench")
-    async with AsyncExitStack() as stack, engine_over(conn, emu, stack) as engine:
-        table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
-            conn, f"events{uuid.uuid4().hex[:8]}"))
-        service = EventService(engine, table, EventSettings(), default_subscription_id=emu.subscription_id)
-        runtime.use(Runtime(Settings(default_subscription_id=emu.subscription_id), engine, service))  # type: ignore
+    settings = Settings(default_subscription_id=emu.subscription_id)
+    async with AsyncExitStack() as stack, runtime_over(conn, emu, stack, settings) as rt:
+        engine = rt.engine
+        runtime.use(rt)
         stop = asyncio.Event()
         runner = QueueRunner(engine.queue, engine.handle, semantics=QueueSemantics(
             lease_seconds=2, max_polling_interval=max_polling))
@@ -240,7 +227,6 @@ def quantile(values: list[float], q: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    include_router()
     azurite = start_azurite()
     emulator = EmulatorThread(Emulator(EmulatorSettings(time_factor=0.001, retry_after="ms")))
     emu = ArmEmulator(emulator.start())

@@ -24,7 +24,7 @@ import requests
 from local.armemu.latency import LatencyModel
 from local.armemu.providers import ALL_TYPES
 from local.credential import OfflineCredential
-from local.host_stack import stop_process
+from local.host.stack import stop_process
 from shared.domain.operations import StepSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,10 +186,10 @@ def worker_env(connection_string: str, emu: Emulator, time_factor: float) -> dic
 
 @contextmanager
 def worker(env: Mapping[str, str], profile: Path | None = None):
-    """`python -m local.worker` as a child process; stopped with SIGTERM (it exits 0) when the block ends.
+    """`python -m local.host.worker` as a child process; stopped with SIGTERM (it exits 0) when the block ends.
     With `profile`, it runs under cProfile and writes its statistics there when it stops."""
     workdir = Path(tempfile.mkdtemp(prefix="aksvend-bench-worker-"))
-    args = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "local.worker"]
+    args = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "local.host.worker"]
     with (workdir / "stdout.log").open("wb") as stdout, (workdir / "stderr.log").open("wb") as stderr:
         process = subprocess.Popen(args, cwd=ROOT, env=dict(env),
                                    stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)

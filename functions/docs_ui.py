@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-from shared.services.problems import Problem
+from shared.refusals import NotFound
 
 DOCS = "/api/docs"
 ASSET_ROUTE = DOCS + "/assets/{version}/{name}"
@@ -65,6 +65,6 @@ async def swagger_ui_asset(request: Request) -> FileResponse:
     version, folder = assets()
     name = request.path_params["name"]
     if request.path_params["version"] != version or name not in MEDIA_TYPES:
-        raise Problem(404, "NotFound", "no such documentation asset")
+        raise NotFound("NotFound", "no such documentation asset")
     return FileResponse(folder / name, media_type=MEDIA_TYPES[name],
                         headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"})

@@ -20,24 +20,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from functions import runtime
-from functions.bodies import json_body
-from shared.services.problems import Problem
+from functions.bodies import MAX_DELIVERY_BYTES, json_body
+from shared.refusals import Refused
 
 if TYPE_CHECKING:
     from shared.services.events import EventService
 
 log = logging.getLogger("aksvend.events")
-# Event Grid delivers batches of up to about 1 MB, and a single event of up to 1 MB alone: room for the array
-# around the largest event. The parser then holds each event to 1 MB and a batch to 5,000 events.
-MAX_DELIVERY_BYTES = 2 * 1024 * 1024
 
 router = APIRouter(tags=["events"])
 bp = func.Blueprint()
 
 
 async def service() -> EventService:
-    rt = await runtime.runtime()
-    return rt.event_intake  # type: ignore[attr-defined,no-any-return]
+    return (await runtime.runtime()).event_intake
 
 
 @router.options("/api/events", summary="CloudEvents webhook handshake")
@@ -70,9 +66,9 @@ async def events(event: func.EventGridEvent) -> None:
     try:
         now = intake.engine.clock.now()
         outcome = await intake.handle_events([eventgrid_dict(event, now)], {}, now)
-    except Problem as problem:  # retrying a malformed event cannot help: log the codes, never the payload
-        codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:20])
-        log.warning("Event Grid event %s refused: %s %s", event.id, problem.code, codes)
+    except Refused as refusal:  # retrying a malformed event cannot help: log the codes, never the payload
+        codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:20])
+        log.warning("Event Grid event %s refused: %s %s", event.id, refusal.code, codes)
         return
     log.info("Event Grid event %s: %s", event.id, getattr(outcome, "to_dict", lambda: outcome)())
 

@@ -1,9 +1,10 @@
 """The HTTP API (FastAPI, served by func.AsgiFunctionApp under /api): parse, call one service, map the result.
 
-Bodies are read and parsed here, not by FastAPI's model binding, so that every refusal is ours: 413 past 1 MiB,
-415 for anything but JSON, 400 for malformed JSON, 422 with the list of violations, all as RFC 9457
-application/problem+json. An unexpected failure is a 503 problem (the storage or ARM is unreachable), never a
-stack trace.
+Bodies are read and parsed by functions/bodies.py, not by FastAPI's model binding, so that every refusal is ours:
+413 past 1 MiB, 415 for anything but JSON, 400 for malformed JSON, 422 with the list of violations. The services
+refuse with domain exceptions (shared/refusals.py), which one handler here turns into RFC 9457
+application/problem+json by the table in functions/problems.py. An unexpected failure is a 503 problem (the
+storage or ARM is unreachable), never a stack trace.
 """
 
 from __future__ import annotations
@@ -17,19 +18,18 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions import docs_ui, eventgrid, runtime, webhooks
-from functions.bodies import json_body
+from functions.bodies import RETRY_AFTER_SECONDS, accepted, json_body
 from functions.callers import CallerMissing, caller_of
 from functions.paths import path_parameters
 from functions.problems import PROBLEM_JSON, problem, problem_from
 from shared.domain.caller import Caller
-from shared.services.problems import Problem
+from shared.refusals import InvalidInput, MalformedInput, Refused
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
     from shared.services.clusters import Accepted
 
 log = logging.getLogger("aksvend.http")
-RETRY_AFTER_SECONDS = "5"
 
 app = FastAPI(title="aksvend", version="1.0", description="Self-service AKS cluster vending.",
               openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # docs: functions/docs_ui.py
@@ -51,15 +51,13 @@ app.include_router(webhooks.router)
 app.include_router(docs_ui.router)
 
 
-def accepted(result: Accepted) -> JSONResponse:
-    location = f"/api/operations/{result.operation_id}"
-    return JSONResponse({"operationId": result.operation_id, "status": location, "created": result.created},
-                        status_code=202, headers={"Location": location, "Retry-After": RETRY_AFTER_SECONDS})
+def queued(result: Accepted) -> JSONResponse:
+    return accepted(result.operation_id, created=result.created)
 
 
 async def context(request: Request) -> tuple[Runtime, Caller]:
     rt = await runtime.runtime()
-    return rt, caller_of(request, rt.settings.local_caller)
+    return rt, caller_of(request, rt.settings.local_caller)  # set in local mode only (shared/config/settings.py)
 
 
 CLUSTER = "/api/clusters/{subscription_id}/{resource_group}/{name}"
@@ -75,7 +73,7 @@ def cluster_of(request: Request) -> tuple[str, str, str]:
 def _key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200 and key.isprintable()):
-        raise Problem(400, "InvalidIdempotencyKey", "Idempotency-Key must be 1-200 printable characters")
+        raise MalformedInput("InvalidIdempotencyKey", "Idempotency-Key must be 1-200 printable characters")
     return key
 
 
@@ -94,7 +92,7 @@ async def plan(request: Request) -> JSONResponse:
     rt = await runtime.runtime()
     outcome = plan_request(await json_body(request), default_subscription_id=rt.settings.default_subscription_id)
     if not outcome.valid:
-        raise Problem(422, "InvalidRequest", "the request breaks the rules listed in `errors`", outcome.errors)
+        raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", outcome.errors)
     return JSONResponse(outcome.to_dict())
 
 
@@ -104,7 +102,7 @@ async def create_cluster(request: Request) -> JSONResponse:
     (or `Idempotency-Key`) again returns the same operation; a name another request owns is 409."""
     rt, caller = await context(request)
     key = _key(request)
-    return accepted(await rt.clusters.create(await json_body(request), caller, idempotency_key=key))
+    return queued(await rt.clusters.create(await json_body(request), caller, idempotency_key=key))
 
 
 @app.get("/api/operations/{operation_id}", tags=["operations"], summary="Status of an operation",
@@ -140,7 +138,7 @@ async def put_pool(request: Request) -> JSONResponse:
     rt, caller = await context(request)
     key = _key(request)
     body = await json_body(request)
-    return accepted(await rt.clusters.put_pool(*cluster_of(request), request.path_params["pool"], body, caller, key))
+    return queued(await rt.clusters.put_pool(*cluster_of(request), request.path_params["pool"], body, caller, key))
 
 
 @app.delete(POOL, tags=["pools"], status_code=202, summary="Remove a user pool",
@@ -148,7 +146,7 @@ async def put_pool(request: Request) -> JSONResponse:
 async def delete_pool(request: Request) -> JSONResponse:
     """Queues the pool's deletion: 202. The system pool cannot be removed (409 `LastSystemPool`)."""
     rt, caller = await context(request)
-    return accepted(await rt.clusters.delete_pool(*cluster_of(request), request.path_params["pool"], caller,
+    return queued(await rt.clusters.delete_pool(*cluster_of(request), request.path_params["pool"], caller,
                                                   _key(request)))
 
 
@@ -157,12 +155,12 @@ async def delete_pool(request: Request) -> JSONResponse:
 async def delete_cluster(request: Request) -> JSONResponse:
     """Deletes what the plan created, dependents first; the resource group stays."""
     rt, caller = await context(request)
-    return accepted(await rt.clusters.delete_cluster(*cluster_of(request), caller, _key(request)))
+    return queued(await rt.clusters.delete_cluster(*cluster_of(request), caller, _key(request)))
 
 
 # ---- errors: every one is problem+json ------------------------------------------------------------------------
-@app.exception_handler(Problem)
-async def on_problem(request: Request, exc: Problem) -> Response:
+@app.exception_handler(Refused)
+async def on_refused(request: Request, exc: Refused) -> Response:
     return problem_from(exc, request.url.path)
 
 

@@ -34,7 +34,7 @@ POOL_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 def cluster_request_examples() -> dict[str, dict[str, Any]]:
-    from shared.demo import PRODUCTION_REQUEST  # the request `make demo` provisions
+    from shared.domain.examples import PRODUCTION_REQUEST  # the request `make demo` provisions
 
     return {
         "development": {"summary": "a development cluster from the profile's defaults",

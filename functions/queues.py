@@ -14,7 +14,7 @@ import azure.functions as func
 
 from functions import runtime
 from shared.domain.caller import Caller
-from shared.services.problems import Problem
+from shared.refusals import Refused
 
 bp = func.Blueprint()
 log = logging.getLogger("aksvend.queues")
@@ -35,16 +35,17 @@ async def cluster_requests(msg: func.QueueMessage) -> None:
     rt = await runtime.runtime()
     try:
         accepted = await rt.clusters.create(raw, QUEUE_CALLER, idempotency_key=f"queue:{msg.id}", source="queue")
-    except Problem as problem:
-        codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:20])
-        raise RejectedMessage(f"message {msg.id}: {problem.status} {problem.code} {codes}".strip()) from None
+    except Refused as refusal:  # an invalid or refused request stays refused: the poison queue keeps it
+        codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:20])
+        raise RejectedMessage(f"message {msg.id}: {type(refusal).__name__} {refusal.code} {codes}".strip()) from None
     log.info("cluster request %s accepted as operation %s", msg.id, accepted.operation_id)
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="cluster-requests-poison", connection=CONNECTION)
 async def cluster_requests_poison(msg: func.QueueMessage) -> None:
     rt = await runtime.runtime()
-    await rt.rejected.record(msg.id, msg.get_body(), "failed maxDequeueCount deliveries on cluster-requests")
+    await rt.rejected.record(msg.id or "(no id)", msg.get_body(),
+                             "failed maxDequeueCount deliveries on cluster-requests")
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="provisioning-steps", connection=CONNECTION)

@@ -15,8 +15,7 @@ async def sweeper(timer: func.TimerRequest) -> None:
 
     rt = await runtime.runtime()
     await sweep(rt.engine)
-    if rt.event_intake is not None:
-        await rt.event_intake.sweep(rt.engine.clock.now())
+    await rt.event_intake.sweep(rt.engine.clock.now())
 
 
 @bp.timer_trigger(arg_name="timer", schedule="*/30 * * * * *", run_on_startup=False, use_monitor=False)
@@ -24,5 +23,4 @@ async def events_outbox(timer: func.TimerRequest) -> None:
     from shared.services.outbox import sweep_outbox
 
     rt = await runtime.runtime()
-    if rt.outbox is not None:
-        await sweep_outbox(rt.outbox, rt.publisher)
+    await sweep_outbox(rt.outbox, rt.publisher)

@@ -1,10 +1,10 @@
 """Ticketing webhooks: `POST /api/webhooks/{system}` (jira, github, servicenow, generic).
 
-Thin: read the raw body (bounded), hand it with the headers to the runtime's `TicketIntake`
+Thin: read the raw body (bounded, functions/bodies.py), hand it with the headers to the runtime's `TicketIntake`
 (`shared.services.tickets.handle_ticket`), map the outcome. The signature is over the exact bytes received, so
-the body is read raw, never parsed by FastAPI. Every refusal is RFC 9457 problem+json (the app's handlers map a
-`Problem` raised here or by the service). A 401 says which check failed in the service's fixed sentence;
-neither a secret nor an expected signature ever reaches a log line or a response.
+the body is read raw, never parsed by FastAPI. Every refusal is RFC 9457 problem+json (the app's handler maps a
+refusal raised here or by the service, shared/refusals.py). A 401 says which check failed in the service's fixed
+sentence; neither a secret nor an expected signature ever reaches a log line or a response.
 
 | outcome | status |
 |---|---|
@@ -25,31 +25,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from functions import runtime
+from functions.bodies import accepted, read_body
 from functions.paths import path_parameters
 from shared.domain.tickets import SYSTEMS
-from shared.services.problems import Problem
+from shared.refusals import InvalidInput, NotAuthenticated, NotFound, TooLarge
 
-__all__ = ["MAX_BODY_BYTES", "RETRY_AFTER_SECONDS", "read_body", "router"]
+__all__ = ["router"]
 
 log = logging.getLogger("aksvend.webhooks")
-MAX_BODY_BYTES = 1024 * 1024
-RETRY_AFTER_SECONDS = "5"
-
 router = APIRouter(tags=["webhooks"])
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refused with 413 past `limit` bytes: by the declared length before reading, and while
-    reading (a chunked body declares none)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {limit} bytes")
-    return bytes(body)
 
 
 @router.post("/api/webhooks/{system}", status_code=202, responses={
@@ -63,11 +47,8 @@ async def ticket_webhook(request: Request) -> JSONResponse:
     turned into a cluster request and queued (202); anything else is acknowledged and ignored (200)."""
     system = request.path_params["system"]
     if system not in SYSTEMS:
-        raise Problem(404, "UnknownTicketSystem", f"no ticketing webhook here; use one of {', '.join(SYSTEMS)}")
-    rt = await runtime.runtime()
-    intake = getattr(rt, "tickets", None)
-    if intake is None:
-        raise Problem(404, "UnknownTicketSystem", "ticketing webhooks are not configured here")
+        raise NotFound("UnknownTicketSystem", f"no ticketing webhook here; use one of {', '.join(SYSTEMS)}")
+    intake = (await runtime.runtime()).tickets
     outcome = await intake.handle(system, dict(request.headers), await read_body(request, intake.max_body_bytes))
     return _respond(system, outcome)
 
@@ -76,20 +57,18 @@ def _respond(system: str, outcome: Any) -> JSONResponse:
     from shared.services import tickets as t
 
     if isinstance(outcome, t.TicketAccepted):
-        location = f"/api/operations/{outcome.operation_id}"
-        body = {"operationId": outcome.operation_id, "status": location, "ticket": outcome.ticket_ref.to_dict(),
-                "warnings": [w.to_dict() for w in outcome.warnings]}
-        return JSONResponse(body, status_code=202, headers={"Location": location, "Retry-After": RETRY_AFTER_SECONDS})
+        return accepted(outcome.operation_id, ticket=outcome.ticket_ref.to_dict(),
+                        warnings=[w.to_dict() for w in outcome.warnings])
     if isinstance(outcome, t.TicketIgnoredOutcome):
         return JSONResponse({"status": "ignored", "reason": outcome.reason}, status_code=200)
     if isinstance(outcome, t.TicketUnauthorized):
         # The reason is one of the verifier's fixed sentences: nothing secret, nothing the sender sent.
-        raise Problem(401, "InvalidSignature", f"the {system} delivery is not authenticated: {outcome.reason}")
+        raise NotAuthenticated("InvalidSignature", f"the {system} delivery is not authenticated: {outcome.reason}")
     if isinstance(outcome, t.TicketInvalid):
-        raise Problem(422, "InvalidRequest", "the ticket carries no valid cluster request; see `errors`",
-                      list(outcome.violations))
+        raise InvalidInput("InvalidRequest", "the ticket carries no valid cluster request; see `errors`",
+                           outcome.violations)
     if isinstance(outcome, t.TicketTooLarge):
-        raise Problem(413, "PayloadTooLarge", f"request bodies are limited to {outcome.limit_bytes} bytes")
+        raise TooLarge("PayloadTooLarge", f"request bodies are limited to {outcome.limit_bytes} bytes")
     if isinstance(outcome, t.TicketUnknownSystem):
-        raise Problem(404, "UnknownTicketSystem", f"no mapping for '{system}' is configured")
+        raise NotFound("UnknownTicketSystem", f"no mapping for '{system}' is configured")
     raise TypeError(f"unexpected ticket outcome {type(outcome).__name__}")

@@ -12,8 +12,7 @@ Why it looks like this:
 * The account key is Azurite's well-known public development key. It is fine in the repository, but it is
   still a key: it never appears in a repr, a log line or the JSON that `python -m local.azurite` prints.
 
-Pytest fixtures (plugged in by tests/conftest.py): `azurite` (one process per test session),
-`azurite_connection_string`, and per-test `unique_table_name` / `unique_queue_name`.
+Its pytest fixtures are in local/testing.py, so that running it needs no pytest.
 """
 
 from __future__ import annotations
@@ -27,13 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-
-import pytest
 
 __all__ = [
     "WELL_KNOWN_ACCOUNT",
@@ -159,33 +154,6 @@ def _accepts(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-# --- pytest fixtures -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[Azurite]:
-    """One Azurite process for the whole test session; tests isolate themselves by unique names."""
-    with start_azurite() as instance:
-        yield instance
-
-
-@pytest.fixture
-def azurite_connection_string(azurite: Azurite) -> str:
-    return azurite.connection_string
-
-
-@pytest.fixture
-def unique_table_name() -> str:
-    """A table name no other test uses (alphanumeric, starts with a letter, 3-63 characters)."""
-    return f"t{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-def unique_queue_name() -> str:
-    """A queue name no other test uses; short enough that `<name>-poison` is still valid (<= 63)."""
-    return f"q-{uuid.uuid4().hex}"
 
 
 # --- python -m local.azurite -----------------------------------------------------------------------------------

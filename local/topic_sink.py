@@ -11,9 +11,8 @@ For outage tests: `stop()` closes the listener (connection refused, as when the 
 `start()` listens again on the same port; `fail_with(503)` answers every publish with that status instead.
 `GET /api/events` (same key) lists what was recorded, for the demo.
 
-Pytest fixture: `topic_sink` (a started sink, key auth over http). Import it into a test module with
-`from local.topic_sink import topic_sink  # noqa: F401`, or list `local.topic_sink` in the root conftest's
-`pytest_plugins`. `python -m local.topic_sink` runs one in the foreground and prints its endpoint and key.
+Its pytest fixture `topic_sink` is in local/testing.py, so that running it needs no pytest. `python -m
+local.topic_sink` runs one in the foreground and prints its endpoint and key.
 """
 
 from __future__ import annotations
@@ -27,14 +26,13 @@ import ssl
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest_asyncio
 from aiohttp import web
 
-__all__ = ["TopicSink", "topic_sink"]
+__all__ = ["TopicSink"]
 
 _REQUIRED = ("id", "source", "specversion", "type")
 _POLL_INTERVAL = 0.01
@@ -166,13 +164,6 @@ class TopicSink:
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-@pytest_asyncio.fixture
-async def topic_sink() -> AsyncIterator[TopicSink]:
-    """A started sink (key auth, http) for one test."""
-    async with TopicSink() as sink:
-        yield sink
 
 
 # --- python -m local.topic_sink -------------------------------------------------------------------------------

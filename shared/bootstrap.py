@@ -1,5 +1,15 @@
-"""Wires adapters to services from Settings. Entry points (function_app, the local worker and host, the CLI)
-call this; tests pass their own parameters instead of reading the environment."""
+"""Wires adapters to services. Two steps, as in cosmicpython's `bootstrap`:
+
+* `bootstrap(settings, engine, outbox=..., rejected=..., events=..., policy=..., publisher=...)` builds the
+  services over the ports it is given, and opens nothing. Tests call it with fakes (or with an engine over Azurite
+  and the ARM emulator); `open_runtime` calls it with the adapters.
+* `open_runtime(settings, stack, credential=..., policy=...)` opens the adapters the settings name (the tables
+  and the step queue, ARM, Key Vault, the lifecycle-event topic); `stack` closes them. functions/runtime.py calls
+  it once per process.
+
+What differs on one machine is passed in, never imported: the local host hands `open_runtime` the ARM emulator's
+offline credential (through `functions.runtime.configure`). The product imports nothing of local/.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +23,18 @@ from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
-from shared.config import ConfigError, Settings
+from shared.config import ConfigError, Settings, TicketSettings, TopicSettings
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
 from shared.engine.lifecycle import LifecycleSink
-from shared.engine.ports import Clock, SecretStore
+from shared.engine.ports import Clock, SecretStore, StateStore
 from shared.services.clusters import Clusters
 from shared.services.events import EventService, EventSettings
 from shared.services.outbox import Outbox
+from shared.services.ports_events import EventPublisher
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
-from shared.ticket_config import TicketSettings, TopicSettings
 
 log = logging.getLogger("aksvend.bootstrap")
 OPERATIONS_TABLE = "operations"
@@ -46,42 +56,54 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    clusters: Clusters
-    rejected: RejectedMessages
-    event_intake: EventService | None = None  # POST /api/events and the Event Grid trigger
-    tickets: TicketIntake | None = None  # POST /api/webhooks/{system}
-    outbox: Outbox | None = None  # lifecycle events recorded by the engine and the webhooks
-    publisher: EventGridPublisher | None = None  # the topic the sweeper drains the outbox to; None: no topic
+    clusters: Clusters  # the HTTP API's cluster routes and the cluster-requests queue
+    rejected: RejectedMessages  # the cluster-requests poison queue
+    event_intake: EventService  # POST /api/events and the Event Grid trigger
+    tickets: TicketIntake  # POST /api/webhooks/{system}
+    outbox: Outbox  # lifecycle events recorded by the engine and the webhooks
+    publisher: EventPublisher | None  # the topic the sweeper drains the outbox to; None: no topic configured
 
 
 def caller_policy(settings: Settings) -> Policy:
-    """The configured policy; without one, everyone may do everything locally and no one may in Azure."""
+    """The configured policy; without one, no one may do anything, except in local mode, where everyone may."""
     if settings.caller_policy:
         try:
             return Policy.parse(settings.caller_policy)
         except ValueError as exc:
             raise ConfigError(f"AKSVEND_CALLER_POLICY: {exc}") from None
-    return allow_all() if settings.local_arm else Policy()
+    return allow_all() if settings.local else Policy()
 
 
-async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None) -> Runtime:
-    policy = caller_policy(settings)
+def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: StateStore, events: StateStore,
+              policy: Policy | None = None, publisher: EventPublisher | None = None) -> Runtime:
+    """The services over these ports; opens nothing. `engine` records its lifecycle events in `outbox`; `policy`
+    (None: `caller_policy(settings)`) decides who may do what; `publisher` is the topic (None: none)."""
+    if engine.lifecycle is not outbox:
+        raise ValueError("the engine must record its lifecycle events in the runtime's outbox")
+    clusters = Clusters(engine, caller_policy(settings) if policy is None else policy,
+                        settings.default_subscription_id)
+    event_intake = EventService(engine, events, EventSettings(webhook_secret=settings.events_webhook_secret),
+                                default_subscription_id=settings.default_subscription_id)
+    for name in (*settings.tickets.unresolved, *settings.topic.unresolved):
+        log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
+    tickets = TicketIntake(secrets=settings.tickets.auth, mappings=ticket_mappings(settings.tickets),
+                           submit=submit_through(clusters), publish=outbox,
+                           default_subscription_id=settings.default_subscription_id, clock=engine.clock)
+    return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
+                   outbox, publisher)
+
+
+async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
+                       policy: Policy | None = None) -> Runtime:
+    """The runtime over the adapters `settings` name. `credential` reaches ARM and Key Vault (None: the app's
+    identity, DefaultAzureCredential); `policy` overrides the configured caller policy."""
     clock = SystemClock()
     outbox = Outbox(await stack.enter_async_context(_table(settings, OUTBOX_TABLE)), clock)
     engine = await open_engine(settings, stack, credential=credential, lifecycle=outbox, clock=clock)
     rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
-    events_table = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
-    event_intake = EventService(engine, events_table, EventSettings(webhook_secret=settings.events_webhook_secret),
-                                default_subscription_id=settings.default_subscription_id)
-    clusters = Clusters(engine, policy, settings.default_subscription_id)
-    tickets = settings.tickets or TicketSettings()
-    topic = settings.topic or TopicSettings()
-    for name in (*tickets.unresolved, *topic.unresolved):
-        log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
-    intake = TicketIntake(secrets=tickets.auth, mappings=ticket_mappings(tickets), submit=submit_through(clusters),
-                          publish=outbox, default_subscription_id=settings.default_subscription_id, clock=clock)
-    return Runtime(settings, engine, clusters, RejectedMessages(rejected, clock), event_intake=event_intake,
-                   tickets=intake, outbox=outbox, publisher=await open_publisher(topic, stack))
+    events = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
+    return bootstrap(settings, engine, outbox=outbox, rejected=rejected, events=events, policy=policy,
+                     publisher=await open_publisher(settings.topic, stack))
 
 
 def ticket_mappings(tickets: TicketSettings) -> dict[str, Any]:
@@ -97,12 +119,9 @@ async def open_publisher(topic: TopicSettings, stack: AsyncExitStack) -> EventGr
         return None
     if topic.key:
         return await stack.enter_async_context(EventGridPublisher.with_key(topic.endpoint, topic.key, retry_total=2))
-    from azure.identity.aio import DefaultAzureCredential
-
-    credential = await stack.enter_async_context(DefaultAzureCredential())
+    credential = await stack.enter_async_context(_default_credential())
     return await stack.enter_async_context(EventGridPublisher.with_credential(topic.endpoint, credential,
                                                                               retry_total=2))
-
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -111,15 +130,27 @@ def engine_settings(settings: Settings) -> EngineSettings:
                           step_deadline_seconds=settings.step_deadline_seconds)
 
 
-def arm_credential(settings: Settings) -> Any:
-    """DefaultAzureCredential in Azure; the offline credential of local/ against the local emulator."""
-    if settings.local_arm:
-        from local.credential import AsyncOfflineCredential
+async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
+                      lifecycle: LifecycleSink | None = None, clock: Clock | None = None) -> Engine:
+    """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`.
+    `credential` reaches ARM and Key Vault (None: DefaultAzureCredential, the app's identity)."""
+    if credential is None:
+        credential = await stack.enter_async_context(_default_credential())
+    ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
+    clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
+    secrets = await _secret_store(settings, stack, credential)
+    queue = await stack.enter_async_context(_queue(settings, STEPS_QUEUE))
+    arm = await stack.enter_async_context(AzureArm(credential, settings.default_subscription_id,
+                                                   base_url=settings.arm_endpoint,
+                                                   connection_verify=settings.arm_ca_cert or True))
+    return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
+                  secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)
 
-        return AsyncOfflineCredential()
-    from azure.identity.aio import DefaultAzureCredential
 
-    return DefaultAzureCredential()
+def _default_credential(**kwargs: Any) -> Any:
+    from azure.identity.aio import DefaultAzureCredential  # imported when opened: cold start
+
+    return DefaultAzureCredential(**kwargs)
 
 
 def _table(settings: Settings, name: str) -> AzureTableStateStore:
@@ -147,40 +178,16 @@ def _queue(settings: Settings, name: str) -> AzureStepQueue:
 
 
 def _storage_credential(settings: Settings) -> Any:
-    from azure.identity.aio import DefaultAzureCredential
-
-    return DefaultAzureCredential(managed_identity_client_id=settings.storage_client_id)
+    return _default_credential(managed_identity_client_id=settings.storage_client_id)
 
 
-async def _secret_store(settings: Settings, stack: AsyncExitStack) -> SecretStore:
-    """Key Vault when configured (Azure: the app's identity; locally: the emulator's stand-in), else a table."""
+async def _secret_store(settings: Settings, stack: AsyncExitStack, credential: Any) -> SecretStore:
+    """Key Vault when configured, else a table (the local stack only). Local mode accepts a vault that is not under
+    vault.azure.net (the emulator's stand-in), whose challenge names another resource."""
     if settings.key_vault_uri is None:
         return TableSecretStore(await stack.enter_async_context(_table(settings, SECRETS_TABLE)))
     from shared.adapters.keyvault import KeyVaultSecretStore
 
-    if settings.local_arm:
-        store = KeyVaultSecretStore.create(settings.key_vault_uri, arm_credential(settings),
-                                           verify_challenge_resource=False,
-                                           connection_verify=settings.arm_ca_cert or True)
-    else:
-        from azure.identity.aio import DefaultAzureCredential
-
-        credential = await stack.enter_async_context(DefaultAzureCredential())
-        store = KeyVaultSecretStore.create(settings.key_vault_uri, credential)
+    store = KeyVaultSecretStore.create(settings.key_vault_uri, credential, verify_challenge_resource=not settings.local,
+                                       connection_verify=settings.arm_ca_cert or True)
     return await stack.enter_async_context(store)
-
-
-async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
-                      lifecycle: LifecycleSink | None = None, clock: Clock | None = None) -> Engine:
-    """An Engine over Table Storage, the step queue and ARM; everything it opens is closed by `stack`."""
-    ops = await stack.enter_async_context(_table(settings, OPERATIONS_TABLE))
-    clusters = await stack.enter_async_context(_table(settings, CLUSTERS_TABLE))
-    secrets = await _secret_store(settings, stack)
-    queue = await stack.enter_async_context(_queue(settings, STEPS_QUEUE))
-    credential = credential or arm_credential(settings)
-    arm = await stack.enter_async_context(AzureArm(
-        credential, settings.default_subscription_id,
-        base_url=settings.arm_endpoint if settings.local_arm else None,
-        connection_verify=settings.arm_ca_cert or True))
-    return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
-                  secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)

@@ -1,4 +1,5 @@
-"""The `aksvend` command line: plan a request file, print the request schema, run the demo, serve locally.
+"""The `aksvend` command line: plan a request file, print the request schema. What runs the local stack is not
+the product's: `python -m local.demo` (`make demo`) and `python -m local.host` (`make serve`), in local/.
 
 Exit codes: 0 valid (warnings allowed), 1 the request breaks rules, 2 the input cannot be read or parsed,
 or the configuration is wrong.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,7 +17,6 @@ from typing import Any, TextIO
 import yaml
 
 from shared.config import ConfigError, Settings
-from shared.demo import DEMO_TIME_FACTOR
 from shared.domain.request import ClusterRequestInput
 from shared.domain.violations import Violation
 from shared.services.planning import PlanOutcome, plan_request
@@ -93,28 +92,6 @@ def request_schema() -> dict[str, Any]:
     return schema
 
 
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.demo import run_demo
-
-    started = time.monotonic()
-    code = run_demo(settings)
-    if code or args.plan_only:
-        return code
-    from local.demo import run_live  # local/ is imported only here: the CLI itself needs no local stack
-
-    return run_live(time_factor=args.time_factor, started=started)
-
-
-def cmd_serve(args: argparse.Namespace, _: Settings) -> int:
-    from local.host import main as host_main
-
-    argv = ["--port", str(args.port), "--time-factor", str(args.time_factor)]
-    argv += ["--storage", args.storage] if args.storage else []
-    argv += ["--arm-url", args.arm_url, "--arm-ca", args.arm_ca] if args.arm_url else []
-    argv += ["--no-local-caller"] if args.no_local_caller else []
-    return host_main(argv)
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="aksvend", description="Self-service AKS cluster vending.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -124,21 +101,6 @@ def parser() -> argparse.ArgumentParser:
     plan.add_argument("--subscription", help="subscription for requests that name none")
     plan.set_defaults(func=cmd_plan)
     sub.add_parser("schema", help="print the request's JSON Schema").set_defaults(func=cmd_schema)
-    demo = sub.add_parser("demo", help="plan the production request, build it on the local stack with live "
-                                       "progress (Azurite, the ARM emulator, the function app), then evict spot "
-                                       "nodes and show the on-demand fallback and its scale-back")
-    demo.add_argument("--plan-only", action="store_true", help="only print the plan; start nothing")
-    demo.add_argument("--time-factor", type=float, default=DEMO_TIME_FACTOR,
-                      help=f"the ARM emulator's time factor (default {DEMO_TIME_FACTOR}; 1 is Azure's pace)")
-    demo.set_defaults(func=cmd_demo)
-    serve = sub.add_parser("serve", help="run the function app locally like `func start` (python -m local.host)")
-    serve.add_argument("--port", type=int, default=7071)
-    serve.add_argument("--storage", help="connection string of a running Azurite (default: start one)")
-    serve.add_argument("--arm-url", help="a running ARM emulator (default: start one); needs --arm-ca")
-    serve.add_argument("--arm-ca")
-    serve.add_argument("--time-factor", type=float, default=0.05, help="the emulator's time factor")
-    serve.add_argument("--no-local-caller", action="store_true", help="require an X-MS-CLIENT-PRINCIPAL header")
-    serve.set_defaults(func=cmd_serve)
     return p
 
 

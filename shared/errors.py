@@ -10,11 +10,25 @@ Our exception hierarchy::
     ├── FatalError ............... an ARM call failed for a reason that retrying cannot fix: invalid input,
     │                              quota, policy, missing permission, a required target that does not exist.
     │                              The step fails with `code` and `message`; the operation reports them.
-    └── StorageError ............. the state store or the step queue refused a request on our own data.
-        ├── ConflictError ........ insert of an entity that already exists (someone else created it first).
-        ├── PreconditionFailedError  the etag or pop receipt we hold is stale: another writer changed or
-        │                          deleted the entity, or the message was received again by someone else.
-        └── PayloadTooLargeError . an entity or message does not fit the Azure Storage limits.
+    ├── StorageError ............. the state store or the step queue refused a request on our own data.
+    │   ├── ConflictError ........ insert of an entity that already exists (someone else created it first).
+    │   ├── PreconditionFailedError  the etag or pop receipt we hold is stale: another writer changed or
+    │   │                          deleted the entity, or the message was received again by someone else.
+    │   └── PayloadTooLargeError . an entity or message does not fit the Azure Storage limits.
+    └── Refused .................. what a caller asked for is turned down (shared/refusals.py): a stable `code`,
+        │                          a `detail` sentence, the `violations` of invalid input. Services raise them;
+        │                          the HTTP edge maps each class to its status (functions/problems.py, STATUS):
+        ├── InvalidInput ......... 422  the request breaks rules of the request contract
+        ├── MalformedInput ....... 400  not readable: JSON syntax, a header, an event delivery, a handshake
+        ├── NotAuthenticated ..... 401  no secret, or a wrong or stale signature
+        ├── NotPermitted ......... 403  the caller policy does not allow it
+        ├── NotFound ............. 404  no such cluster, pool, operation, ticketing system
+        ├── InConflict ........... 409  a name another request owns, a reused key, the system pool, a busy cluster
+        ├── TooLarge ............. 413  a body over the limit
+        └── UnsupportedMediaType . 415  a body that is not JSON
+
+Refusals are classes by what the caller got wrong, not HTTP statuses: the services speak the domain, and the ways
+in that are not HTTP (the cluster-requests queue, ticketing, event reactions) catch the classes they care about.
 
 Why two outcome kinds and not one per HTTP status: the engine only ever asks "wait and try again, or give
 up and tell the caller?". Keeping that decision in `classify`, a pure function of (status, code, message,

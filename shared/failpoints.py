@@ -7,9 +7,9 @@ kills itself with SIGKILL, no cleanup, exactly as a crash would. The crash test 
 test_engine_crash.py) starts one worker per failpoint, and so crashes the engine at each transition by construction,
 not at an instant that hopes to fall somewhere useful.
 
-Only the local worker (`python -m local.worker`) calls `configure`, and it refuses the setting, with a warning, when
-`WEBSITE_INSTANCE_ID` is set (App Service and Functions set it on every instance in Azure). Unarmed, `hit` costs one
-comparison. No dependencies: the engine imports this from anywhere.
+Only the local worker (`python -m local.host.worker`) calls `configure`, and it refuses the setting, with a warning,
+when `WEBSITE_INSTANCE_ID` is set (App Service and Functions set it on every instance in Azure). Unarmed, `hit` costs
+one comparison. No dependencies: the engine imports this from anywhere.
 """
 
 from __future__ import annotations

@@ -2,6 +2,5 @@
 
 pytest_plugins: list[str] = [
     "local.armemu.testing",
-    "local.azurite",
-    "local.topic_sink",
+    "local.testing",
 ]

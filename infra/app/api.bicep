@@ -1,5 +1,5 @@
 // The aksvend function app on Flex Consumption (Python, Linux), running as a user-assigned identity.
-// Every app setting the code reads (shared/config.py SETTINGS) is set in `aksvendSettings` below;
+// Every app setting the code reads (shared/config/names.py SETTINGS) is set in `aksvendSettings` below;
 // tests/unit/test_infra.py fails when one is missing.
 param name string
 param location string = resourceGroup().location
@@ -32,7 +32,7 @@ var webhookSecretReference = '@Microsoft.KeyVault(VaultName=${keyVaultName};Secr
 
 // What the Functions host needs: storage and telemetry by identity, and the identity DefaultAzureCredential picks.
 // Flex Consumption sets FUNCTIONS_EXTENSION_VERSION and FUNCTIONS_WORKER_RUNTIME itself (they must not be set here).
-// aksvend's own queue and table clients use the same connection (shared/config.py reads AzureWebJobsStorage; in Azure
+// aksvend's own queue and table clients use the same connection (shared/config reads AzureWebJobsStorage; in Azure
 // there is no connection string, only these identity-based settings).
 var functionsSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
@@ -46,7 +46,7 @@ var functionsSettings = {
   AZURE_CLIENT_ID: identityClientId
 }
 
-// What aksvend reads (shared/config.py SETTINGS). The ARM endpoint is the cloud's default, as when it is not set;
+// What aksvend reads (shared/config/names.py SETTINGS). The ARM endpoint is the cloud's default, as when it is not set;
 // the emulator's CA bundle is empty (= unset) in Azure; the engine timings are the code's defaults.
 var aksvendSettings = {
   AKSVEND_DEFAULT_SUBSCRIPTION_ID: defaultSubscriptionId

@@ -1,9 +1,9 @@
 """What callers may ask of aksvend about clusters (the HTTP API, the cluster-requests queue, ticketing): create
 one, read its state and its operations, change its pools, delete it.
 
-Every refusal is a `Problem` with an HTTP status, a stable code and, for invalid input, the violations; the
-trigger layer only maps it to RFC 9457 problem+json. Callers are checked against the policy before anything
-is recorded.
+Every refusal is a domain exception (shared/refusals.py) with a stable code and, for invalid input, the
+violations; each way in maps it to its own outcome (the HTTP API to problem+json). Callers are checked against the
+policy before anything is recorded.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from shared.domain.rules import Context, check
 from shared.domain.violations import errors
 from shared.engine import ClusterConflict, ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
 from shared.engine.records import ClusterRecord, cluster_key
+from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
-from shared.services.problems import Problem
 from shared.services.views import cluster_view, iso, operation_view
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
@@ -56,12 +56,12 @@ class Clusters:
         request, violations = check(raw, default_subscription_id=self.default_subscription_id,
                                     context=Context(as_of=today) if isinstance(today, date) else None)
         if request is None:
-            raise Problem(422, "InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
+            raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
         return request
 
     def _authorize(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> None:
         if not self.policy.allows(caller, subscription_id, resource_group, action):
-            raise Problem(403, "Forbidden", f"caller '{caller.name or caller.id}' may not {action} clusters in "
+            raise NotPermitted("Forbidden", f"caller '{caller.name or caller.id}' may not {action} clusters in "
                                             f"subscription {subscription_id}, resource group {resource_group}")
 
     async def _submit(self, kind: str, request: ClusterRequest, caller: Caller, key: str | None, *,
@@ -71,21 +71,21 @@ class Clusters:
             done = await submit(self.engine, kind, request, pool=pool, idempotency_key=key,  # type: ignore[arg-type]
                                 caller=caller.id, source=source, ticket=ticket, based_on=based_on)
         except ClusterConflict:
-            raise Problem(409, "ClusterNameTaken", f"a different request already owns cluster '{request.name}' "
-                                                   f"in {request.resource_group}") from None
+            raise InConflict("ClusterNameTaken", f"a different request already owns cluster '{request.name}' "
+                                                 f"in {request.resource_group}") from None
         except IdempotencyConflict:
-            raise Problem(409, "IdempotencyKeyReused", "this Idempotency-Key was used before with a different "
-                                                       "request") from None
+            raise InConflict("IdempotencyKeyReused", "this Idempotency-Key was used before with a different "
+                                                     "request") from None
         except ClusterNotFound:
-            raise Problem(404, "ClusterNotFound", f"aksvend manages no cluster '{request.name}' in "
-                                                  f"{request.resource_group}") from None
+            raise NotFound("ClusterNotFound", f"aksvend manages no cluster '{request.name}' in "
+                                              f"{request.resource_group}") from None
         return Accepted(done.operation_id, done.created)
 
     # ---- read --------------------------------------------------------------------------------------------
     async def operation(self, op_id: str) -> dict[str, Any]:
         loaded = await self.engine.load(op_id) if _is_id(op_id) else None
         if loaded is None:
-            raise Problem(404, "OperationNotFound", f"no operation '{op_id[:64]}'")
+            raise NotFound("OperationNotFound", f"no operation '{op_id[:64]}'")
         view = operation_view(loaded.op, loaded.steps, loaded.specs)
         view["history"] = [{"at": iso(t.at), "kind": t.kind, "message": t.message}
                            for t in await self.engine.history.read(op_id, newest=MAX_HISTORY)]
@@ -103,7 +103,7 @@ class Clusters:
         self._authorize(caller, sub, rg, action)
         record = await self.engine.registry.get(cluster_key(sub, rg, name))
         if record is None or record.state == "deleted":
-            raise Problem(404, "ClusterNotFound", f"aksvend manages no cluster '{name[:63]}' in {rg[:90]}")
+            raise NotFound("ClusterNotFound", f"aksvend manages no cluster '{name[:63]}' in {rg[:90]}")
         return record
 
     # ---- change ------------------------------------------------------------------------------------------
@@ -121,11 +121,11 @@ class Clusters:
         async def attempt(record: ClusterRecord) -> Accepted:
             desired = dict(record.request)
             if pool == desired["systemPool"]["name"]:
-                raise Problem(409, "LastSystemPool", "the system pool is the cluster's only System pool and cannot "
-                                                     "be deleted; delete the cluster instead")
+                raise InConflict("LastSystemPool", "the system pool is the cluster's only System pool and "
+                                                   "cannot be deleted; delete the cluster instead")
             pools = [p for p in desired.get("userPools", []) if p["name"] != pool]
             if len(pools) == len(desired.get("userPools", [])):
-                raise Problem(404, "PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
+                raise NotFound("PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
             request = self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
             return await self._submit("delete-pool", request, caller, key, pool=pool, based_on=record.request_hash)
 
@@ -140,7 +140,7 @@ class Clusters:
                 return await attempt(await self._cluster(sub, rg, name, caller, "change"))
             except DesiredStateChanged:
                 continue
-        raise Problem(409, "ConcurrentChange", "the cluster kept changing while this change was applied; retry")
+        raise InConflict("ConcurrentChange", "the cluster kept changing while this change was applied; retry")
 
     async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "delete")

@@ -4,7 +4,7 @@ service (reactions), so that a pool added or scaled by an event obeys exactly th
 `with_pool(desired, pool, raw_pool, ...)` takes the cluster's desired request (the registry's JSON, camelCase),
 merges `raw_pool` into the user pool of that name, or adds it when there is none (filling `vmSize` from the
 profile's workload sizes and `count` from the autoscale minimum), and returns the whole request expanded and
-validated again. Every refusal is a `Problem` (409 for the system pool, 422 with the violations otherwise).
+validated again. It refuses with `InConflict` for the system pool, else `InvalidInput` with the violations.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, validate
 from shared.domain.violations import Violation, errors
-from shared.services.problems import Problem
+from shared.refusals import InConflict, InvalidInput
 
 IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload")
 
@@ -25,18 +25,18 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
               today: date) -> ClusterRequest:
     """The desired request with user pool `pool` changed by (or created from) `raw_pool`."""
     if not isinstance(raw_pool, dict):
-        raise Problem(422, "InvalidRequest", "the body must be a JSON object describing the pool",
-                      [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
+        raise InvalidInput("InvalidRequest", "the body must be a JSON object describing the pool",
+                           [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
     pools = [dict(p) for p in desired.get("userPools", [])]
     if pool == desired["systemPool"]["name"]:
-        raise Problem(409, "SystemPoolFixed", "the system pool is changed through the cluster, not this route")
+        raise InConflict("SystemPoolFixed", "the system pool is changed through the cluster, not this route")
     current = next((p for p in pools if p["name"] == pool), None)
     if current is not None:
         changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)]
         if changed:
-            raise Problem(422, "InvalidRequest", "fields fixed at creation cannot change; create a new pool",
-                          [Violation("POOL_FIELD_IMMUTABLE", f"/{f}", f"'{f}' of an existing pool cannot "
-                                     "change (AKS fixes it at creation)") for f in changed])
+            raise InvalidInput("InvalidRequest", "fields fixed at creation cannot change; create a new pool",
+                               [Violation("POOL_FIELD_IMMUTABLE", f"/{f}", f"'{f}' of an existing pool cannot "
+                                          "change (AKS fixes it at creation)") for f in changed])
         updated = merge(current, raw_pool)
         pools = [updated if p["name"] == pool else p for p in pools]
     else:
@@ -59,6 +59,6 @@ def revalidate(desired: dict[str, Any], *, prefix: str, default_subscription_id:
     if request is not None:
         violations = validate(request, Context(as_of=today))
     if request is None or errors(violations):
-        raise Problem(422, "InvalidRequest", f"the cluster with this change breaks rules ({prefix})",
-                      errors(violations))
+        raise InvalidInput("InvalidRequest", f"the cluster with this change breaks rules ({prefix})",
+                           errors(violations))
     return request

@@ -17,9 +17,9 @@ Choices, and why:
 * Failures of `publish` or `submit` propagate (the HTTP layer answers 5xx): the sender retries, and because
   both are idempotent, the retry does what this delivery could not.
 * Deliveries that are not about a ticket (GitHub's ping, a Jira comment) are `TicketIgnored` (200).
-* A valid request that `submit` refuses (`Problem` 403 caller policy, 404, 409 `ClusterNameTaken` when an
-  edited ticket asks for a different cluster under the same name) is told to the ticket the same way, with the
-  refusal's code, and the `Problem` propagates to the HTTP layer.
+* A valid request that `submit` refuses (`NotPermitted` by the caller policy, `NotFound`, `InConflict`
+  `ClusterNameTaken` when an edited ticket asks for a different cluster under the same name) is told to the ticket
+  the same way, with the refusal's code, and the refusal propagates to the HTTP layer.
 * Tickets are callers like any other (`ticket_caller`: `webhook:<system>`), held to the caller policy; the
   operation carries the ticket reference (`shared.engine.lifecycle.encode_ticket`) and source `ticket:<system>`.
 
@@ -56,8 +56,8 @@ from shared.domain.tickets import (
 from shared.domain.violations import Violation, pointer
 from shared.engine.lifecycle import encode_ticket
 from shared.engine.ports import Clock
+from shared.refusals import InConflict, NotFound, NotPermitted
 from shared.services.ports_events import EventPublisher
-from shared.services.problems import Problem
 from shared.services.ticket_mappings import BUILTIN_MAPPINGS, load_mappings
 
 __all__ = [
@@ -86,7 +86,7 @@ TICKET_SOURCE = "aksvend ticket mapping (docs/integrations.md)"
 # Names safe to put in an event's source URI; anything else and the event is about the ticket alone.
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9._()-]{1,90}$")
 # Refusals of a valid request that the ticket is told about (the rest are our failures: the sender retries).
-_TOLD_REFUSALS = (403, 404, 409)
+_TOLD_REFUSALS = (NotPermitted, NotFound, InConflict)
 
 
 class SubmitRequest(Protocol):
@@ -193,11 +193,10 @@ async def _submit(extracted: TicketRequest, request: ClusterRequest, submit: Sub
     """Submit a valid request; a refusal the ticket should hear of (403, 404, 409) is told, then raised."""
     try:
         return await submit(request, extracted.idempotency_key, extracted.ticket_ref)
-    except Problem as problem:
-        if problem.status in _TOLD_REFUSALS:
-            refusal = Violation(problem.code, "", problem.detail, source=TICKET_SOURCE)
-            await _invalid(extracted.ticket_ref, extracted.idempotency_key, (refusal,),
-                           lifecycle.ClusterRef.of(request), now, publish, code=problem.code)
+    except _TOLD_REFUSALS as refusal:  # told to the ticket, then on to the HTTP answer
+        told = (Violation(refusal.code, "", refusal.detail, source=TICKET_SOURCE),)
+        await _invalid(extracted.ticket_ref, extracted.idempotency_key, told, lifecycle.ClusterRef.of(request), now,
+                       publish, code=refusal.code)
         raise
 
 

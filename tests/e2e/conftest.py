@@ -17,9 +17,9 @@ from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient
 
 from local.azurite import AzuriteEndpoints, connection_string
-from local.host_client import ArmControl, RunningHost, local_host
+from local.host.client import ArmControl, RunningHost, local_host
 from local.polling import wait_for
-from shared.demo import DATA_ACCOUNT
+from shared.domain.examples import DATA_ACCOUNT
 
 # Fast enough for a test (a 6-minute cluster create takes 1.8 s) but still asynchronous everywhere.
 TIME_FACTOR = "0.005"

@@ -9,8 +9,8 @@ import json
 import httpx
 import pytest
 
-from local.host_client import SUBSCRIPTION
-from shared.demo import PRODUCTION_REQUEST
+from local.host.client import SUBSCRIPTION
+from shared.domain.examples import PRODUCTION_REQUEST
 from tests.e2e.conftest import wait_op
 from tests.requests import MINIMAL_PRODUCTION
 

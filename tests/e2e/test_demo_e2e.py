@@ -9,9 +9,9 @@ import io
 import httpx
 import pytest
 
-from local.demo import Phases, build_and_react
-from local.host_client import SUBSCRIPTION, local_host
-from shared.demo import demo_request
+from local.demo.live import Phases, build_and_react
+from local.demo.plan import demo_request
+from local.host.client import SUBSCRIPTION, local_host
 from shared.domain.arm import AGENT_POOL
 from tests.e2e.conftest import TIME_FACTOR, _env
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient
 
-from local.host_client import RunningHost, local_host
-from local.host_timers import PAST_DUE_SECONDS, Schedule
+from local.host.client import RunningHost, local_host
+from local.host.timers import PAST_DUE_SECONDS, Schedule
 from local.polling import wait_for
 from tests.e2e.conftest import _env, put_message
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from local.host_client import SUBSCRIPTION
+from local.host.client import SUBSCRIPTION
 from tests.e2e.conftest import eventually, put_message, queue_contents, rejected_rows, wait_op
 from tests.requests import MINIMAL_PRODUCTION
 

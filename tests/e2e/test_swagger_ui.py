@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from local.host_client import RunningHost
+from local.host.client import RunningHost
 
 pytestmark = pytest.mark.e2e
 # Any URL with a scheme or protocol-relative: the page must have none (its assets are paths on this host).

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.credential import AsyncOfflineCredential
-from local.queue_runner import QueueRunner, QueueSemantics
+from local.host.queue_runner import QueueRunner, QueueSemantics
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.domain.plan import plan
 from shared.domain.rules import check
-from shared.engine import Engine, EngineSettings, poisoned, submit, sweep
+from shared.engine import Engine, EngineSettings, LifecycleSink, poisoned, submit, sweep
 from shared.engine.records import OPERATION_ROW
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
@@ -105,7 +105,8 @@ def creates_per_resource(armemu: Any) -> dict[str, int]:
 
 
 async def open_test_engine(stack: AsyncExitStack, armemu: Any, connection_string: str, *, tables: tuple[str, str, str],
-                           queue: str, settings: EngineSettings | None = None) -> Engine:
+                           queue: str, settings: EngineSettings | None = None,
+                           lifecycle: LifecycleSink | None = None) -> Engine:
     """An Engine over Azurite (operations, clusters and secrets tables; the step queue) and the emulator."""
     ops, clusters, secrets = [await stack.enter_async_context(AzureTableStateStore.from_connection_string(
         connection_string, name)) for name in tables]
@@ -113,18 +114,19 @@ async def open_test_engine(stack: AsyncExitStack, armemu: Any, connection_string
     arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), armemu.subscription_id,
                                                    base_url=armemu.base_url, connection_verify=armemu.ca_cert))
     return Engine(operations=ops, clusters=clusters, queue=steps, arm=arm, clock=SystemClock(),
-                  secrets=TableSecretStore(secrets), settings=settings)
+                  secrets=TableSecretStore(secrets), settings=settings, lifecycle=lifecycle)
 
 
 @contextlib.asynccontextmanager
 async def harness(armemu: Any, connection_string: str, *, settings: EngineSettings = FAST, run: bool = True,
                   handler_wrapper: Callable[[Callable[[dict], Awaitable[None]]], Callable[[dict], Awaitable[None]]]
-                  | None = None, sweep_every: float = 0.5) -> AsyncIterator[Harness]:
+                  | None = None, sweep_every: float = 0.5, lifecycle: LifecycleSink | None = None
+                  ) -> AsyncIterator[Harness]:
     suffix = uuid.uuid4().hex[:8]
     async with AsyncExitStack() as stack:
         engine = await open_test_engine(stack, armemu, connection_string, settings=settings,
                                         tables=(f"ops{suffix}", f"clusters{suffix}", f"secrets{suffix}"),
-                                        queue=f"steps-{suffix}")
+                                        queue=f"steps-{suffix}", lifecycle=lifecycle)
         queue = engine.queue
         h = Harness(engine, armemu)
         stop = asyncio.Event()

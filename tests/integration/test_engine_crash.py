@@ -1,4 +1,4 @@
-"""Crash safety, by construction: a worker process (`python -m local.worker`) is killed at every saved-state
+"""Crash safety, by construction: a worker process (`python -m local.host.worker`) is killed at every saved-state
 transition of the production provisioning, one after another, and started again each time. The operation still
 succeeds, with exactly the planned resources, none created twice, and nothing left running.
 
@@ -157,7 +157,7 @@ def landed(name: str, before: Saved, after: Saved) -> bool:
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A worker process, returned once it says it is ready; its log goes to `log`."""
     with log.open("wb") as stderr:
-        worker = subprocess.Popen([sys.executable, "-m", "local.worker"], cwd=ROOT, env=env,
+        worker = subprocess.Popen([sys.executable, "-m", "local.host.worker"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=stderr)
     assert worker.stdout is not None
     line = worker.stdout.readline()  # blocks until ready; the process exits (empty line) if it cannot start

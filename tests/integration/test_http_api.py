@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import httpx
@@ -10,12 +11,11 @@ import pytest
 
 from functions import runtime
 from functions.http_api import app
-from shared.bootstrap import Runtime
+from shared.bootstrap import bootstrap
 from shared.config import Settings
 from shared.domain.policy import Policy
-from shared.services.clusters import Clusters
-from shared.services.rejected import RejectedMessages
-from tests.fakes import FakeStateStore
+from shared.services.outbox import Outbox
+from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import harness, make_storage_target, production
 
 pytestmark = pytest.mark.integration
@@ -33,10 +33,11 @@ def principal(name: str, groups: tuple[str, ...] = ()) -> str:
 
 @pytest.fixture
 async def api(armemu, azurite_connection_string):
-    async with harness(armemu, azurite_connection_string) as h:
-        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        service = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
-        runtime.use(Runtime(settings, h.engine, service, RejectedMessages(FakeStateStore(), h.engine.clock)))
+    outbox = Outbox(FakeStateStore(), FakeClock.real())
+    async with harness(armemu, azurite_connection_string, lifecycle=outbox) as h:
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local")
+        runtime.use(bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
+                              policy=Policy.model_validate(POLICY)))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://aksvend.test") as client:
             yield client, h
@@ -147,8 +148,7 @@ async def test_unknown_route_is_a_404_problem(api):
 async def test_no_caller_is_401_and_a_principal_outside_its_groups_is_403(api):
     client, _ = api
     rt = runtime._runtime
-    runtime.use(Runtime(Settings(default_subscription_id=rt.settings.default_subscription_id), rt.engine,
-                        rt.clusters, rt.rejected))
+    runtime.use(dataclasses.replace(rt, settings=Settings(default_subscription_id=rt.settings.default_subscription_id)))
     body = {"name": "c", "resourceGroup": "rg-x", "location": "westeurope"}
     assert (await client.post("/api/clusters", json=body)).status_code == 401
     allowed = await client.post("/api/clusters", json=body, headers={"X-MS-CLIENT-PRINCIPAL": principal(

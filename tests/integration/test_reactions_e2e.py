@@ -23,14 +23,13 @@ import uvicorn
 from functions import runtime
 from functions.http_api import app
 from shared.adapters.store import AzureTableStateStore
+from shared.bootstrap import bootstrap
 from shared.config import Settings
 from shared.domain.arm import AGENT_POOL, CLUSTER
 from shared.domain.policy import allow_all
-from shared.engine import Engine
-from shared.services.clusters import Clusters
-from shared.services.events import EventService, EventSettings
-from shared.services.rejected import RejectedMessages
-from tests.fakes import FakeStateStore
+from shared.services.events import EventService
+from shared.services.outbox import Outbox
+from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import Harness, harness
 
 pytestmark = pytest.mark.integration
@@ -48,17 +47,6 @@ REQUEST = {
     "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 4, "cooldownSeconds": COOLDOWN,
                   "autoUpgrade": "patch"},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class EventsRuntime:
-    """The Runtime with the `event_intake` field the Event Grid router reads (bootstrap adds it; docs/events.md)."""
-
-    settings: Settings
-    engine: Engine
-    clusters: Clusters
-    rejected: RejectedMessages
-    event_intake: EventService
 
 
 @dataclass
@@ -119,13 +107,15 @@ async def _started(server: uvicorn.Server) -> bool:
 
 @pytest.fixture
 async def stack(armemu, azurite_connection_string) -> AsyncIterator[Stack]:
-    async with harness(armemu, azurite_connection_string) as h, AzureTableStateStore.from_connection_string(
-            azurite_connection_string, f"events{uuid.uuid4().hex[:8]}") as table:
-        service = EventService(h.engine, table, EventSettings(webhook_secret=SECRET),
-                               default_subscription_id=armemu.subscription_id)
-        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        runtime.use(EventsRuntime(settings, h.engine, Clusters(h.engine, allow_all(), armemu.subscription_id),
-                                  RejectedMessages(FakeStateStore(), h.engine.clock), service))
+    outbox = Outbox(FakeStateStore(), FakeClock.real())
+    async with harness(armemu, azurite_connection_string, lifecycle=outbox) as h, \
+            AzureTableStateStore.from_connection_string(azurite_connection_string,
+                                                        f"events{uuid.uuid4().hex[:8]}") as table:
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local",
+                            events_webhook_secret=SECRET)
+        rt = bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=table, policy=allow_all())
+        service = rt.event_intake
+        runtime.use(rt)
         async with serve(app) as url:
             armemu.set(webhookUrl=f"{url}/api/events?code={SECRET}")
             stack = Stack(h, service, url, armemu)

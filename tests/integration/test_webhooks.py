@@ -21,16 +21,12 @@ from functions.http_api import app
 from local.topic_sink import TopicSink
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.store import AzureTableStateStore
-from shared.bootstrap import Runtime
-from shared.config import Settings
+from shared.bootstrap import bootstrap
+from shared.config import Settings, TicketSettings, TopicSettings
 from shared.domain.policy import Policy
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
 from shared.engine.records import ACTIVE_PARTITION
-from shared.services.clusters import Clusters
 from shared.services.outbox import Outbox, sweep_outbox
-from shared.services.rejected import RejectedMessages
-from shared.services.tickets import TicketIntake, load_mappings, submit_through
-from shared.ticket_config import TicketSettings, TopicSettings
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import Harness, harness
 
@@ -94,26 +90,22 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def open_stack(armemu: Any, connection_string: str, sink: TopicSink, *, run: bool) -> AsyncIterator[Stack]:
-    async with harness(armemu, connection_string, run=run) as h, contextlib.AsyncExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:
         clock = FakeClock.real()  # the outbox's: real time, which a test moves past a retry backoff
         table = await stack.enter_async_context(AzureTableStateStore.from_connection_string(
             connection_string, f"outbox{uuid.uuid4().hex[:8]}"))
         outbox = Outbox(table, clock, random=lambda: 0.0)
-        h.engine.lifecycle = outbox  # Engine(..., lifecycle=outbox) in bootstrap
+        h = await stack.enter_async_context(harness(armemu, connection_string, run=run, lifecycle=outbox))
         topic = TopicSettings.from_env({"AKSVEND_EVENTS_TOPIC_ENDPOINT": sink.endpoint,
                                         "AKSVEND_EVENTS_TOPIC_KEY": sink.key})
         assert topic.auth == "key"
         # No SDK retries: the outbox is the retry loop, and a test should see each failure at once.
         publisher = await stack.enter_async_context(EventGridPublisher.with_key(topic.endpoint or "", topic.key or "",
                                                                   retry_total=0))
-        tickets = TicketSettings.from_env(ENV)
-        settings = Settings(default_subscription_id=armemu.subscription_id, local_caller="dev@local")
-        clusters = Clusters(h.engine, Policy.model_validate(POLICY), armemu.subscription_id)
-        intake = TicketIntake(secrets=tickets.auth, mappings=load_mappings(override=tickets.mappings_dir),
-                              submit=submit_through(clusters), publish=outbox,
-                              default_subscription_id=settings.default_subscription_id, clock=h.engine.clock)
-        runtime.use(Runtime(settings, h.engine, clusters, RejectedMessages(FakeStateStore(), h.engine.clock),
-                            tickets=intake))
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local",
+                            tickets=TicketSettings.from_env(ENV))
+        runtime.use(bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
+                              policy=Policy.model_validate(POLICY), publisher=publisher))
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                          base_url="http://aksvend.test") as client:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import ZERO_SUBSCRIPTION, ConfigError, Settings
+from shared.config import SETTINGS, ZERO_SUBSCRIPTION, ConfigError, Settings
 
 
 def test_settings_default_to_the_zero_subscription():
@@ -34,3 +34,60 @@ def test_a_bad_storage_account_name_is_refused_by_name():
 def test_malformed_settings_are_refused_naming_the_setting(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+class Recording(dict[str, str]):
+    """An environment that remembers every name asked for."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key, default=None):  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+
+def test_every_name_the_settings_read_is_in_the_one_settings_list_or_set_by_the_platform():
+    env = Recording({"AzureWebJobsStorage__tableServiceUri": "https://staksvend02.table.core.windows.net",
+                     "AKSVEND_LOCAL": "1", "AKSVEND_EVENTS_TOPIC_ENDPOINT": "https://topic.example/api/events",
+                     "AKSVEND_WEBHOOK_SECRET_SERVICENOW": "a2V5"})
+    Settings.from_env(env)
+    identity_based = {"AzureWebJobsStorage__accountName", "AzureWebJobsStorage__tableServiceUri",
+                      "AzureWebJobsStorage__clientId"}  # the AzureWebJobsStorage connection, spelled NAME__*
+    assert env.asked - set(SETTINGS) - identity_based == {"WEBSITE_INSTANCE_ID"}
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE"])
+def test_local_mode_is_an_explicit_setting(value):
+    assert Settings.from_env({"AKSVEND_LOCAL": value}).local
+    assert not Settings.from_env({}).local
+    assert not Settings.from_env({"AKSVEND_LOCAL": "0"}).local
+
+
+def test_local_mode_pointing_at_another_arm_endpoint_is_not_implied():
+    settings = Settings.from_env({"AKSVEND_ARM_ENDPOINT": "https://management.usgovcloudapi.net"})
+    assert not settings.local  # a sovereign cloud is Azure too
+
+
+def test_local_mode_is_refused_where_the_platform_says_the_app_runs_in_azure():
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"AKSVEND_LOCAL": "1", "WEBSITE_INSTANCE_ID": "a1b2c3"})
+    assert "AKSVEND_LOCAL" in str(err.value) and "WEBSITE_INSTANCE_ID" in str(err.value)
+
+
+def test_a_malformed_local_mode_is_refused_naming_the_setting():
+    with pytest.raises(ConfigError, match="AKSVEND_LOCAL"):
+        Settings.from_env({"AKSVEND_LOCAL": "yes please"})
+
+
+def test_a_local_caller_without_local_mode_is_refused():
+    with pytest.raises(ConfigError, match="AKSVEND_LOCAL_CALLER"):
+        Settings.from_env({"AKSVEND_LOCAL_CALLER": "dev@local"})
+    with pytest.raises(ConfigError, match="AKSVEND_LOCAL_CALLER"):
+        Settings(local_caller="dev@local")
+    assert Settings.from_env({"AKSVEND_LOCAL": "1", "AKSVEND_LOCAL_CALLER": "dev@local"}).local_caller == "dev@local"

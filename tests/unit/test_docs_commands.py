@@ -19,7 +19,7 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^( *)```([^\n`]*)\n(.*?)^\1```\s*$", re.M | re.S)
 # Commands that start servers, touch Azure or the network, or run long: never in a block this test runs.
 NOT_OFFLINE = re.compile(r"(?<![\w.-])(make|azd|az|curl|wget|func|pytest|npm|npx|pip)(?![\w.-])"
-                         r"|-m\s+(pytest|local\.host|local\.armemu|local\.eventsink|bench)"
+                         r"|-m\s+(pytest|local\.host|local\.armemu|local\.demo|local\.azurite|local\.topic_sink|local\.eventsink|bench)"
                          r"|aksvend\s+(demo|serve)")
 # Info strings that leave open whether a block is run: shell commands are `sh` (run) or `console` (shown only).
 AMBIGUOUS = {"bash", "shell", "zsh", "shell-session", "shellsession"}

@@ -18,14 +18,15 @@ from typing import Any
 
 import pytest
 
+from functions.problems import status_of
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
 from shared.engine import Engine, EngineSettings, submit
 from shared.engine.records import OPERATION_ROW, cluster_key
 from shared.errors import ConflictError
+from shared.refusals import InvalidInput, MalformedInput, NotAuthenticated, Refused
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
 from shared.services.events.store import SEEN_PARTITIONS, seen_address
-from shared.services.problems import Problem
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
 from tests.requests import PAYMENTS, SUB, patched
 
@@ -158,9 +159,9 @@ async def test_cloudevents_options_handshake_echoes_the_origin():
     service = (await make_world(settings=EventSettings(allowed_rate=120))).service
     headers = service.webhook_handshake({"WebHook-Request-Origin": "eventemitter.example.com"})
     assert headers == {"WebHook-Allowed-Origin": "eventemitter.example.com", "WebHook-Allowed-Rate": "120"}
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(MalformedInput) as refused:
         service.webhook_handshake({})
-    assert refused.value.status == 400
+    assert status_of(refused.value) == 400
 
 
 async def test_the_shared_secret_is_checked_and_never_echoed():
@@ -168,23 +169,24 @@ async def test_the_shared_secret_is_checked_and_never_echoed():
     service.check_secret({"X-Aksvend-Secret": SECRET}, {})
     service.check_secret({}, {"code": SECRET})
     for headers, query in (({}, {}), ({"x-aksvend-secret": "wrong"}, {}), ({}, {"code": SECRET[:-1]})):
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(NotAuthenticated) as refused:
             service.check_secret(headers, query)
-        assert refused.value.status == 401 and SECRET not in str(refused.value)
+        assert status_of(refused.value) == 401 and SECRET not in str(refused.value)
     assert SECRET not in repr(service.settings)
     (await make_world()).service.check_secret({}, {})
 
 
 async def test_a_malformed_delivery_is_400_and_applies_nothing(world):
     broken = {"id": "x", "topic": CLUSTER_ID}  # no eventType, no eventTime
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(MalformedInput) as refused:
         await world.deliver([preempted(0), broken])
-    assert refused.value.status == 400 and {v.path for v in refused.value.violations} >= {"/1/eventType"}
+    assert status_of(refused.value) == 400 and {v.path for v in refused.value.violations} >= {"/1/eventType"}
     assert await world.pool("batchod") is None
     assert not [r for p in SEEN_PARTITIONS for r in await world.table.query_partition(p)]
     for body in (b"{not json", b'"a string"', [1, 2]):
-        with pytest.raises(Problem):
+        with pytest.raises(Refused) as refused:
             await world.deliver(body)
+        assert status_of(refused.value) == 400
 
 
 # ---- reactions ------------------------------------------------------------------------------------------------
@@ -297,8 +299,8 @@ async def test_a_refused_action_is_acknowledged_with_the_reason(world, monkeypat
     from shared.services.events import react as events_react
 
     def refuse(*args: Any, **kwargs: Any) -> None:
-        raise Problem(422, "InvalidRequest", "the cluster with this change breaks rules",
-                      [Violation("NODE_SUBNET_TOO_SMALL", "/network", "no room")])
+        raise InvalidInput("InvalidRequest", "the cluster with this change breaks rules",
+                           [Violation("NODE_SUBNET_TOO_SMALL", "/network", "no room")])
 
     monkeypatch.setattr(events_react, "with_pool", refuse)
     outcome = await world.deliver([preempted(0)])

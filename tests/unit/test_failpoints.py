@@ -68,7 +68,7 @@ def test_a_malformed_setting_is_refused_naming_the_setting(value, says):
 
 
 def test_the_worker_refuses_to_start_with_a_malformed_failpoint():
-    done = subprocess.run([sys.executable, "-m", "local.worker"], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "local.host.worker"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=False, env={**os.environ, "AKSVEND_FAILPOINT": "engine.typo:1"})
     assert done.returncode == 2
     assert "AKSVEND_FAILPOINT" in done.stderr

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from shared.config import SETTINGS
+from shared.config.names import LOCAL_SETTING
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -142,10 +143,20 @@ def test_bicep_file_parses(path: Path):
     assert _template(path)
 
 
+# Settings infra/ must not set. Local mode assumes a caller and, without a caller policy, lets everyone do
+# everything: only the local host turns it on (the app refuses it in Azure too, by WEBSITE_INSTANCE_ID).
+NOT_IN_AZURE = {LOCAL_SETTING}
+
+
 def test_every_setting_the_code_reads_is_set_in_the_function_app():
     app_settings = _app_setting_names()
-    missing = sorted(name for name in SETTINGS if not _is_set(name, app_settings))
+    missing = sorted(name for name in set(SETTINGS) - NOT_IN_AZURE if not _is_set(name, app_settings))
     assert not missing, f"set these in {APP_SETTINGS_FILE.relative_to(ROOT)} (aksvendSettings): {missing}"
+
+
+def test_local_mode_is_never_set_in_azure():
+    assert not NOT_IN_AZURE & _app_setting_names()
+    assert not any(re.search(rf"\b{LOCAL_SETTING}\b", path.read_text()) for path in BICEP_FILES)
 
 
 def test_functions_host_reaches_storage_and_telemetry_by_identity():

@@ -40,8 +40,8 @@ from shared.domain.request import ClusterRequest
 from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
 from shared.engine.records import ClusterRecord
 from shared.errors import FatalError, RetryableError
+from shared.refusals import Refused
 from shared.services.pool_change import revalidate, with_pool
-from shared.services.problems import Problem
 
 MAX_CHANGE_ATTEMPTS = 5
 
@@ -122,9 +122,9 @@ async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool |
         return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")
     except ClusterNotFound:
         return Applied(None, "the cluster is no longer managed")
-    except Problem as problem:
-        codes = ", ".join(f"{v.path} {v.code}" for v in problem.violations[:5])
-        return Applied(None, f"refused: {problem.code} {problem.detail} {codes}".strip())
+    except Refused as refusal:
+        codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:5])
+        return Applied(None, f"refused: {refusal.code} {refusal.detail} {codes}".strip())
     return Applied(done.operation_id, "submitted" if done.created else "already submitted for this event")
 
 

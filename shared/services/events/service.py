@@ -4,8 +4,8 @@
 trigger alike:
 
 1. Parse (both schemas; CloudEvents when the media type says so or the events carry `specversion`). Any problem
-   in the delivery is a 400 `Problem` before anything is written, so Event Grid dead-letters that delivery and
-   nothing of it is half applied. A subscription validation event is answered with its code.
+   in the delivery is a `MalformedInput` (HTTP 400) before anything is written, so Event Grid dead-letters that
+   delivery and nothing of it is half applied. A subscription validation event is answered with its code.
 2. Dedupe on (topic or source, id): the `events` table keeps one row per processed event until it expires
    (`EventSettings.dedupe_seconds`, past Event Grid's 24 h of retries). A seen event is acknowledged again,
    never acted on twice; the same event twice in one delivery counts once.
@@ -55,11 +55,11 @@ from shared.engine import Engine
 from shared.engine.ports import StateStore
 from shared.engine.records import ClusterRecord
 from shared.errors import RetryableError
+from shared.refusals import MalformedInput, NotAuthenticated
 from shared.services.events.intake import Index, cluster_index, has_fallback, parse_delivery
 from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
 from shared.services.events.react import apply, notice_event, observed_version, view_of
 from shared.services.events.store import EventStore
-from shared.services.problems import Problem
 
 log = logging.getLogger("aksvend.events")
 Notify = Callable[[Sequence[LifecycleEvent]], Awaitable[None]]
@@ -92,7 +92,7 @@ class EventService:
 
     # ---- the webhook's checks ------------------------------------------------------------------------------
     def check_secret(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
-        """401 unless the configured secret is in `X-Aksvend-Secret` or the query parameter `code`."""
+        """`NotAuthenticated` unless the configured secret is in `X-Aksvend-Secret` or the query parameter `code`."""
         expected = self.settings.webhook_secret
         if not expected:
             return
@@ -100,23 +100,23 @@ class EventService:
         for presented in (lower.get(SECRET_HEADER), query.get("code")):
             if presented and hmac.compare_digest(presented.encode(), expected.encode()):
                 return
-        raise Problem(401, "Unauthorized", "the events webhook needs the shared secret (header X-Aksvend-Secret "
-                                           "or query parameter code)")
+        raise NotAuthenticated("Unauthorized", "the events webhook needs the shared secret (header "
+                                               "X-Aksvend-Secret or query parameter code)")
 
     def webhook_handshake(self, headers: Mapping[str, str]) -> dict[str, str]:
         """The CloudEvents abuse-protection handshake (OPTIONS): the headers to answer 200 with."""
         handshake = parse_webhook_handshake(headers)
         if handshake is None:
-            raise Problem(400, "HandshakeMissing", "an OPTIONS request to the events webhook needs the header "
-                                                   "WebHook-Request-Origin")
+            raise MalformedInput("HandshakeMissing", "an OPTIONS request to the events webhook needs the header "
+                                                     "WebHook-Request-Origin")
         return handshake.response_headers(self.settings.allowed_rate)
 
     # ---- deliveries ------------------------------------------------------------------------------------------
     async def handle_events(self, body: Any, headers: Mapping[str, str], now: datetime) -> Validation | Acknowledged:
         batch = parse_delivery(body, headers)
         if batch.problems:
-            raise Problem(400, "MalformedEvents", f"the delivery has {len(batch.problems)} problem(s); none of its "
-                          "events was applied", list(batch.problems[:50]))
+            raise MalformedInput("MalformedEvents", f"the delivery has {len(batch.problems)} problem(s); none of "
+                                 "its events was applied", batch.problems[:50])
         if batch.handshake is not None:
             return Validation(batch.handshake.response())
         unique: dict[tuple[str, str], Envelope] = {}

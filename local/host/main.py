@@ -1,13 +1,14 @@
-"""`python -m local.host` (`make serve`, `aksvend serve`): run the function app on one machine as `func start` would.
+"""`python -m local.host` (`make serve`): run the function app on one machine as `func start` would.
 
     python -m local.host [--port 7071] [--storage CONN] [--arm-url URL --arm-ca PATH] [--time-factor F]
                          [--app function_app:app] [--no-local-caller] [--timer-every SECONDS] [--verbose]
 
 Starts Azurite and the ARM emulator as child processes on 127.0.0.1 and ephemeral ports (unless the storage
 connection string or the emulator's URL are given), sets the app settings the function app reads, then runs
-every function that `function_app.app.get_functions()` returns, by trigger type (see local/host_functions.py):
-HTTP on 127.0.0.1:PORT (host_http.py, with the Event Grid webhook), queue triggers by polling Azurite with
-host.json's semantics (host_queues.py), timers on their NCRONTAB schedules (host_timers.py). Prints one JSON line
+every function that `function_app.app.get_functions()` returns, by trigger type (see functions.py):
+HTTP on 127.0.0.1:PORT (http.py, with the Event Grid webhook), queue triggers by polling Azurite with
+host.json's semantics (queues.py), timers on their NCRONTAB schedules (timers.py). What differs from Azure is
+handed to the app by app.py. Prints one JSON line
 when ready: {"baseUrl", "pid", "functions", "armUrl", "armCaCert", "storage"} (the storage endpoints, never the
 key). SIGINT or SIGTERM stops everything it started, by PID, and exits 0. See docs/local.md.
 """
@@ -28,7 +29,7 @@ from typing import Any
 
 import uvicorn
 
-from local.host_stack import ROOT, Stack, configure_env, start_stack
+from local.host.stack import ROOT, Stack, configure_env, start_stack
 
 log = logging.getLogger("aksvend.local.host")
 DEFAULT_TIME_FACTOR = 0.05
@@ -78,9 +79,9 @@ class _Server(uvicorn.Server):
 
 
 async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> None:
-    from local.host_http import HostApp
-    from local.host_queues import queue_semantics, read_host_json, run_queue_function
-    from local.host_timers import run_timer_function
+    from local.host.app import close_app, start_functions
+    from local.host.http import HostApp
+    from local.host.queues import queue_semantics, read_host_json
 
     host_json = read_host_json(ROOT / "host.json")
     prefix = ((host_json.get("extensions") or {}).get("http") or {}).get("routePrefix", "api")
@@ -99,15 +100,8 @@ async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> Non
     config = uvicorn.Config(HostApp(specs, prefix), log_level="info" if args.verbose else "error",
                             access_log=args.verbose, lifespan="on", timeout_graceful_shutdown=5)
     server = _Server(config)
-    tasks = [asyncio.create_task(server.serve(sockets=[sock]), name="http")]
-    for spec in specs:
-        if spec.trigger_type == "queueTrigger":
-            tasks.append(asyncio.create_task(run_queue_function(spec, stack.storage, semantics, encoding, stop),
-                                             name=spec.name))
-        elif spec.trigger_type == "timerTrigger":
-            tasks.append(asyncio.create_task(run_timer_function(spec, stop, args.timer_every), name=spec.name))
-    for task in tasks[1:]:
-        task.add_done_callback(_report_crash)
+    tasks = [asyncio.create_task(server.serve(sockets=[sock]), name="http"),
+             *start_functions(specs, stack.storage, semantics, encoding, stop, args.timer_every)]
     try:
         while not server.started and not tasks[0].done() and not stop.is_set():
             await asyncio.sleep(0.01)  # uvicorn has no started event; this waits for its flag, with the task as guard
@@ -120,22 +114,8 @@ async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> Non
         stop.set()
         server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
-        await _close_app_resources()
+        await close_app()
         sock.close()
-
-
-def _report_crash(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        print(f"aksvend host: function {task.get_name()} stopped: {task.exception()!r}", file=sys.stderr)
-
-
-async def _close_app_resources() -> None:
-    """What the app opened lazily (aksvend: functions.runtime, its storage and ARM clients) is closed at exit,
-    as a worker process ending would."""
-    runtime = sys.modules.get("functions.runtime")
-    if runtime is not None and hasattr(runtime, "close"):
-        with contextlib.suppress(Exception):
-            await runtime.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack = start_stack(args.storage, args.arm_url, args.arm_ca, args.time_factor)
         configure_env(stack, local_caller=not args.no_local_caller)
-        from local.host_functions import discover, load_app, unsupported
+        from local.host.app import hand_over
+        from local.host.functions import discover, load_app, unsupported
+
+        hand_over()
 
         sys.path.insert(0, str(ROOT))
         specs = discover(load_app(args.app))

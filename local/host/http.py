@@ -25,7 +25,7 @@ from azure.functions.eventgrid import EventGridEventInConverter
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
-from local.host_functions import FunctionSpec, invoke
+from local.host.functions import FunctionSpec, invoke
 
 log = logging.getLogger("aksvend.local.host")
 EVENTGRID_PATH = "/runtime/webhooks/eventgrid"

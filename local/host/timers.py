@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from azure.functions.timer import TimerRequest  # what the Python worker hands a timer trigger
 
-from local.host_functions import FunctionSpec, invoke
-from local.host_queues import timespan
+from local.host.functions import FunctionSpec, invoke
+from local.host.queues import timespan
 
 log = logging.getLogger("aksvend.local.host")
 # second, minute, hour, day of month, month, day of week (0 = Sunday; 7 is Sunday too)

@@ -1,7 +1,7 @@
 """Queue triggers for the local host: host.json's `extensions.queues` settings, and a StepQueue-shaped view of a
 Storage queue that hands the function a real `func.QueueMessage` (id, body bytes, dequeue count, times).
 
-The delivery loop itself is `local.queue_runner.QueueRunner` (batch, dequeue count, visibility after failure,
+The delivery loop itself is `local.host.queue_runner.QueueRunner` (batch, dequeue count, visibility after failure,
 `<queue>-poison`, polling back-off). Its handler receives `{"message": func.QueueMessage}`; its poison callback
 is not used, because in Azure the poison queue is just another queue, and whatever function triggers on it runs.
 With `messageEncoding: base64` a message that is not base64 cannot be bound: each delivery fails without calling
@@ -24,8 +24,8 @@ from azure.core.exceptions import ResourceExistsError
 from azure.functions.queue import QueueMessage  # what the Python worker hands a queue trigger
 from azure.storage.queue.aio import QueueClient
 
-from local.host_functions import FunctionSpec, invoke
-from local.queue_runner import QueueRunner, QueueSemantics
+from local.host.functions import FunctionSpec, invoke
+from local.host.queue_runner import QueueRunner, QueueSemantics
 from shared.engine.ports import ReceivedMessage
 
 log = logging.getLogger("aksvend.local.host")

@@ -1,8 +1,8 @@
-"""The live half of `make demo`: start the local host, submit the demo's request (shared/demo.py) over HTTP, show
+"""The live half of `make demo`: start the local host, submit the demo's request (plan.py) over HTTP, show
 the steps as they run, then the resource tree, the wall time and the ARM calls by kind; then evict spot nodes and
-show aksvend's reaction (local/demo_reactions.py); then stop everything it started and say how long each part took.
+show aksvend's reaction (reactions.py); then stop everything it started and say how long each part took.
 
-`python -m local.demo` runs the whole demo (the plan first, from shared/demo.py); `aksvend demo` does the same.
+`python -m local.demo` (__main__.py) runs the whole demo, the plan first.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any, TextIO
 
 import httpx
 
-from local.demo_reactions import Reactions, show_reactions
-from local.host_client import SUBSCRIPTION, ArmControl, RunningHost, local_host
-from shared.demo import DATA_ACCOUNT, DEMO_TIME_FACTOR, SPOT_POOL, demo_request
+from local.demo.plan import DEMO_TIME_FACTOR, SPOT_POOL, demo_request
+from local.demo.reactions import Reactions, show_reactions
+from local.host.client import SUBSCRIPTION, ArmControl, RunningHost, local_host
+from shared.domain.examples import DATA_ACCOUNT
 
 DEADLINE_SECONDS = 300.0
 SWEEP_EVERY_SECONDS = 1.0  # the sweeper timer (every minute in Azure), so the scale-back follows the cooldown closely
@@ -221,20 +222,3 @@ def calls_by_kind(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     lines.append(f"{'total':<{width}}  " + "  ".join(f"{m} {n}" for m, n in sorted(by_method.items()))
                  + f"  = {sum(by_method.values())}")
     return lines
-
-
-def main() -> int:
-    from shared.config import ConfigError, Settings
-    from shared.demo import run_demo
-
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"demo: configuration: {exc}", file=sys.stderr)
-        return 2
-    started = time.monotonic()
-    return run_demo(settings) or run_live(started=started)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

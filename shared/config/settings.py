@@ -1,8 +1,14 @@
 """Settings from the environment (Functions app settings), read once into a frozen object and passed in.
 
-Nothing else in aksvend reads os.environ. Every setting the code reads is listed in SETTINGS, so that
-infra/ can be checked against it. Values are validated here; an error names the setting and the rule, never
+Nothing else in aksvend reads os.environ. Every setting the code reads is listed in `shared.config.names.SETTINGS`,
+so that infra/ can be checked against it. Values are validated here; an error names the setting and the rule, never
 the value (some settings are secrets or connection strings).
+
+**Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
+(`AKSVEND_LOCAL_CALLER`) for requests without one, let everyone do everything when no caller policy is set, and
+accept a Key Vault stand-in that is not under vault.azure.net. The local host sets it; infra/ never does, and it
+is refused where the platform's own `WEBSITE_INSTANCE_ID` says the app runs in Azure. What else differs locally
+(the ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
 """
 
 from __future__ import annotations
@@ -10,53 +16,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from shared.config.errors import ConfigError
+from shared.config.names import AZURE_INSTANCE_SETTING, LOCAL_CALLER_SETTING, LOCAL_SETTING
+from shared.config.tickets import TicketSettings, TopicSettings
 from shared.domain.armid import GUID
-
-if TYPE_CHECKING:  # shared.ticket_config imports ConfigError from here: imported in from_env, not at the top
-    from shared.ticket_config import TicketSettings, TopicSettings
 
 ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 AZURE_ARM_ENDPOINT = "https://management.azure.com"
-
-# name -> what it is for. infra/ sets each of these (tests/unit/test_infra.py checks it).
-SETTINGS: Mapping[str, str] = {
-    "AKSVEND_DEFAULT_SUBSCRIPTION_ID": "subscription used when a request names none",
-    "AzureWebJobsStorage": "the storage account for queues and tables: a connection string locally; in Azure the "
-                           "identity-based __accountName/__queueServiceUri/__tableServiceUri/__clientId settings",
-    "AKSVEND_ARM_ENDPOINT": "ARM base URL; unset means Azure (https://management.azure.com)",
-    "AKSVEND_ARM_CA_CERT": "CA bundle for a local ARM emulator's self-signed certificate; unset in Azure",
-    "AKSVEND_POLL_INTERVAL_SECONDS": "wait between status reads of a running ARM operation without Retry-After",
-    "AKSVEND_LEASE_SECONDS": "how long a step may go unheard of before the sweeper enqueues it again",
-    "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
-    "AKSVEND_STEP_DEADLINE_SECONDS": "how long a step may keep failing retryably before it fails for good",
-    "AKSVEND_SWEEP_SECONDS": "local host only: how often the sweeper runs (in Azure the timer's schedule decides)",
-    "AKSVEND_QUEUE_LEASE_SECONDS": "local host only: how long a received message stays hidden while it is handled",
-    "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
-    "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: everyone locally, no one in Azure",
-    "AKSVEND_EVENTS_WEBHOOK_SECRET": "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query "
-                                     "code); unset: no check",
-    # ticketing webhooks and the lifecycle-event topic: see shared/ticket_config.py
-    "AKSVEND_WEBHOOK_SECRET_JIRA": "jira webhook secret(s), separated by commas or line breaks during a rotation",
-    "AKSVEND_WEBHOOK_SECRET_GITHUB": "github webhook secret(s), separated by commas or line breaks during a rotation",
-    "AKSVEND_WEBHOOK_SECRET_GENERIC": "generic webhook secret(s), separated by commas or line breaks during a "
-                                      "rotation",
-    "AKSVEND_WEBHOOK_SECRET_SERVICENOW": "servicenow base64 HMAC key(s), separated by commas or line breaks",
-    "AKSVEND_WEBHOOK_SERVICENOW_SIGNATURE_HEADER": "header of ServiceNow's base64 MAC (default X-Aksvend-Signature)",
-    "AKSVEND_WEBHOOK_SERVICENOW_BASIC_USER": "servicenow HTTP Basic user (alternative to the MAC); unset: off",
-    "AKSVEND_WEBHOOK_SERVICENOW_BASIC_PASSWORD": "that user's password(s), separated by commas or line breaks",
-    "AKSVEND_TICKET_MAPPINGS_DIR": "directory whose <system>.yaml mapping files replace the built-in ones",
-    "AKSVEND_EVENTS_TOPIC_ENDPOINT": "Event Grid topic for lifecycle events; unset: recorded in the outbox, not sent",
-    "AKSVEND_EVENTS_TOPIC_KEY": "topic access key (local sink); unset: Entra ID with the app's identity",
-    "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
-                             "for the local stack only",
-    "AKSVEND_LOCAL_CALLER": "local host only: the caller assumed when a request has no Easy Auth principal header",
-}
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the setting and the rule, never its value."""
+_ON, _OFF = ("1", "true"), ("", "0", "false")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +43,19 @@ class Settings:
     queue_lease_seconds: float = 600.0
     log_level: str = "WARNING"
     caller_policy: str | None = None
-    local_caller: str | None = None
+    local: bool = False  # local mode: see the module docstring
+    local_caller: str | None = None  # local mode only
     events_webhook_secret: str | None = field(default=None, repr=False)
     key_vault_uri: str | None = None
-    tickets: TicketSettings | None = None  # None: every ticketing system off
-    topic: TopicSettings | None = None  # None: no topic
+    tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
+    topic: TopicSettings = field(default_factory=TopicSettings)  # no endpoint: no topic
 
-    @property
-    def local_arm(self) -> bool:
-        return self.arm_endpoint.rstrip("/") != AZURE_ARM_ENDPOINT
+    def __post_init__(self) -> None:
+        if self.local_caller and not self.local:
+            raise ConfigError(f"{LOCAL_CALLER_SETTING} is for local mode only ({LOCAL_SETTING}=1)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        from shared.ticket_config import TicketSettings, TopicSettings  # it imports ConfigError from here
-
         env = os.environ if env is None else env
         subscription = env.get("AKSVEND_DEFAULT_SUBSCRIPTION_ID", ZERO_SUBSCRIPTION)
         if not GUID.match(subscription):
@@ -111,12 +78,24 @@ class Settings:
             queue_lease_seconds=_seconds(env, "AKSVEND_QUEUE_LEASE_SECONDS", 600.0),
             log_level=_log_level(env),
             caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,
-            local_caller=env.get("AKSVEND_LOCAL_CALLER") or None,
+            local=_local(env),
+            local_caller=env.get(LOCAL_CALLER_SETTING) or None,
             events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
             key_vault_uri=_https_url(env, "AKSVEND_KEY_VAULT_URI"),
             tickets=TicketSettings.from_env(env),
             topic=TopicSettings.from_env(env),
         )
+
+
+def _local(env: Mapping[str, str]) -> bool:
+    """Local mode, refused in Azure: a setting copied into an app's configuration must not open it to everyone."""
+    value = (env.get(LOCAL_SETTING) or "").strip().lower()
+    if value not in _ON + _OFF:
+        raise ConfigError(f"{LOCAL_SETTING} must be 1 (local mode) or 0")
+    if value in _ON and env.get(AZURE_INSTANCE_SETTING):
+        raise ConfigError(f"{LOCAL_SETTING} is refused in Azure ({AZURE_INSTANCE_SETTING} is set): local mode "
+                          "assumes a caller and, without a caller policy, allows everyone")
+    return value in _ON
 
 
 def _account(env: Mapping[str, str]) -> str | None:

@@ -130,7 +130,14 @@ def configure_env(stack: Stack, *, local_caller: bool) -> None:
     if stack.arm_ca:
         os.environ["AKSVEND_ARM_CA_CERT"] = stack.arm_ca
     os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
+    local_mode()
     if local_caller:
         os.environ.setdefault("AKSVEND_LOCAL_CALLER", DEFAULT_CALLER)
     else:
         os.environ.pop("AKSVEND_LOCAL_CALLER", None)
+
+
+def local_mode() -> None:
+    """The explicit local mode (shared/config/settings.py): what only the local stack may do. The app refuses it
+    where the platform says it runs in Azure."""
+    os.environ["AKSVEND_LOCAL"] = "1"

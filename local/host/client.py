@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from local.credential import OfflineCredential
-from local.host_stack import start_child, stop_process
+from local.host.stack import start_child, stop_process
 from local.polling import wait_for
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import httpx
 
 from local.armemu.notifications import NOT_RETRIED
-from local.host_client import ArmControl
+from local.host.client import ArmControl
 from local.polling import wait_for
 from shared.domain.arm import AGENT_POOL
 from shared.domain.events.fallback import fallback_pool_name

@@ -1,6 +1,5 @@
 """Settings of the ticketing webhooks (secrets per system) and of the lifecycle-event topic, read once from the
-environment into frozen objects, like `shared.config.Settings` (whose SETTINGS lists every name; the names read
-here are in TICKET_SETTINGS, to be merged there).
+environment into frozen objects, like `shared.config.Settings` (the names are in `shared.config.names`).
 
 Choices, and why:
 
@@ -13,7 +12,7 @@ Choices, and why:
   parsed. So is a Key Vault reference that App Service could not resolve: it then hands the app the reference
   text itself (`@Microsoft.KeyVault(...)`), which must never become a secret anyone can read off the infra
   code. Such settings are listed in `TicketSettings.unresolved` (names only) for a startup warning.
-* **Errors name the setting and the rule, never the value** (`ConfigError`, as in shared.config). A malformed
+* **Errors name the setting and the rule, never the value** (`ConfigError`). A malformed
   value that could only ever refuse every delivery (a ServiceNow key that is not base64, a Basic user without
   a password) is an error at startup, not a silent 401 later.
 * **The topic**: `AKSVEND_EVENTS_TOPIC_ENDPOINT` unset means "no topic": lifecycle events are still recorded in
@@ -35,41 +34,20 @@ from types import MappingProxyType
 from typing import Literal
 from urllib.parse import urlsplit
 
-from shared.config import ConfigError
+from shared.config.errors import ConfigError
+from shared.config.names import (
+    DEFAULT_SERVICENOW_SIGNATURE_HEADER,
+    MAPPINGS_DIR_SETTING,
+    SECRET_SETTING,
+    SERVICENOW_HEADER_SETTING,
+    SERVICENOW_PASSWORD_SETTING,
+    SERVICENOW_USER_SETTING,
+    TOPIC_ENDPOINT_SETTING,
+    TOPIC_KEY_SETTING,
+)
 from shared.domain.tickets import SYSTEMS, BasicCredential, WebhookAuth
 
-__all__ = [
-    "DEFAULT_SERVICENOW_SIGNATURE_HEADER",
-    "TICKET_SETTINGS",
-    "TicketSettings",
-    "TopicSettings",
-    "split_secrets",
-]
-
-DEFAULT_SERVICENOW_SIGNATURE_HEADER = "X-Aksvend-Signature"
-SECRET_SETTING = "AKSVEND_WEBHOOK_SECRET_{}"  # .format(system.upper())
-SERVICENOW_HEADER_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_SIGNATURE_HEADER"
-SERVICENOW_USER_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_BASIC_USER"
-SERVICENOW_PASSWORD_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_BASIC_PASSWORD"
-MAPPINGS_DIR_SETTING = "AKSVEND_TICKET_MAPPINGS_DIR"
-TOPIC_ENDPOINT_SETTING = "AKSVEND_EVENTS_TOPIC_ENDPOINT"
-TOPIC_KEY_SETTING = "AKSVEND_EVENTS_TOPIC_KEY"
-
-# name -> what it is for; merge into shared.config.SETTINGS (infra/app/api.bicep must set each one).
-TICKET_SETTINGS: Mapping[str, str] = MappingProxyType({
-    **{SECRET_SETTING.format(s.upper()): f"{s} webhook secret(s): one, or several separated by commas or line "
-                                         f"breaks during a rotation; unset turns {s} deliveries off"
-       for s in SYSTEMS if s != "servicenow"},
-    SECRET_SETTING.format("SERVICENOW"): "servicenow HMAC key(s), base64 (what GlideCertificateEncryption.generateMac "
-                                         "takes); several separated by commas or line breaks during a rotation",
-    SERVICENOW_HEADER_SETTING: "header the ServiceNow Business Rule puts its base64 MAC in (default "
-                               f"{DEFAULT_SERVICENOW_SIGNATURE_HEADER})",
-    SERVICENOW_USER_SETTING: "servicenow alternative to the MAC: the HTTP Basic user name of its outbound REST message",
-    SERVICENOW_PASSWORD_SETTING: "that user's password(s), separated by commas or line breaks during a rotation",
-    MAPPINGS_DIR_SETTING: "directory whose <system>.yaml mapping files replace the built-in ones; unset: built-in",
-    TOPIC_ENDPOINT_SETTING: "Event Grid topic endpoint lifecycle events are published to; unset: recorded, not sent",
-    TOPIC_KEY_SETTING: "topic access key (local sink, or a topic with local auth); unset: Entra ID (app identity)",
-})
+__all__ = ["TicketSettings", "TopicSettings", "split_secrets"]
 
 _KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")

@@ -1,5 +1,5 @@
 """`make demo`, first part: plan the demo's request and show what aksvend would build, in order, and how long it
-takes. The second part (local/demo.py, started by `aksvend demo` unless `--plan-only`) builds it on the local stack
+takes. The second part (live.py, run by `python -m local.demo` unless `--plan-only`) builds it on the local stack
 and then shows the reactions: spot nodes evicted, an on-demand fallback pool, and its scale-back after the cooldown.
 """
 
@@ -9,19 +9,12 @@ import sys
 import time
 from typing import Any, TextIO
 
-from shared.config import Settings
+from shared.domain.examples import PRODUCTION_REQUEST
 from shared.domain.profiles import PROFILES
 from shared.services.planning import plan_request
 
-DATA_ACCOUNT = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shop-data"
-                "/providers/Microsoft.Storage/storageAccounts/stshopdata")
-# The production profile plus one private endpoint, so the demo shows the whole architecture.
-PRODUCTION_REQUEST = {
-    "name": "shop-prod", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "production",
-    "network": {"privateEndpoints": [{"name": "data", "targetResourceId": DATA_ACCOUNT, "groupId": "blob"}]},
-}
 # The emulator's time factor: the production request's ~377 s critical path in ~11 s, a 4-minute pool create in
-# ~7 s (`aksvend demo --time-factor 1` runs at Azure's pace).
+# ~7 s (`python -m local.demo --time-factor 1` runs at Azure's pace).
 DEMO_TIME_FACTOR = 0.03
 SPOT_POOL = "batch"
 BUSY_SPOT_NODES = 3
@@ -37,10 +30,11 @@ def demo_request(time_factor: float = DEMO_TIME_FACTOR) -> dict[str, Any]:
     return {**PRODUCTION_REQUEST, "userPools": pools, "reactions": {"cooldownSeconds": cooldown}}
 
 
-def run_demo(settings: Settings, out: TextIO | None = None, request: dict[str, Any] | None = None) -> int:
+def print_plan(default_subscription_id: str, out: TextIO | None = None, request: dict[str, Any] | None = None) -> int:
+    """The plan of the demo's request (or `request`): its tree, resources, steps and critical path; 1 if invalid."""
     out = out or sys.stdout  # looked up per call: the caller (or a test) may have replaced sys.stdout
     started = time.perf_counter()
-    outcome = plan_request(request or demo_request(), default_subscription_id=settings.default_subscription_id)
+    outcome = plan_request(request or demo_request(), default_subscription_id=default_subscription_id)
     elapsed_ms = (time.perf_counter() - started) * 1000
     if outcome.plan is None:
         out.write("the demo's request is invalid:\n")

@@ -1,0 +1,27 @@
+"""aksvend's settings, read from the environment once and passed in (through `shared.bootstrap`).
+
+| module | what |
+|---|---|
+| `names.py` | `SETTINGS`: every setting read, name -> what it is for (infra/ is checked against it), and the names |
+| `settings.py` | `Settings.from_env`: the app's settings, local mode |
+| `tickets.py` | `TicketSettings`, `TopicSettings`: the ticketing webhooks' secrets, the lifecycle-event topic |
+| `errors.py` | `ConfigError`: names the setting and the rule, never the value |
+
+Modules import downwards only (settings -> tickets -> names -> errors): no cycles between them.
+"""
+
+from shared.config.errors import ConfigError
+from shared.config.names import SETTINGS
+from shared.config.settings import AZURE_ARM_ENDPOINT, ZERO_SUBSCRIPTION, Settings
+from shared.config.tickets import TicketSettings, TopicSettings, split_secrets
+
+__all__ = [
+    "AZURE_ARM_ENDPOINT",
+    "SETTINGS",
+    "ZERO_SUBSCRIPTION",
+    "ConfigError",
+    "Settings",
+    "TicketSettings",
+    "TopicSettings",
+    "split_secrets",
+]

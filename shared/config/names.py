@@ -1,0 +1,67 @@
+"""Every setting aksvend reads, in one list: its name and what it is for.
+
+infra/ sets each of these (tests/unit/test_infra.py checks it, except `LOCAL_SETTING`, which infra must never set);
+tests/unit/test_config.py checks that reading the settings touches no name missing here. The modules that read
+them (settings.py, tickets.py) take the names from here, so a name is spelled once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from shared.domain.tickets import SYSTEMS
+
+LOCAL_SETTING = "AKSVEND_LOCAL"
+# App Service and Functions set this on every instance in Azure: local mode is refused when it is there.
+AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
+LOCAL_CALLER_SETTING = "AKSVEND_LOCAL_CALLER"
+DEFAULT_SERVICENOW_SIGNATURE_HEADER = "X-Aksvend-Signature"
+SECRET_SETTING = "AKSVEND_WEBHOOK_SECRET_{}"  # .format(system.upper())
+SERVICENOW_HEADER_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_SIGNATURE_HEADER"
+SERVICENOW_USER_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_BASIC_USER"
+SERVICENOW_PASSWORD_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_BASIC_PASSWORD"
+MAPPINGS_DIR_SETTING = "AKSVEND_TICKET_MAPPINGS_DIR"
+TOPIC_ENDPOINT_SETTING = "AKSVEND_EVENTS_TOPIC_ENDPOINT"
+TOPIC_KEY_SETTING = "AKSVEND_EVENTS_TOPIC_KEY"
+
+_APP: dict[str, str] = {
+    "AKSVEND_DEFAULT_SUBSCRIPTION_ID": "subscription used when a request names none",
+    "AzureWebJobsStorage": "the storage account for queues and tables: a connection string locally; in Azure the "
+                           "identity-based __accountName/__queueServiceUri/__tableServiceUri/__clientId settings",
+    "AKSVEND_ARM_ENDPOINT": "ARM base URL; unset means Azure (https://management.azure.com)",
+    "AKSVEND_ARM_CA_CERT": "CA bundle for a local ARM emulator's self-signed certificate; unset in Azure",
+    "AKSVEND_POLL_INTERVAL_SECONDS": "wait between status reads of a running ARM operation without Retry-After",
+    "AKSVEND_LEASE_SECONDS": "how long a step may go unheard of before the sweeper enqueues it again",
+    "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
+    "AKSVEND_STEP_DEADLINE_SECONDS": "how long a step may keep failing retryably before it fails for good",
+    "AKSVEND_SWEEP_SECONDS": "local host only: how often the sweeper runs (in Azure the timer's schedule decides)",
+    "AKSVEND_QUEUE_LEASE_SECONDS": "local host only: how long a received message stays hidden while it is handled",
+    "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
+    "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: no one may do anything, except in "
+                             "local mode, where everyone may",
+    "AKSVEND_EVENTS_WEBHOOK_SECRET": "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query "
+                                     "code); unset: no check",
+    "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
+                             "for the local stack only",
+    LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "
+                   "caller, everyone allowed without a policy, a Key Vault stand-in; refused where "
+                   f"{AZURE_INSTANCE_SETTING} says it runs in Azure",
+    LOCAL_CALLER_SETTING: "local mode only: the caller assumed when a request has no Easy Auth principal header",
+}
+_TICKETS: dict[str, str] = {
+    **{SECRET_SETTING.format(s.upper()): f"{s} webhook secret(s): one, or several separated by commas or line "
+                                         f"breaks during a rotation; unset turns {s} deliveries off"
+       for s in SYSTEMS if s != "servicenow"},
+    SECRET_SETTING.format("SERVICENOW"): "servicenow HMAC key(s), base64 (what GlideCertificateEncryption.generateMac "
+                                         "takes); several separated by commas or line breaks during a rotation",
+    SERVICENOW_HEADER_SETTING: "header the ServiceNow Business Rule puts its base64 MAC in (default "
+                               f"{DEFAULT_SERVICENOW_SIGNATURE_HEADER})",
+    SERVICENOW_USER_SETTING: "servicenow alternative to the MAC: the HTTP Basic user name of its outbound REST message",
+    SERVICENOW_PASSWORD_SETTING: "that user's password(s), separated by commas or line breaks during a rotation",
+    MAPPINGS_DIR_SETTING: "directory whose <system>.yaml mapping files replace the built-in ones; unset: built-in",
+    TOPIC_ENDPOINT_SETTING: "Event Grid topic endpoint lifecycle events are published to; unset: recorded, not sent",
+    TOPIC_KEY_SETTING: "topic access key (local sink, or a topic with local auth); unset: Entra ID (app identity)",
+}
+# name -> what it is for: every setting aksvend reads, and nothing else.
+SETTINGS: Mapping[str, str] = MappingProxyType({**_APP, **_TICKETS})
