@@ -35,10 +35,22 @@ def test_nesting_up_to_the_bound_is_read():
     assert refused("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)).code == "TooDeep"
 
 
-@pytest.mark.parametrize("body", ['{"p": NaN}', '{"p": Infinity}', '{"p": -Infinity}', '{"p": 1e400}', "[-1e999]"])
-def test_non_finite_numbers_are_refused(body):
+@pytest.mark.parametrize(("body", "where"), [
+    ('{"p": NaN}', "/p"), ('{"p": Infinity}', "/p"), ('{"p": -Infinity}', "/p"), ('{"p": 1e400}', "/p"),
+    ("[-1e999]", "/0"), ("NaN", ""), ('{"p": [1, {"q": ' + "9" * 400 + "}]}", "/p/1/q"),
+    ("[" + "1" * 5000 + "]", "/0")])
+def test_non_finite_numbers_are_refused_naming_their_place(body, where):
     err = refused(body)
-    assert err.code == "MalformedJson" and "finite" in err.message
+    assert err.code == "NotFinite" and "finite" in err.message and err.pointer == where
+
+
+def test_the_first_non_finite_number_in_document_order_is_named():
+    assert refused('{"a": [1, 2, NaN], "b": NaN}').pointer == "/a/2"
+    assert refused('{"a/b~c": NaN}').pointer == "/a~1b~0c"
+
+
+def test_large_but_finite_numbers_are_read():
+    assert loads("[1e308, " + "9" * 308 + "]") == [1e308, int("9" * 308)]
 
 
 def test_a_duplicate_key_is_refused_naming_the_key():
