@@ -28,10 +28,12 @@ class RejectedMessage(ValueError):
 
 @bp.queue_trigger(arg_name="msg", queue_name="cluster-requests", connection=CONNECTION)
 async def cluster_requests(msg: func.QueueMessage) -> None:
+    from shared.domain import jsontext
+
     try:
-        raw = json.loads(msg.get_body())
-    except (ValueError, UnicodeDecodeError):
-        raise RejectedMessage(f"message {msg.id}: the body is not JSON") from None
+        raw = jsontext.loads(msg.get_body())  # strict and bounded, as every JSON from outside
+    except jsontext.JsonRefused as refused:
+        raise RejectedMessage(f"message {msg.id}: the body is not JSON aksvend reads ({refused.code})") from None
     rt = await runtime.runtime()
     try:
         accepted = await rt.clusters.create(raw, QUEUE_CALLER, idempotency_key=f"queue:{msg.id}", source="queue")

@@ -10,6 +10,7 @@ sentence; neither a secret nor an expected signature ever reaches a log line or 
 |---|---|
 | accepted | 202, `Location: /api/operations/{id}`, `Retry-After` |
 | ignored (a ping, a comment) | 200 |
+| a body that is not JSON aksvend reads (jsontext: its code) | 400 |
 | bad, missing or stale signature; system not configured | 401 |
 | unknown system | 404 |
 | body over 1 MiB | 413 |
@@ -28,7 +29,7 @@ from functions import runtime
 from functions.bodies import accepted, read_body
 from functions.paths import path_parameters
 from shared.domain.tickets import SYSTEMS
-from shared.refusals import InvalidInput, NotAuthenticated, NotFound, TooLarge
+from shared.refusals import InvalidInput, MalformedInput, NotAuthenticated, NotFound, TooLarge
 
 __all__ = ["router"]
 
@@ -38,6 +39,7 @@ router = APIRouter(tags=["webhooks"])
 
 @router.post("/api/webhooks/{system}", status_code=202, responses={
     200: {"description": "not about a ticket: acknowledged and ignored"},
+    400: {"description": "the body is not JSON aksvend reads"},
     401: {"description": "missing, wrong or stale signature"},
     404: {"description": "unknown ticketing system"},
     422: {"description": "the ticket carries no valid cluster request"}}, openapi_extra=path_parameters("system"),
@@ -67,6 +69,8 @@ def _respond(system: str, outcome: Any) -> JSONResponse:
     if isinstance(outcome, t.TicketInvalid):
         raise InvalidInput("InvalidRequest", "the ticket carries no valid cluster request; see `errors`",
                            outcome.violations)
+    if isinstance(outcome, t.TicketMalformed):
+        raise MalformedInput(outcome.code, outcome.message)
     if isinstance(outcome, t.TicketTooLarge):
         raise TooLarge("PayloadTooLarge", f"request bodies are limited to {outcome.limit_bytes} bytes")
     if isinstance(outcome, t.TicketUnknownSystem):

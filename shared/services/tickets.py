@@ -17,6 +17,9 @@ Choices, and why:
 * Failures of `publish` or `submit` propagate (the HTTP layer answers 5xx): the sender retries, and because
   both are idempotent, the retry does what this delivery could not.
 * Deliveries that are not about a ticket (GitHub's ping, a Jira comment) are `TicketIgnored` (200).
+* A body that is not JSON aksvend reads (shared/domain/jsontext.py: not UTF-8, malformed, a duplicate key, nested
+  too deep, a number that is not finite) is `TicketMalformed` (400) with the reader's code: no ticket can be named
+  from it, so none is told.
 * A valid request that `submit` refuses (`NotPermitted` by the caller policy, `NotFound`, `InConflict`
   `ClusterNameTaken` when an edited ticket asks for a different cluster under the same name) is told to the ticket
   the same way, with the refusal's code, and the refusal propagates to the HTTP layer.
@@ -28,7 +31,6 @@ Each outcome type names the HTTP status it stands for (`status`).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+import shared.domain.jsontext as jsontext
 from shared.domain import lifecycle
 from shared.domain.caller import Caller
 from shared.domain.request import ClusterRequest
@@ -68,6 +71,7 @@ __all__ = [
     "TicketIgnoredOutcome",
     "TicketIntake",
     "TicketInvalid",
+    "TicketMalformed",
     "TicketOutcome",
     "TicketTooLarge",
     "TicketUnauthorized",
@@ -119,6 +123,13 @@ class TicketInvalid:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketMalformed:
+    status: ClassVar[int] = 400
+    code: str  # the JSON reader's: MalformedJson, DuplicateKey, TooDeep, NotUtf8 or NotFinite
+    message: str  # names the place, never a value
+
+
+@dataclass(frozen=True, slots=True)
 class TicketIgnoredOutcome:
     status: ClassVar[int] = 200
     reason: str
@@ -136,8 +147,8 @@ class TicketTooLarge:
     limit_bytes: int
 
 
-TicketOutcome = (TicketAccepted | TicketUnauthorized | TicketInvalid | TicketIgnoredOutcome | TicketUnknownSystem
-                 | TicketTooLarge)
+TicketOutcome = (TicketAccepted | TicketUnauthorized | TicketInvalid | TicketMalformed | TicketIgnoredOutcome
+                 | TicketUnknownSystem | TicketTooLarge)
 
 
 async def handle_ticket(
@@ -164,9 +175,10 @@ async def handle_ticket(
         log.warning("webhook delivery for %s refused: %s", system, verdict.reason)
         return TicketUnauthorized(verdict.reason)
 
-    payload = _parse_json(raw_body)
-    if isinstance(payload, Violation):
-        return TicketInvalid((payload,))
+    try:
+        payload = jsontext.loads(raw_body)
+    except jsontext.JsonRefused as refused:
+        return TicketMalformed(refused.code, refused.message)
     extracted = extract(system, headers, payload, mappings[system])
     if isinstance(extracted, TicketIgnored):
         log.info("webhook delivery for %s ignored: %s", system, extracted.reason)
@@ -210,17 +222,6 @@ async def _invalid(ref: TicketRef | None, key: str | None, violations: tuple[Vio
     await publish.publish([event])
     log.info("ticket %s %s maps to an invalid request (%d violations)", ref.system, ref.key, len(violations))
     return TicketInvalid(violations, ref, (event.id,))
-
-
-def _parse_json(raw_body: bytes) -> Any:
-    def refuse_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
-
-    try:
-        return json.loads(raw_body.decode("utf-8-sig"), parse_constant=refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return Violation("TICKET_BODY_NOT_JSON", "", "the webhook body must be a JSON object (UTF-8)",
-                         source=TICKET_SOURCE)
 
 
 def _payload_pointer(path: str) -> str:

@@ -21,6 +21,7 @@ from shared.services.tickets import (
     TicketAccepted,
     TicketIgnoredOutcome,
     TicketInvalid,
+    TicketMalformed,
     TicketTooLarge,
     TicketUnauthorized,
     TicketUnknownSystem,
@@ -264,12 +265,16 @@ async def test_a_ticket_without_identity_is_422_without_an_event() -> None:
     assert outcome.ticket_ref is None and publisher.events == []
 
 
-@pytest.mark.parametrize("body", [b"not json", b"\xff\xfe", b'{"x": NaN}', b"[" * 50_000])
-async def test_a_body_that_is_not_json_is_422(body: bytes) -> None:
+@pytest.mark.parametrize(("body", "code"), [
+    (b"not json", "MalformedJson"), (b"\xff\xfe", "NotUtf8"), (b'{"x": NaN}', "NotFinite"), (b"[" * 50_000, "TooDeep"),
+    (b"[" * 1000 + b"]" * 1000, "TooDeep"), (b'{"x": 1e400}', "NotFinite"), (b'{"a": 1, "a": 2}', "DuplicateKey"),
+    ('{"a": 1}'.encode("utf-16"), "NotUtf8"), (b'\xef\xbb\xbf{"a": 1}', "NotUtf8"),
+    (b'{"a": "\\ud800"}', "MalformedJson")])
+async def test_a_body_that_is_not_json_aksvend_reads_is_400_with_the_readers_code(body: bytes, code: str) -> None:
     engine, publisher = FakeEngine(), RecordingPublisher()
     outcome = await deliver("generic", body, signed("generic", body), engine, publisher)
-    assert isinstance(outcome, TicketInvalid)
-    assert [v.code for v in outcome.violations] == ["TICKET_BODY_NOT_JSON"]
+    assert isinstance(outcome, TicketMalformed) and outcome.status == 400
+    assert outcome.code == code
     assert publisher.events == [] and engine.calls == []
 
 

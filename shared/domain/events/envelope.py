@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
+from shared.domain import jsontext
 from shared.domain.violations import Violation, pointer
 
 MAX_EVENTS_PER_BATCH = 5_000
@@ -141,12 +142,14 @@ def parse_cloudevents(payload: bytes | str | Any) -> Batch:
 
 
 def _decode(payload: bytes | str | Any) -> tuple[Any, Problem | None]:
+    """Text read strictly (shared/domain/jsontext.py: UTF-8, no duplicate keys, finite numbers, bounded depth)."""
     if not isinstance(payload, bytes | bytearray | str):
         return payload, None
     try:
-        return json.loads(payload), None
-    except (ValueError, RecursionError) as exc:
-        return None, Problem("BODY_NOT_JSON", "", f"the body is not valid UTF-8 JSON: {exc}")
+        return jsontext.loads(payload), None
+    except jsontext.JsonRefused as exc:
+        return None, Problem("BODY_NOT_JSON", exc.pointer or "", f"the body is not JSON aksvend reads ({exc.code}): "
+                                                                 f"{exc.message}")
 
 
 def _parse_all(items: list[Any], parse_one: Any, *, indexed: bool) -> Batch:

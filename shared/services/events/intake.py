@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain import arm
+from shared.domain import arm, jsontext
 from shared.domain.events import (
     FALLBACK_LABEL,
     Batch,
@@ -52,8 +51,8 @@ def parse_delivery(body: Any, headers: Mapping[str, str]) -> Batch:
     media = next((v for k, v in headers.items() if k.lower() == "content-type"), "").split(";")[0].strip().lower()
     if isinstance(body, bytes | bytearray | str):
         try:
-            body = json.loads(body)
-        except (ValueError, RecursionError):
+            body = jsontext.loads(body)
+        except jsontext.JsonRefused:  # the parser says why, as a problem of the batch
             return parse_eventgrid_batch(body if isinstance(body, str) else bytes(body))
     if media.startswith("application/cloudevents"):
         return parse_cloudevents(body)
