@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 
 from fastapi import Request
 
+from shared.domain import jsontext
 from shared.domain.caller import Caller
 
 GROUP_CLAIMS = ("groups", "roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
@@ -37,7 +37,7 @@ def _from_principal(header: str, principal_id: str) -> Caller:
     if len(header) > MAX_PRINCIPAL_BYTES:
         raise CallerMissing("X-MS-CLIENT-PRINCIPAL is too large")
     try:
-        doc = json.loads(base64.b64decode(header, validate=True))
+        doc = jsontext.loads(base64.b64decode(header, validate=True))  # strict, bounded: a JsonRefused is a ValueError
         claims = doc.get("claims") or []
         name_type = doc.get("name_typ") or "name"
         values = [(str(c["typ"]), str(c["val"])) for c in claims if isinstance(c, dict) and "typ" in c and "val" in c]
