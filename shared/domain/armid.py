@@ -45,9 +45,9 @@ def parse(resource_id: str) -> ArmId | None:
     if not resource_id.startswith("/"):
         return None
     parts = resource_id.strip("/").split("/")
-    if any(not _SEGMENT.match(p) for p in parts):
+    if any(not _SEGMENT.fullmatch(p) for p in parts):
         return None
-    if len(parts) < 2 or parts[0].lower() != "subscriptions" or not GUID.match(parts[1]):
+    if len(parts) < 2 or parts[0].lower() != "subscriptions" or not GUID.fullmatch(parts[1]):
         return None
     sub, rest = parts[1], parts[2:]
     rg = None

@@ -71,4 +71,4 @@ def custom_fields(envelope: Envelope) -> tuple[dict[str, Any], str | None, str |
     data = envelope.data if isinstance(envelope.data, dict) else {}
     cluster = cluster_id_of(data.get("clusterId"))
     pool = data.get("pool")
-    return data, cluster, pool if isinstance(pool, str) and POOL_NAME.match(pool) else None
+    return data, cluster, pool if isinstance(pool, str) and POOL_NAME.fullmatch(pool) else None

@@ -30,21 +30,21 @@ WORKSPACE_TYPE = "microsoft.operationalinsights/workspaces"
 
 
 def cluster_name(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    if not CLUSTER_NAME.match(r.name):
+    if not CLUSTER_NAME.fullmatch(r.name):
         yield Violation("CLUSTER_NAME_FORMAT", "/name",
                         "cluster name must be 1-63 letters, digits, '-' or '_', starting and ending with a letter "
                         "or digit", source=SPEC)
 
 
 def subscription_id(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    if not armid.GUID.match(r.subscription_id):
+    if not armid.GUID.fullmatch(r.subscription_id):
         yield Violation("SUBSCRIPTION_ID_FORMAT", "/subscriptionId",
                         "subscriptionId must be a GUID such as 00000000-0000-0000-0000-000000000000", source=ARM_NAMING)
 
 
 def resource_group(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     name = r.resource_group
-    if not RESOURCE_GROUP_NAME.match(name) or name.endswith("."):
+    if not RESOURCE_GROUP_NAME.fullmatch(name) or name.endswith("."):
         yield Violation("RESOURCE_GROUP_NAME_FORMAT", "/resourceGroup",
                         "resource group name must be 1-90 letters, digits, '_', '-', '.', '(' or ')' and must not "
                         "end with '.'", source=ARM_NAMING)
@@ -61,7 +61,7 @@ def location(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def kubernetes_version(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    if not KUBERNETES_VERSION.match(r.kubernetes_version):
+    if not KUBERNETES_VERSION.fullmatch(r.kubernetes_version):
         yield Violation("KUBERNETES_VERSION_FORMAT", "/kubernetesVersion",
                         "kubernetesVersion must be MAJOR.MINOR or MAJOR.MINOR.PATCH with major 1, e.g. 1.33 or "
                         "1.33.2", source=SUPPORTED_VERSIONS)

@@ -49,7 +49,7 @@ def private_endpoints(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     seen: set[str] = set()
     for i, pe in enumerate(r.network.private_endpoints):
         at = f"/network/privateEndpoints/{i}"
-        if not ENDPOINT_NAME.match(pe.name):
+        if not ENDPOINT_NAME.fullmatch(pe.name):
             yield Violation("PRIVATE_ENDPOINT_NAME_FORMAT", f"{at}/name", "a private endpoint name is 1-52 letters, "
                             "digits, '-', '_' or '.', starting with a letter or digit", source=ARM_NAMING)
         if pe.name.lower() in seen:

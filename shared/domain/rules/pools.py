@@ -40,7 +40,7 @@ def each_pool(r: ClusterRequest) -> Iterator[tuple[Pool, str, bool]]:
 def names(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     seen: set[str] = set()
     for pool, at, _system in each_pool(r):
-        if not POOL_NAME.match(pool.name):
+        if not POOL_NAME.fullmatch(pool.name):
             yield Violation("POOL_NAME_FORMAT", f"{at}/name",
                             "pool name must be 1-12 lowercase letters and digits, starting with a letter",
                             source=SPEC)

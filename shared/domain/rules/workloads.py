@@ -80,11 +80,11 @@ def memory(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 def taints_and_labels(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     for pool, at, _system in each_pool(r):
         for i, taint in enumerate(pool.taints):
-            if not TAINT.match(taint):
+            if not TAINT.fullmatch(taint):
                 yield Violation("TAINT_FORMAT", f"{at}/taints/{i}", "a taint is key[=value]:effect with effect "
                                 "NoSchedule, PreferNoSchedule or NoExecute, e.g. sku=gpu:NoSchedule", source=TAINTS)
         for key, value in pool.labels.items():
-            if not QUALIFIED_NAME.match(key) or not LABEL_VALUE.match(value):
+            if not QUALIFIED_NAME.fullmatch(key) or not LABEL_VALUE.fullmatch(value):
                 yield Violation("LABEL_FORMAT", f"{at}{pointer('labels', key)}", "a label key is [prefix/]name and "
                                 "a value <= 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric",
                                 source=LABELS)
