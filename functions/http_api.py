@@ -1,15 +1,16 @@
 """The HTTP API (FastAPI, served by func.AsgiFunctionApp under /api): parse, call one service, map the result.
 
 Bodies are read and parsed by functions/bodies.py, not by FastAPI's model binding, so that every refusal is ours:
-413 past 1 MiB, 415 for anything but JSON, 400 for malformed JSON, 422 with the list of violations. The services
-refuse with domain exceptions (shared/refusals.py), which one handler here turns into RFC 9457
-application/problem+json by the table in functions/problems.py. An unexpected failure is a 503 problem (the
-storage or ARM is unreachable), never a stack trace.
+413 past 1 MiB, 415 for anything but JSON, 400 for JSON aksvend does not read, 422 with the list of violations.
+Path parameters are checked first (functions/paths.py: 400 `InvalidPath`), then the caller (401), then the policy
+(403; 404 for an operation the caller may not read, as for one that does not exist). The services refuse with
+domain exceptions (shared/refusals.py), which one handler here turns into RFC 9457 application/problem+json by the
+table in functions/problems.py. functions/edge.py refuses malformed paths before routing and answers an unexpected
+failure with a 503 problem (the storage or ARM is unreachable): no exception leaves the app, no redirect is sent.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -17,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import docs_ui, eventgrid, runtime, webhooks
+from functions import docs_ui, edge, eventgrid, paths, runtime, webhooks
 from functions.bodies import RETRY_AFTER_SECONDS, accepted, json_body
 from functions.callers import CallerMissing, caller_of
 from functions.paths import path_parameters
@@ -29,10 +30,10 @@ if TYPE_CHECKING:
     from shared.bootstrap import Runtime
     from shared.services.clusters import Accepted
 
-log = logging.getLogger("aksvend.http")
-
 app = FastAPI(title="aksvend", version="1.0", description="Self-service AKS cluster vending.",
-              openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)  # docs: functions/docs_ui.py
+              openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,  # docs: functions/docs_ui.py
+              redirect_slashes=False)  # no redirect of any kind: a client may follow a 307 with its DELETE
+app.add_middleware(edge.Guard)
 # Route handlers take their path parameters from the request, not as annotated arguments: FastAPI's analysis of an
 # annotated parameter imports pydantic.v1 (about 0.1 s of every cold start). functions/paths.py documents them.
 
@@ -63,11 +64,26 @@ async def context(request: Request) -> tuple[Runtime, Caller]:
 CLUSTER = "/api/clusters/{subscription_id}/{resource_group}/{name}"
 POOL = CLUSTER + "/pools/{pool}"
 CLUSTER_PARAMS = ("subscription_id", "resource_group", "name")
+CONFIRM = {"name": "confirm", "in": "query", "required": True, "schema": {"type": "string"},
+           "description": "the cluster's name again: deleting a cluster must say which cluster it means"}
 
 
 def cluster_of(request: Request) -> tuple[str, str, str]:
-    p = request.path_params
-    return p["subscription_id"], p["resource_group"], p["name"]
+    sub, rg, name = paths.valid(request, *CLUSTER_PARAMS)
+    return sub, rg, name
+
+
+def pool_of(request: Request) -> tuple[str, str, str, str]:
+    sub, rg, name, pool = paths.valid(request, *CLUSTER_PARAMS, "pool")
+    return sub, rg, name, pool
+
+
+def confirmed(request: Request, name: str) -> None:
+    """A cluster is deleted only when the request names it twice: a client that resolved `/pools/..` (or followed a
+    redirect) to the cluster's URL must not delete the cluster."""
+    if request.query_params.get("confirm") != name:
+        raise Refused("ConfirmationRequired", f"deleting a cluster needs the query parameter confirm=<the cluster's "
+                                              f"name>: DELETE {request.url.path}?confirm={name}")
 
 
 def _key(request: Request) -> str | None:
@@ -86,10 +102,11 @@ async def health() -> JSONResponse:
 @app.post("/api/plan", tags=["clusters"], summary="Validate and plan a cluster request")
 async def plan(request: Request) -> JSONResponse:
     """The request checked against every rule and, when valid, the resources and steps it would create. No side
-    effects. 422 with `errors` when a rule is broken (docs/request.md lists them)."""
+    effects, but a caller is needed as for every other route. 422 with `errors` when a rule is broken
+    (docs/request.md lists them)."""
     from shared.services.planning import plan_request
 
-    rt = await runtime.runtime()
+    rt, _ = await context(request)
     outcome = plan_request(await json_body(request), default_subscription_id=rt.settings.default_subscription_id)
     if not outcome.valid:
         raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", outcome.errors)
@@ -108,10 +125,11 @@ async def create_cluster(request: Request) -> JSONResponse:
 @app.get("/api/operations/{operation_id}", tags=["operations"], summary="Status of an operation",
          openapi_extra=path_parameters("operation_id"))
 async def get_operation(request: Request) -> JSONResponse:
-    """State, progress and steps (attempts, times, ARM ids, errors); `Retry-After` while queued or running."""
-    operation_id = request.path_params["operation_id"]
-    rt, _ = await context(request)
-    view = await rt.clusters.operation(operation_id)
+    """State, progress and steps (attempts, times, ARM ids, errors); `Retry-After` while queued or running. 404 for
+    an operation that does not exist and for one on a cluster the caller may not read alike."""
+    (operation_id,) = paths.valid(request, "operation_id")
+    rt, caller = await context(request)
+    view = await rt.clusters.operation(operation_id, caller)
     running = view["state"] in ("queued", "running")
     return JSONResponse(view, headers={"Retry-After": RETRY_AFTER_SECONDS} if running else None)
 
@@ -126,8 +144,9 @@ async def list_clusters(request: Request) -> JSONResponse:
 @app.get(CLUSTER, tags=["clusters"], summary="A cluster", openapi_extra=path_parameters(*CLUSTER_PARAMS))
 async def get_cluster(request: Request) -> JSONResponse:
     """Its desired request, state, pools, and its current and queued operations."""
+    cluster = cluster_of(request)
     rt, caller = await context(request)
-    return JSONResponse(await rt.clusters.cluster(*cluster_of(request), caller))
+    return JSONResponse(await rt.clusters.cluster(*cluster, caller))
 
 
 @app.put(POOL, tags=["pools"], status_code=202, summary="Add a user pool or change its size",
@@ -135,27 +154,30 @@ async def get_cluster(request: Request) -> JSONResponse:
 async def put_pool(request: Request) -> JSONResponse:
     """Merged into the pool of that name, or added as a new one. Fields AKS fixes at creation (VM size, OS, spot,
     zones, max pods, OS disk, workload) cannot change: 422 `POOL_FIELD_IMMUTABLE`. The system pool: 409."""
+    pool = pool_of(request)
     rt, caller = await context(request)
     key = _key(request)
-    body = await json_body(request)
-    return queued(await rt.clusters.put_pool(*cluster_of(request), request.path_params["pool"], body, caller, key))
+    return queued(await rt.clusters.put_pool(*pool, await json_body(request), caller, key))
 
 
 @app.delete(POOL, tags=["pools"], status_code=202, summary="Remove a user pool",
             openapi_extra=path_parameters(*CLUSTER_PARAMS, "pool"))
 async def delete_pool(request: Request) -> JSONResponse:
     """Queues the pool's deletion: 202. The system pool cannot be removed (409 `LastSystemPool`)."""
+    pool = pool_of(request)
     rt, caller = await context(request)
-    return queued(await rt.clusters.delete_pool(*cluster_of(request), request.path_params["pool"], caller,
-                                                  _key(request)))
+    return queued(await rt.clusters.delete_pool(*pool, caller, _key(request)))
 
 
 @app.delete(CLUSTER, tags=["clusters"], status_code=202, summary="Delete a cluster",
-            openapi_extra=path_parameters(*CLUSTER_PARAMS))
+            openapi_extra={"parameters": [*path_parameters(*CLUSTER_PARAMS)["parameters"], CONFIRM]})
 async def delete_cluster(request: Request) -> JSONResponse:
-    """Deletes what the plan created, dependents first; the resource group stays."""
+    """Deletes what the plan created, dependents first; the resource group stays. Needs `?confirm=<name>`: 400
+    `ConfirmationRequired` without it."""
+    cluster = cluster_of(request)
+    confirmed(request, cluster[2])
     rt, caller = await context(request)
-    return queued(await rt.clusters.delete_cluster(*cluster_of(request), caller, _key(request)))
+    return queued(await rt.clusters.delete_cluster(*cluster, caller, _key(request)))
 
 
 # ---- errors: every one is problem+json ------------------------------------------------------------------------
@@ -173,19 +195,14 @@ async def on_missing_caller(request: Request, exc: CallerMissing) -> Response:
 async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
     codes = {404: "NotFound", 405: "MethodNotAllowed"}
     detail = "no such route" if exc.status_code == 404 else str(exc.detail)
-    return problem(exc.status_code, codes.get(exc.status_code, "HttpError"), detail, request.url.path)
+    return problem(exc.status_code, codes.get(exc.status_code, "HttpError"), detail, request.url.path,
+                   headers=exc.headers)
 
 
 @app.exception_handler(RequestValidationError)
 async def on_validation(request: Request, exc: RequestValidationError) -> Response:
     return problem(400, "BadRequest", "the request's path or query is malformed", request.url.path)
-
-
-@app.exception_handler(Exception)
-async def on_unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return problem(503, "ServiceUnavailable", "aksvend could not complete the request; try again shortly",
-                   request.url.path, headers={"Retry-After": "10"})
+# Anything else: functions/edge.py (Guard) answers 503 and lets nothing out.
 
 
 __all__ = ["PROBLEM_JSON", "app"]

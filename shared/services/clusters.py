@@ -8,7 +8,7 @@ policy before anything is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -82,14 +82,20 @@ class Clusters:
         return Accepted(done.operation_id, done.created)
 
     # ---- read --------------------------------------------------------------------------------------------
-    async def operation(self, op_id: str) -> dict[str, Any]:
+    async def operation(self, op_id: str, caller: Caller) -> dict[str, Any]:
+        """The operation's view, when the caller may read its cluster. One that does not exist and one the caller
+        may not read are the same 404: ids are computable (uuid5 of caller and key), existence is not to be told."""
         loaded = await self.engine.load(op_id) if _is_id(op_id) else None
-        if loaded is None:
+        if loaded is None or not self._may_read(caller, loaded.op.request):
             raise NotFound("OperationNotFound", f"no operation '{op_id[:64]}'")
         view = operation_view(loaded.op, loaded.steps, loaded.specs)
         view["history"] = [{"at": iso(t.at), "kind": t.kind, "message": t.message}
                            for t in await self.engine.history.read(op_id, newest=MAX_HISTORY)]
         return view
+
+    def _may_read(self, caller: Caller, request: Mapping[str, Any]) -> bool:
+        sub, rg = request.get("subscriptionId"), request.get("resourceGroup")
+        return isinstance(sub, str) and isinstance(rg, str) and self.policy.allows(caller, sub, rg, "read")
 
     async def clusters(self, caller: Caller) -> list[dict[str, Any]]:
         return [cluster_view(c) for c in await self.engine.registry.all()

@@ -67,7 +67,8 @@ def test_invalid_request_is_422_listing_every_violation(api):
     ("GET", "/api/nope", {}, 404, "NotFound"),
     ("POST", "/api/plan", {"content": b"[1, 2", "headers": {"content-type": "application/json"}}, 400,
      "MalformedJson"),
-    ("GET", "/api/operations/not-an-operation", {}, 404, "OperationNotFound"),
+    ("GET", "/api/operations/not-an-operation", {}, 400, "InvalidPath"),
+    ("GET", "/api/operations/00000000-0000-4000-8000-000000000000", {}, 404, "OperationNotFound"),
 ])
 def test_refusals_are_problems_never_a_500(api, method, path, kwargs, status, code):
     response = api.request(method, path, **kwargs)
@@ -129,7 +130,9 @@ def test_pool_changes_and_cluster_delete_are_reflected_in_the_emulator(api, arm)
     assert "mem" not in pools()
     refused = api.delete(f"{base}/pools/system")
     assert refused.status_code == 409 and refused.json()["code"] == "LastSystemPool"
-    gone = api.delete(base)
+    unconfirmed = api.delete(base)
+    assert unconfirmed.status_code == 400 and unconfirmed.json()["code"] == "ConfirmationRequired"
+    gone = api.delete(base, params={"confirm": "pools-e2e"})
     assert gone.status_code == 202
     removed = wait_op(api, gone.headers["Location"])
     assert removed["state"] == "succeeded", removed["error"]

@@ -105,7 +105,9 @@ async def test_pool_changes_and_cluster_delete_reach_the_emulator(api, armemu):
     assert "mem" not in pools()
     refused = await client.delete(f"{base}/pools/system")
     assert refused.status_code == 409 and refused.json()["code"] == "LastSystemPool"
-    gone = await client.delete(base)
+    unconfirmed = await client.delete(base)
+    assert unconfirmed.status_code == 400 and unconfirmed.json()["code"] == "ConfirmationRequired"
+    gone = await client.delete(base, params={"confirm": "shop-prod"})
     removed = await wait_op(client, gone.headers["Location"])
     assert removed["state"] == "succeeded", removed["error"]
     assert not [r for r in armemu.inventory() if "/resourcegroups/rg-shop/" in r["id"].lower()]
