@@ -5,6 +5,10 @@ Request bodies are parsed by the services, so FastAPI cannot see their schemas: 
 examples that really validate, so that Swagger UI's "Try it out" starts from a request aksvend accepts rather than
 one generated from the schema (which breaks the rules). tests/unit/test_openapi_examples.py holds every example
 here to that.
+
+Refusals are raised, not returned, so FastAPI cannot see them either: `REFUSALS` lists the 4xx statuses of each
+route, and every operation gets them and a 503 as RFC 9457 `application/problem+json` (`Problem`), so that a
+generated client knows them. tests/unit/test_openapi_errors.py checks the list against what the routes answer.
 """
 
 from __future__ import annotations
@@ -16,8 +20,40 @@ from fastapi import FastAPI
 CLUSTER_REQUEST = "ClusterRequestInput"
 POOL = "PoolInput"
 POOL_ROUTE = "/api/clusters/{subscription_id}/{resource_group}/{name}/pools/{pool}"
+CLUSTER_ROUTE = "/api/clusters/{subscription_id}/{resource_group}/{name}"
 BODY_SCHEMAS = {("/api/plan", "post"): CLUSTER_REQUEST, ("/api/clusters", "post"): CLUSTER_REQUEST,
                 (POOL_ROUTE, "put"): POOL}
+PROBLEM_JSON = "application/problem+json"
+# What each status means, and the codes it comes with (docs/api.md has the whole list).
+MEANING = {
+    400: "Bad Request: the JSON is not read (MalformedJson, DuplicateKey, TooDeep, NotUtf8, NotFinite), a path "
+         "segment is not a valid name (InvalidPath), a header is malformed (InvalidIdempotencyKey), or a cluster "
+         "delete is not confirmed (ConfirmationRequired)",
+    401: "Unauthorized: no caller could be established, or a webhook's secret or signature is missing or wrong",
+    403: "Forbidden: the caller policy does not let this caller do this in that subscription and resource group",
+    404: "Not Found: no such cluster, pool, operation (or one the caller may not read) or ticketing system",
+    409: "Conflict: a name another request owns, a reused Idempotency-Key with another body, the system pool, a "
+         "cluster that kept changing",
+    413: "Content Too Large: the body is over the limit",
+    415: "Unsupported Media Type: the body is not JSON",
+    422: "Unprocessable Content: the request breaks rules of the request contract; `errors` lists every one",
+    503: "Service Unavailable: storage or ARM could not be reached; try again after `Retry-After` seconds",
+}
+BODY = (400, 401, 413, 415, 422)
+REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("/api/health", "get"): (),
+    ("/api/plan", "post"): BODY,
+    ("/api/clusters", "post"): (*BODY, 403, 409),
+    ("/api/clusters", "get"): (401,),
+    ("/api/operations/{operation_id}", "get"): (400, 401, 404),
+    (CLUSTER_ROUTE, "get"): (400, 401, 403, 404),
+    (CLUSTER_ROUTE, "delete"): (400, 401, 403, 404, 409),
+    (POOL_ROUTE, "put"): (*BODY, 403, 404, 409),
+    (POOL_ROUTE, "delete"): (400, 401, 403, 404, 409),
+    ("/api/events", "post"): (400, 401, 413, 415),
+    ("/api/events", "options"): (400, 401),
+    ("/api/webhooks/{system}", "post"): (400, 401, 404, 413, 422),
+}
 
 # The smallest request: everything else comes from the development profile. First, so Swagger UI shows it.
 DEVELOPMENT_REQUEST: dict[str, Any] = {"name": "team-dev", "resourceGroup": "rg-team-dev", "location": "westeurope",
@@ -62,4 +98,28 @@ def build(app: FastAPI) -> dict[str, Any]:
     for (path, method), name in BODY_SCHEMAS.items():
         doc["paths"][path][method]["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{name}"}, "examples": examples[name]}}}
+    components.update(problem_schemas())
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status in (*REFUSALS.get((path, method), (400,)), 503):
+                described = responses.get(str(status), {}).get("description")
+                responses[str(status)] = {"description": described or MEANING[status], "content": {PROBLEM_JSON: {
+                    "schema": {"$ref": "#/components/schemas/Problem"}}}}
     return doc
+
+
+def problem_schemas() -> dict[str, Any]:
+    """RFC 9457 problem details as aksvend sends them (functions/problems.py), and a violation of `errors`."""
+    text = {"type": "string"}
+    violation = {"type": "object", "required": ["code", "path", "message"], "properties": {
+        "code": text, "path": {"type": "string", "description": "JSON pointer into the request"}, "message": text,
+        "severity": {"type": "string", "enum": ["error", "warning"]}, "source": text}}
+    problem = {"type": "object", "required": ["type", "title", "status", "code", "detail", "instance"],
+               "properties": {
+                   "type": {"type": "string", "format": "uri"}, "title": text,
+                   "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                   "code": {"type": "string", "description": "stable: clients match it (docs/api.md)"},
+                   "detail": text, "instance": text,
+                   "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Violation"}}}}
+    return {"Problem": problem, "Violation": violation}
