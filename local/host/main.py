@@ -29,6 +29,7 @@ from typing import Any
 
 import uvicorn
 
+from local.host import access_log
 from local.host.stack import ROOT, Stack, configure_env, start_stack
 
 log = logging.getLogger("aksvend.local.host")
@@ -99,6 +100,7 @@ async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> Non
     port = sock.getsockname()[1]
     config = uvicorn.Config(HostApp(specs, prefix), log_level="info" if args.verbose else "error",
                             access_log=args.verbose, lifespan="on", timeout_graceful_shutdown=5)
+    access_log.install()  # after uvicorn configured its loggers: no secret query parameter in a logged URL
     server = _Server(config)
     tasks = [asyncio.create_task(server.serve(sockets=[sock]), name="http"),
              *start_functions(specs, stack.storage, semantics, encoding, stop, args.timer_every)]
