@@ -114,7 +114,7 @@ def _response(status: int, code: str, detail: str, instance: str) -> func.HttpRe
 def _worker_response(response: Any) -> func.HttpResponse:
     headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
     return func.HttpResponse(bytes(response.body), status_code=response.status_code, mimetype=PROBLEM_JSON,
-                             headers=headers)
+                             headers={**headers, "Content-Type": PROBLEM_JSON})
 
 
 class AsgiFunctionApp(func.AsgiFunctionApp):

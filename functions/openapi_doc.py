@@ -68,6 +68,25 @@ POOL_EXAMPLES: dict[str, dict[str, Any]] = {
                              "autoscale": {"min": 0, "max": 10}}},
 }
 
+# Webhook deliveries: their shape is the sender's (docs/events.md, docs/integrations.md), read after authentication.
+VALIDATION_EVENT = [{"id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66", "topic": "/subscriptions/00000000-0000-0000-0000-"
+                     "000000000000/resourceGroups/rg-x/providers/Microsoft.ContainerService/managedClusters/c1",
+                     "subject": "", "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+                     "eventTime": "2026-11-27T10:00:00Z", "data": {"validationCode": "512d38b6-c7b8-40c8-89fe"},
+                     "dataVersion": "1", "metadataVersion": "1"}]
+GENERIC_TICKET = {"ticket": {"id": "CHG-2031", "revision": "3", "title": "Team cluster"},
+                  "request": DEVELOPMENT_REQUEST}
+DELIVERIES: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, Any], dict[str, Any]]] = {
+    ("/api/events", "post"): (
+        ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json"),
+        {"description": "Event Grid events (an array), or CloudEvents (one, or an array)",
+         "oneOf": [{"type": "array", "items": {"type": "object"}}, {"type": "object"}]},
+        {"validation": {"summary": "Event Grid's subscription validation handshake", "value": VALIDATION_EVENT}}),
+    ("/api/webhooks/{system}", "post"): (
+        ("application/json",),
+        {"type": "object", "description": "the ticketing system's delivery; its signature is over these bytes"},
+        {"generic": {"summary": "a generic ticket (signed with X-Aksvend-Signature)", "value": GENERIC_TICKET}}),
+}
 
 def cluster_request_examples() -> dict[str, dict[str, Any]]:
     from shared.domain.examples import PRODUCTION_REQUEST  # the request `make demo` provisions
@@ -98,6 +117,9 @@ def build(app: FastAPI) -> dict[str, Any]:
     for (path, method), name in BODY_SCHEMAS.items():
         doc["paths"][path][method]["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{name}"}, "examples": examples[name]}}}
+    for (path, method), (media_types, schema, delivery_examples) in DELIVERIES.items():
+        doc["paths"][path][method]["requestBody"] = {"required": True, "content": {
+            media: {"schema": schema, "examples": delivery_examples} for media in media_types}}
     components.update(problem_schemas())
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():

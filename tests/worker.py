@@ -57,8 +57,9 @@ def principal_header(document: Any) -> str:
     return base64.b64encode(raw).decode()
 
 
-def fake_runtime(*, clusters: StateStore | None = None, local_caller: str | None = LOCAL_CALLER) -> Runtime:
-    """`clusters`: the registry's table (default: an empty fake)."""
+def fake_runtime(*, clusters: StateStore | None = None, local_caller: str | None = LOCAL_CALLER,
+                 policy: Policy | None = None) -> Runtime:
+    """`clusters`: the registry's table (default: an empty fake); `policy` (default: `POLICY`)."""
     clock = FakeClock.real()
     outbox = Outbox(FakeStateStore(), clock)
     engine = Engine(operations=FakeStateStore(), clusters=clusters or FakeStateStore(),
@@ -68,7 +69,7 @@ def fake_runtime(*, clusters: StateStore | None = None, local_caller: str | None
                         events_webhook_secret=EVENTS_SECRET,
                         tickets=TicketSettings(auth={"github": WebhookAuth(hmac_secrets=(GITHUB_SECRET,))}))
     return bootstrap(settings, engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
-                     policy=Policy.model_validate(POLICY))
+                     policy=policy or Policy.model_validate(POLICY))
 
 
 @functools.cache
