@@ -115,7 +115,7 @@ def start_stack(storage: str | None, arm_url: str | None, arm_ca: str | None, ti
 
 
 def configure_env(stack: Stack, *, local_caller: bool) -> None:
-    """The app settings the function app reads (shared/config.py), as local.settings.json would give them."""
+    """The app settings the function app reads (shared/config/), as local.settings.json would give them."""
     settings = ROOT / "local.settings.json"
     if settings.exists():
         try:
