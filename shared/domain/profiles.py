@@ -4,6 +4,9 @@ Merging happens on the raw JSON, before parsing, so that a violation's JSON poin
 the caller wrote: objects merge key by key, lists (userPools, zones, taints ...) replace the profile's list
 whole, an explicit `null` clears a default (at the top level the field then takes the contract's own default;
 see `NULL_CLEARS`). A user pool that leaves out its VM size or count gets the profile's choice for its workload.
+A region written another way than its programmatic name ("West Europe", "WestEurope") becomes that name
+("westeurope"), with the warning LOCATION_NORMALIZED: ARM and AKS use it, in ids and in the node resource group's
+name, which aksvend must know to map node events to the cluster.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.domain.regions import lookup_region
 from shared.domain.request import ClusterRequest
-from shared.domain.violations import CONTRACT, Violation, pointer
+from shared.domain.violations import ARM_NAMING, CONTRACT, Violation, pointer
 
 DEFAULT_PROFILE = "development"
 DEFAULT_KUBERNETES_VERSION = "1.33"
@@ -76,7 +80,8 @@ WORKLOAD_SIZES: Mapping[str, Mapping[str, str]] = {
 
 
 def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | None, list[Violation]]:
-    """Apply the profile to a raw request and parse it. Returns the request, or None and every shape error."""
+    """Apply the profile to a raw request and parse it. Returns the request and the warnings of the expansion
+    (LOCATION_NORMALIZED), or None and every shape error."""
     if not isinstance(raw, dict):
         return None, [Violation("SCHEMA_TYPE", "", "the request must be a JSON object", source=CONTRACT)]
     profile = raw.get("profile", DEFAULT_PROFILE)
@@ -93,10 +98,27 @@ def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | 
         merged["userPools"] = [_fill_pool(p, sizes) for p in pools]
     if isinstance(merged.get("systemPool"), dict):
         merged["systemPool"] = {"name": "system", **merged["systemPool"]}
+    notes = _programmatic_location(merged)
     try:
-        return ClusterRequest.model_validate(merged), []
+        return ClusterRequest.model_validate(merged), notes
     except ValidationError as exc:
         return None, schema_violations(exc)
+
+
+def _programmatic_location(merged: dict[str, Any]) -> list[Violation]:
+    """A known region given another way than its programmatic name takes that name (an unknown one is left to the
+    rule LOCATION_UNKNOWN)."""
+    given = merged.get("location")
+    region = lookup_region(given) if isinstance(given, str) else None
+    if region is None or region.name == given:
+        return []
+    merged["location"] = region.name
+    group, name = merged.get("resourceGroup"), merged.get("name")
+    nodes = f"MC_{group}_{name}_{region.name}" if isinstance(group, str) and isinstance(name, str) else "its name"
+    return [Violation("LOCATION_NORMALIZED", "/location",
+                      f"location '{given}' is region {region.name} ({region.display_name}): the request uses the "
+                      f"programmatic name '{region.name}', as ARM and AKS do (the node resource group: {nodes})",
+                      severity="warning", source=ARM_NAMING)]
 
 
 def merge(defaults: Mapping[str, Any], explicit: Mapping[str, Any]) -> dict[str, Any]:
