@@ -11,10 +11,12 @@ name, which aksvend must know to map node events to the cluster.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.domain.regions import lookup_region
 from shared.domain.request import ClusterRequest
@@ -173,10 +175,44 @@ def schema_violations(exc: ValidationError) -> list[Violation]:
         code = _SCHEMA_CODES.get(err["type"], "SCHEMA_TYPE")
         field = str(loc[-1]) if loc else "request"
         if code == "SCHEMA_UNKNOWN_FIELD":
-            message = f"unknown field '{field}': the request contract has no such field (check the spelling)"
+            hint = _closest_field(loc)
+            message = (f"unknown field '{field}': the request contract has no such field (check the spelling)"
+                       + (f"; did you mean '{hint}'?" if hint else ""))
         elif code == "SCHEMA_REQUIRED":
             message = f"'{field}' is required"
         else:
             message = f"'{field}': {err['msg']}"
         out.append(Violation(code, path, message, source=CONTRACT))
     return out
+
+
+def _closest_field(loc: Sequence[str | int]) -> str | None:
+    """The field of the object at `loc[:-1]` whose name is closest to the unknown `loc[-1]` (case ignored), if any
+    is close: `profle` -> `profile`, `vmsize` -> `vmSize`."""
+    annotation: Any = ClusterRequest
+    for part in loc[:-1]:
+        annotation = _inner(annotation, part)
+    model = next((m for m in _members(annotation) if isinstance(m, type) and issubclass(m, BaseModel)), None)
+    typo = loc[-1] if loc else None
+    if model is None or not isinstance(typo, str) or len(typo) > 64:
+        return None
+    names = {(f.alias or n).lower(): f.alias or n for n, f in model.model_fields.items()}
+    found = difflib.get_close_matches(typo.lower(), list(names), n=1, cutoff=0.6)
+    return names[found[0]] if found else None
+
+
+def _inner(annotation: Any, part: str | int) -> Any:
+    """The type found at `part` (a field name, or a list index) of a value of type `annotation`; None if none."""
+    for member in _members(annotation):
+        if isinstance(part, int) and get_origin(member) is list:
+            return get_args(member)[0]
+        if isinstance(part, str) and isinstance(member, type) and issubclass(member, BaseModel):
+            for name, f in member.model_fields.items():
+                if part in (name, f.alias):
+                    return f.annotation
+    return None
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types of a union (`Autoscale | None`), or the type itself."""
+    return get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)

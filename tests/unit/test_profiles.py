@@ -196,3 +196,23 @@ def test_a_programmatic_region_is_kept_without_a_warning_and_an_unknown_one_is_l
     _, violations = check({"name": "shop", "resourceGroup": "rg-shop", "location": "West Europa"},
                           default_subscription_id=SUB)
     assert [v.code for v in violations if v.path == "/location"] == ["LOCATION_UNKNOWN"]
+
+
+@pytest.mark.parametrize(("patch", "path", "hint"), [
+    ({"/profle": "production"}, "/profle", "profile"),
+    ({"/systemPool": {"vmsize": "Standard_D4s_v5"}}, "/systemPool/vmsize", "vmSize"),
+    ({"/userPools": [{"name": "web", "autoscale": {"mni": 1, "max": 3}}]}, "/userPools/0/autoscale/mni", "min"),
+    ({"/network": {"serviceEndpoint": ["Microsoft.Storage"]}}, "/network/serviceEndpoint", "serviceEndpoints"),
+    ({"/reactions": {"cooldown": 60}}, "/reactions/cooldown", "cooldownSeconds"),
+])
+def test_an_unknown_field_suggests_the_closest_field_of_the_object_it_is_in(patch, path, hint):
+    _, violations = _expand(patched(MINIMAL_PRODUCTION, patch))
+    unknown = [v for v in violations if v.code == "SCHEMA_UNKNOWN_FIELD"]
+    assert [v.path for v in unknown] == [path]
+    assert unknown[0].message.endswith(f"; did you mean '{hint}'?")
+
+
+def test_an_unknown_field_close_to_no_field_gets_no_suggestion():
+    _, violations = _expand({**MINIMAL_PRODUCTION, "zzzzqq": 1, "p" * 1000: 1})
+    assert [v.code for v in violations] == ["SCHEMA_UNKNOWN_FIELD"] * 2
+    assert all("did you mean" not in v.message for v in violations)
