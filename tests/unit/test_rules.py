@@ -225,6 +225,13 @@ def test_a_single_system_node_outside_production_is_a_warning_not_an_error():
     assert ("SYSTEM_POOL_SINGLE_NODE", "warning") in {(v.code, v.severity) for v in violations}
 
 
+def test_the_single_system_node_warning_speaks_of_the_profile_it_fires_in():
+    _, violations = check(patched(DEV, {"/systemPool/count": 1}), default_subscription_id=SUB)
+    message = next(v.message for v in violations if v.code == "SYSTEM_POOL_SINGLE_NODE")
+    assert "acceptable for development" in message and "production profile requires at least 3" in message
+    assert "outside development" not in message
+
+
 def test_below_four_vcpu_is_an_error_in_production_and_a_warning_elsewhere():
     small = {"/systemPool/vmSize": "Standard_D2s_v5"}
     severities = {
