@@ -106,6 +106,18 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
                      publisher=await open_publisher(settings.topic, stack))
 
 
+def opened_lazily(settings: Settings, *, credential: Any = None) -> tuple[str, ...]:
+    """The modules `open_runtime` imports only when these settings need them (the identity library, the Key Vault
+    client): a caller that imports this module off the event loop (functions/runtime.py) imports them with it, so
+    that the opening on the loop imports nothing."""
+    modules = []
+    if credential is None or not settings.storage_connection or (settings.topic.endpoint and not settings.topic.key):
+        modules.append("azure.identity.aio")
+    if settings.key_vault_uri is not None:
+        modules.append("shared.adapters.keyvault")
+    return tuple(modules)
+
+
 def ticket_mappings(tickets: TicketSettings) -> dict[str, Any]:
     try:
         return load_mappings(override=tickets.mappings_dir)
