@@ -266,3 +266,9 @@ def test_the_app_validates_bearer_tokens_for_the_same_registration():
     assert "loginEndpoint" in json.dumps(settings["AKSVEND_AUTH_AUTHORITY"])
     assert settings["AKSVEND_LOCAL_CALLER"] == ""
 
+
+def test_the_local_host_plays_easy_auth_with_the_paths_infra_excludes():
+    from local.host.easyauth import EXCLUDED_PATHS
+
+    auth = _template(APP_SETTINGS_FILE)["variables"]["authSettings"]["value"]["properties"]
+    assert sorted(auth["globalValidation"]["excludedPaths"]) == sorted(EXCLUDED_PATHS)
