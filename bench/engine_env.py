@@ -165,7 +165,7 @@ class Worker:
 
 
 def worker_env(connection_string: str, emu: Emulator, time_factor: float) -> dict[str, str]:
-    """The worker's settings (shared/config.py). What paces ARM traffic (poll interval without Retry-After, retry
+    """The worker's settings (shared/config/). What paces ARM traffic (poll interval without Retry-After, retry
     backoff) is scaled by the time factor like the emulator's latencies, so that waits keep their proportion to the
     operations they wait for. The crash-recovery settings (step lease, sweep interval) keep their defaults: a sweep
     costs CPU per run, not per emulated second, so scaling its interval would multiply its overhead by 1/factor

@@ -20,11 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions import docs_ui, edge, eventgrid, paths, runtime, webhooks
 from functions.bodies import RETRY_AFTER_SECONDS, accepted, json_body
-from functions.callers import CallerMissing, caller_of
+from functions.callers import caller_of
 from functions.paths import path_parameters
 from functions.problems import PROBLEM_JSON, problem, problem_from
 from shared.domain.caller import Caller
 from shared.refusals import InvalidInput, MalformedInput, Refused
+from shared.services.callers import CallerNotProven, CallerUnverifiable
 
 if TYPE_CHECKING:
     from shared.bootstrap import Runtime
@@ -57,8 +58,9 @@ def queued(result: Accepted) -> JSONResponse:
 
 
 async def context(request: Request) -> tuple[Runtime, Caller]:
+    """The runtime and the proven caller (functions/callers.py): 401 or 503 before anything else is read."""
     rt = await runtime.runtime()
-    return rt, caller_of(request, rt.settings.local_caller)  # set in local mode only (shared/config/settings.py)
+    return rt, await caller_of(request, rt)
 
 
 CLUSTER = "/api/clusters/{subscription_id}/{resource_group}/{name}"
@@ -186,9 +188,14 @@ async def on_refused(request: Request, exc: Refused) -> Response:
     return problem_from(exc, request.url.path)
 
 
-@app.exception_handler(CallerMissing)
-async def on_missing_caller(request: Request, exc: CallerMissing) -> Response:
-    return problem(401, "Unauthorized", str(exc), request.url.path)
+@app.exception_handler(CallerNotProven)
+async def on_caller_not_proven(request: Request, exc: CallerNotProven) -> Response:
+    return problem(401, exc.code, exc.detail, request.url.path, headers={"WWW-Authenticate": exc.challenge})
+
+
+@app.exception_handler(CallerUnverifiable)
+async def on_caller_unverifiable(request: Request, exc: CallerUnverifiable) -> Response:
+    return problem(503, "CallerUnverifiable", str(exc), request.url.path, headers={"Retry-After": "10"})
 
 
 @app.exception_handler(StarletteHTTPException)

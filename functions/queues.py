@@ -13,12 +13,11 @@ import logging
 import azure.functions as func
 
 from functions import runtime
-from shared.domain.caller import Caller
+from shared.domain.caller import QUEUE_CALLER
 from shared.refusals import Refused
 
 bp = func.Blueprint()
 log = logging.getLogger("aksvend.queues")
-QUEUE_CALLER = Caller(id="queue:cluster-requests", name="cluster-requests queue")
 CONNECTION = "AzureWebJobsStorage"
 
 

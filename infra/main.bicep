@@ -32,8 +32,16 @@ param defaultSubscriptionId string = ''
 @description('Caller policy as the app reads it (see docs/): which callers may use which subscriptions and resource groups. Empty allows no one.')
 param callerPolicy string = ''
 
-@description('Optional: client id of the Entra app registration that API callers get tokens for; turns on App Service authentication (Easy Auth), which sets the caller header the caller policy reads.')
-param authClientId string = ''
+@description('Client id of the Entra app registration that API callers get tokens for (docs/deploy.md, Callers). Required: App Service authentication is always on, and the app validates bearer tokens for it.')
+@minLength(36)
+@maxLength(36)
+param authClientId string
+
+@description('Optional: object ids of the only users, service principals and managed identities App Service authentication lets through (empty: whoever the app registration admits).')
+param authAllowedIdentities array = []
+
+@description('Optional: object ids of the only groups App Service authentication lets through (empty: no group restriction).')
+param authAllowedGroups array = []
 
 @description('Create the Event Grid subscriptions that deliver to the function app. Turn on after the first `azd deploy` (the Event Grid trigger function must exist).')
 param eventSubscriptionsEnabled bool = false
@@ -229,6 +237,8 @@ module api 'app/api.bicep' = {
     defaultSubscriptionId: effectiveDefaultSubscriptionId
     callerPolicy: callerPolicy
     authClientId: authClientId
+    authAllowedIdentities: authAllowedIdentities
+    authAllowedGroups: authAllowedGroups
   }
 }
 

@@ -24,11 +24,13 @@ from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings, TicketSettings, TopicSettings
+from shared.config.auth import local_caller
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
 from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import Clock, SecretStore, StateStore
+from shared.services.callers import Authentication, TokenValidator
 from shared.services.clusters import Clusters
 from shared.services.events import EventService, EventSettings
 from shared.services.outbox import Outbox
@@ -62,6 +64,7 @@ class Runtime:
     tickets: TicketIntake  # POST /api/webhooks/{system}
     outbox: Outbox  # lifecycle events recorded by the engine and the webhooks
     publisher: EventPublisher | None  # the topic the sweeper drains the outbox to; None: no topic configured
+    authentication: Authentication  # who is calling (the HTTP API)
 
 
 def caller_policy(settings: Settings) -> Policy:
@@ -72,6 +75,22 @@ def caller_policy(settings: Settings) -> Policy:
         except ValueError as exc:
             raise ConfigError(f"AKSVEND_CALLER_POLICY: {exc}") from None
     return allow_all() if settings.local else Policy()
+
+
+def authentication(settings: Settings, tokens: TokenValidator | None = None) -> Authentication:
+    """Who is calling, from the settings: bearer tokens validated by the app (`tokens`, None: the Entra validator
+    when the settings turn it on), Easy Auth's principal when the platform says it is on, the local caller."""
+    auth = settings.auth
+    if tokens is None and auth.tenant_id and auth.audiences:
+        from shared.adapters.entra import EntraTokenValidator
+
+        tokens = EntraTokenValidator.for_authority(auth.tenant_id, auth.audiences, auth.authority,
+                                                   ca_cert=settings.arm_ca_cert)
+    if tokens is None and not auth.easy_auth and not settings.local:
+        log.warning("no caller can be proven: neither bearer validation (AKSVEND_AUTH_TENANT_ID, "
+                    "AKSVEND_AUTH_AUDIENCES) nor App Service Authentication is on; every API request gets 401")
+    return Authentication(tokens=tokens, audiences=auth.audiences, easy_auth=auth.easy_auth,
+                          tenant_id=auth.tenant_id, local_caller=local_caller(settings.local_caller))
 
 
 def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: StateStore, events: StateStore,
@@ -90,7 +109,7 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
                            submit=submit_through(clusters), publish=outbox,
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
-                   outbox, publisher)
+                   outbox, publisher, authentication(settings))
 
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
@@ -104,6 +123,18 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
     events = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
     return bootstrap(settings, engine, outbox=outbox, rejected=rejected, events=events, policy=policy,
                      publisher=await open_publisher(settings.topic, stack))
+
+
+def opened_lazily(settings: Settings, *, credential: Any = None) -> tuple[str, ...]:
+    """The modules `open_runtime` imports only when these settings need them (the identity library, the Key Vault
+    client): a caller that imports this module off the event loop (functions/runtime.py) imports them with it, so
+    that the opening on the loop imports nothing."""
+    modules = []
+    if credential is None or not settings.storage_connection or (settings.topic.endpoint and not settings.topic.key):
+        modules.append("azure.identity.aio")
+    if settings.key_vault_uri is not None:
+        modules.append("shared.adapters.keyvault")
+    return tuple(modules)
 
 
 def ticket_mappings(tickets: TicketSettings) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,12 +33,13 @@ class InputError(Exception):
 
 def read_request(source: str, stdin: TextIO) -> Any:
     """Read JSON or YAML (JSON is YAML, but JSON errors read better) from a path or '-'."""
+    name = "standard input" if source == "-" else source
     try:
         text = stdin.read(MAX_INPUT_BYTES + 1) if source == "-" else Path(source).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8'}") from exc
+        raise InputError(f"cannot read {name}: {exc.strerror if isinstance(exc, OSError) else 'not UTF-8'}") from exc
     if len(text) > MAX_INPUT_BYTES:
-        raise InputError(f"{source} is larger than {MAX_INPUT_BYTES} bytes")
+        raise InputError(f"{name} is larger than {MAX_INPUT_BYTES} bytes")
     try:
         return json.loads(text)
     except json.JSONDecodeError as json_error:
@@ -44,7 +47,7 @@ def read_request(source: str, stdin: TextIO) -> Any:
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:
             where = f" (line {json_error.lineno})" if text.lstrip().startswith(("{", "[")) else ""
-            raise InputError(f"{source} is neither JSON{where} nor YAML: {str(exc).splitlines()[0]}") from exc
+            raise InputError(f"{name} is neither JSON{where} nor YAML: {str(exc).splitlines()[0]}") from exc
 
 
 def violation_table(violations: list[Violation]) -> str:
@@ -75,13 +78,30 @@ def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_UNREADABLE
     outcome = plan_request(raw, default_subscription_id=args.subscription or settings.default_subscription_id,
                            today=datetime.now(UTC).date())
-    return print_outcome(outcome, sys.stdout, as_json=args.json)
+    return to_stdout(lambda out: print_outcome(outcome, out, as_json=args.json),
+                     EXIT_OK if outcome.valid else EXIT_INVALID)
 
 
 def cmd_schema(_: argparse.Namespace, __: Settings) -> int:
-    json.dump(request_schema(), sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
-    return EXIT_OK
+    def write(out: TextIO) -> None:
+        json.dump(request_schema(), out, indent=2, sort_keys=True)
+        out.write("\n")
+
+    return to_stdout(write, EXIT_OK)
+
+
+def to_stdout(write: Callable[[TextIO], object], code: int) -> int:
+    """Write to standard output and return `code`. A reader that stops early (`aksvend plan ... | head`) is no
+    error: the rest of the output is dropped quietly, with no traceback, and the exit code stays the command's."""
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that the closed pipe is not reported there.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return code
 
 
 def request_schema() -> dict[str, Any]:

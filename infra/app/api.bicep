@@ -19,8 +19,14 @@ param keyVaultUri string
 param eventTopicEndpoint string
 param defaultSubscriptionId string
 param callerPolicy string = ''
-@description('Optional: client id of the Entra app registration callers get tokens for; turns on App Service authentication.')
-param authClientId string = ''
+@description('Client id of the Entra app registration callers get tokens for (api://<client id>). Required: there is no deployment without authentication.')
+@minLength(36)
+@maxLength(36)
+param authClientId string
+@description('Optional: object ids of the users, service principals and managed identities App Service authentication lets through. Empty: whoever the app registration admits (set appRoleAssignmentRequired on it, docs/deploy.md).')
+param authAllowedIdentities array = []
+@description('Optional: object ids of the groups App Service authentication lets through (needs the groups claim). Empty: no group restriction.')
+param authAllowedGroups array = []
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -64,7 +70,12 @@ var aksvendSettings = {
   AKSVEND_WEBHOOK_SERVICENOW_BASIC_PASSWORD: '${webhookSecretReference}webhook-servicenow-basic)'
   AKSVEND_TICKET_MAPPINGS_DIR: '' // the built-in mappings
   AKSVEND_EVENTS_TOPIC_KEY: '' // Entra ID: the topic has local auth off (eventgrid.bicep)
-  AKSVEND_LOCAL_CALLER: '' // local host only; in Azure the caller comes from Easy Auth
+  AKSVEND_LOCAL_CALLER: '' // local mode only, which the app refuses in Azure
+  // The app validates bearer tokens itself too (shared/config/auth.py): Entra's v2.0 tokens of this tenant for the
+  // app registration. The authority ends in '/', which the app strips.
+  AKSVEND_AUTH_TENANT_ID: tenant().tenantId
+  AKSVEND_AUTH_AUDIENCES: 'api://${authClientId},${authClientId}'
+  AKSVEND_AUTH_AUTHORITY: environment().authentication.loginEndpoint
   AKSVEND_EVENTS_TOPIC_ENDPOINT: eventTopicEndpoint
   AKSVEND_KEY_VAULT_URI: keyVaultUri
   AKSVEND_CALLER_POLICY: callerPolicy
@@ -75,9 +86,14 @@ var aksvendSettings = {
   AKSVEND_EVENTS_WEBHOOK_SECRET: '${webhookSecretReference}events-webhook)'
 }
 
-// App Service authentication (Easy Auth) validates callers' Entra tokens and sets X-MS-CLIENT-PRINCIPAL, which the
-// caller policy reads. Without it that header is whatever the client sends, so set authClientId in production.
-// Ticketing webhooks and Event Grid carry their own signatures or keys and stay reachable without a token.
+// App Service authentication (Easy Auth) is always on: it refuses requests without a valid Entra token for the app
+// registration (Return401), strips client-sent X-MS-CLIENT-PRINCIPAL headers and sets them for signed-in callers;
+// App Service then sets WEBSITE_AUTH_ENABLED=True, the only case in which the app trusts that header. Who gets past
+// it: principals assigned to the app registration (appRoleAssignmentRequired, docs/deploy.md) and, when given,
+// only the identities and groups listed below. Ticketing webhooks and Event Grid carry their own signatures or keys
+// and stay reachable without a token; the app checks those itself.
+var allowedPrincipals = union(empty(authAllowedIdentities) ? {} : { identities: authAllowedIdentities },
+  empty(authAllowedGroups) ? {} : { groups: authAllowedGroups })
 var authSettings = {
   name: 'authsettingsV2'
   properties: {
@@ -109,6 +125,9 @@ var authSettings = {
             'api://${authClientId}'
             authClientId
           ]
+          defaultAuthorizationPolicy: {
+            allowedPrincipals: allowedPrincipals
+          }
         }
       }
     }
@@ -165,12 +184,13 @@ module functionApp 'br/public:avm/res/web/site:0.23.1' = {
       ftpsState: 'Disabled'
       http20Enabled: true
     }
-    configs: concat([
+    configs: [
       {
         name: 'appsettings'
         properties: union(functionsSettings, aksvendSettings)
       }
-    ], empty(authClientId) ? [] : [authSettings])
+      authSettings
+    ]
   }
 }
 

@@ -49,8 +49,9 @@ class Progress:
         filled = round(width * op["progress"] / 100)
         lines = [f"  {op['state']:<9} [{'#' * filled}{'.' * (width - filled)}] {op['progress']:>3}%  "
                  f"{time.monotonic() - self.started:5.1f} s"]
+        width = _id_width(op)
         for step in op["steps"]:
-            lines.append(f"    {MARKS.get(step['state'], '?')} {step['id']:<26} {_step_time(step)}")
+            lines.append(f"    {MARKS.get(step['state'], '?')} {step['id']:<{width}} {_step_time(step)}")
         up = f"\x1b[{self.drawn}F" if self.drawn else ""
         self.out.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
         self.out.flush()
@@ -58,13 +59,19 @@ class Progress:
 
     def _changes(self, op: dict[str, Any]) -> None:
         elapsed = time.monotonic() - self.started
+        width = _id_width(op)
         for step in [{"id": "operation", "state": op["state"]}, *op["steps"]]:
             if self.seen.get(step["id"]) != step["state"]:
                 self.seen[step["id"]] = step["state"]
                 took = f"  ({_step_time(step).strip()})" if step.get("endedAt") else ""
-                self.out.write(f"  {elapsed:5.1f} s  {MARKS.get(step['state'], '?')} {step['id']:<26} "
+                self.out.write(f"  {elapsed:5.1f} s  {MARKS.get(step['state'], '?')} {step['id']:<{width}} "
                                f"{step['state']}{took}\n")
         self.out.flush()
+
+
+def _id_width(op: dict[str, Any]) -> int:
+    """The step column's width: the longest step id (private endpoints' ids grow with their names), at least 26."""
+    return max([26, *(len(step["id"]) for step in op["steps"])])
 
 
 def _step_time(step: dict[str, Any]) -> str:

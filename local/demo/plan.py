@@ -44,13 +44,16 @@ def print_plan(default_subscription_id: str, out: TextIO | None = None, request:
     p = outcome.plan
     out.write(f"{p.tree}\n\n")
     out.write(f"Resources ({len(p.resources)}), in dependency order:\n")
-    for r in p.resources:
-        out.write(f"  {r.key:<22} {r.type:<52} api-version {r.api_version}\n")
+    key_width, type_width = (max((len(text) for text in column), default=0)
+                             for column in ([r.key for r in p.resources], [r.type for r in p.resources]))
+    for r in p.resources:  # columns as wide as their longest entry
+        out.write(f"  {r.key:<{key_width}}  {r.type:<{type_width}}  api-version {r.api_version}\n")
     out.write("\nSteps (a step starts when the steps it depends on are done):\n")
+    id_width = max((len(s.id) for s in p.steps), default=0)
     for s in p.steps:
         after = ", ".join(s.depends_on) or "-"
         flag = "  [cluster-mutating]" if s.mutates_cluster else ""
-        out.write(f"  {s.id:<26} ~{s.estimated_seconds:>4}s  after: {after}{flag}\n")
+        out.write(f"  {s.id:<{id_width}}  ~{s.estimated_seconds:>4}s  after: {after}{flag}\n")
     out.write(f"\nCritical path: {' -> '.join(p.critical_path)} ~ {p.critical_path_seconds} s\n")
     for w in outcome.warnings:
         out.write(f"warning {w.code} at {w.path}: {w.message}\n")

@@ -5,7 +5,8 @@ was seen for the cooldown.
 
 Each line carries the time since the eviction. The waits end on records that stay (the delivery and the webhook's
 answer, kept by the emulator; the operations, in aksvend's API); the pool's states in ARM are shown as they are
-seen, every REFRESH_SECONDS, so a state shorter than that may not appear.
+seen, every REFRESH_SECONDS, so a state shorter than that may not appear. A cause is printed before its effect: when
+the pool changes, the sweeper's scale-down operation is looked up before the pool's new state is shown.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ class _Watch:
         state = (props.get("provisioningState"), props.get("count"), props.get("scaleSetPriority") or "Regular",
                  props.get("vmSize")) if pool else None
         if state != self.pool_state and state is not None:
+            if self.seen.scale_down_operation is None:
+                self._find_scale_down()  # the cause before its effect: the sweeper's decision before the scale-back
             kind = "on-demand" if state[2] == "Regular" else state[2]
             self.line.say(self.seen.fallback_pool, f"{state[0]} · {_nodes(state[1], kind)} ({state[3]}, in ARM)")
         self.pool_state = state

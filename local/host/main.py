@@ -1,16 +1,18 @@
 """`python -m local.host` (`make serve`): run the function app on one machine as `func start` would.
 
     python -m local.host [--port 7071] [--storage CONN] [--arm-url URL --arm-ca PATH] [--time-factor F]
-                         [--app function_app:app] [--no-local-caller] [--timer-every SECONDS] [--verbose]
+                         [--app function_app:app] [--no-local-caller] [--easy-auth] [--timer-every SECONDS]
+                         [--verbose]
 
 Starts Azurite and the ARM emulator as child processes on 127.0.0.1 and ephemeral ports (unless the storage
 connection string or the emulator's URL are given), sets the app settings the function app reads, then runs
 every function that `function_app.app.get_functions()` returns, by trigger type (see functions.py):
 HTTP on 127.0.0.1:PORT (http.py, with the Event Grid webhook), queue triggers by polling Azurite with
 host.json's semantics (queues.py), timers on their NCRONTAB schedules (timers.py). What differs from Azure is
-handed to the app by app.py. Prints one JSON line
-when ready: {"baseUrl", "pid", "functions", "armUrl", "armCaCert", "storage"} (the storage endpoints, never the
-key). SIGINT or SIGTERM stops everything it started, by PID, and exits 0. See docs/local.md.
+handed to the app by app.py. `--easy-auth` puts App Service Authentication in front of the app (easyauth.py).
+Prints one JSON line when ready: {"baseUrl", "pid", "functions", "armUrl", "armCaCert", "storage", "auth"} (the
+storage endpoints, never the key; `auth`: the tenant and audiences tokens must be for, and whether Easy Auth is
+played). SIGINT or SIGTERM stops everything it started, by PID, and exits 0. See docs/local.md.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"the emulator's time factor when the host starts it (default {DEFAULT_TIME_FACTOR})")
     p.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     p.add_argument("--no-local-caller", action="store_true",
-                   help="do not set AKSVEND_LOCAL_CALLER: requests need an X-MS-CLIENT-PRINCIPAL header")
+                   help="do not set AKSVEND_LOCAL_CALLER: requests need a bearer token from the emulator")
+    p.add_argument("--easy-auth", action="store_true",
+                   help="play App Service Authentication: a valid bearer token at the edge, the principal header "
+                        "built from it, WEBSITE_AUTH_ENABLED=True for the app (implies no local caller)")
     p.add_argument("--timer-every", type=float, default=_env_seconds("AKSVEND_SWEEP_SECONDS"),
                    help="run timer functions every N seconds instead of their schedule (AKSVEND_SWEEP_SECONDS)")
     p.add_argument("--verbose", action="store_true", help="log requests and function failures with tracebacks")
@@ -98,8 +103,9 @@ async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> Non
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(HostApp(specs, prefix), log_level="info" if args.verbose else "error",
-                            access_log=args.verbose, lifespan="on", timeout_graceful_shutdown=5)
+    config = uvicorn.Config(_edge(HostApp(specs, prefix), args.easy_auth),
+                            log_level="info" if args.verbose else "error", access_log=args.verbose, lifespan="on",
+                            timeout_graceful_shutdown=5)
     access_log.install()  # after uvicorn configured its loggers: no secret query parameter in a logged URL
     server = _Server(config)
     tasks = [asyncio.create_task(server.serve(sockets=[sock]), name="http"),
@@ -110,7 +116,8 @@ async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> Non
         if server.started:
             print(json.dumps({"baseUrl": f"http://127.0.0.1:{port}", "pid": os.getpid(),
                               "functions": {s.name: s.trigger_type for s in specs}, "armUrl": stack.arm_url,
-                              "armCaCert": stack.arm_ca, "storage": stack.storage_endpoints}), flush=True)
+                              "armCaCert": stack.arm_ca, "storage": stack.storage_endpoints,
+                              "auth": _auth_summary(args.easy_auth)}), flush=True)
             await asyncio.wait([asyncio.ensure_future(stop.wait()), tasks[0]], return_when=asyncio.FIRST_COMPLETED)
     finally:
         stop.set()
@@ -118,6 +125,27 @@ async def serve(args: argparse.Namespace, stack: Stack, specs: list[Any]) -> Non
         await asyncio.gather(*tasks, return_exceptions=True)
         await close_app()
         sock.close()
+
+
+def _edge(app: Any, easy_auth: bool) -> Any:
+    """The host's app, behind Easy Auth when it plays it, with a validator built from the app's own settings."""
+    if not easy_auth:
+        return app
+    from local.host.easyauth import EasyAuth
+    from shared.adapters.entra import EntraTokenValidator
+    from shared.config import Settings
+
+    settings = Settings.from_env()
+    auth = settings.auth
+    assert auth.tenant_id, "configure_env sets the auth settings"
+    return EasyAuth(app, EntraTokenValidator.for_authority(auth.tenant_id, auth.audiences, auth.authority,
+                                                           ca_cert=settings.arm_ca_cert))
+
+
+def _auth_summary(easy_auth: bool) -> dict[str, Any]:
+    audiences = [a for a in os.environ.get("AKSVEND_AUTH_AUDIENCES", "").split(",") if a]
+    return {"tenantId": os.environ.get("AKSVEND_AUTH_TENANT_ID"), "audiences": audiences, "easyAuth": easy_auth,
+            "localCaller": os.environ.get("AKSVEND_LOCAL_CALLER")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     stack: Stack | None = None
     try:
         stack = start_stack(args.storage, args.arm_url, args.arm_ca, args.time_factor)
-        configure_env(stack, local_caller=not args.no_local_caller)
+        configure_env(stack, local_caller=not args.no_local_caller, easy_auth=args.easy_auth)
         from local.host.app import hand_over
         from local.host.functions import discover, load_app, unsupported
 

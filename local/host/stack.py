@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CALLER = "dev@local"
+from local.armemu.entra import DEFAULT_AUDIENCE, DEFAULT_OBJECT_ID
+from local.armemu.settings import DEFAULT_TENANT
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository: host.json, local.settings.json, function_app.py
+# Local mode's caller of requests without credentials: the emulator's default principal, so that a token from
+# `POST /_emulator/entra/token` with no `oid` is this same caller.
+LOCAL_TENANT = DEFAULT_TENANT
+LOCAL_AUDIENCE = DEFAULT_AUDIENCE
+DEFAULT_CALLER = f"{LOCAL_TENANT}/{DEFAULT_OBJECT_ID}"
 
 
 @dataclass
@@ -114,8 +121,13 @@ def start_stack(storage: str | None, arm_url: str | None, arm_ca: str | None, ti
     return stack
 
 
-def configure_env(stack: Stack, *, local_caller: bool) -> None:
-    """The app settings the function app reads (shared/config.py), as local.settings.json would give them."""
+def configure_env(stack: Stack, *, local_caller: bool, easy_auth: bool = False) -> None:
+    """The app settings the function app reads (shared/config/), as local.settings.json would give them.
+
+    Bearer tokens are validated against the emulator's Entra ID (tenant `LOCAL_TENANT` and audience
+    `api://aksvend` unless set; the authority is the emulator, trusted through AKSVEND_ARM_CA_CERT). `easy_auth`:
+    the host plays App Service Authentication (local/host/easyauth.py), so the app is told it is on, as App
+    Service tells it, and no local caller is assumed."""
     settings = ROOT / "local.settings.json"
     if settings.exists():
         try:
@@ -131,7 +143,14 @@ def configure_env(stack: Stack, *, local_caller: bool) -> None:
         os.environ["AKSVEND_ARM_CA_CERT"] = stack.arm_ca
     os.environ.setdefault("FUNCTIONS_WORKER_RUNTIME", "python")
     local_mode()
-    if local_caller:
+    os.environ.setdefault("AKSVEND_AUTH_TENANT_ID", LOCAL_TENANT)
+    os.environ.setdefault("AKSVEND_AUTH_AUDIENCES", LOCAL_AUDIENCE)
+    os.environ["AKSVEND_AUTH_AUTHORITY"] = stack.arm_url
+    if easy_auth:
+        os.environ["WEBSITE_AUTH_ENABLED"] = "True"
+    else:
+        os.environ.pop("WEBSITE_AUTH_ENABLED", None)
+    if local_caller and not easy_auth:
         os.environ.setdefault("AKSVEND_LOCAL_CALLER", DEFAULT_CALLER)
     else:
         os.environ.pop("AKSVEND_LOCAL_CALLER", None)

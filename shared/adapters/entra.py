@@ -4,7 +4,8 @@
     validator = await EntraTokenValidator.discover(openid_configuration_url, tenant_id, audiences)  # or this
     claims = await validator.validate(token)  # TokenClaims, or raises TokenRejected
 
-Every refusal is one exception type, `TokenRejected`, with `check` (a name below) and `reason` (a sentence). Neither
+It implements the `TokenValidator` port of shared/services/callers.py. Every refusal is one exception type,
+`TokenRejected` (defined by that port), with `check` (a name below) and `reason` (a sentence). Neither
 ever holds the token or a value read from it (an unverified token is attacker text); only configured values.
 
 | check | refused when |
@@ -42,6 +43,8 @@ from typing import Any
 import aiohttp
 import jwt
 
+from shared.services.callers import TokenRejected  # the port's refusal (shared/services/callers.py)
+
 log = logging.getLogger(__name__)
 
 MAX_TOKEN_CHARS = 16 * 1024
@@ -49,15 +52,7 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 ENTRA_AUTHORITY = "https://login.microsoftonline.com"
 REQUIRED_CLAIMS = ("exp", "nbf", "iat", "iss", "aud", "tid", "oid")
 Fetch = Callable[[str], Awaitable[Any]]
-
-
-class TokenRejected(Exception):
-    """A bearer token that does not establish a caller. `check` names the failed check (see the module docstring)."""
-
-    def __init__(self, check: str, reason: str) -> None:
-        super().__init__(f"{check}: {reason}")
-        self.check = check
-        self.reason = reason
+__all__ = ["ENTRA_AUTHORITY", "EntraTokenValidator", "TokenClaims", "TokenRejected", "https_fetcher", "parse_jwks"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,14 @@
 |---|---|
 | `names.py` | `SETTINGS`: every setting read, name -> what it is for (infra/ is checked against it), and the names |
 | `settings.py` | `Settings.from_env`: the app's settings, local mode |
+| `auth.py` | `AuthSettings`: bearer-token validation, whether Easy Auth is on; the local caller's shape |
 | `tickets.py` | `TicketSettings`, `TopicSettings`: the ticketing webhooks' secrets, the lifecycle-event topic |
 | `errors.py` | `ConfigError`: names the setting and the rule, never the value |
 
-Modules import downwards only (settings -> tickets -> names -> errors): no cycles between them.
+Modules import downwards only (settings -> auth, tickets -> names -> errors): no cycles between them.
 """
 
+from shared.config.auth import ENTRA_AUTHORITY, AuthSettings
 from shared.config.errors import ConfigError
 from shared.config.names import SETTINGS
 from shared.config.settings import AZURE_ARM_ENDPOINT, ZERO_SUBSCRIPTION, Settings
@@ -17,8 +19,10 @@ from shared.config.tickets import TicketSettings, TopicSettings, split_secrets
 
 __all__ = [
     "AZURE_ARM_ENDPOINT",
+    "ENTRA_AUTHORITY",
     "SETTINGS",
     "ZERO_SUBSCRIPTION",
+    "AuthSettings",
     "ConfigError",
     "Settings",
     "TicketSettings",

@@ -16,6 +16,17 @@ LOCAL_SETTING = "AKSVEND_LOCAL"
 # App Service and Functions set this on every instance in Azure: local mode is refused when it is there.
 AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
 LOCAL_CALLER_SETTING = "AKSVEND_LOCAL_CALLER"
+# App Service sets this to True when App Service Authentication (Easy Auth) is on in front of the app: only then is
+# its principal header (X-MS-CLIENT-PRINCIPAL) trusted. The platform's, like WEBSITE_INSTANCE_ID: infra/ sets neither.
+EASY_AUTH_SETTING = "WEBSITE_AUTH_ENABLED"
+PLATFORM_SETTINGS: Mapping[str, str] = MappingProxyType({
+    AZURE_INSTANCE_SETTING: "set by App Service on every instance in Azure: local mode is refused where it is set",
+    EASY_AUTH_SETTING: "set by App Service (True) when App Service Authentication is on: the principal header is "
+                       "trusted only then",
+})
+AUTH_TENANT_SETTING = "AKSVEND_AUTH_TENANT_ID"
+AUTH_AUDIENCES_SETTING = "AKSVEND_AUTH_AUDIENCES"
+AUTH_AUTHORITY_SETTING = "AKSVEND_AUTH_AUTHORITY"
 DEFAULT_SERVICENOW_SIGNATURE_HEADER = "X-Aksvend-Signature"
 SECRET_SETTING = "AKSVEND_WEBHOOK_SECRET_{}"  # .format(system.upper())
 SERVICENOW_HEADER_SETTING = "AKSVEND_WEBHOOK_SERVICENOW_SIGNATURE_HEADER"
@@ -47,7 +58,14 @@ _APP: dict[str, str] = {
     LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "
                    "caller, everyone allowed without a policy, a Key Vault stand-in; refused where "
                    f"{AZURE_INSTANCE_SETTING} says it runs in Azure",
-    LOCAL_CALLER_SETTING: "local mode only: the caller assumed when a request has no Easy Auth principal header",
+    LOCAL_CALLER_SETTING: "local mode only: the caller (<tenant id>/<object id>) assumed for a request that carries "
+                          "no credentials",
+    AUTH_TENANT_SETTING: "Entra tenant (GUID) whose access tokens the app validates itself (Authorization: Bearer); "
+                         f"with {AUTH_AUDIENCES_SETTING}, turns bearer validation on",
+    AUTH_AUDIENCES_SETTING: "the audiences a bearer token may be for, comma-separated: api://<client id> and the "
+                            "client id of the app registration",
+    AUTH_AUTHORITY_SETTING: "the Entra authority (https) whose issuer and keys validate tokens; unset means "
+                            "https://login.microsoftonline.com; locally the ARM emulator, which plays Entra ID",
 }
 _TICKETS: dict[str, str] = {
     **{SECRET_SETTING.format(s.upper()): f"{s} webhook secret(s): one, or several separated by commas or line "

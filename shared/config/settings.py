@@ -5,7 +5,7 @@ so that infra/ can be checked against it. Values are validated here; an error na
 the value (some settings are secrets or connection strings).
 
 **Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
-(`AKSVEND_LOCAL_CALLER`) for requests without one, let everyone do everything when no caller policy is set, and
+(`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set, and
 accept a Key Vault stand-in that is not under vault.azure.net. The local host sets it; infra/ never does, and it
 is refused where the platform's own `WEBSITE_INSTANCE_ID` says the app runs in Azure. What else differs locally
 (the ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.config.auth import AuthSettings, local_caller
 from shared.config.errors import ConfigError
 from shared.config.names import AZURE_INSTANCE_SETTING, LOCAL_CALLER_SETTING, LOCAL_SETTING
 from shared.config.tickets import TicketSettings, TopicSettings
@@ -44,7 +45,8 @@ class Settings:
     log_level: str = "WARNING"
     caller_policy: str | None = None
     local: bool = False  # local mode: see the module docstring
-    local_caller: str | None = None  # local mode only
+    local_caller: str | None = None  # local mode only: <tenant id>/<object id>
+    auth: AuthSettings = field(default_factory=AuthSettings)  # bearer validation, Easy Auth (shared/config/auth.py)
     events_webhook_secret: str | None = field(default=None, repr=False)
     key_vault_uri: str | None = None
     tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
@@ -53,6 +55,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.local_caller and not self.local:
             raise ConfigError(f"{LOCAL_CALLER_SETTING} is for local mode only ({LOCAL_SETTING}=1)")
+        local_caller(self.local_caller)  # ConfigError unless <tenant id>/<object id>
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +83,7 @@ class Settings:
             caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,
             local=_local(env),
             local_caller=env.get(LOCAL_CALLER_SETTING) or None,
+            auth=AuthSettings.from_env(env),
             events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
             key_vault_uri=_https_url(env, "AKSVEND_KEY_VAULT_URI"),
             tickets=TicketSettings.from_env(env),

@@ -9,7 +9,7 @@ The stored form is the short string it always was, so rows written by earlier ve
                                 `reaction:fallback-scale-down:<spot pool>`, `reaction:pool-pressure`, `reaction:upgrade`
 
 Written where operations are submitted (the events service writes reactions), read where lifecycle events are
-derived from an ended operation (shared/services/lifecycle_sink.py: `aksvend.pool.scaled`'s reason and
+derived from an ended operation (shared/engine/lifecycle.py: `aksvend.pool.scaled`'s reason and
 `aksvend.spot.replaced`'s spot pool). Rules and pool names never contain `:`, so the parts split unambiguously.
 """
 

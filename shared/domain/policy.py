@@ -1,34 +1,87 @@
-"""Who may ask for what: callers (or their groups) mapped to the subscriptions and resource groups they may use.
+"""Who may ask for what: principals, groups, app roles and aksvend's own services mapped to the subscriptions and
+resource groups they may use.
 
 The policy document (JSON; see docs/policy.md):
     {"rules": [
-        {"callers": ["alice@contoso.com"], "groups": ["platform-admins"],
-         "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "change", "delete"]},
-        {"groups": ["team-payments"], "subscriptions": ["0000...-0000"], "resourceGroups": ["rg-payments-*"],
-         "actions": ["create", "change"]}]}
-A request is allowed when any rule matches the caller (by id/name or one of its groups), the subscription,
-the resource group (exact, case-insensitive, or a trailing-* prefix) and the action. No rule: refused.
+        {"principals": ["<tenant id>/<object id>"], "groups": ["<group object id>"], "roles": ["Clusters.Admin"],
+         "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "change", "delete", "read"]},
+        {"services": ["queue:cluster-requests", "webhook:jira"], "subscriptions": ["0000...-0000"],
+         "resourceGroups": ["rg-batch-*"], "actions": ["create"]}]}
+A request is allowed when any rule matches the caller, the subscription, the resource group (exact,
+case-insensitive, or a trailing-* prefix) and the action. No rule: refused. A principal (docs: "Who is calling")
+matches by its `<tenant>/<object id>` in `principals`, one of its group object ids in `groups` or one of its app
+role values in `roles`; a service only by its exact id in `services`. `"*"` in `principals` is any principal, in
+`services` any service. Display names match nothing: anyone may rename themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.domain.caller import Caller
+from shared.domain.armid import GUID
+from shared.domain.caller import SERVICE_ID, Caller
 
 Action = Literal["create", "change", "delete", "read"]
+OLD_FIELD = ("'callers' is gone (display names and ids matched alike): name principals as <tenant id>/<object id> "
+             "in 'principals' and aksvend's own callers in 'services' (docs/policy.md)")
+
+
+def _principal(value: str) -> str:
+    tenant, slash, oid = value.partition("/")
+    if value != "*" and not (slash and GUID.match(tenant) and GUID.match(oid)):
+        raise ValueError("a principal is '<tenant id>/<object id>' (two GUIDs) or '*'")
+    return value.lower()
+
+
+def _group(value: str) -> str:
+    if not GUID.match(value):
+        raise ValueError("a group is its object id (a GUID), as in the token's groups claim; names are not unique")
+    return value.lower()
+
+
+def _service(value: str) -> str:
+    if value != "*" and not SERVICE_ID.match(value):
+        raise ValueError("a service is queue:cluster-requests, aksvend:events, webhook:<system> or '*'")
+    return value
+
+
+def _role(value: str) -> str:
+    if not value or len(value) > 120 or not value.isprintable() or " " in value:
+        raise ValueError("an app role is its value (1-120 printable characters without spaces)")
+    return value
 
 
 class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    callers: list[str] = Field(default_factory=list, max_length=1000)
-    groups: list[str] = Field(default_factory=list, max_length=1000)
+    principals: list[Annotated[str, AfterValidator(_principal)]] = Field(default_factory=list, max_length=1000)
+    groups: list[Annotated[str, AfterValidator(_group)]] = Field(default_factory=list, max_length=1000)
+    roles: list[Annotated[str, AfterValidator(_role)]] = Field(default_factory=list, max_length=1000)
+    services: list[Annotated[str, AfterValidator(_service)]] = Field(default_factory=list, max_length=1000)
     subscriptions: list[str] = Field(min_length=1, max_length=1000)
     resource_groups: list[str] = Field(alias="resourceGroups", min_length=1, max_length=1000)
     actions: list[Action] = Field(default_factory=lambda: list[Action](["create", "change", "read"]), min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_old_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "callers" in data:
+            raise ValueError(OLD_FIELD)
+        return data
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> _Rule:
+        if not (self.principals or self.groups or self.roles or self.services):
+            raise ValueError("a rule names no principals, groups, roles or services: it would match no one")
+        return self
+
+    def matches(self, caller: Caller) -> bool:
+        if caller.is_service:
+            return "*" in self.services or caller.id in self.services
+        return ("*" in self.principals or caller.id in self.principals
+                or not caller.groups.isdisjoint(self.groups) or not caller.roles.isdisjoint(self.roles))
 
 
 class Policy(BaseModel):
@@ -43,27 +96,18 @@ class Policy(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0]
             where = "/".join(str(p) for p in first["loc"])
-            raise ValueError(f"caller policy: {where or 'document'}: {first['msg']}") from None
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ValueError(f"caller policy: {where or 'document'}: {message}") from None
 
     def allows(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> bool:
-        return any(_matches(rule, caller, subscription_id, resource_group, action) for rule in self.rules)
+        return any(rule.matches(caller) and action in rule.actions and _fits(rule.subscriptions, subscription_id)
+                   and _fits(rule.resource_groups, resource_group) for rule in self.rules)
 
 
 def allow_all() -> Policy:
-    return Policy.model_validate({"rules": [{"callers": ["*"], "subscriptions": ["*"], "resourceGroups": ["*"],
+    return Policy.model_validate({"rules": [{"principals": ["*"], "services": ["*"], "subscriptions": ["*"],
+                                             "resourceGroups": ["*"],
                                              "actions": ["create", "change", "delete", "read"]}]})
-
-
-def _matches(rule: _Rule, caller: Caller, sub: str, rg: str, action: Action) -> bool:
-    who = "*" in rule.callers or _any_equal(rule.callers, (caller.id, caller.name)) or _any_equal(
-        rule.groups, caller.groups)
-    return (who and action in rule.actions and _fits(rule.subscriptions, sub)
-            and _fits(rule.resource_groups, rg))
-
-
-def _any_equal(patterns: Iterable[str], values: Iterable[str]) -> bool:
-    wanted = {p.lower() for p in patterns}
-    return any(v and v.lower() in wanted for v in values)
 
 
 def _fits(patterns: Iterable[str], value: str) -> bool:

@@ -4,17 +4,23 @@ Merging happens on the raw JSON, before parsing, so that a violation's JSON poin
 the caller wrote: objects merge key by key, lists (userPools, zones, taints ...) replace the profile's list
 whole, an explicit `null` clears a default (at the top level the field then takes the contract's own default;
 see `NULL_CLEARS`). A user pool that leaves out its VM size or count gets the profile's choice for its workload.
+A region written another way than its programmatic name ("West Europe", "WestEurope") becomes that name
+("westeurope"), with the warning LOCATION_NORMALIZED: ARM and AKS use it, in ids and in the node resource group's
+name, which aksvend must know to map node events to the cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from shared.domain.regions import lookup_region
 from shared.domain.request import ClusterRequest
-from shared.domain.violations import CONTRACT, Violation, pointer
+from shared.domain.violations import ARM_NAMING, CONTRACT, Violation, pointer
 
 DEFAULT_PROFILE = "development"
 DEFAULT_KUBERNETES_VERSION = "1.33"
@@ -76,7 +82,8 @@ WORKLOAD_SIZES: Mapping[str, Mapping[str, str]] = {
 
 
 def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | None, list[Violation]]:
-    """Apply the profile to a raw request and parse it. Returns the request, or None and every shape error."""
+    """Apply the profile to a raw request and parse it. Returns the request and the warnings of the expansion
+    (LOCATION_NORMALIZED), or None and every shape error."""
     if not isinstance(raw, dict):
         return None, [Violation("SCHEMA_TYPE", "", "the request must be a JSON object", source=CONTRACT)]
     profile = raw.get("profile", DEFAULT_PROFILE)
@@ -93,10 +100,27 @@ def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | 
         merged["userPools"] = [_fill_pool(p, sizes) for p in pools]
     if isinstance(merged.get("systemPool"), dict):
         merged["systemPool"] = {"name": "system", **merged["systemPool"]}
+    notes = _programmatic_location(merged)
     try:
-        return ClusterRequest.model_validate(merged), []
+        return ClusterRequest.model_validate(merged), notes
     except ValidationError as exc:
         return None, schema_violations(exc)
+
+
+def _programmatic_location(merged: dict[str, Any]) -> list[Violation]:
+    """A known region given another way than its programmatic name takes that name (an unknown one is left to the
+    rule LOCATION_UNKNOWN)."""
+    given = merged.get("location")
+    region = lookup_region(given) if isinstance(given, str) else None
+    if region is None or region.name == given:
+        return []
+    merged["location"] = region.name
+    group, name = merged.get("resourceGroup"), merged.get("name")
+    nodes = f"MC_{group}_{name}_{region.name}" if isinstance(group, str) and isinstance(name, str) else "its name"
+    return [Violation("LOCATION_NORMALIZED", "/location",
+                      f"location '{given}' is region {region.name} ({region.display_name}): the request uses the "
+                      f"programmatic name '{region.name}', as ARM and AKS do (the node resource group: {nodes})",
+                      severity="warning", source=ARM_NAMING)]
 
 
 def merge(defaults: Mapping[str, Any], explicit: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,10 +175,44 @@ def schema_violations(exc: ValidationError) -> list[Violation]:
         code = _SCHEMA_CODES.get(err["type"], "SCHEMA_TYPE")
         field = str(loc[-1]) if loc else "request"
         if code == "SCHEMA_UNKNOWN_FIELD":
-            message = f"unknown field '{field}': the request contract has no such field (check the spelling)"
+            hint = _closest_field(loc)
+            message = (f"unknown field '{field}': the request contract has no such field (check the spelling)"
+                       + (f"; did you mean '{hint}'?" if hint else ""))
         elif code == "SCHEMA_REQUIRED":
             message = f"'{field}' is required"
         else:
             message = f"'{field}': {err['msg']}"
         out.append(Violation(code, path, message, source=CONTRACT))
     return out
+
+
+def _closest_field(loc: Sequence[str | int]) -> str | None:
+    """The field of the object at `loc[:-1]` whose name is closest to the unknown `loc[-1]` (case ignored), if any
+    is close: `profle` -> `profile`, `vmsize` -> `vmSize`."""
+    annotation: Any = ClusterRequest
+    for part in loc[:-1]:
+        annotation = _inner(annotation, part)
+    model = next((m for m in _members(annotation) if isinstance(m, type) and issubclass(m, BaseModel)), None)
+    typo = loc[-1] if loc else None
+    if model is None or not isinstance(typo, str) or len(typo) > 64:
+        return None
+    names = {(f.alias or n).lower(): f.alias or n for n, f in model.model_fields.items()}
+    found = difflib.get_close_matches(typo.lower(), list(names), n=1, cutoff=0.6)
+    return names[found[0]] if found else None
+
+
+def _inner(annotation: Any, part: str | int) -> Any:
+    """The type found at `part` (a field name, or a list index) of a value of type `annotation`; None if none."""
+    for member in _members(annotation):
+        if isinstance(part, int) and get_origin(member) is list:
+            return get_args(member)[0]
+        if isinstance(part, str) and isinstance(member, type) and issubclass(member, BaseModel):
+            for name, f in member.model_fields.items():
+                if part in (name, f.alias):
+                    return f.annotation
+    return None
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """The types of a union (`Autoscale | None`), or the type itself."""
+    return get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else (annotation,)

@@ -61,7 +61,7 @@ class Clusters:
 
     def _authorize(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> None:
         if not self.policy.allows(caller, subscription_id, resource_group, action):
-            raise NotPermitted("Forbidden", f"caller '{caller.name or caller.id}' may not {action} clusters in "
+            raise NotPermitted("Forbidden", f"caller {caller.display} may not {action} clusters in "
                                             f"subscription {subscription_id}, resource group {resource_group}")
 
     async def _submit(self, kind: str, request: ClusterRequest, caller: Caller, key: str | None, *,

@@ -40,7 +40,7 @@ from typing import Any, ClassVar, Protocol
 
 import shared.domain.jsontext as jsontext
 from shared.domain import lifecycle
-from shared.domain.caller import Caller
+from shared.domain.caller import Caller, webhook_caller
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.tickets import (
@@ -244,8 +244,9 @@ def _cluster_of(raw: Mapping[str, Any], default_subscription_id: str) -> lifecyc
 
 
 def ticket_caller(system: str) -> Caller:
-    """Who a ticketing system is for the caller policy: grant `webhook:<system>` the scopes its tickets may use."""
-    return Caller(id=f"webhook:{system}", name=f"webhook:{system}", groups=frozenset({"webhooks"}))
+    """Who a ticketing system is for the caller policy: grant `webhook:<system>` (in `services`) the scopes its
+    tickets may use."""
+    return webhook_caller(system)
 
 
 class _ClusterCreator(Protocol):

@@ -20,12 +20,13 @@ from local.azurite import AzuriteEndpoints, connection_string
 from local.host.client import ArmControl, RunningHost, local_host
 from local.polling import wait_for
 from shared.domain.examples import DATA_ACCOUNT
+from tests.principals import oid
 
 # Fast enough for a test (a 6-minute cluster create takes 1.8 s) but still asynchronous everywhere.
 TIME_FACTOR = "0.005"
 FAST_ENGINE = {"AKSVEND_POLL_INTERVAL_SECONDS": "0.5", "AKSVEND_BACKOFF_BASE_SECONDS": "0.2",
                "AKSVEND_LEASE_SECONDS": "20"}
-POLICY = {"rules": [{"groups": ["team-x"], "subscriptions": ["*"], "resourceGroups": ["rg-x"],
+POLICY = {"rules": [{"groups": [oid("team-x")], "subscriptions": ["*"], "resourceGroups": ["rg-x"],
                      "actions": ["create", "read"]}]}
 
 
@@ -46,6 +47,23 @@ def strict_host(host: RunningHost) -> Iterator[RunningHost]:
     with local_host("--no-local-caller", "--arm-url", host.ready["armUrl"], "--arm-ca", host.ready["armCaCert"],
                     env=_env(AKSVEND_CALLER_POLICY=json.dumps(POLICY))) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def easy_auth_host(host: RunningHost) -> Iterator[RunningHost]:
+    """As `strict_host`, with the host playing App Service Authentication in front of the app (--easy-auth)."""
+    with local_host("--easy-auth", "--arm-url", host.ready["armUrl"], "--arm-ca", host.ready["armCaCert"],
+                    env=_env(AKSVEND_CALLER_POLICY=json.dumps(POLICY))) as running:
+        yield running
+
+
+def mint(host: RunningHost, who: str, **spec: Any) -> str:
+    """An access token from the emulator's Entra ID for the principal `who`, for the tenant and audience the host's
+    app validates (its ready line)."""
+    auth = host.ready["auth"]
+    with host.arm() as arm:
+        return arm.control("POST", "entra/token", {"tenant": auth["tenantId"], "audience": auth["audiences"][0],
+                                                   "oid": oid(who), "name": who, **spec})["access_token"]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import pytest
 
 from local.host.client import SUBSCRIPTION
 from shared.domain.examples import PRODUCTION_REQUEST
-from tests.e2e.conftest import wait_op
+from tests.e2e.conftest import mint, wait_op
+from tests.principals import TENANT, oid
 from tests.requests import MINIMAL_PRODUCTION
 
 pytestmark = pytest.mark.e2e
@@ -21,8 +22,10 @@ POOL_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
 
 
 def principal(name: str, groups: tuple[str, ...] = ()) -> str:
+    """A principal header as Easy Auth would send it: what a client can send too."""
+    claims = [("tid", TENANT), ("oid", oid(name)), ("name", name), *(("groups", oid(g)) for g in groups)]
     doc = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles",
-           "claims": [{"typ": "name", "val": name}, *({"typ": "groups", "val": g} for g in groups)]}
+           "claims": [{"typ": t, "val": v} for t, v in claims]}
     return base64.b64encode(json.dumps(doc).encode()).decode()
 
 
@@ -89,18 +92,39 @@ def test_a_chunked_body_past_one_mebibyte_is_413(api):
 
 def test_no_caller_is_401_and_a_caller_outside_its_resource_groups_is_403(strict_host):
     body = {"name": "c", "resourceGroup": "rg-x", "location": "westeurope"}
+    bob = {"Authorization": f"Bearer {mint(strict_host, 'bob', groups=[oid('team-x')])}"}
     with httpx.Client(base_url=strict_host.base_url, timeout=30) as client:
         missing = client.post("/api/clusters", json=body)
         assert missing.status_code == 401 and missing.headers["content-type"] == PROBLEM
-        assert missing.json()["code"] == "Unauthorized"
+        assert missing.json()["code"] == "Unauthorized" and missing.headers["www-authenticate"].startswith("Bearer")
         forged = client.post("/api/clusters", json=body, headers={"X-MS-CLIENT-PRINCIPAL": "%%%"})
         assert forged.status_code == 401
-        outside = client.post("/api/clusters", json={**body, "resourceGroup": "rg-y"},
-                              headers={"X-MS-CLIENT-PRINCIPAL": principal("bob", ("team-x",))})
+        # without --easy-auth nothing vouches for the principal header: it is ignored, whatever it says
+        untrusted = client.post("/api/clusters", json=body,
+                                headers={"X-MS-CLIENT-PRINCIPAL": principal("bob", ("team-x",))})
+        assert untrusted.status_code == 401 and "not trusted" in untrusted.json()["detail"]
+        outside = client.post("/api/clusters", json={**body, "resourceGroup": "rg-y"}, headers=bob)
         assert outside.status_code == 403 and outside.json()["code"] == "Forbidden"
         assert outside.headers["content-type"] == PROBLEM
-        allowed = client.post("/api/clusters", json=body, headers={"X-MS-CLIENT-PRINCIPAL": principal(
-            "bob", ("team-x",))})
+        allowed = client.post("/api/clusters", json=body, headers=bob)
+        assert allowed.status_code == 202, allowed.text
+
+
+def test_with_easy_auth_the_host_checks_tokens_at_its_edge_and_hands_the_app_the_principal(easy_auth_host):
+    body = {"name": "c-easy", "resourceGroup": "rg-x", "location": "westeurope"}
+    bob = {"Authorization": f"Bearer {mint(easy_auth_host, 'bob', groups=[oid('team-x')])}"}
+    admin = principal("mallory", ("team-x", "platform-admins"))
+    with httpx.Client(base_url=easy_auth_host.base_url, timeout=30) as client:
+        assert client.get("/api/health").status_code == 200  # excluded, as in infra
+        for headers in ({}, {"X-MS-CLIENT-PRINCIPAL": admin}, {"Authorization": "Bearer not-a-token"},
+                        {"Authorization": f"Bearer {mint(easy_auth_host, 'bob', audience='api://other')}"}):
+            refused = client.post("/api/clusters", json=body, headers=headers)
+            assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+        # the client's principal header is stripped: Bob's token decides, and Bob may not create in rg-y
+        outside = client.post("/api/clusters", json={**body, "resourceGroup": "rg-y"},
+                              headers={**bob, "X-MS-CLIENT-PRINCIPAL": admin})
+        assert outside.status_code == 403 and oid("bob") in outside.json()["detail"]
+        allowed = client.post("/api/clusters", json=body, headers=bob)
         assert allowed.status_code == 202, allowed.text
 
 

@@ -11,23 +11,26 @@ import pytest
 
 from functions import runtime
 from functions.http_api import app
-from shared.bootstrap import bootstrap
-from shared.config import Settings
+from shared.bootstrap import authentication, bootstrap
+from shared.config import AuthSettings, Settings
 from shared.domain.policy import Policy
 from shared.services.outbox import Outbox
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import harness, make_storage_target, production
+from tests.principals import TENANT, oid, pid
 
 pytestmark = pytest.mark.integration
 POLICY = {"rules": [
-    {"callers": ["dev@local"], "subscriptions": ["*"], "resourceGroups": ["rg-shop*"],
+    {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["rg-shop*"],
      "actions": ["create", "change", "delete", "read"]},
-    {"groups": ["team-x"], "subscriptions": ["*"], "resourceGroups": ["rg-x"], "actions": ["create", "read"]}]}
+    {"groups": [oid("team-x")], "subscriptions": ["*"], "resourceGroups": ["rg-x"], "actions": ["create", "read"]}]}
 
 
 def principal(name: str, groups: tuple[str, ...] = ()) -> str:
+    """Easy Auth's principal header for `name` (its tenant and object id) in the groups named (their object ids)."""
+    claims = [("tid", TENANT), ("oid", oid(name)), ("name", name), *(("groups", oid(g)) for g in groups)]
     doc = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles",
-           "claims": [{"typ": "name", "val": name}, *({"typ": "groups", "val": g} for g in groups)]}
+           "claims": [{"typ": t, "val": v} for t, v in claims]}
     return base64.b64encode(json.dumps(doc).encode()).decode()
 
 
@@ -35,7 +38,7 @@ def principal(name: str, groups: tuple[str, ...] = ()) -> str:
 async def api(armemu, azurite_connection_string):
     outbox = Outbox(FakeStateStore(), FakeClock.real())
     async with harness(armemu, azurite_connection_string, lifecycle=outbox) as h:
-        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local")
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller=pid("dev"))
         runtime.use(bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
                               policy=Policy.model_validate(POLICY)))
         transport = httpx.ASGITransport(app=app)
@@ -150,7 +153,9 @@ async def test_unknown_route_is_a_404_problem(api):
 async def test_no_caller_is_401_and_a_principal_outside_its_groups_is_403(api):
     client, _ = api
     rt = runtime._runtime
-    runtime.use(dataclasses.replace(rt, settings=Settings(default_subscription_id=rt.settings.default_subscription_id)))
+    assert rt is not None
+    easy_auth = Settings(default_subscription_id=rt.settings.default_subscription_id, auth=AuthSettings(easy_auth=True))
+    runtime.use(dataclasses.replace(rt, settings=easy_auth, authentication=authentication(easy_auth)))
     body = {"name": "c", "resourceGroup": "rg-x", "location": "westeurope"}
     assert (await client.post("/api/clusters", json=body)).status_code == 401
     allowed = await client.post("/api/clusters", json=body, headers={"X-MS-CLIENT-PRINCIPAL": principal(

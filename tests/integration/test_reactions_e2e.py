@@ -31,6 +31,7 @@ from shared.services.events import EventService
 from shared.services.outbox import Outbox
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import Harness, harness
+from tests.principals import pid
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -111,7 +112,7 @@ async def stack(armemu, azurite_connection_string) -> AsyncIterator[Stack]:
     async with harness(armemu, azurite_connection_string, lifecycle=outbox) as h, \
             AzureTableStateStore.from_connection_string(azurite_connection_string,
                                                         f"events{uuid.uuid4().hex[:8]}") as table:
-        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local",
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller=pid("dev"),
                             events_webhook_secret=SECRET)
         rt = bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=table, policy=allow_all())
         service = rt.event_intake

@@ -29,6 +29,7 @@ from shared.engine.records import ACTIVE_PARTITION
 from shared.services.outbox import Outbox, sweep_outbox
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import Harness, harness
+from tests.principals import pid
 
 pytestmark = pytest.mark.integration
 
@@ -51,9 +52,9 @@ ENV = {
 }
 ALL_SECRETS = (JIRA_SECRET, GITHUB_SECRET, GITHUB_VECTOR_SECRET, SN_KEY, SN_PASSWORD, GENERIC_SECRET)
 # Ticketing systems are callers like any other: they may create clusters in rg-* groups only.
-POLICY = {"rules": [{"groups": ["webhooks"], "subscriptions": ["*"], "resourceGroups": ["rg-*"],
-                     "actions": ["create", "read"]},
-                    {"callers": ["dev@local"], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["read"]}]}
+POLICY = {"rules": [{"services": [f"webhook:{s}" for s in ("jira", "github", "servicenow", "generic")],
+                     "subscriptions": ["*"], "resourceGroups": ["rg-*"], "actions": ["create", "read"]},
+                    {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["read"]}]}
 EXAMPLE_OF = {"jira": "jira-issue-created.json", "github": "github-issues-opened.json",
               "servicenow": "servicenow-ritm.json", "generic": "generic-ticket.json"}
 
@@ -102,7 +103,7 @@ async def open_stack(armemu: Any, connection_string: str, sink: TopicSink, *, ru
         # No SDK retries: the outbox is the retry loop, and a test should see each failure at once.
         publisher = await stack.enter_async_context(EventGridPublisher.with_key(topic.endpoint or "", topic.key or "",
                                                                   retry_total=0))
-        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller="dev@local",
+        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller=pid("dev"),
                             tickets=TicketSettings.from_env(ENV))
         runtime.use(bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
                               policy=Policy.model_validate(POLICY), publisher=publisher))

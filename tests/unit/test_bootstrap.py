@@ -3,18 +3,20 @@ policy defaults to no one, except in the explicit local mode."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shared.bootstrap import bootstrap, caller_policy
 from shared.config import ConfigError, Settings
-from shared.domain.caller import Caller
 from shared.domain.policy import Policy
 from shared.engine import Engine
 from shared.services.outbox import Outbox
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
+from tests.principals import pid, principal
 
 SUB = "00000000-0000-0000-0000-000000000000"
-ALICE = Caller(id="alice", name="alice")
+ALICE = principal("alice")
 
 
 def engine_with(outbox: Outbox | None, clock: FakeClock) -> Engine:
@@ -43,7 +45,7 @@ def test_an_engine_that_does_not_record_in_the_runtimes_outbox_is_refused():
 def test_a_policy_passed_in_wins_over_the_settings():
     clock = FakeClock()
     outbox = Outbox(FakeStateStore(), clock)
-    only_alice = Policy.model_validate({"rules": [{"callers": ["alice"], "subscriptions": ["*"],
+    only_alice = Policy.model_validate({"rules": [{"principals": [pid("alice")], "subscriptions": ["*"],
                                                    "resourceGroups": ["*"]}]})
     rt = bootstrap(Settings(local=True), engine_with(outbox, clock), outbox=outbox, rejected=FakeStateStore(),
                    events=FakeStateStore(), policy=only_alice)
@@ -60,7 +62,7 @@ def test_without_a_policy_everyone_may_do_everything_in_local_mode():
 
 
 def test_a_configured_policy_holds_in_local_mode_too():
-    policy = '{"rules": [{"callers": ["bob"], "subscriptions": ["*"], "resourceGroups": ["*"]}]}'
+    policy = json.dumps({"rules": [{"principals": [pid("bob")], "subscriptions": ["*"], "resourceGroups": ["*"]}]})
     assert not caller_policy(Settings(local=True, caller_policy=policy)).allows(ALICE, SUB, "rg-x", "read")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,26 @@ def test_unparseable_input_exits_2_with_a_message_not_a_traceback(tmp_path, caps
     code, out, err = _run(["plan", str(f)], capsys)
     assert code == 2 and out == ""
     assert err.startswith("aksvend: ") and "Traceback" not in err
+
+
+def test_unparseable_standard_input_is_called_standard_input(capsys, monkeypatch):
+    code, _, err = _run(["plan", "-"], capsys, "{\"name\": ", monkeypatch)
+    assert code == 2 and err.startswith("aksvend: standard input is neither JSON (line 1) nor YAML")
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["plan", "--json", "-"], 0), (["plan", "-"], 1), (["schema"], 0)])
+def test_a_reader_that_stops_early_ends_the_output_quietly_with_the_commands_exit_code(argv, code, capsys,
+                                                                                      monkeypatch):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone, as `aksvend plan ... | head` is once head has its lines
+    request = MINIMAL_PRODUCTION if code == 0 else {**MINIMAL_PRODUCTION, "location": "mars"}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(request)))
+    with open(write_end, "w", encoding="utf-8") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert main(argv) == code
+        closed.write("more\n")
+        closed.flush()  # as Python's own flush at exit: no second BrokenPipeError
+    assert capsys.readouterr().err == ""
 
 
 def test_a_missing_file_exits_2(tmp_path, capsys):

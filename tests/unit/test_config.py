@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import SETTINGS, ZERO_SUBSCRIPTION, ConfigError, Settings
+from shared.config import ENTRA_AUTHORITY, SETTINGS, ZERO_SUBSCRIPTION, AuthSettings, ConfigError, Settings
+from shared.config.names import PLATFORM_SETTINGS
+from tests.principals import pid
 
 
 def test_settings_default_to_the_zero_subscription():
@@ -59,7 +61,8 @@ def test_every_name_the_settings_read_is_in_the_one_settings_list_or_set_by_the_
     Settings.from_env(env)
     identity_based = {"AzureWebJobsStorage__accountName", "AzureWebJobsStorage__tableServiceUri",
                       "AzureWebJobsStorage__clientId"}  # the AzureWebJobsStorage connection, spelled NAME__*
-    assert env.asked - set(SETTINGS) - identity_based == {"WEBSITE_INSTANCE_ID"}
+    assert env.asked - set(SETTINGS) - identity_based == {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
+    assert set(PLATFORM_SETTINGS) == {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE"])
@@ -87,7 +90,49 @@ def test_a_malformed_local_mode_is_refused_naming_the_setting():
 
 def test_a_local_caller_without_local_mode_is_refused():
     with pytest.raises(ConfigError, match="AKSVEND_LOCAL_CALLER"):
-        Settings.from_env({"AKSVEND_LOCAL_CALLER": "dev@local"})
+        Settings.from_env({"AKSVEND_LOCAL_CALLER": pid("dev")})
     with pytest.raises(ConfigError, match="AKSVEND_LOCAL_CALLER"):
-        Settings(local_caller="dev@local")
-    assert Settings.from_env({"AKSVEND_LOCAL": "1", "AKSVEND_LOCAL_CALLER": "dev@local"}).local_caller == "dev@local"
+        Settings(local_caller=pid("dev"))
+    assert Settings.from_env({"AKSVEND_LOCAL": "1", "AKSVEND_LOCAL_CALLER": pid("dev")}).local_caller == pid("dev")
+
+
+@pytest.mark.parametrize("value", ["dev@local", "queue:cluster-requests", "aksvend/queue:cluster-requests",
+                                   "72f988bf-0000-4000-8000-00000000e7e7"])
+def test_a_local_caller_is_a_tenant_and_an_object_id(value):
+    with pytest.raises(ConfigError, match="AKSVEND_LOCAL_CALLER") as err:
+        Settings.from_env({"AKSVEND_LOCAL": "1", "AKSVEND_LOCAL_CALLER": value})
+    assert value not in str(err.value)
+
+
+TENANT = "72f988bf-0000-4000-8000-00000000e7e7"
+
+
+def test_bearer_validation_is_on_when_tenant_and_audiences_are_set():
+    auth = Settings.from_env({"AKSVEND_AUTH_TENANT_ID": TENANT.upper(),
+                              "AKSVEND_AUTH_AUDIENCES": " api://aksvend , 1111aaaa-0000-4000-8000-000000000001,"}).auth
+    assert (auth.bearer, auth.tenant_id, auth.audiences, auth.authority) == (
+        True, TENANT, ("api://aksvend", "1111aaaa-0000-4000-8000-000000000001"), ENTRA_AUTHORITY)
+    assert not Settings.from_env({}).auth.bearer
+    local = Settings.from_env({"AKSVEND_AUTH_TENANT_ID": TENANT, "AKSVEND_AUTH_AUDIENCES": "api://aksvend",
+                               "AKSVEND_AUTH_AUTHORITY": "https://127.0.0.1:8443/"}).auth
+    assert local.authority == "https://127.0.0.1:8443"
+
+
+@pytest.mark.parametrize(("env", "name"), [
+    ({"AKSVEND_AUTH_TENANT_ID": TENANT}, "AKSVEND_AUTH_AUDIENCES"),
+    ({"AKSVEND_AUTH_AUDIENCES": "api://aksvend"}, "AKSVEND_AUTH_TENANT_ID"),
+    ({"AKSVEND_AUTH_TENANT_ID": "contoso.onmicrosoft.com", "AKSVEND_AUTH_AUDIENCES": "api://aksvend"},
+     "AKSVEND_AUTH_TENANT_ID"),
+    ({"AKSVEND_AUTH_TENANT_ID": TENANT, "AKSVEND_AUTH_AUDIENCES": "api://aksvend",
+      "AKSVEND_AUTH_AUTHORITY": "http://login.example"}, "AKSVEND_AUTH_AUTHORITY"),
+])
+def test_malformed_auth_settings_are_refused_naming_the_setting(env, name):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(("value", "on"), [("True", True), ("true", True), ("TRUE", True), ("False", False),
+                                           ("", False), ("1", False), ("yes", False)])
+def test_easy_auth_is_trusted_only_when_the_platform_says_true(value, on):
+    assert Settings.from_env({"WEBSITE_AUTH_ENABLED": value}).auth.easy_auth is on
+    assert AuthSettings().easy_auth is False

@@ -88,3 +88,71 @@ def test_the_local_host_reads_its_options():
 
     args = parse_args(["--port", "0", "--no-local-caller"])
     assert (args.port, args.time_factor, args.no_local_caller, args.app) == (0, 0.05, True, "function_app:app")
+
+
+class _Response:
+    def __init__(self, body):
+        self.body = body
+
+    def json(self):
+        return self.body
+
+    def raise_for_status(self):
+        return self
+
+
+class _Api:
+    """aksvend's API as the demo reads it: the cluster's operations, then each operation."""
+
+    def __init__(self):
+        self.cluster = {"currentOperation": None, "queuedOperations": [], "lastOperation": "op-up"}
+        self.operations = {"op-up": {"state": "succeeded", "source": "reaction:spot-fallback:batch"}}
+
+    def get(self, path):
+        if path.startswith("/api/operations/"):
+            return _Response(self.operations[path.rsplit("/", 1)[1]])
+        return _Response(self.cluster)
+
+
+class _Arm:
+    def __init__(self):
+        self.pool = {"properties": {"provisioningState": "Succeeded", "count": 2}}
+
+    def get(self, resource_id, api_version):
+        return self.pool
+
+
+def test_the_sweepers_scale_down_is_shown_before_the_pool_change_it_causes_when_both_are_seen_at_once():
+    from local.demo.reactions import Reactions, Timeline, _Watch
+
+    api, arm, out = _Api(), _Arm(), io.StringIO()
+    seen = Reactions("batchod", evicted=2, fallback_operations=["op-up"])
+    cluster = {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c",
+               "subscriptionId": "s", "resourceGroup": "rg", "name": "c"}
+    watch = _Watch(api, arm, cluster, seen, Timeline(out), cooldown=18)
+    assert watch.done() is False  # the fallback in place, no scale-down yet
+    # Between two looks, the sweeper decided and ARM started scaling: both are seen in the same look.
+    api.cluster = {**api.cluster, "currentOperation": "op-down"}
+    api.operations["op-down"] = {"state": "running", "source": "reaction:fallback-scale-down:batch"}
+    arm.pool = {"properties": {"provisioningState": "Scaling", "count": 0}}
+    assert watch.done() is False
+    kinds = [line.split()[2] for line in out.getvalue().splitlines()]
+    assert kinds == ["batchod", "fallback", "sweeper", "batchod"], out.getvalue()
+    assert seen.scale_down_operation == "op-down"
+
+
+def test_the_plans_tables_are_as_wide_as_their_longest_entries():
+    from local.demo.plan import demo_request, print_plan
+    from tests.requests import SUB
+
+    request = demo_request()
+    target = request["network"]["privateEndpoints"][0]["targetResourceId"]
+    request["network"] = {**request["network"], "privateEndpoints": [
+        {"name": "a-rather-long-endpoint-name-for-the-orders-data", "groupId": "blob", "targetResourceId": target}]}
+    out = io.StringIO()
+    assert print_plan(SUB, out, request) == 0
+    lines = out.getvalue().splitlines()
+    resources = lines[lines.index(next(x for x in lines if x.startswith("Resources"))) + 1:][:9]
+    steps = lines[lines.index(next(x for x in lines if x.startswith("Steps"))) + 1:][:9]
+    assert len({line.index(" api-version ") for line in resources}) == 1  # one column, however long the type
+    assert len({line.index(" ~") for line in steps}) == 1

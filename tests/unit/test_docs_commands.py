@@ -2,7 +2,10 @@
 repository root, with the test's virtualenv first on PATH, must exit 0 (the convention is at the top of
 docs/README.md). Blocks that need Azure, a running server or minutes (make demo, make serve, azd up, curl to the
 host ...) are fenced `console` and only shown; a `sh` block that calls one of those fails here before it runs,
-so this test can never start the test suite, the demo or a server itself."""
+so this test can never start the test suite, the demo or a server itself.
+
+The guard stops accidents, not an adversary (a doc edit that means harm can spell a command around any list, and
+whoever edits docs can edit tests too): blocks run with a minimal environment, never the CI's own variables."""
 
 from __future__ import annotations
 
@@ -54,9 +57,9 @@ def test_no_shell_block_leaves_open_whether_it_is_run():
 def test_every_sh_block_runs_offline_and_exits_zero(where, body, tmp_path):
     offending = NOT_OFFLINE.search(body)
     assert offending is None, f"{where} runs `{offending.group(0)}`: fence the block as `console`, not `sh`"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKSVEND_")}  # as a fresh reader runs it
-    env["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["TMPDIR"] = str(tmp_path)
+    # As a fresh reader runs it: the venv first on PATH, a home and a temp folder of its own, nothing else.
+    env = {"PATH": f"{pathlib.Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+           "HOME": str(tmp_path), "TMPDIR": str(tmp_path), "LANG": "C.UTF-8"}
     result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=TIMEOUT_SECONDS, check=False)
     assert result.returncode == 0, f"{where} exited {result.returncode}:\n{result.stdout[-2000:]}\n" \

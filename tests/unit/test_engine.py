@@ -204,9 +204,9 @@ async def test_a_change_computed_on_a_stale_desired_request_is_refused_and_write
 async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(world):
     import asyncio
 
-    from shared.domain.caller import Caller
     from shared.domain.policy import allow_all
     from shared.services.clusters import Clusters
+    from tests.principals import principal
 
     class Interleaving:
         """The store, yielding to the event loop before every call, so that two changes interleave."""
@@ -227,7 +227,7 @@ async def test_two_concurrent_pool_changes_both_land_in_the_desired_request(worl
     engine.registry.table = Interleaving(engine.registry.table)
     engine.ops = Interleaving(engine.ops)
     service = Clusters(engine, allow_all(), SUB)
-    caller = Caller("dev")
+    caller = principal("dev")
     await service.create(MINIMAL_PRODUCTION, caller)
     await asyncio.gather(service.put_pool(SUB, "rg-shop", "shop-prod", "web", {"count": 1}, caller, None),
                          service.put_pool(SUB, "rg-shop", "shop-prod", "mem", {"workload": "memory"}, caller, None))

@@ -207,6 +207,14 @@ async def test_three_evictions_create_the_fallback_and_a_redelivery_acts_once(wo
     assert (await world.pool("batchod"))["count"] == 3
 
 
+async def test_a_cluster_requested_with_the_regions_display_name_still_gets_its_spot_fallback():
+    world = await make_world({**PAYMENTS, "location": "West Europe"})
+    assert (await world.desired())["location"] == "westeurope"
+    done = await world.deliver([preempted(0)])  # AKS names the node resource group with the programmatic name
+    assert isinstance(done, Acknowledged) and len(done.operations) == 1
+    assert (await world.pool("batchod"))["count"] == 1
+
+
 async def test_the_same_event_twice_in_one_delivery_counts_once(world):
     event = preempted(0)
     outcome = await world.deliver([event, copy.deepcopy(event)])

@@ -230,3 +230,45 @@ def test_target_scopes_get_the_planned_roles_and_a_constrained_rbac_administrato
     condition = variables["rbacAdministratorCondition"]["value"]
     assert "GuidEquals {${networkContributorRoleId}}" in condition
     assert "roleAssignments/write" in condition and "roleAssignments/delete" in condition
+
+
+def _decorators(param: dict[str, Any]) -> dict[str, Any]:
+    return {d["type"]: d.get("argument") for d in param.get("decorators", [])}
+
+
+@pytest.mark.parametrize("path", [INFRA / "main.bicep", APP_SETTINGS_FILE], ids=["main.bicep", "app/api.bicep"])
+def test_there_is_no_deployment_without_authentication(path: Path):
+    param = _template(path)["parameters"]["authClientId"]
+    assert param.get("default") is None, f"{path.name}: authClientId must be required (no default)"
+    assert _decorators(param).get("min_length") == 36  # a client id (GUID): an empty value fails the deployment
+    azd = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]["authClientId"]["value"]
+    assert azd == "${AKSVEND_AUTH_CLIENT_ID}"  # no `=` default: unset, the deployment fails on the empty value
+
+
+def test_app_service_authentication_is_always_on_and_refuses_the_unauthenticated():
+    template = _template(APP_SETTINGS_FILE)
+    configs = [module.get("config", {}).get("params", {}).get("configs") for module in template["modules"].values()]
+    assert [c for c in configs[0] if c == "authSettings"] == ["authSettings"], "authSettings: not unconditional"
+    auth = template["variables"]["authSettings"]["value"]["properties"]
+    assert auth["platform"]["enabled"] is True
+    assert auth["globalValidation"]["requireAuthentication"] is True
+    assert auth["globalValidation"]["unauthenticatedClientAction"] == "Return401"
+    entra = auth["identityProviders"]["azureActiveDirectory"]
+    assert entra["enabled"] is True and entra["registration"]["clientId"] == "authClientId"
+    assert entra["validation"]["allowedAudiences"] == ["api://${authClientId}", "authClientId"]
+    assert entra["validation"]["defaultAuthorizationPolicy"]["allowedPrincipals"] == "allowedPrincipals"
+
+
+def test_the_app_validates_bearer_tokens_for_the_same_registration():
+    settings = _template(APP_SETTINGS_FILE)["variables"]["aksvendSettings"]["value"]
+    assert settings["AKSVEND_AUTH_AUDIENCES"] == "api://${authClientId},${authClientId}"
+    assert settings["AKSVEND_AUTH_TENANT_ID"]["function"]["type"] == "tenant"
+    assert "loginEndpoint" in json.dumps(settings["AKSVEND_AUTH_AUTHORITY"])
+    assert settings["AKSVEND_LOCAL_CALLER"] == ""
+
+
+def test_the_local_host_plays_easy_auth_with_the_paths_infra_excludes():
+    from local.host.easyauth import EXCLUDED_PATHS
+
+    auth = _template(APP_SETTINGS_FILE)["variables"]["authSettings"]["value"]["properties"]
+    assert sorted(auth["globalValidation"]["excludedPaths"]) == sorted(EXCLUDED_PATHS)

@@ -167,3 +167,52 @@ def test_merge_keeps_the_defaults_untouched():
     merged = merge(defaults, {"a": {"c": 2}, "l": [2]})
     assert merged == {"a": {"b": 1, "c": 2}, "l": [2]}
     assert defaults == {"a": {"b": 1}, "l": [1]}
+
+
+@pytest.mark.parametrize("written", ["West Europe", "WestEurope", "WESTEUROPE", "west europe"])
+def test_a_region_written_another_way_becomes_its_programmatic_name_everywhere_with_a_warning(written):
+    from shared.domain.events.model import default_node_resource_group
+    from shared.services.planning import plan_request
+
+    raw = {"name": "shop", "resourceGroup": "rg-shop", "location": written}
+    request, notes = _expand(raw)
+    assert request.location == "westeurope"
+    assert [(v.code, v.path, v.severity) for v in notes] == [("LOCATION_NORMALIZED", "/location", "warning")]
+    assert "'westeurope'" in notes[0].message and "MC_rg-shop_shop_westeurope" in notes[0].message
+    assert default_node_resource_group(request) == "MC_rg-shop_shop_westeurope"  # as AKS names it
+    assert request.model_dump(mode="json", by_alias=True)["location"] == "westeurope"  # the stored desired request
+    outcome = plan_request(raw, default_subscription_id=SUB)
+    assert outcome.valid and outcome.warnings[0].code == "LOCATION_NORMALIZED"
+    planned = str(outcome.plan.to_dict())
+    assert written not in planned and "'location': 'westeurope'" in planned
+    assert {r.body["location"] for r in outcome.plan.resources if "location" in r.body} == {"westeurope"}
+
+
+def test_a_programmatic_region_is_kept_without_a_warning_and_an_unknown_one_is_left_to_its_rule():
+    request, notes = _expand({"name": "shop", "resourceGroup": "rg-shop", "location": "westeurope"})
+    assert request.location == "westeurope" and notes == []
+    request, notes = _expand({"name": "shop", "resourceGroup": "rg-shop", "location": "West Europa"})
+    assert request.location == "West Europa" and notes == []
+    _, violations = check({"name": "shop", "resourceGroup": "rg-shop", "location": "West Europa"},
+                          default_subscription_id=SUB)
+    assert [v.code for v in violations if v.path == "/location"] == ["LOCATION_UNKNOWN"]
+
+
+@pytest.mark.parametrize(("patch", "path", "hint"), [
+    ({"/profle": "production"}, "/profle", "profile"),
+    ({"/systemPool": {"vmsize": "Standard_D4s_v5"}}, "/systemPool/vmsize", "vmSize"),
+    ({"/userPools": [{"name": "web", "autoscale": {"mni": 1, "max": 3}}]}, "/userPools/0/autoscale/mni", "min"),
+    ({"/network": {"serviceEndpoint": ["Microsoft.Storage"]}}, "/network/serviceEndpoint", "serviceEndpoints"),
+    ({"/reactions": {"cooldown": 60}}, "/reactions/cooldown", "cooldownSeconds"),
+])
+def test_an_unknown_field_suggests_the_closest_field_of_the_object_it_is_in(patch, path, hint):
+    _, violations = _expand(patched(MINIMAL_PRODUCTION, patch))
+    unknown = [v for v in violations if v.code == "SCHEMA_UNKNOWN_FIELD"]
+    assert [v.path for v in unknown] == [path]
+    assert unknown[0].message.endswith(f"; did you mean '{hint}'?")
+
+
+def test_an_unknown_field_close_to_no_field_gets_no_suggestion():
+    _, violations = _expand({**MINIMAL_PRODUCTION, "zzzzqq": 1, "p" * 1000: 1})
+    assert [v.code for v in violations] == ["SCHEMA_UNKNOWN_FIELD"] * 2
+    assert all("did you mean" not in v.message for v in violations)

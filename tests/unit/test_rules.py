@@ -233,6 +233,13 @@ def test_a_single_system_node_outside_production_is_a_warning_not_an_error():
     assert ("SYSTEM_POOL_SINGLE_NODE", "warning") in {(v.code, v.severity) for v in violations}
 
 
+def test_the_single_system_node_warning_speaks_of_the_profile_it_fires_in():
+    _, violations = check(patched(DEV, {"/systemPool/count": 1}), default_subscription_id=SUB)
+    message = next(v.message for v in violations if v.code == "SYSTEM_POOL_SINGLE_NODE")
+    assert "acceptable for development" in message and "production profile requires at least 3" in message
+    assert "outside development" not in message
+
+
 def test_below_four_vcpu_is_an_error_in_production_and_a_warning_elsewhere():
     small = {"/systemPool/vmSize": "Standard_D2s_v5"}
     severities = {
@@ -275,7 +282,8 @@ def test_every_code_is_documented_in_docs_request_md():
     import pathlib
     import re
 
-    source = "".join(p.read_text() for p in pathlib.Path("shared/domain/rules").glob("*.py"))
+    files = [*pathlib.Path("shared/domain/rules").glob("*.py"), pathlib.Path("shared/domain/profiles.py")]
+    source = "".join(p.read_text() for p in files)
     doc = pathlib.Path("docs/request.md").read_text()
     documented = set(re.findall(r"[A-Z][A-Z_]{3,}", doc))
     codes = set(re.findall(r'Violation\(\s*"([A-Z_]+)"', source))

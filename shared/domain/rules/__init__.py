@@ -32,8 +32,8 @@ def check(raw: Any, *, default_subscription_id: str, context: Context | None = N
     """Expand and validate a raw request. The request is returned only when no violation is an error."""
     request, violations = expand(raw, default_subscription_id=default_subscription_id)
     if request is None:
-        return None, violations
-    violations = validate(request, context)
+        return None, violations  # shape errors only: the rules need a request of the right shape
+    violations = [*violations, *validate(request, context)]  # the expansion's warnings, then every rule's
     has_errors = any(v.severity == "error" for v in violations)
     return (None if has_errors else request), violations
 

@@ -55,8 +55,8 @@ def location(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         hint = suggest_region(r.location)
         also = f"; did you mean {', '.join(hint)}?" if hint else ""
         yield Violation("LOCATION_UNKNOWN", "/location",
-                        f"'{r.location}' is not a known Azure region (use the programmatic name, e.g. westeurope)"
-                        f"{also}",
+                        f"'{r.location}' is not a known Azure region: give a programmatic name (e.g. westeurope) or a "
+                        f"display name (e.g. West Europe, which becomes westeurope){also}",
                         source=ARM_NAMING)
 
 

@@ -104,8 +104,9 @@ def system_pool(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         yield Violation("SYSTEM_POOL_MIN_NODES", f"{at}/count", f"production needs at least 3 system nodes; this "
                         f"pool can go down to {low}", source=USE_SYSTEM_POOLS)
     elif low == 1:
-        yield Violation("SYSTEM_POOL_SINGLE_NODE", f"{at}/count", "a single system node is a single point of "
-                        "failure; use 3 outside development", severity="warning", source=USE_SYSTEM_POOLS)
+        yield Violation("SYSTEM_POOL_SINGLE_NODE", f"{at}/count", f"a single system node is a single point of "
+                        f"failure: acceptable for {r.profile}, but use 3 for a cluster that must stay up (the "
+                        f"production profile requires at least 3)", severity="warning", source=USE_SYSTEM_POOLS)
     if prod and len(set(pool.zones or [])) < 2:
         yield Violation("SYSTEM_POOL_ZONES", f"{at}/zones", "production spreads the system pool over at least 2 "
                         "availability zones, e.g. [\"1\", \"2\", \"3\"]", source=ZONES)

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain import arm
+from shared.domain.caller import EVENTS_CALLER_ID
 from shared.domain.events import (
     FALLBACK_LABEL,
     ClusterView,
@@ -46,7 +47,7 @@ from shared.services.pool_change import revalidate, with_pool
 MAX_CHANGE_ATTEMPTS = 5
 
 log = logging.getLogger("aksvend.events")
-EVENTS_CALLER = "aksvend:events"
+EVENTS_CALLER = EVENTS_CALLER_ID  # the caller id its operations are submitted with (idempotency)
 _NOTICE_NAMESPACE = uuid.UUID("0b1c6f4e-5a7d-4e59-9d0a-3c2f1e8b7a64")
 
 
