@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.domain import jsontext
 from shared.domain.caller import Caller
 from shared.errors import AksvendError
 from shared.refusals import NotAuthenticated
@@ -157,7 +157,7 @@ def principal_caller(header: str, principal_id: str | None, tenant_id: str | Non
     if len(header) > MAX_PRINCIPAL_CHARS:
         raise CallerNotProven("X-MS-CLIENT-PRINCIPAL is too large")
     try:
-        doc = json.loads(base64.b64decode(header, validate=True))
+        doc = jsontext.loads(base64.b64decode(header, validate=True))  # strict, bounded; JsonRefused is a ValueError
         claims = [(c["typ"], c["val"]) for c in doc.get("claims") or [] if isinstance(c, dict)]
         if not all(isinstance(t, str) and isinstance(v, str) for t, v in claims):
             raise ValueError("a claim is not a string")
