@@ -6,8 +6,10 @@ function with a `func.HttpRequest`, so what a test sees is what the Functions ho
 exception that escapes is one the host would turn into a 500. The runtime is built by `shared.bootstrap.bootstrap`
 over tests/fakes.py (no Azurite, no emulator).
 
-Who is calling is said in one place, `as_caller` (the Easy Auth principal header), and the caller policy in
-`POLICY`, so that a change in how callers are proven changes this module, not the tests.
+Who is calling is said in one place, `as_caller` (App Service Authentication's principal header, trusted because the
+runtime's settings say Easy Auth is on), and the caller policy in `POLICY`, so that a change in how callers are
+proven changes this module, not the tests. A request without credentials is sent as `dev` unless the worker is
+made with `caller=None`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import azure.functions as func
 import function_app
 from functions import runtime
 from shared.bootstrap import Runtime, bootstrap
-from shared.config import Settings
+from shared.config import AuthSettings, Settings
 from shared.config.tickets import TicketSettings
 from shared.domain.policy import Policy
 from shared.domain.tickets import WebhookAuth
@@ -31,25 +33,27 @@ from shared.engine import Engine
 from shared.engine.ports import StateStore
 from shared.services.outbox import Outbox
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
+from tests.principals import TENANT, oid, pid
 
 SUB = "00000000-0000-0000-0000-000000000001"
 OTHER_SUB = "00000000-0000-0000-0000-000000000002"
-LOCAL_CALLER = "dev@local"  # the caller of a request without a principal header
+TID = "http://schemas.microsoft.com/identity/claims/tenantid"
+OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 EVENTS_SECRET = "events-secret-value-1234"
 GITHUB_SECRET = "github-secret-value-5678"
-# dev@local may do anything in rg-a; alice everything in rg-b; bob only reads rg-b.
+# dev may do anything in rg-a; alice everything in rg-b; bob only reads rg-b.
 POLICY = {"rules": [
-    {"callers": [LOCAL_CALLER], "subscriptions": [SUB], "resourceGroups": ["rg-a"],
+    {"principals": [pid("dev")], "subscriptions": [SUB], "resourceGroups": ["rg-a"],
      "actions": ["create", "change", "delete", "read"]},
-    {"callers": ["alice"], "subscriptions": ["*"], "resourceGroups": ["rg-b"],
+    {"principals": [pid("alice")], "subscriptions": ["*"], "resourceGroups": ["rg-b"],
      "actions": ["create", "change", "delete", "read"]},
-    {"callers": ["bob"], "subscriptions": ["*"], "resourceGroups": ["rg-b"], "actions": ["read"]}]}
+    {"principals": [pid("bob")], "subscriptions": ["*"], "resourceGroups": ["rg-b"], "actions": ["read"]}]}
 
 
 def as_caller(name: str) -> dict[str, str]:
     """The headers that make `name` the caller (Easy Auth's principal, as App Service Authentication sets it)."""
     return {"X-MS-CLIENT-PRINCIPAL": principal_header({"auth_typ": "aad", "name_typ": "name", "claims": [
-        {"typ": "name", "val": name}]})}
+        {"typ": TID, "val": TENANT}, {"typ": OID, "val": oid(name)}, {"typ": "name", "val": name}]})}
 
 
 def principal_header(document: Any) -> str:
@@ -57,16 +61,15 @@ def principal_header(document: Any) -> str:
     return base64.b64encode(raw).decode()
 
 
-def fake_runtime(*, clusters: StateStore | None = None, local_caller: str | None = LOCAL_CALLER,
-                 policy: Policy | None = None) -> Runtime:
+def fake_runtime(*, clusters: StateStore | None = None, policy: Policy | None = None) -> Runtime:
     """`clusters`: the registry's table (default: an empty fake); `policy` (default: `POLICY`)."""
     clock = FakeClock.real()
     outbox = Outbox(FakeStateStore(), clock)
     engine = Engine(operations=FakeStateStore(), clusters=clusters or FakeStateStore(),
                     queue=FakeStepQueue("steps", clock=clock), arm=FakeArm(), clock=clock, secrets=FakeSecrets(),
                     lifecycle=outbox)
-    settings = Settings(default_subscription_id=SUB, local=True, local_caller=local_caller,
-                        events_webhook_secret=EVENTS_SECRET,
+    settings = Settings(default_subscription_id=SUB, events_webhook_secret=EVENTS_SECRET,
+                        auth=AuthSettings(easy_auth=True),
                         tickets=TicketSettings(auth={"github": WebhookAuth(hmac_secrets=(GITHUB_SECRET,))}))
     return bootstrap(settings, engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
                      policy=policy or Policy.model_validate(POLICY))
@@ -88,14 +91,17 @@ def http_function() -> Any:
 class Worker:
     """Requests through function_app's HTTP function; `close` ends the app's lifespan (once per event loop)."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, caller: str | None = "dev") -> None:
         self.function = http_function()
+        self.caller = caller  # who sends a request that carries no credentials of its own
         runtime.use(rt)
 
     async def request(self, method: str, path: str, *, body: bytes | str = b"", json_body: Any = None,
                       headers: Mapping[str, str] | None = None, query: str = "") -> func.HttpResponse:
         """`path` as it arrives (percent-escapes kept: the middleware decodes them); `query` without its '?'."""
         sent = dict(headers or {})
+        if self.caller and not {"x-ms-client-principal", "authorization"} & {k.lower() for k in sent}:
+            sent.update(as_caller(self.caller))
         if json_body is not None:
             body = json.dumps(json_body)
             sent.setdefault("Content-Type", "application/json")

@@ -41,7 +41,7 @@ async def test_an_operation_is_read_by_those_who_may_read_its_cluster_and_404_fo
     reader = await worker.request("GET", f"/api/operations/{alices}", headers=as_caller("bob"))  # reads rg-b
     assert own.status_code == reader.status_code == 200
     assert json.loads(own.get_body())["id"] == alices
-    stranger = await worker.request("GET", f"/api/operations/{alices}")  # dev@local: rg-a only
+    stranger = await worker.request("GET", f"/api/operations/{alices}")  # dev: rg-a only
     mallory = await worker.request("GET", f"/api/operations/{alices}", headers=as_caller("mallory"))  # no rule
     absent_id = alices[:-4] + ("0000" if not alices.endswith("0000") else "1111")
     absent = await worker.request("GET", f"/api/operations/{absent_id}", headers=as_caller("alice"))
@@ -55,7 +55,7 @@ async def test_an_operation_is_read_by_those_who_may_read_its_cluster_and_404_fo
 
 
 async def test_the_plan_needs_a_caller():
-    worker = Worker(fake_runtime(local_caller=None))  # no local caller: a request must prove who it is
+    worker = Worker(fake_runtime(), caller=None)  # a request must prove who it is
     try:
         anonymous = await worker.request("POST", "/api/plan", json_body=A_REQUEST)
         forged = await worker.request("POST", "/api/plan", json_body=A_REQUEST, headers={"X-MS-CLIENT-PRINCIPAL": "%"})

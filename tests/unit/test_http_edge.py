@@ -22,6 +22,7 @@ from tests.worker import (
     OTHER_SUB,
     SUB,
     Worker,
+    as_caller,
     fake_runtime,
     principal_header,
     problem_of,
@@ -256,8 +257,8 @@ async def test_the_guard_answers_for_the_app_itself_when_driven_without_the_midd
     try:
         transport = httpx.ASGITransport(app=app)  # raises what the app raises
         async with httpx.AsyncClient(transport=transport, base_url="http://aksvend.test") as client:
-            response = await client.get(CLUSTER)
-            deep = await client.post("/api/plan", content=DEEP, headers=JSON)
+            response = await client.get(CLUSTER, headers=as_caller("dev"))
+            deep = await client.post("/api/plan", content=DEEP, headers={**JSON, **as_caller("dev")})
     finally:
         runtime.use(None)
     assert response.status_code == 503 and response.json()["code"] == "ServiceUnavailable"

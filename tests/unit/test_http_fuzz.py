@@ -27,7 +27,7 @@ from functions.http_api import openapi
 from shared.domain.policy import allow_all
 from shared.domain.tickets.signatures import hub_signature
 from tests.unit.test_http_edge import CLUSTER, HOSTILE_BODIES, HOSTILE_PATHS, LONG_NAMES
-from tests.worker import EVENTS_SECRET, GITHUB_SECRET, Worker, fake_runtime
+from tests.worker import EVENTS_SECRET, GITHUB_SECRET, Worker, as_caller, fake_runtime
 
 EXAMPLES = 15  # per operation and generation mode: 12 operations x 2 modes x 15 = 360 cases at most
 BASE_URL = "https://aksvend.example"
@@ -48,7 +48,7 @@ class Run:
         self.escaped: list[str] = []
 
     def send(self, method: str, url: str, headers: dict[str, str], body: bytes) -> func.HttpResponse | None:
-        headers = {**headers, "X-Aksvend-Secret": EVENTS_SECRET}  # past the events webhook's secret
+        headers = {**as_caller("dev"), **headers, "X-Aksvend-Secret": EVENTS_SECRET}  # a caller; the events secret
         if "/api/webhooks/github" in url:  # past the signature: the body itself is judged
             headers.update({"X-Hub-Signature-256": hub_signature(GITHUB_SECRET, body), "X-GitHub-Event": "issues"})
         try:
