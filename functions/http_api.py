@@ -177,8 +177,8 @@ async def delete_cluster(request: Request) -> JSONResponse:
     """Deletes what the plan created, dependents first; the resource group stays. Needs `?confirm=<name>`: 400
     `ConfirmationRequired` without it."""
     cluster = cluster_of(request)
-    confirmed(request, cluster[2])
     rt, caller = await context(request)
+    confirmed(request, cluster[2])
     return queued(await rt.clusters.delete_cluster(*cluster, caller, _key(request)))
 
 

@@ -238,7 +238,7 @@ async def test_every_route_that_acts_or_reads_needs_a_caller(armemu):
     async with api(auth_env(armemu)) as (client, _):
         cluster = f"/api/clusters/{SUB}/rg/c"
         for method, path in (("POST", "/api/plan"), ("GET", "/api/clusters"), ("GET", cluster), ("DELETE", cluster),
-                             ("GET", "/api/operations/x"), ("PUT", f"{cluster}/pools/p"),
-                             ("DELETE", f"{cluster}/pools/p")):
+                             ("GET", "/api/operations/00000000-0000-4000-8000-000000000000"),
+                             ("PUT", f"{cluster}/pools/p"), ("DELETE", f"{cluster}/pools/p")):
             assert_unauthorized(await client.request(method, path, json=body("rg")))
         assert (await client.get("/api/health")).status_code == 200
