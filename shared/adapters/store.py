@@ -48,7 +48,7 @@ MAX_CUSTOM_PROPERTIES = 252
 MAX_KEY_CHARS = 512  # 1 KiB in UTF-16
 _INT32 = range(-(2**31), 2**31)
 _INT64 = range(-(2**63), 2**63)
-_PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+_PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}\Z")
 _FORBIDDEN_KEY_CHARS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
 _RESERVED_NAMES = frozenset({PARTITION_KEY, ROW_KEY, "Timestamp"})
 

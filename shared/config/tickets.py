@@ -50,7 +50,7 @@ from shared.domain.tickets import SYSTEMS, BasicCredential, WebhookAuth
 __all__ = ["TicketSettings", "TopicSettings", "split_secrets"]
 
 _KEY_VAULT_REFERENCE = "@microsoft.keyvault("
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")
 _RESERVED_HEADERS = frozenset({"authorization", "content-type", "content-length", "host"})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_SECRET_CHARS = 4096

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_SEGMENT = re.compile(r"^[^/?#\s]{1,260}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+_SEGMENT = re.compile(r"^[^/?#\s]{1,260}\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +75,13 @@ def resource_group_id(subscription_id: str, resource_group: str) -> str:
 def resource_id(subscription_id: str, resource_group: str, namespace: str, *type_name_pairs: str) -> str:
     """resource_id(sub, rg, "Microsoft.Network", "virtualNetworks", "vnet1", "subnets", "nodes")."""
     return f"{resource_group_id(subscription_id, resource_group)}/providers/{namespace}/" + "/".join(type_name_pairs)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_case(name: str) -> str:
+    """ARM's case-insensitive comparison of names, for ASCII letters only. Python's `lower()` also folds other
+    letters (the Kelvin sign K becomes k), so 'rg-\u212a' would match a policy for 'rg-k' while ARM keeps them
+    two resource groups; folding only A-Z keeps them apart, in the policy and in the registry's keys."""
+    return name.translate(_ASCII_LOWER)

@@ -23,7 +23,7 @@ from shared.domain.armid import GUID
 QUEUE_CALLER_ID = "queue:cluster-requests"
 EVENTS_CALLER_ID = "aksvend:events"
 WEBHOOK_PREFIX = "webhook:"
-SERVICE_ID = re.compile(r"^(queue:cluster-requests|aksvend:events|webhook:[a-z][a-z0-9-]{0,39})$")
+SERVICE_ID = re.compile(r"^(queue:cluster-requests|aksvend:events|webhook:[a-z][a-z0-9-]{0,39})\Z")
 SERVICE_TENANT = "aksvend"  # the tenant_id of services: not a GUID, so no principal has it
 MAX_NAME = 128
 

@@ -26,7 +26,7 @@ OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "del
 Action = Literal["put", "delete"]
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
-_SECRET = re.compile(r"^\$\{secret:(\w+)\}$")
+_SECRET = re.compile(r"^\$\{secret:(\w+)\}\Z")
 
 
 @dataclass(frozen=True, slots=True)

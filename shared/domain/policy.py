@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from shared.domain.armid import GUID
+from shared.domain.armid import GUID, fold_case
 from shared.domain.caller import SERVICE_ID, Caller
 
 Action = Literal["create", "change", "delete", "read"]
@@ -111,9 +111,9 @@ def allow_all() -> Policy:
 
 
 def _fits(patterns: Iterable[str], value: str) -> bool:
-    value = value.lower()
+    value = fold_case(value)
     for p in patterns:
-        p = p.lower()
+        p = fold_case(p)
         if p == "*" or p == value or (p.endswith("*") and value.startswith(p[:-1])):
             return True
     return False

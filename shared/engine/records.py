@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from shared.domain.armid import fold_case
 from shared.domain.operations import OperationKind, StepSpec, steps_for
 from shared.domain.request import ClusterRequest
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, Entity
@@ -44,7 +45,7 @@ CLUSTER_PARTITION = "cluster"
 
 
 def cluster_key(subscription_id: str, resource_group: str, name: str) -> str:
-    return f"{subscription_id}:{resource_group}:{name}".lower()
+    return fold_case(f"{subscription_id}:{resource_group}:{name}")
 
 
 def request_hash(request: Mapping[str, Any]) -> str:

@@ -88,7 +88,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 TICKET_SOURCE = "aksvend ticket mapping (docs/integrations.md)"
 # Names safe to put in an event's source URI; anything else and the event is about the ticket alone.
-_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._()-]{1,90}$")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._()-]{1,90}\Z")
 # Refusals of a valid request that the ticket is told about (the rest are our failures: the sender retries).
 _TOLD_REFUSALS = (NotPermitted, NotFound, InConflict)
 

@@ -87,3 +87,22 @@ def test_a_principal_cannot_be_built_with_a_service_id():
             Caller(tenant, object_id)
     assert not Caller(TENANT, oid("x")).is_service and QUEUE_CALLER.is_service
     assert QUEUE_CALLER.id == "queue:cluster-requests" and principal("alice").id == pid("alice")
+
+
+def test_a_resource_group_is_matched_as_arm_compares_names_ascii_letters_only():
+    """Python's lower() turns the Kelvin sign into k; ARM keeps 'rg-\u212a' and 'rg-k' apart, so must the policy."""
+    from shared.domain.policy import Policy
+    from tests.principals import principal
+
+    dev = principal("dev")
+    policy = Policy.model_validate({"rules": [{"principals": [dev.id], "subscriptions": ["*"],
+                                               "resourceGroups": ["rg-k"], "actions": ["create"]}]})
+    assert policy.allows(dev, "s", "RG-K", "create")
+    assert not policy.allows(dev, "s", "rg-\u212a", "create")
+
+
+def test_identifiers_with_a_trailing_newline_are_not_guids():
+    from shared.domain.armid import GUID
+
+    assert GUID.match("00000000-0000-0000-0000-000000000000")
+    assert not GUID.match("00000000-0000-0000-0000-000000000000\n")

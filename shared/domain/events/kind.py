@@ -19,7 +19,7 @@ from shared.domain.events.model import ClusterView, Decision, PastReaction
 from shared.domain.events.target import ClusterTarget, NoCluster, cluster_id_of
 from shared.domain.operation_source import OperationSource
 
-POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 
 
 class DomainEvent(Protocol):

@@ -27,9 +27,9 @@ from shared.domain.operation_source import OperationSource
 RESOURCE_ANNOTATED = "Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated"
 PREEMPTED_ANNOTATION = "VirtualMachinePreempted"
 PREEMPT_NOTICE = "aksvend.node.preemptNotice"
-_AKS_VMSS = re.compile(r"^aks-([a-z][a-z0-9]{0,11})-([0-9]+)-vmss$")
-_DIGITS = re.compile(r"^[0-9]{1,18}$")
-_NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_AKS_VMSS = re.compile(r"^aks-([a-z][a-z0-9]{0,11})-([0-9]+)-vmss\Z")
+_DIGITS = re.compile(r"^[0-9]{1,18}\Z")
+_NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from shared.domain.events.model import (
 from shared.domain.operation_source import OperationSource
 
 UPGRADE_AVAILABLE = "aksvend.cluster.upgradeAvailable"
-_VERSION = re.compile(r"^v?(\d{1,4})\.(\d{1,4})(?:\.(\d{1,6}))?$")
+_VERSION = re.compile(r"^v?(\d{1,4})\.(\d{1,4})(?:\.(\d{1,6}))?\Z")
 
 Version = tuple[int, int, int | None]
 

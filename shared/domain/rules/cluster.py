@@ -20,9 +20,9 @@ from shared.domain.violations import (
     pointer,
 )
 
-CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$")
-RESOURCE_GROUP_NAME = re.compile(r"^[-\w.()]{1,90}$")
-KUBERNETES_VERSION = re.compile(r"^1\.(0|[1-9]\d?)(\.(0|[1-9]\d{0,2}))?$")
+CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]\Z|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]\Z")
+RESOURCE_GROUP_NAME = re.compile(r"^[-\w.()]{1,90}\Z")
+KUBERNETES_VERSION = re.compile(r"^1\.(0|[1-9]\d?)(\.(0|[1-9]\d{0,2}))?\Z")
 TAG_NAME_FORBIDDEN = set('<>%&\\?/')
 MAX_POOLS_PER_CLUSTER = 100
 MAX_NODES_PER_CLUSTER = 5000

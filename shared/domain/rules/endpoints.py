@@ -27,7 +27,7 @@ PRIVATE_LINK_GROUPS: Mapping[str, tuple[str, str]] = {
     "sqlServer": ("Microsoft.Sql/servers", "privatelink.database.windows.net"),
     "registry": ("Microsoft.ContainerRegistry/registries", "privatelink.azurecr.io"),
 }
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,50}[a-zA-Z0-9_])?$")
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,50}[a-zA-Z0-9_])?\Z")
 
 
 def service_endpoints(r: ClusterRequest, _: Context) -> Iterator[Violation]:

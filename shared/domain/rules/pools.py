@@ -23,7 +23,7 @@ from shared.domain.violations import (
 )
 from shared.domain.vmsizes import lookup, suggest
 
-POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 WINDOWS_NAME_MAX = 6
 MAX_NODES_PER_POOL = 1000
 SYSTEM_MIN_PODS = 30
