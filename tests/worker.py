@@ -69,7 +69,7 @@ def fake_runtime(*, clusters: StateStore | None = None, policy: Policy | None = 
                     queue=FakeStepQueue("steps", clock=clock), arm=FakeArm(), clock=clock, secrets=FakeSecrets(),
                     lifecycle=outbox)
     settings = Settings(default_subscription_id=SUB, events_webhook_secret=EVENTS_SECRET,
-                        auth=AuthSettings(easy_auth=True),
+                        auth=AuthSettings(easy_auth=True, tenant_id=TENANT, audiences=("api://aksvend",)),
                         tickets=TicketSettings(auth={"github": WebhookAuth(hmac_secrets=(GITHUB_SECRET,))}))
     return bootstrap(settings, engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
                      policy=policy or Policy.model_validate(POLICY))

@@ -175,6 +175,12 @@ def principal_caller(header: str, principal_id: str | None, tenant_id: str | Non
                         frozenset(v for t, v in claims if t in role_types), first(name_types))
     except ValueError:
         raise CallerNotProven("the principal has no tenant id and object id (GUIDs)") from None
-    if tenant_id and caller.tenant_id != tenant_id:
+    # Role values and object ids mean something only in one tenant, and only Entra ID issues them: without the
+    # app's tenant, or from another provider Easy Auth was given, a principal cannot be matched to the policy.
+    if str(doc.get("auth_typ") or "aad").lower() != "aad":
+        raise CallerNotProven("the principal was not signed in with Microsoft Entra ID")
+    if not tenant_id:
+        raise CallerNotProven("the app has no tenant (AKSVEND_AUTH_TENANT_ID) to check Easy Auth's principal against")
+    if caller.tenant_id != tenant_id:
         raise CallerNotProven(f"the principal is not of the tenant {tenant_id}")
     return caller

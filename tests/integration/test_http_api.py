@@ -154,7 +154,8 @@ async def test_no_caller_is_401_and_a_principal_outside_its_groups_is_403(api):
     client, _ = api
     rt = runtime._runtime
     assert rt is not None
-    easy_auth = Settings(default_subscription_id=rt.settings.default_subscription_id, auth=AuthSettings(easy_auth=True))
+    easy_auth = Settings(default_subscription_id=rt.settings.default_subscription_id, auth=AuthSettings(
+        easy_auth=True, tenant_id=TENANT, audiences=("api://aksvend",)))
     runtime.use(dataclasses.replace(rt, settings=easy_auth, authentication=authentication(easy_auth)))
     body = {"name": "c", "resourceGroup": "rg-x", "location": "westeurope"}
     assert (await client.post("/api/clusters", json=body)).status_code == 401

@@ -48,6 +48,11 @@ def easy_auth_principal(claims: list[tuple[str, str]], **doc: Any) -> str:
     return base64.b64encode(json.dumps(body).encode()).decode()
 
 
+def easy_auth_on() -> Authentication:
+    """App Service Authentication on, for the app's tenant (as infra deploys it)."""
+    return Authentication(easy_auth=True, tenant_id=TENANT)
+
+
 TID = "http://schemas.microsoft.com/identity/claims/tenantid"
 OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 BOB = easy_auth_principal([(TID, TENANT), (OID, oid("bob")), ("name", "Bob"), ("groups", oid("team-x")),
@@ -85,7 +90,7 @@ async def test_with_bearer_validation_the_token_decides_and_a_principal_header_b
 
 
 async def test_the_principal_header_is_trusted_only_when_easy_auth_is_on():
-    assert (await caller(Authentication(easy_auth=True), principal=BOB)).id == f"{TENANT}/{oid('bob')}"
+    assert (await caller(easy_auth_on(), principal=BOB)).id == f"{TENANT}/{oid('bob')}"
     with pytest.raises(CallerNotProven) as refused:
         await caller(Authentication(tokens=Tokens()), principal=BOB)
     assert "not trusted" in refused.value.detail and "Authorization: Bearer" in refused.value.detail
@@ -94,23 +99,23 @@ async def test_the_principal_header_is_trusted_only_when_easy_auth_is_on():
 
 
 async def test_easy_auth_principal_claims_become_the_caller():
-    found = await caller(Authentication(easy_auth=True, tenant_id=TENANT), principal=BOB)
+    found = await caller(easy_auth_on(), principal=BOB)
     assert (found.tenant_id, found.object_id, found.name) == (TENANT, oid("bob"), "Bob")
     assert (found.groups, found.roles) == ({oid("team-x")}, {"Clusters.Reader"})
     short = easy_auth_principal([("tid", TENANT.upper()), ("oid", oid("bob"))])
-    assert (await caller(Authentication(easy_auth=True), principal=short)).id == f"{TENANT}/{oid('bob')}"
+    assert (await caller(easy_auth_on(), principal=short)).id == f"{TENANT}/{oid('bob')}"
     by_header = easy_auth_principal([(TID, TENANT)])
-    assert (await caller(Authentication(easy_auth=True), principal=by_header, principal_id=oid("bob"))).id == (
+    assert (await caller(easy_auth_on(), principal=by_header, principal_id=oid("bob"))).id == (
         f"{TENANT}/{oid('bob')}")
     v1_roles = easy_auth_principal([(TID, TENANT), (OID, oid("bob")),
                                     ("http://schemas.microsoft.com/ws/2008/06/identity/claims/role", "Clusters.Admin")],
                                    role_typ="http://schemas.microsoft.com/ws/2008/06/identity/claims/role")
-    assert (await caller(Authentication(easy_auth=True), principal=v1_roles)).roles == {"Clusters.Admin"}
+    assert (await caller(easy_auth_on(), principal=v1_roles)).roles == {"Clusters.Admin"}
 
 
 async def test_a_groups_overage_is_no_groups():
     overage = easy_auth_principal([(TID, TENANT), (OID, oid("bob")), ("_claim_names", '{"groups": "src1"}')])
-    assert (await caller(Authentication(easy_auth=True), principal=overage)).groups == frozenset()
+    assert (await caller(easy_auth_on(), principal=overage)).groups == frozenset()
 
 
 @pytest.mark.parametrize("header", [
@@ -128,7 +133,7 @@ async def test_a_principal_without_a_tenant_and_object_id_of_the_tenant_is_refus
 
 async def test_easy_auth_on_without_a_principal_is_refused_even_with_a_local_caller():
     with pytest.raises(CallerNotProven, match="App Service Authentication"):
-        await caller(Authentication(easy_auth=True, local_caller=LOCAL))
+        await caller(Authentication(easy_auth=True, tenant_id=TENANT, local_caller=LOCAL))
 
 
 async def test_credentials_the_app_cannot_check_are_refused_never_replaced_by_the_local_caller():
@@ -138,7 +143,7 @@ async def test_credentials_the_app_cannot_check_are_refused_never_replaced_by_th
     with pytest.raises(CallerNotProven):
         await caller(Authentication(tokens=Tokens(), local_caller=LOCAL), authorization="Basic YWxpY2U6cHc=")
     # Easy Auth checked them already: its principal decides
-    assert (await caller(Authentication(easy_auth=True), authorization=f"Bearer {GOOD}", principal=BOB)).name == "Bob"
+    assert (await caller(easy_auth_on(), authorization=f"Bearer {GOOD}", principal=BOB)).name == "Bob"
 
 
 async def test_the_local_caller_is_for_requests_without_credentials():
@@ -162,3 +167,14 @@ async def test_a_token_or_principal_whose_ids_are_not_guids_is_no_caller():
         await caller(Authentication(tokens=NotGuids()), authorization=f"Bearer {GOOD}")
     with pytest.raises(CallerNotProven):
         principal_caller(easy_auth_principal([("tid", "contoso"), ("oid", "bob")]), None, None)
+
+
+async def test_easy_auths_principal_needs_the_apps_tenant_and_entra_id():
+    """Role values and object ids mean something in one tenant only, and only Entra ID issues them."""
+    with pytest.raises(CallerNotProven) as no_tenant:
+        await caller(Authentication(easy_auth=True), principal=BOB)
+    assert "AKSVEND_AUTH_TENANT_ID" in no_tenant.value.detail
+    google = easy_auth_principal([(TID, TENANT), (OID, oid("bob"))], auth_typ="google")
+    with pytest.raises(CallerNotProven) as other_provider:
+        await caller(easy_auth_on(), principal=google)
+    assert "Entra ID" in other_provider.value.detail
