@@ -8,7 +8,8 @@ timers run, and AKSVEND_QUEUE_LEASE_SECONDS for how long a received message stay
 
 Prints one JSON line `{"ready": true, "pid": N}` once its functions run; stops on SIGTERM or SIGINT and exits 0;
 exits 2 on a configuration error. For crash tests, AKSVEND_FAILPOINT=<name>:<n> makes it kill itself with SIGKILL the
-n-th time it reaches that failpoint (shared/failpoints.py; refused in Azure).
+n-th time it reaches that failpoint (shared/failpoints.py). Both local mode and the failpoint are refused where a
+variable of the Functions platform is set (`shared.config.functions_platform`): the worker then exits 2.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ import sys
 from local.host.functions import FunctionSpec
 from local.host.stack import ROOT, local_mode
 from shared import failpoints
-from shared.config import ConfigError, Settings
+from shared.config import ConfigError, Settings, functions_platform
 
 TRIGGERS = ("queueTrigger", "timerTrigger")
 
 
 def configure() -> Settings:
     """The settings, in local mode, with the failpoint armed; ConfigError or ValueError name what is wrong."""
+    platform = functions_platform(os.environ)
+    if platform:  # local mode and the failpoints would refuse too: say so once, before anything is armed
+        raise ConfigError(f"AKSVEND_LOCAL is refused on the Functions platform ({platform} is set): the local worker "
+                          "runs in local mode, with failpoints")
     local_mode()
     settings = Settings.from_env()
     failpoints.configure(os.environ)

@@ -8,7 +8,11 @@
 | `tickets.py` | `TicketSettings`, `TopicSettings`: the ticketing webhooks' secrets, the lifecycle-event topic |
 | `errors.py` | `ConfigError`: names the setting and the rule, never the value |
 
-Modules import downwards only (settings -> auth, tickets -> names -> errors): no cycles between them.
+Whether the process runs on the Functions platform (which refuses local mode), `functions_platform`, lives in
+`shared.platform`, outside this package and re-exported here: the failpoints, which the engine imports, ask it too,
+and the engine imports nothing of the settings.
+
+Modules import downwards only (settings -> auth, tickets -> names -> errors): no cycles.
 """
 
 from shared.config.auth import ENTRA_AUTHORITY, AuthSettings
@@ -16,6 +20,7 @@ from shared.config.errors import ConfigError
 from shared.config.names import SETTINGS
 from shared.config.settings import AZURE_ARM_ENDPOINT, ZERO_SUBSCRIPTION, Settings
 from shared.config.tickets import TicketSettings, TopicSettings, split_secrets
+from shared.platform import functions_platform
 
 __all__ = [
     "AZURE_ARM_ENDPOINT",
@@ -27,5 +32,6 @@ __all__ = [
     "Settings",
     "TicketSettings",
     "TopicSettings",
+    "functions_platform",
     "split_secrets",
 ]

@@ -11,16 +11,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from shared.domain.tickets import SYSTEMS
+from shared.platform import FUNCTIONS_PLATFORM_VARIABLES
 
 LOCAL_SETTING = "AKSVEND_LOCAL"
-# App Service and Functions set this on every instance in Azure: local mode is refused when it is there.
-AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
 LOCAL_CALLER_SETTING = "AKSVEND_LOCAL_CALLER"
 # App Service sets this to True when App Service Authentication (Easy Auth) is on in front of the app: only then is
 # its principal header (X-MS-CLIENT-PRINCIPAL) trusted. The platform's, like WEBSITE_INSTANCE_ID: infra/ sets neither.
 EASY_AUTH_SETTING = "WEBSITE_AUTH_ENABLED"
+# What the platform sets and the app reads, never set by infra/: the variables that say the process runs on the
+# Functions platform (shared/platform.py has the list and its source; local mode is refused where one is set), and
+# Easy Auth's switch.
 PLATFORM_SETTINGS: Mapping[str, str] = MappingProxyType({
-    AZURE_INSTANCE_SETTING: "set by App Service on every instance in Azure: local mode is refused where it is set",
+    **{name: "set by the Functions platform (shared/platform.py): local mode is refused where it is set"
+       for name in FUNCTIONS_PLATFORM_VARIABLES},
     EASY_AUTH_SETTING: "set by App Service (True) when App Service Authentication is on: the principal header is "
                        "trusted only then",
 })
@@ -56,8 +59,8 @@ _APP: dict[str, str] = {
     "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
                              "for the local stack only",
     LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "
-                   "caller, everyone allowed without a policy, a Key Vault stand-in; refused where "
-                   f"{AZURE_INSTANCE_SETTING} says it runs in Azure",
+                   "caller, everyone allowed without a policy, a Key Vault stand-in; refused"
+                   " where a variable of the Functions platform is set (shared/platform.py)",
     LOCAL_CALLER_SETTING: "local mode only: the caller (<tenant id>/<object id>) assumed for a request that carries "
                           "no credentials",
     AUTH_TENANT_SETTING: "Entra tenant (GUID) whose access tokens the app validates itself (Authorization: Bearer); "

@@ -7,8 +7,9 @@ the value (some settings are secrets or connection strings).
 **Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
 (`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set, and
 accept a Key Vault stand-in that is not under vault.azure.net. The local host sets it; infra/ never does, and it
-is refused where the platform's own `WEBSITE_INSTANCE_ID` says the app runs in Azure. What else differs locally
-(the ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
+is refused where a variable of the Functions platform says the app runs there (`shared.platform.functions_platform`).
+What else differs locally (the ARM emulator's offline credential) is not a setting: the local host hands it to
+`shared.bootstrap`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dataclasses import dataclass, field
 
 from shared.config.auth import AuthSettings, local_caller
 from shared.config.errors import ConfigError
-from shared.config.names import AZURE_INSTANCE_SETTING, LOCAL_CALLER_SETTING, LOCAL_SETTING
+from shared.config.names import LOCAL_CALLER_SETTING, LOCAL_SETTING
 from shared.config.tickets import TicketSettings, TopicSettings
 from shared.domain.armid import GUID
+from shared.platform import functions_platform
 
 ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 AZURE_ARM_ENDPOINT = "https://management.azure.com"
@@ -92,12 +94,14 @@ class Settings:
 
 
 def _local(env: Mapping[str, str]) -> bool:
-    """Local mode, refused in Azure: a setting copied into an app's configuration must not open it to everyone."""
+    """Local mode, refused on the Functions platform: a setting copied into an app's configuration must not open it
+    to everyone."""
     value = (env.get(LOCAL_SETTING) or "").strip().lower()
     if value not in _ON + _OFF:
         raise ConfigError(f"{LOCAL_SETTING} must be 1 (local mode) or 0")
-    if value in _ON and env.get(AZURE_INSTANCE_SETTING):
-        raise ConfigError(f"{LOCAL_SETTING} is refused in Azure ({AZURE_INSTANCE_SETTING} is set): local mode "
+    platform = functions_platform(env) if value in _ON else None
+    if platform:
+        raise ConfigError(f"{LOCAL_SETTING} is refused on the Functions platform ({platform} is set): local mode "
                           "assumes a caller and, without a caller policy, allows everyone")
     return value in _ON
 
