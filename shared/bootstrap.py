@@ -94,9 +94,11 @@ def authentication(settings: Settings, tokens: TokenValidator | None = None) -> 
 
 
 def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: StateStore, events: StateStore,
-              policy: Policy | None = None, publisher: EventPublisher | None = None) -> Runtime:
+              policy: Policy | None = None, publisher: EventPublisher | None = None,
+              tokens: TokenValidator | None = None) -> Runtime:
     """The services over these ports; opens nothing. `engine` records its lifecycle events in `outbox`; `policy`
-    (None: `caller_policy(settings)`) decides who may do what; `publisher` is the topic (None: none)."""
+    (None: `caller_policy(settings)`) decides who may do what; `publisher` is the topic (None: none); `tokens`
+    validates bearer tokens (None: as the settings say, `authentication`)."""
     if engine.lifecycle is not outbox:
         raise ValueError("the engine must record its lifecycle events in the runtime's outbox")
     clusters = Clusters(engine, caller_policy(settings) if policy is None else policy,
@@ -109,7 +111,7 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
                            submit=submit_through(clusters), publish=outbox,
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
-                   outbox, publisher, authentication(settings))
+                   outbox, publisher, authentication(settings, tokens))
 
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
@@ -172,7 +174,7 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
     secrets = await _secret_store(settings, stack, credential)
     queue = await stack.enter_async_context(_queue(settings, STEPS_QUEUE))
     arm = await stack.enter_async_context(AzureArm(credential, settings.default_subscription_id,
-                                                   base_url=settings.arm_endpoint,
+                                                   base_url=settings.arm_endpoint,  # the settings' rule: clouds.py
                                                    connection_verify=settings.arm_ca_cert or True))
     return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
                   secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)

@@ -27,6 +27,8 @@ PLATFORM_SETTINGS: Mapping[str, str] = MappingProxyType({
     EASY_AUTH_SETTING: "set by App Service (True) when App Service Authentication is on: the principal header is "
                        "trusted only then",
 })
+ARM_ENDPOINT_SETTING = "AKSVEND_ARM_ENDPOINT"
+ARM_CA_CERT_SETTING = "AKSVEND_ARM_CA_CERT"
 AUTH_TENANT_SETTING = "AKSVEND_AUTH_TENANT_ID"
 AUTH_AUDIENCES_SETTING = "AKSVEND_AUTH_AUDIENCES"
 AUTH_AUTHORITY_SETTING = "AKSVEND_AUTH_AUTHORITY"
@@ -43,8 +45,10 @@ _APP: dict[str, str] = {
     "AKSVEND_DEFAULT_SUBSCRIPTION_ID": "subscription used when a request names none",
     "AzureWebJobsStorage": "the storage account for queues and tables: a connection string locally; in Azure the "
                            "identity-based __accountName/__queueServiceUri/__tableServiceUri/__clientId settings",
-    "AKSVEND_ARM_ENDPOINT": "ARM base URL; unset means Azure (https://management.azure.com)",
-    "AKSVEND_ARM_CA_CERT": "CA bundle for a local ARM emulator's self-signed certificate; unset in Azure",
+    ARM_ENDPOINT_SETTING: "ARM base URL; unset means Azure (https://management.azure.com); outside local mode one of "
+                          "the Azure clouds' Resource Manager endpoints (shared/config/clouds.py)",
+    ARM_CA_CERT_SETTING: "local mode only: CA bundle for the ARM emulator's self-signed certificate (ARM, the Key "
+                         "Vault stand-in, Entra ID's keys); refused outside local mode",
     "AKSVEND_POLL_INTERVAL_SECONDS": "wait between status reads of a running ARM operation without Retry-After",
     "AKSVEND_LEASE_SECONDS": "how long a step may go unheard of before the sweeper enqueues it again",
     "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
@@ -59,8 +63,8 @@ _APP: dict[str, str] = {
     "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
                              "for the local stack only",
     LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "
-                   "caller, everyone allowed without a policy, a Key Vault stand-in; refused"
-                   " where a variable of the Functions platform is set (shared/platform.py)",
+                   "caller, everyone allowed without a policy, a Key Vault stand-in, the emulator's endpoint and CA; "
+                   "refused where a variable of the Functions platform is set (shared/platform.py)",
     LOCAL_CALLER_SETTING: "local mode only: the caller (<tenant id>/<object id>) assumed for a request that carries "
                           "no credentials",
     AUTH_TENANT_SETTING: "Entra tenant (GUID) whose access tokens the app validates itself (Authorization: Bearer); "

@@ -5,10 +5,12 @@ so that infra/ can be checked against it. Values are validated here; an error na
 the value (some settings are secrets or connection strings).
 
 **Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
-(`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set, and
-accept a Key Vault stand-in that is not under vault.azure.net. The local host sets it; infra/ never does, and it
-is refused where a variable of the Functions platform says the app runs there (`shared.platform.functions_platform`).
-What else differs locally (the ARM emulator's offline credential) is not a setting: the local host hands it to
+(`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set,
+accept a Key Vault stand-in that is not under vault.azure.net, and send ARM requests to an endpoint that is no
+Azure cloud's (the emulator) and trust its CA (`AKSVEND_ARM_CA_CERT`). The local host sets it; infra/ never does,
+and it is refused where a variable of the Functions platform says the app runs there
+(`shared.platform.functions_platform`). Outside local mode, each of those settings is refused, never "open". What
+else differs locally (the ARM emulator's offline credential) is not a setting: the local host hands it to
 `shared.bootstrap`.
 """
 
@@ -18,15 +20,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.config import clouds
 from shared.config.auth import AuthSettings, local_caller
+from shared.config.clouds import AZURE_ARM_ENDPOINT
 from shared.config.errors import ConfigError
-from shared.config.names import LOCAL_CALLER_SETTING, LOCAL_SETTING
+from shared.config.names import (
+    ARM_CA_CERT_SETTING,
+    ARM_ENDPOINT_SETTING,
+    LOCAL_CALLER_SETTING,
+    LOCAL_SETTING,
+)
 from shared.config.tickets import TicketSettings, TopicSettings
 from shared.domain.armid import GUID
 from shared.platform import functions_platform
 
 ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-AZURE_ARM_ENDPOINT = "https://management.azure.com"
 _ON, _OFF = ("1", "true"), ("", "0", "false")
 
 
@@ -36,8 +44,8 @@ class Settings:
     storage_connection: str | None = None
     storage_account: str | None = None  # identity-based connection (Azure): account name and optional client id
     storage_client_id: str | None = None
-    arm_endpoint: str = AZURE_ARM_ENDPOINT
-    arm_ca_cert: str | None = None
+    arm_endpoint: str = AZURE_ARM_ENDPOINT  # outside local mode, an Azure cloud's (shared/config/clouds.py)
+    arm_ca_cert: str | None = None  # local mode only
     poll_interval_seconds: float = 15.0
     lease_seconds: float = 300.0
     backoff_base_seconds: float = 2.0
@@ -58,6 +66,11 @@ class Settings:
         if self.local_caller and not self.local:
             raise ConfigError(f"{LOCAL_CALLER_SETTING} is for local mode only ({LOCAL_SETTING}=1)")
         local_caller(self.local_caller)  # ConfigError unless <tenant id>/<object id>
+        # the canonical origin; outside local mode, ConfigError unless an Azure cloud's (where the ARM token goes)
+        object.__setattr__(self, "arm_endpoint", clouds.arm_endpoint(self.arm_endpoint, local=self.local))
+        if self.arm_ca_cert and not self.local:
+            raise ConfigError(f"{ARM_CA_CERT_SETTING} is for local mode only ({LOCAL_SETTING}=1): it replaces the "
+                              "trust store of ARM, Key Vault and Entra ID's keys")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,16 +78,13 @@ class Settings:
         subscription = env.get("AKSVEND_DEFAULT_SUBSCRIPTION_ID", ZERO_SUBSCRIPTION)
         if not GUID.match(subscription):
             raise ConfigError("AKSVEND_DEFAULT_SUBSCRIPTION_ID must be a subscription GUID")
-        endpoint = env.get("AKSVEND_ARM_ENDPOINT") or AZURE_ARM_ENDPOINT
-        if not endpoint.startswith("https://"):
-            raise ConfigError("AKSVEND_ARM_ENDPOINT must be an https:// URL (ARM speaks HTTPS only)")
         return cls(
             default_subscription_id=subscription,
             storage_connection=env.get("AzureWebJobsStorage") or None,
             storage_account=_account(env),
             storage_client_id=env.get("AzureWebJobsStorage__clientId") or None,
-            arm_endpoint=endpoint.rstrip("/"),
-            arm_ca_cert=env.get("AKSVEND_ARM_CA_CERT") or None,
+            arm_endpoint=env.get(ARM_ENDPOINT_SETTING) or AZURE_ARM_ENDPOINT,
+            arm_ca_cert=env.get(ARM_CA_CERT_SETTING) or None,
             poll_interval_seconds=_seconds(env, "AKSVEND_POLL_INTERVAL_SECONDS", 15.0),
             lease_seconds=_seconds(env, "AKSVEND_LEASE_SECONDS", 300.0),
             backoff_base_seconds=_seconds(env, "AKSVEND_BACKOFF_BASE_SECONDS", 2.0),
