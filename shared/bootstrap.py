@@ -25,6 +25,7 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings, TicketSettings, TopicSettings
 from shared.config.auth import local_caller
+from shared.config.names import KEY_VAULT_SETTING
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
@@ -47,7 +48,7 @@ EVENTS_TABLE = "events"
 OUTBOX_TABLE = "outbox"
 STEPS_QUEUE = "provisioning-steps"
 REQUESTS_QUEUE = "cluster-requests"
-# What infra/ must create (tests/unit/test_infra.py). The secrets table is the local stand-in for Key Vault.
+# What infra/ must create (tests/unit/test_infra.py). The secrets table is the local stack's, when it has no vault.
 TABLES = (OPERATIONS_TABLE, CLUSTERS_TABLE, REJECTED_TABLE, EVENTS_TABLE, OUTBOX_TABLE)
 QUEUES = (REQUESTS_QUEUE, STEPS_QUEUE)
 
@@ -215,9 +216,13 @@ def _storage_credential(settings: Settings) -> Any:
 
 
 async def _secret_store(settings: Settings, stack: AsyncExitStack, credential: Any) -> SecretStore:
-    """Key Vault when configured, else a table (the local stack only). Local mode accepts a vault that is not under
-    vault.azure.net (the emulator's stand-in), whose challenge names another resource."""
+    """Key Vault; without one, a table, in local mode only (outside it, ConfigError: generated passwords never go to
+    a storage table). Local mode accepts a vault that is not under vault.azure.net (the emulator's stand-in), whose
+    challenge names another resource."""
     if settings.key_vault_uri is None:
+        if not settings.local:
+            raise ConfigError(f"{KEY_VAULT_SETTING} must name the Key Vault for generated secrets (Windows admin "
+                              "passwords); only local mode keeps them in a storage table")
         return TableSecretStore(await stack.enter_async_context(_table(settings, SECRETS_TABLE)))
     from shared.adapters.keyvault import KeyVaultSecretStore
 

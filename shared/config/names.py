@@ -29,6 +29,7 @@ PLATFORM_SETTINGS: Mapping[str, str] = MappingProxyType({
 })
 ARM_ENDPOINT_SETTING = "AKSVEND_ARM_ENDPOINT"
 ARM_CA_CERT_SETTING = "AKSVEND_ARM_CA_CERT"
+KEY_VAULT_SETTING = "AKSVEND_KEY_VAULT_URI"
 AUTH_TENANT_SETTING = "AKSVEND_AUTH_TENANT_ID"
 AUTH_AUDIENCES_SETTING = "AKSVEND_AUTH_AUDIENCES"
 AUTH_AUTHORITY_SETTING = "AKSVEND_AUTH_AUTHORITY"
@@ -60,11 +61,11 @@ _APP: dict[str, str] = {
                              "local mode, where everyone may",
     "AKSVEND_EVENTS_WEBHOOK_SECRET": "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query "
                                      "code); unset: no check",
-    "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
-                             "for the local stack only",
+    KEY_VAULT_SETTING: "the Key Vault for generated secrets (Windows admin passwords); required outside local mode; "
+                       "unset in local mode: a storage table",
     LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "
-                   "caller, everyone allowed without a policy, a Key Vault stand-in, the emulator's endpoint and CA; "
-                   "refused where a variable of the Functions platform is set (shared/platform.py)",
+                   "caller, everyone allowed without a policy, a Key Vault stand-in or none, the emulator's endpoint "
+                   "and CA; refused where a variable of the Functions platform is set (shared/platform.py)",
     LOCAL_CALLER_SETTING: "local mode only: the caller (<tenant id>/<object id>) assumed for a request that carries "
                           "no credentials",
     AUTH_TENANT_SETTING: "Entra tenant (GUID) whose access tokens the app validates itself (Authorization: Bearer); "

@@ -6,12 +6,12 @@ the value (some settings are secrets or connection strings).
 
 **Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
 (`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set,
-accept a Key Vault stand-in that is not under vault.azure.net, and send ARM requests to an endpoint that is no
-Azure cloud's (the emulator) and trust its CA (`AKSVEND_ARM_CA_CERT`). The local host sets it; infra/ never does,
-and it is refused where a variable of the Functions platform says the app runs there
-(`shared.platform.functions_platform`). Outside local mode, each of those settings is refused, never "open". What
-else differs locally (the ARM emulator's offline credential) is not a setting: the local host hands it to
-`shared.bootstrap`.
+accept a Key Vault stand-in that is not under vault.azure.net or keep generated secrets in a table without one,
+and send ARM requests to an endpoint that is no Azure cloud's (the emulator) and trust its CA
+(`AKSVEND_ARM_CA_CERT`). The local host sets it; infra/ never does, and it is refused where a variable of the
+Functions platform says the app runs there (`shared.platform.functions_platform`). Outside local mode, each of those
+settings is refused, never "open". What else differs locally (the ARM emulator's offline credential) is not a
+setting: the local host hands it to `shared.bootstrap`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from shared.config.errors import ConfigError
 from shared.config.names import (
     ARM_CA_CERT_SETTING,
     ARM_ENDPOINT_SETTING,
+    KEY_VAULT_SETTING,
     LOCAL_CALLER_SETTING,
     LOCAL_SETTING,
 )
@@ -58,7 +59,7 @@ class Settings:
     local_caller: str | None = None  # local mode only: <tenant id>/<object id>
     auth: AuthSettings = field(default_factory=AuthSettings)  # bearer validation, Easy Auth (shared/config/auth.py)
     events_webhook_secret: str | None = field(default=None, repr=False)
-    key_vault_uri: str | None = None
+    key_vault_uri: str | None = None  # required outside local mode (where the runtime opens its secret store)
     tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
     topic: TopicSettings = field(default_factory=TopicSettings)  # no endpoint: no topic
 
@@ -97,7 +98,7 @@ class Settings:
             local_caller=env.get(LOCAL_CALLER_SETTING) or None,
             auth=AuthSettings.from_env(env),
             events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
-            key_vault_uri=_https_url(env, "AKSVEND_KEY_VAULT_URI"),
+            key_vault_uri=_https_url(env, KEY_VAULT_SETTING),
             tickets=TicketSettings.from_env(env),
             topic=TopicSettings.from_env(env),
         )

@@ -1,11 +1,12 @@
 """Settings that only make sense locally can never weaken production: outside local mode the ARM endpoint is an Azure
-cloud's (where the identity's ARM token goes) and its token is for that endpoint, the emulator's CA is refused, and
-the platform that refuses local mode is recognised by every variable the Functions host itself reads (Flex
-Consumption sets no WEBSITE_INSTANCE_ID)."""
+cloud's (where the identity's ARM token goes) and its token is for that endpoint, the emulator's CA is refused, the
+Key Vault is required, and the platform that refuses local mode is recognised by every variable the Functions host
+itself reads (Flex Consumption sets no WEBSITE_INSTANCE_ID)."""
 
 from __future__ import annotations
 
 import re
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from azure.core import AzureClouds
 from azure.mgmt.core.tools import get_arm_endpoints
 
 from shared.adapters.arm import AzureArm
+from shared.bootstrap import open_engine
 from shared.config import ARM_ENDPOINTS, ConfigError, Settings, functions_platform
 from shared.errors import FatalError
 from shared.platform import FUNCTIONS_PLATFORM_VARIABLES
@@ -116,6 +118,14 @@ async def test_a_poll_url_off_the_arm_endpoint_is_refused_before_anything_is_sen
             await arm.poll("Microsoft.ContainerService/managedClusters", poll_url)
     assert refused.value.code == "UntrustedUrl" and "evil" not in str(refused.value)
     assert credential.scopes == []  # no token was even asked for
+
+
+# ---- generated secrets go to the Key Vault ----------------------------------------------------------------------
+async def test_outside_local_mode_the_engine_does_not_open_without_a_key_vault():
+    settings = Settings(storage_connection="UseDevelopmentStorage=true")
+    async with AsyncExitStack() as stack:
+        with pytest.raises(ConfigError, match="AKSVEND_KEY_VAULT_URI"):
+            await open_engine(settings, stack, credential=Recording())
 
 
 # ---- where local mode is refused --------------------------------------------------------------------------------
