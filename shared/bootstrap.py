@@ -25,7 +25,7 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings, TicketSettings, TopicSettings
 from shared.config.auth import local_caller
-from shared.config.names import KEY_VAULT_SETTING
+from shared.config.names import EVENTS_SECRET_SETTING, KEY_VAULT_SETTING
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
@@ -104,15 +104,25 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
         raise ValueError("the engine must record its lifecycle events in the runtime's outbox")
     clusters = Clusters(engine, caller_policy(settings) if policy is None else policy,
                         settings.default_subscription_id)
-    event_intake = EventService(engine, events, EventSettings(webhook_secret=settings.events_webhook_secret),
+    event_intake = EventService(engine, events, event_settings(settings),
                                 default_subscription_id=settings.default_subscription_id)
-    for name in (*settings.tickets.unresolved, *settings.topic.unresolved):
+    for name in (*settings.unresolved, *settings.tickets.unresolved, *settings.topic.unresolved):
         log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
     tickets = TicketIntake(secrets=settings.tickets.auth, mappings=ticket_mappings(settings.tickets),
                            submit=submit_through(clusters), publish=outbox,
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
                    outbox, publisher, authentication(settings, tokens))
+
+
+def event_settings(settings: Settings) -> EventSettings:
+    """The events webhook's secret. Without one (unset, or a Key Vault reference that did not resolve) the webhook
+    refuses every request (401); only in local mode does an unset secret mean no check (never an unresolved one)."""
+    secret = settings.events_webhook_secret
+    unchecked = settings.local and secret is None and EVENTS_SECRET_SETTING not in settings.unresolved
+    if secret is None and not unchecked:
+        log.warning("%s is not set: POST/OPTIONS /api/events answer 401 to every request", EVENTS_SECRET_SETTING)
+    return EventSettings(webhook_secret=secret, unchecked=unchecked)
 
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,

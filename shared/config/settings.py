@@ -7,11 +7,11 @@ the value (some settings are secrets or connection strings).
 **Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
 (`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set,
 accept a Key Vault stand-in that is not under vault.azure.net or keep generated secrets in a table without one,
-and send ARM requests to an endpoint that is no Azure cloud's (the emulator) and trust its CA
-(`AKSVEND_ARM_CA_CERT`). The local host sets it; infra/ never does, and it is refused where a variable of the
-Functions platform says the app runs there (`shared.platform.functions_platform`). Outside local mode, each of those
-settings is refused, never "open". What else differs locally (the ARM emulator's offline credential) is not a
-setting: the local host hands it to `shared.bootstrap`.
+send ARM requests to an endpoint that is no Azure cloud's (the emulator) and trust its CA (`AKSVEND_ARM_CA_CERT`),
+and leave `/api/events` unchecked when it has no secret. The local host sets it; infra/ never does, and it is
+refused where a variable of the Functions platform says the app runs there (`shared.platform.functions_platform`).
+Outside local mode, each of those settings is refused or means "off", never "open". What else differs locally (the
+ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ from shared.config.errors import ConfigError
 from shared.config.names import (
     ARM_CA_CERT_SETTING,
     ARM_ENDPOINT_SETTING,
+    EVENTS_SECRET_SETTING,
     KEY_VAULT_SETTING,
     LOCAL_CALLER_SETTING,
     LOCAL_SETTING,
 )
+from shared.config.references import unresolved_reference
 from shared.config.tickets import TicketSettings, TopicSettings
 from shared.domain.armid import GUID
 from shared.platform import functions_platform
@@ -58,8 +60,9 @@ class Settings:
     local: bool = False  # local mode: see the module docstring
     local_caller: str | None = None  # local mode only: <tenant id>/<object id>
     auth: AuthSettings = field(default_factory=AuthSettings)  # bearer validation, Easy Auth (shared/config/auth.py)
-    events_webhook_secret: str | None = field(default=None, repr=False)
+    events_webhook_secret: str | None = field(default=None, repr=False)  # None: unset or unresolved
     key_vault_uri: str | None = None  # required outside local mode (where the runtime opens its secret store)
+    unresolved: tuple[str, ...] = ()  # names of the settings above holding an unresolved Key Vault reference
     tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
     topic: TopicSettings = field(default_factory=TopicSettings)  # no endpoint: no topic
 
@@ -79,6 +82,8 @@ class Settings:
         subscription = env.get("AKSVEND_DEFAULT_SUBSCRIPTION_ID", ZERO_SUBSCRIPTION)
         if not GUID.match(subscription):
             raise ConfigError("AKSVEND_DEFAULT_SUBSCRIPTION_ID must be a subscription GUID")
+        events_secret = env.get(EVENTS_SECRET_SETTING) or None
+        unresolved = (EVENTS_SECRET_SETTING,) if unresolved_reference(events_secret) else ()
         return cls(
             default_subscription_id=subscription,
             storage_connection=env.get("AzureWebJobsStorage") or None,
@@ -97,8 +102,9 @@ class Settings:
             local=_local(env),
             local_caller=env.get(LOCAL_CALLER_SETTING) or None,
             auth=AuthSettings.from_env(env),
-            events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
+            events_webhook_secret=None if unresolved else events_secret,
             key_vault_uri=_https_url(env, KEY_VAULT_SETTING),
+            unresolved=unresolved,
             tickets=TicketSettings.from_env(env),
             topic=TopicSettings.from_env(env),
         )

@@ -249,3 +249,52 @@ async def test_every_route_that_acts_or_reads_needs_a_caller(armemu):
                              ("DELETE", f"{cluster}/pools/p")):
             assert_unauthorized(await client.request(method, path, json=body("rg")))
         assert (await client.get("/api/health")).status_code == 200
+
+
+# What App Service hands the app, instead of the secret, while the Key Vault secret does not exist: text anyone can
+# read off infra/app/api.bicep.
+UNRESOLVED = "@Microsoft.KeyVault(VaultUri=https://kv-aksvend.vault.azure.net/secrets/events-webhook)"
+VALIDATION = [{"id": "v-1", "topic": f"/subscriptions/{SUB}", "subject": "", "eventType":
+               "Microsoft.EventGrid.SubscriptionValidationEvent", "eventTime": "2026-11-27T00:00:00Z",
+               "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}, "dataVersion": "2"}]
+
+
+async def assert_events_webhook_off(client: httpx.AsyncClient, headers: dict[str, str] | None = None,
+                                    params: dict[str, str] | None = None) -> None:
+    """POST (the subscription validation: an attacker's subscription) and OPTIONS (the CloudEvents handshake) to
+    /api/events, with `headers` and `params`, are 401 and answer nothing of the handshake."""
+    sent = await client.post("/api/events", json=VALIDATION, params=params,
+                             headers={"aeg-event-type": "SubscriptionValidation", **(headers or {})})
+    assert sent.status_code == 401, sent.text
+    assert "validationResponse" not in sent.text and "512d38b6" not in sent.text
+    shake = await client.options("/api/events", params=params,
+                                 headers={"WebHook-Request-Origin": "eventgrid.azure.net", **(headers or {})})
+    assert shake.status_code == 401 and "WebHook-Allowed-Origin" not in shake.headers
+
+
+async def test_the_events_webhook_without_its_secret_in_azure_like_settings_refuses_everything(armemu):
+    azure = {**auth_env(armemu), "WEBSITE_INSTANCE_ID": "0123abcd"}  # no AKSVEND_EVENTS_WEBHOOK_SECRET
+    async with api(armemu, azure) as (client, _):
+        await assert_events_webhook_off(client)
+        await assert_events_webhook_off(client, headers={"X-Aksvend-Secret": ""}, params={"code": ""})
+
+
+async def test_an_unresolved_key_vault_reference_is_no_secret_not_even_itself(armemu):
+    for env in ({**auth_env(armemu), "WEBSITE_INSTANCE_ID": "0123abcd"},
+                {**auth_env(armemu), "AKSVEND_LOCAL": "1"}):  # in local mode too: a reference never opens it
+        async with api(armemu, {**env, "AKSVEND_EVENTS_WEBHOOK_SECRET": UNRESOLVED}) as (client, rt):
+            await assert_events_webhook_off(client, params={"code": UNRESOLVED})
+            await assert_events_webhook_off(client, headers={"X-Aksvend-Secret": UNRESOLVED})
+            await assert_events_webhook_off(client)
+            assert UNRESOLVED not in repr(rt.settings) and rt.settings.unresolved == ("AKSVEND_EVENTS_WEBHOOK_SECRET",)
+
+
+async def test_the_events_webhook_with_its_secret_answers_only_with_it(armemu):
+    async with api(armemu, {**auth_env(armemu), "AKSVEND_EVENTS_WEBHOOK_SECRET": "s3cret-events"}) as (client, _):
+        await assert_events_webhook_off(client, params={"code": "s3cret-event"})
+        ok = await client.post("/api/events", json=VALIDATION, params={"code": "s3cret-events"},
+                               headers={"aeg-event-type": "SubscriptionValidation"})
+        assert ok.status_code == 200 and ok.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
+    async with api(armemu, {**auth_env(armemu), "AKSVEND_LOCAL": "1"}) as (client, _):  # local, unset: no check
+        ok = await client.post("/api/events", json=VALIDATION, headers={"aeg-event-type": "SubscriptionValidation"})
+        assert ok.status_code == 200
