@@ -24,17 +24,14 @@ import sys
 from local.host.functions import FunctionSpec
 from local.host.stack import ROOT, local_mode
 from shared import failpoints
-from shared.config import ConfigError, Settings, functions_platform
+from shared.config import ConfigError, Settings
 
 TRIGGERS = ("queueTrigger", "timerTrigger")
 
 
 def configure() -> Settings:
-    """The settings, in local mode, with the failpoint armed; ConfigError or ValueError name what is wrong."""
-    platform = functions_platform(os.environ)
-    if platform:  # local mode and the failpoints would refuse too: say so once, before anything is armed
-        raise ConfigError(f"AKSVEND_LOCAL is refused on the Functions platform ({platform} is set): the local worker "
-                          "runs in local mode, with failpoints")
+    """The settings, in local mode, with the failpoint armed; ConfigError or ValueError name what is wrong (local
+    mode, and so the worker, is refused on the Functions platform before anything is armed)."""
     local_mode()
     settings = Settings.from_env()
     failpoints.configure(os.environ)

@@ -12,7 +12,9 @@ import pytest
 from azure.functions.decorators.function_app import FunctionBuilder
 
 from functions import queues, timers
+from local.host.stack import local_mode
 from local.host.worker import queue_and_timer_functions
+from shared.config import ConfigError
 from shared.platform import FUNCTIONS_PLATFORM_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,3 +35,12 @@ def test_the_worker_refuses_to_start_where_the_platform_says_it_runs_on_it(varia
                                                         "AKSVEND_FAILPOINT": "engine.monitor:1"})
     assert done.returncode == 2
     assert "AKSVEND_LOCAL" in done.stderr and variable in done.stderr and "a1b2c3" not in done.stderr
+
+
+@pytest.mark.parametrize("variable", FUNCTIONS_PLATFORM_VARIABLES)
+def test_the_local_host_refuses_local_mode_where_the_platform_says_it_runs_on_it(monkeypatch, variable):
+    monkeypatch.setenv(variable, "a1b2c3")
+    monkeypatch.delenv("AKSVEND_LOCAL", raising=False)
+    with pytest.raises(ConfigError, match=variable) as refused:
+        local_mode()  # the host's configure_env and the worker both start with it
+    assert "a1b2c3" not in str(refused.value) and "AKSVEND_LOCAL" not in os.environ
