@@ -78,7 +78,7 @@ def production(name: str = "shop-prod", group: str = "rg-shop") -> ClusterReques
 
 async def bench_engine(connection: str, emu: Emulator, stack: AsyncExitStack) -> Engine:
     settings = Settings(default_subscription_id=SUB, storage_connection=connection, arm_endpoint=emu.base_url,
-                        arm_ca_cert=emu.ca_cert)
+                        arm_ca_cert=emu.ca_cert, local=True)  # the emulator's endpoint and CA: local mode only
     return await open_engine(settings, stack, credential=AsyncOfflineCredential())
 
 

@@ -49,6 +49,9 @@ from shared.engine import Engine, EngineSettings, submit, sweep
 from shared.engine.records import OPERATION_ROW
 from shared.services.outbox import Outbox
 
+# The events webhook checks its shared secret here as in Azure (without one it refuses everything).
+SECRET = "bench-events-secret"
+SECRET_HEADER = {"X-Aksvend-Secret": SECRET}
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)
 SPOT_REQUEST = {
@@ -103,12 +106,13 @@ def eventgrid_batch(n: int, start: int) -> list[dict[str, Any]]:
 
 
 async def ingest(conn: str, batches: int, in_flight: int) -> dict[str, Any]:
-    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, Settings()) as rt:
+    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, Settings(events_webhook_secret=SECRET)) as rt:
         runtime.use(rt)
         bodies = [eventgrid_batch(100, b * 100) for b in range(batches)]
         figures: dict[str, Any] = {}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://aksvend.test") as c:
-            await c.post("/api/events", json=eventgrid_batch(1, 10**9))  # warm: table created, code paths loaded
+            # warm: table created, code paths loaded
+            await c.post("/api/events", json=eventgrid_batch(1, 10**9), headers=SECRET_HEADER)
             for label in ("new", "duplicates"):
                 limit = asyncio.Semaphore(in_flight)
                 latencies: list[float] = []
@@ -117,7 +121,7 @@ async def ingest(conn: str, batches: int, in_flight: int) -> dict[str, Any]:
                                limit: asyncio.Semaphore = limit) -> None:
                     async with limit:
                         t = time.perf_counter()
-                        response = await c.post("/api/events", json=body)
+                        response = await c.post("/api/events", json=body, headers=SECRET_HEADER)
                         latencies.append(time.perf_counter() - t)
                         assert response.status_code == 200, response.text
 
@@ -135,7 +139,7 @@ async def reaction_latency(conn: str, emu: ArmEmulator, evictions: int, max_poll
     emu.reset()
     cluster_id = (f"/subscriptions/{emu.subscription_id}/resourceGroups/rg-spotbench/providers/"
                   "Microsoft.ContainerService/managedClusters/spotbench")
-    settings = Settings(default_subscription_id=emu.subscription_id)
+    settings = Settings(default_subscription_id=emu.subscription_id, events_webhook_secret=SECRET)
     async with AsyncExitStack() as stack, runtime_over(conn, emu, stack, settings) as rt:
         engine = rt.engine
         runtime.use(rt)
@@ -150,7 +154,7 @@ async def reaction_latency(conn: str, emu: ArmEmulator, evictions: int, max_poll
         try:
             await until(lambda: server.started, 10)
             port = server.servers[0].sockets[0].getsockname()[1]
-            emu.set(webhookUrl=f"http://127.0.0.1:{port}/api/events")
+            emu.set(webhookUrl=f"http://127.0.0.1:{port}/api/events?code={SECRET}")
             request, violations = check(SPOT_REQUEST, default_subscription_id=emu.subscription_id)
             assert request is not None, violations
             created = await submit(engine, "create-cluster", request)

@@ -25,6 +25,7 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.config import ConfigError, Settings, TicketSettings, TopicSettings
 from shared.config.auth import local_caller
+from shared.config.names import EVENTS_SECRET_SETTING, KEY_VAULT_SETTING
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
@@ -47,7 +48,7 @@ EVENTS_TABLE = "events"
 OUTBOX_TABLE = "outbox"
 STEPS_QUEUE = "provisioning-steps"
 REQUESTS_QUEUE = "cluster-requests"
-# What infra/ must create (tests/unit/test_infra.py). The secrets table is the local stand-in for Key Vault.
+# What infra/ must create (tests/unit/test_infra.py). The secrets table is the local stack's, when it has no vault.
 TABLES = (OPERATIONS_TABLE, CLUSTERS_TABLE, REJECTED_TABLE, EVENTS_TABLE, OUTBOX_TABLE)
 QUEUES = (REQUESTS_QUEUE, STEPS_QUEUE)
 
@@ -94,22 +95,34 @@ def authentication(settings: Settings, tokens: TokenValidator | None = None) -> 
 
 
 def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: StateStore, events: StateStore,
-              policy: Policy | None = None, publisher: EventPublisher | None = None) -> Runtime:
+              policy: Policy | None = None, publisher: EventPublisher | None = None,
+              tokens: TokenValidator | None = None) -> Runtime:
     """The services over these ports; opens nothing. `engine` records its lifecycle events in `outbox`; `policy`
-    (None: `caller_policy(settings)`) decides who may do what; `publisher` is the topic (None: none)."""
+    (None: `caller_policy(settings)`) decides who may do what; `publisher` is the topic (None: none); `tokens`
+    validates bearer tokens (None: as the settings say, `authentication`)."""
     if engine.lifecycle is not outbox:
         raise ValueError("the engine must record its lifecycle events in the runtime's outbox")
     clusters = Clusters(engine, caller_policy(settings) if policy is None else policy,
                         settings.default_subscription_id)
-    event_intake = EventService(engine, events, EventSettings(webhook_secret=settings.events_webhook_secret),
+    event_intake = EventService(engine, events, event_settings(settings),
                                 default_subscription_id=settings.default_subscription_id)
-    for name in (*settings.tickets.unresolved, *settings.topic.unresolved):
+    for name in (*settings.unresolved, *settings.tickets.unresolved, *settings.topic.unresolved):
         log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
     tickets = TicketIntake(secrets=settings.tickets.auth, mappings=ticket_mappings(settings.tickets),
                            submit=submit_through(clusters), publish=outbox,
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
-                   outbox, publisher, authentication(settings))
+                   outbox, publisher, authentication(settings, tokens))
+
+
+def event_settings(settings: Settings) -> EventSettings:
+    """The events webhook's secret. Without one (unset, or a Key Vault reference that did not resolve) the webhook
+    refuses every request (401); only in local mode does an unset secret mean no check (never an unresolved one)."""
+    secret = settings.events_webhook_secret
+    unchecked = settings.local and secret is None and EVENTS_SECRET_SETTING not in settings.unresolved
+    if secret is None and not unchecked:
+        log.warning("%s is not set: POST/OPTIONS /api/events answer 401 to every request", EVENTS_SECRET_SETTING)
+    return EventSettings(webhook_secret=secret, unchecked=unchecked)
 
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,
@@ -172,7 +185,7 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
     secrets = await _secret_store(settings, stack, credential)
     queue = await stack.enter_async_context(_queue(settings, STEPS_QUEUE))
     arm = await stack.enter_async_context(AzureArm(credential, settings.default_subscription_id,
-                                                   base_url=settings.arm_endpoint,
+                                                   base_url=settings.arm_endpoint,  # the settings' rule: clouds.py
                                                    connection_verify=settings.arm_ca_cert or True))
     return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
                   secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)
@@ -213,9 +226,13 @@ def _storage_credential(settings: Settings) -> Any:
 
 
 async def _secret_store(settings: Settings, stack: AsyncExitStack, credential: Any) -> SecretStore:
-    """Key Vault when configured, else a table (the local stack only). Local mode accepts a vault that is not under
-    vault.azure.net (the emulator's stand-in), whose challenge names another resource."""
+    """Key Vault; without one, a table, in local mode only (outside it, ConfigError: generated passwords never go to
+    a storage table). Local mode accepts a vault that is not under vault.azure.net (the emulator's stand-in), whose
+    challenge names another resource."""
     if settings.key_vault_uri is None:
+        if not settings.local:
+            raise ConfigError(f"{KEY_VAULT_SETTING} must name the Key Vault for generated secrets (Windows admin "
+                              "passwords); only local mode keeps them in a storage table")
         return TableSecretStore(await stack.enter_async_context(_table(settings, SECRETS_TABLE)))
     from shared.adapters.keyvault import KeyVaultSecretStore
 

@@ -8,8 +8,9 @@ test_engine_crash.py) starts one worker per failpoint, and so crashes the engine
 not at an instant that hopes to fall somewhere useful.
 
 Only the local worker (`python -m local.host.worker`) calls `configure`, and it refuses the setting, with a warning,
-when `WEBSITE_INSTANCE_ID` is set (App Service and Functions set it on every instance in Azure). Unarmed, `hit` costs
-one comparison. No dependencies: the engine imports this from anywhere.
+where a variable of the Functions platform is set (`shared.platform.functions_platform`: App Service, Linux and Flex
+Consumption set one on every instance). Unarmed, `hit` costs one comparison. No dependencies but `shared.platform`
+(which has none): the engine imports this from anywhere.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import logging
 import os
 import signal
 from collections.abc import Mapping
+
+from shared.platform import functions_platform
 
 log = logging.getLogger("aksvend.failpoints")
 
@@ -57,8 +60,9 @@ def configure(env: Mapping[str, str]) -> str | None:
     raw = env.get(SETTING) or ""
     if not raw:
         return None
-    if env.get("WEBSITE_INSTANCE_ID"):
-        log.warning("%s is ignored in Azure (WEBSITE_INSTANCE_ID is set)", SETTING)
+    platform = functions_platform(env)
+    if platform:
+        log.warning("%s is ignored on the Functions platform (%s is set)", SETTING, platform)
         return None
     name, _, count = raw.rpartition(":")
     if name not in NAMES:

@@ -19,6 +19,7 @@ from typing import Any
 
 from local.armemu.entra import DEFAULT_AUDIENCE, DEFAULT_OBJECT_ID
 from local.armemu.settings import DEFAULT_TENANT
+from shared.config import ConfigError, functions_platform
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository: host.json, local.settings.json, function_app.py
 # Local mode's caller of requests without credentials: the emulator's default principal, so that a token from
@@ -158,5 +159,11 @@ def configure_env(stack: Stack, *, local_caller: bool, easy_auth: bool = False) 
 
 def local_mode() -> None:
     """The explicit local mode (shared/config/settings.py): what only the local stack may do. The app refuses it
-    where the platform says it runs in Azure."""
+    where a variable of the Functions platform is set; so does the host, at once, rather than at the first request
+    (ConfigError, a ValueError: the host and the worker exit 2 with the message)."""
+    platform = functions_platform(os.environ)
+    if platform:
+        raise ConfigError(f"AKSVEND_LOCAL is refused on the Functions platform ({platform} is set): the local host "
+                          f"and worker run in local mode; on a machine that sets {platform} for its own purposes, "
+                          "run them without it")
     os.environ["AKSVEND_LOCAL"] = "1"

@@ -8,7 +8,8 @@ timers run, and AKSVEND_QUEUE_LEASE_SECONDS for how long a received message stay
 
 Prints one JSON line `{"ready": true, "pid": N}` once its functions run; stops on SIGTERM or SIGINT and exits 0;
 exits 2 on a configuration error. For crash tests, AKSVEND_FAILPOINT=<name>:<n> makes it kill itself with SIGKILL the
-n-th time it reaches that failpoint (shared/failpoints.py; refused in Azure).
+n-th time it reaches that failpoint (shared/failpoints.py). Both local mode and the failpoint are refused where a
+variable of the Functions platform is set (`shared.config.functions_platform`): the worker then exits 2.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ TRIGGERS = ("queueTrigger", "timerTrigger")
 
 
 def configure() -> Settings:
-    """The settings, in local mode, with the failpoint armed; ConfigError or ValueError name what is wrong."""
+    """The settings, in local mode, with the failpoint armed; ConfigError or ValueError name what is wrong (local
+    mode, and so the worker, is refused on the Functions platform before anything is armed)."""
     local_mode()
     settings = Settings.from_env()
     failpoints.configure(os.environ)

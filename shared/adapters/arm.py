@@ -10,6 +10,12 @@ Retries: azure-core's retry policy is turned off on these clients (`retry_total=
 connection, a 429 asking for a second or two) happen here with tenacity, and only when the wait is short.
 Anything longer goes back to the engine as `RetryableError`, which waits on the queue, not in the invocation.
 Errors are mapped at this edge: services only ever see `RetryableError` / `FatalError`.
+
+Where the token goes: every request goes to the one ARM endpoint the adapter was given, and the clients ask for
+that endpoint's own token scope (`<endpoint>/.default`), never the SDK's default (Azure's, whatever `base_url` is).
+A URL that is not a path on the endpoint (a poll URL read back from storage that names another host) is refused
+with a `FatalError` before anything is sent. Which endpoints the app may use at all is the settings' rule
+(`shared/config/clouds.py`: outside local mode, an Azure cloud's).
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from shared.adapters.arm_families import CLIENTS, send
 from shared.adapters.sdk_errors import parse_retry_after, sdk_errors
+from shared.config.clouds import AZURE_ARM_ENDPOINT, arm_endpoint, arm_scope, same_origin
 from shared.domain.arm import resource_type as resource_type_record
 from shared.engine.ports import ArmResult, LroStatus, PollResult
-from shared.errors import RetryableError, classify
+from shared.errors import FatalError, RetryableError, classify
 
 SHORT_RETRY_MAX_SECONDS = 2.0
 SHORT_RETRY_ATTEMPTS = 3
@@ -42,9 +49,10 @@ class AzureArm:
 
     def __init__(self, credential: Any, subscription_id: str, *, base_url: str | None = None,
                  connection_verify: str | bool = True) -> None:
-        kwargs: dict[str, Any] = {"retry_total": 0, "connection_verify": connection_verify}
-        if base_url:
-            kwargs["base_url"] = base_url
+        """`base_url`: the ARM endpoint, an https origin (None: Azure's); the token is asked for its scope."""
+        self.endpoint = arm_endpoint(base_url or AZURE_ARM_ENDPOINT, local=True)  # canonical: https://host[:port]
+        kwargs: dict[str, Any] = {"retry_total": 0, "connection_verify": connection_verify, "base_url": self.endpoint,
+                                  "credential_scopes": [arm_scope(self.endpoint)]}
         self._clients = {family: client(credential=credential, subscription_id=subscription_id, **kwargs)
                          for family, client in CLIENTS.items()}
 
@@ -93,8 +101,13 @@ class AzureArm:
 
     async def _send(self, resource_type: str, request: Callable[[], HttpRequest],
                     allow: set[int] | None = None) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
-        """Send a request built by `request` (a fresh one per attempt: a sent request's body is consumed)."""
+        """Send a request built by `request` (a fresh one per attempt: a sent request's body is consumed), only to
+        the endpoint: a path, or an absolute URL on the endpoint's origin (FatalError otherwise, nothing sent)."""
         client = self._clients[resource_type_record(resource_type).family]
+        url = request().url
+        if not ((url.startswith("/") and not url.startswith("//")) or same_origin(url, self.endpoint)):
+            raise FatalError("UntrustedUrl", "the request's URL is not on the ARM endpoint; the app's token is "
+                                             "never sent anywhere else")
         async for attempt in AsyncRetrying(retry=retry_if_exception(_short),
                                            stop=stop_after_attempt(SHORT_RETRY_ATTEMPTS),
                                            wait=wait_exponential(multiplier=0.2, max=SHORT_RETRY_MAX_SECONDS),

@@ -11,19 +11,26 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from shared.domain.tickets import SYSTEMS
+from shared.platform import FUNCTIONS_PLATFORM_VARIABLES
 
 LOCAL_SETTING = "AKSVEND_LOCAL"
-# App Service and Functions set this on every instance in Azure: local mode is refused when it is there.
-AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
 LOCAL_CALLER_SETTING = "AKSVEND_LOCAL_CALLER"
 # App Service sets this to True when App Service Authentication (Easy Auth) is on in front of the app: only then is
 # its principal header (X-MS-CLIENT-PRINCIPAL) trusted. The platform's, like WEBSITE_INSTANCE_ID: infra/ sets neither.
 EASY_AUTH_SETTING = "WEBSITE_AUTH_ENABLED"
+# What the platform sets and the app reads, never set by infra/: the variables that say the process runs on the
+# Functions platform (shared/platform.py has the list and its source; local mode is refused where one is set), and
+# Easy Auth's switch.
 PLATFORM_SETTINGS: Mapping[str, str] = MappingProxyType({
-    AZURE_INSTANCE_SETTING: "set by App Service on every instance in Azure: local mode is refused where it is set",
+    **{name: "set by the Functions platform (shared/platform.py): local mode is refused where it is set"
+       for name in FUNCTIONS_PLATFORM_VARIABLES},
     EASY_AUTH_SETTING: "set by App Service (True) when App Service Authentication is on: the principal header is "
                        "trusted only then",
 })
+ARM_ENDPOINT_SETTING = "AKSVEND_ARM_ENDPOINT"
+ARM_CA_CERT_SETTING = "AKSVEND_ARM_CA_CERT"
+KEY_VAULT_SETTING = "AKSVEND_KEY_VAULT_URI"
+EVENTS_SECRET_SETTING = "AKSVEND_EVENTS_WEBHOOK_SECRET"
 AUTH_TENANT_SETTING = "AKSVEND_AUTH_TENANT_ID"
 AUTH_AUDIENCES_SETTING = "AKSVEND_AUTH_AUDIENCES"
 AUTH_AUTHORITY_SETTING = "AKSVEND_AUTH_AUTHORITY"
@@ -40,8 +47,10 @@ _APP: dict[str, str] = {
     "AKSVEND_DEFAULT_SUBSCRIPTION_ID": "subscription used when a request names none",
     "AzureWebJobsStorage": "the storage account for queues and tables: a connection string locally; in Azure the "
                            "identity-based __accountName/__queueServiceUri/__tableServiceUri/__clientId settings",
-    "AKSVEND_ARM_ENDPOINT": "ARM base URL; unset means Azure (https://management.azure.com)",
-    "AKSVEND_ARM_CA_CERT": "CA bundle for a local ARM emulator's self-signed certificate; unset in Azure",
+    ARM_ENDPOINT_SETTING: "ARM base URL; unset means Azure (https://management.azure.com); outside local mode one of "
+                          "the Azure clouds' Resource Manager endpoints (shared/config/clouds.py)",
+    ARM_CA_CERT_SETTING: "local mode only: CA bundle for the ARM emulator's self-signed certificate (ARM, the Key "
+                         "Vault stand-in, Entra ID's keys); refused outside local mode",
     "AKSVEND_POLL_INTERVAL_SECONDS": "wait between status reads of a running ARM operation without Retry-After",
     "AKSVEND_LEASE_SECONDS": "how long a step may go unheard of before the sweeper enqueues it again",
     "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
@@ -51,13 +60,14 @@ _APP: dict[str, str] = {
     "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
     "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: no one may do anything, except in "
                              "local mode, where everyone may",
-    "AKSVEND_EVENTS_WEBHOOK_SECRET": "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query "
-                                     "code); unset: no check",
-    "AKSVEND_KEY_VAULT_URI": "the Key Vault for generated secrets (Windows admin passwords); unset: a storage table, "
-                             "for the local stack only",
+    EVENTS_SECRET_SETTING: "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query code); unset "
+                           "or an unresolved Key Vault reference: every request is refused (401), except that in "
+                           "local mode unset means no check",
+    KEY_VAULT_SETTING: "the Key Vault for generated secrets (Windows admin passwords); required outside local mode; "
+                       "unset in local mode: a storage table",
     LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "
-                   "caller, everyone allowed without a policy, a Key Vault stand-in; refused where "
-                   f"{AZURE_INSTANCE_SETTING} says it runs in Azure",
+                   "caller, everyone allowed without a policy, a Key Vault stand-in or none, the emulator's endpoint "
+                   "and CA; refused where a variable of the Functions platform is set (shared/platform.py)",
     LOCAL_CALLER_SETTING: "local mode only: the caller (<tenant id>/<object id>) assumed for a request that carries "
                           "no credentials",
     AUTH_TENANT_SETTING: "Entra tenant (GUID) whose access tokens the app validates itself (Authorization: Bearer); "

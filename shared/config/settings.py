@@ -5,10 +5,13 @@ so that infra/ can be checked against it. Values are validated here; an error na
 the value (some settings are secrets or connection strings).
 
 **Local mode** (`AKSVEND_LOCAL=1`) is the one switch for what only the local stack may do: assume a caller
-(`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set, and
-accept a Key Vault stand-in that is not under vault.azure.net. The local host sets it; infra/ never does, and it
-is refused where the platform's own `WEBSITE_INSTANCE_ID` says the app runs in Azure. What else differs locally
-(the ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
+(`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set,
+accept a Key Vault stand-in that is not under vault.azure.net or keep generated secrets in a table without one,
+send ARM requests to an endpoint that is no Azure cloud's (the emulator) and trust its CA (`AKSVEND_ARM_CA_CERT`),
+and leave `/api/events` unchecked when it has no secret. The local host sets it; infra/ never does, and it is
+refused where a variable of the Functions platform says the app runs there (`shared.platform.functions_platform`).
+Outside local mode, each of those settings is refused or means "off", never "open". What else differs locally (the
+ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
 """
 
 from __future__ import annotations
@@ -17,14 +20,24 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.config import clouds
 from shared.config.auth import AuthSettings, local_caller
+from shared.config.clouds import AZURE_ARM_ENDPOINT
 from shared.config.errors import ConfigError
-from shared.config.names import AZURE_INSTANCE_SETTING, LOCAL_CALLER_SETTING, LOCAL_SETTING
+from shared.config.names import (
+    ARM_CA_CERT_SETTING,
+    ARM_ENDPOINT_SETTING,
+    EVENTS_SECRET_SETTING,
+    KEY_VAULT_SETTING,
+    LOCAL_CALLER_SETTING,
+    LOCAL_SETTING,
+)
+from shared.config.references import unresolved_reference
 from shared.config.tickets import TicketSettings, TopicSettings
 from shared.domain.armid import GUID
+from shared.platform import functions_platform
 
 ZERO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-AZURE_ARM_ENDPOINT = "https://management.azure.com"
 _ON, _OFF = ("1", "true"), ("", "0", "false")
 
 
@@ -34,8 +47,8 @@ class Settings:
     storage_connection: str | None = None
     storage_account: str | None = None  # identity-based connection (Azure): account name and optional client id
     storage_client_id: str | None = None
-    arm_endpoint: str = AZURE_ARM_ENDPOINT
-    arm_ca_cert: str | None = None
+    arm_endpoint: str = AZURE_ARM_ENDPOINT  # outside local mode, an Azure cloud's (shared/config/clouds.py)
+    arm_ca_cert: str | None = None  # local mode only
     poll_interval_seconds: float = 15.0
     lease_seconds: float = 300.0
     backoff_base_seconds: float = 2.0
@@ -47,8 +60,9 @@ class Settings:
     local: bool = False  # local mode: see the module docstring
     local_caller: str | None = None  # local mode only: <tenant id>/<object id>
     auth: AuthSettings = field(default_factory=AuthSettings)  # bearer validation, Easy Auth (shared/config/auth.py)
-    events_webhook_secret: str | None = field(default=None, repr=False)
-    key_vault_uri: str | None = None
+    events_webhook_secret: str | None = field(default=None, repr=False)  # None: unset or unresolved
+    key_vault_uri: str | None = None  # required outside local mode (where the runtime opens its secret store)
+    unresolved: tuple[str, ...] = ()  # names of the settings above holding an unresolved Key Vault reference
     tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
     topic: TopicSettings = field(default_factory=TopicSettings)  # no endpoint: no topic
 
@@ -56,6 +70,11 @@ class Settings:
         if self.local_caller and not self.local:
             raise ConfigError(f"{LOCAL_CALLER_SETTING} is for local mode only ({LOCAL_SETTING}=1)")
         local_caller(self.local_caller)  # ConfigError unless <tenant id>/<object id>
+        # the canonical origin; outside local mode, ConfigError unless an Azure cloud's (where the ARM token goes)
+        object.__setattr__(self, "arm_endpoint", clouds.arm_endpoint(self.arm_endpoint, local=self.local))
+        if self.arm_ca_cert and not self.local:
+            raise ConfigError(f"{ARM_CA_CERT_SETTING} is for local mode only ({LOCAL_SETTING}=1): it replaces the "
+                              "trust store of ARM, Key Vault and Entra ID's keys")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,16 +82,15 @@ class Settings:
         subscription = env.get("AKSVEND_DEFAULT_SUBSCRIPTION_ID", ZERO_SUBSCRIPTION)
         if not GUID.match(subscription):
             raise ConfigError("AKSVEND_DEFAULT_SUBSCRIPTION_ID must be a subscription GUID")
-        endpoint = env.get("AKSVEND_ARM_ENDPOINT") or AZURE_ARM_ENDPOINT
-        if not endpoint.startswith("https://"):
-            raise ConfigError("AKSVEND_ARM_ENDPOINT must be an https:// URL (ARM speaks HTTPS only)")
+        events_secret = env.get(EVENTS_SECRET_SETTING) or None
+        unresolved = (EVENTS_SECRET_SETTING,) if unresolved_reference(events_secret) else ()
         return cls(
             default_subscription_id=subscription,
             storage_connection=env.get("AzureWebJobsStorage") or None,
             storage_account=_account(env),
             storage_client_id=env.get("AzureWebJobsStorage__clientId") or None,
-            arm_endpoint=endpoint.rstrip("/"),
-            arm_ca_cert=env.get("AKSVEND_ARM_CA_CERT") or None,
+            arm_endpoint=env.get(ARM_ENDPOINT_SETTING) or AZURE_ARM_ENDPOINT,
+            arm_ca_cert=env.get(ARM_CA_CERT_SETTING) or None,
             poll_interval_seconds=_seconds(env, "AKSVEND_POLL_INTERVAL_SECONDS", 15.0),
             lease_seconds=_seconds(env, "AKSVEND_LEASE_SECONDS", 300.0),
             backoff_base_seconds=_seconds(env, "AKSVEND_BACKOFF_BASE_SECONDS", 2.0),
@@ -84,20 +102,23 @@ class Settings:
             local=_local(env),
             local_caller=env.get(LOCAL_CALLER_SETTING) or None,
             auth=AuthSettings.from_env(env),
-            events_webhook_secret=env.get("AKSVEND_EVENTS_WEBHOOK_SECRET") or None,
-            key_vault_uri=_https_url(env, "AKSVEND_KEY_VAULT_URI"),
+            events_webhook_secret=None if unresolved else events_secret,
+            key_vault_uri=_https_url(env, KEY_VAULT_SETTING),
+            unresolved=unresolved,
             tickets=TicketSettings.from_env(env),
             topic=TopicSettings.from_env(env),
         )
 
 
 def _local(env: Mapping[str, str]) -> bool:
-    """Local mode, refused in Azure: a setting copied into an app's configuration must not open it to everyone."""
+    """Local mode, refused on the Functions platform: a setting copied into an app's configuration must not open it
+    to everyone."""
     value = (env.get(LOCAL_SETTING) or "").strip().lower()
     if value not in _ON + _OFF:
         raise ConfigError(f"{LOCAL_SETTING} must be 1 (local mode) or 0")
-    if value in _ON and env.get(AZURE_INSTANCE_SETTING):
-        raise ConfigError(f"{LOCAL_SETTING} is refused in Azure ({AZURE_INSTANCE_SETTING} is set): local mode "
+    platform = functions_platform(env) if value in _ON else None
+    if platform:
+        raise ConfigError(f"{LOCAL_SETTING} is refused on the Functions platform ({platform} is set): local mode "
                           "assumes a caller and, without a caller policy, allows everyone")
     return value in _ON
 

@@ -45,11 +45,11 @@ from shared.config.names import (
     TOPIC_ENDPOINT_SETTING,
     TOPIC_KEY_SETTING,
 )
+from shared.config.references import unresolved_reference
 from shared.domain.tickets import SYSTEMS, BasicCredential, WebhookAuth
 
 __all__ = ["TicketSettings", "TopicSettings", "split_secrets"]
 
-_KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}\Z")
 _RESERVED_HEADERS = frozenset({"authorization", "content-type", "content-length", "host"})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -75,7 +75,7 @@ class TicketSettings:
 
         def read(name: str) -> str:
             value = (env.get(name) or "").strip()
-            if value.lower().startswith(_KEY_VAULT_REFERENCE):
+            if unresolved_reference(value):
                 unresolved.append(name)
                 return ""
             return value
@@ -114,7 +114,7 @@ class TopicSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TopicSettings:
         unresolved = tuple(n for n in (TOPIC_ENDPOINT_SETTING, TOPIC_KEY_SETTING)
-                           if (env.get(n) or "").strip().lower().startswith(_KEY_VAULT_REFERENCE))
+                           if unresolved_reference(env.get(n)))
         endpoint = "" if TOPIC_ENDPOINT_SETTING in unresolved else (env.get(TOPIC_ENDPOINT_SETTING) or "").strip()
         key = "" if TOPIC_KEY_SETTING in unresolved else (env.get(TOPIC_KEY_SETTING) or "").strip()
         if not endpoint:

@@ -16,6 +16,7 @@ import pytest
 
 from functions import runtime
 from functions.http_api import app
+from shared.adapters.entra import EntraTokenValidator
 from shared.bootstrap import Runtime, bootstrap
 from shared.config import ConfigError, Settings
 from shared.domain.caller import QUEUE_CALLER
@@ -68,17 +69,23 @@ def bearer(value: str) -> dict[str, str]:
 
 def auth_env(armemu: Any, authority: str | None = None) -> dict[str, str]:
     return {"AKSVEND_AUTH_TENANT_ID": TENANT, "AKSVEND_AUTH_AUDIENCES": f"{AUDIENCE},{CLIENT_ID}",
-            "AKSVEND_AUTH_AUTHORITY": authority or armemu.base_url, "AKSVEND_ARM_CA_CERT": armemu.ca_cert}
+            "AKSVEND_AUTH_AUTHORITY": authority or armemu.base_url}
 
 
 @contextlib.asynccontextmanager
-async def api(env: dict[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+async def api(armemu: Any, env: dict[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    """The app over `env`'s settings. The validator trusts the emulator's CA, handed in (as the local host hands in
+    its credential): outside local mode the CA is no setting (AKSVEND_ARM_CA_CERT is refused there)."""
     clock = FakeClock.real()
     outbox = Outbox(FakeStateStore(), clock)
     engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=FakeStepQueue("steps", clock=clock),
                     arm=FakeArm(), clock=clock, secrets=FakeSecrets(), lifecycle=outbox)
-    rt = bootstrap(Settings.from_env(env), engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
-                   policy=Policy.model_validate(POLICY))
+    settings = Settings.from_env(env)
+    auth = settings.auth
+    tokens = EntraTokenValidator.for_authority(auth.tenant_id, auth.audiences, auth.authority,
+                                               ca_cert=armemu.ca_cert) if auth.tenant_id else None
+    rt = bootstrap(settings, engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
+                   policy=Policy.model_validate(POLICY), tokens=tokens)
     runtime.use(rt)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://aksvend.test") as client:
@@ -99,7 +106,7 @@ def assert_unauthorized(response: httpx.Response, *, invalid_token: bool = False
 
 
 async def test_a_forged_principal_header_without_easy_auth_is_401_and_creates_nothing(armemu):
-    async with api(auth_env(armemu)) as (client, rt):
+    async with api(armemu, auth_env(armemu)) as (client, rt):
         response = await client.post("/api/clusters", json=body("rg-prod"), headers={"X-MS-CLIENT-PRINCIPAL": FORGED})
         assert_unauthorized(response)
         detail = response.json()["detail"]
@@ -109,7 +116,7 @@ async def test_a_forged_principal_header_without_easy_auth_is_401_and_creates_no
 
 async def test_a_forged_principal_header_in_azure_like_settings_is_401(armemu):
     azure = {**auth_env(armemu), "WEBSITE_INSTANCE_ID": "0123abcd"}  # no local mode; Easy Auth not on
-    async with api(azure) as (client, rt):
+    async with api(armemu, azure) as (client, rt):
         response = await client.post("/api/clusters", json=body("rg-prod"),
                                      headers={"X-MS-CLIENT-PRINCIPAL": FORGED, "X-MS-CLIENT-PRINCIPAL-ID": oid("x")})
         assert_unauthorized(response)
@@ -119,7 +126,7 @@ async def test_a_forged_principal_header_in_azure_like_settings_is_401(armemu):
 
 
 async def test_a_valid_token_gets_what_the_policy_grants_its_principal_groups_and_roles(armemu):
-    async with api(auth_env(armemu)) as (client, rt):
+    async with api(armemu, auth_env(armemu)) as (client, rt):
         alice = bearer(token(armemu, "alice"))
         assert (await client.post("/api/clusters", json=body("rg-alice"), headers=alice)).status_code == 202
         denied = await client.post("/api/clusters", json=body("rg-x"), headers=alice)
@@ -142,7 +149,7 @@ async def test_a_valid_token_gets_what_the_policy_grants_its_principal_groups_an
     ({"notBefore": 4_000_000_000}, "not valid yet"),
 ])
 async def test_a_token_for_another_audience_or_tenant_or_out_of_time_is_401(armemu, spec, reason):
-    async with api(auth_env(armemu)) as (client, rt):
+    async with api(armemu, auth_env(armemu)) as (client, rt):
         refused = token(armemu, "alice", groups=[oid("platform-admins")], **spec)
         response = await client.post("/api/clusters", json=body("rg-alice"), headers=bearer(refused))
         assert_unauthorized(response, invalid_token=True)
@@ -152,7 +159,7 @@ async def test_a_token_for_another_audience_or_tenant_or_out_of_time_is_401(arme
 
 
 async def test_a_tampered_or_unsigned_token_is_401(armemu):
-    async with api(auth_env(armemu)) as (client, _):
+    async with api(armemu, auth_env(armemu)) as (client, _):
         header, payload, signature = token(armemu, "alice").split(".")
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         raised = base64.urlsafe_b64encode(json.dumps({**claims, "groups": [oid("platform-admins")]}).encode())
@@ -164,7 +171,7 @@ async def test_a_tampered_or_unsigned_token_is_401(armemu):
 
 
 async def test_a_principal_named_like_an_allowed_one_with_another_object_id_is_403(armemu):
-    async with api(auth_env(armemu)) as (client, rt):
+    async with api(armemu, auth_env(armemu)) as (client, rt):
         impostor = bearer(token(armemu, "mallory", name="alice", preferred_username="alice"))
         response = await client.post("/api/clusters", json=body("rg-alice"), headers=impostor)
         assert response.status_code == 403, response.text
@@ -173,7 +180,7 @@ async def test_a_principal_named_like_an_allowed_one_with_another_object_id_is_4
 
 async def test_a_principal_that_claims_the_queues_id_cannot_act_as_the_queue(armemu):
     env = {**auth_env(armemu), "WEBSITE_AUTH_ENABLED": "True"}
-    async with api(env) as (client, rt):
+    async with api(armemu, env) as (client, rt):
         queue = "queue:cluster-requests"
         for claims in ([(TID, TENANT), (OID, queue)], [(TID, "aksvend"), ("oid", queue)], [("name", queue)]):
             response = await client.post("/api/clusters", json=body("rg-batch"), headers={
@@ -191,7 +198,7 @@ async def test_a_principal_that_claims_the_queues_id_cannot_act_as_the_queue(arm
 
 async def test_with_easy_auth_on_the_principal_header_is_the_caller(armemu):
     easy = principal_header([(TID, TENANT), (OID, oid("bob")), ("name", "Bob"), ("groups", oid("team-x"))])
-    async with api({**auth_env(armemu), "WEBSITE_AUTH_ENABLED": "True"}) as (client, rt):
+    async with api(armemu, {**auth_env(armemu), "WEBSITE_AUTH_ENABLED": "True"}) as (client, rt):
         accepted = await client.post("/api/clusters", json=body("rg-x"), headers={"X-MS-CLIENT-PRINCIPAL": easy})
         assert accepted.status_code == 202, accepted.text
         assert (await client.post("/api/clusters", json=body("rg-y"),
@@ -203,14 +210,14 @@ async def test_with_easy_auth_on_the_principal_header_is_the_caller(armemu):
         bad = {"X-MS-CLIENT-PRINCIPAL": FORGED, **bearer(token(armemu, "alice", audience="api://other"))}
         assert_unauthorized(await client.post("/api/clusters", json=body("rg-prod"), headers=bad), invalid_token=True)
         assert await clusters(rt) == ["c1"]
-    async with api({**auth_env(armemu), "WEBSITE_AUTH_ENABLED": "False"}) as (client, _):
+    async with api(armemu, {**auth_env(armemu), "WEBSITE_AUTH_ENABLED": "False"}) as (client, _):
         assert_unauthorized(await client.post("/api/clusters", json=body("rg-x"),
                                               headers={"X-MS-CLIENT-PRINCIPAL": easy}))
 
 
 async def test_in_local_mode_requests_without_credentials_are_the_local_caller_and_tokens_still_decide(armemu):
     local = {**auth_env(armemu), "AKSVEND_LOCAL": "1", "AKSVEND_LOCAL_CALLER": pid("alice")}
-    async with api(local) as (client, rt):
+    async with api(armemu, local) as (client, rt):
         assert (await client.post("/api/clusters", json=body("rg-alice"))).status_code == 202
         # the principal header is ignored, not trusted: still the local caller, who may not create in rg-x
         member = principal_header([(TID, TENANT), (OID, oid("bob")), ("groups", oid("team-x"))])
@@ -227,7 +234,7 @@ async def test_signing_keys_that_cannot_be_fetched_are_503_not_401(armemu):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    async with api(auth_env(armemu, authority=f"https://127.0.0.1:{port}")) as (client, rt):
+    async with api(armemu, auth_env(armemu, authority=f"https://127.0.0.1:{port}")) as (client, rt):
         response = await client.post("/api/clusters", json=body("rg-alice"), headers=bearer(token(armemu)))
         assert response.status_code == 503 and response.headers["content-type"] == PROBLEM
         assert response.json()["code"] == "CallerUnverifiable" and response.headers["retry-after"]
@@ -235,10 +242,59 @@ async def test_signing_keys_that_cannot_be_fetched_are_503_not_401(armemu):
 
 
 async def test_every_route_that_acts_or_reads_needs_a_caller(armemu):
-    async with api(auth_env(armemu)) as (client, _):
+    async with api(armemu, auth_env(armemu)) as (client, _):
         cluster = f"/api/clusters/{SUB}/rg/c"
         for method, path in (("POST", "/api/plan"), ("GET", "/api/clusters"), ("GET", cluster), ("DELETE", cluster),
                              ("GET", "/api/operations/00000000-0000-4000-8000-000000000000"),
                              ("PUT", f"{cluster}/pools/p"), ("DELETE", f"{cluster}/pools/p")):
             assert_unauthorized(await client.request(method, path, json=body("rg")))
         assert (await client.get("/api/health")).status_code == 200
+
+
+# What App Service hands the app, instead of the secret, while the Key Vault secret does not exist: text anyone can
+# read off infra/app/api.bicep.
+UNRESOLVED = "@Microsoft.KeyVault(VaultUri=https://kv-aksvend.vault.azure.net/secrets/events-webhook)"
+VALIDATION = [{"id": "v-1", "topic": f"/subscriptions/{SUB}", "subject": "", "eventType":
+               "Microsoft.EventGrid.SubscriptionValidationEvent", "eventTime": "2026-11-27T00:00:00Z",
+               "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}, "dataVersion": "2"}]
+
+
+async def assert_events_webhook_off(client: httpx.AsyncClient, headers: dict[str, str] | None = None,
+                                    params: dict[str, str] | None = None) -> None:
+    """POST (the subscription validation: an attacker's subscription) and OPTIONS (the CloudEvents handshake) to
+    /api/events, with `headers` and `params`, are 401 and answer nothing of the handshake."""
+    sent = await client.post("/api/events", json=VALIDATION, params=params,
+                             headers={"aeg-event-type": "SubscriptionValidation", **(headers or {})})
+    assert sent.status_code == 401, sent.text
+    assert "validationResponse" not in sent.text and "512d38b6" not in sent.text
+    shake = await client.options("/api/events", params=params,
+                                 headers={"WebHook-Request-Origin": "eventgrid.azure.net", **(headers or {})})
+    assert shake.status_code == 401 and "WebHook-Allowed-Origin" not in shake.headers
+
+
+async def test_the_events_webhook_without_its_secret_in_azure_like_settings_refuses_everything(armemu):
+    azure = {**auth_env(armemu), "WEBSITE_INSTANCE_ID": "0123abcd"}  # no AKSVEND_EVENTS_WEBHOOK_SECRET
+    async with api(armemu, azure) as (client, _):
+        await assert_events_webhook_off(client)
+        await assert_events_webhook_off(client, headers={"X-Aksvend-Secret": ""}, params={"code": ""})
+
+
+async def test_an_unresolved_key_vault_reference_is_no_secret_not_even_itself(armemu):
+    for env in ({**auth_env(armemu), "WEBSITE_INSTANCE_ID": "0123abcd"},
+                {**auth_env(armemu), "AKSVEND_LOCAL": "1"}):  # in local mode too: a reference never opens it
+        async with api(armemu, {**env, "AKSVEND_EVENTS_WEBHOOK_SECRET": UNRESOLVED}) as (client, rt):
+            await assert_events_webhook_off(client, params={"code": UNRESOLVED})
+            await assert_events_webhook_off(client, headers={"X-Aksvend-Secret": UNRESOLVED})
+            await assert_events_webhook_off(client)
+            assert UNRESOLVED not in repr(rt.settings) and rt.settings.unresolved == ("AKSVEND_EVENTS_WEBHOOK_SECRET",)
+
+
+async def test_the_events_webhook_with_its_secret_answers_only_with_it(armemu):
+    async with api(armemu, {**auth_env(armemu), "AKSVEND_EVENTS_WEBHOOK_SECRET": "s3cret-events"}) as (client, _):
+        await assert_events_webhook_off(client, params={"code": "s3cret-event"})
+        ok = await client.post("/api/events", json=VALIDATION, params={"code": "s3cret-events"},
+                               headers={"aeg-event-type": "SubscriptionValidation"})
+        assert ok.status_code == 200 and ok.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
+    async with api(armemu, {**auth_env(armemu), "AKSVEND_LOCAL": "1"}) as (client, _):  # local, unset: no check
+        ok = await client.post("/api/events", json=VALIDATION, headers={"aeg-event-type": "SubscriptionValidation"})
+        assert ok.status_code == 200

@@ -54,7 +54,9 @@ def test_a_policy_passed_in_wins_over_the_settings():
 
 def test_without_a_policy_no_one_may_do_anything_outside_local_mode():
     assert not caller_policy(Settings()).allows(ALICE, SUB, "rg-x", "read")
-    assert not caller_policy(Settings(arm_endpoint="https://127.0.0.1:8443")).allows(ALICE, SUB, "rg-x", "read")
+    # the emulator's endpoint does not imply local mode: outside it, it is refused (the ARM token would go there)
+    with pytest.raises(ConfigError, match="AKSVEND_ARM_ENDPOINT"):
+        Settings(arm_endpoint="https://127.0.0.1:8443")
 
 
 def test_without_a_policy_everyone_may_do_everything_in_local_mode():

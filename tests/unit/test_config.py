@@ -61,8 +61,9 @@ def test_every_name_the_settings_read_is_in_the_one_settings_list_or_set_by_the_
     Settings.from_env(env)
     identity_based = {"AzureWebJobsStorage__accountName", "AzureWebJobsStorage__tableServiceUri",
                       "AzureWebJobsStorage__clientId"}  # the AzureWebJobsStorage connection, spelled NAME__*
-    assert env.asked - set(SETTINGS) - identity_based == {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
-    assert set(PLATFORM_SETTINGS) == {"WEBSITE_INSTANCE_ID", "WEBSITE_AUTH_ENABLED"}
+    assert env.asked - set(SETTINGS) - identity_based == set(PLATFORM_SETTINGS)
+    assert set(PLATFORM_SETTINGS) == {"WEBSITE_INSTANCE_ID", "LEGION_SERVICE_HOST",
+                                      "WEBSITE_POD_NAME", "WEBSITE_SKU", "WEBSITE_SITE_NAME", "WEBSITE_AUTH_ENABLED"}
 
 
 @pytest.mark.parametrize("value", ["1", "true", "TRUE"])

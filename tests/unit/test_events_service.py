@@ -173,7 +173,15 @@ async def test_the_shared_secret_is_checked_and_never_echoed():
             service.check_secret(headers, query)
         assert status_of(refused.value) == 401 and SECRET not in str(refused.value)
     assert SECRET not in repr(service.settings)
-    (await make_world()).service.check_secret({}, {})
+
+
+async def test_without_a_secret_the_webhook_is_off_unless_explicitly_unchecked():
+    off = (await make_world()).service  # the default: no secret configured
+    for headers, query in (({}, {}), ({"X-Aksvend-Secret": ""}, {"code": ""}), ({"X-Aksvend-Secret": "x"}, {})):
+        with pytest.raises(NotAuthenticated) as refused:
+            off.check_secret(headers, query)
+        assert status_of(refused.value) == 401
+    (await make_world(settings=EventSettings(unchecked=True))).service.check_secret({}, {})  # local mode only
 
 
 async def test_a_malformed_delivery_is_400_and_applies_nothing(world):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from shared import failpoints
+from shared.platform import FUNCTIONS_PLATFORM_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,11 +48,12 @@ def test_the_armed_failpoint_kills_the_process_with_sigkill_at_its_nth_hit_and_n
     assert done.stdout.split() == ["0", "1"]
 
 
-def test_azure_refuses_the_setting_with_a_warning(caplog):
+@pytest.mark.parametrize("variable", FUNCTIONS_PLATFORM_VARIABLES)
+def test_the_functions_platform_refuses_the_setting_with_a_warning(caplog, variable):
     with caplog.at_level(logging.WARNING, logger="aksvend.failpoints"):
-        armed = failpoints.configure({"AKSVEND_FAILPOINT": "engine.monitor:1", "WEBSITE_INSTANCE_ID": "abc"})
+        armed = failpoints.configure({"AKSVEND_FAILPOINT": "engine.monitor:1", variable: "abc"})
     assert armed is None
-    assert "ignored in Azure" in caplog.text
+    assert f"ignored on the Functions platform ({variable} is set)" in caplog.text
     failpoints.hit("engine.monitor")  # still alive
 
 

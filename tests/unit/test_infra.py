@@ -272,3 +272,21 @@ def test_the_local_host_plays_easy_auth_with_the_paths_infra_excludes():
 
     auth = _template(APP_SETTINGS_FILE)["variables"]["authSettings"]["value"]["properties"]
     assert sorted(auth["globalValidation"]["excludedPaths"]) == sorted(EXCLUDED_PATHS)
+
+
+def test_azure_gets_no_setting_that_only_the_local_stack_may_use():
+    """The app refuses, outside local mode, an ARM endpoint that is no Azure cloud's, the emulator's CA and a missing
+    Key Vault, and turns /api/events off without its secret: infra/ must give it what Azure needs."""
+    settings = _template(APP_SETTINGS_FILE)["variables"]["aksvendSettings"]["value"]
+    # the deployment's own cloud (Bicep's value ends with '/', which the app accepts)
+    assert settings["AKSVEND_ARM_ENDPOINT"] == {"function": {"type": "environment", "property_name": "resourceManager"}}
+    assert settings["AKSVEND_ARM_CA_CERT"] == ""
+    # generated passwords go to the deployment's vault: a parameter without a default, passed the vault's URI
+    assert settings["AKSVEND_KEY_VAULT_URI"] == "keyVaultUri"
+    assert _template(APP_SETTINGS_FILE)["parameters"]["keyVaultUri"]["default"] is None
+    passed = _template(INFRA / "main.bicep")["modules"]["api"]["config"]["params"]["keyVaultUri"]
+    assert json.dumps(passed) == json.dumps({"operator": {"type": "property_accessor", "operands": {
+        "operand_1": "keyVault", "operand_2": {"operator": {"type": "property_accessor", "operands": {
+            "operand_1": "outputs", "operand_2": "uri"}}}}}})
+    # the events webhook's secret is a Key Vault reference, like the ticketing systems'
+    assert settings["AKSVEND_EVENTS_WEBHOOK_SECRET"] == "${webhookSecretReference}events-webhook)"

@@ -10,7 +10,8 @@ MAX_REPORTED = 100
 
 @dataclass(frozen=True, slots=True)
 class EventSettings:
-    webhook_secret: str | None = None  # AKSVEND_EVENTS_WEBHOOK_SECRET; None: no check
+    webhook_secret: str | None = None  # AKSVEND_EVENTS_WEBHOOK_SECRET; None: every request refused, unless unchecked
+    unchecked: bool = False  # no secret and no check: local mode only (shared.bootstrap.event_settings)
     dedupe_seconds: float = 48 * 3600.0
     lease_seconds: float = 30.0  # a crashed decider's lease is taken over after this
     lease_wait_seconds: float = 10.0  # then 503, and Event Grid delivers again
@@ -19,7 +20,8 @@ class EventSettings:
     concurrency: int = 32  # table writes in flight for one delivery
 
     def __repr__(self) -> str:  # never print the secret
-        return f"EventSettings(webhook_secret={'set' if self.webhook_secret else None}, ...)"
+        secret = "set" if self.webhook_secret else None
+        return f"EventSettings(webhook_secret={secret}, unchecked={self.unchecked}, ...)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,10 +92,14 @@ class EventService:
 
     # ---- the webhook's checks ------------------------------------------------------------------------------
     def check_secret(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
-        """`NotAuthenticated` unless the configured secret is in `X-Aksvend-Secret` or the query parameter `code`."""
+        """`NotAuthenticated` unless the configured secret is in `X-Aksvend-Secret` or the query parameter `code`.
+        Without a configured secret the webhook is off (every request refused), unless the settings say `unchecked`
+        (local mode only)."""
         expected = self.settings.webhook_secret
         if not expected:
-            return
+            if self.settings.unchecked:
+                return
+            raise NotAuthenticated("Unauthorized", "the events webhook is off: no shared secret is configured")
         lower = {k.lower(): v for k, v in headers.items()}
         for presented in (lower.get(SECRET_HEADER), query.get("code")):
             if presented and hmac.compare_digest(presented.encode(), expected.encode()):
