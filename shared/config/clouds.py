@@ -17,7 +17,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from shared.config.errors import ConfigError
-from shared.config.names import ARM_ENDPOINT_SETTING, LOCAL_SETTING
+from shared.config.names import ARM_ENDPOINT_SETTING, AUTH_AUTHORITY_SETTING, LOCAL_SETTING
 
 AZURE_ARM_ENDPOINT = "https://management.azure.com"
 # cloud (as `az cloud list` names it) -> its Resource Manager endpoint (azure-mgmt-core's get_arm_endpoints, and
@@ -26,6 +26,13 @@ ARM_ENDPOINTS: Mapping[str, str] = MappingProxyType({
     "AzureCloud": AZURE_ARM_ENDPOINT,
     "AzureChinaCloud": "https://management.chinacloudapi.cn",
     "AzureUSGovernment": "https://management.usgovcloudapi.net",
+})
+# cloud -> its Microsoft Entra ID authority (azure-identity's AzureAuthorityHosts): where the app fetches the keys
+# that sign its callers' tokens. Another authority could sign tokens of its own making, so it is for local mode only.
+ENTRA_AUTHORITIES: Mapping[str, str] = MappingProxyType({
+    "AzureCloud": "https://login.microsoftonline.com",
+    "AzureChinaCloud": "https://login.chinacloudapi.cn",
+    "AzureUSGovernment": "https://login.microsoftonline.us",
 })
 _HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -40,6 +47,16 @@ def arm_endpoint(value: str, *, local: bool) -> str:
         raise ConfigError(f"{ARM_ENDPOINT_SETTING} must be the Resource Manager endpoint of an Azure cloud ("
                           f"{', '.join(ARM_ENDPOINTS.values())}): the app's ARM token goes there; another endpoint "
                           f"is for local mode only ({LOCAL_SETTING}=1)")
+    return origin
+
+
+def entra_authority(value: str, *, local: bool) -> str:
+    """The authority as an origin; ConfigError naming the setting unless, outside local mode, it is a known cloud's."""
+    origin = _origin(value)
+    if origin is None or (not local and origin not in ENTRA_AUTHORITIES.values()):
+        raise ConfigError(f"{AUTH_AUTHORITY_SETTING} must be the Microsoft Entra ID authority of an Azure cloud ("
+                          f"{', '.join(ENTRA_AUTHORITIES.values())}): its keys decide which tokens are genuine; "
+                          f"another authority is for local mode only ({LOCAL_SETTING}=1)")
     return origin
 
 

@@ -72,6 +72,8 @@ class Settings:
         local_caller(self.local_caller)  # ConfigError unless <tenant id>/<object id>
         # the canonical origin; outside local mode, ConfigError unless an Azure cloud's (where the ARM token goes)
         object.__setattr__(self, "arm_endpoint", clouds.arm_endpoint(self.arm_endpoint, local=self.local))
+        if self.auth.bearer:  # where the keys come from that decide which bearer tokens are genuine
+            clouds.entra_authority(self.auth.authority, local=self.local)
         if self.arm_ca_cert and not self.local:
             raise ConfigError(f"{ARM_CA_CERT_SETTING} is for local mode only ({LOCAL_SETTING}=1): it replaces the "
                               "trust store of ARM, Key Vault and Entra ID's keys")

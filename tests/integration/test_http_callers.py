@@ -67,22 +67,24 @@ def bearer(value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
-def auth_env(armemu: Any, authority: str | None = None) -> dict[str, str]:
-    return {"AKSVEND_AUTH_TENANT_ID": TENANT, "AKSVEND_AUTH_AUDIENCES": f"{AUDIENCE},{CLIENT_ID}",
-            "AKSVEND_AUTH_AUTHORITY": authority or armemu.base_url}
+def auth_env(armemu: Any) -> dict[str, str]:
+    """Bearer validation on, as in Azure (Entra ID's own authority in the settings: outside local mode no other is
+    accepted); `api` points the validator at the emulator's Entra ID instead."""
+    return {"AKSVEND_AUTH_TENANT_ID": TENANT, "AKSVEND_AUTH_AUDIENCES": f"{AUDIENCE},{CLIENT_ID}"}
 
 
 @contextlib.asynccontextmanager
-async def api(armemu: Any, env: dict[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    """The app over `env`'s settings. The validator trusts the emulator's CA, handed in (as the local host hands in
-    its credential): outside local mode the CA is no setting (AKSVEND_ARM_CA_CERT is refused there)."""
+async def api(armemu: Any, env: dict[str, str], *, authority: str | None = None,
+              ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    """The app over `env`'s settings. The validator asks the emulator's Entra ID (or `authority`) and trusts the
+    emulator's CA, handed in as the local host hands in its credential: outside local mode neither is a setting."""
     clock = FakeClock.real()
     outbox = Outbox(FakeStateStore(), clock)
     engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=FakeStepQueue("steps", clock=clock),
                     arm=FakeArm(), clock=clock, secrets=FakeSecrets(), lifecycle=outbox)
     settings = Settings.from_env(env)
     auth = settings.auth
-    tokens = EntraTokenValidator.for_authority(auth.tenant_id, auth.audiences, auth.authority,
+    tokens = EntraTokenValidator.for_authority(auth.tenant_id, auth.audiences, authority or armemu.base_url,
                                                ca_cert=armemu.ca_cert) if auth.tenant_id else None
     rt = bootstrap(settings, engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
                    policy=Policy.model_validate(POLICY), tokens=tokens)
@@ -234,7 +236,7 @@ async def test_signing_keys_that_cannot_be_fetched_are_503_not_401(armemu):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    async with api(armemu, auth_env(armemu, authority=f"https://127.0.0.1:{port}")) as (client, rt):
+    async with api(armemu, auth_env(armemu), authority=f"https://127.0.0.1:{port}") as (client, rt):
         response = await client.post("/api/clusters", json=body("rg-alice"), headers=bearer(token(armemu)))
         assert response.status_code == 503 and response.headers["content-type"] == PROBLEM
         assert response.json()["code"] == "CallerUnverifiable" and response.headers["retry-after"]

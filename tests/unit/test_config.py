@@ -115,7 +115,7 @@ def test_bearer_validation_is_on_when_tenant_and_audiences_are_set():
         True, TENANT, ("api://aksvend", "1111aaaa-0000-4000-8000-000000000001"), ENTRA_AUTHORITY)
     assert not Settings.from_env({}).auth.bearer
     local = Settings.from_env({"AKSVEND_AUTH_TENANT_ID": TENANT, "AKSVEND_AUTH_AUDIENCES": "api://aksvend",
-                               "AKSVEND_AUTH_AUTHORITY": "https://127.0.0.1:8443/"}).auth
+                               "AKSVEND_LOCAL": "1", "AKSVEND_AUTH_AUTHORITY": "https://127.0.0.1:8443/"}).auth
     assert local.authority == "https://127.0.0.1:8443"
 
 

@@ -159,3 +159,18 @@ def test_a_container_name_alone_is_not_the_functions_platform():
     also sets WEBSITE_SITE_NAME, which is read)."""
     assert functions_platform({"CONTAINER_NAME": "sandbox-1"}) is None
     assert functions_platform({"CONTAINER_NAME": "c", "WEBSITE_SITE_NAME": "func-api-x"}) == "WEBSITE_SITE_NAME"
+
+
+@pytest.mark.parametrize("authority", ["https://login.evil.example", "https://login.microsoftonline.com@evil.example",
+                                       "https://login.microsoftonline.com.evil.example"])
+def test_bearer_tokens_are_checked_only_against_a_clouds_entra_id_outside_local_mode(authority):
+    """Another authority publishes keys of its own: tokens it signs would be accepted as genuine."""
+    from shared.config import ConfigError, Settings
+
+    env = {"AKSVEND_AUTH_TENANT_ID": "72f988bf-0000-4000-8000-00000000e7e7", "AKSVEND_AUTH_AUDIENCES": "api://aksvend",
+           "AKSVEND_KEY_VAULT_URI": "https://kv-x.vault.azure.net"}
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({**env, "AKSVEND_AUTH_AUTHORITY": authority})
+    assert "AKSVEND_AUTH_AUTHORITY" in str(refused.value) and "evil" not in str(refused.value)
+    assert Settings.from_env({**env, "AKSVEND_AUTH_AUTHORITY": "https://login.microsoftonline.us/"}).auth.bearer
+    assert Settings.from_env({**env, "AKSVEND_LOCAL": "1", "AKSVEND_AUTH_AUTHORITY": "https://127.0.0.1:4443"}).local
