@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Literal, cast
 
 from shared.domain.events.envelope import Envelope
-from shared.domain.events.kind import EventKind, Unknown
+from shared.domain.events.kind import EventKind, NamesItsCluster, Unknown
 from shared.domain.events.model import ClusterView, Decision, Notice, PastReaction, nothing
-from shared.domain.events.target import ByClusterId, cluster_id_of
+from shared.domain.events.target import cluster_id_of
 from shared.domain.operation_source import OperationSource
 
 AKS_PREFIX = "Microsoft.ContainerService."
@@ -44,21 +44,13 @@ class KubernetesVersions:
 
 
 @dataclass(frozen=True, slots=True)
-class AksSystemEvent:
+class AksSystemEvent(NamesItsCluster):
     envelope: Envelope
     kind: AksEventKind
     cluster_id: str | None
     versions: KubernetesVersions | None = None  # NewKubernetesVersionAvailable
     kubernetes_version: str | None = None  # ClusterSupportEnding / Ended
     node_pool: str | None = None  # NodePoolRolling*
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.envelope.dedupe_key
-
-    @property
-    def target(self) -> ByClusterId:
-        return ByClusterId(self.cluster_id, self.envelope.source)
 
 
 def read(envelope: Envelope) -> AksSystemEvent | Unknown:

@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from shared.domain.events.envelope import Envelope
 from shared.domain.events.model import ClusterView, Decision, PastReaction
-from shared.domain.events.target import ClusterTarget, NoCluster, cluster_id_of
+from shared.domain.events.target import ByClusterId, ClusterTarget, NoCluster, cluster_id_of
 from shared.domain.operation_source import OperationSource
 
 POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
@@ -36,16 +36,35 @@ class DomainEvent(Protocol):
     def target(self) -> ClusterTarget: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Unknown:
-    """An event aksvend does not react to, or could not read: recorded with the reason and acknowledged."""
+class Keyed:
+    """The dedupe key of an event that has an `envelope` (a mixin of the event dataclasses: no fields, no slots)."""
 
+    __slots__ = ()
     envelope: Envelope
-    reason: str
 
     @property
     def key(self) -> tuple[str, str]:
         return self.envelope.dedupe_key
+
+
+class NamesItsCluster(Keyed):
+    """An event whose cluster is named by its ARM id (`cluster_id`); the topic or source goes into the reason when
+    that id is not a managed cluster's."""
+
+    __slots__ = ()
+    cluster_id: str | None
+
+    @property
+    def target(self) -> ByClusterId:
+        return ByClusterId(self.cluster_id, self.envelope.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown(Keyed):
+    """An event aksvend does not react to, or could not read: recorded with the reason and acknowledged."""
+
+    envelope: Envelope
+    reason: str
 
     @property
     def target(self) -> NoCluster:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.events.envelope import Envelope
-from shared.domain.events.kind import EventKind, Unknown, custom_fields
+from shared.domain.events.kind import EventKind, NamesItsCluster, Unknown, custom_fields
 from shared.domain.events.model import (
     AKS_MAX_NODES_PER_POOL,
     ClusterView,
@@ -27,7 +27,6 @@ from shared.domain.events.model import (
     nothing,
     planned,
 )
-from shared.domain.events.target import ByClusterId
 from shared.domain.operation_source import OperationSource
 
 POOL_PRESSURE = "aksvend.pool.pressure"
@@ -37,21 +36,13 @@ PENDING_PODS_PER_NODE = 10  # a rough packing estimate; the agent does not know 
 
 
 @dataclass(frozen=True, slots=True)
-class PoolPressure:
+class PoolPressure(NamesItsCluster):
     """The in-cluster agent saw pods that the pool could not place."""
 
     envelope: Envelope
     cluster_id: str
     pool: str
     pending_pods: int
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.envelope.dedupe_key
-
-    @property
-    def target(self) -> ByClusterId:
-        return ByClusterId(self.cluster_id, self.envelope.source)
 
 
 def read(envelope: Envelope) -> PoolPressure | Unknown:

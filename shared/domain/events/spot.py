@@ -19,9 +19,9 @@ from datetime import datetime
 from shared.domain import armid
 from shared.domain.events.envelope import Envelope, parse_time
 from shared.domain.events.fallback import eviction_source, on_eviction
-from shared.domain.events.kind import EventKind, Unknown, custom_fields
+from shared.domain.events.kind import EventKind, Keyed, NamesItsCluster, Unknown, custom_fields
 from shared.domain.events.model import ClusterView, Decision, PastReaction
-from shared.domain.events.target import ByClusterId, ByNodeGroup
+from shared.domain.events.target import ByNodeGroup
 from shared.domain.operation_source import OperationSource
 
 RESOURCE_ANNOTATED = "Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated"
@@ -33,7 +33,7 @@ _NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\Z")
 
 
 @dataclass(frozen=True, slots=True)
-class SpotPreempted:
+class SpotPreempted(Keyed):
     """A spot VM of an AKS pool was evicted (Health Resources `ResourceAnnotated`, `VirtualMachinePreempted`)."""
 
     envelope: Envelope
@@ -45,10 +45,6 @@ class SpotPreempted:
     occurred: datetime | None = None
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.envelope.dedupe_key
-
-    @property
     def node(self) -> str:
         return node_name(self.vmss_name, self.instance_id)
 
@@ -58,21 +54,13 @@ class SpotPreempted:
 
 
 @dataclass(frozen=True, slots=True)
-class PreemptNotice:
+class PreemptNotice(NamesItsCluster):
     """The in-cluster agent saw IMDS announce a `Preempt` (~30 s before the eviction)."""
 
     envelope: Envelope
     cluster_id: str
     pool: str
     node: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.envelope.dedupe_key
-
-    @property
-    def target(self) -> ByClusterId:
-        return ByClusterId(self.cluster_id, self.envelope.source)
 
 
 def pool_of_vmss(vmss_name: str) -> str | None:
