@@ -91,3 +91,13 @@ def custom_fields(envelope: Envelope) -> tuple[dict[str, Any], str | None, str |
     cluster = cluster_id_of(data.get("clusterId"))
     pool = data.get("pool")
     return data, cluster, pool if isinstance(pool, str) and POOL_NAME.fullmatch(pool) else None
+
+
+def addressed_fields(envelope: Envelope) -> tuple[dict[str, Any], str, str] | Unknown:
+    """(data, cluster id, pool) of a custom event that must name both, or Unknown saying which is missing."""
+    data, cluster, pool = custom_fields(envelope)
+    if cluster is None:
+        return Unknown(envelope, f"{envelope.type}: data.clusterId must be a managed cluster's ARM id")
+    if pool is None:
+        return Unknown(envelope, f"{envelope.type}: data.pool must be a pool name (^[a-z][a-z0-9]{{0,11}}$)")
+    return data, cluster, pool

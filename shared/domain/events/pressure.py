@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.events.envelope import Envelope
-from shared.domain.events.kind import EventKind, NamesItsCluster, Unknown, custom_fields
+from shared.domain.events.kind import EventKind, NamesItsCluster, Unknown, addressed_fields
 from shared.domain.events.model import (
     AKS_MAX_NODES_PER_POOL,
     ClusterView,
@@ -46,12 +46,11 @@ class PoolPressure(NamesItsCluster):
 
 
 def read(envelope: Envelope) -> PoolPressure | Unknown:
-    data, cluster, pool = custom_fields(envelope)
+    fields = addressed_fields(envelope)
+    if isinstance(fields, Unknown):
+        return fields
+    data, cluster, pool = fields
     pending = data.get("pendingPods")
-    if cluster is None:
-        return Unknown(envelope, f"{POOL_PRESSURE}: data.clusterId must be a managed cluster's ARM id")
-    if pool is None:
-        return Unknown(envelope, f"{POOL_PRESSURE}: data.pool must be a pool name (^[a-z][a-z0-9]{{0,11}}$)")
     if isinstance(pending, bool) or not isinstance(pending, int) or not 0 <= pending <= MAX_PENDING_PODS:
         return Unknown(envelope, f"{POOL_PRESSURE}: data.pendingPods must be an integer 0-{MAX_PENDING_PODS}")
     return PoolPressure(envelope, cluster, pool, pending)

@@ -19,7 +19,7 @@ from datetime import datetime
 from shared.domain import armid
 from shared.domain.events.envelope import Envelope, parse_time
 from shared.domain.events.fallback import eviction_source, on_eviction
-from shared.domain.events.kind import EventKind, Keyed, NamesItsCluster, Unknown, custom_fields
+from shared.domain.events.kind import EventKind, Keyed, NamesItsCluster, Unknown, addressed_fields
 from shared.domain.events.model import ClusterView, Decision, PastReaction
 from shared.domain.events.target import ByNodeGroup
 from shared.domain.operation_source import OperationSource
@@ -107,12 +107,11 @@ def read_annotated(envelope: Envelope) -> SpotPreempted | Unknown:
 
 
 def read_notice(envelope: Envelope) -> PreemptNotice | Unknown:
-    data, cluster, pool = custom_fields(envelope)
+    fields = addressed_fields(envelope)
+    if isinstance(fields, Unknown):
+        return fields
+    data, cluster, pool = fields
     node = data.get("node")
-    if cluster is None:
-        return Unknown(envelope, f"{PREEMPT_NOTICE}: data.clusterId must be a managed cluster's ARM id")
-    if pool is None:
-        return Unknown(envelope, f"{PREEMPT_NOTICE}: data.pool must be a pool name (^[a-z][a-z0-9]{{0,11}}$)")
     if not isinstance(node, str) or not _NODE_NAME.match(node):
         return Unknown(envelope, f"{PREEMPT_NOTICE}: data.node must be a Kubernetes node name")
     return PreemptNotice(envelope, cluster, pool, node)
