@@ -100,6 +100,12 @@ class FakeStateStore(StateStore):
             if pk == partition_key
         ]
 
+    async def query_expired(self, partition_key: str, property_name: str, before: datetime,
+                            limit: int) -> list[Versioned]:
+        rows = [v for v in await self.query_partition(partition_key)
+                if isinstance(v.entity.get(property_name), datetime) and v.entity[property_name] <= before]
+        return rows[:limit]
+
 
 class FakeClock(Clock):
     """The one test clock: at `at`, moving only by `advance`; or, made with `FakeClock.real()`, real time plus

@@ -241,6 +241,21 @@ class AzureTableStateStore:
                 async for found in self._client.query_entities("PartitionKey eq @pk", parameters={"pk": partition_key})
             ]
 
+    async def query_expired(self, partition_key: str, property_name: str, before: datetime,
+                            limit: int) -> list[Versioned]:
+        _check_property_name(property_name)
+        await self._ensure_table()
+        found: list[Versioned] = []
+        with sdk_errors():
+            pages = self._client.query_entities(f"PartitionKey eq @pk and {property_name} le @before",
+                                                parameters={"pk": partition_key, "before": before},
+                                                results_per_page=min(max(limit, 1), 1000))
+            async for entity in pages:
+                found.append(Versioned(decode_entity(entity), _etag(entity.metadata)))
+                if len(found) >= limit:
+                    break
+        return found
+
     async def _ensure_table(self) -> None:
         if self._table_ready:
             return

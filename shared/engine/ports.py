@@ -102,6 +102,12 @@ class StateStore(Protocol):
         """Every entity of the partition, ordered by row key."""
         ...
 
+    async def query_expired(self, partition_key: str, property_name: str, before: datetime,
+                            limit: int) -> list[Versioned]:
+        """At most `limit` entities of the partition whose datetime property `property_name` is at or before
+        `before`, filtered by the store (one page at a time), so that a purge never reads a whole partition."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReceivedMessage:

@@ -20,10 +20,15 @@ MAX_CONFLICT_RETRIES = 50
 
 
 class ClusterRegistry:
-    """The clusters aksvend manages, one row each, and each cluster's FIFO of operations."""
+    """The clusters aksvend manages, one row each, and each cluster's FIFO of operations.
+
+    `generation` counts the registrations and state changes this instance made, so that a cache of the
+    registry in this process (the events intake's index) knows at once when it is stale; what other instances
+    change it learns when its time to live runs out."""
 
     def __init__(self, table: StateStore) -> None:
         self.table = table
+        self.generation = 0
 
     async def get(self, key: str) -> ClusterRecord | None:
         found = await self.table.get(CLUSTER_PARTITION, key)
@@ -36,6 +41,7 @@ class ClusterRegistry:
     async def create_or_get(self, record: ClusterRecord) -> ClusterRecord:
         try:
             etag = await self.table.insert(record.to_entity())
+            self.generation += 1
             return record.with_(etag=etag)
         except ConflictError:
             existing = await self.get(record.key)
@@ -53,6 +59,7 @@ class ClusterRegistry:
                 return current
             try:
                 etag = await self.table.update_if_match(changed.to_entity(), current.etag or "*")
+                self.generation += changed.state != current.state
                 return changed.with_(etag=etag)
             except PreconditionFailedError:
                 continue

@@ -86,6 +86,16 @@ class TestStateStore:
             await store.insert_batch([step("c"), step("b")])
         assert await store.get("op-1", "c") is None
 
+    async def test_query_expired_filters_on_a_datetime_and_stops_at_the_limit(self, store: StateStore):
+        t0 = datetime(2026, 3, 1, tzinfo=UTC)
+        for i in range(6):
+            await store.insert(step(f"r{i}", expiresAt=t0 + timedelta(minutes=i)))
+        await store.insert(step("other", note="no expiresAt"))
+        await store.insert({"PartitionKey": "op-2", "RowKey": "r0", "expiresAt": t0})
+        found = await store.query_expired("op-1", "expiresAt", t0 + timedelta(minutes=3), limit=10)
+        assert [v.entity["RowKey"] for v in found] == ["r0", "r1", "r2", "r3"]
+        assert len(await store.query_expired("op-1", "expiresAt", t0 + timedelta(minutes=9), limit=2)) == 2
+
     async def test_a_batch_across_partitions_is_refused(self, store: StateStore):
         with pytest.raises(ValueError, match="one partition"):
             await store.insert_batch([step("a"), {"PartitionKey": "op-2", "RowKey": "b"}])

@@ -23,10 +23,9 @@ from shared.domain.operations import steps_for
 from shared.domain.rules import check
 from shared.engine import Engine, EngineSettings, submit
 from shared.engine.records import OPERATION_ROW, cluster_key
-from shared.errors import ConflictError
 from shared.refusals import InvalidInput, MalformedInput, NotAuthenticated, Refused
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
-from shared.services.events.store import SEEN_PARTITIONS, seen_address
+from shared.services.events.store import SEEN_PARTITIONS, UNMANAGED_PARTITION, seen_address
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
 from tests.requests import PAYMENTS, SUB, patched
 
@@ -129,9 +128,10 @@ async def test_every_published_fixture_parses_and_is_acknowledged(world, name):
     assert isinstance(outcome, Acknowledged) and outcome.received == 1 and not outcome.operations
     assert outcome.unmapped == 1  # placeholder topics, or annotations that are not evictions: unknown
     key = (event.get("topic") or event["source"], event["id"])
-    assert await world.table.get(*seen_address(key)) is not None
-    again = await world.deliver(body)
-    assert isinstance(again, Acknowledged) and again.duplicates == 1 and again.unmapped == 0
+    assert await world.table.get(*seen_address(key)) is None  # no dedupe row: nothing was decided on it
+    [summary] = await world.table.query_partition(UNMANAGED_PARTITION)
+    assert summary.entity["count"] == 1 and summary.entity["types"] == {event.get("type") or event["eventType"]: 1}
+    assert [[s.lower(), i] for s, i in summary.entity["samples"]] == [[key[0].lower(), key[1]]]
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("aks-*.json") if "scheduled" not in p.name))
@@ -238,13 +238,11 @@ async def test_a_mixed_batch_acts_on_the_valid_event_and_records_the_rest(world)
     outcome = await world.deliver(batch)
     assert isinstance(outcome, Acknowledged) and outcome.received == 4
     assert outcome.unmapped == 3 and len(outcome.operations) == 1
-    reasons = {}
-    for event in batch:
-        row = await world.table.get(*seen_address((event["topic"], event["id"])))
-        assert row is not None
-        reasons[event["id"]] = row.entity["outcome"]
-    assert "not managed" in reasons[batch[1]["id"]] and "not one aksvend reacts to" in reasons[batch[2]["id"]]
-    assert "node resource group" in reasons[batch[3]["id"]]
+    assert await world.table.get(*seen_address((batch[0]["topic"], batch[0]["id"]))) is not None
+    [summary] = await world.table.query_partition(UNMANAGED_PARTITION)
+    reasons = " | ".join(summary.entity["reasons"])
+    assert summary.entity["count"] == 3 and sum(summary.entity["reasons"].values()) == 3
+    assert "not managed" in reasons and "not one aksvend reacts to" in reasons and "node resource group" in reasons
 
 
 async def test_concurrent_deliveries_for_one_cluster_are_serialized(world):
@@ -327,37 +325,84 @@ async def test_a_refused_action_is_acknowledged_with_the_reason(world, monkeypat
 
 async def test_expired_dedupe_rows_are_purged_and_an_expired_key_counts_as_new():
     world = await make_world(settings=EventSettings(dedupe_seconds=60, purge_every_seconds=0))
-    event = aks("aks-cluster-support-ended.eventgrid.json", topic="/subscriptions/x/unknown")
-    await world.deliver([event])
+    event = aks("aks-cluster-support-ended.eventgrid.json")
+    first = await world.deliver([event])
+    assert await world.deliver([event]) == Acknowledged(1, duplicates=1)
+    await world.deliver([aks("aks-cluster-support-ended.eventgrid.json", topic="/subscriptions/x/unknown")])
+    world.clock.advance(61)
+    assert (await world.service.sweep(world.clock.now())).purged == 2  # the dedupe row and the summary row
+    again = await world.deliver([event])
+    assert isinstance(again, Acknowledged) and again.duplicates == 0 and first.outcomes  # new to the dedupe,
+    assert "already decided" in again.outcomes[0]["outcome"]  # and the reaction history still knows it
+
+
+async def test_a_purge_deletes_a_page_and_the_next_sweep_goes_on():
+    world = await make_world(settings=EventSettings(dedupe_seconds=60, purge_every_seconds=3600))
+    for _ in range(7):
+        await world.deliver([aks("aks-node-pool-rolling-started.eventgrid.json", topic="/subscriptions/x/y")])
+    world.clock.advance(61)
+    assert await world.service.store.purge(world.clock.now(), page=3) == (3, True)
+    assert await world.service.store.purge(world.clock.now(), page=3) == (3, True)
+    assert await world.service.store.purge(world.clock.now(), page=3) == (1, False)
+    await world.deliver([aks("aks-node-pool-rolling-started.eventgrid.json", topic="/subscriptions/x/y")])
     world.clock.advance(61)
     assert (await world.service.sweep(world.clock.now())).purged == 1
-    assert (await world.deliver([event])).unmapped == 1
 
 
-class TransactionalStore(FakeStateStore):
-    """A fake that counts its `insert_batch` transactions (all or none, as an entity-group transaction)."""
+class CountingStore(FakeStateStore):
+    """A fake that counts what the intake writes and which partitions it reads whole."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.transactions = 0
+        self.writes = 0
+        self.scans: list[str] = []
 
-    async def insert_batch(self, entities: Any) -> None:
-        assert len({e["PartitionKey"] for e in entities}) == 1 and len(entities) <= 100
-        for e in entities:
-            if await self.get(e["PartitionKey"], e["RowKey"]) is not None:
-                raise ConflictError("one of them exists")
-        self.transactions += 1
-        for e in entities:
-            await self.insert(e)
+    async def insert(self, entity: Any) -> str:
+        self.writes += 1
+        return await super().insert(entity)
+
+    async def upsert(self, entity: Any) -> str:
+        self.writes += 1
+        return await super().upsert(entity)
+
+    async def query_partition(self, partition_key: str) -> Any:
+        self.scans.append(partition_key)
+        return await super().query_partition(partition_key)
 
 
-async def test_unmapped_events_go_in_one_transaction_per_partition_when_the_store_can(world):
-    table = TransactionalStore()
+async def test_a_delivery_of_strangers_events_writes_one_summary_row(world):
+    """The attack: 5,000 events of unmanaged clusters in one delivery wrote 5,000 rows kept 48 h."""
+    table = CountingStore()
     service = EventService(world.engine, table, default_subscription_id=SUB)
-    batch = [aks("aks-node-pool-rolling-started.eventgrid.json", topic=f"/subscriptions/{SUB}/x") for _ in range(100)]
-    first = await service.handle_events(batch, {}, world.clock.now())
-    assert first.unmapped == 100 and table.transactions <= len(SEEN_PARTITIONS)
-    mixed = [*batch[:10], *[aks("aks-node-pool-rolling-started.eventgrid.json", topic=f"/subscriptions/{SUB}/x")
-                            for _ in range(5)]]
-    again = await service.handle_events(mixed, {}, world.clock.now())
-    assert again.duplicates == 10 and again.unmapped == 5
+    batch = [aks("aks-node-pool-rolling-started.eventgrid.json", topic=f"/subscriptions/{SUB}/x{i}")
+             for i in range(5000)]
+    outcome = await service.handle_events(batch, {}, world.clock.now())
+    assert isinstance(outcome, Acknowledged) and outcome.unmapped == 5000 and not outcome.operations
+    assert table.writes == 1 and not table.scans
+    [summary] = await table.query_partition(UNMANAGED_PARTITION)
+    assert summary.entity["count"] == 5000 and len(summary.entity["samples"]) == 10
+
+
+async def test_the_index_of_managed_clusters_is_cached_and_rebuilt_when_a_cluster_is_registered(world):
+    clusters = world.engine.registry.table
+    reads: list[str] = []
+    original = clusters.query_partition
+
+    async def counted(partition_key: str) -> Any:
+        reads.append(partition_key)
+        return await original(partition_key)
+
+    clusters.query_partition = counted  # type: ignore[method-assign]
+    stranger = aks("aks-node-pool-rolling-started.eventgrid.json", topic=f"/subscriptions/{SUB}/x")
+    for _ in range(3):
+        await world.deliver([dict(stranger, id=str(uuid.uuid4()))])
+    assert len(reads) == 1  # one registry read for three deliveries
+    request, _ = check(patched(PAYMENTS, {"/name": "second"}), default_subscription_id=SUB)
+    assert request is not None
+    await submit(world.engine, "create-cluster", request)
+    second = CLUSTER_ID.replace("managedClusters/payments-prod", "managedClusters/second")
+    outcome = await world.deliver([aks("aks-cluster-support-ended.eventgrid.json", topic=second)])
+    assert isinstance(outcome, Acknowledged) and outcome.unmapped == 0 and len(reads) == 2  # seen at once
+    world.clock.advance(world.service.settings.index_ttl_seconds)
+    await world.deliver([dict(stranger, id=str(uuid.uuid4()))])
+    assert len(reads) == 3  # and what other instances registered, once the time to live ran out

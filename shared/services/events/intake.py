@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain import arm, jsontext
@@ -19,6 +20,7 @@ from shared.domain.events import (
 )
 from shared.domain.request import ClusterRequest
 from shared.engine import ClusterRegistry
+from shared.engine.ports import Clock
 from shared.engine.records import ClusterRecord
 
 
@@ -33,6 +35,26 @@ class Index:
         target = event.target
         key = target.index_key
         return (self.by_key.get(key) if key is not None else None), target.unmanaged()
+
+
+class IndexCache:
+    """The index, rebuilt when older than `ttl` or when this instance's registry registered a cluster or changed
+    one's state since (`ClusterRegistry.generation`): a delivery no longer reads the whole registry."""
+
+    def __init__(self, registry: ClusterRegistry, clock: Clock, ttl: timedelta) -> None:
+        self.registry, self.clock, self.ttl = registry, clock, ttl
+        self._index: Index | None = None
+        self._built: tuple[datetime, int] | None = None
+        self.builds = 0
+
+    async def get(self) -> Index:
+        now, generation = self.clock.now(), self.registry.generation
+        if (self._index is None or self._built is None or generation != self._built[1]
+                or not timedelta(0) <= now - self._built[0] < self.ttl):
+            self._index = await cluster_index(self.registry)
+            self._built = (now, generation)
+            self.builds += 1
+        return self._index
 
 
 async def cluster_index(registry: ClusterRegistry) -> Index:

@@ -16,8 +16,8 @@ class EventSettings:
     lease_seconds: float = 30.0  # a crashed decider's lease is taken over after this
     lease_wait_seconds: float = 10.0  # then 503, and Event Grid delivers again
     purge_every_seconds: float = 3600.0
+    index_ttl_seconds: float = 30.0  # how long another instance's new cluster may go unseen by this one's intake
     allowed_rate: int | None = None  # WebHook-Allowed-Rate; None: "*"
-    concurrency: int = 32  # table writes in flight for one delivery
 
     def __repr__(self) -> str:  # never print the secret
         secret = "set" if self.webhook_secret else None

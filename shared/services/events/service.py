@@ -6,15 +6,17 @@ trigger alike:
 1. Parse (both schemas; CloudEvents when the media type says so or the events carry `specversion`). Any problem
    in the delivery is a `MalformedInput` (HTTP 400) before anything is written, so Event Grid dead-letters that
    delivery and nothing of it is half applied. A subscription validation event is answered with its code.
-2. Dedupe on (topic or source, id): the `events` table keeps one row per processed event until it expires
-   (`EventSettings.dedupe_seconds`, past Event Grid's 24 h of retries). A seen event is acknowledged again,
-   never acted on twice; the same event twice in one delivery counts once.
+2. Dedupe on (topic or source, id): the `events` table keeps one row per processed event of a managed cluster
+   until it expires (`EventSettings.dedupe_seconds`, past Event Grid's 24 h of retries). A seen event is
+   acknowledged again, never acted on twice; the same event twice in one delivery counts once.
 3. Interpret each event through the registry of event kinds (shared/domain/events/registry.py) and map it to a
    managed cluster of the cluster registry by the event's `target`: an AKS event's topic is the cluster's ARM id
    (compared case-insensitively); a `VirtualMachinePreempted` annotation names a VMSS instance in the node
    resource group `MC_<rg>_<cluster>_<location>` of the subscription; custom events carry `data.clusterId`.
-   Unknown types and events of clusters aksvend does not manage are recorded (with the reason) and
-   acknowledged with 200: retrying them could never help.
+   The managed clusters are looked up in a cached index (`IndexCache`: `index_ttl_seconds`, rebuilt at once
+   when this instance registers a cluster). Unknown types and events of clusters aksvend does not manage are
+   counted in one summary row per delivery (with the reasons) and acknowledged with 200: retrying them could
+   never help, and a delivery of strangers' events must not cost a row each.
 4. Per cluster, under its lease (one decider at a time, across instances): read the reaction history, build
    the view, `react()`, submit each action (`react.apply`) with the action's idempotency key and the operation
    source the event's kind names, append the decision to the history, publish notices, then mark the event seen.
@@ -22,7 +24,7 @@ trigger alike:
    from acting twice.
 
 `sweep(now)` (the sweeper timer) scales spot fallbacks back once their cooldown has passed, and purges
-expired dedupe rows every `purge_every_seconds`.
+expired dedupe and summary rows every `purge_every_seconds`, a page at a time.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from shared.engine.ports import StateStore
 from shared.engine.records import ClusterRecord
 from shared.errors import RetryableError
 from shared.refusals import MalformedInput, NotAuthenticated
-from shared.services.events.intake import Index, cluster_index, has_fallback, parse_delivery
+from shared.services.events.intake import Index, IndexCache, has_fallback, parse_delivery
 from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
 from shared.services.events.react import apply, notice_event, observed_version, view_of
 from shared.services.events.store import EventStore
@@ -89,6 +91,7 @@ class EventService:
         self.default_subscription_id = default_subscription_id
         self.kinds = kinds
         self.notify = notify or (engine.lifecycle.record if engine.lifecycle is not None else None)
+        self.index = IndexCache(engine.registry, engine.clock, timedelta(seconds=self.settings.index_ttl_seconds))
 
     # ---- the webhook's checks ------------------------------------------------------------------------------
     def check_secret(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
@@ -128,16 +131,14 @@ class EventService:
             unique.setdefault(envelope.dedupe_key, envelope)
         tally = Tally(len(batch.notifications), duplicates=len(batch.notifications) - len(unique))
         groups, loose = await self._by_cluster(unique.values())
-        fresh, seen = await self.store.mark_new_many([(e.key, e.envelope.type, why) for e, why in loose], now,
-                                                     self.settings.concurrency)
-        tally.unmapped += fresh
-        tally.duplicates += seen
+        await self.store.summarize([(e.key, e.envelope.type, why) for e, why in loose], now)
+        tally.unmapped += len(loose)
         await asyncio.gather(*(self._react_all(key, events, now, tally) for key, events in groups.items()))
         return tally.acknowledged()
 
     async def _by_cluster(self, envelopes: Collection[Envelope]) -> tuple[Groups, list[tuple[DomainEvent, str]]]:
         """The events grouped by the managed cluster they are about; the others with why they are only recorded."""
-        index = await cluster_index(self.engine.registry) if envelopes else Index()
+        index = await self.index.get() if envelopes else Index()
         groups: Groups = {}
         loose: list[tuple[DomainEvent, str]] = []
         for envelope in envelopes:
@@ -224,7 +225,9 @@ class EventService:
                 log.info("fallback sweep of %s skipped this round: %s", record.key, err)
         purged = 0
         if await self.store.purge_due(now, timedelta(seconds=self.settings.purge_every_seconds)):
-            purged = await self.store.purge(now)
+            purged, more = await self.store.purge(now)
+            if more:
+                await self.store.purge_again(now)
         return SweepReport(tuple(scaled), purged)
 
     async def _sweep_cluster(self, key: str, now: datetime) -> list[str]:

@@ -1,20 +1,25 @@
 """What the events service keeps in the `events` table (a StateStore): seen events, reaction history, leases.
 
 Layout:
-  PartitionKey "seen-<0-3>"  RowKey sha256("<source lower>\\n<id>")  one row per processed event: `source`, `eventId`,
-                             `type`, `cluster`, `outcome` (why aksvend did or did not act), `operations`, `at`,
-                             `expiresAt`. The dedupe key is (topic or source, id); 4 partitions by the hash, so a
-                             delivery's rows go in at most 4 entity-group transactions (`insert_batch`) and
-                             stay well under a partition's 2,000 entities/s target.
+  PartitionKey "seen-<0-3>"  RowKey sha256("<source lower>\\n<id>")  one row per processed event of a managed cluster:
+                             `source`, `eventId`, `type`, `cluster`, `outcome` (why aksvend did or did not act),
+                             `operations`, `at`, `expiresAt`. The dedupe key is (topic or source, id); 4
+                             partitions by the hash, to stay well under a partition's 2,000 entities/s target.
   PartitionKey "history"     RowKey = cluster key: `records`, the cluster's recent `PastReaction`s as JSON (bounded:
                              the newest `MAX_HISTORY` within `MAX_HISTORY_CHARS`, keeping the latest per rule and
                              pool so cooldowns and planned counts survive the trim).
   PartitionKey "lease"       RowKey = cluster key: `holder`, `until`. Decisions about one cluster are serialized by
                              this lease (read history, decide, submit, write history), across instances.
+  PartitionKey "unmanaged"   RowKey "<time>-<random>"  one summary row per delivery for its events that aksvend does not
+                             act on (clusters it does not manage, kinds it does not know): `count`, the counts by
+                             `types` and by `reasons` (the first `MAX_SUMMARY_KEYS` of each), `samples` (a few
+                             event ids), `at`, `expiresAt`. Nothing is decided on them, so they need no dedupe
+                             row each: a 5,000-event delivery of strangers' events writes one row, not 5,000.
   PartitionKey "meta"        RowKey "purge": `nextAt`, when the sweeper purges expired `seen` rows again.
 
 Table Storage has no TTL: `expiresAt` is checked on read (an expired row counts as unseen) and the sweeper
-deletes expired rows (`purge`).
+deletes expired rows (`purge`), a page at a time: the store filters on `expiresAt`, so a purge reads only rows it
+deletes, at most `PURGE_PAGE` per sweep; a full page makes the next sweep purge again.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,7 +43,11 @@ from shared.errors import ConflictError, PreconditionFailedError, RetryableError
 SEEN_PREFIX = "seen-"
 SEEN_SPREAD = 4
 SEEN_PARTITIONS = tuple(f"{SEEN_PREFIX}{d}" for d in range(SEEN_SPREAD))
-MAX_TRANSACTION = 100  # Table Storage: at most 100 operations per entity-group transaction
+UNMANAGED_PARTITION = "unmanaged"
+MAX_SUMMARY_KEYS = 20
+MAX_SUMMARY_SAMPLES = 10
+PURGE_PAGE = 1000
+PURGE_CONCURRENCY = 16
 HISTORY_PARTITION = "history"
 LEASE_PARTITION = "lease"
 META_PARTITION = "meta"
@@ -86,64 +96,42 @@ class EventStore:
         await self.table.upsert(self._seen_row(key, now, type_=type_, cluster=cluster, outcome=outcome,
                                                operations=operations))
 
-    async def mark_new(self, key: tuple[str, str], now: datetime, *, type_: str, cluster: str | None,
-                       outcome: str) -> bool:
-        """Record an event that needs nothing but recording; False when it was seen (and has not expired)."""
-        row = self._seen_row(key, now, type_=type_, cluster=cluster, outcome=outcome, operations=())
-        try:
-            await self.table.insert(row)
-            return True
-        except ConflictError:
-            found = await self.table.get(row[PARTITION_KEY], row[ROW_KEY])
-            if found is not None and found.entity.get("expiresAt", now) > now:
-                return False
-            await self.table.upsert(row)
-            return True
+    async def summarize(self, events: Sequence[tuple[tuple[str, str], str, str]], now: datetime) -> None:
+        """One row for events that need nothing but a record, given as (key, type, why)."""
+        if not events:
+            return
+        types = Counter(type_[:200] for _, type_, _ in events)
+        reasons = Counter(why[:300] for _, _, why in events)
+        await self.table.insert({
+            PARTITION_KEY: UNMANAGED_PARTITION, ROW_KEY: f"{now.strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:12]}",
+            "count": len(events), "types": dict(types.most_common(MAX_SUMMARY_KEYS)),
+            "reasons": dict(reasons.most_common(MAX_SUMMARY_KEYS)),
+            "samples": [[key[0][:300], key[1][:200]] for key, _, _ in events[:MAX_SUMMARY_SAMPLES]],
+            "at": now, "expiresAt": now + self.dedupe})
 
-    async def mark_new_many(self, events: Sequence[tuple[tuple[str, str], str, str]], now: datetime,
-                            concurrency: int) -> tuple[int, int]:
-        """Record events that need nothing but recording, given as (key, type, outcome): (new, duplicates). One
-        transaction per partition when the store can (falling back to one insert each if one was seen)."""
-        rows = [self._seen_row(key, now, type_=type_, cluster=None, outcome=outcome, operations=())
-                for key, type_, outcome in events]
-        limit = asyncio.Semaphore(concurrency)
-        fresh = 0
+    async def purge(self, now: datetime, page: int = PURGE_PAGE) -> tuple[int, bool]:
+        """Delete up to `page` expired dedupe and summary rows: (the number deleted, whether more may be left)."""
+        deleted, limit = 0, asyncio.Semaphore(PURGE_CONCURRENCY)
 
-        async def one(i: int) -> None:
-            nonlocal fresh
-            key, type_, outcome = events[i]
+        async def delete(partition: str, row: Any) -> None:
+            nonlocal deleted
             async with limit:
-                fresh += await self.mark_new(key, now, type_=type_, cluster=None, outcome=outcome)
+                with contextlib.suppress(PreconditionFailedError):
+                    await self.table.delete_if_match(partition, row.entity[ROW_KEY], row.etag)
+                    deleted += 1
 
-        async def chunk(part: list[int]) -> None:
-            nonlocal fresh
-            try:
-                async with limit:
-                    await self.table.insert_batch([rows[i] for i in part])
-                fresh += len(part)
-                return
-            except ConflictError:  # one was seen: insert them one by one, to count the duplicates
-                pass
-            await asyncio.gather(*(one(i) for i in part))
+        left = page
+        for partition in (*SEEN_PARTITIONS, UNMANAGED_PARTITION):
+            rows = await self.table.query_expired(partition, "expiresAt", now, left)
+            await asyncio.gather(*(delete(partition, row) for row in rows))
+            left -= len(rows)
+            if left <= 0:
+                return deleted, True
+        return deleted, False
 
-        by_partition: dict[str, list[int]] = {}
-        for i, row in enumerate(rows):
-            by_partition.setdefault(row[PARTITION_KEY], []).append(i)
-        parts = [ids[n:n + MAX_TRANSACTION] for ids in by_partition.values()
-                 for n in range(0, len(ids), MAX_TRANSACTION)]
-        await asyncio.gather(*(chunk(part) for part in parts))
-        return fresh, len(rows) - fresh
-
-    async def purge(self, now: datetime) -> int:
-        """Delete expired dedupe rows; the number deleted."""
-        deleted = 0
-        for partition in SEEN_PARTITIONS:
-            for row in await self.table.query_partition(partition):
-                if row.entity.get("expiresAt", now) <= now:
-                    with contextlib.suppress(PreconditionFailedError):
-                        await self.table.delete_if_match(partition, row.entity[ROW_KEY], row.etag)
-                        deleted += 1
-        return deleted
+    async def purge_again(self, now: datetime) -> None:
+        """Make the purge due at the next sweep (a page was full)."""
+        await self.table.upsert({PARTITION_KEY: META_PARTITION, ROW_KEY: "purge", "nextAt": now})
 
     async def purge_due(self, now: datetime, every: timedelta) -> bool:
         """True (and the next time moved on) when a purge is due; one sweeper instance wins the claim."""
