@@ -72,8 +72,9 @@ def preempted(instance: int) -> dict[str, Any]:
             "eventType": "Microsoft.ResourceNotifications.HealthResources.ResourceAnnotated",
             "eventTime": "2026-11-27T00:00:00Z", "dataVersion": "1", "metadataVersion": "1",
             "data": {"resourceInfo": {"properties": {
-                "targetResourceId": vm, "targetResourceType": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
-                "annotationName": "VirtualMachinePreempted", "context": "Platform Initiated", "category": "Unplanned"}}}}
+                "targetResourceId": vm, "annotationName": "VirtualMachinePreempted",
+                "targetResourceType": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
+                "context": "Platform Initiated", "category": "Unplanned"}}}}
 
 
 def pressure(pool: str, pending: int) -> dict[str, Any]:

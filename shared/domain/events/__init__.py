@@ -47,11 +47,11 @@ from shared.domain.events.target import ClusterTarget, index_keys
 
 __all__ = [
     "FALLBACK_LABEL", "MAX_EVENTS_PER_BATCH", "MAX_EVENT_BYTES", "PENDING_PODS_PER_NODE", "REFUSED", "REGISTRY",
-    "Action", "acted", "decay", "raised_pools", "scales_on_pressure", "sweep_all", "sweep_source",
-    "AksEventKind", "AksSystemEvent", "Batch", "ClusterTarget", "ClusterView", "CreatePool", "Decision", "DomainEvent",
-    "Envelope", "EventKind", "Inbound", "KindRegistry", "KubernetesVersions", "NoAction", "Notice", "PastReaction",
-    "PoolPressure", "PoolState", "PreemptNotice", "Problem", "ScalePool", "SpotPreempted", "SubscriptionValidation",
-    "Unknown", "UpgradeCluster", "WebHookHandshake", "default_node_resource_group", "fallback_pool",
-    "fallback_pool_name", "index_keys", "interpret", "node_name", "parse_cloudevents", "parse_eventgrid_batch",
-    "parse_time", "parse_webhook_handshake", "pool_of_vmss", "react", "scale_down_source", "sweep",
+    "Action", "AksEventKind", "AksSystemEvent", "Batch", "ClusterTarget", "ClusterView", "CreatePool", "Decision",
+    "DomainEvent", "Envelope", "EventKind", "Inbound", "KindRegistry", "KubernetesVersions", "NoAction", "Notice",
+    "PastReaction", "PoolPressure", "PoolState", "PreemptNotice", "Problem", "ScalePool", "SpotPreempted",
+    "SubscriptionValidation", "Unknown", "UpgradeCluster", "WebHookHandshake", "acted", "decay",
+    "default_node_resource_group", "fallback_pool", "fallback_pool_name", "index_keys", "interpret", "node_name",
+    "parse_cloudevents", "parse_eventgrid_batch", "parse_time", "parse_webhook_handshake", "pool_of_vmss",
+    "raised_pools", "react", "scale_down_source", "scales_on_pressure", "sweep", "sweep_all", "sweep_source",
 ]
