@@ -58,7 +58,10 @@ SPOT_REQUEST = {
     "name": "spotbench", "resourceGroup": "rg-spotbench", "location": "westeurope", "profile": "development",
     "userPools": [{"name": "batch", "workload": "batch", "count": 40, "spot": {"evictionPolicy": "Delete"},
                    "autoscale": {"min": 0, "max": 40}}],
-    "reactions": {"maxNodesPerPool": 50, "cooldownSeconds": 3600},
+    # Bounds wide enough for every eviction of the run (the defaults stop at 10 reactions / 10 extra nodes a pool).
+    "reactions": {"maxNodesPerPool": 50, "cooldownSeconds": 3600,
+                  "bounds": {"reactionsPerPool": 40, "reactionsPerCluster": 40, "extraNodesPerPool": 50,
+                             "extraNodesPerCluster": 50}},
 }
 
 

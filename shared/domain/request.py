@@ -84,6 +84,8 @@ class PoolInput(_Model):
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=50)
     spot: Spot | None = None
     gpu_driver: GpuDriver | None = None
+    # Whether `aksvend.pool.pressure` events may raise the pool; None: yes, unless the pool has GPUs (docs/events.md).
+    scale_on_pressure: bool | None = None
 
 
 class Pool(PoolInput):
@@ -124,11 +126,24 @@ class Addons(_Model):
     log_analytics_workspace_id: LongStr | None = None
 
 
+class ReactionBounds(_Model):
+    """What event reactions may do without a human (docs/events.md, "Bounds"). The limits of each field are the
+    service's hard ceilings; the bucket sizes stay under the 100 reactions a cluster's history keeps."""
+
+    reactions_per_pool: int = Field(default=10, ge=1, le=40)  # token bucket per pool: its size
+    reactions_per_cluster: int = Field(default=30, ge=1, le=40)  # and per cluster
+    refill_seconds: int = Field(default=60, ge=1, le=86_400)  # one token back per bucket every so often
+    extra_nodes_per_pool: int = Field(default=10, ge=0, le=1000)  # nodes above what the request asked for
+    extra_nodes_per_cluster: int = Field(default=20, ge=0, le=5000)
+    decay_seconds: int = Field(default=1800, ge=0, le=604_800)  # a pressure raise is undone after this quiet time
+
+
 class Reactions(_Model):
     spot_fallback: SpotFallback = "on-demand"
     max_nodes_per_pool: int = Field(default=50, ge=1, le=1000)
     cooldown_seconds: int = Field(default=600, ge=0, le=86_400)
     auto_upgrade: AutoUpgrade = "patch"
+    bounds: ReactionBounds = Field(default_factory=ReactionBounds)
 
 
 class ClusterRequestInput(_Model):

@@ -139,7 +139,7 @@ async def test_spot_evictions_are_replaced_on_demand_and_given_back_after_the_co
     props = fallback["properties"]
     assert props.get("scaleSetPriority", "Regular") == "Regular" and props["vmSize"] == "Standard_D2s_v5"
     assert props["nodeLabels"]["aksvend.io/spot-fallback-for"] == "batch"
-    assert not any("scalesetpriority" in t for t in props.get("nodeTaints") or [])
+    assert props["nodeTaints"] == ["aksvend.io/spot-fallback=true:NoSchedule"]  # decision 7
     assert stack.armemu.emulator.world.deliverer.deliveries[-1]["status"] == 200
 
     assert evict(stack, 2)["evicted"] == 2  # within the cooldown: more capacity, at most maxNodesPerPool (4)

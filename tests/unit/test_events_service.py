@@ -276,7 +276,7 @@ async def test_the_sweeper_scales_the_fallback_back_after_the_cooldown(world):
 
 
 async def test_pressure_raises_a_fixed_pool_and_an_autoscaled_pool_at_its_maximum():
-    world = await make_world(patched(PAYMENTS, {"/userPools/0/count": 10}))
+    world = await make_world(patched(PAYMENTS, {"/userPools/0/count": 10, "/userPools/1/scaleOnPressure": True}))
     out = await world.deliver(custom("aksvend.pool.pressure", {"clusterId": CLUSTER_ID, "pool": "gpu",
                                                                 "pendingPods": 25}))
     assert len(out.operations) == 1 and (await world.pool("gpu"))["count"] == 5

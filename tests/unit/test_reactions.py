@@ -120,13 +120,13 @@ def test_first_eviction_creates_the_on_demand_fallback_pool_with_one_node():
     assert action.key.endswith("|0")
 
 
-def test_fallback_pool_copies_labels_and_taints_without_the_spot_ones():
-    v = view({"/userPools/2/taints": [SPOT_TAINT, "team=data:NoSchedule"],
+def test_fallback_pool_copies_the_users_labels_and_taints_and_adds_its_own_taint():
+    v = view({"/userPools/2/taints": [SPOT_TAINT, "team=data:NoSchedule", "kubernetes.azure.com/other=x:NoExecute"],
               "/userPools/2/labels": {"kubernetes.azure.com/scalesetpriority": "spot", "team": "data"}})
     spot = v.pool("batch")
     assert spot is not None
     fallback = fallback_pool(spot, 4)
-    assert fallback.taints == ["team=data:NoSchedule"]
+    assert fallback.taints == ["team=data:NoSchedule", "aksvend.io/spot-fallback=true:NoSchedule"]
     assert fallback.labels == {"team": "data", "aksvend.io/spot-fallback-for": "batch"}
     assert fallback.spot is None and fallback.count == 4
 
@@ -262,7 +262,7 @@ def test_sweep_without_fallback_pools_does_nothing():
 # --- pool pressure -------------------------------------------------------------------------------------------------
 
 def test_pressure_on_a_fixed_pool_raises_its_count_by_pending_pods_over_ten():
-    action = only(react(pressure("gpu", 25), view(), [], NOW))
+    action = only(react(pressure("win1", 25), view(), [], NOW))
     assert isinstance(action, ScalePool) and (action.count, action.max_count) == (5, None)
 
 
@@ -279,18 +279,18 @@ def test_pressure_on_an_autoscaled_pool_below_its_maximum_leaves_it_to_the_autos
 
 def test_pressure_is_bounded_by_max_nodes_per_pool():
     v = with_reactions(view(), max_nodes_per_pool=4)
-    action = only(react(pressure("gpu", 500), v, [], NOW))
+    action = only(react(pressure("win1", 500), v, [], NOW))
     assert isinstance(action, ScalePool) and action.count == 4
-    at_bound = observe(v, PoolState("gpu", 4))
-    decision = react(pressure("gpu", 500, "pressure-2"), at_bound, [], NOW)
+    at_bound = observe(v, PoolState("win1", 4))
+    decision = react(pressure("win1", 500, "pressure-2"), at_bound, [], NOW)
     assert not decision.acts and "bound of 4" in only(decision).reason
 
 
 def test_pressure_waits_for_the_cooldown_and_acts_again_exactly_at_it():
     v = with_reactions(view(), cooldown_seconds=300)
-    first = react(pressure("gpu", 10), v, [], NOW)
-    held = react(pressure("gpu", 10, "p2"), v, first.record, NOW + timedelta(seconds=299))
-    later = react(pressure("gpu", 10, "p3"), v, [*first.record, *held.record], NOW + timedelta(seconds=300))
+    first = react(pressure("win1", 10), v, [], NOW)
+    held = react(pressure("win1", 10, "p2"), v, first.record, NOW + timedelta(seconds=299))
+    later = react(pressure("win1", 10, "p3"), v, [*first.record, *held.record], NOW + timedelta(seconds=300))
     assert first.acts and not held.acts and later.acts
     assert "cooldown" in only(held).reason
     assert only(later).count == 4  # 2 -> 3 asked first, then 3 -> 4
@@ -302,7 +302,7 @@ def test_pressure_on_a_spot_pool_or_an_unknown_pool_does_nothing():
 
 
 def test_pressure_with_no_pending_pods_does_nothing():
-    assert not react(pressure("gpu", 0), view(), [], NOW).acts
+    assert not react(pressure("win1", 0), view(), [], NOW).acts
 
 
 # --- upgrades ------------------------------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ EVENTS = st.one_of(
     st.builds(lambda i, p: evicted(i, pool=p, event_id=f"e{i}{p}"), st.integers(0, 60),
               st.sampled_from(["batch", "apps", "ghost"])),
     st.builds(lambda i: notice(f"aks-batch-12345678-vmss{i:06d}", event_id=f"n{i}"), st.integers(0, 60)),
-    st.builds(lambda p, n, i: pressure(p, n, f"p{i}"), st.sampled_from(["apps", "gpu", "system", "batch"]),
+    st.builds(lambda p, n, i: pressure(p, n, f"p{i}"), st.sampled_from(["apps", "gpu", "win1", "system", "batch"]),
               st.integers(0, 5000), st.integers(0, 10**6)),
     st.builds(lambda s, i: new_versions(s, event_id=f"v{i}"), st.sampled_from(["1.33.9", "1.34.1", "x"]),
               st.integers(0, 10**6)),

@@ -3,12 +3,16 @@ of both spot event kinds (spot.py: an eviction, or the preempt notice ~30 s befo
 
 - The fallback of spot pool `P` is the on-demand pool `P + "od"`. Pool names have at most 12 characters
   (6 for Windows), so `P` is cut to make room for the suffix: `batchworkers` -> `batchworkeod`.
-- It copies `P` (VM size, OS, zones, max pods, disks, labels, taints), minus the spot taint and label that AKS
-  adds, with regular priority, no autoscaler, and the label `aksvend.io/spot-fallback-for=P`.
+- It copies `P` (VM size, OS, zones, max pods, disks, and the labels and taints the request set), minus any
+  label or taint under `kubernetes.azure.com/` (AKS's own: it puts the spot ones on spot nodes itself), with
+  regular priority, no autoscaler, the label `aksvend.io/spot-fallback-for=P` and the taint
+  `aksvend.io/spot-fallback=true:NoSchedule`: only workloads that tolerate it (the batch workloads that tolerate
+  the spot taint, told to tolerate this one too) land there (docs/decisions/0007-fallback-taints.md).
 - Each evicted node adds one fallback node: the target is what the history already asked for (or the observed
-  count when it says nothing) plus one, never above `min(maxNodesPerPool, max nodes of P)`. A preempt notice and
-  the later eviction of the same node count once. Scale-ups are never held back by the cooldown: a second
-  eviction within it adds capacity (bounded).
+  count when it says nothing) plus one, never above `min(maxNodesPerPool, max nodes of P)` nor above the extra-node
+  ceilings (bounds.py; the request asked for 0 fallback nodes). A preempt notice and the later eviction of the
+  same node count once. Scale-ups are never held back by the cooldown: a second eviction within it adds capacity
+  (bounded).
 - Scale-down: spot capacity is not observed directly, so "no eviction of P for `cooldownSeconds`" stands for
   "spot capacity is back". The sweeper timer calls `sweep`, which then scales the fallback to 0 (kept, not
   deleted: scaling an existing pool takes ~100 s, creating one ~4 min).
@@ -21,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from shared.domain.events.bounds import refused, room
 from shared.domain.events.model import (
     AKS_MAX_NODES_PER_POOL,
     ClusterView,
@@ -35,11 +40,14 @@ from shared.domain.events.model import (
 from shared.domain.operation_source import OperationSource
 from shared.domain.request import ClusterRequest, Pool
 
-SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+AKS_PREFIX = "kubernetes.azure.com/"  # AKS's own labels and taints
+SPOT_LABEL = f"{AKS_PREFIX}scalesetpriority"
 SPOT_TAINT = f"{SPOT_LABEL}=spot:NoSchedule"
 FALLBACK_LABEL = "aksvend.io/spot-fallback-for"
+FALLBACK_TAINT = "aksvend.io/spot-fallback=true:NoSchedule"
 FALLBACK_SUFFIX = "od"
-MAX_LABELS = 50  # the request's limit on labels per pool
+MAX_LABELS = 50  # the request's limits on labels and taints per pool
+MAX_TAINTS = 50
 POOL_NAME_MAX = 12
 WINDOWS_POOL_NAME_MAX = 6
 SPOT_FALLBACK = "spot-fallback"
@@ -55,10 +63,11 @@ def fallback_pool_name(pool: str, *, windows: bool = False) -> str:
 
 def fallback_pool(spot: Pool, count: int) -> Pool:
     """The on-demand twin of a spot pool."""
-    taints = [t for t in spot.taints if not t.startswith(f"{SPOT_LABEL}=")]
-    labels = {k: v for k, v in spot.labels.items() if k != SPOT_LABEL}
-    if len(labels) < MAX_LABELS:
-        labels[FALLBACK_LABEL] = spot.name
+    taints = [t for t in spot.taints if not t.startswith(AKS_PREFIX) and t != FALLBACK_TAINT][:MAX_TAINTS - 1]
+    taints.append(FALLBACK_TAINT)  # a user taint past the 49th gives way: ours keeps other workloads off
+    labels = {k: v for k, v in spot.labels.items() if not k.startswith(AKS_PREFIX) and k != FALLBACK_LABEL}
+    labels = dict(list(labels.items())[:MAX_LABELS - 1])
+    labels[FALLBACK_LABEL] = spot.name
     spec = spot.model_dump()
     spec.update(name=fallback_pool_name(spot.name, windows=spot.os == "Windows"), spot=None, autoscale=None,
                 count=count, taints=taints, labels=labels)
@@ -103,13 +112,16 @@ def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetim
     current = planned(history, _FALLBACK_RULES, name)
     if current is None:
         current = state.count if state else 0
-    bound = fallback_bound(view, spot)
-    target = min(current + 1, bound)
+    bound, left = fallback_bound(view, spot), room(view, history, name)  # the request asked for 0 fallback nodes
+    target = min(current + 1, bound, left.nodes)
+    if target <= current and left.nodes < bound:
+        return refused(view, history, now, key=key, pool=name, bound=left.bound, why=left.why,
+                       what=f"{what} on spot pool '{pool}': fallback pool '{name}' has {current} nodes", records=[seen])
     if target <= current:
         return nothing(f"{what} on spot pool '{pool}'; fallback pool '{name}' is at its bound of {bound} nodes "
                        f"(maxNodesPerPool {view.reactions.max_nodes_per_pool}, pool '{pool}' at most "
                        f"{spot.max_nodes})", seen)
-    record = PastReaction(now, key, SPOT_FALLBACK, name, target, node)
+    record = PastReaction(now, key, SPOT_FALLBACK, name, target, node, base=0)
     exists = state is not None or planned(history, _FALLBACK_RULES, name) is not None
     reason = (f"{what} on spot pool '{pool}': {'scale' if exists else 'create'} on-demand fallback '{name}' to "
               f"{target} node{'s' if target != 1 else ''} (bound {bound})")
@@ -142,7 +154,7 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> 
                   f"scale on-demand fallback '{name}' from {current} to 0")
         key = f"sweep|{view.cluster_id.lower()}|{name}|{last.at.isoformat() if last else 'none'}"
         actions.append(ScalePool(name, 0, reason, key=key))
-        records.append(PastReaction(now, None, FALLBACK_SCALE_DOWN, name, 0))
+        records.append(PastReaction(now, None, FALLBACK_SCALE_DOWN, name, 0, base=0))
     if not actions:
         held = f"; holding {', '.join(waiting)}" if waiting else ""
         return nothing(f"no on-demand fallback to scale down{held}")

@@ -94,6 +94,7 @@ class PastReaction:
     target: int | None = None  # the count (or autoscale max, for pressure on an autoscaled pool) asked for
     node: str | None = None  # the evicted node, so that a preempt notice and the later eviction count once
     version: str | None = None  # the Kubernetes version an upgrade asked for
+    base: int | None = None  # with `target`: what the request asked for before reactions added nodes (bounds.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,8 @@ class Notice:
 
     type: str
     message: str
+    bound: str | None = None  # the bound that refused a reaction (`aksvend.reaction.refused`), e.g. "reactionsPerPool"
+    pool: str | None = None  # the pool it is about, if one
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,10 @@ new module that declares an `EventKind` (kind.py) and one line in `KINDS` below;
 - An event whose key is in the history gets no action (and nothing new is recorded): a redelivered event never
   acts twice.
 - An event about another cluster, or one that names no cluster aksvend can read, gets no action (its `target`).
-- Otherwise its kind reacts, within the cluster's `reactions` settings; every action carries a human reason and
-  the engine idempotency key `<source>|<id>|<n>`. Targets are absolute counts computed from what the history
-  already asked for, so the same event and history always give the same decision.
+- Otherwise its kind reacts, within the cluster's `reactions` settings and its bounds (bounds.py: the token buckets
+  are applied here, to every kind; the extra-node ceilings by the kinds that add nodes); every action carries a
+  human reason and the engine idempotency key `<source>|<id>|<n>`. Targets are absolute counts computed from
+  what the history already asked for, so the same event and history always give the same decision.
 `ClusterView.operation_running` holds nothing back: the engine serializes operations per cluster.
 """
 
@@ -20,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.domain.events import aks, pressure, spot, upgrade
+from shared.domain.events.bounds import within_buckets
 from shared.domain.events.envelope import Envelope
 from shared.domain.events.kind import DomainEvent, EventKind, Unknown
 from shared.domain.events.model import ClusterView, Decision, NoAction, PastReaction, nothing
@@ -75,7 +77,8 @@ class KindRegistry:
             return nothing(f"event {event.key[1]} from {event.key[0]} was already decided at {done.at.isoformat()}")
         foreign = event.target.foreign(cluster)
         kind = self.kind_of(event.envelope.type)
-        decision = nothing(foreign) if foreign else kind.react(event, cluster, history, now)
+        decision = (nothing(foreign) if foreign
+                    else within_buckets(kind.react(event, cluster, history, now), cluster, history, now, event.key))
         source, event_id = event.key
         keyed = tuple(a if isinstance(a, NoAction) else dataclasses.replace(a, key=f"{source}|{event_id}|{i}")
                       for i, a in enumerate(decision.actions))

@@ -147,6 +147,8 @@ def notice_event(record: ClusterRecord, notice: Notice, key: tuple[str, str], no
     records the same one."""
     cluster = ClusterRef(record.subscription_id, record.resource_group, record.name)
     event_id = str(uuid.uuid5(_NOTICE_NAMESPACE, "\x00".join((notice.type, key[0], key[1]))))
-    return LifecycleEvent(event_id, notice.type, cluster.source, cluster.resource_id, now,
-                          {"cluster": cluster.to_dict(), "message": notice.message,
-                           "cause": {"source": key[0], "id": key[1]}})
+    data: dict[str, Any] = {"cluster": cluster.to_dict(), "message": notice.message,
+                            "cause": {"source": key[0], "id": key[1]}}
+    if notice.bound is not None:
+        data["bound"] = {"name": notice.bound, "pool": notice.pool}
+    return LifecycleEvent(event_id, notice.type, cluster.source, cluster.resource_id, now, data)

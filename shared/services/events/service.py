@@ -23,8 +23,9 @@ trigger alike:
    A crash before the mark redelivers the event; the history or the operation's idempotency key then keeps it
    from acting twice.
 
-`sweep(now)` (the sweeper timer) scales spot fallbacks back once their cooldown has passed, and purges
-expired dedupe and summary rows every `purge_every_seconds`, a page at a time.
+`sweep(now)` (the sweeper timer) scales spot fallbacks back once their cooldown has passed and lowers pressure
+raises after their quiet period (clusters with a fallback, or marked as raised in the store), and purges expired
+dedupe and summary rows every `purge_every_seconds`, a page at a time.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ from shared.domain.events import (
     NoAction,
     PastReaction,
     parse_webhook_handshake,
-    scale_down_source,
-    sweep,
+    raised_pools,
+    sweep_all,
+    sweep_source,
 )
 from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.operation_source import OperationSource
@@ -207,20 +209,31 @@ class EventService:
                 for r in decision.record if r.rule != "ignored"]
         if not kept:
             return history
-        history = [*history, *kept]
-        await self.store.save_history(key, history, now)
-        return history
+        return await self._save(key, history, [*history, *kept], now)
+
+    async def _save(self, key: str, before: list[PastReaction], after: list[PastReaction],
+                    now: datetime) -> list[PastReaction]:
+        """Save the history; the cluster's mark as raised is set before a raise opens, cleared after it closes."""
+        was, now_raised = bool(raised_pools(before)), bool(raised_pools(after))
+        if now_raised and not was:
+            await self.store.mark_raised(key, True)
+        await self.store.save_history(key, after, now)
+        if was and not now_raised:
+            await self.store.mark_raised(key, False)
+        return after
 
     # ---- the sweeper -------------------------------------------------------------------------------------------
     async def sweep(self, now: datetime) -> SweepReport:
-        """Scale on-demand fallbacks back after their cooldown; purge expired dedupe rows when due."""
+        """Scale on-demand fallbacks back after their cooldown, lower pressure raises after their quiet period;
+        purge expired dedupe rows when due."""
         scaled: list[str] = []
+        raised = await self.store.raised_clusters()
         for record in await self.engine.registry.all():
-            if record.state in ("deleted", "deleting") or not has_fallback(record):
+            if record.state in ("deleted", "deleting") or not (has_fallback(record) or record.key in raised):
                 continue
             try:
                 async with self.store.locked(record.key, self.engine.clock, self.settings.lease_wait_seconds):
-                    scaled.extend(await self._sweep_cluster(record.key, now))
+                    scaled.extend(await self._sweep_cluster(record.key, now, marked=record.key in raised))
             except RetryableError as err:
                 log.info("fallback sweep of %s skipped this round: %s", record.key, err)
         purged = 0
@@ -230,24 +243,25 @@ class EventService:
                 await self.store.purge_again(now)
         return SweepReport(tuple(scaled), purged)
 
-    async def _sweep_cluster(self, key: str, now: datetime) -> list[str]:
+    async def _sweep_cluster(self, key: str, now: datetime, *, marked: bool) -> list[str]:
         record = await self.engine.registry.get(key)
         if record is None:
             return []
         history = await self.store.history(key)
-        decision = sweep(view_of(record), history, now)
-        if not decision.acts:
-            return []
+        decision = sweep_all(view_of(record), history, now)
         operations = []
         request = ClusterRequest.model_validate(record.request)
-        for action in decision.actions:
+        for action in decision.actions if decision.acts else ():
             if isinstance(action, NoAction):
                 continue
             applied = await apply(self.engine, record, action, default_subscription_id=self.default_subscription_id,
-                                  source=scale_down_source(request, action.pool_name or ""))
-            log.info("fallback sweep on %s: %s -> %s", key, action.reason, applied.note)
+                                  source=sweep_source(request, action.pool_name or ""))
+            log.info("sweep on %s: %s -> %s", key, action.reason, applied.note)
             if applied.operation_id:
                 operations.append(applied.operation_id)
             record = await self.engine.registry.get(key) or record
-        await self.store.save_history(key, [*history, *decision.record], now)
+        if decision.record:
+            await self._save(key, history, [*history, *decision.record], now)
+        elif marked and not raised_pools(history):
+            await self.store.mark_raised(key, False)  # a stale mark: nothing to lower
         return operations

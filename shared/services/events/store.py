@@ -16,6 +16,9 @@ Layout:
                              event ids), `at`, `expiresAt`. Nothing is decided on them, so they need no dedupe
                              row each: a 5,000-event delivery of strangers' events writes one row, not 5,000.
   PartitionKey "meta"        RowKey "purge": `nextAt`, when the sweeper purges expired `seen` rows again.
+  PartitionKey "raised"      RowKey = cluster key: the cluster has a pressure raise the sweeper may lower (an
+                             index, so the sweeper need not read every history); set before the history that opens
+                             a raise is saved, removed after the one that closes it (and by the sweeper when stale).
 
 Table Storage has no TTL: `expiresAt` is checked on read (an expired row counts as unseen) and the sweeper
 deletes expired rows (`purge`), a page at a time: the store filters on `expiresAt`, so a purge reads only rows it
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.events import PastReaction, parse_time
+from shared.domain.events import PastReaction, acted, parse_time
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore
 from shared.errors import ConflictError, PreconditionFailedError, RetryableError
 
@@ -51,6 +54,7 @@ PURGE_CONCURRENCY = 16
 HISTORY_PARTITION = "history"
 LEASE_PARTITION = "lease"
 META_PARTITION = "meta"
+RAISED_PARTITION = "raised"
 MAX_HISTORY = 100
 MAX_HISTORY_CHARS = 24_000  # a string property holds 64 KiB of UTF-16; keep well inside it
 MAX_OUTCOME_CHARS = 2_000
@@ -158,6 +162,20 @@ class EventStore:
         await self.table.upsert({PARTITION_KEY: HISTORY_PARTITION, ROW_KEY: cluster,
                                  "records": [_record(r) for r in kept], "updatedAt": now})
 
+    async def raised_clusters(self) -> set[str]:
+        """The clusters marked as having a pressure raise to lower."""
+        return {row.entity[ROW_KEY] for row in await self.table.query_partition(RAISED_PARTITION)}
+
+    async def mark_raised(self, cluster: str, raised: bool) -> None:
+        """Set or clear the cluster's mark in the index of raised clusters."""
+        if raised:
+            await self.table.upsert({PARTITION_KEY: RAISED_PARTITION, ROW_KEY: cluster})
+            return
+        found = await self.table.get(RAISED_PARTITION, cluster)
+        if found is not None:
+            with contextlib.suppress(PreconditionFailedError):
+                await self.table.delete_if_match(RAISED_PARTITION, cluster, found.etag)
+
     # ---- per-cluster lease ---------------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def locked(self, cluster: str, clock: Any, wait_seconds: float) -> AsyncIterator[None]:
@@ -192,14 +210,16 @@ class EventStore:
 
 def trim(records: Sequence[PastReaction]) -> list[PastReaction]:
     """The newest records that fit, plus the latest of each (rule, pool): the policy's cooldowns and planned
-    counts read those."""
+    counts read those. Records that acted come before the others (newest first), so that a flood of events that
+    decide nothing cannot push out what the token buckets are replayed from (shared/domain/events/bounds.py)."""
     ordered = sorted(enumerate(records), key=lambda pair: (pair[1].at, pair[0]))
     latest: dict[tuple[str, str | None], int] = {}
     for i, r in ordered:
         latest[(r.rule, r.pool)] = i
     keep = set(latest.values())
     size = sum(len(json.dumps(_record(records[i]))) for i in keep)
-    for i, r in reversed(ordered):
+    newest = list(reversed(ordered))
+    for i, r in [pair for pair in newest if acted(pair[1])] + [pair for pair in newest if not acted(pair[1])]:
         if len(keep) >= MAX_HISTORY:
             break
         if i in keep:
@@ -215,7 +235,7 @@ def _record(r: PastReaction) -> dict[str, Any]:
     out: dict[str, Any] = {"at": r.at.isoformat(), "rule": r.rule}
     if r.event_key is not None:
         out["key"] = list(r.event_key)
-    for name in ("pool", "target", "node", "version"):
+    for name in ("pool", "target", "node", "version", "base"):
         value = getattr(r, name)
         if value is not None:
             out[name] = value
@@ -230,4 +250,4 @@ def _reaction(x: Any) -> PastReaction | None:
     if at is None or not isinstance(rule, str):
         return None
     return PastReaction(at, (key[0], key[1]) if isinstance(key, list) and len(key) == 2 else None, rule,
-                        x.get("pool"), x.get("target"), x.get("node"), x.get("version"))
+                        x.get("pool"), x.get("target"), x.get("node"), x.get("version"), x.get("base"))
