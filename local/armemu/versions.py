@@ -73,6 +73,15 @@ class VersionTable:
                       if not preview and (v := parse(text)) and minor and v[:2] == minor[:2]), default=None)
         return _text(newest) if newest else f"{version}.0"
 
+    def running(self, requested: str, previous: str | None) -> str:
+        """The version a cluster or pool runs after a PUT asking for `requested`, having run `previous`: an alias of
+        the minor it already runs keeps its patch (AKS moves a patch only when asked for one, so a newer patch in the
+        table upgrades nothing by itself); anything else resolves."""
+        before, minor = parse(previous), parse(f"{requested}.0")
+        if before is not None and parse(requested) is None and minor is not None and minor[:2] == before[:2]:
+            return _text(before)
+        return self.resolve(requested)
+
     def upgrades(self, current: str) -> list[dict[str, Any]]:
         """What an upgrade profile offers from `current`: newer patches of its minor and the next minor's patches,
         oldest first, previews marked."""

@@ -233,6 +233,9 @@ def test_the_upgrade_profile_offers_newer_patches_of_the_minor_and_the_next_mino
     plane = client.managed_clusters.get_upgrade_profile(RG, "c1").properties.control_plane_profile
     offered = [(u.kubernetes_version, bool(u.is_preview)) for u in plane.upgrades]
     assert offered == [("1.33.5", False), ("1.34.2", False), ("1.34.3", True)]  # no 1.35: minors are not skipped
+    again = client.managed_clusters.begin_create_or_update(RG, "c1", cluster_body()).result()  # "1.33" again
+    assert again.properties.current_kubernetes_version == "1.33.2"  # a new patch upgrades nothing by itself
+    assert again.properties.agent_pool_profiles[0].current_orchestrator_version == "1.33.2"
     assert armemu.control("DELETE", "kubernetes-versions") == armemu.control("GET", "kubernetes-versions")
     assert "1.33.5" not in str(armemu.control("GET", "kubernetes-versions"))
 

@@ -52,7 +52,11 @@ class AgentPools(AksType):
         cluster = self.world.store.get(call.path.parent_id)
         return {
             "properties": pool_defaults(
-                call.path.name, copy.deepcopy(body.get("properties") or {}), cluster.properties, self.world.versions
+                call.path.name,
+                copy.deepcopy(body.get("properties") or {}),
+                cluster.properties,
+                self.world.versions,
+                existing.properties.get("currentOrchestratorVersion") if existing else None,
             )
         }
 

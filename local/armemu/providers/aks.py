@@ -69,7 +69,9 @@ class ManagedClusters(AksType):
         old = existing.properties if existing else {}
         location = stored["location"]
         props.setdefault("kubernetesVersion", old.get("kubernetesVersion", "1.33"))
-        props["currentKubernetesVersion"] = self.world.versions.resolve(props["kubernetesVersion"])
+        props["currentKubernetesVersion"] = self.world.versions.running(
+            props["kubernetesVersion"], old.get("currentKubernetesVersion")
+        )
         props.setdefault(
             "dnsPrefix", old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}"
         )
@@ -126,8 +128,10 @@ class ManagedClusters(AksType):
             name = profile["name"]
             pool_id = f"{resource.id}/agentPools/{name}"
             pool = self.world.store.get(pool_id)
+            before = pool.properties if pool else {}
             props = pool_defaults(
-                name, {**(pool.properties if pool else {}), **profile}, resource.properties, self.world.versions
+                name, {**before, **profile}, resource.properties, self.world.versions,
+                before.get("currentOrchestratorVersion"),
             )
             props["provisioningState"] = state
             body = {"id": pool_id, "name": name, "type": POOLS, "properties": props}

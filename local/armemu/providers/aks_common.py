@@ -23,10 +23,14 @@ def short_hash(text: str, length: int = 8) -> str:
 
 
 def pool_defaults(
-    name: str, props: dict[str, Any], cluster_props: dict[str, Any], versions: VersionTable
+    name: str,
+    props: dict[str, Any],
+    cluster_props: dict[str, Any],
+    versions: VersionTable,
+    previous: str | None = None,
 ) -> dict[str, Any]:
-    """A pool's properties as AKS returns them: defaults filled (its current version from the version table), spot
-    label and taint added by AKS itself."""
+    """A pool's properties as AKS returns them: defaults filled (its current version from the version table, given
+    the one it ran before), spot label and taint added by AKS itself."""
     out = {k: v for k, v in props.items() if k not in ("name", "provisioningState", "powerState")}
     version = cluster_props.get("kubernetesVersion", "1.33")
     out.setdefault("count", 1)
@@ -38,7 +42,7 @@ def pool_defaults(
     out.setdefault("osDiskSizeGB", 128)
     out.setdefault("osDiskType", "Ephemeral" if vm_size(out.get("vmSize", "")).ephemeral_os else "Managed")
     out.setdefault("orchestratorVersion", version)
-    out["currentOrchestratorVersion"] = versions.resolve(out["orchestratorVersion"])
+    out["currentOrchestratorVersion"] = versions.running(out["orchestratorVersion"], previous)
     out.setdefault("nodeImageVersion", NODE_IMAGE)
     out.setdefault("enableNodePublicIP", False)
     out.setdefault("upgradeSettings", {"maxSurge": "10%"})
