@@ -9,11 +9,12 @@
 | `GET /_emulator/operations` | running long-running operations; `POST .../operations/finish` ends them all now |
 | `POST /_emulator/operations/finish` | `{"resourceId"}` (optional): end only that resource's running operations |
 | `PUT /_emulator/operations/hold` | `{"hold": true}`: no operation ends on its own until `{"hold": false}` or reset |
-| `POST /_emulator/reset` | forget resources, operations, log, faults, latency and quota overrides (settings stay) |
+| `POST /_emulator/reset` | forget resources, operations, log, faults and the latency, quota, version overrides |
 | `GET`/`PATCH /_emulator/settings` | timeFactor, throttling, retryAfter (seconds/ms/none), webhookUrl, seed ... |
 | `GET`/`PUT`/`DELETE /_emulator/faults` | the fault plan (faults.py) |
 | `GET`/`PUT /_emulator/latency` | latency model overrides, `{"<type>:<kind>": seconds}` |
 | `GET`/`PUT /_emulator/quota` | vCPU limits, `{"<location or *>": {"<family>": limit}}` |
+| `GET`/`PUT`/`DELETE /_emulator/kubernetes-versions` | the Kubernetes version table (versions.py); DELETE: default |
 | `POST /_emulator/spot-eviction` | `{"clusterId", "pool", "count"}`: evict spot nodes; VirtualMachinePreempted events |
 | `POST /_emulator/aks-events` | `{"clusterId", "eventType", "data"?}`: send an AKS system event |
 | `GET /_emulator/deliveries` | webhook delivery attempts |
@@ -165,6 +166,17 @@ def routes(world: World) -> list[web.RouteDef]:
             }
         return world.quota_limits
 
+    async def get_versions(_: web.Request) -> Any:
+        return world.versions.to_json()
+
+    async def put_versions(request: web.Request) -> Any:
+        world.versions.replace(await body(request))
+        return world.versions.to_json()
+
+    async def delete_versions(_: web.Request) -> Any:
+        world.versions.reset()
+        return world.versions.to_json()
+
     async def spot_eviction(request: web.Request) -> Any:
         spec = await body(request)
         world.ops.settle()
@@ -196,6 +208,9 @@ def routes(world: World) -> list[web.RouteDef]:
         ("PUT", "latency", put_latency),
         ("GET", "quota", get_quota),
         ("PUT", "quota", put_quota),
+        ("GET", "kubernetes-versions", get_versions),
+        ("PUT", "kubernetes-versions", put_versions),
+        ("DELETE", "kubernetes-versions", delete_versions),
         ("POST", "spot-eviction", spot_eviction),
         ("POST", "aks-events", aks_events),
         ("GET", "deliveries", deliveries),

@@ -68,12 +68,7 @@ def emit_aks_event(world: World, cluster_id: str, event_type: str, data: dict[st
         raise ArmError(404, "ResourceNotFound", f"Cluster '{cluster_id}' was not found.")
     version = cluster.properties.get("currentKubernetesVersion", "1.33.2")
     defaults: dict[str, dict[str, Any]] = {
-        "NewKubernetesVersionAvailable": {
-            "latestSupportedKubernetesVersion": "1.34.1",
-            "latestStableKubernetesVersion": "1.33.2",
-            "lowestMinorKubernetesVersion": "1.31.9",
-            "latestPreviewKubernetesVersion": "1.35.0",
-        },
+        "NewKubernetesVersionAvailable": world.versions.event_data(),
         "ClusterSupportEnding": {"kubernetesVersion": version},
         "ClusterSupportEnded": {"kubernetesVersion": version},
     }

@@ -1,6 +1,6 @@
 """Everything one emulator knows, in one object handed to every resource type: the store, the operations, the
-settings, the latency model, the fault plan and the compute quota. Request handling is single-threaded (one asyncio
-loop), so nothing here needs a lock."""
+settings, the latency model, the fault plan, the compute quota and the Kubernetes versions. Request handling is
+single-threaded (one asyncio loop), so nothing here needs a lock."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .reqlog import RequestLog
 from .settings import EmulatorSettings
 from .store import Store
 from .throttle import Throttler
+from .versions import VersionTable
 
 
 @dataclass(slots=True)
@@ -48,6 +49,7 @@ class World:
         self.log = RequestLog()
         self.throttler = Throttler(lambda: self.settings.time_factor)
         self.quota_limits: dict[str, dict[str, int]] = {}
+        self.versions = VersionTable()  # the Kubernetes versions AKS offers (versions.py)
         self.subscriptions: dict[str, str] = {settings.subscription_id.lower(): settings.subscription_id}
         self.deliverer: Any = None  # set by the app: a WebhookDeliverer (notifications.py)
 
@@ -73,7 +75,7 @@ class World:
         self.subscriptions.setdefault(subscription.lower(), subscription)
 
     def reset(self) -> None:
-        """Forget all resources, operations, requests, throttling state and faults; keep the settings."""
+        """Forget all resources, operations, requests, throttling state, faults and overrides; keep the settings."""
         self.store.clear()
         self.ops.clear()
         self.log.clear()
@@ -81,4 +83,5 @@ class World:
         self.faults = FaultPlan(seed=self.settings.seed)
         self.latency.reset()
         self.quota_limits.clear()
+        self.versions.reset()
         self.subscriptions = {self.settings.subscription_id.lower(): self.settings.subscription_id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.containerservice import ContainerServiceClient
 from azure.mgmt.containerservice import models as aks
@@ -215,3 +216,36 @@ def test_pool_scale_shows_scaling_while_it_runs(armemu, client, cluster):
     assert client.agent_pools.get(RG, "c1", "system").properties.provisioning_state == "Scaling"
     armemu.control("POST", "operations/finish")
     assert poller.result().properties.count == 5
+
+
+def test_the_upgrade_profile_offers_newer_patches_of_the_minor_and_the_next_minor(armemu, client, cluster):
+    profile = client.managed_clusters.get_upgrade_profile(RG, "c1")
+    assert profile.name == "default" and profile.id.lower() == f"{cluster.id}/upgradeProfiles/default".lower()
+    assert profile.type == "Microsoft.ContainerService/managedClusters/upgradeProfiles"
+    plane = profile.properties.control_plane_profile
+    assert (plane.kubernetes_version, plane.os_type) == ("1.33.2", "Linux")  # "1.33" resolves to its newest GA patch
+    assert [(u.kubernetes_version, u.is_preview) for u in plane.upgrades] == [("1.34.0", None), ("1.34.1", None)]
+    assert [(p.name, p.kubernetes_version) for p in profile.properties.agent_pool_profiles] == [("system", "1.33.2")]
+
+    table = armemu.control("PUT", "kubernetes-versions", {"versions": [
+        "1.32.9", "1.33.2", "1.33.5", "1.34.2", {"version": "1.34.3", "isPreview": True}, "1.35.1"]})
+    assert {"version": "1.34.3", "isPreview": True} in table["versions"]
+    plane = client.managed_clusters.get_upgrade_profile(RG, "c1").properties.control_plane_profile
+    offered = [(u.kubernetes_version, bool(u.is_preview)) for u in plane.upgrades]
+    assert offered == [("1.33.5", False), ("1.34.2", False), ("1.34.3", True)]  # no 1.35: minors are not skipped
+    again = client.managed_clusters.begin_create_or_update(RG, "c1", cluster_body()).result()  # "1.33" again
+    assert again.properties.current_kubernetes_version == "1.33.2"  # a new patch upgrades nothing by itself
+    assert again.properties.agent_pool_profiles[0].current_orchestrator_version == "1.33.2"
+    assert armemu.control("DELETE", "kubernetes-versions") == armemu.control("GET", "kubernetes-versions")
+    assert "1.33.5" not in str(armemu.control("GET", "kubernetes-versions"))
+
+
+def test_the_upgrade_profile_of_a_missing_cluster_is_404_and_a_bad_version_table_is_refused(armemu, client):
+    with pytest.raises(ResourceNotFoundError) as caught:
+        client.managed_clusters.get_upgrade_profile(RG, "ghost")
+    assert caught.value.error.code == "ResourceNotFound"
+    for bad in ({"versions": ["1.33"]}, {"versions": []}, {"versions": [{"version": "1.33.5", "isPreview": "yes"}]}):
+        with pytest.raises(requests.HTTPError) as refused:
+            armemu.control("PUT", "kubernetes-versions", bad)
+        assert refused.value.response.status_code == 400
+    assert armemu.control("GET", "kubernetes-versions")["versions"][-1] == {"version": "1.35.0", "isPreview": True}

@@ -27,6 +27,7 @@ from shared.bootstrap import bootstrap
 from shared.config import Settings
 from shared.domain.arm import AGENT_POOL, CLUSTER
 from shared.domain.policy import allow_all
+from shared.engine.records import cluster_key
 from shared.services.events import EventService
 from shared.services.outbox import Outbox
 from tests.fakes import FakeClock, FakeStateStore
@@ -181,7 +182,33 @@ async def test_pressure_raises_the_autoscale_maximum_within_the_bound(stack):
     await stack.settled_pool("apps", maxCount=4, enableAutoScaling=True)
 
 
+def new_versions(stack: Stack, supported: str, stable: str) -> dict[str, Any]:
+    """An AKS `NewKubernetesVersionAvailable` as Event Grid delivers it, naming whatever the sender likes."""
+    return {"topic": stack.cluster_id, "subject": "spotty", "id": str(uuid.uuid4()),
+            "eventType": "Microsoft.ContainerService.NewKubernetesVersionAvailable",
+            "eventTime": "2026-11-27T00:00:00Z",
+            "data": {"latestSupportedKubernetesVersion": supported, "latestStableKubernetesVersion": stable,
+                     "lowestMinorKubernetesVersion": "1.31.9", "latestPreviewKubernetesVersion": "1.35.0"},
+            "dataVersion": "1", "metadataVersion": "1"}
+
+
+async def test_an_upgrade_to_a_version_arm_does_not_offer_does_nothing(stack):
+    key = cluster_key(stack.armemu.subscription_id, "rg-spot", "spotty")
+    before = len(stack.armemu.requests())
+    async with httpx.AsyncClient(base_url=stack.url) as client:
+        response = await client.post(f"/api/events?code={SECRET}", json=[new_versions(stack, "1.33.999", "1.33.999")])
+    assert response.status_code == 200 and response.json()["operations"] == [], response.text
+    assert "not offered: 1.33.999" in response.json()["outcomes"][0]["outcome"]
+    record = await stack.h.engine.registry.get(key)
+    assert record is not None and record.request["kubernetesVersion"] == "1.33" and not record.queue
+    cluster = await stack.h.engine.arm.get(CLUSTER.name, stack.cluster_id, CLUSTER.api_version)
+    assert cluster["properties"]["currentKubernetesVersion"] == "1.33.2"
+    read = [r for r in stack.armemu.requests()[before:] if r["path"].lower().endswith("/upgradeprofiles/default")]
+    assert [(r["method"], r["status"]) for r in read] == [("GET", 200)]  # the profile said what exists
+
+
 async def test_an_upgrade_runs_the_control_plane_then_each_pool(stack):
+    stack.armemu.control("PUT", "kubernetes-versions", {"versions": ["1.33.2", "1.33.5", "1.34.1"]})  # 1.33.5 out
     before = len(stack.armemu.requests())
     stack.armemu.control("POST", "aks-events", {
         "clusterId": stack.cluster_id, "eventType": "NewKubernetesVersionAvailable",

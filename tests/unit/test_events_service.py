@@ -23,6 +23,7 @@ from shared.domain.operations import steps_for
 from shared.domain.rules import check
 from shared.engine import Engine, EngineSettings, submit
 from shared.engine.records import OPERATION_ROW, cluster_key
+from shared.errors import RetryableError
 from shared.refusals import InvalidInput, MalformedInput, NotAuthenticated, Refused
 from shared.services.events import Acknowledged, EventService, EventSettings, Validation
 from shared.services.events.store import SEEN_PARTITIONS, UNMANAGED_PARTITION, seen_address
@@ -289,8 +290,15 @@ async def test_pressure_raises_a_fixed_pool_and_an_autoscaled_pool_at_its_maximu
     assert not out.operations and "cooldown" in out.outcomes[0]["outcome"]
 
 
-async def test_a_new_patch_version_becomes_an_upgrade_of_the_control_plane_then_each_pool(world):
+def offer(world: World, *versions: str) -> None:
+    """ARM's upgrade profile of the cluster offers these versions (and the cluster runs 1.33.2)."""
     world.arm.resources[CLUSTER_ID.lower()] = {"properties": {"currentKubernetesVersion": "1.33.2"}}
+    world.arm.resources[f"{CLUSTER_ID}/upgradeProfiles/default".lower()] = {"properties": {"controlPlaneProfile": {
+        "kubernetesVersion": "1.33.2", "osType": "Linux", "upgrades": [{"kubernetesVersion": v} for v in versions]}}}
+
+
+async def test_a_new_patch_version_becomes_an_upgrade_of_the_control_plane_then_each_pool(world):
+    offer(world, "1.33.5", "1.34.1")
     event = aks("aks-new-kubernetes-version-available.eventgrid.json", data={
         "latestSupportedKubernetesVersion": "1.34.1", "latestStableKubernetesVersion": "1.33.5",
         "lowestMinorKubernetesVersion": "1.31.9", "latestPreviewKubernetesVersion": "1.35.0"})
@@ -306,6 +314,34 @@ async def test_a_new_patch_version_becomes_an_upgrade_of_the_control_plane_then_
     assert steps[0].body["properties"]["kubernetesVersion"] == "1.33.5"
     assert all("orchestratorVersion" not in p for p in steps[0].body["properties"]["agentPoolProfiles"])
     assert all(s.body["properties"]["orchestratorVersion"] == "1.33.5" for s in steps[1:])
+
+
+async def test_a_version_arm_does_not_offer_is_not_upgraded_to_whatever_the_event_names(world):
+    offer(world, "1.34.0", "1.34.1")
+    before = (await world.desired())["kubernetesVersion"]
+    queued = len(await world.operations())
+    outcome = await world.deliver([aks("aks-new-kubernetes-version-available.eventgrid.json", data={
+        "latestSupportedKubernetesVersion": "1.33.999", "latestStableKubernetesVersion": "1.33.999",
+        "lowestMinorKubernetesVersion": "1.31.9", "latestPreviewKubernetesVersion": "1.35.0"})])
+    assert not outcome.operations and "not offered: 1.33.999" in outcome.outcomes[0]["outcome"]
+    assert (await world.desired())["kubernetesVersion"] == before and len(await world.operations()) == queued
+    assert [n.type for n in world.notices] == ["aksvend.cluster.upgradeAvailable"]
+
+
+async def test_an_unreadable_upgrade_profile_means_no_upgrade_and_a_note(world, monkeypatch):
+    offer(world, "1.33.5")
+    read = world.arm.get
+
+    async def failing(resource_type: str, resource_id: str, api_version: str) -> Any:
+        if resource_id.lower().endswith("/upgradeprofiles/default"):
+            raise RetryableError("ServiceUnavailable", "ARM is busy", 5)
+        return await read(resource_type, resource_id, api_version)
+
+    monkeypatch.setattr(world.arm, "get", failing)
+    outcome = await world.deliver([aks("aks-new-kubernetes-version-available.eventgrid.json", data={
+        "latestSupportedKubernetesVersion": "1.33.5", "latestStableKubernetesVersion": "1.33.5"})])
+    assert isinstance(outcome, Acknowledged) and not outcome.operations
+    assert "upgrade profile of the cluster could not be read" in outcome.outcomes[0]["outcome"]
 
 
 async def test_a_refused_action_is_acknowledged_with_the_reason(world, monkeypatch):

@@ -27,6 +27,8 @@ from shared.domain.events import (
     react,
     sweep,
 )
+from shared.domain.events.model import OfferedVersion
+from shared.domain.events.upgrade import offered_versions
 from shared.domain.request import Autoscale, Reactions
 from shared.domain.rules import check
 from tests.requests import PAYMENTS, SUB, patched
@@ -307,50 +309,122 @@ def test_pressure_with_no_pending_pods_does_nothing():
 
 # --- upgrades ------------------------------------------------------------------------------------------------------
 
-def test_patch_channel_upgrades_to_the_newest_patch_of_the_current_minor():
-    action = only(react(new_versions("1.34.1", stable="1.33.5", lowest="1.33.4"), view(), [], NOW))
+def offers(*versions: str, previews: Sequence[str] = ()) -> tuple[OfferedVersion, ...]:
+    """What ARM's upgrade profile offers (the view's `upgrades`)."""
+    return tuple(OfferedVersion(v) for v in versions) + tuple(OfferedVersion(v, preview=True) for v in previews)
+
+
+def upgrading(channel: str = "patch", *versions: str, previews: Sequence[str] = ()) -> ClusterView:
+    """The cluster on 1.33.2 with that channel, offered those versions."""
+    return with_reactions(view(upgrades=offers(*versions, previews=previews)), auto_upgrade=channel)
+
+
+def test_patch_channel_upgrades_to_the_newest_offered_patch_of_the_current_minor():
+    v = upgrading("patch", "1.33.4", "1.33.5", "1.34.0", "1.34.1")
+    action = only(react(new_versions("1.34.1", stable="1.33.5", lowest="1.31.9"), v, [], NOW))
     assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.33.5", "patch")
 
 
-def test_patch_channel_does_nothing_without_a_newer_patch_of_the_current_minor():
-    decision = react(new_versions("1.34.1", stable="1.33.2", lowest="1.32.9"), view(), [], NOW)
-    assert not decision.acts and "nothing newer" in only(decision).reason
+def test_a_version_the_event_names_but_arm_does_not_offer_is_never_the_target():
+    attack = new_versions("1.33.999", stable="1.33.999")
+    decision = react(attack, upgrading("patch", "1.34.0", "1.34.1"), [], NOW)
+    assert not decision.acts and "not offered: 1.33.999" in only(decision).reason
+    assert [n.type for n in decision.notices] == ["aksvend.cluster.upgradeAvailable"]  # 1.34 is not patch's to take
+    assert "1.33.999" not in decision.notices[0].message.split(";")[0]
+    action = only(react(attack, upgrading("patch", "1.33.3"), [], NOW))  # a real patch is offered: that one
+    assert isinstance(action, UpgradeCluster) and action.version == "1.33.3"
+    for channel in ("stable", "rapid"):
+        assert not react(attack, upgrading(channel), [], NOW).acts
 
 
-def test_stable_channel_moves_to_the_next_minor_named_by_the_event():
-    v = with_reactions(view(), auto_upgrade="stable")
+def test_no_upgrade_when_the_upgrade_profile_could_not_be_read():
+    decision = react(new_versions("1.34.1", stable="1.33.5"), view(), [], NOW)  # upgrades None: not read
+    assert not decision.acts and "could not be read" in only(decision).reason and not decision.notices
+
+
+def test_patch_channel_does_nothing_when_nothing_newer_is_offered():
+    decision = react(new_versions("1.34.1", stable="1.33.2", lowest="1.32.9"), upgrading("patch"), [], NOW)
+    assert not decision.acts and "nothing it may move to" in only(decision).reason and not decision.notices
+
+
+def test_stable_channel_moves_to_the_next_minor_when_the_stable_version_is_a_later_minor():
+    v = upgrading("stable", "1.33.4", "1.34.2", "1.34.3")
     action = only(react(new_versions("1.35.0", stable="1.34.3"), v, [], NOW))
+    assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.34.3", "minor")
+    action = only(react(new_versions("1.35.0", stable="1.33.4"), v, [], NOW))
+    assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.33.4", "patch")
+
+
+def test_rapid_channel_moves_one_minor_at_a_time_to_an_offered_version():
+    v = upgrading("rapid", "1.34.1", "1.34.3", "1.35.2")  # even if ARM offered a skipped minor, it is not taken
+    action = only(react(new_versions("1.35.2", stable="1.34.9"), v, [], NOW))
     assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.34.3", "minor")
 
 
-def test_rapid_channel_moves_one_minor_at_a_time():
-    v = with_reactions(view(), auto_upgrade="rapid")
-    action = only(react(new_versions("1.35.2", stable="1.34.3"), v, [], NOW))
-    assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.34", "minor")
+def test_the_event_names_which_offered_version_to_prefer():
+    action = only(react(new_versions("1.33.3"), upgrading("patch", "1.33.3", "1.33.5"), [], NOW))
+    assert isinstance(action, UpgradeCluster) and action.version == "1.33.3"
 
 
-def test_stable_channel_never_downgrades_but_takes_a_newer_patch():
-    v = with_reactions(view(), auto_upgrade="stable")  # the cluster runs 1.33.2
-    action = only(react(new_versions("1.33.7", stable="1.32.9"), v, [], NOW))
-    assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.33.7", "patch")
+def test_previews_and_downgrades_are_never_chosen():
+    assert not react(new_versions("1.33.9"), upgrading("patch", previews=["1.33.9"]), [], NOW).acts
+    action = only(react(new_versions("1.34.0"), upgrading("rapid", "1.33.5", previews=["1.34.0"]), [], NOW))
+    assert isinstance(action, UpgradeCluster) and (action.version, action.scope) == ("1.33.5", "patch")
+    decision = react(new_versions("1.32.9", stable="1.33.1"), upgrading("rapid", "1.32.9", "1.33.1", "1.33.2"), [],
+                     NOW)
+    assert not decision.acts and not decision.notices
 
 
-def test_none_and_node_image_channels_only_notify():
+def test_none_and_node_image_channels_only_notify_of_offered_versions():
     for channel in ("none", "node-image"):
-        decision = react(new_versions("1.33.9"), with_reactions(view(), auto_upgrade=channel), [], NOW)
+        decision = react(new_versions("1.33.999"), upgrading(channel, "1.33.9"), [], NOW)
         assert not decision.acts
         assert [n.type for n in decision.notices] == ["aksvend.cluster.upgradeAvailable"]
+        assert decision.notices[0].message.startswith("Kubernetes 1.33.9 available")
+        assert not react(new_versions("1.33.999"), upgrading(channel), [], NOW).notices
 
 
 def test_an_upgrade_already_asked_for_is_not_asked_again():
-    first = react(new_versions("1.33.9"), view(), [], NOW)
-    second = react(new_versions("1.33.9", event_id="v-2"), view(), first.record, NOW)
+    first = react(new_versions("1.33.9"), upgrading("patch", "1.33.9"), [], NOW)
+    second = react(new_versions("1.33.9", event_id="v-2"), upgrading("patch", "1.33.9"), first.record, NOW)
     assert first.acts and not second.acts and "already asked" in only(second).reason
 
 
 def test_no_upgrade_is_chosen_when_the_current_patch_is_unknown():
-    decision = react(new_versions("1.33.9"), dataclasses.replace(view(), kubernetes_version="1.33"), [], NOW)
+    v = dataclasses.replace(upgrading("patch", "1.33.9"), kubernetes_version="1.33")
+    decision = react(new_versions("1.33.9"), v, [], NOW)
     assert not decision.acts and "not major.minor.patch" in only(decision).reason
+
+
+def test_the_upgrade_profile_body_is_read_defensively():
+    def body(upgrades: Any) -> dict[str, Any]:
+        return {"properties": {"controlPlaneProfile": {"kubernetesVersion": "1.33.2", "upgrades": upgrades}}}
+
+    read = offered_versions(body([{"kubernetesVersion": "v1.33.5"}, {"kubernetesVersion": "1.34.0", "isPreview": True},
+                                  {"kubernetesVersion": "1.34"}, {"kubernetesVersion": 1}, "1.35.0",
+                                  {"kubernetesVersion": "1.34.1", "isPreview": "true"}]))
+    assert read == (OfferedVersion("1.33.5"), OfferedVersion("1.34.0", True), OfferedVersion("1.34.1", True))
+    assert offered_versions(body(None)) == ()  # AKS leaves `upgrades` out when nothing is offered
+    assert offered_versions(body("1.99.0")) is None and offered_versions(None) is None
+    assert offered_versions({"properties": {}}) is None
+    assert len(offered_versions(body([{"kubernetesVersion": f"1.33.{i}"} for i in range(500)])) or ()) == 100
+
+
+VERSION = st.builds(lambda a, b, c: f"{a}.{b}.{c}", st.just(1), st.integers(31, 36), st.integers(0, 12))
+
+
+@settings(max_examples=200, deadline=None)
+@given(channel=st.sampled_from(["none", "patch", "stable", "rapid", "node-image"]),
+       offered=st.lists(st.tuples(VERSION, st.booleans()), max_size=8), named=st.lists(VERSION, min_size=1, max_size=3))
+def test_an_upgrade_only_ever_targets_an_offered_ga_version_the_channel_allows(channel, offered, named):
+    v = with_reactions(view(upgrades=tuple(OfferedVersion(t, p) for t, p in offered)), auto_upgrade=channel)
+    decision = react(new_versions(*named), v, [], NOW)
+    for action in decision.actions:
+        if isinstance(action, UpgradeCluster):
+            major, minor, patch = map(int, action.version.split("."))
+            assert major == 1 and (action.version, False) in offered and (minor, patch) > (33, 2)
+            assert minor == 33 if channel == "patch" else minor in (33, 34)
+            assert channel in ("patch", "stable", "rapid")
 
 
 # --- notices and foreign events --------------------------------------------------------------------------------------

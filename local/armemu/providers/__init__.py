@@ -2,6 +2,7 @@
 
 from .agentpools import AgentPools
 from .aks import ManagedClusters
+from .aks_profiles import UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
 from .identity import RoleAssignments, UserAssignedIdentities
@@ -24,6 +25,7 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     StorageAccounts,
     ManagedClusters,
     AgentPools,
+    UpgradeProfiles,
     SystemTopics,
     EventSubscriptions,
 )

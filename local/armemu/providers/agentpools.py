@@ -36,7 +36,7 @@ class AgentPools(AksType):
         )
         if demotes_system and not any(p.properties.get("mode") == "System" for p in siblings):
             raise rules.ArmError(400, "MustDefineAtLeastOneSystemPool", "Must define at least one system pool.")
-        shaped = pool_defaults(call.path.name, props, cluster.properties)
+        shaped = pool_defaults(call.path.name, props, cluster.properties, self.world.versions)
         check_quota(
             self.world, call.path.subscription, cluster.body["location"], [shaped], {call.path.resource_id.lower()}
         )
@@ -51,7 +51,13 @@ class AgentPools(AksType):
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
         return {
-            "properties": pool_defaults(call.path.name, copy.deepcopy(body.get("properties") or {}), cluster.properties)
+            "properties": pool_defaults(
+                call.path.name,
+                copy.deepcopy(body.get("properties") or {}),
+                cluster.properties,
+                self.world.versions,
+                existing.properties.get("currentOrchestratorVersion") if existing else None,
+            )
         }
 
     def check_delete(self, resource: Resource) -> None:

@@ -19,7 +19,7 @@ from ..lro import Operation
 from ..store import Resource
 from ..world import Call, Reply
 from . import aks_rules as rules
-from .aks_common import CLUSTERS, POOLS, AksType, full_version, pool_defaults, short_hash
+from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
 from .compute import check_quota
 
@@ -41,9 +41,8 @@ class ManagedClusters(AksType):
             for profile in profiles:
                 rules.check_pool(profile.get("name", ""), profile, props, None)
             location = normalize_location(body["location"])
-            check_quota(
-                self.world, call.path.subscription, location, [pool_defaults("", p, props) for p in profiles], set()
-            )
+            shaped = [pool_defaults("", p, props, self.world.versions) for p in profiles]
+            check_quota(self.world, call.path.subscription, location, shaped, set())
             return
         pools = {p.name.lower(): p for p in self.world.store.children(existing.id, POOLS)}
         wanted = {p.get("name", "").lower() for p in profiles}
@@ -70,7 +69,9 @@ class ManagedClusters(AksType):
         old = existing.properties if existing else {}
         location = stored["location"]
         props.setdefault("kubernetesVersion", old.get("kubernetesVersion", "1.33"))
-        props["currentKubernetesVersion"] = full_version(props["kubernetesVersion"])
+        props["currentKubernetesVersion"] = self.world.versions.running(
+            props["kubernetesVersion"], old.get("currentKubernetesVersion")
+        )
         props.setdefault(
             "dnsPrefix", old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}"
         )
@@ -127,7 +128,11 @@ class ManagedClusters(AksType):
             name = profile["name"]
             pool_id = f"{resource.id}/agentPools/{name}"
             pool = self.world.store.get(pool_id)
-            props = pool_defaults(name, {**(pool.properties if pool else {}), **profile}, resource.properties)
+            before = pool.properties if pool else {}
+            props = pool_defaults(
+                name, {**before, **profile}, resource.properties, self.world.versions,
+                before.get("currentOrchestratorVersion"),
+            )
             props["provisioningState"] = state
             body = {"id": pool_id, "name": name, "type": POOLS, "properties": props}
             if pool is None:

@@ -1,4 +1,4 @@
-"""What the AKS resource types share: names, version and pool defaults (AKS fills these in on every pool, and adds
+"""What the AKS resource types share: names, pool defaults (AKS fills these in on every pool, and adds
 the spot label and taint itself), and the cluster lock (one mutating operation per cluster, pools included)."""
 
 from __future__ import annotations
@@ -8,26 +8,29 @@ from typing import Any
 
 from ..lro import Operation
 from ..store import Resource
+from ..versions import VersionTable
 from . import aks_rules as rules
 from .base import ResourceType, normalize_location
 from .compute import vm_size
 
 CLUSTERS = "Microsoft.ContainerService/managedClusters"
 POOLS = "Microsoft.ContainerService/managedClusters/agentPools"
-PATCH_VERSIONS = {"1.31": "1.31.9", "1.32": "1.32.6", "1.33": "1.33.2", "1.34": "1.34.1"}
 NODE_IMAGE = "AKSUbuntu-2204gen2containerd-202608.01.0"
-
-
-def full_version(version: str) -> str:
-    return PATCH_VERSIONS.get(version, version if version.count(".") == 2 else f"{version}.0")
 
 
 def short_hash(text: str, length: int = 8) -> str:
     return hashlib.sha256(text.lower().encode()).hexdigest()[:length]
 
 
-def pool_defaults(name: str, props: dict[str, Any], cluster_props: dict[str, Any]) -> dict[str, Any]:
-    """A pool's properties as AKS returns them: defaults filled, spot label and taint added by AKS itself."""
+def pool_defaults(
+    name: str,
+    props: dict[str, Any],
+    cluster_props: dict[str, Any],
+    versions: VersionTable,
+    previous: str | None = None,
+) -> dict[str, Any]:
+    """A pool's properties as AKS returns them: defaults filled (its current version from the version table, given
+    the one it ran before), spot label and taint added by AKS itself."""
     out = {k: v for k, v in props.items() if k not in ("name", "provisioningState", "powerState")}
     version = cluster_props.get("kubernetesVersion", "1.33")
     out.setdefault("count", 1)
@@ -39,7 +42,7 @@ def pool_defaults(name: str, props: dict[str, Any], cluster_props: dict[str, Any
     out.setdefault("osDiskSizeGB", 128)
     out.setdefault("osDiskType", "Ephemeral" if vm_size(out.get("vmSize", "")).ephemeral_os else "Managed")
     out.setdefault("orchestratorVersion", version)
-    out["currentOrchestratorVersion"] = full_version(out["orchestratorVersion"])
+    out["currentOrchestratorVersion"] = versions.running(out["orchestratorVersion"], previous)
     out.setdefault("nodeImageVersion", NODE_IMAGE)
     out.setdefault("enableNodePublicIP", False)
     out.setdefault("upgradeSettings", {"maxSurge": "10%"})

@@ -82,7 +82,7 @@ class EventKind(Generic[E]):
     interpret: Callable[[Envelope], E | Unknown]
     react: Callable[[E, ClusterView, Sequence[PastReaction], datetime], Decision]
     source: Callable[[E], OperationSource]  # the source of the operations its actions become
-    reads_version: bool = False  # the reaction needs the cluster's current Kubernetes version as ARM reports it
+    reads_version: bool = False  # the reaction needs the current Kubernetes version and the upgrades ARM offers
 
 
 def custom_fields(envelope: Envelope) -> tuple[dict[str, Any], str | None, str | None]:

@@ -43,6 +43,14 @@ class PoolState:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferedVersion:
+    """One upgrade ARM's upgrade profile offers the cluster (`controlPlaneProfile.upgrades[]`)."""
+
+    version: str  # "1.33.5"
+    preview: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterView:
     """What aksvend knows of one cluster: its ids, the request's pools and reactions, and observed state."""
 
@@ -53,11 +61,13 @@ class ClusterView:
     reactions: Reactions
     observed: tuple[PoolState, ...] = ()
     operation_running: bool = False  # an operation runs or waits on the cluster; the engine serializes them
+    upgrades: tuple[OfferedVersion, ...] | None = None  # what ARM's upgrade profile offers; None: not read
 
     @classmethod
     def from_request(cls, request: ClusterRequest, *, observed: Iterable[PoolState] | None = None,
                      kubernetes_version: str | None = None, node_resource_group: str | None = None,
-                     operation_running: bool = False) -> ClusterView:
+                     operation_running: bool = False,
+                     upgrades: Sequence[OfferedVersion] | None = None) -> ClusterView:
         """A view from a request; what is not given defaults to the request (pools as requested, AKS's default
         node resource group `MC_<rg>_<name>_<location>`)."""
         pools = tuple(request.pools)
@@ -69,6 +79,7 @@ class ClusterView:
             reactions=request.reactions,
             observed=tuple(observed) if observed is not None else tuple(PoolState.of(p) for p in pools),
             operation_running=operation_running,
+            upgrades=tuple(upgrades) if upgrades is not None else None,
         )
 
     def pool(self, name: str) -> Pool | None:

@@ -1,10 +1,11 @@
 """From a decision to engine operations: the cluster view the policy reads, and each action as a submit.
 
 - The view comes from the registry record: the desired request is what aksvend knows (it already holds every
-  accepted change, so queued scale-outs count), the observed Kubernetes version is read from ARM only for
-  `NewKubernetesVersionAvailable` (the desired one may be `1.33`, the policy needs `1.33.2`). Pools aksvend
-  added itself (label `aksvend.io/spot-fallback-for`) are left out of the view's requested pools and appear only
-  as observed state, so that the policy recognises its own fallback pools.
+  accepted change, so queued scale-outs count), the observed Kubernetes version and the upgrades ARM offers (the
+  cluster's upgrade profile) are read from ARM only for `NewKubernetesVersionAvailable` (the desired version may
+  be `1.33`, the policy needs `1.33.2`; the event's versions are only hints, the profile says what exists).
+  Pools aksvend added itself (label `aksvend.io/spot-fallback-for`) are left out of the view's requested pools and
+  appear only as observed state, so that the policy recognises its own fallback pools.
 - ScalePool / CreatePool become `put-pool` with the desired request changed through `pool_change.with_pool`
   (the rules of `PUT /api/clusters/.../pools/{pool}`); UpgradeCluster becomes `upgrade` with the new
   `kubernetesVersion`. Each is submitted with the action's idempotency key and caller `aksvend:events`, so a
@@ -34,6 +35,8 @@ from shared.domain.events import (
     UpgradeCluster,
     default_node_resource_group,
 )
+from shared.domain.events.model import OfferedVersion
+from shared.domain.events.upgrade import offered_versions
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.operation_source import OperationSource
 from shared.domain.operations import OperationKind
@@ -59,7 +62,8 @@ class Applied:
     note: str
 
 
-def view_of(record: ClusterRecord, *, kubernetes_version: str | None = None) -> ClusterView:
+def view_of(record: ClusterRecord, *, kubernetes_version: str | None = None,
+            upgrades: tuple[OfferedVersion, ...] | None = None) -> ClusterView:
     request = ClusterRequest.model_validate(record.request)
     own = tuple(p for p in request.pools if FALLBACK_LABEL not in p.labels)
     return ClusterView(
@@ -70,7 +74,16 @@ def view_of(record: ClusterRecord, *, kubernetes_version: str | None = None) -> 
         reactions=request.reactions,
         observed=tuple(PoolState.of(p) for p in request.pools),
         operation_running=bool(record.queue),
+        upgrades=upgrades,
     )
+
+
+async def observed_view(engine: Engine, record: ClusterRecord, *, reads_version: bool) -> ClusterView:
+    """The view for a reaction; with `reads_version`, the current version and the offered upgrades read from ARM."""
+    if not reads_version:
+        return view_of(record)
+    return view_of(record, kubernetes_version=await observed_version(engine, record),
+                   upgrades=await offered_upgrades(engine, record))
 
 
 async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
@@ -84,6 +97,21 @@ async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
     props = (resource or {}).get("properties") or {}
     version = props.get("currentKubernetesVersion") or props.get("kubernetesVersion")
     return version if isinstance(version, str) else None
+
+
+async def offered_upgrades(engine: Engine, record: ClusterRecord) -> tuple[OfferedVersion, ...] | None:
+    """The upgrades ARM's upgrade profile offers the cluster (`.../upgradeProfiles/default`, one GET with the cluster's
+    client and api-version); None when ARM cannot say now (the reaction then upgrades nothing)."""
+    profile_id = arm.ids(ClusterRequest.model_validate(record.request))["cluster"] + "/upgradeProfiles/default"
+    try:
+        body = await engine.arm.get(arm.CLUSTER.name, profile_id, arm.CLUSTER.api_version)
+    except (RetryableError, FatalError) as err:
+        log.warning("reading the upgrade profile of %s failed (%s); no upgrade", record.key, err.code)
+        return None
+    offered = offered_versions(body)
+    if offered is None:
+        log.warning("the upgrade profile of %s is missing or unreadable; no upgrade", record.key)
+    return offered
 
 
 async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,

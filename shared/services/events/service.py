@@ -62,7 +62,7 @@ from shared.errors import RetryableError
 from shared.refusals import MalformedInput, NotAuthenticated
 from shared.services.events.intake import Index, IndexCache, has_fallback, parse_delivery
 from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
-from shared.services.events.react import apply, notice_event, observed_version, view_of
+from shared.services.events.react import apply, notice_event, observed_view, view_of
 from shared.services.events.store import EventStore
 
 log = logging.getLogger("aksvend.events")
@@ -170,8 +170,8 @@ class EventService:
             tally.unmapped += 1
             return history
         kind = self.kinds.kind_of(event.envelope.type)
-        version = await observed_version(self.engine, record) if kind.reads_version else None
-        decision = self.kinds.react(event, view_of(record, kubernetes_version=version), history, now)
+        view = await observed_view(self.engine, record, reads_version=kind.reads_version)
+        decision = self.kinds.react(event, view, history, now)
         applied = await self._apply(key, record, decision, kind.source(event))
         history = await self._remember(key, history, decision, applied.refused, now)
         if decision.notices and self.notify is not None:
