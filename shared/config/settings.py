@@ -27,6 +27,7 @@ from shared.config.errors import ConfigError
 from shared.config.names import (
     ARM_CA_CERT_SETTING,
     ARM_ENDPOINT_SETTING,
+    EVENTS_GRID_ROLE_SETTING,
     EVENTS_SECRET_SETTING,
     KEY_VAULT_SETTING,
     LOCAL_CALLER_SETTING,
@@ -60,7 +61,8 @@ class Settings:
     local: bool = False  # local mode: see the module docstring
     local_caller: str | None = None  # local mode only: <tenant id>/<object id>
     auth: AuthSettings = field(default_factory=AuthSettings)  # bearer validation, Easy Auth (shared/config/auth.py)
-    events_webhook_secret: str | None = field(default=None, repr=False)  # None: unset or unresolved
+    events_webhook_secret: str | None = field(default=None, repr=False)  # None: unset or unresolved; local mode only
+    events_grid_role: str = "AzureEventGridSecureWebhookSubscriber"  # the app role of Event Grid's token
     key_vault_uri: str | None = None  # required outside local mode (where the runtime opens its secret store)
     unresolved: tuple[str, ...] = ()  # names of the settings above holding an unresolved Key Vault reference
     tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
@@ -105,6 +107,7 @@ class Settings:
             local_caller=env.get(LOCAL_CALLER_SETTING) or None,
             auth=AuthSettings.from_env(env),
             events_webhook_secret=None if unresolved else events_secret,
+            events_grid_role=_role(env),
             key_vault_uri=_https_url(env, KEY_VAULT_SETTING),
             unresolved=unresolved,
             tickets=TicketSettings.from_env(env),
@@ -142,6 +145,13 @@ def _https_url(env: Mapping[str, str], name: str) -> str | None:
     if value is not None and not value.startswith("https://"):
         raise ConfigError(f"{name} must be an https:// URL")
     return value.rstrip("/") if value else None
+
+
+def _role(env: Mapping[str, str]) -> str:
+    role = (env.get(EVENTS_GRID_ROLE_SETTING) or "").strip() or "AzureEventGridSecureWebhookSubscriber"
+    if len(role) > 120 or not all(c.isalnum() or c in "._-" for c in role):
+        raise ConfigError(f"{EVENTS_GRID_ROLE_SETTING} must be an app role value (letters, digits, '.', '_', '-')")
+    return role
 
 
 def _log_level(env: Mapping[str, str]) -> str:

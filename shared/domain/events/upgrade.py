@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from shared.domain.events.aks import AKS_PREFIX, AksSystemEvent, read
+from shared.domain.events.aks import AKS_PREFIX, AksSystemEvent, from_cluster_topic, read
 from shared.domain.events.kind import EventKind
 from shared.domain.events.model import (
     ClusterView,
@@ -31,6 +31,7 @@ from shared.domain.events.model import (
     UpgradeScope,
     nothing,
 )
+from shared.domain.events.senders import AZURE
 from shared.domain.operation_source import OperationSource
 
 UPGRADE_AVAILABLE = "aksvend.cluster.upgradeAvailable"
@@ -118,4 +119,5 @@ def _source(event: AksSystemEvent) -> OperationSource:
 
 
 KIND = EventKind[AksSystemEvent](types=(AKS_PREFIX + "NewKubernetesVersionAvailable",), interpret=read,
-                                 react=on_new_versions, source=_source, reads_version=True)
+                                 react=on_new_versions, source=_source, reads_version=True,
+                                 senders=AZURE, origin=from_cluster_topic)
