@@ -8,8 +8,9 @@ the value (some settings are secrets or connection strings).
 (`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set,
 accept a Key Vault stand-in that is not under vault.azure.net or keep generated secrets in a table without one,
 send ARM requests to an endpoint that is no Azure cloud's (the emulator) and trust its CA (`AKSVEND_ARM_CA_CERT`),
-and leave `/api/events` unchecked when it has no secret. The local host sets it; infra/ never does, and it is
-refused where a variable of the Functions platform says the app runs there (`shared.platform.functions_platform`).
+and accept the shared secret at `/api/events` (no check when it has none). The local host sets it; infra/ never
+does, and it is refused where a variable of the Functions platform says the app runs there
+(`shared.platform.functions_platform`).
 Outside local mode, each of those settings is refused or means "off", never "open". What else differs locally (the
 ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
 """

@@ -226,5 +226,6 @@ async def test_the_shared_secret_is_refused_outside_local_mode_and_a_reference_i
                                                                                  "X-Aksvend-Secret": UNRESOLVED}),
                        401, "Unauthorized")
     async with api(armemu, env(AKSVEND_EVENTS_WEBHOOK_SECRET="s3cret-events", AKSVEND_LOCAL="1")) as (client, _):
-        ok = await client.post("/api/events", json=VALIDATION, headers={**handshake, "X-Aksvend-Secret": "s3cret-events"})
+        ok = await client.post("/api/events", json=VALIDATION,
+                               headers={**handshake, "X-Aksvend-Secret": "s3cret-events"})
         assert ok.status_code == 200
