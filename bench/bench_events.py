@@ -49,7 +49,7 @@ from shared.engine import Engine, EngineSettings, submit, sweep
 from shared.engine.records import OPERATION_ROW
 from shared.services.outbox import Outbox
 
-# The events webhook checks its shared secret here as in Azure (without one it refuses everything).
+# The events webhook checks the shared secret: local mode only (in Azure, Event Grid tokens and agent signatures).
 SECRET = "bench-events-secret"
 SECRET_HEADER = {"X-Aksvend-Secret": SECRET}
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
@@ -109,7 +109,8 @@ def eventgrid_batch(n: int, start: int) -> list[dict[str, Any]]:
 
 
 async def ingest(conn: str, batches: int, in_flight: int) -> dict[str, Any]:
-    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, Settings(events_webhook_secret=SECRET)) as rt:
+    settings = Settings(local=True, events_webhook_secret=SECRET)
+    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, settings) as rt:
         runtime.use(rt)
         bodies = [eventgrid_batch(100, b * 100) for b in range(batches)]
         figures: dict[str, Any] = {}
@@ -142,7 +143,7 @@ async def reaction_latency(conn: str, emu: ArmEmulator, evictions: int, max_poll
     emu.reset()
     cluster_id = (f"/subscriptions/{emu.subscription_id}/resourceGroups/rg-spotbench/providers/"
                   "Microsoft.ContainerService/managedClusters/spotbench")
-    settings = Settings(default_subscription_id=emu.subscription_id, events_webhook_secret=SECRET)
+    settings = Settings(default_subscription_id=emu.subscription_id, local=True, events_webhook_secret=SECRET)
     async with AsyncExitStack() as stack, runtime_over(conn, emu, stack, settings) as rt:
         engine = rt.engine
         runtime.use(rt)

@@ -45,10 +45,15 @@ async def json_body(request: Request, limit: int = MAX_BODY_BYTES, *, contract: 
     """The body as JSON: application/json or a +json media type, within `limit` bytes, JSON aksvend reads.
     `contract`: the body is a request of the request contract (a number that is not finite breaks its field's rule:
     422), not a delivery of something else (400)."""
+    json_media(request)
+    return parse_json(await read_body(request, limit), contract=contract)
+
+
+def json_media(request: Request) -> None:
+    """415 unless the body is application/json or a +json media type."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType("UnsupportedMediaType", "send the body as application/json")
-    return parse_json(await read_body(request, limit), contract=contract)
 
 
 def parse_json(body: bytes, *, contract: bool = False) -> Any:

@@ -5,8 +5,11 @@ the outcome.
 
 Answers: 200 with the validation code (Event Grid handshake) or a summary of what was recorded; 200 with
 `WebHook-Allowed-Origin` / `WebHook-Allowed-Rate` for the CloudEvents `OPTIONS` handshake; 400 problem+json for
-a malformed delivery (Event Grid dead-letters it), 401 without the configured secret, 413/415 as for any body,
-503 when storage is unreachable or the cluster is busy with another decider (Event Grid retries).
+a malformed delivery (Event Grid dead-letters it), 401 without a sender's credentials (shared/services/events/
+auth.py: Event Grid's Entra token, an agent's signature, the shared secret in local mode only), 403 for a token
+without the Event Grid role or an event that sender may not deliver, 413/415 as for any body, 503 when storage or
+the signing keys are unreachable or the cluster is busy with another decider (Event Grid retries). The Event Grid
+trigger's events come from Event Grid (the Functions host checked its system key).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from functions import runtime
-from functions.bodies import MAX_DELIVERY_BYTES, json_body
+from functions.bodies import MAX_DELIVERY_BYTES, json_media, parse_json, read_body
+from shared.domain.events.senders import EventGrid
 from shared.refusals import Refused
 
 if TYPE_CHECKING:
@@ -40,7 +44,7 @@ async def service() -> EventService:
 async def events_handshake(request: Request) -> Response:
     """Event Grid's CloudEvents abuse-protection check: 200 with `WebHook-Allowed-Origin` and `-Rate`."""
     intake = await service()
-    intake.check_secret(request.headers, request.query_params)
+    await intake.authenticate(request.headers, request.query_params, b"")
     return Response(status_code=200, headers=intake.webhook_handshake(request.headers))
 
 
@@ -51,9 +55,10 @@ async def events_webhook(request: Request) -> JSONResponse:
     from shared.services.events import Validation
 
     intake = await service()
-    intake.check_secret(request.headers, request.query_params)
-    body = await json_body(request, MAX_DELIVERY_BYTES, contract=False)
-    outcome = await intake.handle_events(body, request.headers, intake.engine.clock.now())
+    json_media(request)
+    raw = await read_body(request, MAX_DELIVERY_BYTES)
+    sender = await intake.authenticate(request.headers, request.query_params, raw)  # an agent signs the raw body
+    outcome = await intake.handle_events(parse_json(raw), request.headers, intake.engine.clock.now(), sender=sender)
     if isinstance(outcome, Validation):
         return JSONResponse(outcome.body)
     return JSONResponse(outcome.to_dict())
@@ -65,7 +70,7 @@ async def events(event: func.EventGridEvent) -> None:
     intake = await service()
     try:
         now = intake.engine.clock.now()
-        outcome = await intake.handle_events([eventgrid_dict(event, now)], {}, now)
+        outcome = await intake.handle_events([eventgrid_dict(event, now)], {}, now, sender=EventGrid())
     except Refused as refusal:  # retrying a malformed event cannot help: log the codes, never the payload
         codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:20])
         log.warning("Event Grid event %s refused: %s %s", event.id, refusal.code, codes)

@@ -182,6 +182,17 @@ async def delete_cluster(request: Request) -> JSONResponse:
     return queued(await rt.clusters.delete_cluster(*cluster, caller, _key(request)))
 
 
+@app.post(CLUSTER + "/agent-key/rotate", tags=["clusters"], summary="Rotate the in-cluster agent's key",
+          openapi_extra=path_parameters(*CLUSTER_PARAMS))
+async def rotate_agent_key(request: Request) -> JSONResponse:
+    """A new version of the cluster's agent key in Key Vault (docs/events.md); the previous one stays valid for
+    24 h, while the agent is rolled onto the new one. Needs `change` on the cluster. 200 with the new version's
+    id and time; the key itself is never returned."""
+    cluster = cluster_of(request)
+    rt, caller = await context(request)
+    return JSONResponse(await rt.clusters.rotate_agent_key(*cluster, caller))
+
+
 # ---- errors: every one is problem+json ------------------------------------------------------------------------
 @app.exception_handler(Refused)
 async def on_refused(request: Request, exc: Refused) -> Response:

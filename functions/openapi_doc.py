@@ -50,8 +50,9 @@ REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
     (CLUSTER_ROUTE, "delete"): (400, 401, 403, 404, 409),
     (POOL_ROUTE, "put"): (*BODY, 403, 404, 409),
     (POOL_ROUTE, "delete"): (400, 401, 403, 404, 409),
-    ("/api/events", "post"): (400, 401, 413, 415),
-    ("/api/events", "options"): (400, 401),
+    (CLUSTER_ROUTE + "/agent-key/rotate", "post"): (400, 401, 403, 404, 409),
+    ("/api/events", "post"): (400, 401, 403, 413, 415),
+    ("/api/events", "options"): (400, 401, 403),
     ("/api/webhooks/{system}", "post"): (400, 401, 404, 413, 422),
 }
 

@@ -34,8 +34,9 @@ from shared.engine.ports import Clock, SecretStore, StateStore
 from shared.services.callers import Authentication, TokenValidator
 from shared.services.clusters import Clusters
 from shared.services.events import EventService, EventSettings
+from shared.services.events.agent_keys import AgentKeys
 from shared.services.outbox import Outbox
-from shared.services.ports_events import EventPublisher
+from shared.services.ports_events import EventPublisher, VersionedSecrets
 from shared.services.rejected import RejectedMessages
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 
@@ -102,9 +103,11 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
     validates bearer tokens (None: as the settings say, `authentication`)."""
     if engine.lifecycle is not outbox:
         raise ValueError("the engine must record its lifecycle events in the runtime's outbox")
+    callers = authentication(settings, tokens)
+    keys = agent_keys(engine, event_settings(settings))
     clusters = Clusters(engine, caller_policy(settings) if policy is None else policy,
-                        settings.default_subscription_id)
-    event_intake = EventService(engine, events, event_settings(settings),
+                        settings.default_subscription_id, agent_keys=keys)
+    event_intake = EventService(engine, events, event_settings(settings), tokens=callers.tokens, agent_keys=keys,
                                 default_subscription_id=settings.default_subscription_id)
     for name in (*settings.unresolved, *settings.tickets.unresolved, *settings.topic.unresolved):
         log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
@@ -112,17 +115,27 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
                            submit=submit_through(clusters), publish=outbox,
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
-                   outbox, publisher, authentication(settings, tokens))
+                   outbox, publisher, callers)
 
 
 def event_settings(settings: Settings) -> EventSettings:
-    """The events webhook's secret. Without one (unset, or a Key Vault reference that did not resolve) the webhook
-    refuses every request (401); only in local mode does an unset secret mean no check (never an unresolved one)."""
-    secret = settings.events_webhook_secret
+    """How /api/events authenticates (shared/services/events/auth.py). Event Grid's tokens and the agents' keys
+    anywhere; the shared secret in local mode only, where an unset one means no check (never an unresolved one)."""
+    secret = settings.events_webhook_secret if settings.local else None
     unchecked = settings.local and secret is None and EVENTS_SECRET_SETTING not in settings.unresolved
-    if secret is None and not unchecked:
-        log.warning("%s is not set: POST/OPTIONS /api/events answer 401 to every request", EVENTS_SECRET_SETTING)
-    return EventSettings(webhook_secret=secret, unchecked=unchecked)
+    if settings.events_webhook_secret and not settings.local:
+        log.warning("%s is ignored outside local mode: /api/events accepts Event Grid's Entra tokens and the agents' "
+                    "signatures only", EVENTS_SECRET_SETTING)
+    return EventSettings(local=settings.local, webhook_secret=secret, unchecked=unchecked,
+                         grid_role=settings.events_grid_role)
+
+
+def agent_keys(engine: Engine, events: EventSettings) -> AgentKeys | None:
+    """The agents' keys, in the engine's secret store when it keeps versions (Key Vault, the local table)."""
+    if not isinstance(engine.secrets, VersionedSecrets):
+        return None
+    return AgentKeys(engine.secrets, engine.clock, grace_seconds=events.agent_key_grace_seconds,
+                     cache_seconds=events.agent_key_cache_seconds)
 
 
 async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential: Any = None,

@@ -68,7 +68,9 @@ def fake_runtime(*, clusters: StateStore | None = None, policy: Policy | None = 
     engine = Engine(operations=FakeStateStore(), clusters=clusters or FakeStateStore(),
                     queue=FakeStepQueue("steps", clock=clock), arm=FakeArm(), clock=clock, secrets=FakeSecrets(),
                     lifecycle=outbox)
-    settings = Settings(default_subscription_id=SUB, events_webhook_secret=EVENTS_SECRET,
+    # local mode only for the events webhook's shared secret (outside it /api/events takes Event Grid's tokens and
+    # agents' signatures: tests/integration/test_events_auth.py); no local caller, so callers are proven as in Azure
+    settings = Settings(default_subscription_id=SUB, local=True, events_webhook_secret=EVENTS_SECRET,
                         auth=AuthSettings(easy_auth=True, tenant_id=TENANT, audiences=("api://aksvend",)),
                         tickets=TicketSettings(auth={"github": WebhookAuth(hmac_secrets=(GITHUB_SECRET,))}))
     return bootstrap(settings, engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),

@@ -83,7 +83,9 @@ var aksvendSettings = {
   AKSVEND_WEBHOOK_SECRET_SERVICENOW: '${webhookSecretReference}webhook-servicenow)'
   AKSVEND_WEBHOOK_SECRET_GITHUB: '${webhookSecretReference}webhook-github)'
   AKSVEND_WEBHOOK_SECRET_GENERIC: '${webhookSecretReference}webhook-generic)'
-  AKSVEND_EVENTS_WEBHOOK_SECRET: '${webhookSecretReference}events-webhook)'
+  // /api/events takes Event Grid's Entra tokens with this app role (an event subscription with
+  // azureActiveDirectoryTenantId/ApplicationIdOrUri) and the agents' signatures; the shared secret is local-only.
+  AKSVEND_EVENTS_GRID_ROLE: 'AzureEventGridSecureWebhookSubscriber'
 }
 
 // App Service authentication (Easy Auth) is always on: it refuses requests without a valid Entra token for the app

@@ -1,8 +1,9 @@
 """A Key Vault secrets stand-in (data plane, `/secrets/{name}`) at the emulator's own address, so that the real
 azure-keyvault-secrets client can be tested: its challenge authentication (a 401 with `WWW-Authenticate`
-first, then the bearer token), set and get of the latest version, and `SecretNotFound`. Use the client with
-`verify_challenge_resource=False` (the vault's host is 127.0.0.1, not *.vault.azure.net). Values are kept in
-memory and never logged; `GET /_emulator/keyvault` lists names and versions, not values."""
+first, then the bearer token), set, get of the latest or one version, the list of versions, and
+`SecretNotFound`. Use the client with `verify_challenge_resource=False` (the vault's host is 127.0.0.1, not
+*.vault.azure.net). Values are kept in memory and never logged; `GET /_emulator/keyvault` lists names and
+versions, not values."""
 
 from __future__ import annotations
 
@@ -57,6 +58,15 @@ def routes(world: World, base_url: Any) -> list[web.RouteDef]:
                                                 f"{name} was not found in this key vault."}}, status=404)
         return web.json_response(bundle(request, name, found))
 
+    async def versions(request: web.Request) -> web.Response:
+        """The versions of a secret (list_properties_of_secret_versions): ids and attributes, no values."""
+        if (refused := unauthenticated(request)) is not None:
+            return refused
+        name = request.match_info["name"]
+        items = [{k: v for k, v in bundle(request, name, version).items() if k != "value"}
+                 for version in secrets.get(name.lower(), [])]
+        return web.json_response({"value": items, "nextLink": None})
+
     async def listing(_: web.Request) -> web.Response:
         return web.json_response({name: [v["version"] for v in versions] for name, versions in secrets.items()})
 
@@ -64,6 +74,7 @@ def routes(world: World, base_url: Any) -> list[web.RouteDef]:
         web.put("/secrets/{name}", set_secret),
         web.get("/secrets/{name}", get_secret),
         web.get("/secrets/{name}/", get_secret),
+        web.get("/secrets/{name}/versions", versions),
         web.get("/secrets/{name}/{version}", get_secret),
         web.get("/_emulator/keyvault", listing),
     ]

@@ -1,14 +1,16 @@
-"""The real clock and a local secret store."""
+"""The real clock and a local secret store (generated secrets, and versioned ones: the agents' keys)."""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
 import string
+import uuid
 from datetime import UTC, datetime
 
 from shared.engine.ports import StateStore
 from shared.errors import ConflictError
+from shared.services.ports_events import SecretVersion
 
 
 class SystemClock:
@@ -46,3 +48,23 @@ class TableSecretStore:
         found = await self.table.get("secrets", row)
         assert found is not None
         return str(found.entity["value"])
+
+    # ---- VersionedSecrets (the agents' keys): one partition per secret, a row per version ----------------------
+    @staticmethod
+    def _partition(scope: str, name: str) -> str:
+        return f"versions|{scope}|{name}".replace("/", "_")
+
+    async def versions(self, scope: str, name: str) -> list[SecretVersion]:
+        rows = await self.table.query_partition(self._partition(scope, name))
+        return [SecretVersion(str(r.entity["RowKey"]), datetime.fromisoformat(str(r.entity["created"]))) for r in rows]
+
+    async def value(self, scope: str, name: str, version: str) -> str | None:
+        found = await self.table.get(self._partition(scope, name), version)
+        return str(found.entity["value"]) if found is not None else None
+
+    async def add(self, scope: str, name: str, value: str) -> SecretVersion:
+        now = datetime.now(UTC)
+        version = f"{int(now.timestamp() * 1_000_000):020d}-{uuid.uuid4().hex[:8]}"  # row keys sort by time
+        await self.table.insert({"PartitionKey": self._partition(scope, name), "RowKey": version,
+                                 "value": value, "created": now.isoformat()})
+        return SecretVersion(version, now)

@@ -31,6 +31,7 @@ ARM_ENDPOINT_SETTING = "AKSVEND_ARM_ENDPOINT"
 ARM_CA_CERT_SETTING = "AKSVEND_ARM_CA_CERT"
 KEY_VAULT_SETTING = "AKSVEND_KEY_VAULT_URI"
 EVENTS_SECRET_SETTING = "AKSVEND_EVENTS_WEBHOOK_SECRET"
+EVENTS_GRID_ROLE_SETTING = "AKSVEND_EVENTS_GRID_ROLE"
 AUTH_TENANT_SETTING = "AKSVEND_AUTH_TENANT_ID"
 AUTH_AUDIENCES_SETTING = "AKSVEND_AUTH_AUDIENCES"
 AUTH_AUTHORITY_SETTING = "AKSVEND_AUTH_AUTHORITY"
@@ -60,9 +61,12 @@ _APP: dict[str, str] = {
     "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
     "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: no one may do anything, except in "
                              "local mode, where everyone may",
-    EVENTS_SECRET_SETTING: "shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or query code); unset "
-                           "or an unresolved Key Vault reference: every request is refused (401), except that in "
-                           "local mode unset means no check",
+    EVENTS_SECRET_SETTING: "local mode only: shared secret of POST/OPTIONS /api/events (header X-Aksvend-Secret or "
+                           "query code); unset means no check there; outside local mode it is never accepted (401), "
+                           "and an unresolved Key Vault reference is no secret anywhere",
+    EVENTS_GRID_ROLE_SETTING: "the app role an Event Grid delivery's Entra token must carry (default "
+                              "AzureEventGridSecureWebhookSubscriber, the role Microsoft documents for Entra-"
+                              "authenticated webhook delivery); tokens without it are refused (403)",
     KEY_VAULT_SETTING: "the Key Vault for generated secrets (Windows admin passwords); required outside local mode; "
                        "unset in local mode: a storage table",
     LOCAL_SETTING: "1: local mode, set by the local host (python -m local.host) and never by infra/: the local "

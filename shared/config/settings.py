@@ -8,8 +8,9 @@ the value (some settings are secrets or connection strings).
 (`AKSVEND_LOCAL_CALLER`) for requests without credentials, let everyone do everything when no caller policy is set,
 accept a Key Vault stand-in that is not under vault.azure.net or keep generated secrets in a table without one,
 send ARM requests to an endpoint that is no Azure cloud's (the emulator) and trust its CA (`AKSVEND_ARM_CA_CERT`),
-and leave `/api/events` unchecked when it has no secret. The local host sets it; infra/ never does, and it is
-refused where a variable of the Functions platform says the app runs there (`shared.platform.functions_platform`).
+and accept the shared secret at `/api/events` (no check when it has none). The local host sets it; infra/ never
+does, and it is refused where a variable of the Functions platform says the app runs there
+(`shared.platform.functions_platform`).
 Outside local mode, each of those settings is refused or means "off", never "open". What else differs locally (the
 ARM emulator's offline credential) is not a setting: the local host hands it to `shared.bootstrap`.
 """
@@ -27,6 +28,7 @@ from shared.config.errors import ConfigError
 from shared.config.names import (
     ARM_CA_CERT_SETTING,
     ARM_ENDPOINT_SETTING,
+    EVENTS_GRID_ROLE_SETTING,
     EVENTS_SECRET_SETTING,
     KEY_VAULT_SETTING,
     LOCAL_CALLER_SETTING,
@@ -60,7 +62,8 @@ class Settings:
     local: bool = False  # local mode: see the module docstring
     local_caller: str | None = None  # local mode only: <tenant id>/<object id>
     auth: AuthSettings = field(default_factory=AuthSettings)  # bearer validation, Easy Auth (shared/config/auth.py)
-    events_webhook_secret: str | None = field(default=None, repr=False)  # None: unset or unresolved
+    events_webhook_secret: str | None = field(default=None, repr=False)  # None: unset or unresolved; local mode only
+    events_grid_role: str = "AzureEventGridSecureWebhookSubscriber"  # the app role of Event Grid's token
     key_vault_uri: str | None = None  # required outside local mode (where the runtime opens its secret store)
     unresolved: tuple[str, ...] = ()  # names of the settings above holding an unresolved Key Vault reference
     tickets: TicketSettings = field(default_factory=TicketSettings)  # no secrets: every ticketing system off
@@ -105,6 +108,7 @@ class Settings:
             local_caller=env.get(LOCAL_CALLER_SETTING) or None,
             auth=AuthSettings.from_env(env),
             events_webhook_secret=None if unresolved else events_secret,
+            events_grid_role=_role(env),
             key_vault_uri=_https_url(env, KEY_VAULT_SETTING),
             unresolved=unresolved,
             tickets=TicketSettings.from_env(env),
@@ -142,6 +146,13 @@ def _https_url(env: Mapping[str, str], name: str) -> str | None:
     if value is not None and not value.startswith("https://"):
         raise ConfigError(f"{name} must be an https:// URL")
     return value.rstrip("/") if value else None
+
+
+def _role(env: Mapping[str, str]) -> str:
+    role = (env.get(EVENTS_GRID_ROLE_SETTING) or "").strip() or "AzureEventGridSecureWebhookSubscriber"
+    if len(role) > 120 or not all(c.isalnum() or c in "._-" for c in role):
+        raise ConfigError(f"{EVENTS_GRID_ROLE_SETTING} must be an app role value (letters, digits, '.', '_', '-')")
+    return role
 
 
 def _log_level(env: Mapping[str, str]) -> str:

@@ -21,6 +21,7 @@ from shared.domain.violations import errors
 from shared.engine import ClusterConflict, ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
 from shared.engine.records import ClusterRecord, cluster_key
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
+from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.views import cluster_view, iso, operation_view
@@ -39,17 +40,36 @@ class Clusters:
     """The cluster use cases: each checks the request and the caller's policy, then reads the registry or submits
     an operation to the engine."""
 
-    def __init__(self, engine: Engine, policy: Policy, default_subscription_id: str) -> None:
+    def __init__(self, engine: Engine, policy: Policy, default_subscription_id: str, *,
+                 agent_keys: AgentKeys | None = None) -> None:
+        """`agent_keys`: where the in-cluster agents' keys are issued (None: no keys, the agent channel is off)."""
         self.engine = engine
         self.policy = policy
         self.default_subscription_id = default_subscription_id
+        self.agent_keys = agent_keys
 
     # ---- create ------------------------------------------------------------------------------------------
     async def create(self, raw: Any, caller: Caller, *, idempotency_key: str | None = None, source: str = "api",
                      ticket: str | None = None) -> Accepted:
         request = self._valid(raw)
         self._authorize(caller, request.subscription_id, request.resource_group, "create")
-        return await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
+        accepted = await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
+        if self.agent_keys is not None:  # idempotent: a retried create issues what a failed attempt did not
+            await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
+        return accepted
+
+    async def rotate_agent_key(self, subscription_id: str, resource_group: str, name: str,
+                               caller: Caller) -> dict[str, Any]:
+        """A new key for the cluster's in-cluster agent (docs/events.md); the previous keys stay valid for the grace
+        period. Needs `change` on the cluster. Answers the new version's id and time, never a key."""
+        self._authorize(caller, subscription_id, resource_group, "change")
+        record = await self.engine.registry.get(cluster_key(subscription_id, resource_group, name))
+        if record is None or record.state == "deleted":
+            raise NotFound("ClusterNotFound", f"aksvend manages no cluster '{name}' in {resource_group}")
+        if self.agent_keys is None:
+            raise InConflict("AgentKeysOff", "this app keeps no agent keys (its secret store keeps no versions)")
+        added = await self.agent_keys.rotate(cluster_id_of(subscription_id, resource_group, name))
+        return {"version": added.version, "created": iso(added.created)}
 
     def _valid(self, raw: Any) -> ClusterRequest:
         today = self.engine.clock.now().date()

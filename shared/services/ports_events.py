@@ -1,4 +1,5 @@
-"""The port for outbound lifecycle events (see `shared.domain.lifecycle`).
+"""The ports of the events use cases: outbound lifecycle events (see `shared.domain.lifecycle`), and the versioned
+secrets the in-cluster agents' keys are kept in.
 
 `EventPublisher.publish(events)` sends or durably records the events, in order, or raises. Implementations:
 
@@ -14,14 +15,43 @@ accepted (too large, malformed).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from shared.domain.lifecycle import LifecycleEvent
 
-__all__ = ["EventPublisher"]
+__all__ = ["EventPublisher", "SecretVersion", "VersionedSecrets"]
 
 
 class EventPublisher(Protocol):
     async def publish(self, events: Sequence[LifecycleEvent]) -> None:
         """Publish (or durably record) `events` in order; all of them or raise."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVersion:
+    """One version of a secret: its id and when it was created (never its value)."""
+
+    version: str
+    created: datetime
+
+
+@runtime_checkable
+class VersionedSecrets(Protocol):
+    """Secrets with versions (Key Vault; the local stack's table): a new version rotates a secret, and earlier ones
+    stay readable. Implementations: `shared.adapters.keyvault.KeyVaultSecretStore`,
+    `shared.adapters.clock.TableSecretStore`. Values are never logged, returned by the API or put in an exception."""
+
+    async def versions(self, scope: str, name: str) -> list[SecretVersion]:
+        """Every enabled version of the secret `name` of `scope`, oldest first; [] when there is none."""
+        ...
+
+    async def value(self, scope: str, name: str, version: str) -> str | None:
+        """The value of one version; None when it is gone or disabled."""
+        ...
+
+    async def add(self, scope: str, name: str, value: str) -> SecretVersion:
+        """A new version with `value`: the latest from now on."""
         ...

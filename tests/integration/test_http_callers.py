@@ -291,8 +291,11 @@ async def test_an_unresolved_key_vault_reference_is_no_secret_not_even_itself(ar
             assert UNRESOLVED not in repr(rt.settings) and rt.settings.unresolved == ("AKSVEND_EVENTS_WEBHOOK_SECRET",)
 
 
-async def test_the_events_webhook_with_its_secret_answers_only_with_it(armemu):
+async def test_the_events_webhook_with_its_secret_answers_only_with_it_and_only_in_local_mode(armemu):
     async with api(armemu, {**auth_env(armemu), "AKSVEND_EVENTS_WEBHOOK_SECRET": "s3cret-events"}) as (client, _):
+        await assert_events_webhook_off(client, params={"code": "s3cret-events"})  # outside local mode: never
+    local = {**auth_env(armemu), "AKSVEND_LOCAL": "1", "AKSVEND_EVENTS_WEBHOOK_SECRET": "s3cret-events"}
+    async with api(armemu, local) as (client, _):
         await assert_events_webhook_off(client, params={"code": "s3cret-event"})
         ok = await client.post("/api/events", json=VALIDATION, params={"code": "s3cret-events"},
                                headers={"aeg-event-type": "SubscriptionValidation"})

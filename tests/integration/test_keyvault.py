@@ -51,3 +51,14 @@ async def test_a_windows_cluster_gets_its_password_from_key_vault_and_nowhere_el
     made = {k: v for k, v in armemu.control("GET", "keyvault").items() if k not in before}
     assert made == {secret_name(op["cluster"], "windowsAdminPassword").lower(): made.get(
         secret_name(op["cluster"], "windowsAdminPassword").lower())} and len(next(iter(made.values()))) == 1
+
+
+async def test_versioned_secrets_list_read_and_add_versions_without_values_in_the_listing(armemu):
+    async with store(armemu) as secrets:
+        assert await secrets.versions("sub:rg:c9", "agent-key") == []
+        first = await secrets.add("sub:rg:c9", "agent-key", "key-one")
+        second = await secrets.add("sub:rg:c9", "agent-key", "key-two")
+        versions = await secrets.versions("sub:rg:c9", "agent-key")
+        assert [v.version for v in versions] == [first.version, second.version]
+        assert [await secrets.value("sub:rg:c9", "agent-key", v.version) for v in versions] == ["key-one", "key-two"]
+        assert await secrets.value("sub:rg:c9", "agent-key", "0" * 32) is None

@@ -25,6 +25,7 @@ from shared.domain.events import (
 )
 from shared.domain.events.kind import custom_fields
 from shared.domain.events.model import nothing
+from shared.domain.events.senders import Local
 from shared.domain.events.target import ByClusterId
 from shared.domain.operation_source import OperationSource
 from shared.services.events import Acknowledged, EventService
@@ -98,7 +99,7 @@ async def test_a_registered_kind_is_read_mapped_decided_and_submitted_with_its_s
     world = await make_world()
     service = EventService(world.engine, FakeStateStore(), default_subscription_id=SUB, kinds=WITH_RESIZE)
     outcome = await service.handle_events(custom(RESIZE, {"clusterId": CLUSTER_ID, "pool": "gpu", "count": 3}), {},
-                                          world.clock.now())
+                                          world.clock.now(), sender=Local())
     assert isinstance(outcome, Acknowledged) and len(outcome.operations) == 1, outcome
     ops = await world.operations()
     assert (ops[-1]["kind"], ops[-1]["pool"], ops[-1]["source"]) == ("put-pool", "gpu", "reaction:resize:gpu")

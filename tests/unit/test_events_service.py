@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from functions.problems import status_of
+from shared.domain.events.senders import Local, Sender
 from shared.domain.operations import steps_for
 from shared.domain.rules import check
 from shared.engine import Engine, EngineSettings, submit
@@ -36,6 +37,7 @@ CLUSTER_ID = (f"/subscriptions/{SUB}/resourceGroups/rg-payments-prod/providers/M
 KEY = cluster_key(SUB, "rg-payments-prod", "payments-prod")
 NODE_RG = "MC_rg-payments-prod_payments-prod_westeurope"
 SECRET = "fake-events-secret"
+LOCAL = Local()
 
 
 class World:
@@ -44,8 +46,11 @@ class World:
         self.engine, self.table, self.service, self.clock, self.arm, self.notices = (engine, table, service, clock,
                                                                                       arm, notices)
 
-    async def deliver(self, body: Any, headers: dict[str, str] | None = None) -> Acknowledged | Validation:
-        return await self.service.handle_events(body, headers or {}, self.clock.now())
+    async def deliver(self, body: Any, headers: dict[str, str] | None = None, *,
+                      sender: Sender = LOCAL) -> Acknowledged | Validation:
+        """A delivery from `sender`: the local stack by default (anything goes; tests/unit/test_events_auth.py holds
+        the senders' bounds)."""
+        return await self.service.handle_events(body, headers or {}, self.clock.now(), sender=sender)
 
     async def desired(self) -> dict[str, Any]:
         record = await self.engine.registry.get(KEY)
@@ -165,24 +170,36 @@ async def test_cloudevents_options_handshake_echoes_the_origin():
     assert status_of(refused.value) == 400
 
 
-async def test_the_shared_secret_is_checked_and_never_echoed():
-    service = (await make_world(settings=EventSettings(webhook_secret=SECRET))).service
-    service.check_secret({"X-Aksvend-Secret": SECRET}, {})
-    service.check_secret({}, {"code": SECRET})
+async def test_the_shared_secret_is_checked_in_local_mode_and_never_echoed():
+    service = (await make_world(settings=EventSettings(local=True, webhook_secret=SECRET))).service
+    assert await service.authenticate({"X-Aksvend-Secret": SECRET}, {}, b"") == LOCAL
+    assert await service.authenticate({}, {"code": SECRET}, b"") == LOCAL
     for headers, query in (({}, {}), ({"x-aksvend-secret": "wrong"}, {}), ({}, {"code": SECRET[:-1]})):
         with pytest.raises(NotAuthenticated) as refused:
-            service.check_secret(headers, query)
+            await service.authenticate(headers, query, b"")
         assert status_of(refused.value) == 401 and SECRET not in str(refused.value)
     assert SECRET not in repr(service.settings)
 
 
+async def test_outside_local_mode_the_shared_secret_is_refused_whatever_its_value():
+    service = (await make_world(settings=EventSettings(webhook_secret=SECRET))).service  # local=False
+    for headers, query in (({"X-Aksvend-Secret": SECRET}, {}), ({}, {"code": SECRET}), ({}, {})):
+        with pytest.raises(NotAuthenticated) as refused:
+            await service.authenticate(headers, query, b"")
+        assert status_of(refused.value) == 401 and SECRET not in str(refused.value)
+
+
 async def test_without_a_secret_the_webhook_is_off_unless_explicitly_unchecked():
-    off = (await make_world()).service  # the default: no secret configured
+    off = (await make_world(settings=EventSettings(local=True))).service  # no secret configured, not unchecked
     for headers, query in (({}, {}), ({"X-Aksvend-Secret": ""}, {"code": ""}), ({"X-Aksvend-Secret": "x"}, {})):
         with pytest.raises(NotAuthenticated) as refused:
-            off.check_secret(headers, query)
+            await off.authenticate(headers, query, b"")
         assert status_of(refused.value) == 401
-    (await make_world(settings=EventSettings(unchecked=True))).service.check_secret({}, {})  # local mode only
+    unchecked = (await make_world(settings=EventSettings(local=True, unchecked=True))).service  # local mode only
+    assert await unchecked.authenticate({}, {}, b"") == LOCAL
+    for settings in (EventSettings(unchecked=True), EventSettings(local=False)):  # outside local mode: never
+        with pytest.raises(NotAuthenticated):
+            await (await make_world(settings=settings)).service.authenticate({}, {}, b"")
 
 
 async def test_a_malformed_delivery_is_400_and_applies_nothing(world):
@@ -412,7 +429,7 @@ async def test_a_delivery_of_strangers_events_writes_one_summary_row(world):
     service = EventService(world.engine, table, default_subscription_id=SUB)
     batch = [aks("aks-node-pool-rolling-started.eventgrid.json", topic=f"/subscriptions/{SUB}/x{i}")
              for i in range(5000)]
-    outcome = await service.handle_events(batch, {}, world.clock.now())
+    outcome = await service.handle_events(batch, {}, world.clock.now(), sender=LOCAL)
     assert isinstance(outcome, Acknowledged) and outcome.unmapped == 5000 and not outcome.operations
     assert table.writes == 1 and not table.scans
     [summary] = await table.query_partition(UNMANAGED_PARTITION)

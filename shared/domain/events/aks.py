@@ -19,6 +19,7 @@ from typing import Literal, cast
 from shared.domain.events.envelope import Envelope
 from shared.domain.events.kind import EventKind, NamesItsCluster, Unknown
 from shared.domain.events.model import ClusterView, Decision, Notice, PastReaction, nothing
+from shared.domain.events.senders import AZURE
 from shared.domain.events.target import cluster_id_of
 from shared.domain.operation_source import OperationSource
 
@@ -74,6 +75,18 @@ def read(envelope: Envelope) -> AksSystemEvent | Unknown:
     return AksSystemEvent(envelope, kind, cluster, node_pool=pool)
 
 
+def from_cluster_topic(envelope: Envelope) -> str | None:
+    """An AKS event comes from its cluster's system topic: in the Event Grid schema, whose `topic` Event Grid sets
+    (a custom topic's events carry the custom topic's id there), and that topic must be a managed cluster's ARM id.
+    A CloudEvents `source` is not accepted: a custom CloudEvents topic lets its publisher write any source."""
+    if envelope.schema != "eventgrid":
+        return "an AKS event is accepted in the Event Grid schema only, whose topic Event Grid sets"
+    if cluster_id_of(envelope.source) is None:
+        return (f"the topic '{envelope.source[:300]}' is not a managed cluster's ARM id: an AKS event comes from "
+                "its cluster's own system topic")
+    return None
+
+
 def on_notice(event: AksSystemEvent, view: ClusterView, history: Sequence[PastReaction], now: datetime) -> Decision:
     if event.kind == "ClusterSupportEnding":
         message = (f"support for Kubernetes {event.kubernetes_version} is ending on {view.cluster_id}; upgrade "
@@ -95,4 +108,4 @@ def _no_operation(event: AksSystemEvent) -> OperationSource:
 NOTICES = EventKind[AksSystemEvent](
     types=tuple(AKS_PREFIX + kind for kind in ("ClusterSupportEnding", "ClusterSupportEnded", "NodePoolRollingStarted",
                                                "NodePoolRollingSucceeded", "NodePoolRollingFailed")),
-    interpret=read, react=on_notice, source=_no_operation)
+    interpret=read, react=on_notice, source=_no_operation, senders=AZURE, origin=from_cluster_topic)

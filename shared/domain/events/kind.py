@@ -83,6 +83,11 @@ class EventKind(Generic[E]):
     react: Callable[[E, ClusterView, Sequence[PastReaction], datetime], Decision]
     source: Callable[[E], OperationSource]  # the source of the operations its actions become
     reads_version: bool = False  # the reaction needs the current Kubernetes version and the upgrades ARM offers
+    # Who may deliver it besides the local stack (senders.py: `AZURE`, `AGENT`); empty: the local stack only.
+    senders: frozenset[type[Any]] = frozenset()
+    # Why an envelope did not come from where this kind is published (its topic or source), None when it did:
+    # checked for Event Grid deliveries (senders.py). None here: not bound to a topic.
+    origin: Callable[[Envelope], str | None] | None = None
 
 
 def custom_fields(envelope: Envelope) -> tuple[dict[str, Any], str | None, str | None]:

@@ -35,6 +35,7 @@ from shared.domain.events.model import (
     nothing,
     planned,
 )
+from shared.domain.events.senders import AGENT
 from shared.domain.operation_source import OperationSource
 from shared.domain.request import Pool
 from shared.domain.vmsizes import lookup
@@ -154,4 +155,5 @@ def _source(event: PoolPressure) -> OperationSource:
     return OperationSource.reaction(RULE)
 
 
-KIND = EventKind[PoolPressure](types=(POOL_PRESSURE,), interpret=read, react=on_pressure, source=_source)
+KIND = EventKind[PoolPressure](types=(POOL_PRESSURE,), interpret=read, react=on_pressure, source=_source,
+                               senders=AGENT)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from shared.domain.events import aks, pressure, spot, upgrade
+from shared.domain.events import aks, pressure, senders, spot, upgrade
 from shared.domain.events.bounds import within_buckets
 from shared.domain.events.envelope import Envelope
 from shared.domain.events.kind import DomainEvent, EventKind, Unknown
@@ -48,7 +48,9 @@ def _no_operation(event: Any) -> OperationSource:
     return OperationSource.reaction("ignored")  # an ignored event decides no action
 
 
-IGNORED = EventKind[Any](types=(), interpret=_not_ours, react=_ignore, source=_no_operation)
+# Event Grid delivers types aksvend does not react to (the Health Resources subscription's AvailabilityStatusChanged):
+# recorded and acknowledged. An agent has no business sending them.
+IGNORED = EventKind[Any](types=(), interpret=_not_ours, react=_ignore, source=_no_operation, senders=senders.AZURE)
 
 
 class KindRegistry:
@@ -68,6 +70,10 @@ class KindRegistry:
     def interpret(self, envelope: Envelope) -> DomainEvent:
         """The typed reading of an event, or Unknown with the reason. Never raises."""
         return self.kind_of(envelope.type).interpret(envelope)
+
+    def refusal(self, sender: senders.Sender, event: DomainEvent) -> str | None:
+        """Why `sender` may not deliver `event` (senders.py); None when it may."""
+        return senders.refusal(sender, self.kind_of(event.envelope.type), event)
 
     def react(self, event: DomainEvent, cluster: ClusterView, history: Sequence[PastReaction],
               now: datetime) -> Decision:

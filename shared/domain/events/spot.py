@@ -21,6 +21,7 @@ from shared.domain.events.envelope import Envelope, parse_time
 from shared.domain.events.fallback import eviction_source, on_eviction
 from shared.domain.events.kind import EventKind, Keyed, NamesItsCluster, Unknown, addressed_fields
 from shared.domain.events.model import ClusterView, Decision, PastReaction
+from shared.domain.events.senders import AGENT, AZURE
 from shared.domain.events.target import ByNodeGroup
 from shared.domain.operation_source import OperationSource
 
@@ -106,6 +107,22 @@ def read_annotated(envelope: Envelope) -> SpotPreempted | Unknown:
                          parse_time(occurred) if isinstance(occurred, str) else None)
 
 
+def from_subscription_topic(envelope: Envelope) -> str | None:
+    """A Health Resources annotation comes from the Health Resources system topic of the subscription the annotated
+    resource is in: Event Grid schema (whose `topic` Event Grid sets), topic `/subscriptions/<that subscription>`."""
+    data = envelope.data if isinstance(envelope.data, dict) else {}
+    info = data.get("resourceInfo")
+    props = info.get("properties") if isinstance(info, dict) else None
+    target = props.get("targetResourceId") if isinstance(props, dict) else None
+    parsed = armid.parse(target) if isinstance(target, str) else None
+    if envelope.schema != "eventgrid":
+        return "a Health Resources event is accepted in the Event Grid schema only, whose topic Event Grid sets"
+    if parsed is None or envelope.source.lower() != f"/subscriptions/{parsed.subscription_id}".lower():
+        return (f"the topic '{envelope.source[:300]}' is not the subscription of the annotated resource: a Health "
+                "Resources event comes from that subscription's system topic")
+    return None
+
+
 def read_notice(envelope: Envelope) -> PreemptNotice | Unknown:
     fields = addressed_fields(envelope)
     if isinstance(fields, Unknown):
@@ -132,5 +149,6 @@ def _source(event: SpotPreempted | PreemptNotice) -> OperationSource:
 
 
 EVICTED = EventKind[SpotPreempted](types=(RESOURCE_ANNOTATED,), interpret=read_annotated, react=on_evicted,
-                                   source=_source)
-NOTICE = EventKind[PreemptNotice](types=(PREEMPT_NOTICE,), interpret=read_notice, react=on_notice, source=_source)
+                                   source=_source, senders=AZURE, origin=from_subscription_topic)
+NOTICE = EventKind[PreemptNotice](types=(PREEMPT_NOTICE,), interpret=read_notice, react=on_notice, source=_source,
+                                  senders=AGENT)

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from shared.domain.events.aks import AKS_PREFIX, AksSystemEvent, read
+from shared.domain.events.aks import AKS_PREFIX, AksSystemEvent, from_cluster_topic, read
 from shared.domain.events.kind import EventKind
 from shared.domain.events.model import (
     ClusterView,
@@ -37,6 +37,7 @@ from shared.domain.events.model import (
     UpgradeScope,
     nothing,
 )
+from shared.domain.events.senders import AZURE
 from shared.domain.operation_source import OperationSource
 
 UPGRADE_AVAILABLE = "aksvend.cluster.upgradeAvailable"
@@ -159,4 +160,5 @@ def _source(event: AksSystemEvent) -> OperationSource:
 
 
 KIND = EventKind[AksSystemEvent](types=(AKS_PREFIX + "NewKubernetesVersionAvailable",), interpret=read,
-                                 react=on_new_versions, source=_source, reads_version=True)
+                                 react=on_new_versions, source=_source, reads_version=True,
+                                 senders=AZURE, origin=from_cluster_topic)

@@ -8,10 +8,18 @@ from typing import Any
 MAX_REPORTED = 100
 
 
+GRID_ROLE = "AzureEventGridSecureWebhookSubscriber"  # Microsoft's name for the role Event Grid's identity is given
+
+
 @dataclass(frozen=True, slots=True)
 class EventSettings:
-    webhook_secret: str | None = None  # AKSVEND_EVENTS_WEBHOOK_SECRET; None: every request refused, unless unchecked
+    local: bool = False  # local mode: the shared secret (or no check) is accepted; never outside it
+    webhook_secret: str | None = None  # AKSVEND_EVENTS_WEBHOOK_SECRET, local mode only; None: refused, unless unchecked
     unchecked: bool = False  # no secret and no check: local mode only (shared.bootstrap.event_settings)
+    grid_role: str = GRID_ROLE  # the app role an Event Grid delivery's bearer token must carry
+    signature_skew_seconds: float = 300.0  # an agent's X-Aksvend-Timestamp may be this far from now
+    agent_key_grace_seconds: float = 24 * 3600.0  # a rotated-out agent key stays valid this long
+    agent_key_cache_seconds: float = 60.0  # how long verification keeps a cluster's keys before reading them again
     dedupe_seconds: float = 48 * 3600.0
     lease_seconds: float = 30.0  # a crashed decider's lease is taken over after this
     lease_wait_seconds: float = 10.0  # then 503, and Event Grid delivers again
@@ -21,7 +29,7 @@ class EventSettings:
 
     def __repr__(self) -> str:  # never print the secret
         secret = "set" if self.webhook_secret else None
-        return f"EventSettings(webhook_secret={secret}, unchecked={self.unchecked}, ...)"
+        return f"EventSettings(local={self.local}, webhook_secret={secret}, unchecked={self.unchecked}, ...)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,9 @@
 `EventService.handle_events(body, headers, now)` serves the webhook (`POST /api/events`) and the Event Grid
 trigger alike:
 
+0. Authenticate (`authenticate`, auth.py): the sender, Event Grid, a cluster's agent or the local stack. Each event
+   must be the sender's to deliver (shared/domain/events/senders.py: its kind's senders, the agent's own cluster, an
+   Azure event's topic); one that is not refuses the whole delivery (403), before anything is written.
 1. Parse (both schemas; CloudEvents when the media type says so or the events carry `specversion`). Any problem
    in the delivery is a `MalformedInput` (HTTP 400) before anything is written, so Event Grid dead-letters that
    delivery and nothing of it is half applied. A subscription validation event is answered with its code.
@@ -32,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +46,7 @@ from shared.domain.events import (
     Decision,
     DomainEvent,
     Envelope,
+    Inbound,
     KindRegistry,
     NoAction,
     PastReaction,
@@ -52,14 +55,19 @@ from shared.domain.events import (
     sweep_all,
     sweep_source,
 )
+from shared.domain.events.senders import Sender, may_validate
 from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.operation_source import OperationSource
 from shared.domain.request import ClusterRequest
+from shared.domain.violations import Violation, pointer
 from shared.engine import Engine
 from shared.engine.ports import StateStore
 from shared.engine.records import ClusterRecord
 from shared.errors import RetryableError
-from shared.refusals import MalformedInput, NotAuthenticated
+from shared.refusals import MalformedInput, NotPermitted
+from shared.services.callers import TokenValidator
+from shared.services.events.agent_keys import AgentKeys
+from shared.services.events.auth import EventAuth
 from shared.services.events.intake import Index, IndexCache, has_fallback, parse_delivery
 from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
 from shared.services.events.react import apply, notice_event, observed_view, view_of
@@ -67,7 +75,6 @@ from shared.services.events.store import EventStore
 
 log = logging.getLogger("aksvend.events")
 Notify = Callable[[Sequence[LifecycleEvent]], Awaitable[None]]
-SECRET_HEADER = "x-aksvend-secret"
 Groups = dict[str, list[DomainEvent]]
 
 
@@ -83,9 +90,11 @@ class _Applied:
 
 class EventService:
     def __init__(self, engine: Engine, table: StateStore, settings: EventSettings | None = None, *,
-                 default_subscription_id: str, notify: Notify | None = None, kinds: KindRegistry = REGISTRY) -> None:
+                 default_subscription_id: str, notify: Notify | None = None, kinds: KindRegistry = REGISTRY,
+                 tokens: TokenValidator | None = None, agent_keys: AgentKeys | None = None) -> None:
         """`notify` records outbound notices (policy notices as CloudEvents); by default the engine's lifecycle
-        sink (the outbox), when it has one. `kinds` are the event kinds it reads and reacts to."""
+        sink (the outbox), when it has one. `kinds` are the event kinds it reads and reacts to. `tokens` validates
+        Event Grid's bearer tokens and `agent_keys` holds the agents' keys (None: that way in is off)."""
         self.engine = engine
         self.settings = settings or EventSettings()
         self.store = EventStore(table, dedupe_seconds=self.settings.dedupe_seconds,
@@ -94,23 +103,12 @@ class EventService:
         self.kinds = kinds
         self.notify = notify or (engine.lifecycle.record if engine.lifecycle is not None else None)
         self.index = IndexCache(engine.registry, engine.clock, timedelta(seconds=self.settings.index_ttl_seconds))
+        self.auth = EventAuth(self.settings, engine.clock, engine.registry, tokens=tokens, agent_keys=agent_keys)
 
     # ---- the webhook's checks ------------------------------------------------------------------------------
-    def check_secret(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
-        """`NotAuthenticated` unless the configured secret is in `X-Aksvend-Secret` or the query parameter `code`.
-        Without a configured secret the webhook is off (every request refused), unless the settings say `unchecked`
-        (local mode only)."""
-        expected = self.settings.webhook_secret
-        if not expected:
-            if self.settings.unchecked:
-                return
-            raise NotAuthenticated("Unauthorized", "the events webhook is off: no shared secret is configured")
-        lower = {k.lower(): v for k, v in headers.items()}
-        for presented in (lower.get(SECRET_HEADER), query.get("code")):
-            if presented and hmac.compare_digest(presented.encode(), expected.encode()):
-                return
-        raise NotAuthenticated("Unauthorized", "the events webhook needs the shared secret (header "
-                                               "X-Aksvend-Secret or query parameter code)")
+    async def authenticate(self, headers: Mapping[str, str], query: Mapping[str, str], body: bytes) -> Sender:
+        """Who sent this request (auth.py): Event Grid, a cluster's agent, or the local stack; else a refusal."""
+        return await self.auth.sender(headers, query, body)
 
     def webhook_handshake(self, headers: Mapping[str, str]) -> dict[str, str]:
         """The CloudEvents abuse-protection handshake (OPTIONS): the headers to answer 200 with."""
@@ -121,30 +119,56 @@ class EventService:
         return handshake.response_headers(self.settings.allowed_rate)
 
     # ---- deliveries ------------------------------------------------------------------------------------------
-    async def handle_events(self, body: Any, headers: Mapping[str, str], now: datetime) -> Validation | Acknowledged:
+    async def handle_events(self, body: Any, headers: Mapping[str, str], now: datetime, *,
+                            sender: Sender) -> Validation | Acknowledged:
+        """A delivery from `sender` (`authenticate`): refused whole (403) when any event is not the sender's to
+        deliver (senders.py), before anything is written."""
         batch = parse_delivery(body, headers)
         if batch.problems:
             raise MalformedInput("MalformedEvents", f"the delivery has {len(batch.problems)} problem(s); none of "
                                  "its events was applied", batch.problems[:50])
         if batch.handshake is not None:
+            if not may_validate(sender):
+                raise NotPermitted("EventsNotPermitted", f"{sender.describe()} may not validate a subscription")
             return Validation(batch.handshake.response())
-        unique: dict[tuple[str, str], Envelope] = {}
-        for envelope in batch.notifications:
-            unique.setdefault(envelope.dedupe_key, envelope)
-        tally = Tally(len(batch.notifications), duplicates=len(batch.notifications) - len(unique))
+        events = self._permitted(batch.events, sender)
+        unique: dict[tuple[str, str], DomainEvent] = {}
+        for event in events:
+            unique.setdefault(event.key, event)
+        tally = Tally(len(events), duplicates=len(events) - len(unique))
         groups, loose = await self._by_cluster(unique.values())
         await self.store.summarize([(e.key, e.envelope.type, why) for e, why in loose], now)
         tally.unmapped += len(loose)
         await asyncio.gather(*(self._react_all(key, events, now, tally) for key, events in groups.items()))
         return tally.acknowledged()
 
-    async def _by_cluster(self, envelopes: Collection[Envelope]) -> tuple[Groups, list[tuple[DomainEvent, str]]]:
+    def _permitted(self, inbound: Sequence[Inbound], sender: Sender) -> list[DomainEvent]:
+        """The events read, when `sender` may deliver each of them; else NotPermitted naming each refused event
+        (its index in the delivery). Refused events are logged (type and reason), never marked seen: a forged event
+        must not make a genuine one with the same id look like a duplicate."""
+        events: list[DomainEvent] = []
+        refused: list[Violation] = []
+        for i, item in enumerate(inbound):
+            if not isinstance(item, Envelope):
+                continue
+            event = self.kinds.interpret(item)
+            why = self.kinds.refusal(sender, event)
+            if why is not None:
+                refused.append(Violation("EVENT_NOT_PERMITTED", pointer(i), why))
+            events.append(event)
+        if refused:
+            for v in refused[:20]:
+                log.warning("events delivery refused (%s): event %s: %s", sender.describe(), v.path or "0", v.message)
+            raise NotPermitted("EventsNotPermitted", f"{len(refused)} event(s) of the delivery may not come from "
+                               f"{sender.describe()}; none of its events was applied", refused[:50])
+        return events
+
+    async def _by_cluster(self, events: Collection[DomainEvent]) -> tuple[Groups, list[tuple[DomainEvent, str]]]:
         """The events grouped by the managed cluster they are about; the others with why they are only recorded."""
-        index = await self.index.get() if envelopes else Index()
+        index = await self.index.get() if events else Index()
         groups: Groups = {}
         loose: list[tuple[DomainEvent, str]] = []
-        for envelope in envelopes:
-            event = self.kinds.interpret(envelope)
+        for event in events:
             record, why = index.cluster_of(event)
             if record is None:
                 loose.append((event, why))
