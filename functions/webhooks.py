@@ -10,6 +10,7 @@ sentence; neither a secret nor an expected signature ever reaches a log line or 
 |---|---|
 | accepted | 202, `Location: /api/operations/{id}`, `Retry-After` |
 | ignored (a ping, a comment) | 200 |
+| unchanged (a retry, a replay, an older delivery, a status change; docs/integrations.md "Revisions") | 200 |
 | a body that is not JSON aksvend reads (jsontext: its code) | 400 |
 | bad, missing or stale signature; system not configured | 401 |
 | unknown system | 404 |
@@ -38,7 +39,7 @@ router = APIRouter(tags=["webhooks"])
 
 
 @router.post("/api/webhooks/{system}", status_code=202, responses={
-    200: {"description": "not about a ticket: acknowledged and ignored"},
+    200: {"description": "not about a ticket, or nothing new in it: acknowledged, nothing done"},
     400: {"description": "the body is not JSON aksvend reads"},
     401: {"description": "missing, wrong or stale signature"},
     404: {"description": "unknown ticketing system"},
@@ -63,6 +64,9 @@ def _respond(system: str, outcome: Any) -> JSONResponse:
                         warnings=[w.to_dict() for w in outcome.warnings])
     if isinstance(outcome, t.TicketIgnoredOutcome):
         return JSONResponse({"status": "ignored", "reason": outcome.reason}, status_code=200)
+    if isinstance(outcome, t.TicketUnchanged):
+        return JSONResponse({"status": "unchanged", "reason": outcome.reason, "ticket": outcome.ticket_ref.to_dict(),
+                             "operationId": outcome.operation_id, "cluster": outcome.cluster}, status_code=200)
     if isinstance(outcome, t.TicketUnauthorized):
         # The reason is one of the verifier's fixed sentences: nothing secret, nothing the sender sent.
         raise NotAuthenticated("InvalidSignature", f"the {system} delivery is not authenticated: {outcome.reason}")

@@ -38,6 +38,7 @@ from shared.services.events.agent_keys import AgentKeys
 from shared.services.outbox import Outbox
 from shared.services.ports_events import EventPublisher, VersionedSecrets
 from shared.services.rejected import RejectedMessages
+from shared.services.ticket_ledger import TicketLedger
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 
 log = logging.getLogger("aksvend.bootstrap")
@@ -113,6 +114,8 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
         log.warning("%s is a Key Vault reference that did not resolve; it is treated as unset", name)
     tickets = TicketIntake(secrets=settings.tickets.auth, mappings=ticket_mappings(settings.tickets),
                            submit=submit_through(clusters), publish=outbox,
+                           # the revisions each ticket was acted on: beside the cluster rows, kept as long
+                           ledger=TicketLedger(engine.registry.table, engine.registry.get, engine.clock),
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
                    outbox, publisher, callers)

@@ -127,12 +127,15 @@ async def _claim_cluster(engine: Engine, kind: OperationKind, request: ClusterRe
     if kind == "create-cluster":
         if cluster is not None and cluster.state != "deleted" and cluster.request_hash != same:
             raise ClusterConflict(key)
-        if cluster is None or cluster.state == "deleted":
-            cluster = await engine.registry.create_or_get(ClusterRecord(
-                key, request.subscription_id, request.resource_group, request.name, request.location,
-                "provisioning", payload, same, updated_at=now))
-            if cluster.request_hash != same:
-                raise ClusterConflict(key)
+        fresh = ClusterRecord(key, request.subscription_id, request.resource_group, request.name, request.location,
+                              "provisioning", payload, same, updated_at=now)
+        if cluster is None:
+            cluster = await engine.registry.create_or_get(fresh)
+        elif cluster.state == "deleted":  # its row stays; a create after the deletion may ask for another cluster
+            cluster = await engine.registry.change(key, lambda c: fresh.with_(queue=c.queue, last_operation=(
+                c.last_operation)) if c.state == "deleted" else None)
+        if cluster is None or cluster.request_hash != same:
+            raise ClusterConflict(key)
         return
     if cluster is None or cluster.state == "deleted":
         raise ClusterNotFound(key)

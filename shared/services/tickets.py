@@ -1,15 +1,25 @@
 """Use case: a ticketing webhook delivery becomes an operation (POST /api/webhooks/{system}).
 
-    verify signature -> parse JSON -> extract (mapping) -> validate (rules.check) -> submit | tell the ticket
+    verify signature -> parse JSON -> extract (mapping) -> once per revision (ledger) -> validate (rules.check)
+        -> not deleted since (ledger) -> submit | tell the ticket -> record the revision (ledger)
 
 Choices, and why:
 
 * Authentication comes first, before the body is parsed: an unsigned or wrongly signed delivery is refused
   (`TicketUnauthorized`, 401) having recorded and published nothing, and its reason is a fixed sentence.
   Only the size check comes earlier, so that nobody can make us HMAC a gigabyte.
-* Idempotency: the key comes from the mapping (the sender's delivery id, else ticket identity + revision),
-  and `submit` (the engine) returns the existing operation for a key it has seen. A retried delivery of an
-  invalid ticket records the same failure event again, which the outbox keeps once (deterministic event id).
+* Once per revision (shared/domain/tickets/revision.py, shared/services/ticket_ledger.py): a ticket is acted on
+  once per (system, ticket, hash of its requested fields), and only by a delivery newer than the one acted on.
+  A retry, a replay, an older delivery and a status change are `TicketUnchanged` (200, what is known): nothing
+  is submitted and nothing is told. So a Jira transition after an API change to the cluster is not a
+  `ClusterNameTaken`, and a captured delivery replayed after the cluster was deleted does not create it again;
+  nor does any delivery written before the deletion. The ledger outlives the cluster.
+* Idempotency: the key is system + ticket + the hash of the requested fields (never the delivery id header: no
+  signature covers it), and `submit` (the engine) returns the existing operation for a key it has seen. A
+  retried delivery of an invalid ticket records the same failure event again, which the outbox keeps once
+  (deterministic event id).
+* A revision that is neither a whole number nor an ISO 8601 time cannot be ordered: `TicketInvalid`
+  (`TICKET_REVISION`), told like any invalid ticket.
 * A ticket that carries no usable request (no block, a field of the wrong type) or an invalid one is
   `TicketInvalid` (422) with the violations, and, when the ticket could be identified, an
   `aksvend.operation.failed` event (code `InvalidRequest`) is handed to `publish` so the ticket can be told.
@@ -26,7 +36,8 @@ Choices, and why:
 * Tickets are callers like any other (`ticket_caller`: `webhook:<system>`), held to the caller policy; the
   operation carries the ticket reference (`shared.engine.lifecycle.encode_ticket`) and source `ticket:<system>`.
 
-Each outcome type names the HTTP status it stands for (`status`).
+Each outcome type (shared/services/ticket_outcomes.py) names the HTTP status it stands for (`status`); the
+wiring that the webhook trigger holds is `TicketIntake`, at the end.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 import shared.domain.jsontext as jsontext
 from shared.domain import lifecycle
@@ -56,12 +67,26 @@ from shared.domain.tickets import (
     extract,
     verify,
 )
+from shared.domain.tickets.revision import UNORDERED_RULE, fields_hash, ticket_time
 from shared.domain.violations import Violation, pointer
 from shared.engine.lifecycle import encode_ticket
 from shared.engine.ports import Clock
+from shared.engine.records import cluster_key
 from shared.refusals import InConflict, NotFound, NotPermitted
 from shared.services.ports_events import EventPublisher
+from shared.services.ticket_ledger import Known, TicketLedger
 from shared.services.ticket_mappings import BUILTIN_MAPPINGS, load_mappings
+from shared.services.ticket_outcomes import (
+    TicketAccepted,
+    TicketIgnoredOutcome,
+    TicketInvalid,
+    TicketMalformed,
+    TicketOutcome,
+    TicketTooLarge,
+    TicketUnauthorized,
+    TicketUnchanged,
+    TicketUnknownSystem,
+)
 
 __all__ = [
     "BUILTIN_MAPPINGS",
@@ -75,6 +100,7 @@ __all__ = [
     "TicketOutcome",
     "TicketTooLarge",
     "TicketUnauthorized",
+    "TicketUnchanged",
     "TicketUnknownSystem",
     "handle_ticket",
     "load_mappings",
@@ -99,57 +125,6 @@ class SubmitRequest(Protocol):
     async def __call__(self, request: ClusterRequest, idempotency_key: str, ticket_ref: TicketRef) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class TicketAccepted:
-    status: ClassVar[int] = 202
-    operation_id: str
-    ticket_ref: TicketRef
-    idempotency_key: str
-    warnings: tuple[Violation, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TicketUnauthorized:
-    status: ClassVar[int] = 401
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class TicketInvalid:
-    status: ClassVar[int] = 422
-    violations: tuple[Violation, ...]
-    ticket_ref: TicketRef | None = None
-    published: tuple[str, ...] = field(default=())  # ids of the events handed to `publish`
-
-
-@dataclass(frozen=True, slots=True)
-class TicketMalformed:
-    status: ClassVar[int] = 400
-    code: str  # the JSON reader's: MalformedJson, DuplicateKey, TooDeep, NotUtf8 or NotFinite
-    message: str  # names the place, never a value
-
-
-@dataclass(frozen=True, slots=True)
-class TicketIgnoredOutcome:
-    status: ClassVar[int] = 200
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class TicketUnknownSystem:
-    status: ClassVar[int] = 404
-    system: str
-
-
-@dataclass(frozen=True, slots=True)
-class TicketTooLarge:
-    status: ClassVar[int] = 413
-    limit_bytes: int
-
-
-TicketOutcome = (TicketAccepted | TicketUnauthorized | TicketInvalid | TicketMalformed | TicketIgnoredOutcome
-                 | TicketUnknownSystem | TicketTooLarge)
-
 
 async def handle_ticket(
     system: str,
@@ -161,6 +136,7 @@ async def handle_ticket(
     mappings: Mapping[str, TicketMapping],
     submit: SubmitRequest,
     publish: EventPublisher,
+    ledger: TicketLedger,
     default_subscription_id: str,
     max_body_bytes: int = MAX_BODY_BYTES,
     systems: Mapping[str, TicketSystem] = REGISTRY,
@@ -187,17 +163,40 @@ async def handle_ticket(
         violation = Violation("TICKET_NO_REQUEST", _payload_pointer(extracted.field), extracted.rule,
                               source=TICKET_SOURCE)
         return await _invalid(extracted.ticket_ref, extracted.idempotency_key, (violation,), None, now, publish)
+    if ticket_time(extracted.ticket_ref.revision) is None:
+        violation = Violation("TICKET_REVISION", _payload_pointer(mappings[system].revision), UNORDERED_RULE,
+                              source=TICKET_SOURCE)
+        return await _invalid(extracted.ticket_ref, extracted.idempotency_key, (violation,), None, now, publish)
+    return await _once(extracted, now, submit=submit, publish=publish, ledger=ledger,
+                       default_subscription_id=default_subscription_id)
 
+
+async def _once(extracted: TicketRequest, now: datetime, *, submit: SubmitRequest, publish: EventPublisher,
+                ledger: TicketLedger, default_subscription_id: str) -> TicketOutcome:
+    """Act on a ticket's request once per revision of its requested fields, never for a deleted cluster's past."""
+    ref, fields = extracted.ticket_ref, fields_hash(extracted.raw_request)
+    known = await ledger.judge(ref, fields)
+    if known is not None:
+        return _unchanged(ref, known)
     request, violations = check(extracted.raw_request, default_subscription_id=default_subscription_id,
                                 context=Context(as_of=now.date()))
     if request is None:
         cluster = _cluster_of(extracted.raw_request, default_subscription_id)
-        return await _invalid(extracted.ticket_ref, extracted.idempotency_key, tuple(violations), cluster, now,
-                              publish)
+        return await _invalid(ref, extracted.idempotency_key, tuple(violations), cluster, now, publish)
+    key = cluster_key(request.subscription_id, request.resource_group, request.name)
+    known = await ledger.deleted_since(ref, key)
+    if known is not None:
+        return _unchanged(ref, known)
     operation_id = await _submit(extracted, request, submit, publish, now)
-    log.info("ticket %s %s accepted as operation %s", system, extracted.ticket_ref.key, operation_id)
+    await ledger.acted(ref, fields, operation_id, key)
+    log.info("ticket %s %s accepted as operation %s", ref.system, ref.key, operation_id)
     warnings = tuple(v for v in violations if v.severity == "warning")
-    return TicketAccepted(operation_id, extracted.ticket_ref, extracted.idempotency_key, warnings)
+    return TicketAccepted(operation_id, ref, extracted.idempotency_key, warnings)
+
+
+def _unchanged(ref: TicketRef, known: Known) -> TicketUnchanged:
+    log.info("ticket %s %s: nothing to do (%s)", ref.system, ref.key, known.reason)
+    return TicketUnchanged(known.reason, ref, known.operation_id, known.cluster)
 
 
 async def _submit(extracted: TicketRequest, request: ClusterRequest, submit: SubmitRequest, publish: EventPublisher,
@@ -275,6 +274,7 @@ class TicketIntake:
     mappings: Mapping[str, TicketMapping]
     submit: SubmitRequest
     publish: EventPublisher
+    ledger: TicketLedger
     default_subscription_id: str
     clock: Clock
     max_body_bytes: int = MAX_BODY_BYTES
@@ -283,5 +283,5 @@ class TicketIntake:
     async def handle(self, system: str, headers: Mapping[str, str], raw_body: bytes) -> TicketOutcome:
         return await handle_ticket(system, headers, raw_body, self.clock.now(), secrets=self.secrets,
                                    mappings=self.mappings, submit=self.submit, publish=self.publish,
-                                   default_subscription_id=self.default_subscription_id,
+                                   ledger=self.ledger, default_subscription_id=self.default_subscription_id,
                                    max_body_bytes=self.max_body_bytes, systems=self.systems)

@@ -75,6 +75,21 @@ async def test_a_different_request_for_a_taken_cluster_name_is_refused(world):
         await submit(engine, "create-cluster", valid_request({**MINIMAL_PRODUCTION, "tags": {"x": "y"}}))
 
 
+async def test_after_the_deletion_a_create_may_ask_for_another_request(world):
+    engine, queue, *_ = world
+    await submit(engine, "create-cluster", valid_request())
+    await drain(engine, queue)
+    await submit(engine, "delete-cluster", valid_request())
+    await drain(engine, queue)
+    other = valid_request({**MINIMAL_PRODUCTION, "tags": {"x": "y"}})
+    again = await submit(engine, "create-cluster", other)
+    [cluster] = await engine.registry.all()  # the deleted cluster's row, now asking for the new request
+    assert cluster.state == "provisioning" and cluster.request["tags"] == {"x": "y"}
+    await drain(engine, queue)
+    assert await state(engine, again.operation_id) == "succeeded"
+    assert [c.state for c in await engine.registry.all()] == ["ready"]
+
+
 async def test_a_pool_operation_on_an_unknown_cluster_is_refused(world):
     engine, *_ = world
     with pytest.raises(ClusterNotFound):

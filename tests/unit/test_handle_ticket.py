@@ -16,7 +16,9 @@ from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.request import ClusterRequest
 from shared.domain.tickets import BasicCredential, TicketRef, WebhookAuth
 from shared.domain.tickets.signatures import generic_signature, hub_signature, servicenow_signature
+from shared.engine.records import ClusterRecord
 from shared.services.outbox import Outbox
+from shared.services.ticket_ledger import TicketLedger
 from shared.services.tickets import (
     TicketAccepted,
     TicketIgnoredOutcome,
@@ -24,6 +26,7 @@ from shared.services.tickets import (
     TicketMalformed,
     TicketTooLarge,
     TicketUnauthorized,
+    TicketUnchanged,
     TicketUnknownSystem,
     handle_ticket,
     load_mappings,
@@ -49,11 +52,17 @@ MAPPINGS = load_mappings()
 
 
 class FakeEngine:
-    """The engine's submit: one operation per idempotency key."""
+    """The engine's submit: one operation per idempotency key; with the ticket ledger over a fake table and the
+    registry's clusters (`clusters`, set by a test)."""
 
     def __init__(self) -> None:
         self.operations: dict[str, str] = {}
         self.calls: list[tuple[ClusterRequest, str, TicketRef]] = []
+        self.clusters: dict[str, ClusterRecord] = {}
+        self.ledger = TicketLedger(FakeStateStore(), self.cluster, FakeClock(NOW))
+
+    async def cluster(self, key: str) -> ClusterRecord | None:
+        return self.clusters.get(key)
 
     async def __call__(self, request: ClusterRequest, idempotency_key: str, ticket_ref: TicketRef) -> str:
         self.calls.append((request, idempotency_key, ticket_ref))
@@ -93,7 +102,7 @@ EXAMPLE_OF = {"jira": "jira-issue-created.json", "github": "github-issues-opened
 async def deliver(system: str, body: bytes, headers: dict[str, str], engine: FakeEngine, publisher: Any,
                   now: datetime = NOW, **kwargs: Any) -> Any:
     return await handle_ticket(system, headers, body, now, secrets=SECRETS, mappings=MAPPINGS, submit=engine,
-                               publish=publisher, default_subscription_id=SUB, **kwargs)
+                               publish=publisher, ledger=engine.ledger, default_subscription_id=SUB, **kwargs)
 
 
 # --- accepted ---------------------------------------------------------------------------------------------------
@@ -120,9 +129,9 @@ async def test_the_same_delivery_twice_starts_one_operation() -> None:
     body = example_body(EXAMPLE_OF["jira"])
     first = await deliver("jira", body, signed("jira", body), engine, publisher)
     retry = await deliver("jira", body, {**signed("jira", body), "X-Atlassian-Webhook-Retry": "1"}, engine, publisher)
-    assert isinstance(first, TicketAccepted) and isinstance(retry, TicketAccepted)
-    assert first.operation_id == retry.operation_id
-    assert len(engine.operations) == 1
+    assert isinstance(first, TicketAccepted) and isinstance(retry, TicketUnchanged)
+    assert first.operation_id == retry.operation_id and retry.status == 200
+    assert len(engine.calls) == 1
 
 
 async def test_servicenow_basic_auth_delivery_is_accepted() -> None:
@@ -176,8 +185,10 @@ async def test_an_invalid_ticket_with_a_bad_signature_is_still_401() -> None:
 
 async def test_a_system_without_configured_secrets_is_401() -> None:
     body = example_body(EXAMPLE_OF["jira"])
+    engine = FakeEngine()
     outcome = await handle_ticket("jira", signed("jira", body), body, NOW, secrets={}, mappings=MAPPINGS,
-                                  submit=FakeEngine(), publish=RecordingPublisher(), default_subscription_id=SUB)
+                                  submit=engine, publish=RecordingPublisher(), ledger=engine.ledger,
+                                  default_subscription_id=SUB)
     assert isinstance(outcome, TicketUnauthorized)
 
 

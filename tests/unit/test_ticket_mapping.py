@@ -144,22 +144,26 @@ def test_the_same_delivery_id_gives_the_same_key() -> None:
     assert first.idempotency_key == retried.idempotency_key
 
 
-def test_a_different_delivery_id_gives_a_different_key() -> None:
+def test_a_delivery_id_header_does_not_change_the_key() -> None:
+    # No signature covers X-GitHub-Delivery: a replay with a new one is the same ticket asking the same thing.
     payload = example("github-issues-opened.json")
     one = extract("github", {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-1"}, payload, MAPPINGS["github"])
     two = extract("github", {"X-GitHub-Event": "issues", "X-GitHub-Delivery": "d-2"}, payload, MAPPINGS["github"])
     assert isinstance(one, TicketRequest) and isinstance(two, TicketRequest)
-    assert one.idempotency_key != two.idempotency_key
+    assert one.idempotency_key == two.idempotency_key
 
 
-def test_without_a_delivery_id_the_key_is_ticket_and_revision() -> None:
+def test_the_key_is_ticket_and_requested_fields_not_the_revision() -> None:
     payload = example("servicenow-ritm.json")
     same = [extract("servicenow", {}, copy.deepcopy(payload), MAPPINGS["servicenow"]) for _ in range(2)]
     payload["sys_updated_on"] = "2026-03-01 12:30:00"
+    payload["state"] = "2"  # a status change: the requested cluster is the same
+    moved = extract("servicenow", {}, copy.deepcopy(payload), MAPPINGS["servicenow"])
+    payload["variables"]["cost_center"] = "9999"  # an edit of what the ticket asks for
     edited = extract("servicenow", {}, payload, MAPPINGS["servicenow"])
-    keys = [r.idempotency_key for r in [*same, edited] if isinstance(r, TicketRequest)]
-    assert len(keys) == 3
-    assert keys[0] == keys[1] != keys[2]
+    keys = [r.idempotency_key for r in [*same, moved, edited] if isinstance(r, TicketRequest)]
+    assert len(keys) == 4
+    assert keys[0] == keys[1] == keys[2] != keys[3]
     assert keys[0].startswith("ticket-servicenow-")
 
 

@@ -30,7 +30,9 @@ from shared.domain.tickets import (
     parse_mapping,
 )
 from shared.domain.tickets.auth import BAD_SIGNATURE, MISSING_SIGNATURE, secret_setting
+from shared.services.ticket_ledger import TicketLedger
 from shared.services.tickets import BUILTIN_MAPPINGS, TicketAccepted, TicketUnknownSystem, handle_ticket, load_mappings
+from tests.fakes import FakeClock, FakeStateStore
 from tests.requests import SUB
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tickets"
@@ -71,6 +73,15 @@ class FakeEngine:
         return f"op-{len(self.calls)}"
 
 
+def ledger() -> TicketLedger:
+    """The ticket ledger over a fake table, with no clusters registered."""
+
+    async def no_cluster(key: str) -> None:
+        return None
+
+    return TicketLedger(FakeStateStore(), no_cluster, FakeClock(NOW))
+
+
 class RecordingPublisher:
     def __init__(self) -> None:
         self.events: list[LifecycleEvent] = []
@@ -104,7 +115,8 @@ async def test_a_registered_system_is_verified_mapped_and_submitted(mappings_dir
 
     outcome = await handle_ticket("gitlab", {"X-Gitlab-Token": TOKEN}, body, NOW,
                                   secrets={"gitlab": WebhookAuth(hmac_secrets=(TOKEN,))}, mappings=mappings,
-                                  submit=engine, publish=publisher, default_subscription_id=SUB, systems=systems)
+                                  submit=engine, publish=publisher, ledger=ledger(), default_subscription_id=SUB,
+                                  systems=systems)
 
     assert isinstance(outcome, TicketAccepted), outcome
     request, _key, ref = engine.calls[0]
@@ -116,7 +128,8 @@ async def test_a_wrong_token_is_refused_by_the_systems_own_check(mappings_dir: P
     outcome = await handle_ticket("gitlab", {"X-Gitlab-Token": "wrong"}, b"{}", NOW,
                                   secrets={"gitlab": WebhookAuth(hmac_secrets=(TOKEN,))},
                                   mappings=load_mappings(mappings_dir, systems=systems), submit=FakeEngine(),
-                                  publish=RecordingPublisher(), default_subscription_id=SUB, systems=systems)
+                                  publish=RecordingPublisher(), ledger=ledger(), default_subscription_id=SUB,
+                                  systems=systems)
     assert getattr(outcome, "reason", None) == BAD_SIGNATURE
 
 
@@ -125,5 +138,6 @@ async def test_without_the_registration_the_system_is_unknown_and_its_mapping_is
     with pytest.raises(MappingError, match="'gitlab' is not a registered ticketing system"):
         parse_mapping(MAPPING)
     outcome = await handle_ticket("gitlab", {"X-Gitlab-Token": TOKEN}, b"{}", NOW, secrets={}, mappings={},
-                                  submit=FakeEngine(), publish=RecordingPublisher(), default_subscription_id=SUB)
+                                  submit=FakeEngine(), publish=RecordingPublisher(), ledger=ledger(),
+                                  default_subscription_id=SUB)
     assert isinstance(outcome, TicketUnknownSystem)

@@ -6,8 +6,10 @@ One YAML file per system (`mappings/<system>.yaml`, documented in docs/integrati
   (GitHub's `ping`, Jira's comment events); other deliveries are `TicketIgnored`, not errors.
 * `identity` (one or more paths, joined with `#`) and `revision`: which ticket, and which edit of it.
 * `deliveryHeader`: a header that the sender keeps across retries of one delivery (Jira
-  `X-Atlassian-Webhook-Identifier`, GitHub `X-GitHub-Delivery`). The idempotency key comes from it when sent,
-  else from system + identity + revision; either way a retried delivery maps to the same key.
+  `X-Atlassian-Webhook-Identifier`, GitHub `X-GitHub-Delivery`). Accepted for older mapping files, never used:
+  no signature covers it, so anyone replaying a captured delivery could set a new one. The idempotency key is
+  system + identity + the hash of the requested fields (`revision.fields_hash`): a retry, a replay and a status
+  change all map to the same key.
 * `request`: where the cluster request is. `object`: a path to a JSON object that is the request. `block`:
   paths to text fields holding a fenced ```json / ```yaml block (see `blocks`). `fields`: request fields
   (dotted camelCase, `systemPool.count`) taken from named payload values (Jira custom fields, ServiceNow
@@ -33,6 +35,7 @@ from pydantic.alias_generators import to_camel
 from shared.domain.tickets.blocks import BlockError, find_block, parse_block
 from shared.domain.tickets.convert import FieldType, Invalid, convert, scalar
 from shared.domain.tickets.ref import TicketRef
+from shared.domain.tickets.revision import fields_hash
 from shared.domain.tickets.signatures import SYSTEMS
 
 __all__ = [
@@ -50,7 +53,6 @@ __all__ = [
 _PATH = re.compile(r"^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$")
 _TARGET = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$")
 _HEADER = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_MAX_DELIVERY_ID_CHARS = 200
 Path = Annotated[str, Field(min_length=1, max_length=200, pattern=_PATH.pattern)]
 HeaderName = Annotated[str, Field(pattern=_HEADER.pattern)]
 
@@ -210,22 +212,20 @@ def extract(system: str, headers: Mapping[str, str], payload: Any,
     if isinstance(ref_or_problem, TicketProblem):
         return ref_or_problem
     ref = ref_or_problem
-    key = idempotency_key(ref, lowered.get(mapping.delivery_header.lower()) if mapping.delivery_header else None)
     raw = _raw_request(payload, mapping)
     if isinstance(raw, TicketProblem):
-        return TicketProblem(raw.field, raw.rule, ref, key)
-    return TicketRequest(ref, key, raw)
+        return TicketProblem(raw.field, raw.rule, ref, idempotency_key(ref, f"problem\x00{raw.field}\x00{raw.rule}"))
+    return TicketRequest(ref, idempotency_key(ref, fields_hash(raw)), raw)
 
 
-def idempotency_key(ref: TicketRef, delivery_id: str | None) -> str:
-    """Stable across retries: from the sender's delivery id when it sent one, else from ticket and revision.
+def idempotency_key(ref: TicketRef, what: str) -> str:
+    """The key of what a ticket asks for: system, ticket and `what` (the hash of its requested fields, or the
+    problem that keeps it from asking), never a delivery id header, which no signature covers. So a retry, a
+    replay with a new delivery id and a status change are one key, one operation, one failure event.
 
     Hashed, so that the key is short and safe in any storage key whatever the ticket's identity looks like.
     """
-    if delivery_id and len(delivery_id) <= _MAX_DELIVERY_ID_CHARS and delivery_id.isprintable():
-        material = f"delivery\x00{ref.system}\x00{delivery_id.strip()}"
-    else:
-        material = f"revision\x00{ref.system}\x00{ref.key}\x00{ref.revision}"
+    material = f"fields\x00{ref.system}\x00{ref.key}\x00{what}"
     return f"ticket-{ref.system}-{hashlib.sha256(material.encode()).hexdigest()[:40]}"
 
 
