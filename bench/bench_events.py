@@ -1,10 +1,13 @@
-"""Benchmark of event reactions (`python -m bench.bench_events [--batches N] [--evictions N]`; prints figures,
-asserts nothing).
+"""Benchmark of event reactions (`python -m bench.bench_events [--batches N] [--evictions N] [--modes a,b]`;
+prints figures, asserts nothing).
 
 1. Ingest: events per second through `POST /api/events` (the FastAPI app in-process through httpx's ASGI
-   transport, the events router included) in Event Grid batches of 100, dedupe on: every event is looked up and
-   recorded in the `events` table of Azurite. The events are for clusters aksvend does not manage (each is
-   recorded and acknowledged, one table write per event). Then the same batches again (all duplicates).
+   transport, the events router included) in batches of 100, dedupe on, over Azurite's tables, for each workload
+   of `MODES` (`--modes`): who sends (the local shared secret; Event Grid with an RS256 token of the emulator's
+   Entra ID, validated with its cached signing keys; an in-cluster agent signing with its cluster's key, read from
+   the secret store at most once a minute) and about which clusters (unmanaged: one summary row per delivery;
+   managed: each event decided under its cluster's lease and recorded in its own dedupe row, 4 clusters). Then the
+   same batches again (all duplicates). The client's signing is inside the timing.
 2. Reaction latency: the ARM emulator (in a thread, time factor 0.001) evicts one spot node at a time and POSTs its
    `VirtualMachinePreempted` event to the app, served by uvicorn on 127.0.0.1; the engine runs in-process with the
    local queue runner over Azurite. Latency = from the webhook request's arrival (an ASGI middleware stamps it) to
@@ -18,6 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import json
 import platform
 import statistics
 import time
@@ -40,6 +46,7 @@ from local.credential import AsyncOfflineCredential
 from local.host.queue_runner import QueueRunner, QueueSemantics
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
+from shared.adapters.entra import EntraTokenValidator
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.bootstrap import Runtime, bootstrap
@@ -52,6 +59,10 @@ from shared.services.outbox import Outbox
 # The events webhook checks the shared secret: local mode only (in Azure, Event Grid tokens and agent signatures).
 SECRET = "bench-events-secret"
 SECRET_HEADER = {"X-Aksvend-Secret": SECRET}
+# Ingest workloads: who sends (local shared secret, Event Grid with an Entra token, an agent signing with its
+# cluster's key) and about which clusters (managed: each event decided under the cluster's lease, with its dedupe
+# row; unmanaged: one summary row per delivery).
+MODES = ("local-unmanaged", "entra-unmanaged", "entra-managed", "agent")
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)
 SPOT_REQUEST = {
@@ -79,8 +90,8 @@ class Stamp:
 
 
 @contextlib.asynccontextmanager
-async def runtime_over(conn: str, emu: ArmEmulator | None, stack: AsyncExitStack,
-                       settings: Settings) -> AsyncIterator[Runtime]:
+async def runtime_over(conn: str, emu: ArmEmulator | None, stack: AsyncExitStack, settings: Settings,
+                       tokens: EntraTokenValidator | None = None) -> AsyncIterator[Runtime]:
     """The function app's runtime (shared.bootstrap) over tables of their own and, with `emu`, the emulator."""
     suffix = uuid.uuid4().hex[:8]
 
@@ -96,47 +107,114 @@ async def runtime_over(conn: str, emu: ArmEmulator | None, stack: AsyncExitStack
     outbox = Outbox(await table("outbox"), SystemClock())
     engine = Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=SystemClock(),
                     secrets=TableSecretStore(secrets), settings=FAST, lifecycle=outbox)
-    yield bootstrap(settings, engine, outbox=outbox, rejected=await table("rejected"), events=await table("events"))
+    yield bootstrap(settings, engine, outbox=outbox, rejected=await table("rejected"), events=await table("events"),
+                    tokens=tokens)
 
 
-def eventgrid_batch(n: int, start: int) -> list[dict[str, Any]]:
-    topic = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-x/providers/" \
-            "Microsoft.ContainerService/managedClusters/not-managed"
-    return [{"id": f"evt-{start + i}", "topic": topic, "subject": "not-managed",
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+TENANT = "72f988bf-0000-4000-8000-00000000e7e7"  # the emulator's Entra ID stand-in's default tenant
+AUDIENCE = "api://5e7a1c2d-0000-4000-8000-00000000c11e"
+GRID_ROLE = "AzureEventGridSecureWebhookSubscriber"
+MANAGED = 4  # managed clusters of the "managed" workloads, one per request in flight
+
+
+def cluster_id(name: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-{name}/providers/Microsoft.ContainerService/" \
+           f"managedClusters/{name}"
+
+
+def eventgrid_batch(n: int, start: int, cluster: str = "not-managed") -> list[dict[str, Any]]:
+    """AKS system events (Event Grid schema) whose topic is `cluster`'s ARM id; no reaction acts on them."""
+    return [{"id": f"evt-{start + i}", "topic": cluster_id(cluster), "subject": cluster,
              "eventType": "Microsoft.ContainerService.NodePoolRollingSucceeded",
              "eventTime": "2026-11-27T12:00:00Z", "data": {"nodePoolName": "apps"}, "dataVersion": "1",
              "metadataVersion": "1"} for i in range(n)]
 
 
-async def ingest(conn: str, batches: int, in_flight: int) -> dict[str, Any]:
-    settings = Settings(local=True, events_webhook_secret=SECRET)
-    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, settings) as rt:
+def agent_batch(n: int, start: int, cluster: str) -> bytes:
+    """A CloudEvents batch of pool-pressure reports with nothing to place (decided, recorded, no operation)."""
+    return json.dumps([{"specversion": "1.0", "id": f"agent-{start + i}", "source": f"{cluster_id(cluster)}/agent",
+                        "type": "aksvend.pool.pressure", "time": "2026-11-27T12:00:00Z",
+                        "data": {"clusterId": cluster_id(cluster), "pool": "apps", "pendingPods": 0}}
+                       for i in range(n)]).encode()
+
+
+def signed(key: str, cluster: str, body: bytes) -> dict[str, str]:
+    """The in-cluster agent's headers (docs/events.md, "How each source is authenticated")."""
+    stamp = str(int(time.time()))
+    mac = hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"X-Aksvend-Cluster": f"{SUBSCRIPTION}/rg-{cluster}/{cluster}", "X-Aksvend-Timestamp": stamp,
+            "X-Aksvend-Signature": f"sha256={mac}", "content-type": "application/cloudevents-batch+json"}
+
+
+Request = tuple[bytes, dict[str, str]]
+
+
+async def requests_for(mode: str, rt: Runtime, emu: ArmEmulator, batches: int) -> list[Request]:
+    """The POSTs of one workload, authenticated as its mode says (the signing is part of the client's work)."""
+    managed = mode != "entra-unmanaged" and mode != "local-unmanaged"
+    if managed:
+        for n in range(MANAGED):
+            request, violations = check({"name": f"c{n}", "resourceGroup": f"rg-c{n}", "location": "westeurope"},
+                                        default_subscription_id=SUBSCRIPTION)
+            assert request is not None, violations
+            await submit(rt.engine, "create-cluster", request)
+            assert rt.clusters.agent_keys is not None
+            await rt.clusters.agent_keys.issue(cluster_id(f"c{n}"))
+    grid = {"content-type": "application/json"}
+    if mode.startswith("entra"):
+        token = emu.control("POST", "entra/token", {"tenant": TENANT, "audience": AUDIENCE, "name": "eventgrid",
+                                                    "roles": [GRID_ROLE]})["access_token"]
+        grid["Authorization"] = f"Bearer {token}"
+    elif mode.startswith("local"):
+        grid.update(SECRET_HEADER)
+    out: list[Request] = []
+    for b in range(batches):
+        cluster = f"c{b % MANAGED}" if managed else "not-managed"
+        if mode == "agent":
+            assert rt.clusters.agent_keys is not None
+            [key, *_] = await rt.clusters.agent_keys.valid(cluster_id(cluster))
+            body = agent_batch(100, b * 100, cluster)
+            out.append((body, signed(key, cluster, body)))
+        else:
+            out.append((json.dumps(eventgrid_batch(100, b * 100, cluster)).encode(), grid))
+    return out
+
+
+async def ingest(conn: str, emu: ArmEmulator, mode: str, batches: int, in_flight: int) -> dict[str, Any]:
+    settings = Settings(local=True, events_webhook_secret=SECRET if mode.startswith("local") else None,
+                        default_subscription_id=SUBSCRIPTION)
+    tokens = EntraTokenValidator.for_authority(TENANT, [AUDIENCE], emu.base_url, ca_cert=emu.ca_cert)
+    async with AsyncExitStack() as stack, runtime_over(conn, None, stack, settings, tokens) as rt:
         runtime.use(rt)
-        bodies = [eventgrid_batch(100, b * 100) for b in range(batches)]
-        figures: dict[str, Any] = {}
+        bodies = await requests_for(mode, rt, emu, batches + 1)
+        figures: dict[str, Any] = {"mode": mode, "in_flight": in_flight}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://aksvend.test") as c:
-            # warm: table created, code paths loaded
-            await c.post("/api/events", json=eventgrid_batch(1, 10**9), headers=SECRET_HEADER)
+            warm = await c.post("/api/events", content=bodies[-1][0], headers=bodies[-1][1])  # tables, keys, code
+            assert warm.status_code == 200, warm.text
             for label in ("new", "duplicates"):
-                limit = asyncio.Semaphore(in_flight)
-                latencies: list[float] = []
-
-                async def post(body: list[dict[str, Any]], latencies: list[float] = latencies,
-                               limit: asyncio.Semaphore = limit) -> None:
-                    async with limit:
-                        t = time.perf_counter()
-                        response = await c.post("/api/events", json=body, headers=SECRET_HEADER)
-                        latencies.append(time.perf_counter() - t)
-                        assert response.status_code == 200, response.text
-
-                t0 = time.perf_counter()
-                await asyncio.gather(*(post(b) for b in bodies))
-                elapsed = time.perf_counter() - t0
-                figures[label] = {"events_per_s": round(batches * 100 / elapsed), "seconds": round(elapsed, 2),
-                                  "batch_p50_ms": round(1000 * statistics.median(latencies), 1),
-                                  "batch_p99_ms": round(1000 * quantile(latencies, 0.99), 1)}
+                figures[label] = await timed(c, bodies[:-1], in_flight)
         runtime.use(None)
         return figures
+
+
+async def timed(c: httpx.AsyncClient, bodies: list[Request], in_flight: int) -> dict[str, Any]:
+    limit = asyncio.Semaphore(in_flight)
+    latencies: list[float] = []
+
+    async def post(body: bytes, headers: dict[str, str]) -> None:
+        async with limit:
+            t = time.perf_counter()
+            response = await c.post("/api/events", content=body, headers=headers)
+            latencies.append(time.perf_counter() - t)
+            assert response.status_code == 200, response.text
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(post(*b) for b in bodies))
+    elapsed = time.perf_counter() - t0
+    return {"events_per_s": round(len(bodies) * 100 / elapsed), "seconds": round(elapsed, 2),
+            "batch_p50_ms": round(1000 * statistics.median(latencies), 1),
+            "batch_p99_ms": round(1000 * quantile(latencies, 0.99), 1)}
 
 
 async def reaction_latency(conn: str, emu: ArmEmulator, evictions: int, max_polling: float) -> dict[str, Any]:
@@ -241,9 +319,10 @@ async def run(args: argparse.Namespace) -> None:
     try:
         print(f"machine: {platform.machine()} {platform.processor() or ''}, python {platform.python_version()}, "
               f"date {datetime.now(UTC).date().isoformat()}")
-        for in_flight in (1, 4):
-            print(f"ingest, batches of 100, {in_flight} request(s) in flight:",
-                  await ingest(azurite.connection_string, args.batches, in_flight), flush=True)
+        for mode in args.modes.split(","):
+            for in_flight in (1, 4):
+                print("ingest, batches of 100:", await ingest(azurite.connection_string, emu, mode, args.batches,
+                                                              in_flight), flush=True)
         for polling in (2.0, 0.1):
             print("reaction latency:", await reaction_latency(azurite.connection_string, emu, args.evictions,
                                                               polling), flush=True)
@@ -258,6 +337,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--evictions", type=int, default=20)
+    parser.add_argument("--modes", default=",".join(MODES), help=f"ingest workloads, of {', '.join(MODES)}")
     asyncio.run(run(parser.parse_args()))
 
 
