@@ -66,6 +66,8 @@ class Clusters:
         record = await self.engine.registry.get(cluster_key(subscription_id, resource_group, name))
         if record is None or record.state == "deleted":
             raise NotFound("ClusterNotFound", f"aksvend manages no cluster '{name}' in {resource_group}")
+        if record.state == "deleting":  # its keys were revoked when its deletion was accepted
+            raise InConflict("ClusterDeleting", f"cluster '{name}' is being deleted; it gets no new agent key")
         if self.agent_keys is None:
             raise InConflict("AgentKeysOff", "this app keeps no agent keys (its secret store keeps no versions)")
         added = await self.agent_keys.rotate(cluster_id_of(subscription_id, resource_group, name))
@@ -171,7 +173,10 @@ class Clusters:
     async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "delete")
         request = ClusterRequest.model_validate(record.request)
-        return await self._submit("delete-cluster", request, caller, key)
+        accepted = await self._submit("delete-cluster", request, caller, key)
+        if self.agent_keys is not None:  # its agents may not act any more, nor on a cluster made again by the name
+            await self.agent_keys.revoke(cluster_id_of(sub, rg, name))
+        return accepted
 
     def _revalidate(self, desired: dict[str, Any], prefix: str) -> ClusterRequest:
         return revalidate(desired, prefix=prefix, default_subscription_id=self.default_subscription_id,

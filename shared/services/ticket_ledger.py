@@ -88,8 +88,9 @@ class TicketLedger:
         row, _ = await self._read(ref)
         return Known(BEFORE_DELETION, row.operation_id if row else None, _view(cluster))
 
-    async def acted(self, ref: TicketRef, fields: str, operation_id: str, cluster_key: str) -> None:
-        """Record that this revision was acted on; a newer revision recorded meanwhile is left as it is."""
+    async def acted(self, ref: TicketRef, fields: str, operation_id: str | None, cluster_key: str) -> None:
+        """Record that this revision was acted on (`operation_id` None: refused, and the ticket told so); a newer
+        revision recorded meanwhile is left as it is."""
         entity = self._entity(ref, Processed(ref.revision, fields, operation_id, cluster_key))
         for _ in range(MAX_WRITE_ATTEMPTS):
             row, etag = await self._read(ref)

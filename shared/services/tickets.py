@@ -187,7 +187,13 @@ async def _once(extracted: TicketRequest, now: datetime, *, submit: SubmitReques
     known = await ledger.deleted_since(ref, key)
     if known is not None:
         return _unchanged(ref, known)
-    operation_id = await _submit(extracted, request, submit, publish, now)
+    try:
+        operation_id = await _submit(extracted, request, submit, publish, now)
+    except _TOLD_REFUSALS:
+        # The ticket was told; this revision was processed all the same: a replay of it (after the cluster's
+        # deletion too, where a sequence number cannot be compared with the deletion's time) does not act.
+        await ledger.acted(ref, fields, None, key)
+        raise
     await ledger.acted(ref, fields, operation_id, key)
     log.info("ticket %s %s accepted as operation %s", ref.system, ref.key, operation_id)
     warnings = tuple(v for v in violations if v.severity == "warning")

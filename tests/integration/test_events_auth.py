@@ -37,7 +37,7 @@ SUB = "00000000-0000-0000-0000-000000000000"
 ROLE = "AzureEventGridSecureWebhookSubscriber"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eventgrid"
 POLICY = {"rules": [{"principals": [pid("alice")], "subscriptions": ["*"], "resourceGroups": ["*"],
-                     "actions": ["create", "change", "read"]}]}
+                     "actions": ["create", "change", "read", "delete"]}]}
 
 
 def cluster_id(name: str) -> str:
@@ -229,3 +229,44 @@ async def test_the_shared_secret_is_refused_outside_local_mode_and_a_reference_i
         ok = await client.post("/api/events", json=VALIDATION,
                                headers={**handshake, "X-Aksvend-Secret": "s3cret-events"})
         assert ok.status_code == 200
+
+
+def pressure_from(name: str, source: str, event_id: str) -> bytes:
+    return json.dumps({"specversion": "1.0", "id": event_id, "source": source, "type": "aksvend.pool.pressure",
+                       "data": {"clusterId": cluster_id(name), "pool": "apps", "pendingPods": 0}}).encode()
+
+
+async def test_an_agent_cannot_send_under_another_clusters_source(armemu):
+    """The attack: agent a sent an event about a, under b's source and an id b would use next; b's real event
+    was then dropped as a duplicate (the dedupe key is (source, id))."""
+    async with api(armemu, env()) as (client, rt):
+        key_a, key_b = await key_of(rt, "a"), await key_of(rt, "b")
+        b_source, guessed = f"{cluster_id('b')}/agents/pressure", "pressure-apps-2026-11-27T00:05:00Z"
+        poison = pressure_from("a", b_source, guessed)
+        problem = assert_problem(await client.post("/api/events", content=poison,
+                                                   headers=signed(key_a, f"{SUB}/rg-a/a", poison)),
+                                 403, "EventsNotPermitted")
+        assert "source" in json.dumps(problem)
+        genuine = pressure_from("b", b_source, guessed)
+        answer = await client.post("/api/events", content=genuine, headers=signed(key_b, f"{SUB}/rg-b/b", genuine))
+        assert answer.status_code == 200 and answer.json()["duplicates"] == 0, answer.text
+
+
+async def test_a_deleted_clusters_agent_key_is_revoked_and_a_cluster_made_again_gets_a_new_one(armemu):
+    async with api(armemu, env()) as (client, rt):
+        alice = bearer(token(armemu, "alice"))
+        old = await key_of(rt, "a")
+        deleted = await client.delete(f"/api/clusters/{SUB}/rg-a/a?confirm=a", headers=alice)
+        assert deleted.status_code == 202, deleted.text
+        body = pressure("a", 0)
+        assert (await client.post("/api/events", content=body,
+                                  headers=signed(old, f"{SUB}/rg-a/a", body))).status_code == 401
+        rotated = await client.post(f"/api/clusters/{SUB}/rg-a/a/agent-key/rotate", headers=alice)
+        assert rotated.status_code in (404, 409), rotated.text  # deleting or deleted: no new key
+        keys = rt.clusters.agent_keys
+        assert keys is not None and await keys.valid(cluster_id("a")) == ()
+        await keys.issue(cluster_id("a"))  # what a create of the name again does (Clusters.create)
+        new = await key_of(rt, "a")
+        assert new != old
+        rt.engine.clock.advance(120)  # type: ignore[attr-defined]  # past the key cache
+        assert await keys.valid(cluster_id("a")) == (new,)  # the old key stays revoked, grace or not

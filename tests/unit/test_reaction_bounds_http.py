@@ -136,3 +136,27 @@ async def test_a_gpu_pool_is_not_raised_by_pressure(worker):
     answer = await post(worker, pressure("gpu", 50))
     assert not answer["operations"] and "scaleOnPressure" in answer["outcomes"][0]["outcome"]
     assert (await worker.pool("gpu"))["count"] == 1
+
+
+async def test_an_oversized_source_is_refused_before_it_can_make_the_history_unsavable(worker):
+    """The attack: a `source` of 40,000 characters made the history row too large to save after the raise was
+    submitted, so no bound was ever recorded and each such event raised the pool again (12, 22, 32, 42...)."""
+    event = pressure("apps", 100_000)
+    event["source"] += "/" + "x" * 40_000
+    response = await worker.request("POST", "/api/events", json_body=event, headers=EVENTS)
+    assert response.status_code == 400 and b"FIELD_TOO_LONG" in response.get_body()
+    assert (await worker.pool("apps"))["count"] == 2
+
+
+async def test_long_event_keys_within_the_limits_still_keep_the_bounds(worker):
+    counts = []
+    for _ in range(4):
+        event = pressure("apps", 100_000)
+        event["source"] += "/" + "x" * (990 - len(event["source"]))
+        event["id"] = "i" * 500
+        event["id"] = f"{uuid.uuid4()}{event['id']}"[:500]
+        await post(worker, event)
+        counts.append((await worker.pool("apps"))["count"])
+    assert counts == [12, 12, 12, 12]  # the first raise, then the cooldown and the ceiling hold
+    history = await worker.rt.event_intake.store.history(cluster_key(SUB, RG, NAME))
+    assert history and all(r.event_key is None or r.event_key[0] == "sha256" for r in history)

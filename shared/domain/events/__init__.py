@@ -39,6 +39,7 @@ from shared.domain.events.model import (
     ScalePool,
     UpgradeCluster,
     default_node_resource_group,
+    history_key,
 )
 from shared.domain.events.pressure import PENDING_PODS_PER_NODE, PoolPressure, raised_pools, scales_on_pressure
 from shared.domain.events.registry import REGISTRY, KindRegistry, interpret, react
@@ -51,7 +52,8 @@ __all__ = [
     "DomainEvent", "Envelope", "EventKind", "Inbound", "KindRegistry", "KubernetesVersions", "NoAction", "Notice",
     "PastReaction", "PoolPressure", "PoolState", "PreemptNotice", "Problem", "ScalePool", "SpotPreempted",
     "SubscriptionValidation", "Unknown", "UpgradeCluster", "WebHookHandshake", "acted", "decay",
-    "default_node_resource_group", "fallback_pool", "fallback_pool_name", "index_keys", "interpret", "node_name",
+    "default_node_resource_group", "fallback_pool", "fallback_pool_name", "history_key", "index_keys", "interpret",
+    "node_name",
     "parse_cloudevents", "parse_eventgrid_batch", "parse_time", "parse_webhook_handshake", "pool_of_vmss",
     "raised_pools", "react", "scale_down_source", "scales_on_pressure", "sweep", "sweep_all", "sweep_source",
 ]

@@ -29,6 +29,10 @@ from shared.domain.violations import Violation, pointer
 
 MAX_EVENTS_PER_BATCH = 5_000
 MAX_EVENT_BYTES = 1_048_576
+# The envelope's strings are keys (dedupe rows, the reaction history): bounded, so that no event can make a record
+# too large to be saved (ARM ids are far shorter; Event Grid's ids are GUIDs).
+MAX_FIELD_CHARS = {"id": 500, "topic": 1_000, "source": 1_000, "eventType": 300, "type": 300}
+MAX_TEXT_CHARS = 2_000
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 
 EVENT_GRID_SCHEMA = "learn.microsoft.com/azure/event-grid/event-schema"
@@ -204,6 +208,11 @@ class _Fields:
             return None
         if not value.strip() and required and not may_be_empty:
             self.problems.append(Problem("FIELD_EMPTY", path, f"'{name}' must not be empty", source=self.source))
+            return None
+        limit = MAX_FIELD_CHARS.get(name, MAX_TEXT_CHARS)
+        if len(value) > limit:
+            self.problems.append(Problem("FIELD_TOO_LONG", path, f"'{name}' has {len(value)} characters; at most "
+                                         f"{limit}", source=self.source))
             return None
         return value
 

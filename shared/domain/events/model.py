@@ -7,6 +7,7 @@ before the first scale-out lands ask for 1 and then 2 nodes, not 1 twice) and wh
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,6 +95,17 @@ class ClusterView:
 def default_node_resource_group(request: ClusterRequest) -> str:
     """AKS's default node resource group, `MC_<rg>_<cluster>_<location>`."""
     return f"MC_{request.resource_group}_{request.name}_{request.location}"
+
+
+MAX_PLAIN_KEY_CHARS = 200
+
+
+def history_key(key: tuple[str, str]) -> tuple[str, str]:
+    """An event key as the reaction history keeps it: short keys as they are, long ones as ("sha256", digest), so
+    that a record's size never depends on what a sender put in `source` or `id`. Idempotent."""
+    if len(key[0]) + len(key[1]) <= MAX_PLAIN_KEY_CHARS:
+        return key
+    return "sha256", hashlib.sha256(f"{key[0]}\n{key[1]}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

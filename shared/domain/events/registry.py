@@ -24,7 +24,7 @@ from shared.domain.events import aks, pressure, senders, spot, upgrade
 from shared.domain.events.bounds import within_buckets
 from shared.domain.events.envelope import Envelope
 from shared.domain.events.kind import DomainEvent, EventKind, Unknown
-from shared.domain.events.model import ClusterView, Decision, NoAction, PastReaction, nothing
+from shared.domain.events.model import ClusterView, Decision, NoAction, PastReaction, history_key, nothing
 from shared.domain.operation_source import OperationSource
 
 KINDS: tuple[EventKind[Any], ...] = (
@@ -78,7 +78,8 @@ class KindRegistry:
     def react(self, event: DomainEvent, cluster: ClusterView, history: Sequence[PastReaction],
               now: datetime) -> Decision:
         """The decision for one event about one cluster, given the cluster's recent reactions."""
-        done = next((h for h in history if h.event_key == event.key), None)
+        mine = history_key(event.key)
+        done = next((h for h in history if h.event_key is not None and history_key(h.event_key) == mine), None)
         if done is not None:
             return nothing(f"event {event.key[1]} from {event.key[0]} was already decided at {done.at.isoformat()}")
         foreign = event.target.foreign(cluster)

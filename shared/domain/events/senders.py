@@ -7,7 +7,9 @@ A delivery is authenticated once (shared/services/events/auth.py) and yields one
   `EventKind.senders`), and each of those only from where its kind is published (`EventKind.origin`: an AKS event
   from its cluster's topic, a Health Resources annotation from the subscription of the annotated resource).
 - `Agent(cluster_id)`: an in-cluster agent that signed with its cluster's key. It may deliver the agent's custom
-  kinds only, and only about its own cluster: an event whose `target` is another cluster (or none) is refused.
+  kinds only, and only about its own cluster: an event whose `target` is another cluster (or none) is refused, and
+  so is one whose `source` is not its cluster's ARM id or a path below it (events are deduplicated on (source,
+  id), so a foreign source would let one cluster's agent mark another cluster's events as seen).
 - `Local`: the shared secret, or no check at all: local mode only. Anything goes.
 
 `refusal(sender, kind, event)` says why an event may not come from that sender (None: it may); the service
@@ -69,5 +71,9 @@ def refusal(sender: Sender, kind: EventKind[Any], event: DomainEvent) -> str | N
         own = ByClusterId(sender.cluster_id, "").index_key
         if event.target.index_key != own:
             return f"{sender.describe()} may send events about that cluster only (data.clusterId)"
+        source, prefix = event.envelope.source.lower(), sender.cluster_id.lower()
+        if source != prefix and not source.startswith(prefix + "/"):
+            # The dedupe key is (source, id): another cluster's source would let this agent pre-empt its events.
+            return f"{sender.describe()} must send with a source of its cluster's ARM id or below it (<id>/...)"
         return None
     return kind.origin(event.envelope) if kind.origin is not None else None

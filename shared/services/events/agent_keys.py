@@ -5,6 +5,8 @@
   so a retried request issues what a failed attempt did not).
 - `rotate(cluster_id)`: a new version; the earlier ones stay valid for `grace_seconds` after it (24 h by default),
   so agents can be rolled onto the new key. Returns the version id and time, never the value.
+- `revoke(cluster_id)`: when the cluster is deleted: no earlier key verifies anything any more, at once (a
+  marker version); a cluster created again under the name gets a new key from `issue`.
 - `valid(cluster_id)`: the values that verify an agent's signature now: the latest version, and every earlier one
   whose successor is younger than the grace period. Cached per cluster for `cache_seconds` (a rotation is seen
   within that time; this instance's own rotation at once), so that ingest does not read Key Vault per request.
@@ -24,6 +26,7 @@ from shared.engine.records import cluster_key
 from shared.services.ports_events import SecretVersion, VersionedSecrets
 
 AGENT_KEY = "agent-key"
+REVOKED = "revoked:"  # the value of a revocation marker (never a key: keys are base64url, without ':')
 MAX_CACHED = 10_000
 
 
@@ -51,9 +54,19 @@ class AgentKeys:
 
     async def issue(self, cluster_id: str) -> None:
         scope = scope_of(cluster_id)
-        if not await self.store.versions(scope, AGENT_KEY):
+        versions = await self.store.versions(scope, AGENT_KEY)
+        if not versions or _revoked(await self.store.value(scope, AGENT_KEY, versions[-1].version)):
             await self.store.add(scope, AGENT_KEY, secrets.token_urlsafe(32))
             self._cache.pop(scope, None)
+
+    async def revoke(self, cluster_id: str) -> None:
+        """No key of the cluster verifies anything any more, without a grace period (the cluster is being
+        deleted): a revocation marker becomes the latest version, and versions before a marker are never valid.
+        A cluster created again under the name gets a new key (`issue`)."""
+        scope = scope_of(cluster_id)
+        if await self.store.versions(scope, AGENT_KEY):
+            await self.store.add(scope, AGENT_KEY, REVOKED + secrets.token_urlsafe(16))
+        self._cache.pop(scope, None)
 
     async def rotate(self, cluster_id: str) -> SecretVersion:
         scope = scope_of(cluster_id)
@@ -72,9 +85,16 @@ class AgentKeys:
         live = [v for i, v in enumerate(versions) if i == len(versions) - 1 or versions[i + 1].created > cutoff]
         values: list[str] = []
         for v in reversed(live):  # newest first: the key agents are most likely to sign with
-            if (value := await self.store.value(scope, AGENT_KEY, v.version)) is not None:
+            value = await self.store.value(scope, AGENT_KEY, v.version)
+            if _revoked(value):
+                break  # revoked: this version and every earlier one
+            if value is not None:
                 values.append(value)
         if len(self._cache) >= MAX_CACHED:
             self._cache.clear()
         self._cache[scope] = (now + self.cache_for, tuple(values))
         return tuple(values)
+
+
+def _revoked(value: str | None) -> bool:
+    return value is not None and value.startswith(REVOKED)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.events import PastReaction, acted, parse_time
+from shared.domain.events import PastReaction, acted, history_key, parse_time
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore
 from shared.errors import ConflictError, PreconditionFailedError, RetryableError
 
@@ -234,7 +234,7 @@ def trim(records: Sequence[PastReaction]) -> list[PastReaction]:
 def _record(r: PastReaction) -> dict[str, Any]:
     out: dict[str, Any] = {"at": r.at.isoformat(), "rule": r.rule}
     if r.event_key is not None:
-        out["key"] = list(r.event_key)
+        out["key"] = list(history_key(r.event_key))
     for name in ("pool", "target", "node", "version", "base"):
         value = getattr(r, name)
         if value is not None:
