@@ -75,6 +75,20 @@ class FakeStateStore(StateStore):
         for flat in flats:
             self._write(flat)
 
+    async def upsert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
+        flats = [encode_entity(e) for e in entities]
+        if flats and (len(flats) > 100 or len({f[PARTITION_KEY] for f in flats}) != 1):
+            raise ValueError("a batch holds 1-100 entities of one partition")
+        for flat in flats:
+            self._write(flat)
+
+    async def get_many(self, partition_key: str, row_keys: Sequence[str]) -> dict[str, Versioned]:
+        found = {}
+        for key in row_keys:
+            if (hit := await self.get(partition_key, key)) is not None:
+                found[key] = hit
+        return found
+
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:
         flat = encode_entity(entity)
         found = self._rows.get((flat[PARTITION_KEY], flat[ROW_KEY]))

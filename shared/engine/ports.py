@@ -64,6 +64,9 @@ class Versioned(NamedTuple):
     etag: str
 
 
+MAX_KEYS_PER_QUERY = 14  # row keys in one `get_many` query: Table Storage allows 15 comparisons in a filter
+
+
 class StateStore(Protocol):
     """One table of entities addressed by (partition key, row key), with optimistic concurrency by etag."""
 
@@ -78,6 +81,15 @@ class StateStore(Protocol):
     async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
         """Create up to 100 entities of one partition, all or none (an entity-group transaction).
         Raises ConflictError, and creates nothing, if any of them exists."""
+        ...
+
+    async def upsert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
+        """Create or replace up to 100 entities of one partition, all or none (an entity-group transaction)."""
+        ...
+
+    async def get_many(self, partition_key: str, row_keys: Sequence[str]) -> dict[str, Versioned]:
+        """The entities of the partition with these row keys that exist, by row key: a few queries (each names up
+        to `MAX_KEYS_PER_QUERY` row keys), not one request per key."""
         ...
 
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:

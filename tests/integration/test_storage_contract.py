@@ -96,6 +96,23 @@ class TestStateStore:
         assert [v.entity["RowKey"] for v in found] == ["r0", "r1", "r2", "r3"]
         assert len(await store.query_expired("op-1", "expiresAt", t0 + timedelta(minutes=9), limit=2)) == 2
 
+    async def test_get_many_finds_what_exists_over_several_queries(self, store: StateStore):
+        for i in range(0, 40, 2):
+            await store.insert(step(f"r{i:02}", n=i))
+        await store.insert({"PartitionKey": "op-2", "RowKey": "r01", "n": -1})
+        wanted = [f"r{i:02}" for i in range(40)] + ["r00"]  # more than one query's worth, one twice
+        found = await store.get_many("op-1", wanted)
+        assert sorted(found) == [f"r{i:02}" for i in range(0, 40, 2)]
+        assert found["r04"].entity["n"] == 4 and found["r04"].etag == (await store.get("op-1", "r04")).etag
+        assert await store.get_many("op-1", []) == {}
+
+    async def test_an_upsert_batch_creates_and_replaces_in_one_partition(self, store: StateStore):
+        await store.insert(step("a", n=1, old=True))
+        await store.upsert_batch([step("a", n=2), step("b", n=3)])
+        assert [v.entity for v in await store.query_partition("op-1")] == [step("a", n=2), step("b", n=3)]
+        with pytest.raises(ValueError, match="one partition"):
+            await store.upsert_batch([step("c"), {"PartitionKey": "op-2", "RowKey": "d"}])
+
     async def test_a_batch_across_partitions_is_refused(self, store: StateStore):
         with pytest.raises(ValueError, match="one partition"):
             await store.insert_batch([step("a"), {"PartitionKey": "op-2", "RowKey": "b"}])

@@ -71,7 +71,7 @@ from shared.services.events.auth import EventAuth
 from shared.services.events.intake import Index, IndexCache, has_fallback, parse_delivery
 from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
 from shared.services.events.react import apply, notice_event, observed_view, view_of
-from shared.services.events.store import EventStore
+from shared.services.events.store import EventStore, Mark
 
 log = logging.getLogger("aksvend.events")
 Notify = Callable[[Sequence[LifecycleEvent]], Awaitable[None]]
@@ -177,22 +177,31 @@ class EventService:
         return groups, loose
 
     async def _react_all(self, key: str, events: Sequence[DomainEvent], now: datetime, tally: Tally) -> None:
+        """The cluster's events in delivery order, under its lease: the seen ones looked up together, the record
+        read once (and again after each action), the new ones' dedupe rows written together at the end (a crash
+        before that redelivers them, and the history or the actions' idempotency keys keep them from acting
+        twice)."""
         async with self.store.locked(key, self.engine.clock, self.settings.lease_wait_seconds):
             history = await self.store.history(key)
-            for event in events:
-                if await self.store.seen(event.key, now) is not None:
-                    tally.duplicates += 1
-                    continue
-                history = await self._react_one(key, event, history, now, tally)
+            seen = await self.store.seen_many([e.key for e in events], now)
+            record = await self.engine.registry.get(key)
+            marks: list[Mark] = []
+            try:
+                for event in events:
+                    if event.key in seen:
+                        tally.duplicates += 1
+                        continue
+                    history, record = await self._react_one(key, record, event, history, now, tally, marks)
+            finally:
+                await self.store.mark_many(marks, now)
 
-    async def _react_one(self, key: str, event: DomainEvent, history: list[PastReaction], now: datetime,
-                         tally: Tally) -> list[PastReaction]:
-        record = await self.engine.registry.get(key)
+    async def _react_one(self, key: str, record: ClusterRecord | None, event: DomainEvent, history: list[PastReaction],
+                         now: datetime, tally: Tally, marks: list[Mark]) -> tuple[list[PastReaction],
+                                                                                  ClusterRecord | None]:
         if record is None or record.state == "deleted":
-            await self.store.mark(event.key, now, type_=event.envelope.type, cluster=None,
-                                  outcome=f"cluster {key} is not managed by aksvend")
+            marks.append(Mark(event.key, event.envelope.type, None, f"cluster {key} is not managed by aksvend"))
             tally.unmapped += 1
-            return history
+            return history, record
         kind = self.kinds.kind_of(event.envelope.type)
         view = await observed_view(self.engine, record, reads_version=kind.reads_version)
         decision = self.kinds.react(event, view, history, now)
@@ -201,13 +210,12 @@ class EventService:
         if decision.notices and self.notify is not None:
             await self.notify([notice_event(applied.record, n, event.key, now) for n in decision.notices])
         outcome = "; ".join(applied.notes)
-        await self.store.mark(event.key, now, type_=event.envelope.type, cluster=key, outcome=outcome,
-                              operations=applied.operations)
+        marks.append(Mark(event.key, event.envelope.type, key, outcome, tuple(applied.operations)))
         log.info("event %s on %s: %s", event.key[1][:100], key, outcome[:500])
         tally.operations.extend(applied.operations)
         tally.outcomes.append({"id": event.key[1], "cluster": key, "outcome": outcome,
                                "operations": applied.operations})
-        return history
+        return history, applied.record
 
     async def _apply(self, key: str, record: ClusterRecord, decision: Decision, source: OperationSource) -> _Applied:
         """Each action as an engine operation; the record as the last one left it (for the notices)."""

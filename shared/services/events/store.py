@@ -49,6 +49,7 @@ SEEN_PARTITIONS = tuple(f"{SEEN_PREFIX}{d}" for d in range(SEEN_SPREAD))
 UNMANAGED_PARTITION = "unmanaged"
 MAX_SUMMARY_KEYS = 20
 MAX_SUMMARY_SAMPLES = 10
+MAX_TRANSACTION = 100  # Table Storage: at most 100 operations per entity-group transaction
 PURGE_PAGE = 1000
 PURGE_CONCURRENCY = 16
 HISTORY_PARTITION = "history"
@@ -65,6 +66,17 @@ def seen_address(key: tuple[str, str]) -> tuple[str, str]:
     """(PartitionKey, RowKey) of an event's dedupe row: ids and topics may hold characters Table keys refuse."""
     digest = hashlib.sha256(f"{key[0].lower()}\n{key[1]}".encode()).hexdigest()
     return f"{SEEN_PREFIX}{int(digest[0], 16) % SEEN_SPREAD}", digest
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What the dedupe row of one processed event says."""
+
+    key: tuple[str, str]
+    type_: str
+    cluster: str | None
+    outcome: str
+    operations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +98,26 @@ class EventStore:
         if found is None or found.entity.get("expiresAt", now) <= now:
             return None
         return Seen(found.entity.get("outcome", ""), tuple(found.entity.get("operations") or ()))
+
+    async def seen_many(self, keys: Sequence[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
+        """Which of the keys were seen (and have not expired): a few queries per partition, not a read per key."""
+        wanted: dict[str, dict[str, tuple[str, str]]] = {}
+        for key in keys:
+            partition, row = seen_address(key)
+            wanted.setdefault(partition, {})[row] = key
+        found = await asyncio.gather(*(self.table.get_many(p, list(rows)) for p, rows in wanted.items()))
+        return {wanted[p][row] for p, hits in zip(wanted, found, strict=True) for row, v in hits.items()
+                if v.entity.get("expiresAt", now) > now}
+
+    async def mark_many(self, marks: Sequence[Mark], now: datetime) -> None:
+        """Record processed events (last writer wins), one transaction per partition and 100 rows."""
+        by_partition: dict[str, list[dict[str, Any]]] = {}
+        for m in marks:
+            row = self._seen_row(m.key, now, type_=m.type_, cluster=m.cluster, outcome=m.outcome,
+                                 operations=m.operations)
+            by_partition.setdefault(row[PARTITION_KEY], []).append(row)
+        await asyncio.gather(*(self.table.upsert_batch(rows[n:n + MAX_TRANSACTION])
+                               for rows in by_partition.values() for n in range(0, len(rows), MAX_TRANSACTION)))
 
     def _seen_row(self, key: tuple[str, str], now: datetime, *, type_: str, cluster: str | None, outcome: str,
                   operations: Sequence[str]) -> dict[str, Any]:
