@@ -42,13 +42,14 @@ def _agent_script() -> types.ModuleType:
     documents = list(yaml.safe_load_all(DAEMONSET.read_text()))
     source = next(d["data"]["agent.py"] for d in documents if d["kind"] == "ConfigMap" and "agent.py" in d["data"])
     module = types.ModuleType("preempt_notifier_agent")
-    exec(compile(source, str(DAEMONSET), "exec"), module.__dict__)  # noqa: S102 (the repository's own example)
+    exec(compile(source, str(DAEMONSET), "exec"), module.__dict__)  # the repository's own example
     return module
 
 
-def _notice(node: str) -> bytes:
+def _notice(node: str) -> str:
     return json.dumps({"specversion": "1.0", "id": f"notice-{node}",
-                       "source": f"{cluster_id('a')}/agents/preempt-notifier", "type": "aksvend.node.preemptNotice", "datacontenttype": "application/json",
+                       "source": f"{cluster_id('a')}/agents/preempt-notifier", "type": "aksvend.node.preemptNotice",
+                       "datacontenttype": "application/json",
                        "data": {"clusterId": cluster_id("a"), "pool": "batch", "node": node}},
                       separators=(",", ":"))
 
