@@ -18,6 +18,9 @@ from tests.e2e.conftest import TIME_FACTOR, _env
 pytestmark = pytest.mark.e2e
 SECRET = "fake-demo-events-secret"
 
+# the bound that holds the fallback: extraNodesPerPool (10 by default), below maxNodesPerPool and the pool's max
+BOUND = "(bound 10: maxNodesPerPool 50, pool 'batch' at most 20, extraNodesPerPool 10 above 0)"
+
 
 def test_the_demo_builds_the_cluster_then_replaces_evicted_spot_nodes_on_demand_and_scales_them_back_to_0():
     request = demo_request(float(TIME_FACTOR))
@@ -32,8 +35,8 @@ def test_the_demo_builds_the_cluster_then_replaces_evicted_spot_nodes_on_demand_
 
         assert seen.evicted == 2 and seen.status == 200
         assert [d.split(": ", 1)[1] for d in seen.decisions] == [
-            "create on-demand fallback 'batchod' to 1 node (bound 20) -> submitted",
-            "scale on-demand fallback 'batchod' to 2 nodes (bound 20) -> submitted"]
+            f"create on-demand fallback 'batchod' to 1 node {BOUND} -> submitted",
+            f"scale on-demand fallback 'batchod' to 2 nodes {BOUND} -> submitted"]
         ops = [api.get(f"/api/operations/{i}").json() for i in seen.fallback_operations]
         assert [(o["kind"], o["pool"], o["source"], o["state"]) for o in ops] == [
             ("put-pool", "batchod", "reaction:spot-fallback:batch", "succeeded")] * 2

@@ -130,6 +130,7 @@ async def test_an_agent_key_acts_on_its_own_cluster_only(armemu):
                                                    headers=signed(key_a, f"{SUB}/rg-a/a", other)), 403,
                                  "EventsNotPermitted")
         assert refused["errors"][0]["path"] == "/0" and refused["errors"][0]["code"] == "EVENT_NOT_PERMITTED"
+        assert refused["errors"][0]["source"] == 'aksvend docs/events.md "How each source is authenticated"'
         # and claiming to be cluster b with a's key does not verify
         assert_problem(await client.post("/api/events", content=other, headers=signed(key_a, f"{SUB}/rg-b/b", other)),
                        401, "Unauthorized")

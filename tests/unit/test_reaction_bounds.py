@@ -89,6 +89,18 @@ def test_a_spot_fallback_counts_from_zero_and_its_scale_down_gives_the_nodes_bac
     assert react(evicted(9), v, history, NOW + timedelta(hours=2)).acts
 
 
+def test_a_fallback_reason_names_the_bound_that_holds_it_not_the_loosest():
+    """maxNodesPerPool 50 and the spot pool's maximum 20 are looser than extraNodesPerPool: the reason gives the
+    bound the target was held to, as the pressure reason does."""
+    first = react(evicted(1), bounded(view(), extra_nodes_per_pool=3), [], NOW).actions[0].reason
+    assert first.endswith("to 1 node (bound 3: maxNodesPerPool 50, pool 'batch' at most 20, extraNodesPerPool 3 "
+                          "above 0)"), first
+    loose = react(evicted(1), bounded(view(), extra_nodes_per_pool=100, extra_nodes_per_cluster=100), [], NOW)
+    assert "(bound 20: " in loose.actions[0].reason  # the spot pool's own maximum is the smallest
+    shared = react(evicted(1), bounded(view(), extra_nodes_per_cluster=4), [], NOW).actions[0].reason
+    assert "(bound 4: " in shared and "extraNodesPerCluster 4 above 0" in shared, shared
+
+
 # ---- GPU pools ----------------------------------------------------------------------------------------------------
 
 def test_gpu_pools_are_raised_by_pressure_only_when_they_opt_in():

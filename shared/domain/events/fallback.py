@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from shared.domain.events.bounds import refused, room
+from shared.domain.events.bounds import Room, refused, room
 from shared.domain.events.model import (
     AKS_MAX_NODES_PER_POOL,
     ClusterView,
@@ -90,6 +90,14 @@ def fallback_bound(view: ClusterView, spot: Pool) -> int:
     return min(view.reactions.max_nodes_per_pool, spot.max_nodes, AKS_MAX_NODES_PER_POOL)
 
 
+def effective_bound(view: ClusterView, spot: Pool, left: Room) -> str:
+    """The bound a fallback's target was held to, as the pressure reaction says it: the smallest of
+    maxNodesPerPool, the spot pool's own maximum and the extra-node room above the request's 0 nodes."""
+    return (f"bound {min(fallback_bound(view, spot), left.nodes)}: maxNodesPerPool "
+            f"{view.reactions.max_nodes_per_pool}, pool '{spot.name}' at most {spot.max_nodes}, {left.bound} "
+            f"{left.nodes} above 0")
+
+
 def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetime, *, key: tuple[str, str],
                 pool: str, node: str | None, what: str) -> Decision:
     """One node of spot pool `pool` is being (or was) evicted; `what` says how we know, for the reason."""
@@ -124,7 +132,7 @@ def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetim
     record = PastReaction(now, key, SPOT_FALLBACK, name, target, node, base=0)
     exists = state is not None or planned(history, _FALLBACK_RULES, name) is not None
     reason = (f"{what} on spot pool '{pool}': {'scale' if exists else 'create'} on-demand fallback '{name}' to "
-              f"{target} node{'s' if target != 1 else ''} (bound {bound})")
+              f"{target} node{'s' if target != 1 else ''} ({effective_bound(view, spot, left)})")
     action = ScalePool(name, target, reason) if exists else CreatePool(fallback_pool(spot, target), reason)
     return Decision((action,), (record,))  # `aksvend.spot.replaced` goes out when the operation succeeds
 

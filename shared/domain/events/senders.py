@@ -24,6 +24,9 @@ from typing import Any
 from shared.domain.events.kind import DomainEvent, EventKind
 from shared.domain.events.target import ByClusterId
 
+# The `source` of an EVENT_NOT_PERMITTED violation: where the rules of who may send what are written.
+SENDER_RULES = 'aksvend docs/events.md "How each source is authenticated"'
+
 
 @dataclass(frozen=True, slots=True)
 class EventGrid:

@@ -55,7 +55,7 @@ from shared.domain.events import (
     sweep_all,
     sweep_source,
 )
-from shared.domain.events.senders import Sender, may_validate
+from shared.domain.events.senders import SENDER_RULES, Sender, may_validate
 from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.operation_source import OperationSource
 from shared.domain.request import ClusterRequest
@@ -154,7 +154,7 @@ class EventService:
             event = self.kinds.interpret(item)
             why = self.kinds.refusal(sender, event)
             if why is not None:
-                refused.append(Violation("EVENT_NOT_PERMITTED", pointer(i), why))
+                refused.append(Violation("EVENT_NOT_PERMITTED", pointer(i), why, source=SENDER_RULES))
             events.append(event)
         if refused:
             for v in refused[:20]:
