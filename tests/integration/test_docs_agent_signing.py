@@ -1,5 +1,5 @@
 """The agent signing that the docs show verifies with the app: the `ts=` and `sig=` lines of docs/events.md's `sh`
-block, run with bash and the machine's openssl, and the signing of the example DaemonSet's agent script
+block, run with bash (they sign with python3), and the signing of the example DaemonSet's agent script
 (docs/examples/preempt-notifier-daemonset.yaml), each posted to /api/events of the app in-process with cluster a's
 real agent key: accepted (200, one event received). A body changed after signing is 401, so the check could fail."""
 
@@ -30,7 +30,7 @@ def _docs_signing_lines() -> str:
     """The lines of the events.md `sh` block that compute the timestamp and the signature (not its sample key,
     cluster and body, which the test gives)."""
     blocks = re.findall(r"^```sh\n(.*?)^```", EVENTS_MD.read_text(), flags=re.M | re.S)
-    signing = [b for b in blocks if "openssl dgst" in b]
+    signing = [b for b in blocks if "hmac.new" in b and "sig=" in b]
     assert len(signing) == 1, "docs/events.md shows the agent's signing as one sh block"
     lines = [line for line in signing[0].splitlines() if re.match(r"(ts|sig)=", line)]
     assert len(lines) == 2, signing[0]
