@@ -160,3 +160,24 @@ async def test_long_event_keys_within_the_limits_still_keep_the_bounds(worker):
     assert counts == [12, 12, 12, 12]  # the first raise, then the cooldown and the ceiling hold
     history = await worker.rt.event_intake.store.history(cluster_key(SUB, RG, NAME))
     assert history and all(r.event_key is None or r.event_key[0] == "sha256" for r in history)
+
+
+async def test_a_large_delivery_of_strangers_events_writes_one_row(worker):
+    """The attack: one 1.5 MB POST of 5,000 events of clusters aksvend does not manage wrote 5,000 rows kept 48 h
+    (and read the whole cluster registry). Now: one summary row, and the registry index comes from the cache."""
+    topic = f"/subscriptions/{SUB}/resourceGroups/rg-x/providers/Microsoft.ContainerService/managedClusters/nobody"
+    events = [{"id": str(uuid.uuid4()), "topic": topic, "subject": "nobody",
+               "eventType": "Microsoft.ContainerService.NodePoolRollingSucceeded",
+               "eventTime": "2026-11-27T00:00:00Z", "dataVersion": "1", "metadataVersion": "1",
+               "data": {"nodePoolName": "apps"}} for _ in range(5000)]
+    assert len(json.dumps(events)) > 1_500_000
+    table = worker.rt.event_intake.store.table
+    before = sum(len(rows) for rows in [await table.query_partition(p) for p in _partitions(table)])
+    answer = await post(worker, events)
+    assert answer["received"] == 5000 and answer["unmapped"] == 5000 and not answer["operations"]
+    after = sum(len(rows) for rows in [await table.query_partition(p) for p in _partitions(table)])
+    assert after - before == 1
+
+
+def _partitions(table: Any) -> set[str]:
+    return {pk for pk, _ in table._rows}
