@@ -109,20 +109,24 @@ class AzureTableStateStore:
 
     async def get_many(self, partition_key: str, row_keys: Sequence[str]) -> dict[str, Versioned]:
         wanted = list(dict.fromkeys(row_keys))
-        found: dict[str, Versioned] = {}
         if not wanted:
-            return found
+            return {}
         await self._ensure_table()
         # Table Storage allows 15 comparisons in a filter: the partition key and up to 14 row keys per query.
-        for n in range(0, len(wanted), MAX_KEYS_PER_QUERY):
-            chunk = wanted[n:n + MAX_KEYS_PER_QUERY]
-            params: dict[str, Any] = {"pk": partition_key, **{f"r{i}": key for i, key in enumerate(chunk)}}
-            rows = " or ".join(f"RowKey eq @r{i}" for i in range(len(chunk)))
-            with sdk_errors():  # the spaces inside the parentheses: the SDK reads a parameter name up to a space
-                async for entity in self._client.query_entities(f"PartitionKey eq @pk and ( {rows} )",
-                                                                parameters=params):
-                    versioned = Versioned(decode_entity(entity), _etag(entity.metadata))
-                    found[versioned.entity[ROW_KEY]] = versioned
+        chunks = [wanted[n:n + MAX_KEYS_PER_QUERY] for n in range(0, len(wanted), MAX_KEYS_PER_QUERY)]
+        found: dict[str, Versioned] = {}
+        for part in await asyncio.gather(*(self._get_chunk(partition_key, chunk) for chunk in chunks)):
+            found.update(part)
+        return found
+
+    async def _get_chunk(self, partition_key: str, chunk: Sequence[str]) -> dict[str, Versioned]:
+        params: dict[str, Any] = {"pk": partition_key, **{f"r{i}": key for i, key in enumerate(chunk)}}
+        rows = " or ".join(f"RowKey eq @r{i}" for i in range(len(chunk)))
+        found: dict[str, Versioned] = {}
+        with sdk_errors():  # the spaces inside the parentheses: the SDK reads a parameter name up to a space
+            async for entity in self._client.query_entities(f"PartitionKey eq @pk and ( {rows} )", parameters=params):
+                versioned = Versioned(decode_entity(entity), _etag(entity.metadata))
+                found[versioned.entity[ROW_KEY]] = versioned
         return found
 
     async def update_if_match(self, entity: Mapping[str, Any], etag: str) -> str:

@@ -183,7 +183,7 @@ class EventService:
         twice)."""
         async with self.store.locked(key, self.engine.clock, self.settings.lease_wait_seconds):
             history = await self.store.history(key)
-            seen = await self.store.seen_many([e.key for e in events], now)
+            seen = await self.store.seen_many(key, [e.key for e in events], now)
             record = await self.engine.registry.get(key)
             marks: list[Mark] = []
             try:
@@ -193,7 +193,7 @@ class EventService:
                         continue
                     history, record = await self._react_one(key, record, event, history, now, tally, marks)
             finally:
-                await self.store.mark_many(marks, now)
+                await self.store.mark_many(key, marks, now)
 
     async def _react_one(self, key: str, record: ClusterRecord | None, event: DomainEvent, history: list[PastReaction],
                          now: datetime, tally: Tally, marks: list[Mark]) -> tuple[list[PastReaction],

@@ -3,8 +3,10 @@
 Layout:
   PartitionKey "seen-<0-3>"  RowKey sha256("<source lower>\\n<id>")  one row per processed event of a managed cluster:
                              `source`, `eventId`, `type`, `cluster`, `outcome` (why aksvend did or did not act),
-                             `operations`, `at`, `expiresAt`. The dedupe key is (topic or source, id); 4
-                             partitions by the hash, to stay well under a partition's 2,000 entities/s target.
+                             `operations`, `at`, `expiresAt`. The dedupe key is (topic or source, id) within the
+                             cluster; the partition is chosen by the cluster's key (4 of them, to spread clusters
+                             under a partition's 2,000 entities/s target), so that a delivery's rows about one
+                             cluster are looked up with a few queries and written in one transaction per 100.
   PartitionKey "history"     RowKey = cluster key: `records`, the cluster's recent `PastReaction`s as JSON (bounded:
                              the newest `MAX_HISTORY` within `MAX_HISTORY_CHARS`, keeping the latest per rule and
                              pool so cooldowns and planned counts survive the trim).
@@ -62,10 +64,12 @@ MAX_OUTCOME_CHARS = 2_000
 LEASE_POLL_SECONDS = 0.02
 
 
-def seen_address(key: tuple[str, str]) -> tuple[str, str]:
-    """(PartitionKey, RowKey) of an event's dedupe row: ids and topics may hold characters Table keys refuse."""
-    digest = hashlib.sha256(f"{key[0].lower()}\n{key[1]}".encode()).hexdigest()
-    return f"{SEEN_PREFIX}{int(digest[0], 16) % SEEN_SPREAD}", digest
+def seen_address(cluster: str, key: tuple[str, str]) -> tuple[str, str]:
+    """(PartitionKey, RowKey) of the dedupe row of an event about `cluster`: the partition by the cluster, so that
+    a delivery's rows for one cluster go in one transaction; the row by the event (ids and topics may hold
+    characters Table keys refuse)."""
+    spread = hashlib.sha256(cluster.encode()).digest()[0] % SEEN_SPREAD
+    return f"{SEEN_PREFIX}{spread}", hashlib.sha256(f"{key[0].lower()}\n{key[1]}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +83,6 @@ class Mark:
     operations: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Seen:
-    outcome: str
-    operations: tuple[str, ...]
-
-
 class EventStore:
     def __init__(self, table: StateStore, *, dedupe_seconds: float, lease_seconds: float) -> None:
         self.table = table
@@ -93,44 +91,25 @@ class EventStore:
         self._locks: dict[str, asyncio.Lock] = {}
 
     # ---- dedupe ------------------------------------------------------------------------------------------
-    async def seen(self, key: tuple[str, str], now: datetime) -> Seen | None:
-        found = await self.table.get(*seen_address(key))
-        if found is None or found.entity.get("expiresAt", now) <= now:
-            return None
-        return Seen(found.entity.get("outcome", ""), tuple(found.entity.get("operations") or ()))
+    async def seen_many(self, cluster: str, keys: Sequence[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
+        """Which of the keys of events about `cluster` were seen (and have not expired): a few queries, not a
+        read per key."""
+        wanted = {seen_address(cluster, key): key for key in keys}
+        partition = seen_address(cluster, ("", ""))[0]
+        found = await self.table.get_many(partition, [row for _, row in wanted])
+        return {wanted[(partition, row)] for row, v in found.items() if v.entity.get("expiresAt", now) > now}
 
-    async def seen_many(self, keys: Sequence[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
-        """Which of the keys were seen (and have not expired): a few queries per partition, not a read per key."""
-        wanted: dict[str, dict[str, tuple[str, str]]] = {}
-        for key in keys:
-            partition, row = seen_address(key)
-            wanted.setdefault(partition, {})[row] = key
-        found = await asyncio.gather(*(self.table.get_many(p, list(rows)) for p, rows in wanted.items()))
-        return {wanted[p][row] for p, hits in zip(wanted, found, strict=True) for row, v in hits.items()
-                if v.entity.get("expiresAt", now) > now}
-
-    async def mark_many(self, marks: Sequence[Mark], now: datetime) -> None:
-        """Record processed events (last writer wins), one transaction per partition and 100 rows."""
-        by_partition: dict[str, list[dict[str, Any]]] = {}
-        for m in marks:
-            row = self._seen_row(m.key, now, type_=m.type_, cluster=m.cluster, outcome=m.outcome,
-                                 operations=m.operations)
-            by_partition.setdefault(row[PARTITION_KEY], []).append(row)
+    async def mark_many(self, cluster: str, marks: Sequence[Mark], now: datetime) -> None:
+        """Record processed events about `cluster` (last writer wins), one transaction per 100 rows."""
+        rows = [self._seen_row(cluster, m, now) for m in marks]
         await asyncio.gather(*(self.table.upsert_batch(rows[n:n + MAX_TRANSACTION])
-                               for rows in by_partition.values() for n in range(0, len(rows), MAX_TRANSACTION)))
+                               for n in range(0, len(rows), MAX_TRANSACTION)))
 
-    def _seen_row(self, key: tuple[str, str], now: datetime, *, type_: str, cluster: str | None, outcome: str,
-                  operations: Sequence[str]) -> dict[str, Any]:
-        partition, row = seen_address(key)
-        return {PARTITION_KEY: partition, ROW_KEY: row, "source": key[0][:1000], "eventId": key[1][:500],
-                "type": type_[:300], "cluster": cluster, "outcome": outcome[:MAX_OUTCOME_CHARS],
-                "operations": list(operations) or None, "at": now, "expiresAt": now + self.dedupe}
-
-    async def mark(self, key: tuple[str, str], now: datetime, *, type_: str, cluster: str | None, outcome: str,
-                   operations: Sequence[str] = ()) -> None:
-        """Record the event as processed (last writer wins: a redelivery decides the same)."""
-        await self.table.upsert(self._seen_row(key, now, type_=type_, cluster=cluster, outcome=outcome,
-                                               operations=operations))
+    def _seen_row(self, cluster: str, m: Mark, now: datetime) -> dict[str, Any]:
+        partition, row = seen_address(cluster, m.key)
+        return {PARTITION_KEY: partition, ROW_KEY: row, "source": m.key[0][:1000], "eventId": m.key[1][:500],
+                "type": m.type_[:300], "cluster": m.cluster, "outcome": m.outcome[:MAX_OUTCOME_CHARS],
+                "operations": list(m.operations) or None, "at": now, "expiresAt": now + self.dedupe}
 
     async def summarize(self, events: Sequence[tuple[tuple[str, str], str, str]], now: datetime) -> None:
         """One row for events that need nothing but a record, given as (key, type, why)."""
