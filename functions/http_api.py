@@ -136,6 +136,19 @@ async def get_operation(request: Request) -> JSONResponse:
     return JSONResponse(view, headers={"Retry-After": RETRY_AFTER_SECONDS} if running else None)
 
 
+@app.post("/api/operations/{operation_id}/retry", tags=["operations"], status_code=202,
+          summary="Retry a failed operation", openapi_extra=path_parameters("operation_id"))
+async def retry_operation(request: Request) -> JSONResponse:
+    """Runs a failed operation's request again as a new operation (`retryOf` names the failed one), adopting what ARM
+    already has: 202 with `Location` of the new operation; the same retry again answers it again (`created: false`).
+    Needs the action of the operation (`create` for a create). 404 as for reading it; 409 `OperationNotFailed`,
+    `ClusterMovedOn`, `DesiredRequestChanged` or `ClusterDeleted` when it cannot be the same operation again."""
+    (operation_id,) = paths.valid(request, "operation_id")
+    rt, caller = await context(request)
+    result = await rt.clusters.retry(operation_id, caller)
+    return accepted(result.operation_id, created=result.created, retryOf=operation_id)
+
+
 @app.get("/api/clusters", tags=["clusters"], summary="List clusters")
 async def list_clusters(request: Request) -> JSONResponse:
     """The clusters of the registry that the caller may read."""

@@ -104,6 +104,15 @@ class Policy(BaseModel):
                    and _fits(rule.resource_groups, resource_group) for rule in self.rules)
 
 
+_ACTION_OF: dict[str, Action] = {"create-cluster": "create", "delete-cluster": "delete"}
+
+
+def action_of(kind: str) -> Action:
+    """The action an operation of this kind needs (a pool change or an upgrade: `change`); retrying a failed one
+    needs the same action, since it does the same again."""
+    return _ACTION_OF.get(kind, "change")
+
+
 def allow_all() -> Policy:
     return Policy.model_validate({"rules": [{"principals": ["*"], "services": ["*"], "subscriptions": ["*"],
                                              "resourceGroups": ["*"],

@@ -7,6 +7,8 @@ Where a change goes (docs/architecture.md):
   advancing an operation;
 - `records`: the persisted records and how each moves on (`StepRecord.began`, `.succeeded`, ...);
 - `submit`: accepting an operation (the commit point, idempotency, the cluster's desired request);
+- `retrying`: running a failed operation again as a new one (`retry`, `RetryRefused`); `adopt`: what its steps
+  adopt of what ARM already has;
 - `finish`: ending one (outcome, cancelled steps, the cluster's state, the next operation in line);
 - `sweeper`: the timer that finishes what a crash left (`sweep`) and the poison queue (`poisoned`);
 - `registry`: `ClusterRegistry`, the clusters and each one's FIFO of operations;
@@ -22,6 +24,7 @@ from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQueue
 from shared.engine.records import ClusterRecord, Loaded, OperationRecord, StepRecord, cluster_key
 from shared.engine.registry import ClusterRegistry
+from shared.engine.retrying import RetryRefused, retry, retry_id
 from shared.engine.submit import (
     ClusterConflict,
     ClusterNotFound,
@@ -48,6 +51,7 @@ __all__ = [
     "LifecycleSink",
     "Loaded",
     "OperationRecord",
+    "RetryRefused",
     "SecretStore",
     "StateStore",
     "StepQueue",
@@ -61,6 +65,8 @@ __all__ = [
     "poisoned",
     "ports",
     "records",
+    "retry",
+    "retry_id",
     "submit",
     "sweep",
 ]

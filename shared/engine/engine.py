@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable
+from shared.engine.adopt import adoptable
 from shared.engine.finish import finish_operation
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink
@@ -181,6 +182,9 @@ class Engine:
         spec = loaded.specs[step.id]
         now = self.clock.now()
         try:
+            if (found := await adoptable(self, loaded, spec)) is not None:  # a retry adopts what ARM has (adopt.py)
+                await self._succeed(loaded, step.adopted(spec.resource_id, now), found)
+                return
             if spec.action == "put":
                 body = await self._resolved_body(loaded, spec)
                 result = await self.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body)
@@ -259,13 +263,13 @@ class Engine:
                                   f"{step.id}: {err.code} (attempt {retried.attempts}, in {delay:.0f} s)")
         await self._wait(retried, delay)
 
-    async def _succeed(self, loaded: Loaded, step: StepRecord) -> None:
+    async def _succeed(self, loaded: Loaded, step: StepRecord, resource: Mapping[str, Any] | None = None) -> None:
         spec = loaded.specs[step.id]
         outputs: dict[str, Any] = {}
         wanted = needed_outputs(loaded.specs.values()).get(spec.resource_key)
         if wanted and spec.action == "put":
-            try:
-                resource = await self.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
+            try:  # `resource`: as ARM answered the GET that adopted it
+                resource = resource or await self.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
             except (RetryableError, FatalError) as err:
                 await self._wait(step.errored(err), None)
                 return

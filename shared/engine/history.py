@@ -25,7 +25,7 @@ def history_partition(op_id: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Transition:
     at: datetime | None
-    kind: str | None  # queued | running | step | retry | succeeded | failed
+    kind: str | None  # queued | running | step | retry | adopted | retried | succeeded | failed
     message: str | None
 
 

@@ -68,6 +68,7 @@ class OperationRecord:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     error: Mapping[str, Any] | None = None
+    retry_of: str | None = None  # the failed operation this one runs again (retrying.py)
     etag: str | None = field(default=None, compare=False)
 
     def to_entity(self) -> Entity:
@@ -75,7 +76,8 @@ class OperationRecord:
                 "cluster": self.cluster, "clusterId": self.cluster_id, "request": dict(self.request),
                 "requestHash": self.request_hash, "createdAt": self.created_at, "pool": self.pool,
                 "source": self.source, "ticket": self.ticket, "startedAt": self.started_at,
-                "endedAt": self.ended_at, "error": dict(self.error) if self.error else None}
+                "endedAt": self.ended_at, "error": dict(self.error) if self.error else None,
+                "retryOf": self.retry_of}
 
     @classmethod
     def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> OperationRecord:
@@ -83,7 +85,7 @@ class OperationRecord:
                    cluster_id=e["clusterId"], request=e["request"], request_hash=e["requestHash"],
                    created_at=e["createdAt"], pool=e.get("pool"), source=e.get("source", "api"),
                    ticket=e.get("ticket"), started_at=e.get("startedAt"), ended_at=e.get("endedAt"),
-                   error=e.get("error"), etag=etag)
+                   error=e.get("error"), retry_of=e.get("retryOf"), etag=etag)
 
     def with_(self, **changes: Any) -> OperationRecord:
         return replace(self, **changes)
@@ -150,6 +152,12 @@ class StepRecord:
         """ARM accepted its request; from now on it is monitored (through `poll_url`, else the resource)."""
         return replace(self, state="running", phase="monitor", attempts=self.attempts + 1, poll_url=poll_url,
                        started_at=self.started_at or now, arm_id=arm_id, last_error=None)
+
+    def adopted(self, arm_id: str, now: datetime) -> StepRecord:
+        """A retry's step that ARM already has as the failed attempt left it (adopt.py): done after a GET, no request
+        sent, so no attempt counted."""
+        return replace(self, state="running", phase="monitor", started_at=self.started_at or now, arm_id=arm_id,
+                       last_error=None)
 
     def rescheduled(self, lease_until: datetime) -> StepRecord:
         """Its next message is sent (or sent again): the sweeper resends it if it has not moved by `lease_until`."""

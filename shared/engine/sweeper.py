@@ -37,6 +37,7 @@ async def sweep(engine: Engine) -> SweepReport:
         if loaded is None:  # a submit that crashed before its operation row: drop the index row once it is old
             index = await engine.ops.get(ACTIVE_PARTITION, op_id)
             if index is not None and index.entity["since"] < now - timedelta(seconds=engine.settings.lease_seconds):
+                await _drop_claim(engine, index.entity["cluster"], op_id)
                 with contextlib.suppress(PreconditionFailedError):
                     await engine.ops.delete_if_match(ACTIVE_PARTITION, op_id, index.etag)
             continue
@@ -61,6 +62,18 @@ async def sweep(engine: Engine) -> SweepReport:
                     await engine.send(op_id, step.id)
                     requeued += 1
     return SweepReport(len(active), requeued, started, rejoined)
+
+
+async def _drop_claim(engine: Engine, key: str, op_id: str) -> None:
+    """A retry claims its place in its cluster's queue before its operation row is written (retrying.py): if that row
+    never came, take the place back (without recording it as the cluster's last operation) and start the next."""
+    held = await engine.registry.get(key)
+    if held is None or op_id not in held.queue:
+        return
+    cluster = await engine.registry.change(key, lambda c: c.with_(queue=tuple(o for o in c.queue if o != op_id))
+                                           if op_id in c.queue else None)
+    if cluster is not None and cluster.queue:
+        await engine.queue.send({"op": cluster.queue[0], "start": True})
 
 
 async def poisoned(engine: Engine, message: dict, dequeue_count: int) -> None:

@@ -14,11 +14,20 @@ from datetime import date
 from typing import Any
 
 from shared.domain.caller import Caller
-from shared.domain.policy import Action, Policy
+from shared.domain.policy import Action, Policy, action_of
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
-from shared.engine import ClusterConflict, ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
+from shared.engine import (
+    ClusterConflict,
+    ClusterNotFound,
+    DesiredStateChanged,
+    Engine,
+    IdempotencyConflict,
+    RetryRefused,
+    retry,
+    submit,
+)
 from shared.engine.records import ClusterRecord, cluster_key
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
@@ -114,6 +123,23 @@ class Clusters:
         view["history"] = [{"at": iso(t.at), "kind": t.kind, "message": t.message}
                            for t in await self.engine.history.read(op_id, newest=MAX_HISTORY)]
         return view
+
+    async def retry(self, op_id: str, caller: Caller) -> Accepted:
+        """Run a failed operation again as a new one linked to it (docs/decisions/0008-retry.md). 404 as for reading
+        it; 403 without the action the operation needs (a create's retry needs `create`); 409 with the engine's
+        code when it cannot be the same operation again (not failed, the cluster deleted or moved on)."""
+        loaded = await self.engine.load(op_id) if _is_id(op_id) else None
+        if loaded is None or not self._may_read(caller, loaded.op.request):
+            raise NotFound("OperationNotFound", f"no operation '{op_id[:64]}'")
+        request = ClusterRequest.model_validate(loaded.op.request)
+        self._authorize(caller, request.subscription_id, request.resource_group, action_of(loaded.op.kind))
+        try:
+            done = await retry(self.engine, loaded.op)
+        except RetryRefused as refused:
+            raise InConflict(refused.code, refused.detail) from None
+        if self.agent_keys is not None and loaded.op.kind == "create-cluster":  # as a create does (idempotent)
+            await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
+        return Accepted(done.operation_id, done.created)
 
     def _may_read(self, caller: Caller, request: Mapping[str, Any]) -> bool:
         sub, rg = request.get("subscriptionId"), request.get("resourceGroup")

@@ -22,7 +22,7 @@ def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dic
         "cluster": {"id": op.cluster_id, "key": op.cluster}, "pool": op.pool,
         "createdAt": iso(op.created_at), "startedAt": iso(op.started_at), "endedAt": iso(op.ended_at),
         "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
-        "error": dict(op.error) if op.error else None,
+        "error": dict(op.error) if op.error else None, "retryOf": op.retry_of,
         "steps": [_step_view(s, steps.get(s.id)) for s in specs.values()],
     }
 
