@@ -19,7 +19,7 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.domain.plan import plan
 from shared.domain.rules import check
-from shared.engine import Engine, EngineSettings, LifecycleSink, poisoned, submit, sweep
+from shared.engine import Engine, EngineSettings, LifecycleSink, deliver, poisoned, submit, sweep
 from shared.engine.records import OPERATION_ROW
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
@@ -132,8 +132,11 @@ async def harness(armemu: Any, connection_string: str, *, settings: EngineSettin
         stop = asyncio.Event()
         tasks = []
         if run:
-            handler = handler_wrapper(engine.handle) if handler_wrapper else engine.handle
-            h.runner = QueueRunner(queue, handler, poison=lambda body, n: poisoned(engine, body, n),
+            async def delivered(message: dict) -> None:
+                await deliver(engine, message)
+
+            handler = handler_wrapper(delivered) if handler_wrapper else delivered
+            h.runner = QueueRunner(queue, handler, poison=lambda body, _n: poisoned(engine, body),
                                    semantics=QueueSemantics(lease_seconds=2, max_polling_interval=0.1))
             tasks.append(asyncio.create_task(h.runner.run(stop)))
 
