@@ -1,13 +1,16 @@
 """Queue triggers: `cluster-requests` (the request contract, for systems that prefer a queue) and
 `provisioning-steps` (the engine), each with a function on its poison queue so that nothing is lost silently.
 
-A message that raises is retried by the host and, after host.json's maxDequeueCount (5), moved to
-`<queue>-poison`. A cluster request is keyed by its message id, so a redelivered message is the same operation.
+A cluster request is keyed by its message id, so a redelivered message is the same operation. A request that is
+refused (not JSON, invalid, not permitted) is recorded in the `rejected` table with the refusal at once: retrying
+cannot change it. A message that raises is retried by the host and, after host.json's maxDequeueCount (5), moved
+to `<queue>-poison`, whose function records it (cluster-requests) or retries or fails its step from the step's
+saved state (provisioning-steps: `shared.engine.poisoned`). A step message whose handling meets a storage fault
+is sent again with a delay instead of raising (`shared.engine.deliver`), so an outage does not burn deliveries.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 import azure.functions as func
@@ -21,24 +24,23 @@ log = logging.getLogger("aksvend.queues")
 CONNECTION = "AzureWebJobsStorage"
 
 
-class RejectedMessage(ValueError):
-    """The message is not a valid cluster request; retrying cannot help, the poison queue keeps it."""
-
-
 @bp.queue_trigger(arg_name="msg", queue_name="cluster-requests", connection=CONNECTION)
 async def cluster_requests(msg: func.QueueMessage) -> None:
     from shared.domain import jsontext
 
-    try:
-        raw = jsontext.loads(msg.get_body())  # strict and bounded, as every JSON from outside
-    except jsontext.JsonRefused as refused:
-        raise RejectedMessage(f"message {msg.id}: the body is not JSON aksvend reads ({refused.code})") from None
     rt = await runtime.runtime()
     try:
+        raw = jsontext.loads(msg.get_body())  # strict and bounded, as every JSON from outside
         accepted = await rt.clusters.create(raw, QUEUE_CALLER, idempotency_key=f"queue:{msg.id}", source="queue")
-    except Refused as refusal:  # an invalid or refused request stays refused: the poison queue keeps it
+    except jsontext.JsonRefused as refused:  # refused stays refused: recorded with the reason, not retried
+        await rt.rejected.record(msg.id or "(no id)", msg.get_body(), f"the body is not JSON aksvend reads "
+                                                                      f"({refused.code}): {refused}")
+        return
+    except Refused as refusal:
         codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:20])
-        raise RejectedMessage(f"message {msg.id}: {type(refusal).__name__} {refusal.code} {codes}".strip()) from None
+        await rt.rejected.record(msg.id or "(no id)", msg.get_body(),
+                                 f"{type(refusal).__name__} {refusal.code}: {refusal.detail} {codes}".strip())
+        return
     log.info("cluster request %s accepted as operation %s", msg.id, accepted.operation_id)
 
 
@@ -46,26 +48,22 @@ async def cluster_requests(msg: func.QueueMessage) -> None:
 async def cluster_requests_poison(msg: func.QueueMessage) -> None:
     rt = await runtime.runtime()
     await rt.rejected.record(msg.id or "(no id)", msg.get_body(),
-                             "failed maxDequeueCount deliveries on cluster-requests")
+                             "failed maxDequeueCount (5) deliveries on cluster-requests without being refused "
+                             "(a storage fault or a bug: see the function's logs)")
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="provisioning-steps", connection=CONNECTION)
 async def provisioning_steps(msg: func.QueueMessage) -> None:
+    from shared.engine import deliver
+    from shared.services.rejected import step_message
+
     rt = await runtime.runtime()
-    await rt.engine.handle(_json(msg))
+    await deliver(rt.engine, step_message(msg.get_body()))
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="provisioning-steps-poison", connection=CONNECTION)
 async def provisioning_steps_poison(msg: func.QueueMessage) -> None:
-    from shared.engine import poisoned
+    from shared.services.rejected import step_poisoned
 
     rt = await runtime.runtime()
-    await poisoned(rt.engine, _json(msg), msg.dequeue_count or 5)
-
-
-def _json(msg: func.QueueMessage) -> dict:
-    try:
-        body = json.loads(msg.get_body())
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
+    await step_poisoned(rt.engine, rt.rejected, msg.id or "(no id)", msg.get_body())

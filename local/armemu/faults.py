@@ -10,6 +10,12 @@ A fault plan is `{"seed": N, "rules": [...]}` (from `--faults FILE` or `PUT /_em
 - `lro-fail`: accept the PUT/DELETE, then end its long-running operation Failed with `code`/`message`.
 - `quota`: refuse a PUT with 400 `QuotaExceeded`, as if the regional vCPU quota were used up.
 - `conflict`: refuse with 409 `OperationNotAllowed` as if a background operation (`runningOperation`) were running.
+- `slow`: answer `delaySeconds` (real seconds, not scaled by the time factor) late: `phase: "before"` (default) waits
+  and then handles the request; `phase: "after"` handles it first and then holds the answer (the write has landed,
+  the client is still waiting: what a slow ARM front door looks like to a client whose read times out).
+
+`durationSeconds` (any action) keeps a rule active for that long after the plan was set, then it stops matching;
+`limit` counts instead.
 
 Each rule draws from its own `random.Random(f"{seed}:{index}")`, and only when it matches, so the same seed and the
 same request sequence give the same faults, whatever other rules do.
@@ -19,12 +25,13 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .armid import ArmPath
 
-ACTIONS = ("status", "reset", "lro-fail", "quota", "conflict")
+ACTIONS = ("status", "reset", "lro-fail", "quota", "conflict", "slow")
 RULE_KEYS = {
     "name",
     "method",
@@ -40,6 +47,8 @@ RULE_KEYS = {
     "phase",
     "runningOperation",
     "family",
+    "delaySeconds",
+    "durationSeconds",
 }
 
 
@@ -52,13 +61,20 @@ class FaultRule:
     path_regex: re.Pattern[str] | None
     rate: float
     limit: int | None
+    until: float | None = None  # time.monotonic() after which it no longer matches (durationSeconds)
     hits: int = 0
 
     @property
     def action(self) -> str:
         return self.spec["action"]
 
+    @property
+    def delay_seconds(self) -> float:
+        return float(self.spec.get("delaySeconds", 0.0))
+
     def matches(self, method: str, path: str, arm_path: ArmPath | None) -> bool:
+        if self.until is not None and time.monotonic() > self.until:
+            return False
         if self.methods is not None and method not in self.methods:
             return False
         if self.resource_type is not None and (arm_path is None or arm_path.type_key != self.resource_type):
@@ -103,6 +119,11 @@ def _rule(spec: dict[str, Any], seed: int, index: int) -> FaultRule:
         raise ValueError(f"fault rule {index}: action must be one of {ACTIONS}")
     if spec["action"] == "status" and not isinstance(spec.get("status"), int):
         raise ValueError(f"fault rule {index}: action 'status' needs an integer 'status'")
+    delay, duration = spec.get("delaySeconds"), spec.get("durationSeconds")
+    if spec["action"] == "slow" and not (isinstance(delay, int | float) and 0 < delay <= 600):
+        raise ValueError(f"fault rule {index}: action 'slow' needs 'delaySeconds' in (0, 600]")
+    if duration is not None and not (isinstance(duration, int | float) and duration > 0):
+        raise ValueError(f"fault rule {index}: 'durationSeconds' must be a positive number")
     method = spec.get("method")
     methods = frozenset(m.upper() for m in ([method] if isinstance(method, str) else method)) if method else None
     rate = float(spec.get("rate", 1.0))
@@ -118,4 +139,5 @@ def _rule(spec: dict[str, Any], seed: int, index: int) -> FaultRule:
         path_regex=re.compile(regex, re.IGNORECASE) if regex else None,
         rate=rate,
         limit=int(spec["limit"]) if spec.get("limit") is not None else None,
+        until=time.monotonic() + float(duration) if duration is not None else None,
     )

@@ -7,6 +7,7 @@ its duration. Kept in one function rather than aiohttp middlewares because the G
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -63,6 +64,8 @@ class Router:
                     "The api-version query parameter (?api-version=) is required for all requests.",
                 )
             fault = world.faults.pick(method, path, arm_path)
+            if fault is not None and fault.action == "slow" and fault.spec.get("phase", "before") != "after":
+                await asyncio.sleep(fault.delay_seconds)  # a slow front door: the request is handled late
             if fault is not None:
                 _raise_injected(fault, arm_path, method)
             if arm_path is not None:
@@ -77,6 +80,8 @@ class Router:
         except Exception as exc:  # an emulator bug must still answer like ARM, and be visible in the log
             reply = Reply(500, {"error": {"code": "InternalServerError", "message": f"emulator error: {exc!r}"}})
         reply.headers.update(headers)
+        if fault is not None and fault.action == "slow" and fault.spec.get("phase", "before") == "after":
+            await asyncio.sleep(fault.delay_seconds)  # done, but the answer is late: the client may give up first
         response = _to_response(request, reply)
         world.log.record(
             method,

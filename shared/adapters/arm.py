@@ -11,6 +11,16 @@ connection, a 429 asking for a second or two) happen here with tenacity, and onl
 Anything longer goes back to the engine as `RetryableError`, which waits on the queue, not in the invocation.
 Errors are mapped at this edge: services only ever see `RetryableError` / `FatalError`.
 
+Timeouts: azure-core's defaults (300 s to connect, 300 s per read) equal host.json's `functionTimeout` (5 min), so
+a slow ARM once held an invocation until the host killed it and the message came back to send the same PUT again.
+Here each call connects within `CONNECTION_TIMEOUT_SECONDS` (10), waits at most `READ_TIMEOUT_SECONDS` (30) for
+any read, and takes at most `CALL_TIMEOUT_SECONDS` (60) in all, short retries included (a read that timed out is not
+retried in the invocation); past it the call ends as
+`RetryableError("ArmTimeout")` and the step backs off on the queue. A step message makes at most two ARM calls (the
+request and, for outputs, a GET), so an invocation spends at most 2 min on ARM, well under the 5 min function
+timeout; the engine's send lease (`AKSVEND_LEASE_SECONDS`, 300) outlasts one call, so no other delivery sends the
+same request while one is in flight (docs/engine.md, "Faults and timeouts").
+
 Where the token goes: every request goes to the one ARM endpoint the adapter was given, and the clients ask for
 that endpoint's own token scope (`<endpoint>/.default`), never the SDK's default (Azure's, whatever `base_url` is).
 A URL that is not a path on the endpoint (a poll URL read back from storage that names another host) is refused
@@ -20,10 +30,12 @@ with a `FatalError` before anything is sent. Which endpoints the app may use at 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from azure.core.exceptions import ServiceRequestTimeoutError, ServiceResponseTimeoutError
 from azure.core.rest import HttpRequest
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -36,23 +48,38 @@ from shared.errors import FatalError, RetryableError, classify
 
 SHORT_RETRY_MAX_SECONDS = 2.0
 SHORT_RETRY_ATTEMPTS = 3
+CONNECTION_TIMEOUT_SECONDS = 10.0
+READ_TIMEOUT_SECONDS = 30.0
+CALL_TIMEOUT_SECONDS = 60.0
+TIMEOUT_CODE = "ArmTimeout"
 _STATUS: dict[str, LroStatus] = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed",
                                   "canceled": "Canceled", "cancelled": "Canceled"}
 
 
 def _short(exc: BaseException) -> bool:
-    return isinstance(exc, RetryableError) and (exc.delay_seconds or 0) <= SHORT_RETRY_MAX_SECONDS
+    """Worth another try in this invocation: a blip, not a slow ARM (a timed-out read is not sent again here)."""
+    return isinstance(exc, RetryableError) and exc.code != TIMEOUT_CODE and (
+        exc.delay_seconds or 0) <= SHORT_RETRY_MAX_SECONDS
+
+
+def _timed_out(exc: Any) -> RetryableError:
+    return RetryableError(TIMEOUT_CODE, f"ARM did not answer in time ({type(exc).__name__})")
 
 
 class AzureArm:
     """An async ArmPort over one credential and subscription; use as `async with`."""
 
     def __init__(self, credential: Any, subscription_id: str, *, base_url: str | None = None,
-                 connection_verify: str | bool = True) -> None:
-        """`base_url`: the ARM endpoint, an https origin (None: Azure's); the token is asked for its scope."""
+                 connection_verify: str | bool = True, read_timeout: float = READ_TIMEOUT_SECONDS,
+                 call_timeout: float = CALL_TIMEOUT_SECONDS) -> None:
+        """`base_url`: the ARM endpoint, an https origin (None: Azure's); the token is asked for its scope.
+        `read_timeout`, `call_timeout`: seconds (the module docstring; tests make them short)."""
         self.endpoint = arm_endpoint(base_url or AZURE_ARM_ENDPOINT, local=True)  # canonical: https://host[:port]
+        self.call_timeout = call_timeout
         kwargs: dict[str, Any] = {"retry_total": 0, "connection_verify": connection_verify, "base_url": self.endpoint,
-                                  "credential_scopes": [arm_scope(self.endpoint)]}
+                                  "credential_scopes": [arm_scope(self.endpoint)],
+                                  "connection_timeout": min(CONNECTION_TIMEOUT_SECONDS, call_timeout),
+                                  "read_timeout": min(read_timeout, call_timeout)}
         self._clients = {family: client(credential=credential, subscription_id=subscription_id, **kwargs)
                          for family, client in CLIENTS.items()}
 
@@ -108,15 +135,23 @@ class AzureArm:
         if not ((url.startswith("/") and not url.startswith("//")) or same_origin(url, self.endpoint)):
             raise FatalError("UntrustedUrl", "the request's URL is not on the ARM endpoint; the app's token is "
                                              "never sent anywhere else")
+        try:
+            async with asyncio.timeout(self.call_timeout):
+                return await self._attempts(client, request, allow or set())
+        except TimeoutError:
+            raise RetryableError(TIMEOUT_CODE, f"ARM did not answer within {self.call_timeout:g} s") from None
+
+    async def _attempts(self, client: Any, request: Callable[[], HttpRequest],
+                        allow: set[int]) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
         async for attempt in AsyncRetrying(retry=retry_if_exception(_short),
                                            stop=stop_after_attempt(SHORT_RETRY_ATTEMPTS),
                                            wait=wait_exponential(multiplier=0.2, max=SHORT_RETRY_MAX_SECONDS),
                                            reraise=True):
             with attempt:
-                with sdk_errors():
+                with sdk_errors({ServiceRequestTimeoutError: _timed_out, ServiceResponseTimeoutError: _timed_out}):
                     response = await send(client, request())  # stream=False: the body is read already
                 body = _json(response.content)
-                if response.status_code >= 400 and response.status_code not in (allow or set()):
+                if response.status_code >= 400 and response.status_code not in allow:
                     error = (body or {}).get("error") or {}
                     raise classify(response.status_code, error.get("code"), error.get("message", ""),
                                    parse_retry_after(response.headers), error.get("target"))

@@ -10,7 +10,8 @@ Where a change goes (docs/architecture.md):
 - `retrying`: running a failed operation again as a new one (`retry`, `RetryRefused`); `adopt`: what its steps
   adopt of what ARM already has;
 - `finish`: ending one (outcome, cancelled steps, the cluster's state, the next operation in line);
-- `sweeper`: the timer that finishes what a crash left (`sweep`) and the poison queue (`poisoned`);
+- `sweeper`: the timer that finishes what a crash left (`sweep`);
+- `delivery`: a step message's delivery through storage faults (`deliver`) and the poison queue (`poisoned`);
 - `registry`: `ClusterRegistry`, the clusters and each one's FIFO of operations;
 - `history`: the audit trail of an operation's transitions (written by the engine, read by the API);
 - `lifecycle`: which lifecycle events a transition records, and the `LifecycleSink` port they go to;
@@ -18,6 +19,7 @@ Where a change goes (docs/architecture.md):
 """
 
 from shared.engine import lifecycle, ports, records
+from shared.engine.delivery import deliver, poisoned
 from shared.engine.engine import Engine, EngineSettings
 from shared.engine.history import History, Transition
 from shared.engine.lifecycle import LifecycleSink
@@ -34,7 +36,7 @@ from shared.engine.submit import (
     operation_id,
     submit,
 )
-from shared.engine.sweeper import SweepReport, poisoned, sweep
+from shared.engine.sweeper import SweepReport, sweep
 
 __all__ = [
     "ArmPort",
@@ -60,6 +62,7 @@ __all__ = [
     "SweepReport",
     "Transition",
     "cluster_key",
+    "deliver",
     "lifecycle",
     "operation_id",
     "poisoned",

@@ -59,6 +59,7 @@ class EngineSettings:
     backoff_base_seconds: float = 2.0
     max_backoff_seconds: float = 300.0
     min_delay_seconds: float = 0.0
+    storage_backoff_cap_seconds: float = 60.0  # a message sent again while aksvend's storage fails (delivery.py)
 
 
 class Engine:
@@ -179,8 +180,14 @@ class Engine:
 
     # ---- begin and monitor -------------------------------------------------------------------------------------
     async def _begin(self, loaded: Loaded, step: StepRecord) -> None:
-        spec = loaded.specs[step.id]
         now = self.clock.now()
+        if step.sending_until is not None and step.sending_until > now:  # another delivery's request is in flight
+            await self.send(step.op_id, step.id, (step.sending_until - now).total_seconds())
+            return
+        claimed = await self.save_step(step.sending(now + timedelta(seconds=self.settings.lease_seconds)))
+        if claimed is None:
+            return  # another delivery moved it first
+        step, spec = claimed, loaded.specs[step.id]
         try:
             if (found := await adoptable(self, loaded, spec)) is not None:  # a retry adopts what ARM has (adopt.py)
                 await self._succeed(loaded, step.adopted(spec.resource_id, now), found)
@@ -191,7 +198,7 @@ class Engine:
             else:
                 result = await self.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
         except RetryableError as err:
-            await self._retry(loaded, step, err)
+            await self.retry_step(loaded, step, err)
             return
         except FatalError as err:
             await self.fail_step(loaded, step, err)
@@ -232,7 +239,7 @@ class Engine:
         else:
             outcome = classify(200, code or "OperationFailed", message, None)
             if isinstance(outcome, RetryableError):
-                await self._retry(loaded, step.restarted(), outcome)
+                await self.retry_step(loaded, step.restarted(), outcome)
             else:
                 await self.fail_step(loaded, step, outcome)
 
@@ -250,7 +257,7 @@ class Engine:
         if await self.save_step(step.rescheduled(self._lease_from(self.clock.now(), delay))):
             await self.send(step.op_id, step.id, delay)
 
-    async def _retry(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
+    async def retry_step(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
         now = self.clock.now()
         if step.deadline and now >= step.deadline:
             await self.fail_step(loaded, step, FatalError("StepDeadlineExceeded",

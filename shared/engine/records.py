@@ -119,6 +119,7 @@ class StepRecord:
     arm_id: str | None = None
     outputs: Mapping[str, Any] = field(default_factory=dict)
     last_error: Mapping[str, Any] | None = None
+    sending_until: datetime | None = None  # a delivery's PUT/DELETE is in flight until then: nobody else sends
     etag: str | None = field(default=None, compare=False)
 
     def to_entity(self) -> Entity:
@@ -126,7 +127,7 @@ class StepRecord:
                 "phase": self.phase, "attempts": self.attempts, "polls": self.polls, "pollUrl": self.poll_url,
                 "leaseUntil": self.lease_until, "deadline": self.deadline, "startedAt": self.started_at,
                 "endedAt": self.ended_at, "armId": self.arm_id, "outputs": dict(self.outputs) or None,
-                "lastError": dict(self.last_error) if self.last_error else None}
+                "lastError": dict(self.last_error) if self.last_error else None, "sendingUntil": self.sending_until}
 
     @classmethod
     def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> StepRecord:
@@ -134,7 +135,8 @@ class StepRecord:
                    phase=e.get("phase", "begin"), attempts=e.get("attempts", 0), polls=e.get("polls", 0),
                    poll_url=e.get("pollUrl"), lease_until=e.get("leaseUntil"), deadline=e.get("deadline"),
                    started_at=e.get("startedAt"), ended_at=e.get("endedAt"), arm_id=e.get("armId"),
-                   outputs=e.get("outputs") or {}, last_error=e.get("lastError"), etag=etag)
+                   outputs=e.get("outputs") or {}, last_error=e.get("lastError"),
+                   sending_until=e.get("sendingUntil"), etag=etag)
 
     def with_(self, **changes: Any) -> StepRecord:
         return replace(self, **changes)
@@ -148,10 +150,15 @@ class StepRecord:
         """Its dependencies are done: a message is on its way, due by `lease_until`; it fails at `deadline`."""
         return replace(self, state="ready", lease_until=lease_until, deadline=deadline)
 
+    def sending(self, until: datetime) -> StepRecord:
+        """Its request is about to go out: no other delivery sends it before `until` (or before this one ends);
+        the sweeper leaves it alone until then too."""
+        return replace(self, sending_until=until, lease_until=max(until, self.lease_until or until))
+
     def began(self, poll_url: str | None, arm_id: str, now: datetime) -> StepRecord:
         """ARM accepted its request; from now on it is monitored (through `poll_url`, else the resource)."""
         return replace(self, state="running", phase="monitor", attempts=self.attempts + 1, poll_url=poll_url,
-                       started_at=self.started_at or now, arm_id=arm_id, last_error=None)
+                       started_at=self.started_at or now, arm_id=arm_id, last_error=None, sending_until=None)
 
     def adopted(self, arm_id: str, now: datetime) -> StepRecord:
         """A retry's step that ARM already has as the failed attempt left it (adopt.py): done after a GET, no request
@@ -172,18 +179,20 @@ class StepRecord:
         return replace(self, last_error=error_of(err))
 
     def retried(self, err: RetryableError) -> StepRecord:
-        """A retryable failure: one more attempt, with the error it met kept."""
-        return replace(self, attempts=self.attempts + 1, last_error=error_of(err))
+        """A retryable failure: one more attempt, with the error it met kept (a request it sent is over)."""
+        return replace(self, attempts=self.attempts + 1, last_error=error_of(err), sending_until=None)
 
     def restarted(self) -> StepRecord:
         """ARM's operation failed in a way worth retrying: the next attempt sends the request again."""
         return replace(self, phase="begin", poll_url=None)
 
     def succeeded(self, now: datetime, outputs: Mapping[str, Any]) -> StepRecord:
-        return replace(self, state="succeeded", ended_at=now, outputs=outputs, poll_url=None, lease_until=None)
+        return replace(self, state="succeeded", ended_at=now, outputs=outputs, poll_url=None, lease_until=None,
+                       sending_until=None)
 
     def failed(self, now: datetime, err: FatalError) -> StepRecord:
-        return replace(self, state="failed", ended_at=now, last_error=error_of(err), lease_until=None)
+        return replace(self, state="failed", ended_at=now, last_error=error_of(err), lease_until=None,
+                       sending_until=None)
 
     def cancelled(self, now: datetime) -> StepRecord:
         """Its operation failed elsewhere: it will not run (or go on)."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.engine.engine import Engine
-from shared.engine.finish import finish_operation, release
+from shared.engine.finish import release
 from shared.engine.records import ACTIVE_PARTITION
-from shared.errors import FatalError, PreconditionFailedError
+from shared.errors import PreconditionFailedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +74,3 @@ async def _drop_claim(engine: Engine, key: str, op_id: str) -> None:
                                            if op_id in c.queue else None)
     if cluster is not None and cluster.queue:
         await engine.queue.send({"op": cluster.queue[0], "start": True})
-
-
-async def poisoned(engine: Engine, message: dict, dequeue_count: int) -> None:
-    """A step message failed `maxDequeueCount` times: fail its operation with the reason, never leave it running."""
-    op_id, step_id = message.get("op"), message.get("step")
-    if not isinstance(op_id, str):
-        return
-    loaded = await engine.load(op_id)
-    if loaded is None or loaded.op.state in ("succeeded", "failed"):
-        return
-    step = loaded.steps.get(step_id) if isinstance(step_id, str) else None
-    last = (step.last_error or {}) if step else {}
-    reason = (f"the message for step {step_id or '(start)'} failed {dequeue_count} deliveries and went to the "
-              f"poison queue" + (f"; last error {last.get('code')}: {last.get('message')}" if last else ""))
-    error = FatalError("PoisonMessage", reason)
-    if step is not None and not step.terminal:
-        await engine.fail_step(loaded, step, error)
-    else:
-        await finish_operation(engine, loaded, {"code": error.code, "message": reason, "step": step_id})

@@ -19,8 +19,9 @@ from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
 from shared.domain.plan import plan
 from shared.domain.rules import check
-from shared.engine import Engine, EngineSettings, LifecycleSink, poisoned, submit, sweep
+from shared.engine import Engine, EngineSettings, LifecycleSink, deliver, poisoned, submit, sweep
 from shared.engine.records import OPERATION_ROW
+from shared.errors import RetryableError
 
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)
@@ -106,13 +107,16 @@ def creates_per_resource(armemu: Any) -> dict[str, int]:
 
 async def open_test_engine(stack: AsyncExitStack, armemu: Any, connection_string: str, *, tables: tuple[str, str, str],
                            queue: str, settings: EngineSettings | None = None,
-                           lifecycle: LifecycleSink | None = None) -> Engine:
-    """An Engine over Azurite (operations, clusters and secrets tables; the step queue) and the emulator."""
+                           lifecycle: LifecycleSink | None = None, arm_kwargs: dict | None = None,
+                           table_kwargs: dict | None = None) -> Engine:
+    """An Engine over Azurite (operations, clusters and secrets tables; the step queue) and the emulator.
+    `arm_kwargs`, `table_kwargs`: options of the ARM adapter (timeouts) and the table clients (their retries)."""
     ops, clusters, secrets = [await stack.enter_async_context(AzureTableStateStore.from_connection_string(
-        connection_string, name)) for name in tables]
+        connection_string, name, **(table_kwargs or {}))) for name in tables]
     steps = await stack.enter_async_context(AzureStepQueue.from_connection_string(connection_string, queue))
     arm = await stack.enter_async_context(AzureArm(AsyncOfflineCredential(), armemu.subscription_id,
-                                                   base_url=armemu.base_url, connection_verify=armemu.ca_cert))
+                                                   base_url=armemu.base_url, connection_verify=armemu.ca_cert,
+                                                   **(arm_kwargs or {})))
     return Engine(operations=ops, clusters=clusters, queue=steps, arm=arm, clock=SystemClock(),
                   secrets=TableSecretStore(secrets), settings=settings, lifecycle=lifecycle)
 
@@ -120,20 +124,24 @@ async def open_test_engine(stack: AsyncExitStack, armemu: Any, connection_string
 @contextlib.asynccontextmanager
 async def harness(armemu: Any, connection_string: str, *, settings: EngineSettings = FAST, run: bool = True,
                   handler_wrapper: Callable[[Callable[[dict], Awaitable[None]]], Callable[[dict], Awaitable[None]]]
-                  | None = None, sweep_every: float = 0.5, lifecycle: LifecycleSink | None = None
-                  ) -> AsyncIterator[Harness]:
+                  | None = None, sweep_every: float = 0.5, lifecycle: LifecycleSink | None = None,
+                  arm_kwargs: dict | None = None, table_kwargs: dict | None = None) -> AsyncIterator[Harness]:
     suffix = uuid.uuid4().hex[:8]
     async with AsyncExitStack() as stack:
         engine = await open_test_engine(stack, armemu, connection_string, settings=settings,
                                         tables=(f"ops{suffix}", f"clusters{suffix}", f"secrets{suffix}"),
-                                        queue=f"steps-{suffix}", lifecycle=lifecycle)
+                                        queue=f"steps-{suffix}", lifecycle=lifecycle, arm_kwargs=arm_kwargs,
+                                        table_kwargs=table_kwargs)
         queue = engine.queue
         h = Harness(engine, armemu)
         stop = asyncio.Event()
         tasks = []
         if run:
-            handler = handler_wrapper(engine.handle) if handler_wrapper else engine.handle
-            h.runner = QueueRunner(queue, handler, poison=lambda body, n: poisoned(engine, body, n),
+            async def delivered(message: dict) -> None:
+                await deliver(engine, message)
+
+            handler = handler_wrapper(delivered) if handler_wrapper else delivered
+            h.runner = QueueRunner(queue, handler, poison=lambda body, _n: poisoned(engine, body),
                                    semantics=QueueSemantics(lease_seconds=2, max_polling_interval=0.1))
             tasks.append(asyncio.create_task(h.runner.run(stop)))
 
@@ -141,7 +149,8 @@ async def harness(armemu: Any, connection_string: str, *, settings: EngineSettin
                 while not stop.is_set():
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), sweep_every)
-                    await sweep(engine)
+                    with contextlib.suppress(RetryableError):  # storage down: this run fails, the next one sweeps
+                        await sweep(engine)
 
             tasks.append(asyncio.create_task(sweeper()))
         try:

@@ -139,23 +139,33 @@ async def test_quota_exceeded_fails_the_operation_with_the_arm_code_and_leaves_n
     assert {s["state"] for s in steps.values()} <= {"succeeded", "failed", "cancelled"}
 
 
-async def test_a_poisoned_step_message_fails_the_operation_with_the_reason(armemu, azurite_connection_string):
+async def test_a_poisoned_step_message_is_retried_from_its_saved_state_not_failed(armemu, azurite_connection_string):
+    # Every delivery of the vnet's message fails until it has been through the poison queue once: the poison
+    # handler finds the step able to go on (not past its deadline), retries it, and the operation succeeds.
     account = make_storage_target(armemu)
+    poisoned_once = []
 
     def breaking(handle):
         async def wrapped(message):
-            if message.get("step") == "put:vnet":
+            if message.get("step") == "put:vnet" and not poisoned_once:
                 raise RuntimeError("simulated bug")
             await handle(message)
         return wrapped
 
     async with harness(armemu, azurite_connection_string, handler_wrapper=breaking) as h:
+        runner_poison = h.runner.poison
+
+        async def poison(body, n):
+            poisoned_once.append(body)
+            await runner_poison(body, n)
+
+        h.runner.poison = poison
         op_id = await h.submit(production(account))
         op = await h.wait_done(op_id, timeout=60)
         steps = await _steps(h, op_id)
-    assert op["state"] == "failed"
-    assert op["error"]["code"] == "PoisonMessage" and "put:vnet" in op["error"]["message"]
-    assert {s["state"] for s in steps.values()} <= {"succeeded", "failed", "cancelled"}
+    assert op["state"] == "succeeded", op.get("error")
+    assert [b["step"] for b in poisoned_once] == ["put:vnet"]
+    assert steps["put:vnet"]["attempts"] >= 2  # the poison round counted as one attempt, then it was sent
 
 
 async def test_a_scale_request_for_a_cluster_being_created_waits_and_then_runs(armemu, azurite_connection_string):

@@ -181,11 +181,12 @@ async def test_an_operation_that_ended_but_still_heads_its_cluster_queue_is_rele
     assert await state(engine, scale) == "succeeded"
 
 
-async def test_a_poisoned_message_fails_its_operation_with_the_reason(world):
-    engine, queue, _, _ = world
+async def test_a_poisoned_message_past_its_step_deadline_fails_its_operation_with_the_reason(world):
+    engine, queue, _, clock = world
     op_id = (await submit(engine, "create-cluster", valid_request())).operation_id
     await engine.handle((await queue.receive(1, 30))[0].body)  # started: root step ready
-    await poisoned(engine, {"op": op_id, "step": "put:resourceGroup"}, 5)
+    clock.advance(engine.settings.step_deadline_seconds)
+    await poisoned(engine, {"op": op_id, "step": "put:resourceGroup"})
     op = (await engine.ops.get(op_id, OPERATION_ROW)).entity
     assert op["state"] == "failed" and op["error"]["code"] == "PoisonMessage"
     assert "5 deliveries" in op["error"]["message"]
