@@ -142,13 +142,8 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime,
     """Scale each fallback with nodes back to 0 once no eviction of its spot pool was seen for the cooldown
     (an eviction exactly `cooldownSeconds` ago no longer holds it). Called by the sweeper timer.
 
-    `counts`: the fallbacks' node counts as ARM reports them (`to_read` says which; 0 for a pool ARM does not have,
-    None for one whose read failed: that pool is skipped this round). A count read is what the decision rests on:
-    nodes in ARM are scaled down even when the history says a scale-down was asked for already (it failed, or
-    someone scaled the pool up), unless an operation that may be that scale-down is still queued; a pool ARM shows
-    empty while the request still asks for nodes is set to 0 in the request only once nothing is queued (a queued
-    create or scale-out would bring the nodes, which the next round then sees). Without `counts`, the history and
-    the request are trusted."""
+    `counts`: the fallbacks' node counts as ARM reports them (`to_read` says which, `_in_arm` how they decide);
+    without them, the history and the request are trusted."""
     cooldown = timedelta(seconds=view.reactions.cooldown_seconds)
     actions, records = [], []
     waiting: list[str] = []
@@ -159,21 +154,10 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime,
         state, asked = view.state(name), planned(history, _FALLBACK_RULES, name)
         current = asked if asked is not None else (state.count if state else 0)
         last = last_of(history, SPOT_FALLBACK, name)
-        if counts is not None and name in counts:
-            if (in_arm := counts[name]) is None:
-                waiting.append(f"'{name}' (its node count could not be read from ARM this round)")
-                continue
-            if in_arm == 0 and current == 0:
-                continue
-            if view.operation_running and (in_arm == 0 or current == 0):
-                waiting.append(f"'{name}' ({in_arm} nodes in ARM, {current} asked for; an operation is queued)")
-                continue
-            current = max(in_arm, current)
-            seen = f"{in_arm} in ARM"
-        else:
-            seen = str(current)
-        if current <= 0:
+        found = _in_arm(view, name, current, counts, waiting)
+        if found is None or found[0] <= 0:
             continue
+        current, seen = found
         if last is not None and now - last.at < cooldown:
             waiting.append(f"'{name}' until {(last.at + cooldown).isoformat()}")
             continue
@@ -189,6 +173,29 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime,
         held = f"; holding {', '.join(waiting)}" if waiting else ""
         return nothing(f"no on-demand fallback to scale down{held}")
     return Decision(tuple(actions), tuple(records))
+
+
+def _in_arm(view: ClusterView, name: str, current: int, counts: Mapping[str, int | None] | None,
+            waiting: list[str]) -> tuple[int, str] | None:
+    """The fallback's count to decide on and how it is known; None: skip it this round (`waiting` says why).
+
+    A count read from ARM (0 for a pool ARM does not have; None: the read failed, skipped) is what the decision rests
+    on: nodes in ARM are scaled down even when the history says a scale-down was asked for already (it failed, or
+    someone scaled the pool up), unless an operation that may be that scale-down is still queued; a pool ARM shows
+    empty while the request still asks for nodes is set to 0 in the request only once nothing is queued (a queued
+    create or scale-out would bring the nodes, which the next round then sees)."""
+    if counts is None or name not in counts:
+        return current, str(current)
+    in_arm = counts[name]
+    if in_arm is None:
+        waiting.append(f"'{name}' (its node count could not be read from ARM this round)")
+        return None
+    if in_arm == 0 and current == 0:
+        return None
+    if view.operation_running and (in_arm == 0 or current == 0):
+        waiting.append(f"'{name}' ({in_arm} nodes in ARM, {current} asked for; an operation is queued)")
+        return None
+    return max(in_arm, current), f"{in_arm} in ARM"
 
 
 def to_read(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> list[str]:
