@@ -1,4 +1,8 @@
-"""Timers: the sweeper (lost messages, expired leases, ended operations still holding their cluster)."""
+"""Timers: the sweeper (lost messages, expired leases, ended operations still holding their cluster), the outbox,
+and drift (clusters read back from ARM). Drift has a timer of its own, not a place in the sweeper: the sweeper heals
+the engine's crash windows and must stay short and independent of ARM, while drift reads ARM (one GET per cluster
+due, a bounded number per run) and may wait on it; a slow or failing ARM then delays drift checks, never the
+engine's repairs (docs/drift.md)."""
 
 from __future__ import annotations
 
@@ -24,3 +28,9 @@ async def events_outbox(timer: func.TimerRequest) -> None:
 
     rt = await runtime.runtime()
     await sweep_outbox(rt.outbox, rt.publisher)
+
+
+@bp.timer_trigger(arg_name="timer", schedule="15 */1 * * * *", run_on_startup=False, use_monitor=False)
+async def drift(timer: func.TimerRequest) -> None:
+    rt = await runtime.runtime()
+    await rt.drift.reconcile()

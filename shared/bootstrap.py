@@ -33,6 +33,7 @@ from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import Clock, SecretStore, StateStore
 from shared.services.callers import Authentication, TokenValidator
 from shared.services.clusters import Clusters
+from shared.services.drift import DriftService, DriftSettings
 from shared.services.events import EventService, EventSettings
 from shared.services.events.agent_keys import AgentKeys
 from shared.services.outbox import Outbox
@@ -68,6 +69,7 @@ class Runtime:
     outbox: Outbox  # lifecycle events recorded by the engine and the webhooks
     publisher: EventPublisher | None  # the topic the sweeper drains the outbox to; None: no topic configured
     authentication: Authentication  # who is calling (the HTTP API)
+    drift: DriftService  # the drift timer: clusters read back from ARM, compared, repaired (docs/drift.md)
 
 
 def caller_policy(settings: Settings) -> Policy:
@@ -117,8 +119,10 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
                            # the revisions each ticket was acted on: beside the cluster rows, kept as long
                            ledger=TicketLedger(engine.registry.table, engine.registry.get, engine.clock),
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
+    drift = DriftService(engine, DriftSettings(interval_seconds=settings.drift_interval_seconds),
+                         default_subscription_id=settings.default_subscription_id)
     return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
-                   outbox, publisher, callers)
+                   outbox, publisher, callers, drift)
 
 
 def event_settings(settings: Settings) -> EventSettings:

@@ -57,6 +57,8 @@ _APP: dict[str, str] = {
     "AKSVEND_BACKOFF_BASE_SECONDS": "first retry delay of a retryable ARM error (doubles per attempt)",
     "AKSVEND_STEP_DEADLINE_SECONDS": "how long a step may keep failing retryably before it fails for good",
     "AKSVEND_SWEEP_SECONDS": "local host only: how often the sweeper runs (in Azure the timer's schedule decides)",
+    "AKSVEND_DRIFT_INTERVAL_SECONDS": "how often each managed cluster is read back from ARM and compared with its "
+                                      "request (default 1800; docs/drift.md)",
     "AKSVEND_QUEUE_LEASE_SECONDS": "local host only: how long a received message stays hidden while it is handled",
     "AKSVEND_LOG_LEVEL": "log level of aksvend's own loggers (WARNING by default)",
     "AKSVEND_CALLER_POLICY": "the caller policy (JSON, see docs/policy.md); unset: no one may do anything, except in "

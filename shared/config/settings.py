@@ -56,6 +56,7 @@ class Settings:
     backoff_base_seconds: float = 2.0
     step_deadline_seconds: float = 3 * 3600.0
     sweep_seconds: float = 60.0
+    drift_interval_seconds: float = 1800.0  # how often each managed cluster is read back from ARM (docs/drift.md)
     queue_lease_seconds: float = 600.0
     log_level: str = "WARNING"
     caller_policy: str | None = None
@@ -101,6 +102,7 @@ class Settings:
             backoff_base_seconds=_seconds(env, "AKSVEND_BACKOFF_BASE_SECONDS", 2.0),
             step_deadline_seconds=_seconds(env, "AKSVEND_STEP_DEADLINE_SECONDS", 3 * 3600.0),
             sweep_seconds=_seconds(env, "AKSVEND_SWEEP_SECONDS", 60.0),
+            drift_interval_seconds=_seconds(env, "AKSVEND_DRIFT_INTERVAL_SECONDS", 1800.0),
             queue_lease_seconds=_seconds(env, "AKSVEND_QUEUE_LEASE_SECONDS", 600.0),
             log_level=_log_level(env),
             caller_policy=env.get("AKSVEND_CALLER_POLICY") or None,

@@ -10,6 +10,7 @@
 | `aksvend.pool.scaled`              | a pool's node count changed                     | operation id, pool     |
 | `aksvend.spot.replaced`            | evicted spot capacity was replaced on demand    | operation id, pool     |
 | `aksvend.cluster.upgradeAvailable` | a newer Kubernetes version can be applied       | cluster, both versions |
+| `aksvend.cluster.drifted`          | ARM differs from the request (docs/drift.md)    | cluster, check, drift  |
 
 Choices, and why:
 
@@ -35,6 +36,7 @@ from shared.domain.tickets.ref import TicketRef
 from shared.domain.violations import Violation
 
 __all__ = [
+    "CLUSTER_DRIFTED",
     "CLUSTER_PROVISIONED",
     "EVENT_TYPES",
     "OPERATION_ACCEPTED",
@@ -46,6 +48,7 @@ __all__ = [
     "ClusterRef",
     "LifecycleEvent",
     "PoolSummary",
+    "cluster_drifted",
     "cluster_provisioned",
     "operation_accepted",
     "operation_failed",
@@ -64,8 +67,9 @@ CLUSTER_PROVISIONED = "aksvend.cluster.provisioned"
 POOL_SCALED = "aksvend.pool.scaled"
 SPOT_REPLACED = "aksvend.spot.replaced"
 UPGRADE_AVAILABLE = "aksvend.cluster.upgradeAvailable"
+CLUSTER_DRIFTED = "aksvend.cluster.drifted"
 EVENT_TYPES = (OPERATION_ACCEPTED, OPERATION_SUCCEEDED, OPERATION_FAILED, CLUSTER_PROVISIONED, POOL_SCALED,
-               SPOT_REPLACED, UPGRADE_AVAILABLE)
+               SPOT_REPLACED, UPGRADE_AVAILABLE, CLUSTER_DRIFTED)
 
 INVALID_REQUEST_CODE = "InvalidRequest"
 # Fixed namespace for the UUIDv5 event ids; changing it would make retried transitions publish twice.
@@ -232,6 +236,18 @@ def upgrade_available(cluster: ClusterRef, *, current_version: str, available_ve
     """One event per (cluster, current, available): seen again by the next drift check, it is the same event."""
     return _event(UPGRADE_AVAILABLE, [cluster.resource_id.lower(), current_version, available_version], cluster,
                   time, ticket, {"currentVersion": current_version, "availableVersion": available_version})
+
+
+def cluster_drifted(cluster: ClusterRef, *, drift: Sequence[Mapping[str, Any]], policy: str,
+                    operations: Sequence[str], checked_at: datetime, time: datetime,
+                    ticket: TicketRef | None = None) -> LifecycleEvent:
+    """ARM differs from the request: the differences (`drift`, as `GET /api/clusters/...` shows them), the cluster's
+    policy and the repair operations submitted. One event per (cluster, check, drift): a check redone after a crash
+    records the same one."""
+    fingerprint = str(uuid.uuid5(_ID_NAMESPACE, repr([sorted(d.items()) for d in drift])))
+    return _event(CLUSTER_DRIFTED, [cluster.resource_id.lower(), checked_at.isoformat(), fingerprint], cluster, time,
+                  ticket, {"drift": [dict(d) for d in drift], "policy": policy, "operations": list(operations),
+                         "checkedAt": _rfc3339(checked_at)})
 
 
 def ticket_rejected(ticket: TicketRef, *, idempotency_key: str, violations: Sequence[Violation],

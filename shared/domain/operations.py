@@ -58,9 +58,11 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     if kind == "delete-pool":
         return (StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", pools.name, pool_id,
                          pools.api_version, None, (), True, pools.seconds["delete"]),)
-    pool = next(p for p in request.user_pools if p.name == pool_name)
+    # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
+    pool = next(p for p in request.pools if p.name == pool_name)
+    body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
     return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id, pools.api_version,
-                     pools.body(request, pool), (), True, pools.seconds["put"]),)
+                     body, (), True, pools.seconds["put"]),)
 
 
 def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:

@@ -37,6 +37,7 @@ OsDiskType = Literal["Managed", "Ephemeral"]
 GpuDriver = Literal["Install", "None"]
 SpotFallback = Literal["on-demand", "none"]
 AutoUpgrade = Literal["none", "patch", "stable", "rapid", "node-image"]
+DriftPolicy = Literal["report", "repair"]  # what aksvend does about drift it finds in ARM (docs/drift.md)
 EndpointNetworkPolicies = Literal["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]
 
 MAX_POOLS_IN_REQUEST = 100  # AKS: at most 100 node pools per cluster (quotas-skus-regions.md)
@@ -161,6 +162,7 @@ class ClusterRequestInput(_Model):
     network: Network | None = None
     addons: Addons | None = None
     reactions: Reactions | None = None
+    drift: DriftPolicy = "report"
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
 
 

@@ -30,6 +30,7 @@ from shared.engine import (
 )
 from shared.engine.records import ClusterRecord, cluster_key
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
+from shared.services.drift import drift_row, drift_rows
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
@@ -146,12 +147,13 @@ class Clusters:
         return isinstance(sub, str) and isinstance(rg, str) and self.policy.allows(caller, sub, rg, "read")
 
     async def clusters(self, caller: Caller) -> list[dict[str, Any]]:
-        return [cluster_view(c) for c in await self.engine.registry.all()
+        drift = await drift_rows(self.engine.registry.table)
+        return [cluster_view(c, drift.get(c.key)) for c in await self.engine.registry.all()
                 if self.policy.allows(caller, c.subscription_id, c.resource_group, "read")]
 
     async def cluster(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
         record = await self._cluster(sub, rg, name, caller, "read")
-        return cluster_view(record)
+        return cluster_view(record, await drift_row(self.engine.registry.table, record.key))
 
     async def _cluster(self, sub: str, rg: str, name: str, caller: Caller, action: Action) -> ClusterRecord:
         self._authorize(caller, sub, rg, action)

@@ -5,6 +5,7 @@ Pure functions of the engine's records, kept apart from the use cases so that a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from shared.domain import arm
@@ -36,7 +37,8 @@ def _step_view(spec: StepSpec, step: StepRecord | None) -> dict[str, Any]:
             "error": dict(step.last_error) if step and step.last_error else None}
 
 
-def cluster_view(c: ClusterRecord) -> dict[str, Any]:
+def cluster_view(c: ClusterRecord, drift: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`drift`: the cluster's last drift check (shared/services/drift.py), None: not checked yet."""
     request = c.request
     pools = [request.get("systemPool", {}), *list(request.get("userPools", []))]
     applied = c.applied or {}
@@ -52,7 +54,15 @@ def cluster_view(c: ClusterRecord) -> dict[str, Any]:
                    "os": p.get("os", "Linux"), "applied": p.get("name") in applied_pools}
                   for i, p in enumerate(pools)],
         "desired": request,
+        **drift_view(drift),
     }
+
+
+def drift_view(row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the last drift check found: the differences (`drift`, empty when none or never checked) and when."""
+    if row is None:
+        return {"drift": [], "driftCheckedAt": None}
+    return {"drift": list(row.get("drift") or []), "driftCheckedAt": iso(row.get("checkedAt"))}
 
 
 def iso(value: Any) -> str | None:

@@ -282,6 +282,7 @@ async def test_evictions_within_the_cooldown_add_capacity_up_to_the_bound():
 
 async def test_the_sweeper_scales_the_fallback_back_after_the_cooldown(world):
     await world.deliver([preempted(0), preempted(1)])
+    world.arm.resources[f"{CLUSTER_ID}/agentPools/batchod".lower()] = {"properties": {"count": 2}}  # ARM has them
     world.clock.advance(599)
     assert (await world.service.sweep(world.clock.now())).scaled_down == ()
     world.clock.advance(1)

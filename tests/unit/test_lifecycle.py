@@ -35,6 +35,9 @@ def all_builders(ticket: TicketRef | None, time: datetime = T0) -> list[Lifecycl
                                 time=time, ticket=ticket),
         lifecycle.upgrade_available(CLUSTER, current_version="1.33.1", available_version="1.33.4", time=time,
                                     ticket=ticket),
+        lifecycle.cluster_drifted(CLUSTER, drift=[{"pool": "apps", "field": "count", "desired": 3, "observed": 5,
+                                                   "repairable": True}], policy="report", operations=[],
+                                  checked_at=T0, time=time, ticket=ticket),
     ]
 
 
@@ -43,7 +46,7 @@ def test_every_documented_event_type_has_a_builder() -> None:
     assert set(lifecycle.EVENT_TYPES) == {
         "aksvend.operation.accepted", "aksvend.operation.succeeded", "aksvend.operation.failed",
         "aksvend.cluster.provisioned", "aksvend.pool.scaled", "aksvend.spot.replaced",
-        "aksvend.cluster.upgradeAvailable",
+        "aksvend.cluster.upgradeAvailable", "aksvend.cluster.drifted",
     }
 
 

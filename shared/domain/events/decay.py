@@ -12,7 +12,7 @@ record with target = base = the value now), so a caller's change is never undone
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from shared.domain.events.fallback import scale_down_source, sweep
@@ -54,9 +54,11 @@ def decay(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> 
     return Decision(tuple(actions), tuple(records))
 
 
-def sweep_all(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> Decision:
-    """The fallbacks' scale-down and the raises' decay, as one decision (each action names its pool)."""
-    parts = (sweep(view, history, now), decay(view, history, now))
+def sweep_all(view: ClusterView, history: Sequence[PastReaction], now: datetime,
+              counts: Mapping[str, int | None] | None = None) -> Decision:
+    """The fallbacks' scale-down (on their node counts read from ARM, `counts`: fallback.py `sweep`) and the raises'
+    decay, as one decision (each action names its pool)."""
+    parts = (sweep(view, history, now, counts), decay(view, history, now))
     acting = tuple(a for d in parts for a in d.actions if d.acts)
     records = tuple(r for d in parts for r in d.record)
     if not acting:

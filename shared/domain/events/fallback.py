@@ -22,7 +22,7 @@ of both spot event kinds (spot.py: an eviction, or the preempt notice ~30 s befo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from shared.domain.events.bounds import Room, refused, room
@@ -137,9 +137,13 @@ def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetim
     return Decision((action,), (record,))  # `aksvend.spot.replaced` goes out when the operation succeeds
 
 
-def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> Decision:
+def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime,
+          counts: Mapping[str, int | None] | None = None) -> Decision:
     """Scale each fallback with nodes back to 0 once no eviction of its spot pool was seen for the cooldown
-    (an eviction exactly `cooldownSeconds` ago no longer holds it). Called by the sweeper timer."""
+    (an eviction exactly `cooldownSeconds` ago no longer holds it). Called by the sweeper timer.
+
+    `counts`: the fallbacks' node counts as ARM reports them (`to_read` says which, `_in_arm` how they decide);
+    without them, the history and the request are trusted."""
     cooldown = timedelta(seconds=view.reactions.cooldown_seconds)
     actions, records = [], []
     waiting: list[str] = []
@@ -147,23 +151,65 @@ def sweep(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> 
         name = fallback_pool_name(spot.name, windows=spot.os == "Windows")
         if view.pool(name) is not None:
             continue  # a requested pool, not ours
-        state = view.state(name)
-        current = planned(history, _FALLBACK_RULES, name)
-        if current is None:
-            current = state.count if state else 0
-        if current <= 0:
-            continue
+        state, asked = view.state(name), planned(history, _FALLBACK_RULES, name)
+        current = asked if asked is not None else (state.count if state else 0)
         last = last_of(history, SPOT_FALLBACK, name)
+        found = _in_arm(view, name, current, counts, waiting)
+        if found is None or found[0] <= 0:
+            continue
+        current, seen = found
         if last is not None and now - last.at < cooldown:
             waiting.append(f"'{name}' until {(last.at + cooldown).isoformat()}")
             continue
         since = f"since {last.at.isoformat()}" if last else "in the recent history"
         reason = (f"no eviction of spot pool '{spot.name}' {since} (cooldown {view.reactions.cooldown_seconds} s): "
-                  f"scale on-demand fallback '{name}' from {current} to 0")
-        key = f"sweep|{view.cluster_id.lower()}|{name}|{last.at.isoformat() if last else 'none'}"
+                  f"scale on-demand fallback '{name}' from {seen} to 0")
+        down = last_of(history, FALLBACK_SCALE_DOWN, name)  # a scale-down again after one asked for: a new key
+        key = (f"sweep|{view.cluster_id.lower()}|{name}|{last.at.isoformat() if last else 'none'}"
+               + (f"|{down.at.isoformat()}" if down and (not last or down.at > last.at) else ""))
         actions.append(ScalePool(name, 0, reason, key=key))
         records.append(PastReaction(now, None, FALLBACK_SCALE_DOWN, name, 0, base=0))
     if not actions:
         held = f"; holding {', '.join(waiting)}" if waiting else ""
         return nothing(f"no on-demand fallback to scale down{held}")
     return Decision(tuple(actions), tuple(records))
+
+
+def _in_arm(view: ClusterView, name: str, current: int, counts: Mapping[str, int | None] | None,
+            waiting: list[str]) -> tuple[int, str] | None:
+    """The fallback's count to decide on and how it is known; None: skip it this round (`waiting` says why).
+
+    A count read from ARM (0 for a pool ARM does not have; None: the read failed, skipped) is what the decision rests
+    on: nodes in ARM are scaled down even when the history says a scale-down was asked for already (it failed, or
+    someone scaled the pool up), unless an operation that may be that scale-down is still queued; a pool ARM shows
+    empty while the request still asks for nodes is set to 0 in the request only once nothing is queued (a queued
+    create or scale-out would bring the nodes, which the next round then sees)."""
+    if counts is None or name not in counts:
+        return current, str(current)
+    in_arm = counts[name]
+    if in_arm is None:
+        waiting.append(f"'{name}' (its node count could not be read from ARM this round)")
+        return None
+    if in_arm == 0 and current == 0:
+        return None
+    if view.operation_running and (in_arm == 0 or current == 0):
+        waiting.append(f"'{name}' ({in_arm} nodes in ARM, {current} asked for; an operation is queued)")
+        return None
+    return max(in_arm, current), f"{in_arm} in ARM"
+
+
+def to_read(view: ClusterView, history: Sequence[PastReaction], now: datetime) -> list[str]:
+    """The fallbacks whose node count the sweeper reads from ARM before `sweep` (one GET each): those past their
+    cooldown that have, or are asked to have, nodes. A fallback asked to have none is not read every minute: if ARM
+    still has nodes there (a failed scale-down), the drift check sees it (docs/drift.md)."""
+    cooldown = timedelta(seconds=view.reactions.cooldown_seconds)
+    names = []
+    for spot in (p for p in view.pools if p.spot is not None):
+        name = fallback_pool_name(spot.name, windows=spot.os == "Windows")
+        state, last = view.state(name), last_of(history, SPOT_FALLBACK, name)
+        if state is None or view.pool(name) is not None or (last is not None and now - last.at < cooldown):
+            continue
+        asked = planned(history, _FALLBACK_RULES, name)
+        if (asked if asked is not None else state.count) > 0:
+            names.append(name)
+    return names

@@ -99,6 +99,24 @@ async def observed_version(engine: Engine, record: ClusterRecord) -> str | None:
     return version if isinstance(version, str) else None
 
 
+async def fallback_counts(engine: Engine, record: ClusterRecord, pools: list[str]) -> dict[str, int | None]:
+    """The node counts ARM reports for these pools (one GET each through the engine's ARM port): 0 for a pool ARM
+    does not have, None when the read failed (the sweeper skips that pool this round)."""
+    cluster_id = arm.ids(ClusterRequest.model_validate(record.request))["cluster"]
+    counts: dict[str, int | None] = {}
+    for pool in pools:
+        try:
+            body = await engine.arm.get(arm.AGENT_POOL.name, f"{cluster_id}/agentPools/{pool}",
+                                        arm.AGENT_POOL.api_version)
+        except (RetryableError, FatalError) as err:
+            log.warning("reading pool %s of %s failed (%s); its sweep waits a round", pool, record.key, err.code)
+            counts[pool] = None
+            continue
+        count = ((body or {}).get("properties") or {}).get("count", 0)
+        counts[pool] = count if isinstance(count, int) else None
+    return counts
+
+
 async def offered_upgrades(engine: Engine, record: ClusterRecord) -> tuple[OfferedVersion, ...] | None:
     """The upgrades ARM's upgrade profile offers the cluster (`.../upgradeProfiles/default`, one GET with the cluster's
     client and api-version); None when ARM cannot say now (the reaction then upgrades nothing)."""

@@ -26,9 +26,9 @@ trigger alike:
    A crash before the mark redelivers the event; the history or the operation's idempotency key then keeps it
    from acting twice.
 
-`sweep(now)` (the sweeper timer) scales spot fallbacks back once their cooldown has passed and lowers pressure
-raises after their quiet period (clusters with a fallback, or marked as raised in the store), and purges expired
-dedupe and summary rows every `purge_every_seconds`, a page at a time.
+`sweep(now)` (the sweeper timer) scales spot fallbacks back after their cooldown (on their node counts read from ARM,
+fallback.py `to_read`), lowers pressure raises after their quiet period (clusters with a fallback, or marked as
+raised in the store), and purges expired dedupe and summary rows every `purge_every_seconds`, a page at a time.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from shared.domain.events import (
     sweep_all,
     sweep_source,
 )
+from shared.domain.events.fallback import to_read
 from shared.domain.events.senders import SENDER_RULES, Sender, may_validate
 from shared.domain.lifecycle import LifecycleEvent
 from shared.domain.operation_source import OperationSource
@@ -70,7 +71,7 @@ from shared.services.events.agent_keys import AgentKeys
 from shared.services.events.auth import EventAuth
 from shared.services.events.intake import Index, IndexCache, has_fallback, parse_delivery
 from shared.services.events.model import Acknowledged, EventSettings, SweepReport, Tally, Validation
-from shared.services.events.react import apply, notice_event, observed_view, view_of
+from shared.services.events.react import apply, fallback_counts, notice_event, observed_view, view_of
 from shared.services.events.store import EventStore, Mark
 
 log = logging.getLogger("aksvend.events")
@@ -279,15 +280,15 @@ class EventService:
         record = await self.engine.registry.get(key)
         if record is None:
             return []
-        history = await self.store.history(key)
-        decision = sweep_all(view_of(record), history, now)
-        operations = []
-        request = ClusterRequest.model_validate(record.request)
+        history, view = await self.store.history(key), view_of(record)
+        counts = await fallback_counts(self.engine, record, to_read(view, history, now))  # ARM's, not the request's
+        decision, operations = sweep_all(view, history, now, counts), []
         for action in decision.actions if decision.acts else ():
             if isinstance(action, NoAction):
                 continue
             applied = await apply(self.engine, record, action, default_subscription_id=self.default_subscription_id,
-                                  source=sweep_source(request, action.pool_name or ""))
+                                  source=sweep_source(ClusterRequest.model_validate(record.request),
+                                                      action.pool_name or ""))
             log.info("sweep on %s: %s -> %s", key, action.reason, applied.note)
             if applied.operation_id:
                 operations.append(applied.operation_id)
