@@ -23,6 +23,7 @@ from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQue
 from shared.engine.records import ClusterRecord, Loaded, OperationRecord, StepRecord, cluster_key
 from shared.engine.registry import ClusterRegistry
 from shared.engine.submit import (
+    Change,
     ClusterConflict,
     ClusterNotFound,
     DesiredStateChanged,
@@ -30,11 +31,13 @@ from shared.engine.submit import (
     Submitted,
     operation_id,
     submit,
+    submit_change,
 )
 from shared.engine.sweeper import SweepReport, poisoned, sweep
 
 __all__ = [
     "ArmPort",
+    "Change",
     "Clock",
     "ClusterConflict",
     "ClusterNotFound",
@@ -62,5 +65,6 @@ __all__ = [
     "ports",
     "records",
     "submit",
+    "submit_change",
     "sweep",
 ]
