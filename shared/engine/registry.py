@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from shared.engine.ports import StateStore
@@ -34,6 +34,8 @@ class ClusterRegistry:
     def __init__(self, table: StateStore) -> None:
         self.table = table
         self.generation = 0
+        self.pause: Callable[[int], Awaitable[None]] = jittered_pause  # before round n >= 1 of a change
+
 
     async def get(self, key: str) -> ClusterRecord | None:
         found = await self.table.get(CLUSTER_PARTITION, key)
@@ -58,9 +60,8 @@ class ClusterRegistry:
         reading again; PreconditionFailedError after). `edit` returning None means no change; what it raises is
         raised."""
         for attempt in range(MAX_CONFLICT_RETRIES):
-            if attempt:  # lost the last round: a random pause, "full jitter", so that the writers spread out
-                await asyncio.sleep(random.uniform(0, min(MAX_CONFLICT_PAUSE_SECONDS,
-                                                          CONFLICT_PAUSE_SECONDS * 2 ** min(attempt, 5))))
+            if attempt:
+                await self.pause(attempt)
             current = await self.get(key)
             if current is None:
                 return None
@@ -98,3 +99,10 @@ class ClusterRegistry:
             return c.with_(**changes)
 
         return await self.change(key, remove)
+
+
+async def jittered_pause(attempt: int) -> None:
+    """After `attempt` lost rounds: a random pause up to a ceiling that doubles each round ("full jitter"), so
+    that writers of one row spread out instead of colliding again in step."""
+    ceiling = min(MAX_CONFLICT_PAUSE_SECONDS, CONFLICT_PAUSE_SECONDS * 2 ** min(attempt, 5))
+    await asyncio.sleep(random.uniform(0, ceiling))
