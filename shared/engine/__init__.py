@@ -28,6 +28,7 @@ from shared.engine.records import ClusterRecord, Loaded, OperationRecord, StepRe
 from shared.engine.registry import ClusterRegistry
 from shared.engine.retrying import RetryRefused, retry, retry_id
 from shared.engine.submit import (
+    Change,
     ClusterConflict,
     ClusterNotFound,
     DesiredStateChanged,
@@ -35,11 +36,13 @@ from shared.engine.submit import (
     Submitted,
     operation_id,
     submit,
+    submit_change,
 )
 from shared.engine.sweeper import SweepReport, sweep
 
 __all__ = [
     "ArmPort",
+    "Change",
     "Clock",
     "ClusterConflict",
     "ClusterNotFound",
@@ -71,5 +74,6 @@ __all__ = [
     "retry",
     "retry_id",
     "submit",
+    "submit_change",
     "sweep",
 ]

@@ -2,14 +2,17 @@
 
 AKS refuses a second mutating operation on a cluster (409 OperationNotAllowed), so aksvend runs the operations
 of one cluster one after another: each cluster row holds a queue of operation ids, and only the head may run.
-Every change is an etag-conditioned read-modify-write retried on conflict, so concurrent submits and
-completions never lose an entry. A request to scale a cluster that is still being created simply waits in
-the queue: it does not fail.
+Every change is an etag-conditioned read-modify-write retried on conflict (after a short random pause that grows
+with each lost round, so that many writers of one row spread out instead of colliding again in step), so
+concurrent submits and completions never lose an entry. A request to scale a cluster that is still being created
+simply waits in the queue: it does not fail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from shared.engine.ports import StateStore
@@ -17,6 +20,8 @@ from shared.engine.records import CLUSTER_PARTITION, ClusterRecord
 from shared.errors import ConflictError, PreconditionFailedError
 
 MAX_CONFLICT_RETRIES = 50
+CONFLICT_PAUSE_SECONDS = 0.01  # the first pause's ceiling after a lost write; doubled each round up to the cap
+MAX_CONFLICT_PAUSE_SECONDS = 0.25
 
 
 class ClusterRegistry:
@@ -29,6 +34,8 @@ class ClusterRegistry:
     def __init__(self, table: StateStore) -> None:
         self.table = table
         self.generation = 0
+        self.pause: Callable[[int], Awaitable[None]] = jittered_pause  # before round n >= 1 of a change
+
 
     async def get(self, key: str) -> ClusterRecord | None:
         found = await self.table.get(CLUSTER_PARTITION, key)
@@ -49,8 +56,12 @@ class ClusterRegistry:
             return existing
 
     async def change(self, key: str, edit: Callable[[ClusterRecord], ClusterRecord | None]) -> ClusterRecord | None:
-        """Apply `edit` to the current record until the write wins. `edit` returning None means no change."""
-        for _ in range(MAX_CONFLICT_RETRIES):
+        """Apply `edit` to the current record until the write wins (at most MAX_CONFLICT_RETRIES rounds, each
+        reading again; PreconditionFailedError after). `edit` returning None means no change; what it raises is
+        raised."""
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            if attempt:
+                await self.pause(attempt)
             current = await self.get(key)
             if current is None:
                 return None
@@ -88,3 +99,10 @@ class ClusterRegistry:
             return c.with_(**changes)
 
         return await self.change(key, remove)
+
+
+async def jittered_pause(attempt: int) -> None:
+    """After `attempt` lost rounds: a random pause up to a ceiling that doubles each round ("full jitter"), so
+    that writers of one row spread out instead of colliding again in step."""
+    ceiling = min(MAX_CONFLICT_PAUSE_SECONDS, CONFLICT_PAUSE_SECONDS * 2 ** min(attempt, 5))
+    await asyncio.sleep(random.uniform(0, ceiling))

@@ -2,19 +2,29 @@
 
 Order of writes: for a caller's idempotency key, a row binding the key to the request's fingerprint (so that the
 same key with another body is refused before anything else changes); the operation's entry in the active index;
-its step rows and operation row together (one entity-group transaction; for operations of more than 99 steps, the
-steps first and the operation row last); then the operation joins its cluster's queue and, when it heads the
-queue, a start message is sent. A crash anywhere leaves a state that a second submit (same idempotency key) or
-the sweeper completes: a present operation row means "accepted", and the sweeper puts a queued operation that is
-missing from its cluster's queue back in line and drops index rows of operations that never came to be.
+for a change to a managed cluster, its new desired request and the operation's place in the cluster's queue, in
+one write of the cluster's row (so operations run in the order their changes were accepted, and each one's
+request holds every change accepted before it); its step rows and operation row together (one entity-group
+transaction; for operations of more than 99 steps, the steps first and the operation row last); then the
+operation joins its cluster's queue (a create) and, when it heads the queue, a start message is sent. A crash
+anywhere leaves a state that a second submit (same idempotency key) or the sweeper completes: a present operation
+row means "accepted", and the sweeper puts a queued operation that is missing from its cluster's queue back in
+line, and drops index rows (and queue places) of operations that never came to be.
+
+A change is either a whole new request computed by the caller (`submit` with `based_on`: refused with
+DesiredStateChanged when another change landed first) or a `Change` (`submit_change`): a function of the desired
+request, applied to it as it is when the change is accepted, in the registry's compare-and-swap loop (each round
+reads again and re-checks the change, so it always converges; docs/engine.md "Concurrent changes").
 """
 
 from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shared.domain import arm
 from shared.domain.operations import OperationKind, steps_for
@@ -59,6 +69,20 @@ class Submitted:
     created: bool  # False: the same operation existed already (a retried submit)
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change to a managed cluster's desired request, as a function of it (`submit_change`).
+
+    `cluster`: the cluster's registry key. `spec`: what was asked (JSON); with the kind and the pool it is the
+    operation's fingerprint, so that a retry with the same idempotency key is the same operation however many
+    changes landed in between. `apply`: the desired request (JSON) -> the new one, checked against the rules; it
+    raises its refusal when the change does not fit the request as it is now (called again each round)."""
+
+    cluster: str
+    spec: Mapping[str, Any]
+    apply: Callable[[Mapping[str, Any]], ClusterRequest]
+
+
 def operation_id(caller: str, idempotency_key: str | None, rng_bits: int) -> str:
     if idempotency_key:
         return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{caller}|{idempotency_key}"))
@@ -91,9 +115,44 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
         op_id = operation_id(caller, None, engine.rng.getrandbits(128))
     elif idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
-    await _claim_cluster(engine, kind, request, cluster, now, based_on)
+    if kind == "create-cluster":
+        await _index(engine, op_id, key, now)
+        await _claim_cluster(engine, request, cluster, now)
+    else:
+        def unchanged(c: ClusterRecord) -> ClusterRequest:
+            if based_on is not None and c.request_hash != based_on:
+                raise DesiredStateChanged(key)
+            return request
+
+        await _adopt(engine, kind, key, op_id, unchanged, now)
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
                              pool=pool, source=source, ticket=ticket)
+    return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
+
+
+async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, pool: str | None = None,
+                        idempotency_key: str | None = None, caller: str = "anonymous", source: str = "api",
+                        ticket: str | None = None) -> Submitted:
+    """Accept `change` to a managed cluster: it is applied to the desired request as it is at this moment, and
+    the operation joins the cluster's queue in the same write, behind every change accepted before it. Never
+    refused because another change landed first; refused with what `change.apply` raises when the change does not
+    fit the current request, ClusterNotFound, IdempotencyConflict, or PreconditionFailedError when the cluster's
+    row kept changing for the registry's whole bound of rounds."""
+    now = engine.clock.now()
+    digest = request_hash({"kind": kind, "pool": pool, "change": dict(change.spec)})
+    op_id = operation_id(caller, idempotency_key, engine.rng.getrandbits(128))
+    existing = await engine.ops.get(op_id, OPERATION_ROW)
+    if existing is not None:
+        if existing.entity["requestHash"] != digest:
+            raise IdempotencyConflict(op_id)
+        await _resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
+        return Submitted(op_id, created=False)
+    if idempotency_key is not None:
+        await _claim_key(engine, op_id, digest, now)
+    request = await _adopt(engine, kind, change.cluster, op_id, lambda c: change.apply(c.request), now)
+    payload = request.model_dump(mode="json", by_alias=True)
+    record = OperationRecord(op_id, kind, "queued", change.cluster, arm.ids(request)["cluster"], payload, digest,
+                             now, pool=pool, source=source, ticket=ticket)
     return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
 
 
@@ -117,44 +176,63 @@ async def _resume(engine: Engine, existing: OperationRecord) -> None:
         await _join_queue(engine, existing.cluster, existing.id)
 
 
-async def _claim_cluster(engine: Engine, kind: OperationKind, request: ClusterRequest, cluster: ClusterRecord | None,
-                         now: datetime, based_on: str | None) -> None:
-    """Register the cluster a create names, or make the accepted change the cluster's desired request now, so
-    that the next change builds on it."""
+async def _claim_cluster(engine: Engine, request: ClusterRequest, cluster: ClusterRecord | None,
+                         now: datetime) -> None:
+    """Register the cluster a create names (or take over the row of a deleted one of that name)."""
     payload = request.model_dump(mode="json", by_alias=True)
     same = request_hash(payload)
     key = cluster_key(request.subscription_id, request.resource_group, request.name)
-    if kind == "create-cluster":
-        if cluster is not None and cluster.state != "deleted" and cluster.request_hash != same:
-            raise ClusterConflict(key)
-        fresh = ClusterRecord(key, request.subscription_id, request.resource_group, request.name, request.location,
-                              "provisioning", payload, same, updated_at=now)
-        if cluster is None:
-            cluster = await engine.registry.create_or_get(fresh)
-        elif cluster.state == "deleted":  # its row stays; a create after the deletion may ask for another cluster
-            cluster = await engine.registry.change(key, lambda c: fresh.with_(queue=c.queue, last_operation=(
-                c.last_operation)) if c.state == "deleted" else None)
-        if cluster is None or cluster.request_hash != same:
-            raise ClusterConflict(key)
-        return
-    if cluster is None or cluster.state == "deleted":
-        raise ClusterNotFound(key)
+    if cluster is not None and cluster.state != "deleted" and cluster.request_hash != same:
+        raise ClusterConflict(key)
+    fresh = ClusterRecord(key, request.subscription_id, request.resource_group, request.name, request.location,
+                          "provisioning", payload, same, updated_at=now)
+    if cluster is None:
+        cluster = await engine.registry.create_or_get(fresh)
+    elif cluster.state == "deleted":  # its row stays; a create after the deletion may ask for another cluster
+        cluster = await engine.registry.change(key, lambda c: fresh.with_(queue=c.queue, last_operation=(
+            c.last_operation)) if c.state == "deleted" else None)
+    if cluster is None or cluster.request_hash != same:
+        raise ClusterConflict(key)
+
+
+async def _adopt(engine: Engine, kind: OperationKind, key: str, op_id: str,
+                 derive: Callable[[ClusterRecord], ClusterRequest], now: datetime) -> ClusterRequest:
+    """Make the change the cluster's desired request and give its operation the next place in the cluster's
+    queue, in one conditional write of the cluster's row (retried by the registry, `derive` again each round), so
+    that the next change builds on it and the operations run in the order their changes were accepted. The
+    operation is indexed first: if the submit dies before its operation row, the sweeper frees its place."""
+    index_etag = await _index(engine, op_id, key, now)
+    adopted: list[ClusterRequest] = []
 
     def adopt(c: ClusterRecord) -> ClusterRecord:
-        if based_on is not None and c.request_hash != based_on:
-            raise DesiredStateChanged(key)
-        return c.with_(request=payload, request_hash=same, updated_at=now,
+        if c.state == "deleted":
+            raise ClusterNotFound(key)
+        request = derive(c)
+        adopted.append(request)
+        payload = request.model_dump(mode="json", by_alias=True)
+        queue = c.queue if op_id in c.queue else (*c.queue, op_id)  # in line already: an earlier attempt of it
+        return c.with_(request=payload, request_hash=request_hash(payload), queue=queue, updated_at=now,
                        state="deleting" if kind == "delete-cluster" else c.state)
 
-    await engine.registry.change(key, adopt)
+    try:
+        if await engine.registry.change(key, adopt) is None:
+            raise ClusterNotFound(key)
+    except Exception:
+        with contextlib.suppress(Exception):  # refused: nothing of it stays (else the sweeper drops it later)
+            await engine.ops.delete_if_match(ACTIVE_PARTITION, op_id, index_etag)
+        raise
+    return adopted[-1]
+
+
+async def _index(engine: Engine, op_id: str, key: str, now: datetime) -> str:
+    """The operation's row in the active index, written before the operation exists: the sweeper then always
+    sees it (and drops index rows, and queue places, of operations that never came to be)."""
+    return await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": op_id, "cluster": key,
+                                    "since": now})
 
 
 async def _commit(engine: Engine, record: OperationRecord, steps: list[StepRecord]) -> Submitted:
-    """Index, write (the commit point), record and queue a new operation."""
-    # Indexed before it exists: the sweeper then always sees it (and drops index rows of operations that never
-    # came to be).
-    await engine.ops.upsert({"PartitionKey": ACTIVE_PARTITION, "RowKey": record.id, "cluster": record.cluster,
-                             "since": record.created_at})
+    """Write (the commit point; the caller indexed it), record and queue a new operation."""
     try:
         await _write_operation(engine, [s.to_entity() for s in steps], record)
     except ConflictError:

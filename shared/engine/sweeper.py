@@ -37,7 +37,7 @@ async def sweep(engine: Engine) -> SweepReport:
         if loaded is None:  # a submit that crashed before its operation row: drop the index row once it is old
             index = await engine.ops.get(ACTIVE_PARTITION, op_id)
             if index is not None and index.entity["since"] < now - timedelta(seconds=engine.settings.lease_seconds):
-                await _drop_claim(engine, index.entity["cluster"], op_id)
+                await _free_place(engine, index.entity.get("cluster"), op_id)
                 with contextlib.suppress(PreconditionFailedError):
                     await engine.ops.delete_if_match(ACTIVE_PARTITION, op_id, index.etag)
             continue
@@ -64,13 +64,16 @@ async def sweep(engine: Engine) -> SweepReport:
     return SweepReport(len(active), requeued, started, rejoined)
 
 
-async def _drop_claim(engine: Engine, key: str, op_id: str) -> None:
-    """A retry claims its place in its cluster's queue before its operation row is written (retrying.py): if that row
-    never came, take the place back (without recording it as the cluster's last operation) and start the next."""
-    held = await engine.registry.get(key)
-    if held is None or op_id not in held.queue:
+async def _free_place(engine: Engine, cluster: str | None, op_id: str) -> None:
+    """A change (or a retry, retrying.py) whose submit died between taking its place in the cluster's queue and
+    writing its operation row: take the place back, so the operations behind it are not held up, and start the
+    next one if it now heads."""
+    if not isinstance(cluster, str):
         return
-    cluster = await engine.registry.change(key, lambda c: c.with_(queue=tuple(o for o in c.queue if o != op_id))
-                                           if op_id in c.queue else None)
-    if cluster is not None and cluster.queue:
-        await engine.queue.send({"op": cluster.queue[0], "start": True})
+    before = await engine.registry.get(cluster)
+    if before is None or op_id not in before.queue:
+        return
+    after = await engine.registry.change(cluster, lambda c: c.with_(queue=tuple(o for o in c.queue if o != op_id))
+                                         if op_id in c.queue else None)
+    if after is not None and after.queue and before.queue[0] == op_id:
+        await engine.queue.send({"op": after.queue[0], "start": True})

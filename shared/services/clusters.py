@@ -8,7 +8,7 @@ policy before anything is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,16 +19,18 @@ from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
 from shared.engine import (
+    Change,
     ClusterConflict,
     ClusterNotFound,
-    DesiredStateChanged,
     Engine,
     IdempotencyConflict,
     RetryRefused,
     retry,
     submit,
+    submit_change,
 )
 from shared.engine.records import ClusterRecord, cluster_key
+from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.drift import drift_row, drift_rows
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
@@ -37,7 +39,6 @@ from shared.services.pool_change import revalidate, with_pool
 from shared.services.views import cluster_view, iso, operation_view
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
-MAX_CHANGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +97,30 @@ class Clusters:
             raise NotPermitted("Forbidden", f"caller {caller.display} may not {action} clusters in "
                                             f"subscription {subscription_id}, resource group {resource_group}")
 
-    async def _submit(self, kind: str, request: ClusterRequest, caller: Caller, key: str | None, *,
+    async def _submit(self, kind: str, request: ClusterRequest | Change, caller: Caller, key: str | None, *,
                       pool: str | None = None, source: str = "api", ticket: str | None = None,
-                      based_on: str | None = None) -> Accepted:
+                      where: str = "") -> Accepted:
+        """Submit a whole request (create, delete the cluster) or a change to the desired request (a pool).
+        `where`: the cluster as the caller named it (from the request when it is one)."""
+        if isinstance(request, ClusterRequest):
+            where = f"'{request.name}' in {request.resource_group}"
         try:
-            done = await submit(self.engine, kind, request, pool=pool, idempotency_key=key,  # type: ignore[arg-type]
-                                caller=caller.id, source=source, ticket=ticket, based_on=based_on)
+            if isinstance(request, Change):
+                done = await submit_change(self.engine, kind, request, pool=pool,  # type: ignore[arg-type]
+                                           idempotency_key=key, caller=caller.id, source=source, ticket=ticket)
+            else:
+                done = await submit(self.engine, kind, request, pool=pool,  # type: ignore[arg-type]
+                                    idempotency_key=key, caller=caller.id, source=source, ticket=ticket)
         except ClusterConflict:
-            raise InConflict("ClusterNameTaken", f"a different request already owns cluster '{request.name}' "
-                                                 f"in {request.resource_group}") from None
+            raise InConflict("ClusterNameTaken", f"a different request already owns cluster {where}") from None
         except IdempotencyConflict:
             raise InConflict("IdempotencyKeyReused", "this Idempotency-Key was used before with a different "
                                                      "request") from None
         except ClusterNotFound:
-            raise NotFound("ClusterNotFound", f"aksvend manages no cluster '{request.name}' in "
-                                              f"{request.resource_group}") from None
+            raise NotFound("ClusterNotFound", f"aksvend manages no cluster {where}") from None
+        except PreconditionFailedError:  # the registry's bound of compare-and-swap rounds, each after a pause
+            raise InConflict("ConcurrentChange", "the cluster's record kept changing while this change was "
+                                                 "accepted; retry") from None
         return Accepted(done.operation_id, done.created)
 
     # ---- read --------------------------------------------------------------------------------------------
@@ -163,40 +173,38 @@ class Clusters:
         return record
 
     # ---- change ------------------------------------------------------------------------------------------
+    # A pool change is a `Change`: applied to the desired request as it is when accepted, so concurrent changes
+    # are all accepted, each behind the one before in the cluster's queue (docs/engine.md "Concurrent changes").
     async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
                        key: str | None) -> Accepted:
-        async def attempt(record: ClusterRecord) -> Accepted:
-            request = with_pool(dict(record.request), pool, raw_pool,
-                                default_subscription_id=self.default_subscription_id,
-                                today=self.engine.clock.now().date())
-            return await self._submit("put-pool", request, caller, key, pool=pool, based_on=record.request_hash)
+        def apply(desired: Mapping[str, Any]) -> ClusterRequest:
+            return with_pool(dict(desired), pool, raw_pool, default_subscription_id=self.default_subscription_id,
+                             today=self.engine.clock.now().date())
 
-        return await self._changing(sub, rg, name, caller, attempt)
+        return await self._change("put-pool", sub, rg, name, pool, {"pool": raw_pool}, apply, caller, key)
 
     async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
-        async def attempt(record: ClusterRecord) -> Accepted:
-            desired = dict(record.request)
+        def apply(current: Mapping[str, Any]) -> ClusterRequest:
+            desired = dict(current)
             if pool == desired["systemPool"]["name"]:
                 raise InConflict("LastSystemPool", "the system pool is the cluster's only System pool and "
                                                    "cannot be deleted; delete the cluster instead")
             pools = [p for p in desired.get("userPools", []) if p["name"] != pool]
             if len(pools) == len(desired.get("userPools", [])):
                 raise NotFound("PoolNotFound", f"cluster '{name}' has no user pool '{pool[:12]}'")
-            request = self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
-            return await self._submit("delete-pool", request, caller, key, pool=pool, based_on=record.request_hash)
+            return self._revalidate({**desired, "userPools": pools}, prefix="/userPools")
 
-        return await self._changing(sub, rg, name, caller, attempt)
+        return await self._change("delete-pool", sub, rg, name, pool, {}, apply, caller, key)
 
-    async def _changing(self, sub: str, rg: str, name: str, caller: Caller,
-                        attempt: Callable[[ClusterRecord], Awaitable[Accepted]]) -> Accepted:
-        """Compute a change on the cluster's current desired request and submit it; again if another change
-        landed in between (compare-and-swap on the desired request, see submit)."""
-        for _ in range(MAX_CHANGE_ATTEMPTS):
-            try:
-                return await attempt(await self._cluster(sub, rg, name, caller, "change"))
-            except DesiredStateChanged:
-                continue
-        raise InConflict("ConcurrentChange", "the cluster kept changing while this change was applied; retry")
+    async def _change(self, kind: str, sub: str, rg: str, name: str, pool: str, spec: Mapping[str, Any],
+                      apply: Callable[[Mapping[str, Any]], ClusterRequest], caller: Caller,
+                      key: str | None) -> Accepted:
+        """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
+        submit it: the engine applies it again to the desired request as it is when accepted."""
+        record = await self._cluster(sub, rg, name, caller, "change")
+        apply(record.request)
+        return await self._submit(kind, Change(record.key, spec, apply), caller, key, pool=pool,
+                                  where=f"'{name[:63]}' in {rg[:90]}")
 
     async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "delete")

@@ -60,6 +60,19 @@ async def wait_op(client, location: str, timeout: float = 60.0) -> dict:
     raise AssertionError(f"{location} did not finish")
 
 
+def arm_get(armemu, resource_id: str) -> dict:
+    """The resource as ARM answers a GET of it (the emulator's inventory lists ids and states only)."""
+    from azure.core.rest import HttpRequest
+
+    from shared.domain.arm import resource_type
+
+    api_version = resource_type("Microsoft.ContainerService/managedClusters/agentPools").api_version
+    response = armemu.pipeline().send_request(HttpRequest("GET", f"{armemu.base_url}{resource_id}?api-version="
+                                                                 f"{api_version}"))
+    assert response.status_code == 200, response.text()
+    return response.json()
+
+
 async def test_production_request_is_accepted_provisioned_and_listed(api, armemu):
     client, _ = api
     account = make_storage_target(armemu)
@@ -180,3 +193,37 @@ async def test_openapi_lists_every_route(api):
             ("/api/clusters/{subscription_id}/{resource_group}/{name}", "delete"), ("/api/health", "get")} <= routes
     assert "ClusterRequestInput" in doc["components"]["schemas"]
     assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_twenty_concurrent_pool_additions_are_all_accepted_and_run_in_order(api, armemu):
+    """Issue 15: 20 callers add 20 pools to one cluster at once. Each gets 202 and its own operation; the operations
+    run one after another in the order they were accepted (the cluster's queue); ARM ends with the desired pools."""
+    import asyncio
+    import itertools
+
+    client, _ = api
+    base = f"/api/clusters/{armemu.subscription_id}/rg-shop/shop-prod"
+    await wait_op(client, (await client.post("/api/clusters", json=production(make_storage_target(armemu))))
+                  .headers["Location"])
+    names = [f"q{i:02d}" for i in range(20)]
+    answers = await asyncio.gather(*(client.put(f"{base}/pools/{n}", json={"count": 1 + i % 3})
+                                     for i, n in enumerate(names)))
+    assert [a.status_code for a in answers] == [202] * 20, [a.text for a in answers if a.status_code != 202]
+    assert len({a.json()["operationId"] for a in answers}) == 20
+    ops = [await wait_op(client, a.headers["Location"], timeout=180) for a in answers]
+    assert [op["state"] for op in ops] == ["succeeded"] * 20, [op["error"] for op in ops]
+    ran = sorted(ops, key=lambda op: op["startedAt"])
+    assert all(a["endedAt"] <= b["startedAt"] for a, b in itertools.pairwise(ran))  # one at a time
+    put_order = []
+    for r in armemu.requests():
+        pool = r["path"].split("?")[0].rsplit("/agentPools/", 1)[-1] if "/agentPools/" in r["path"] else None
+        if r["method"] == "PUT" and pool in names and pool not in put_order:
+            put_order.append(pool)
+    assert put_order == [op["pool"] for op in ran]  # ARM saw them in the order the operations ran
+    cluster = (await client.get(base)).json()
+    desired = {p["name"]: p["count"] for p in cluster["pools"]}
+    assert [p["name"] for p in cluster["desired"]["userPools"]][-20:] == [op["pool"] for op in ran]
+    in_arm = {r["id"].rsplit("/", 1)[1]: arm_get(armemu, r["id"])["properties"]["count"] for r in armemu.inventory(
+        "Microsoft.ContainerService/managedClusters/agentPools")}
+    assert in_arm == desired and all(p["applied"] for p in cluster["pools"])
+    assert cluster["currentOperation"] is None and cluster["queuedOperations"] == []

@@ -8,9 +8,9 @@
   appear only as observed state, so that the policy recognises its own fallback pools.
 - ScalePool / CreatePool become `put-pool` with the desired request changed through `pool_change.with_pool`
   (the rules of `PUT /api/clusters/.../pools/{pool}`); UpgradeCluster becomes `upgrade` with the new
-  `kubernetesVersion`. Each is submitted with the action's idempotency key and caller `aksvend:events`, so a
-  redelivered event finds the same operation (or, when the desired request moved on since, the operation its
-  key names: `IdempotencyConflict` means "already submitted").
+  `kubernetesVersion`. Each is a `Change` (applied to the desired request as it is when accepted, queued behind
+  the changes before it) submitted with the action's idempotency key and caller `aksvend:events`, so a
+  redelivered event finds the same operation (`IdempotencyConflict` also means "already submitted").
 - Each operation carries the `OperationSource` the event's kind names (shared/domain/operation_source.py), which
   the lifecycle events read back: `reaction:spot-fallback:<spot pool>` adds `aksvend.spot.replaced`.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,13 +42,11 @@ from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.operation_source import OperationSource
 from shared.domain.operations import OperationKind
 from shared.domain.request import ClusterRequest
-from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, operation_id, submit
+from shared.engine import Change, ClusterNotFound, Engine, IdempotencyConflict, operation_id, submit_change
 from shared.engine.records import ClusterRecord
-from shared.errors import FatalError, RetryableError
+from shared.errors import FatalError, PreconditionFailedError, RetryableError
 from shared.refusals import Refused
 from shared.services.pool_change import revalidate, with_pool
-
-MAX_CHANGE_ATTEMPTS = 5
 
 log = logging.getLogger("aksvend.events")
 EVENTS_CALLER = EVENTS_CALLER_ID  # the caller id its operations are submitted with (idempotency)
@@ -134,41 +133,31 @@ async def offered_upgrades(engine: Engine, record: ClusterRecord) -> tuple[Offer
 
 async def apply(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,
                 default_subscription_id: str, source: OperationSource) -> Applied:
-    """Submit one action as an engine operation. Refusals (a change that breaks the rules, a cluster that is gone)
+    """Submit one action as an engine operation: a change applied to the desired request as it is when accepted
+    (concurrent changes queue, none is lost). Refusals (a change that breaks the rules, a cluster that is gone)
     are reported, not raised: the event is acknowledged with the reason, never retried for ever."""
-    for _ in range(MAX_CHANGE_ATTEMPTS):
-        try:
-            return await _apply_once(engine, record, action, default_subscription_id=default_subscription_id,
-                                     source=source)
-        except DesiredStateChanged:  # another change landed meanwhile: decide on the new desired request
-            fresh = await engine.registry.get(record.key)
-            if fresh is None:
-                return Applied(None, "the cluster is no longer managed")
-            record = fresh
-    return Applied(None, "refused: the cluster kept changing while this reaction was applied")
+    kind: OperationKind = "upgrade" if isinstance(action, UpgradeCluster) else "put-pool"
+    pool = None if isinstance(action, UpgradeCluster) else action.pool_name
+    spec = {"kubernetesVersion": action.version} if isinstance(action, UpgradeCluster) else {"pool": _raw_pool(action)}
 
-
-async def _apply_once(engine: Engine, record: ClusterRecord, action: ScalePool | CreatePool | UpgradeCluster, *,
-                      default_subscription_id: str, source: OperationSource) -> Applied:
-    today = engine.clock.now().date()
-    desired = dict(record.request)
-    kind: OperationKind
-    try:
+    def change(desired: Mapping[str, Any]) -> ClusterRequest:
+        today = engine.clock.now().date()
         if isinstance(action, UpgradeCluster):
-            request = revalidate({**desired, "kubernetesVersion": action.version}, prefix="/kubernetesVersion",
-                                 default_subscription_id=default_subscription_id, today=today)
-            kind, pool = "upgrade", None
-        else:
-            pool = action.pool_name
-            request = with_pool(desired, pool, _raw_pool(action), default_subscription_id=default_subscription_id,
-                                today=today)
-            kind = "put-pool"
-        done = await submit(engine, kind, request, pool=pool, idempotency_key=action.key,
-                            caller=EVENTS_CALLER, source=source.encode(), based_on=record.request_hash)
+            return revalidate({**desired, "kubernetesVersion": action.version}, prefix="/kubernetesVersion",
+                              default_subscription_id=default_subscription_id, today=today)
+        return with_pool(dict(desired), action.pool_name, _raw_pool(action),
+                         default_subscription_id=default_subscription_id, today=today)
+
+    try:
+        change(record.request)  # refused on the request as read: nothing is written
+        done = await submit_change(engine, kind, Change(record.key, spec, change), pool=pool,
+                                   idempotency_key=action.key, caller=EVENTS_CALLER, source=source.encode())
     except IdempotencyConflict:
         return Applied(operation_id(EVENTS_CALLER, action.key, 0), "already submitted for this event")
     except ClusterNotFound:
         return Applied(None, "the cluster is no longer managed")
+    except PreconditionFailedError:
+        return Applied(None, "refused: the cluster kept changing while this reaction was applied")
     except Refused as refusal:
         codes = ", ".join(f"{v.path} {v.code}" for v in refusal.violations[:5])
         return Applied(None, f"refused: {refusal.code} {refusal.detail} {codes}".strip())
