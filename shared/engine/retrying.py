@@ -31,7 +31,7 @@ from shared.engine.records import (
     StepRecord,
     request_hash,
 )
-from shared.engine.submit import Submitted, _record_accepted, _resume, _write_operation
+from shared.engine.submit import Submitted, record_accepted, resume, write_operation
 from shared.errors import ConflictError
 
 _RETRY_NAMESPACE = uuid.UUID("8b6f1d0e-5a3c-4e27-9c41-2d7a9e3b6f15")
@@ -56,7 +56,7 @@ async def retry(engine: Engine, failed: OperationRecord) -> Submitted:
     new_id = retry_id(failed.id)
     existing = await engine.ops.get(new_id, OPERATION_ROW)
     if existing is not None:  # the same retry again: the same answer (and finish what a crash left undone)
-        await _resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
+        await resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
         return Submitted(new_id, created=False)
     if failed.state != "failed":
         raise RetryRefused("OperationNotFailed", f"operation {failed.id} is {failed.state}: only a failed "
@@ -75,13 +75,13 @@ async def retry(engine: Engine, failed: OperationRecord) -> Submitted:
                           retry_of=failed.id, etag=None)
     steps = [StepRecord(new_id, spec.id).to_entity() for spec in failed.specs()]
     try:
-        await _write_operation(engine, steps, record)
+        await write_operation(engine, steps, record)
     except ConflictError:  # a concurrent ask of the same retry won
         return Submitted(new_id, created=False)
     await engine.history.record(new_id, "queued", f"{record.kind} accepted from {record.source}: a retry of "
                                                   f"{failed.id}")
     await engine.history.record(failed.id, "retried", f"retried as {new_id}")
-    await _record_accepted(engine, record)
+    await record_accepted(engine, record)
     if claimed.queue and claimed.queue[0] == new_id:
         await engine.queue.send({"op": new_id, "start": True})
     return Submitted(new_id, created=True)

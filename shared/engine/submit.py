@@ -110,7 +110,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
             raise IdempotencyConflict(op_id)
         recreate = kind == "create-cluster" and cluster is not None and cluster.state == "deleted"
         if not recreate:
-            await _resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
+            await resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
             return Submitted(op_id, created=False)
         op_id = operation_id(caller, None, engine.rng.getrandbits(128))
     elif idempotency_key is not None:
@@ -145,7 +145,7 @@ async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, 
     if existing is not None:
         if existing.entity["requestHash"] != digest:
             raise IdempotencyConflict(op_id)
-        await _resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
+        await resume(engine, OperationRecord.from_entity(existing.entity, existing.etag))
         return Submitted(op_id, created=False)
     if idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
@@ -168,10 +168,10 @@ async def _claim_key(engine: Engine, op_id: str, digest: str, now: datetime) -> 
             raise IdempotencyConflict(op_id) from None
 
 
-async def _resume(engine: Engine, existing: OperationRecord) -> None:
+async def resume(engine: Engine, existing: OperationRecord) -> None:
     """The same submit again: finish what a crash of the first one may have left undone."""
     if existing.state in ("queued", "running"):  # heal a crash between the row and its event
-        await _record_accepted(engine, existing)
+        await record_accepted(engine, existing)
     if existing.state == "queued":
         await _join_queue(engine, existing.cluster, existing.id)
 
@@ -234,16 +234,16 @@ async def _index(engine: Engine, op_id: str, key: str, now: datetime) -> str:
 async def _commit(engine: Engine, record: OperationRecord, steps: list[StepRecord]) -> Submitted:
     """Write (the commit point; the caller indexed it), record and queue a new operation."""
     try:
-        await _write_operation(engine, [s.to_entity() for s in steps], record)
+        await write_operation(engine, [s.to_entity() for s in steps], record)
     except ConflictError:
         return Submitted(record.id, created=False)
     await engine.history.record(record.id, "queued", f"{record.kind} accepted from {record.source}")
-    await _record_accepted(engine, record)
+    await record_accepted(engine, record)
     await _join_queue(engine, record.cluster, record.id)
     return Submitted(record.id, created=True)
 
 
-async def _write_operation(engine: Engine, steps: list[dict], record: OperationRecord) -> None:
+async def write_operation(engine: Engine, steps: list[dict], record: OperationRecord) -> None:
     """The step rows and the operation row: one entity-group transaction (all or nothing, one round trip) when
     they fit in one (100 rows); else the steps one by one first and the operation row last, the commit point.
     Raises ConflictError when the operation exists already (a concurrent identical submit won)."""
@@ -257,7 +257,7 @@ async def _write_operation(engine: Engine, steps: list[dict], record: OperationR
     await engine.ops.insert(record.to_entity())
 
 
-async def _record_accepted(engine: Engine, record: OperationRecord) -> None:
+async def record_accepted(engine: Engine, record: OperationRecord) -> None:
     if engine.lifecycle is not None:
         await engine.lifecycle.record(accepted_events(record))
 

@@ -4,6 +4,8 @@ ARM back as requested; a cluster deleted in ARM is reported and never re-created
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 import httpx
@@ -48,9 +50,17 @@ async def app_client(armemu, azurite_connection_string):
 
 
 async def provisioned(client, policy: str) -> str:
+    """The cluster created and settled: its operation succeeded and was released from the cluster's queue (the
+    worker does that just after the operation's state is saved; the drift check looks at settled clusters only)."""
     created = await client.post("/api/clusters", json=request(policy))
     assert created.status_code == 202, created.text
-    assert (await wait_op(client, created.headers["Location"]))["state"] == "succeeded"
+    op = await wait_op(client, created.headers["Location"])
+    assert op["state"] == "succeeded"
+    path = f"/api/clusters/{op['cluster']['id'].split('/')[2]}/{RG}/{NAME}"
+    deadline = time.monotonic() + 30
+    while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
+        assert time.monotonic() < deadline, view
+        await asyncio.sleep(0.02)  # polling a condition against a deadline
     return f"/api/clusters/{{sub}}/{RG}/{NAME}"
 
 
