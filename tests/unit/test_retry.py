@@ -187,7 +187,7 @@ async def crash_after_the_claim(engine, failed, monkeypatch) -> None:
         raise RuntimeError("killed between the claim and the commit")
 
     with monkeypatch.context() as patched:
-        patched.setattr(retrying, "_write_operation", crash)
+        patched.setattr(retrying, "write_operation", crash)
         with pytest.raises(RuntimeError):
             await retry(engine, failed)
 
