@@ -220,22 +220,27 @@ class FakeStepQueue(StepQueue):
 class FakeArm:
     """ARM that finishes every PUT synchronously, unless told to answer an error for a resource once."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.resources: dict[str, dict] = {}
         self.errors: dict[str, list[Exception]] = {}
         self.puts: list[str] = []
+        self.clock = clock  # the time of `systemData.lastModifiedAt` (None: real time), as ARM writes it
 
     async def put(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any]) -> ArmResult:
         self.puts.append(resource_id)
         if self.errors.get(resource_id):
             raise self.errors[resource_id].pop(0)
+        now = self.clock.now() if self.clock is not None else datetime.now(UTC)
         resource = {**body, "id": resource_id, "properties": {**body.get("properties", {}),
                                                              "provisioningState": "Succeeded",
-                                                             "principalId": "p-1"}}
+                                                             "principalId": "p-1"},
+                    "systemData": {"lastModifiedAt": now.isoformat()}}
         self.resources[resource_id.lower()] = resource
         return ArmResult(200, resource, None, None)
 
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult:
+        if self.errors.get(resource_id):
+            raise self.errors[resource_id].pop(0)
         self.resources.pop(resource_id.lower(), None)
         return ArmResult(204, None, None, None)
 

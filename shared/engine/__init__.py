@@ -28,7 +28,9 @@ from shared.engine.records import ClusterRecord, Loaded, OperationRecord, StepRe
 from shared.engine.registry import ClusterRegistry
 from shared.engine.retrying import RetryRefused, retry, retry_id
 from shared.engine.submit import (
+    MAX_QUEUED,
     Change,
+    ClusterBusy,
     ClusterConflict,
     ClusterNotFound,
     DesiredStateChanged,
@@ -41,9 +43,11 @@ from shared.engine.submit import (
 from shared.engine.sweeper import SweepReport, sweep
 
 __all__ = [
+    "MAX_QUEUED",
     "ArmPort",
     "Change",
     "Clock",
+    "ClusterBusy",
     "ClusterConflict",
     "ClusterNotFound",
     "ClusterRecord",

@@ -6,8 +6,10 @@ done without a PUT when
 - the same step of the operation it retries *succeeded*: ARM accepted and completed exactly the body this step
   would send (the retry runs the same request, so the same plan; placeholders resolve to the same outputs and
   secrets), and
-- ARM has the resource now, `provisioningState` Succeeded (or none, as for a role assignment): nothing deleted
-  or broke it since.
+- ARM has the resource now, `provisioningState` Succeeded (or none, as for a role assignment), and its
+  `systemData.lastModifiedAt` is not after that step's end: nobody deleted, replaced or changed it since (a
+  resource of the same name someone put there since is PUT again, not adopted by name; without `systemData` the
+  step is PUT again).
 
 Otherwise the step sends its PUT, as a first attempt does: that PUT is idempotent (the same body again), and it is
 what repairs a resource the failed attempt left half-made, Failed, or that was never sent. Comparing ARM's body
@@ -21,6 +23,7 @@ Below the engine, which calls `adoptable` before its PUT (`Engine._begin`); it s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.domain.operations import StepSpec
@@ -50,6 +53,23 @@ async def adoptable(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> Mappi
     state = ((resource or {}).get("properties") or {}).get("provisioningState")
     if resource is None or state not in (None, "Succeeded"):
         return None
+    if not _untouched_since(resource, before.entity.get("endedAt")):
+        return None
     await engine.history.record(loaded.op.id, "adopted", f"{spec.id}: ARM has it Succeeded, as {previous} left it; "
                                                          f"no PUT sent")
     return resource
+
+
+def _untouched_since(resource: Mapping[str, Any], ended: Any) -> bool:
+    """Whether ARM says nobody modified the resource after the failed attempt's step saw it succeed: its
+    `systemData.lastModifiedAt` is at or before that step's end. Without `systemData` (or a time it can read), no:
+    a resource of the same name that someone replaced or changed since is PUT again, never adopted by name."""
+    system = resource.get("systemData")
+    modified = system.get("lastModifiedAt") if isinstance(system, Mapping) else None
+    if not isinstance(modified, str) or not isinstance(ended, datetime):
+        return False
+    try:
+        when = datetime.fromisoformat(modified.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when <= ended

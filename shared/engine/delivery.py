@@ -48,7 +48,7 @@ async def _later(engine: Engine, message: Mapping[str, Any], err: RetryableError
     now = engine.clock.now()
     counted = message.get(RETRIES)
     retries = counted if isinstance(counted, int) and counted >= 0 else 0
-    since = _when(message.get(SINCE)) or now
+    since = min(_when(message.get(SINCE)) or now, now)  # a time in the future (forged) cannot defer the deadline
     if now - since > timedelta(seconds=engine.settings.step_deadline_seconds):
         raise err  # in trouble for longer than any step may take: the deliveries and the poison queue decide
     delay = backoff_delay(retries, engine.rng.random, base_seconds=engine.settings.backoff_base_seconds,
@@ -94,6 +94,10 @@ async def poisoned(engine: Engine, message: Mapping[str, Any]) -> str | None:
         return None
     if step.state not in ("ready", "running"):
         return None  # done, cancelled or not yet due: the saved state says there is nothing to do
+    now = engine.clock.now()
+    if step.sending_until is not None and step.sending_until > now:  # its request is in flight: not a second one
+        await engine.send(op_id, step.id, (step.sending_until - now).total_seconds())
+        return None
     last = step.last_error or {}
     if last:
         reason += f"; last error {last.get('code')}: {last.get('message')}"

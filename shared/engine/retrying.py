@@ -31,7 +31,7 @@ from shared.engine.records import (
     StepRecord,
     request_hash,
 )
-from shared.engine.submit import Submitted, record_accepted, resume, write_operation
+from shared.engine.submit import Submitted, has_room, record_accepted, resume, write_operation
 from shared.errors import ConflictError
 
 _RETRY_NAMESPACE = uuid.UUID("8b6f1d0e-5a3c-4e27-9c41-2d7a9e3b6f15")
@@ -108,7 +108,12 @@ def _claim(cluster: ClusterRecord, failed: OperationRecord, new_id: str, now: da
     refusal = moved_on(cluster, failed, new_id)
     if refusal is not None:
         raise refusal
-    return None if new_id in cluster.queue else cluster.with_(queue=(*cluster.queue, new_id), updated_at=now)
+    if not has_room(cluster.queue, new_id, failed.kind):
+        raise RetryRefused("ClusterBusy", f"{len(cluster.queue)} operations are queued on the cluster; retry later")
+    if new_id in cluster.queue:
+        return None
+    return cluster.with_(queue=(*cluster.queue, new_id), updated_at=now,
+                         state="deleting" if failed.kind == "delete-cluster" else cluster.state)
 
 
 def _deleted(failed: OperationRecord) -> RetryRefused:

@@ -63,6 +63,19 @@ class ClusterNotFound(Exception):
     """The operation needs a cluster aksvend manages, and there is none by that name."""
 
 
+class ClusterBusy(Exception):
+    """The cluster's queue holds `MAX_QUEUED` operations: a change waits until some ran (a delete still fits)."""
+
+
+MAX_QUEUED = 50  # operations queued on one cluster; a delete of the cluster has `DELETE_ROOM` more
+DELETE_ROOM = 5
+
+
+def has_room(queue: tuple[str, ...], op_id: str, kind: str) -> bool:
+    """Whether operation `op_id` (of `kind`) may take a place in this cluster queue."""
+    return op_id in queue or len(queue) < MAX_QUEUED + (DELETE_ROOM if kind == "delete-cluster" else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     operation_id: str
@@ -207,6 +220,8 @@ async def _adopt(engine: Engine, kind: OperationKind, key: str, op_id: str,
     def adopt(c: ClusterRecord) -> ClusterRecord:
         if c.state == "deleted":
             raise ClusterNotFound(key)
+        if not has_room(c.queue, op_id, kind):
+            raise ClusterBusy(key)
         request = derive(c)
         adopted.append(request)
         payload = request.model_dump(mode="json", by_alias=True)

@@ -19,7 +19,9 @@ from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
 from shared.engine import (
+    MAX_QUEUED,
     Change,
+    ClusterBusy,
     ClusterConflict,
     ClusterNotFound,
     Engine,
@@ -118,6 +120,9 @@ class Clusters:
                                                      "request") from None
         except ClusterNotFound:
             raise NotFound("ClusterNotFound", f"aksvend manages no cluster {where}") from None
+        except ClusterBusy:
+            raise InConflict("ClusterBusy", f"cluster {where} has {MAX_QUEUED} operations queued, the most it "
+                                            "takes; wait until some ran (a delete of the cluster still fits)") from None
         except PreconditionFailedError:  # the registry's bound of compare-and-swap rounds, each after a pause
             raise InConflict("ConcurrentChange", "the cluster's record kept changing while this change was "
                                                  "accepted; retry") from None
@@ -148,8 +153,12 @@ class Clusters:
             done = await retry(self.engine, loaded.op)
         except RetryRefused as refused:
             raise InConflict(refused.code, refused.detail) from None
-        if self.agent_keys is not None and loaded.op.kind == "create-cluster":  # as a create does (idempotent)
-            await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
+        if self.agent_keys is not None and loaded.op.kind in ("create-cluster", "delete-cluster"):
+            cluster = cluster_id_of(request.subscription_id, request.resource_group, request.name)
+            if loaded.op.kind == "create-cluster":  # as a create does (idempotent)
+                await self.agent_keys.issue(cluster)
+            else:  # as a delete does: its agents may not act any more
+                await self.agent_keys.revoke(cluster)
         return Accepted(done.operation_id, done.created)
 
     def _may_read(self, caller: Caller, request: Mapping[str, Any]) -> bool:

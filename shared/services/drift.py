@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,13 +38,15 @@ from shared.domain.request import ClusterRequest
 from shared.engine import ClusterNotFound, DesiredStateChanged, Engine, IdempotencyConflict, submit
 from shared.engine.ports import PARTITION_KEY, ROW_KEY, StateStore
 from shared.engine.records import ClusterRecord
-from shared.errors import FatalError, RetryableError
+from shared.errors import AksvendError, FatalError, RetryableError
 
 __all__ = ["DRIFT_CALLER", "DRIFT_PARTITION", "Checked", "DriftReport", "DriftService", "DriftSettings", "drift_row",
            "drift_rows"]
 
 log = logging.getLogger("aksvend.drift")
 DRIFT_PARTITION = "drift"
+MAX_SHOWN = 50  # drifts kept in the row and the event, in the order found (`driftCount` says how many there were)
+MAX_SHOWN_CHARS = 24_000
 DRIFT_CALLER = "aksvend:drift"  # the caller id of repair operations (their idempotency keys are its own)
 REPAIR_RULE = "drift-repair"  # their source: reaction:drift-repair[:<pool>]
 _NEVER = datetime(2000, 1, 1, tzinfo=UTC)
@@ -85,7 +88,11 @@ class DriftService:
         last = {key: _last_check(rows.get(key), record) for key, record in settled.items()}
         checked, skipped = [], []
         for key in due(last, now, interval, self.settings.per_run):
-            done = await self.check(settled[key], slot(key, now, interval), previous=rows.get(key))
+            try:
+                done = await self.check(settled[key], slot(key, now, interval), previous=rows.get(key))
+            except AksvendError as err:  # one cluster's trouble never stops the others' checks
+                log.warning("drift check of %s failed: %s", key, type(err).__name__)
+                done = None
             if done is None:
                 skipped.append(key)
             else:
@@ -113,13 +120,14 @@ class DriftService:
         if drifts:
             log.warning("cluster %s drifted from its request: %s", record.key,
                         "; ".join(f"{d.pool or 'cluster'}.{d.field}" for d in drifts)[:500])
+        shown = bounded([d.to_dict() for d in drifts[:MAX_SHOWN]])  # a row and an event have size limits
         if drifts and (previous or {}).get("digest") != fingerprint and self.engine.lifecycle is not None:
             await self.engine.lifecycle.record([lifecycle.cluster_drifted(
-                lifecycle.ClusterRef.of(request), drift=[d.to_dict() for d in drifts], policy=request.drift,
+                lifecycle.ClusterRef.of(request), drift=shown, policy=request.drift,
                 operations=operations, checked_at=checked_at, time=self.engine.clock.now())])
         await self.table.upsert({PARTITION_KEY: DRIFT_PARTITION, ROW_KEY: record.key, "checkedAt": checked_at,
-                                 "drift": [d.to_dict() for d in drifts], "digest": fingerprint,
-                                 "policy": request.drift, "operations": list(operations)})
+                                 "drift": shown, "driftCount": len(drifts), "digest": fingerprint,
+                                 "policy": request.drift, "operations": list(operations)[:MAX_SHOWN]})
         return Checked(record.key, drifts, tuple(operations))
 
     async def _repair(self, record: ClusterRecord, request: ClusterRequest, drifts: Sequence[Drift],
@@ -157,3 +165,13 @@ async def drift_row(table: StateStore, key: str) -> Mapping[str, Any] | None:
     found = await table.get(DRIFT_PARTITION, key)
     return found.entity if found else None
 
+
+def bounded(drifts: list[dict[str, Any]], limit: int = MAX_SHOWN_CHARS) -> list[dict[str, Any]]:
+    """The first drifts whose JSON fits in `limit` characters (a Table property holds 64 KiB of UTF-16)."""
+    kept, size = [], 2
+    for d in drifts:
+        size += len(json.dumps(d, default=str)) + 1
+        if size > limit:
+            break
+        kept.append(d)
+    return kept

@@ -192,3 +192,37 @@ async def test_a_begin_whose_request_is_in_flight_is_not_sent_again_before_its_l
     await engine.handle(later.body)  # the lease has passed (the first delivery died): sent now, once
     assert [p for p in engine.arm.puts if "resourceGroups" in p] and len(engine.arm.puts) == 1
     assert (await _step(engine, op_id)).sending_until is None
+
+
+async def test_a_poison_message_leaves_a_step_whose_request_is_in_flight_alone(world):
+    """The attack: a poison-queue message for a step whose PUT was on its way cleared its in-flight lease, and a
+    second PUT went out while the first one's answer was still to come."""
+    engine, queue, _, clock = world
+    op_id = await _started(engine, queue)
+    [message] = await queue.receive(1, 30)
+    await queue.delete(message)
+    step = await engine.save_step((await _step(engine, op_id)).sending(clock.now() + timedelta(seconds=10)))
+    assert step is not None
+    await poisoned(engine, message.body)
+    after = await _step(engine, op_id)
+    assert after.sending_until == step.sending_until and after.attempts == 0 and engine.arm.puts == []
+    assert await queue.receive(1, 30) == []  # it comes back when the lease ends, not before
+    clock.advance(10)
+    assert [m.body["step"] for m in await queue.receive(1, 30)] == [RG]
+
+
+async def test_a_trouble_start_in_the_future_cannot_defer_the_deadline(world):
+    engine, queue, ops, clock = world
+    await _started(engine, queue)
+    [message] = await queue.receive(1, 30)
+    await queue.delete(message)
+    ops.down = True
+    forged = {**message.body, RETRIES: 3, SINCE: "9999-01-01T00:00:00+00:00"}
+    sent = clock.now()
+    await deliver(engine, forged)  # sent again, counted from now
+    clock.advance(engine.settings.storage_backoff_cap_seconds)
+    [again] = await queue.receive(1, 30)
+    assert again.body[SINCE] == sent.isoformat()
+    clock.advance(engine.settings.step_deadline_seconds)
+    with pytest.raises(RetryableError):
+        await deliver(engine, again.body)

@@ -4,6 +4,7 @@ what AKS sets itself and the autoscaler's counts ignored; which operations repai
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,3 +189,15 @@ def test_due_are_the_clusters_not_checked_since_their_slot_longest_waiting_first
     checked = {k: slot(k, NOW, INTERVAL) + timedelta(seconds=1) for k in keys}  # all checked after their slot
     assert due(checked, NOW, INTERVAL, limit=100) == []
     assert sorted(due(checked, NOW + INTERVAL, INTERVAL, limit=100)) == sorted(keys)  # all due again one later
+
+
+def test_the_drift_kept_in_a_row_and_an_event_is_bounded():
+    """The attack: 100 pools added outside aksvend made the drift row too large to save, and the failing check
+    stopped every later cluster's check; now a row keeps the first drifts that fit (and `driftCount`)."""
+    from shared.services.drift import MAX_SHOWN_CHARS, bounded
+
+    many = [{"pool": f"p{i:03d}", "field": "pool", "desired": "absent", "observed": {"labels": {"k": "v" * 500}},
+             "repairable": False} for i in range(100)]
+    kept = bounded(many)
+    assert 0 < len(kept) < len(many) and kept == many[:len(kept)]
+    assert len(json.dumps(kept)) <= MAX_SHOWN_CHARS

@@ -12,9 +12,9 @@ import random
 import pytest
 
 from shared.domain.policy import allow_all
-from shared.engine import Engine, EngineSettings, sweep
+from shared.engine import MAX_QUEUED, Engine, EngineSettings, sweep
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, cluster_key
-from shared.refusals import NotFound
+from shared.refusals import InConflict, NotFound
 from shared.services.clusters import Clusters
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
 from tests.principals import principal
@@ -165,3 +165,18 @@ async def test_the_sweeper_frees_the_place_of_a_change_whose_submit_died_before_
     await drain(engine, queue)
     assert await state(engine, behind.operation_id) == "succeeded" and "web" in arm_pools(arm)
     assert (await engine.registry.get(KEY)).queue == ()
+
+
+async def test_a_cluster_takes_at_most_max_queued_operations_and_a_delete_still_fits(world):
+    """The attack: 845 pool changes were accepted until the queue no longer fit in its row; from then on every
+    change, and the cluster's deletion, was 503."""
+    engine, _, _, _, service = world
+    record = await engine.registry.get(KEY)
+    assert record is not None
+    filler = tuple(f"op-{i}" for i in range(MAX_QUEUED - len(record.queue)))
+    await engine.registry.change(KEY, lambda c: c.with_(queue=(*c.queue, *filler)))
+    with pytest.raises(InConflict) as busy:
+        await service.put_pool(SUB, "rg-shop", "shop-prod", "extra", {"count": 1}, CALLER, None)
+    assert busy.value.code == "ClusterBusy"
+    deleted = await service.delete_cluster(SUB, "rg-shop", "shop-prod", CALLER, None)
+    assert deleted.created and (await engine.registry.get(KEY)).queue[-1] == deleted.operation_id

@@ -25,8 +25,8 @@ KEY = cluster_key(SUB, "rg-shop", "shop-prod")
 class CountingArm(FakeArm):
     """FakeArm that also counts GETs by resource id."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
         self.gets: list[str] = []
 
     async def get(self, resource_type, resource_id, api_version):
@@ -38,7 +38,7 @@ class CountingArm(FakeArm):
 def world():
     clock = FakeClock()
     queue = FakeStepQueue("steps", clock=clock)
-    arm = CountingArm()
+    arm = CountingArm(clock)
     engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
                     secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
                     rng=random.Random(1))
@@ -99,6 +99,22 @@ async def test_a_resource_gone_or_never_made_since_the_failure_is_put_again(worl
     await retry(engine, await op_of(engine, failed_id))
     await drain(engine, queue)
     assert sorted(arm.puts[puts_before:]) == sorted([gone, cluster])
+
+
+async def test_a_resource_someone_changed_since_the_failure_is_put_again_not_adopted_by_name(world):
+    """The attack: someone replaced the VNet under the same name after the failure; the retry adopted it (a GET
+    saw it Succeeded) and the cluster was built against a network without its subnet."""
+    engine, queue, arm, clock = world
+    failed_id, cluster = await failed_create(engine, queue, arm)
+    clock.advance(60)
+    vnet = next(r for r in arm.resources.values() if "virtualnetworks" in r["id"].lower())
+    vnet["properties"] = {"addressSpace": {"addressPrefixes": ["192.168.99.0/24"]}, "provisioningState": "Succeeded"}
+    vnet["systemData"] = {"lastModifiedAt": clock.now().isoformat()}  # as ARM records the other writer's PUT
+    puts_before = len(arm.puts)
+    await retry(engine, await op_of(engine, failed_id))
+    await drain(engine, queue)
+    assert sorted(arm.puts[puts_before:]) == sorted([vnet["id"], cluster])
+    assert arm.resources[vnet["id"].lower()]["properties"]["subnets"]  # our body again
 
 
 async def test_asking_for_the_same_retry_twice_is_one_retry(world):
@@ -245,3 +261,22 @@ async def test_the_use_case_needs_the_operations_own_action_and_hides_what_the_c
     with pytest.raises(InConflict) as refused:
         await service.retry(accepted.operation_id, principal("creator"))
     assert refused.value.code == "OperationNotFailed"
+
+
+async def test_a_retried_delete_marks_the_cluster_deleting_as_the_delete_did(world):
+    """The attack: a retried delete left the cluster `failed` while it ran, so its agent key could be rotated
+    (and stayed valid after the deletion)."""
+    engine, queue, arm, _ = world
+    request = valid_request()
+    await submit(engine, "create-cluster", request)
+    await drain(engine, queue)
+    arm.errors[cluster_id(request)] = [FatalError("Conflict", "a lock on the cluster")]
+    deleting = (await submit(engine, "delete-cluster", request)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, deleting) == "failed"
+    key = cluster_key(request.subscription_id, request.resource_group, request.name)
+    assert (await engine.registry.get(key)).state != "deleting"
+    await retry(engine, await op_of(engine, deleting))
+    assert (await engine.registry.get(key)).state == "deleting"
+    await drain(engine, queue)
+    assert (await engine.registry.get(key)).state == "deleted"

@@ -10,6 +10,7 @@ provisioningState shown while running) and overrides a few hooks (`validate`, `s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from ..armid import ArmPath, key
@@ -136,6 +137,7 @@ class ResourceType:
         self.validate(call, body, existing)
         stored = self.shape(call, body, existing)
         stored.update(id=path.resource_id if existing is None else existing.id, name=path.name, type=self.type_name)
+        stored["systemData"] = system_data(existing)
         kind = self.kind(body, existing)
         resource = existing or self.new_resource(path, stored)
         resource.body = stored
@@ -291,3 +293,10 @@ class ResourceType:
             f"{call.base_url}/subscriptions/{op.subscription}/providers/{op.namespace}/locations/{op.location}"
             f"/{segment}/{op.id}?api-version={call.api_version}"
         )
+
+
+def system_data(existing: Resource | None) -> dict[str, str]:
+    """ARM's `systemData` of a PUT now: when the resource was created (kept from before) and last modified."""
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    created = ((existing.body.get("systemData") or {}).get("createdAt") if existing is not None else None) or now
+    return {"createdAt": created, "lastModifiedAt": now}
