@@ -1,8 +1,9 @@
-"""Timers: the sweeper (lost messages, expired leases, ended operations still holding their cluster), the outbox,
-and drift (clusters read back from ARM). Drift has a timer of its own, not a place in the sweeper: the sweeper heals
-the engine's crash windows and must stay short and independent of ARM, while drift reads ARM (one GET per cluster
-due, a bounded number per run) and may wait on it; a slow or failing ARM then delays drift checks, never the
-engine's repairs (docs/drift.md)."""
+"""Timers: the sweeper (lost messages, expired leases, ended operations still holding their cluster), the outbox, the
+dead letters (what ended in a `-poison-poison` queue, moved into the `rejected` table), and drift (clusters read
+back from ARM). Drift has a timer of its own, not a place in the sweeper: the sweeper heals the engine's crash
+windows and must stay short and independent of ARM, while drift reads ARM (one GET per cluster due, a bounded number
+per run) and may wait on it; a slow or failing ARM then delays drift checks, never the engine's repairs
+(docs/drift.md)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,9 @@ async def events_outbox(timer: func.TimerRequest) -> None:
 async def drift(timer: func.TimerRequest) -> None:
     rt = await runtime.runtime()
     await rt.drift.reconcile()
+
+
+@bp.timer_trigger(arg_name="timer", schedule="45 */5 * * * *", run_on_startup=False, use_monitor=False)
+async def dead_letters(timer: func.TimerRequest) -> None:
+    rt = await runtime.runtime()
+    await rt.rejected.drain()

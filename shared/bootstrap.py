@@ -14,12 +14,16 @@ offline credential (through `functions.runtime.configure`). The product imports 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
+from azure.storage.queue.aio import QueueServiceClient
+
 from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
+from shared.adapters.dead_letters import AzureDeadLetters
 from shared.adapters.publisher import EventGridPublisher
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
@@ -38,7 +42,7 @@ from shared.services.events import EventService, EventSettings
 from shared.services.events.agent_keys import AgentKeys
 from shared.services.outbox import Outbox
 from shared.services.ports_events import EventPublisher, VersionedSecrets
-from shared.services.rejected import RejectedMessages
+from shared.services.rejected import DEAD_SUFFIX, DeadLetters, RejectedMessages
 from shared.services.ticket_ledger import TicketLedger
 from shared.services.tickets import TicketIntake, load_mappings, submit_through
 
@@ -63,7 +67,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     clusters: Clusters  # the HTTP API's cluster routes and the cluster-requests queue
-    rejected: RejectedMessages  # the cluster-requests poison queue
+    rejected: RejectedMessages  # the poison queues' refusals, and the dead letters (`-poison-poison`) it drains
     event_intake: EventService  # POST /api/events and the Event Grid trigger
     tickets: TicketIntake  # POST /api/webhooks/{system}
     outbox: Outbox  # lifecycle events recorded by the engine and the webhooks
@@ -100,10 +104,11 @@ def authentication(settings: Settings, tokens: TokenValidator | None = None) -> 
 
 def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: StateStore, events: StateStore,
               policy: Policy | None = None, publisher: EventPublisher | None = None,
-              tokens: TokenValidator | None = None) -> Runtime:
+              tokens: TokenValidator | None = None, dead_letters: Sequence[DeadLetters] = ()) -> Runtime:
     """The services over these ports; opens nothing. `engine` records its lifecycle events in `outbox`; `policy`
     (None: `caller_policy(settings)`) decides who may do what; `publisher` is the topic (None: none); `tokens`
-    validates bearer tokens (None: as the settings say, `authentication`)."""
+    validates bearer tokens (None: as the settings say, `authentication`); `dead_letters` are the
+    `-poison-poison` queues the rejected messages drain (none by default)."""
     if engine.lifecycle is not outbox:
         raise ValueError("the engine must record its lifecycle events in the runtime's outbox")
     callers = authentication(settings, tokens)
@@ -121,8 +126,8 @@ def bootstrap(settings: Settings, engine: Engine, *, outbox: Outbox, rejected: S
                            default_subscription_id=settings.default_subscription_id, clock=engine.clock)
     drift = DriftService(engine, DriftSettings(interval_seconds=settings.drift_interval_seconds),
                          default_subscription_id=settings.default_subscription_id)
-    return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock), event_intake, tickets,
-                   outbox, publisher, callers, drift)
+    return Runtime(settings, engine, clusters, RejectedMessages(rejected, engine.clock, dead_letters), event_intake,
+                   tickets, outbox, publisher, callers, drift)
 
 
 def event_settings(settings: Settings) -> EventSettings:
@@ -154,8 +159,9 @@ async def open_runtime(settings: Settings, stack: AsyncExitStack, *, credential:
     engine = await open_engine(settings, stack, credential=credential, lifecycle=outbox, clock=clock)
     rejected = await stack.enter_async_context(_table(settings, REJECTED_TABLE))
     events = await stack.enter_async_context(_table(settings, EVENTS_TABLE))
+    dead = [await stack.enter_async_context(_dead_letters(settings, queue)) for queue in QUEUES]
     return bootstrap(settings, engine, outbox=outbox, rejected=rejected, events=events, policy=policy,
-                     publisher=await open_publisher(settings.topic, stack))
+                     publisher=await open_publisher(settings.topic, stack), dead_letters=dead)
 
 
 def opened_lazily(settings: Settings, *, credential: Any = None) -> tuple[str, ...]:
@@ -231,13 +237,20 @@ def _table(settings: Settings, name: str) -> AzureTableStateStore:
 
 
 def _queue(settings: Settings, name: str) -> AzureStepQueue:
-    if settings.storage_connection:
-        return AzureStepQueue.from_connection_string(settings.storage_connection, name)
-    if settings.storage_account:
-        from azure.storage.queue.aio import QueueServiceClient
+    return AzureStepQueue(_queue_service(settings), name)
 
-        return AzureStepQueue(QueueServiceClient(f"https://{settings.storage_account}.queue.core.windows.net",
-                                                 credential=_storage_credential(settings)), name)
+
+def _dead_letters(settings: Settings, queue: str) -> AzureDeadLetters:
+    return AzureDeadLetters(_queue_service(settings), queue + DEAD_SUFFIX)
+
+
+def _queue_service(settings: Settings) -> QueueServiceClient:
+    """The queue service of the Functions storage account, as `_table` reaches its tables."""
+    if settings.storage_connection:
+        return QueueServiceClient.from_connection_string(settings.storage_connection)
+    if settings.storage_account:
+        return QueueServiceClient(f"https://{settings.storage_account}.queue.core.windows.net",
+                                  credential=_storage_credential(settings))
     raise ConfigError("AzureWebJobsStorage must name the storage account")
 
 
