@@ -90,12 +90,16 @@ async def test_a_storage_outage_longer_than_the_deliveries_allowed_ends_succeede
                 for s in steps)
 
         await eventually(settled, timeout=60)
+        monitored = next(s for s, r in (await _steps(h, op_id)).items() if r["phase"] == "monitor")
         await proxy.set("503")
+        # A delivery during the outage by construction, not after the held monitors' next poll (whose Retry-After,
+        # under load, made this wait run out): one more message for a monitored step (a monitor never PUTs).
+        await h.engine.send(op_id, monitored)
 
         async def outlasted() -> bool:  # a message was sent again more often than it could have been delivered
             return max(retried, default=0) > MAX_DEQUEUE_COUNT
 
-        await eventually(outlasted, timeout=60)
+        await eventually(outlasted, timeout=180)
         await proxy.set("pass")
         armemu.control("PUT", "operations/hold", {"hold": False})
         op = await h.wait_done(op_id, timeout=90)
