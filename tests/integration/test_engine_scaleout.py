@@ -31,7 +31,6 @@ import signal
 import subprocess
 import sys
 from contextlib import AsyncExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from shared.bootstrap import CLUSTERS_TABLE, OPERATIONS_TABLE, SECRETS_TABLE, ST
 from shared.domain.operations import runnable
 from shared.domain.rules import check
 from shared.engine import submit
-from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, TERMINAL_OPS, OperationRecord
+from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, OperationRecord
 from tests.integration.engine_harness import (
     creates_per_resource,
     expected_inventory,
@@ -175,7 +174,6 @@ async def test_three_workers_one_killed_mid_fleet_every_operation_succeeds_once_
                         w.wait(timeout=30)
     assert {op_id: (op.state, op.error) for op_id, op in ops.items()} == {
         op_id: ("succeeded", None) for op_id in ops}
-    assert all(op.state in TERMINAL_OPS for op in ops.values())
     # the survivors did the rest: the fleet went on after the kill, through the workers left
     assert len(armemu.requests()) > before
     assert sum(arm_requests_sent(logs[n], armemu.base_url) for n in survivors) > sum(sent[n] for n in survivors)
@@ -195,12 +193,8 @@ async def test_three_workers_one_killed_mid_fleet_every_operation_succeeds_once_
                     f"managedclusters/{request.name}/agentpools/apps".lower()
         pool_puts = [r["time"] for r in log if r["method"] == "PUT" and r["path"].split("?")[0].lower().endswith(
             pool_path)]
-        assert len(pool_puts) == 1 and pool_puts[0] >= _epoch(first.ended_at)
+        assert len(pool_puts) == 1 and pool_puts[0] >= first.ended_at.timestamp()
     async with armemu.aio_client(ContainerServiceClient) as aks:
         for request in requests:
             apps = await aks.agent_pools.get(request.resource_group, request.name, "apps")
             assert apps.count == APPS_COUNT
-
-
-def _epoch(at: datetime) -> float:
-    return at.timestamp()
