@@ -53,7 +53,7 @@ def plot_scaling(fleets: list[dict[str, Any]], critical_path_seconds: float, pat
     left.set_ylabel("clusters Succeeded")
     left.set_title(f"fleet of {size} production requests")
     left.grid(alpha=0.3)
-    left.legend(loc="lower right")
+    left.legend(loc="upper left")
     done = [f for f in fleets if f.get("allSucceededSeconds")]
     counts = [f["workers"] for f in done]
     walls = [f["allSucceededSeconds"] for f in done]
