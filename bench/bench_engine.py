@@ -11,7 +11,9 @@ process builds its own Engine over the same tables and queue (shared.bootstrap.o
    resource created and waited for in turn with the sync SDK pollers, user pools added one by one) on the same
    emulator (goal: aksvend >= 2.5x faster). ARM requests by method for both (the emulator's counters, reset in between).
 2. Fleets of N production requests (distinct clusters and resource groups) submitted at once, throttling on: time to
-   all Succeeded, failures, ARM requests per cluster, peak RSS of the worker; a PNG of clusters completed over time.
+   all Succeeded, failures, ARM requests per cluster, duplicate PUTs, peak RSS of the worker; a PNG of clusters
+   completed over time. `--workers 1 2 3` runs each fleet with that many worker processes consuming the same queues
+   (as Functions instances of one app) and draws the scaling of the largest fleet.
 
 Time factor 0.1 (default): the critical path is 370 s x 0.1 = 37 s, long against the queue's 1-second visibility
 granularity, and the emulator's scaled polling hint (10 s x 0.1 = 1 s) is a whole number of seconds, so
@@ -51,9 +53,12 @@ from bench.engine_env import (
     critical_path,
     emulator,
     peak_rss_mib,
+    wait_ready,
     worker,
     worker_env,
+    workers,
 )
+from bench.fleet_plots import plot, plot_scaling
 from local.azurite import start_azurite
 from local.credential import AsyncOfflineCredential
 from shared.bootstrap import STEPS_QUEUE, open_engine
@@ -66,6 +71,7 @@ from shared.engine import Engine, submit
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, STEP_PREFIX, TERMINAL_OPS, StepRecord
 
 PLOT = ROOT / "docs" / "bench-fleet.png"
+SCALING_PLOT = ROOT / "docs" / "bench-scaleout.png"
 
 
 def production(name: str = "shop-prod", group: str = "rg-shop") -> ClusterRequest:
@@ -168,8 +174,9 @@ def baseline(emu: Emulator) -> dict[str, Any]:
 
 
 # ---- 2. fleets --------------------------------------------------------------------------------------------------
-async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, profile_dir: Path | None = None
-                ) -> dict[str, Any]:
+async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, profile_dir: Path | None = None,
+                count: int = 1) -> dict[str, Any]:
+    """N production requests submitted at once to `count` worker processes consuming the same queues."""
     requests = [production(f"fleet{size}-{i:03d}", f"rg-fleet{size}-{i:03d}") for i in range(size)]
     emu.reset(quota=RAISED_QUOTA)
     azurite = start_azurite()
@@ -177,12 +184,11 @@ async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, pr
         connection = azurite.connection_string
         async with AsyncExitStack() as stack:
             engine = await bench_engine(connection, emu, stack)
-            profile = profile_dir / f"worker-fleet{size}.prof" if profile_dir else None
-            with worker(worker_env(connection, emu, time_factor), profile) as w:
+            with workers(worker_env(connection, emu, time_factor), profile_paths(profile_dir, size, count)) as ws:
+                wait_ready(ws)
                 await wait_worker_ready(connection)
-                before = emu.counters()
-                cpu0 = {"worker": cpu_seconds(w.pid), "emulator": cpu_seconds(emu.pid),
-                        "azurite": cpu_seconds(azurite.pid)}
+                pids = {"emulator": emu.pid, "azurite": azurite.pid, **{f"worker{n}": w.pid for n, w in enumerate(ws)}}
+                before, cpu0 = emu.counters(), {k: cpu_seconds(pid) for k, pid in pids.items()}
                 t0 = datetime.now(UTC)
                 gate = asyncio.Semaphore(32)
 
@@ -193,13 +199,11 @@ async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, pr
                 op_ids = await asyncio.gather(*(one(r) for r in requests))
                 submitted = (datetime.now(UTC) - t0).total_seconds()
                 ops = await wait_all(engine, op_ids, timeout, every=1.0)  # end times come from endedAt
-                rss = peak_rss_mib(w.pid)
-                cpu = {"worker": cpu_seconds(w.pid), "emulator": cpu_seconds(emu.pid),
-                       "azurite": cpu_seconds(azurite.pid)}
-                after = emu.counters()
-                log = emu.request_log()
+                rss = [peak_rss_mib(w.pid) for w in ws]
+                cpu = {k: round((cpu_seconds(pid) or 0) - (cpu0[k] or 0), 1) for k, pid in pids.items()}
+                after, log = emu.counters(), emu.request_log()
                 worker_warnings = sum(" WARNING " in f" {line}" or line.startswith("WARNING")
-                                      for line in w.log_text().splitlines())
+                                      for w in ws for line in w.log_text().splitlines())
     finally:
         azurite.stop()
     ends = sorted((o["endedAt"] - t0).total_seconds() for o in ops.values()
@@ -210,20 +214,43 @@ async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, pr
                             360.0 * time_factor)
     clusters = [r for r in emu.control("GET", "inventory?type=Microsoft.ContainerService/managedClusters")["value"]
                 if r["provisioningState"] == "Succeeded"]
+    worker_cpu = [cpu[f"worker{n}"] for n in range(count)]
     return {
-        "size": size, "succeeded": len(ends), "failures": len(failed), "failed": failed[:5],
+        "size": size, "workers": count, "succeeded": len(ends), "failures": len(failed), "failed": failed[:5],
         "submitSeconds": round(submitted, 3),
         "allSucceededSeconds": round(ends[-1], 3) if ends and not failed else None,
         "firstSeconds": round(ends[0], 3) if ends else None,
         "medianSeconds": round(ends[len(ends) // 2], 3) if ends else None,
         "armRequests": arm, "armRequestsPerCluster": round(arm["total"] / size, 1),
         "armByMethodPerCluster": {k: round(v / size, 1) for k, v in arm["byMethod"].items()},
+        "duplicatePuts": duplicate_puts(log),
         "throttled429": arm["byStatus"].get("429", 0),
         "clustersSucceededInEmulator": len(clusters),
-        "workerPeakRssMiB": rss, "workerWarnings": worker_warnings, **phases,
-        "cpuSeconds": {k: round((cpu[k] or 0) - (cpu0[k] or 0), 1) for k in cpu},
+        "workerPeakRssMiB": max((r for r in rss if r is not None), default=None), "workersPeakRssMiB": rss,
+        "workerWarnings": worker_warnings, **phases,
+        "cpuSeconds": {"worker": round(sum(worker_cpu), 1), "workers": worker_cpu,
+                       "emulator": cpu["emulator"], "azurite": cpu["azurite"]},
         "completions": [round(x, 3) for x in ends],
     }
+
+
+def profile_paths(profile_dir: Path | None, size: int, count: int) -> list[Path | None]:
+    """Where each worker's cProfile statistics go (None: not profiled); one worker keeps the earlier name."""
+    if profile_dir is None:
+        return [None] * count
+    if count == 1:
+        return [profile_dir / f"worker-fleet{size}.prof"]
+    return [profile_dir / f"worker-fleet{size}-{count}w-{n}.prof" for n in range(count)]
+
+
+def duplicate_puts(log: list[dict[str, Any]]) -> int:
+    """PUTs ARM accepted (2xx) beyond the first for the same resource: a write sent twice."""
+    seen: dict[str, int] = {}
+    for e in log:
+        if e["method"] == "PUT" and e["status"] < 300:
+            key = e["path"].split("?")[0].lower()
+            seen[key] = seen.get(key, 0) + 1
+    return sum(n - 1 for n in seen.values())
 
 
 def _percentiles(values: list[float]) -> dict[str, float] | None:
@@ -253,28 +280,6 @@ def cluster_phases(log: list[dict[str, Any]], names: dict[str, str], ops: dict[s
     span = (max(e["time"] for e in log) - min(e["time"] for e in log)) if log else 0
     return {"clusterPutAfterSubmit": _percentiles(to_put), "doneAfterEmulatorDue": _percentiles(lag),
             "armRequestsPerSecond": round(len(log) / span, 1) if span else None}
-
-
-def plot(fleets: list[dict[str, Any]], critical_path_seconds: float, path: Path, time_factor: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for f in fleets:
-        times = f["completions"]
-        ax.step([0.0, *times], range(len(times) + 1), where="post", label=f"{f['size']} clusters")
-    ax.axvline(critical_path_seconds, color="grey", linestyle="--", linewidth=1,
-               label=f"critical path of one cluster ({critical_path_seconds:.0f} s)")
-    ax.set_xlabel(f"seconds since submit (emulator time factor {time_factor:g})")
-    ax.set_ylabel("clusters Succeeded")
-    ax.set_title("aksvend fleet provisioning: one worker, ARM throttling on")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def machine() -> dict[str, Any]:
@@ -310,17 +315,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     results["speedup"] = round(results["baseline"]["seconds"] / results["aksvend"]["wallSeconds"], 2)
         fleets = []
         for size in args.fleet:
-            print(f"-- fleet of {size}", flush=True)
-            load_before = os.getloadavg()
-            result = await fleet(emu, size, args.time_factor, args.timeout + size * 2.0, args.profile_worker)
-            result["loadAverage"] = {"before": [round(x, 2) for x in load_before],
-                                     "after": [round(x, 2) for x in os.getloadavg()]}
-            print(json.dumps({k: v for k, v in result.items() if k != "completions"}), flush=True)
-            fleets.append(result)
+            for count in args.workers:
+                print(f"-- fleet of {size}, {count} worker(s)", flush=True)
+                load_before = os.getloadavg()
+                result = await fleet(emu, size, args.time_factor, args.timeout + size * 2.0, args.profile_worker,
+                                     count)
+                result["loadAverage"] = {"before": [round(x, 2) for x in load_before],
+                                         "after": [round(x, 2) for x in os.getloadavg()]}
+                print(json.dumps({k: v for k, v in result.items() if k != "completions"}), flush=True)
+                fleets.append(result)
         results["fleets"] = fleets
     cp = critical_path(steps_for("create-cluster", production()), args.time_factor)[0]
     if fleets and args.plot:
-        plot(fleets, cp, args.plot, args.time_factor)
+        if len(args.workers) > 1:
+            plot_scaling([f for f in fleets if f["size"] == args.fleet[-1]], cp, args.plot, args.time_factor,
+                         os.cpu_count())
+        else:
+            plot(fleets, cp, args.plot, args.time_factor)
         results["plot"] = str(args.plot)
     return results
 
@@ -337,11 +348,17 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write all figures to this file")
     parser.add_argument("--profile-worker", type=Path, metavar="DIR",
                         help="run the fleet workers under cProfile, statistics to DIR/worker-fleet<N>.prof")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], metavar="N",
+                        help="worker processes consuming the queues (default 1); several counts, e.g. `1 2 3`, run "
+                             f"each fleet with each and draw the scaling of the largest fleet (default "
+                             f"{SCALING_PLOT.relative_to(ROOT)})")
     args = parser.parse_args()
     if args.fleet is None:
         args.fleet = [10, 40] if args.quick else [50, 200]
+    if any(n < 1 for n in args.workers):
+        parser.error("--workers: each count must be at least 1")
     if args.plot is None and not args.quick:
-        args.plot = PLOT
+        args.plot = SCALING_PLOT if len(args.workers) > 1 else PLOT
     results = asyncio.run(run(args))
     text = json.dumps(results, indent=2, default=str)
     if args.json:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,6 +199,27 @@ def worker(env: Mapping[str, str], profile: Path | None = None):
     finally:
         stop_process(process)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def workers(env: Mapping[str, str], profiles: list[Path | None]):
+    """One worker per entry of `profiles` (its cProfile output, or None), all consuming the same queues as Functions
+    instances of one app do; all stopped when the block ends."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(worker(env, profile)) for profile in profiles]
+
+
+def wait_ready(started: Iterable[Worker], timeout: float = 60.0) -> None:
+    """Poll (with a deadline) until every worker has printed its ready line: its functions run."""
+    deadline = time.monotonic() + timeout
+    pending = list(started)
+    while pending:
+        for w in [w for w in pending if '"ready": true' in (w.workdir / "stdout.log").read_text(errors="replace")]:
+            pending.remove(w)
+        if pending and (time.monotonic() > deadline or any(w.process.poll() is not None for w in pending)):
+            raise RuntimeError(f"a worker did not start: {pending[0].log_text()[-2000:]}")
+        if pending:
+            time.sleep(0.05)
 
 
 # ---- the emulator's own latency model along a plan ----------------------------------------------------------------
