@@ -77,7 +77,6 @@ class Engine:
         self.history = History(operations, clock, self.rng)
         self.lifecycle = lifecycle  # lifecycle events of its transitions (the outbox); None: not recorded
 
-    # ---- reading -------------------------------------------------------------------------------------------
     async def load(self, op_id: str) -> Loaded | None:
         rows = await self.ops.query_partition(op_id)
         op_row = next((r for r in rows if r.entity["RowKey"] == OPERATION_ROW), None)
@@ -89,7 +88,8 @@ class Engine:
 
     # ---- messages ------------------------------------------------------------------------------------------
     async def handle(self, message: Mapping[str, Any]) -> None:
-        """One message of the provisioning-steps queue: {"op": id, "step": id} or {"op": id, "start": true}."""
+        """A provisioning-steps message: {"op", "step"} (a poll's also names the step's lease: a copy is dropped
+        once the step moved on, so duplicates never multiply the polls) or {"op", "start": true}."""
         op_id = message.get("op")
         if not isinstance(op_id, str):
             log.warning("dropping a step message without an operation id")
@@ -102,15 +102,17 @@ class Engine:
         if loaded is None or loaded.op.state in TERMINAL_OPS or not isinstance(step_id, str):
             return
         step = loaded.steps.get(step_id)
-        if step is None or step.state not in ("ready", "running") or loaded.op.state != "running":
+        if (step is None or step.state not in ("ready", "running") or loaded.op.state != "running"
+                or message.get("lease", step.lease_token) != step.lease_token):
             return  # a duplicate or stale message: the saved state says there is nothing to do
         if step.phase == "begin":
             await self._begin(loaded, step)
         else:
             await self._monitor(loaded, step)
 
-    async def send(self, op_id: str, step_id: str, delay: float = 0.0) -> None:
-        await self.queue.send({"op": op_id, "step": step_id}, visibility_timeout=max(delay, 0.0))
+    async def send(self, op_id: str, step_id: str, delay: float = 0.0, lease: datetime | None = None) -> None:
+        message = {"op": op_id, "step": step_id, **({"lease": lease.isoformat()} if lease is not None else {})}
+        await self.queue.send(message, visibility_timeout=max(delay, 0.0))
 
     async def active_operations(self) -> list[str]:
         """The ids of the operations not yet finished (the sweeper's work list)."""
@@ -254,8 +256,8 @@ class Engine:
     async def _wait(self, step: StepRecord, retry_after: float | None) -> None:
         delay = max(retry_after if retry_after is not None else self.settings.poll_interval_seconds,
                     self.settings.min_delay_seconds)
-        if await self.save_step(step.rescheduled(self._lease_from(self.clock.now(), delay))):
-            await self.send(step.op_id, step.id, delay)
+        if saved := await self.save_step(step.rescheduled(self._lease_from(self.clock.now(), delay))):
+            await self.send(step.op_id, step.id, delay, lease=saved.lease_until)
 
     async def retry_step(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
         now = self.clock.now()

@@ -186,6 +186,11 @@ class StepRecord:
         """ARM's operation failed in a way worth retrying: the next attempt sends the request again."""
         return replace(self, phase="begin", poll_url=None)
 
+    @property
+    def lease_token(self) -> str | None:
+        """The lease as a poll's message names it (engine.handle drops a copy whose lease is not the step's)."""
+        return self.lease_until.isoformat() if self.lease_until is not None else None
+
     def succeeded(self, now: datetime, outputs: Mapping[str, Any]) -> StepRecord:
         return replace(self, state="succeeded", ended_at=now, outputs=outputs, poll_url=None, lease_until=None,
                        sending_until=None)

@@ -11,6 +11,7 @@ import pytest
 
 from shared.engine import Engine, EngineSettings, deliver, poisoned, submit
 from shared.engine.delivery import MAX_DEQUEUE_COUNT, RETRIES, SINCE
+from shared.engine.ports import ArmResult, PollResult
 from shared.engine.records import OPERATION_ROW, StepRecord
 from shared.errors import RetryableError
 from shared.services.rejected import RejectedMessages, step_poisoned
@@ -226,3 +227,48 @@ async def test_a_trouble_start_in_the_future_cannot_defer_the_deadline(world):
     clock.advance(engine.settings.step_deadline_seconds)
     with pytest.raises(RetryableError):
         await deliver(engine, again.body)
+
+
+class PollingArm(FakeArm):
+    """ARM whose resource-group PUT runs on for `polls` polls (a long-running operation), counting the polls."""
+
+    def __init__(self, polls: int) -> None:
+        super().__init__()
+        self.left, self.polls = polls, 0
+
+    async def put(self, resource_type, resource_id, api_version, body):
+        done = await super().put(resource_type, resource_id, api_version, body)
+        return ArmResult(201, done.resource, "https://arm.test/poll", None) if "resourceGroups" in resource_id \
+            and "/providers/" not in resource_id else done
+
+    async def poll(self, resource_type, poll_url):
+        self.polls += 1
+        self.left -= 1
+        return PollResult("InProgress" if self.left > 0 else "Succeeded")
+
+
+async def test_copies_of_a_poll_message_merge_instead_of_multiplying_the_polls(world):
+    """The attack: duplicate step messages of a monitored step (a redelivery after a crash, a resend) never merged:
+    with 20 copies, ARM was polled about 20 times as often until the step ended."""
+    engine, queue, _, clock = world
+    engine.arm = PollingArm(polls=10)
+    op_id = await _started(engine, queue)
+    [begin] = await queue.receive(1, 30)
+    await queue.delete(begin)
+    await engine.handle(begin.body)  # the PUT; the step now polls
+    [poll] = await queue.receive(1, 30) or [None]
+    if poll is None:
+        clock.advance(engine.settings.poll_interval_seconds)
+        [poll] = await queue.receive(1, 30)
+    assert "lease" in poll.body
+    for _ in range(20):  # 20 copies of the same poll message
+        await queue.send(poll.body)
+    await queue.delete(poll)
+    await engine.handle(poll.body)
+    for _ in range(100):  # each round: what is visible, then the poll interval passes
+        await drain(engine, queue)
+        if await state(engine, op_id) == "succeeded":
+            break
+        clock.advance(engine.settings.poll_interval_seconds)
+    assert await state(engine, op_id) == "succeeded"
+    assert engine.arm.polls == 10  # the copies were dropped once the step moved on
