@@ -41,6 +41,7 @@ class StepSpec:
     depends_on: tuple[str, ...]
     mutates_cluster: bool
     estimated_seconds: int
+    must_exist: bool = False  # the PUT only changes the resource: it fails when ARM no longer has it (never creates)
 
 
 def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None) -> tuple[StepSpec, ...]:
@@ -77,7 +78,7 @@ def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
     body = {**body, "properties": {**body["properties"], "agentPoolProfiles": profiles}}
     cluster, pools = arm.CLUSTER, arm.AGENT_POOL
     steps = [StepSpec("upgrade:controlPlane", "put", "cluster", cluster.name, cluster_id, cluster.api_version, body,
-                      (), True, cluster.seconds["put"])]
+                      (), True, cluster.seconds["put"], must_exist=True)]  # a PUT of a deleted one would create it
     for i, pool in enumerate(request.pools):
         props = arm.agent_pool_properties(request, pool, system=i == 0)
         steps.append(StepSpec(f"upgrade:pool:{pool.name}", "put", f"pool:{pool.name}", pools.name,

@@ -16,6 +16,9 @@ what repairs a resource the failed attempt left half-made, Failed, or that was n
 with ours is not attempted: ARM adds read-only and defaulted fields, so "equal" would need a per-type model of
 them. Deletes are sent again (a DELETE of what is gone is 204).
 
+A step that only changes its resource (`StepSpec.must_exist`: an upgrade's cluster PUT) fails with `ResourceGone`
+when ARM no longer has it, instead of creating it again.
+
 Below the engine, which calls `adoptable` before its PUT (`Engine._begin`); it sees the engine only as
 `AdoptParts`, as finish.py does.
 """
@@ -30,6 +33,7 @@ from shared.domain.operations import StepSpec
 from shared.engine.history import History
 from shared.engine.ports import ArmPort, StateStore
 from shared.engine.records import STEP_PREFIX, Loaded
+from shared.errors import FatalError
 
 
 class AdoptParts(Protocol):
@@ -43,6 +47,10 @@ class AdoptParts(Protocol):
 async def adoptable(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> Mapping[str, Any] | None:
     """The resource as ARM has it when this step need not be sent (the rule above); None: send it. No I/O for an
     operation that is not a retry. A failing GET raises as a failing PUT would (retried or failed by the engine)."""
+    if spec.must_exist and spec.action == "put" and await engine.arm.get(spec.resource_type, spec.resource_id,
+                                                                         spec.api_version) is None:
+        raise FatalError("ResourceGone", f"{spec.resource_id} no longer exists in ARM; this step only changes it "
+                                         "and does not create it again (it was deleted outside aksvend)")
     previous = loaded.op.retry_of
     if previous is None or spec.action != "put":
         return None

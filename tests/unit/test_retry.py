@@ -280,3 +280,21 @@ async def test_a_retried_delete_marks_the_cluster_deleting_as_the_delete_did(wor
     assert (await engine.registry.get(key)).state == "deleting"
     await drain(engine, queue)
     assert (await engine.registry.get(key)).state == "deleted"
+
+
+async def test_an_upgrade_of_a_cluster_deleted_outside_aksvend_fails_instead_of_creating_it(world):
+    """The attack: an upgrade queued before the cluster was deleted in ARM PUT the whole managed cluster, and the
+    cluster existed again."""
+    engine, queue, arm, _ = world
+    request = valid_request()
+    await submit(engine, "create-cluster", request)
+    await drain(engine, queue)
+    cluster = cluster_id(request)
+    del arm.resources[cluster.lower()]  # deleted outside aksvend
+    upgraded = request.model_copy(update={"kubernetes_version": "1.34"})
+    op_id = (await submit(engine, "upgrade", upgraded)).operation_id
+    puts = len(arm.puts)
+    await drain(engine, queue)
+    assert await state(engine, op_id) == "failed"
+    assert (await op_of(engine, op_id)).error["code"] == "ResourceGone"
+    assert cluster.lower() not in arm.resources and len(arm.puts) == puts
