@@ -223,15 +223,21 @@ def _default_credential(**kwargs: Any) -> Any:
     return DefaultAzureCredential(**kwargs)
 
 
+# Storage answers in milliseconds; one that accepts connections and never answers must not hold a request or a
+# step for azure-core's default of 300 s per read: 5 s to connect, 10 s per read (the SDK's 3 retries included,
+# under a minute), then a RetryableError (HTTP 503 with Retry-After, or the step re-sent later: docs/engine.md).
+STORAGE_TIMEOUTS: dict[str, Any] = {"connection_timeout": 5.0, "read_timeout": 10.0}
+
+
 def _table(settings: Settings, name: str) -> AzureTableStateStore:
     """A table of the Functions storage account: by connection string locally, by managed identity in Azure."""
     if settings.storage_connection:
-        return AzureTableStateStore.from_connection_string(settings.storage_connection, name)
+        return AzureTableStateStore.from_connection_string(settings.storage_connection, name, **STORAGE_TIMEOUTS)
     if settings.storage_account:
         from azure.data.tables.aio import TableClient
 
         return AzureTableStateStore(TableClient(f"https://{settings.storage_account}.table.core.windows.net", name,
-                                                credential=_storage_credential(settings)))
+                                                credential=_storage_credential(settings), **STORAGE_TIMEOUTS))
     raise ConfigError("AzureWebJobsStorage must name the storage account (a connection string locally, "
                       "AzureWebJobsStorage__accountName with a managed identity in Azure)")
 
@@ -247,10 +253,10 @@ def _dead_letters(settings: Settings, queue: str) -> AzureDeadLetters:
 def _queue_service(settings: Settings) -> QueueServiceClient:
     """The queue service of the Functions storage account, as `_table` reaches its tables."""
     if settings.storage_connection:
-        return QueueServiceClient.from_connection_string(settings.storage_connection)
+        return QueueServiceClient.from_connection_string(settings.storage_connection, **STORAGE_TIMEOUTS)
     if settings.storage_account:
         return QueueServiceClient(f"https://{settings.storage_account}.queue.core.windows.net",
-                                  credential=_storage_credential(settings))
+                                  credential=_storage_credential(settings), **STORAGE_TIMEOUTS)
     raise ConfigError("AzureWebJobsStorage must name the storage account")
 
 

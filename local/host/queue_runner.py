@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.engine.ports import ReceivedMessage, StepQueue
+from shared.errors import AksvendError
 
 log = logging.getLogger("aksvend.local.queue")
 
@@ -46,7 +47,11 @@ class QueueRunner:
     async def run(self, stop: asyncio.Event) -> None:
         delay = self.semantics.min_polling_interval
         while not stop.is_set():
-            messages = await self.queue.receive(self.semantics.batch_size, self.semantics.lease_seconds)
+            try:
+                messages = await self.queue.receive(self.semantics.batch_size, self.semantics.lease_seconds)
+            except AksvendError as err:  # storage down: as the host, keep polling (backed off), never stop
+                log.warning("receiving from %s failed (%s); polling again", self.queue.name, type(err).__name__)
+                messages = []
             if messages:
                 await asyncio.gather(*(self._one(m) for m in messages))
                 delay = self.semantics.min_polling_interval
