@@ -6,7 +6,7 @@
 | `GET /_emulator/requests?limit=N` | request log: time, method, path, status, durationMs, resourceType, fault |
 | `GET /_emulator/counters` | totals by method, status and resource type |
 | `GET /_emulator/inventory[?type=T]` | resources: id, type, provisioningState |
-| `GET /_emulator/operations` | running long-running operations; `POST .../operations/finish` ends them all now |
+| `GET /_emulator/operations` | running operations: kind, state, dueInSeconds, plannedSeconds (time factor 1) |
 | `POST /_emulator/operations/finish` | `{"resourceId"}` (optional): end only that resource's running operations |
 | `PUT /_emulator/operations/hold` | `{"hold": true}`: no operation ends on its own until `{"hold": false}` or reset |
 | `POST /_emulator/reset` | forget resources, operations, log, faults and the latency, quota, version overrides |
@@ -104,6 +104,7 @@ def routes(world: World) -> list[web.RouteDef]:
                     "kind": op.kind,
                     "state": op.running_state,
                     "dueInSeconds": round(op.remaining(world.ops.now()), 3),
+                    "plannedSeconds": op.planned_seconds,
                 }
                 for op in world.ops.running()
             ]

@@ -3,10 +3,14 @@
 Defaults come from docs/aks-facts.md ("Observed durations"): a cluster create took 3.5-13 min (we use 6), a node pool
 create 4-14 min (4), a pool scale 3->53 nodes P50 1.67 min (100 s). Network operations take seconds in Azure; a
 private endpoint about a minute. Everything is multiplied by the emulator's time factor, so 0.01 turns a 6-minute
-cluster into 3.6 s. The poll hint (Retry-After) is `poll_interval` scaled, capped by what is left of the operation.
+cluster into 3.6 s. AKS clusters and pools take their time from what they build (workmodel.py); the rows below are
+what a resource type without its own plan takes, and the AKS rows are what a PATCH or a plain update takes. The poll
+hint (Retry-After) is `poll_interval` scaled, capped by what is left of the operation.
 """
 
 from __future__ import annotations
+
+from .workmodel import FIGURES
 
 DEFAULT_SECONDS: dict[str, float] = {
     "Microsoft.ContainerService/managedClusters:create": 360.0,
@@ -27,6 +31,7 @@ DEFAULT_SECONDS: dict[str, float] = {
     "Microsoft.EventGrid/systemTopics:create": 15.0,
     "Microsoft.EventGrid/systemTopics/eventSubscriptions:create": 10.0,
     "Microsoft.Resources/resourceGroups:delete": 30.0,
+    **FIGURES,  # the work-driven AKS figures (workmodel.py), overridable like the rest
 }
 FALLBACK_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 10.0
@@ -61,6 +66,16 @@ class LatencyModel:
                 return found
             kind = fallbacks.get(kind, "")
         return FALLBACK_SECONDS
+
+    def override_for(self, type_name: str, kind: str) -> float | None:
+        """The overridden duration of exactly this type and kind, if a test or bench set one (it beats the work
+        model: `PUT /_emulator/latency {"...managedClusters:create": 0}` still means "due at once")."""
+        wanted = f"{type_name}:{kind}".lower()
+        return next((v for k, v in self.overrides.items() if k.lower() == wanted), None)
+
+    def figure(self, name: str) -> float:
+        """One work-model figure (`aks/<figure>:<kind>`, workmodel.py), overrides applied."""
+        return self._table[name.lower()]
 
     def table(self) -> dict[str, float]:
         return {**DEFAULT_SECONDS, **self.overrides}

@@ -46,6 +46,7 @@ class Operation:
     error: dict[str, Any] | None = None
     error_status: int = 500
     status: str = "InProgress"
+    planned_seconds: float = 0.0  # what the latency model planned, before the time factor (shown by the control API)
     start_time: str = field(default_factory=utc_now_iso)
     end_time: str | None = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .armid import key
@@ -98,3 +99,10 @@ class Store:
         self._kids.clear()
         self._by_parent_type.clear()
         self._by_subscription_type.clear()
+
+
+def system_data(existing: Resource | None) -> dict[str, str]:
+    """ARM's `systemData` of a PUT now: when the resource was created (kept from before) and last modified."""
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    created = ((existing.body.get("systemData") or {}).get("createdAt") if existing is not None else None) or now
+    return {"createdAt": created, "lastModifiedAt": now}

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import invalid
 from ..store import Resource
+from ..workmodel import pool_create_seconds, pool_upgrade_seconds, scale_seconds
 from ..world import Call
 from . import aks_rules as rules
 from .aks_common import POOLS, AksType, pool_defaults
@@ -47,6 +48,19 @@ class AgentPools(AksType):
         props = body.get("properties") or {}
         changed = {k for k, v in props.items() if k != "name" and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
+
+    def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
+        """A create by family and count, a scale by the nodes added or removed, a version change by surge batches."""
+        props, figure = resource.properties, self.world.latency.figure
+        if kind == "create":
+            return pool_create_seconds(figure, props)
+        if before is None:
+            return super().work_seconds(resource, kind, before)
+        if kind == "scale":
+            return scale_seconds(figure, int(before.get("count") or 0), int(props.get("count") or 0))
+        if before.get("orchestratorVersion") != props.get("orchestratorVersion"):
+            return pool_upgrade_seconds(figure, props)
+        return super().work_seconds(resource, kind, before)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)

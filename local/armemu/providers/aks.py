@@ -17,6 +17,7 @@ from ..armid import derived_uuid
 from ..errors import invalid
 from ..lro import Operation
 from ..store import Resource
+from ..workmodel import cluster_create_seconds, cluster_upgrade_seconds
 from ..world import Call, Reply
 from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
@@ -139,6 +140,15 @@ class ManagedClusters(AksType):
                 self.world.store.add(Resource(pool_id, POOLS, body, resource.id, resource.subscription, False))
             else:
                 pool.body = body
+
+    def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
+        """A create: control plane plus the slowest pool; a version change: control plane, then each pool rolled."""
+        pools = [p.properties for p in self.world.store.children(resource.id, POOLS)]
+        if kind == "create":
+            return cluster_create_seconds(self.world.latency.figure, pools)
+        if before is not None and before.get("kubernetesVersion") != resource.properties.get("kubernetesVersion"):
+            return cluster_upgrade_seconds(self.world.latency.figure, pools)
+        return super().work_seconds(resource, kind, before)
 
     def on_created(self, resource: Resource, op: Operation | None) -> None:
         for pool in self.world.store.children(resource.id, POOLS):

@@ -73,6 +73,15 @@ class AksType(ResourceType):
         pool = op.resource_id.rsplit("/", 1)[-1] if "/agentpools/" in op.resource_id.lower() else None
         raise rules.not_allowed_busy(op.running_state, pool)
 
+    def planned_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
+        """An override of exactly this type and kind wins; otherwise the work decides (workmodel.py)."""
+        fixed = self.world.latency.override_for(self.type_name, kind)
+        return fixed if fixed is not None else self.work_seconds(resource, kind, before)
+
+    def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
+        """What this operation's work takes at time factor 1. Default: the latency table's row."""
+        return super().planned_seconds(resource, kind, before)
+
     def lock_holder(self, resource: Resource) -> Resource:
         return self.cluster_of(resource) or resource
 

@@ -10,16 +10,16 @@ provisioningState shown while running) and overrides a few hooks (`validate`, `s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from ..armid import ArmPath, key
 from ..errors import ArmError, invalid, parent_not_found, resource_group_not_found, resource_not_found
 from ..lro import Operation
-from ..store import Resource
+from ..store import Resource, system_data
 from ..world import Call, Reply, World
 
 PAGE_SIZE = 1000
+Props = dict[str, Any] | None
 READ_ONLY_TOP_LEVEL = ("id", "name", "type", "etag", "systemData")
 
 
@@ -87,6 +87,10 @@ class ResourceType:
     def extra_children(self, resource: Resource) -> None:
         """Create child resources that a PUT declares inline (subnets, agent pools)."""
 
+    def planned_seconds(self, resource: Resource, kind: str, before: Props) -> float:
+        """Seconds at time factor 1, given the resource as it will be and its properties `before` (None if none)."""
+        return self.world.latency.seconds(self.type_name, kind)
+
     # ---- verbs -------------------------------------------------------------------------------------------------
     def get(self, call: Call) -> Reply:
         resource = self.find(call.path)
@@ -133,6 +137,7 @@ class ResourceType:
         if self.requires_location and not body.get("location"):
             raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
         existing = self.world.store.get(path.resource_id)
+        before = dict(existing.properties) if existing is not None else None
         self.guard(call, existing)
         self.validate(call, body, existing)
         stored = self.shape(call, body, existing)
@@ -155,7 +160,7 @@ class ResourceType:
         stored["properties"]["provisioningState"] = running
         self.world.store.add(resource)
         self.extra_children(resource)
-        op = self.start(call, resource, kind, running, self._finish_put)
+        op = self.start(call, resource, kind, running, self._finish_put, before)
         reply = Reply(status, self.render(resource))
         if self.lro_put == "location":
             reply.status = 202 if existing is None else 200
@@ -238,7 +243,7 @@ class ResourceType:
         if self.scope_kind == "extension" and path.scope.count("/") > 4 and self.world.store.get(path.scope) is None:
             raise invalid(f"The scope '{path.scope}' does not exist.", code="ResourceNotFound")
 
-    def start(self, call: Call, resource: Resource, kind: str, running: str, finish) -> Operation:
+    def start(self, call: Call, resource: Resource, kind: str, running: str, finish, before: Props = None) -> Operation:
         fault = call.fault if call.fault is not None and call.fault.action == "lro-fail" else None
         error = None
         if fault is not None:
@@ -247,6 +252,7 @@ class ResourceType:
                 "message": fault.spec.get("message", "The operation failed (injected by the emulator)."),
             }
         holder = self.lock_holder(resource)
+        planned = self.planned_seconds(resource, kind, before)
         op = self.world.ops.start(
             {
                 "namespace": call.path.namespace,
@@ -258,8 +264,9 @@ class ResourceType:
                 "on_finish": lambda op: finish(resource, holder, op),
                 "error": error,
                 "error_status": int(fault.spec.get("status", 500)) if fault else 500,
+                "planned_seconds": planned,
             },
-            self.world.duration(self.type_name, kind),
+            planned * self.world.settings.time_factor,
         )
         holder.busy = op
         resource.busy = op
@@ -289,14 +296,5 @@ class ResourceType:
 
     def operation_url(self, call: Call, op: Operation, *, results: bool) -> str:
         segment = "operationresults" if results else "operations"
-        return (
-            f"{call.base_url}/subscriptions/{op.subscription}/providers/{op.namespace}/locations/{op.location}"
-            f"/{segment}/{op.id}?api-version={call.api_version}"
-        )
-
-
-def system_data(existing: Resource | None) -> dict[str, str]:
-    """ARM's `systemData` of a PUT now: when the resource was created (kept from before) and last modified."""
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    created = ((existing.body.get("systemData") or {}).get("createdAt") if existing is not None else None) or now
-    return {"createdAt": created, "lastModifiedAt": now}
+        where = f"{call.base_url}/subscriptions/{op.subscription}/providers/{op.namespace}/locations/{op.location}"
+        return f"{where}/{segment}/{op.id}?api-version={call.api_version}"

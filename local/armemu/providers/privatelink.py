@@ -105,8 +105,8 @@ class PrivateEndpoints(NetworkType):
     def extra_children(self, resource: Resource) -> None:
         resource.extra["ip"] = resource.body.pop("extra_ip")
 
-    def start(self, call: Call, resource: Resource, kind: str, running: str, finish) -> Operation:
-        op = super().start(call, resource, kind, running, finish)
+    def start(self, call: Call, resource: Resource, kind: str, running: str, finish, before=None) -> Operation:
+        op = super().start(call, resource, kind, running, finish, before)
         if kind != "delete" and op.error is None:
             for connection in _connections(resource.properties):
                 target = connection["properties"]["privateLinkServiceId"]
