@@ -65,3 +65,18 @@ async def test_a_default_emulator_answers_a_cluster_put_without_retry_after():
             assert (await poller.result()).provisioning_state == "Succeeded"
         assert "Azure-AsyncOperation" in headers
         assert not {"retry-after", "retry-after-ms"} & {name.lower() for name in headers}
+
+
+# ---- item 10: secrets are never returned ------------------------------------------------------------------------
+def test_a_service_principal_secret_and_a_windows_password_are_kept_but_never_returned(armemu, client):
+    body = cluster_body(
+        servicePrincipalProfile={"clientId": "00000000-0000-0000-0000-000000000001", "secret": "sp-s3cret-value"},
+        windowsProfile={"adminUsername": "azureuser", "adminPassword": "Very-L0ng-Passw0rd!"},
+    )
+    created = client.managed_clusters.begin_create_or_update(RG, "c1", body).result()
+    assert created.service_principal_profile.client_id == "00000000-0000-0000-0000-000000000001"
+    assert created.service_principal_profile.secret is None
+    assert created.windows_profile.admin_username == "azureuser" and created.windows_profile.admin_password is None
+    for text in (armemu.pipeline().send_request(HttpRequest("GET", cluster_url(armemu))).text(),
+                 armemu.pipeline().send_request(HttpRequest("GET", cluster_url(armemu).replace("/c1?", "?"))).text()):
+        assert "sp-s3cret-value" not in text and "Passw0rd" not in text

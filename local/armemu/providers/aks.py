@@ -7,6 +7,7 @@
 - AKS fills in `nodeResourceGroup` (`MC_<rg>_<cluster>_<location>`, created as a resource group), `fqdn`,
   `powerState`, the spot label and taint, and, only once the create has finished, `identityProfile` (kubelet
   identity, created in the node resource group).
+- Secrets sent in (a service principal's `secret`, `windowsProfile.adminPassword`) are kept but never returned.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
 from .compute import check_quota
+
+# Write-only properties: AKS keeps them but never returns them (the REST reference marks them write-only;
+# the Azure CLI's recorded cluster bodies show `servicePrincipalProfile` with `clientId` only).
+SECRET_PROPERTIES = (
+    ("servicePrincipalProfile", "secret"),
+    ("windowsProfile", "adminPassword"),
+    ("aadProfile", "serverAppSecret"),
+)
 
 
 class ManagedClusters(AksType):
@@ -183,8 +192,9 @@ class ManagedClusters(AksType):
 
     def render(self, resource: Resource) -> dict[str, Any]:
         props = {k: v for k, v in resource.properties.items()}
-        if props.get("windowsProfile"):
-            props["windowsProfile"] = {k: v for k, v in props["windowsProfile"].items() if k != "adminPassword"}
+        for profile, secret in SECRET_PROPERTIES:
+            if isinstance(props.get(profile), dict) and secret in props[profile]:
+                props[profile] = {k: v for k, v in props[profile].items() if k != secret}
         props["agentPoolProfiles"] = [
             {"name": p.name, **p.properties} for p in self.world.store.children(resource.id, POOLS)
         ]
