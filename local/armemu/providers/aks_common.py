@@ -68,10 +68,8 @@ class AksType(ResourceType):
         if cluster is None or cluster.busy is None or cluster.busy.done:
             return
         op: Operation = cluster.busy
-        if op.kind == "delete" and op.resource_id.lower() == cluster.id.lower():
-            raise rules.not_allowed_deleting()
         pool = op.resource_id.rsplit("/", 1)[-1] if "/agentpools/" in op.resource_id.lower() else None
-        raise rules.not_allowed_busy(op.running_state, pool)
+        raise rules.not_allowed_busy(op.kind, pool, op.id, op.start_time)
 
     def lock_holder(self, resource: Resource) -> Resource:
         return self.cluster_of(resource) or resource
