@@ -80,3 +80,30 @@ def test_a_service_principal_secret_and_a_windows_password_are_kept_but_never_re
     for text in (armemu.pipeline().send_request(HttpRequest("GET", cluster_url(armemu))).text(),
                  armemu.pipeline().send_request(HttpRequest("GET", cluster_url(armemu).replace("/c1?", "?"))).text()):
         assert "sp-s3cret-value" not in text and "Passw0rd" not in text
+
+
+# ---- item 4: blank values the CLI sends get AKS's defaults ------------------------------------------------------
+def test_blank_version_size_and_disk_are_filled_with_aks_defaults_and_change_nothing_later(armemu, client):
+    blank = {"name": "system", "mode": "System", "count": 3, "vmSize": "", "osDiskSizeGB": 0,
+             "orchestratorVersion": "", "maxPods": None}
+    created = client.managed_clusters.begin_create_or_update(
+        RG, "c1", cluster_body(blank, kubernetesVersion="")).result()
+    assert created.kubernetes_version == created.current_kubernetes_version == "1.33.2"  # N-1 minor, newest patch
+    system = created.agent_pool_profiles[0]
+    assert (system.vm_size, system.os_disk_size_gb, system.max_pods) == ("Standard_D4ds_v5", 128, 250)
+    assert system.orchestrator_version == system.current_orchestrator_version == "1.33.2"
+    pool = client.agent_pools.begin_create_or_update(
+        RG, "c1", "apps", {"properties": {"mode": "User", "count": 1, "vmSize": "", "osDiskSizeGB": None}}).result()
+    assert (pool.vm_size, pool.os_disk_size_gb, pool.current_orchestrator_version) == ("Standard_D4ds_v5", 128, "1.33.2")
+    scaled = client.agent_pools.begin_create_or_update(
+        RG, "c1", "apps", {"properties": {"mode": "User", "count": 2, "vmSize": "", "osDiskSizeGB": 0}}).result()
+    assert (scaled.count, scaled.vm_size, scaled.os_disk_size_gb) == (2, "Standard_D4ds_v5", 128)
+
+
+def test_the_default_version_follows_the_version_table(armemu, client):
+    armemu.control("PUT", "kubernetes-versions", {"versions": ["1.34.3", "1.35.1", "1.35.2", {"version": "1.36.0",
+                                                                                              "isPreview": True}]})
+    body = cluster_body()
+    del body["properties"]["kubernetesVersion"]
+    created = client.managed_clusters.begin_create_or_update(RG, "c1", body).result()
+    assert created.current_kubernetes_version == "1.34.3"

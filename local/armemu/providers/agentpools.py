@@ -45,15 +45,21 @@ class AgentPools(AksType):
         if existing is None:
             return "create"
         props = body.get("properties") or {}
-        changed = {k for k, v in props.items() if k != "name" and existing.properties.get(k) != v}
+        changed = {k for k, v in props.items()
+                   if k != "name" and not rules.is_blank(k, v) and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
+        props = copy.deepcopy(body.get("properties") or {})
+        if existing is not None:  # a blank value, or a fixed one left out, keeps what the pool has (AKS never resets)
+            kept = {k: v for k, v in existing.properties.items()
+                    if rules.is_blank(k, props.get(k)) and (k in props or k in rules.FIXED_AFTER_CREATE)}
+            props.update(copy.deepcopy(kept))
         return {
             "properties": pool_defaults(
                 call.path.name,
-                copy.deepcopy(body.get("properties") or {}),
+                props,
                 cluster.properties,
                 self.world.versions,
                 existing.properties.get("currentOrchestratorVersion") if existing else None,

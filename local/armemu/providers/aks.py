@@ -77,7 +77,8 @@ class ManagedClusters(AksType):
         path = call.path
         old = existing.properties if existing else {}
         location = stored["location"]
-        props.setdefault("kubernetesVersion", old.get("kubernetesVersion", "1.33"))
+        if not props.get("kubernetesVersion"):  # absent or "" (the CLI's "not set"): kept, or AKS's default
+            props["kubernetesVersion"] = old.get("kubernetesVersion") or self.world.versions.default()
         props["currentKubernetesVersion"] = self.world.versions.running(
             props["kubernetesVersion"], old.get("currentKubernetesVersion")
         )
@@ -139,7 +140,8 @@ class ManagedClusters(AksType):
             pool = self.world.store.get(pool_id)
             before = pool.properties if pool else {}
             props = pool_defaults(
-                name, {**before, **profile}, resource.properties, self.world.versions,
+                name, {**before, **{k: v for k, v in profile.items() if not rules.is_blank(k, v)}},
+                resource.properties, self.world.versions,
                 before.get("currentOrchestratorVersion"),
             )
             props["provisioningState"] = state
