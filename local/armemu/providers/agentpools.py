@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import invalid
 from ..store import Resource
 from ..world import Call
+from . import aks_refusals as refuse
 from . import aks_rules as rules
 from .aks_common import POOLS, AksType, pool_defaults
 from .compute import check_quota
@@ -27,6 +28,13 @@ class AgentPools(AksType):
         cluster = self.world.store.get(call.path.parent_id)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
+        refuse.check_pool_request(self.world.versions, call.path.name, props, cluster.body["location"])
+        if not rules.is_blank("orchestratorVersion", props.get("orchestratorVersion")):
+            before = existing.properties.get("currentOrchestratorVersion") if existing else None
+            running = self.world.versions.running(props["orchestratorVersion"], before)
+            if existing is not None:
+                refuse.check_upgrade(self.world.versions, before, running)
+            refuse.check_skew(running, cluster.properties.get("currentKubernetesVersion", running))
         siblings = [p for p in self.world.store.children(cluster.id, POOLS) if p is not existing]
         if existing is None and len(siblings) + 1 > rules.MAX_POOLS:
             raise invalid(f"A cluster can have at most {rules.MAX_POOLS} pools.", "agentPoolProfiles")

@@ -19,6 +19,7 @@ from ..errors import invalid
 from ..lro import Operation
 from ..store import Resource
 from ..world import Call, Reply
+from . import aks_refusals as refuse
 from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
@@ -45,15 +46,23 @@ class ManagedClusters(AksType):
         props = body.get("properties") or {}
         rules.check_windows_profile(props.get("windowsProfile"))
         profiles = props.get("agentPoolProfiles") or []
+        location = normalize_location(body.get("location") or (existing and existing.body.get("location")) or "")
+        for profile in profiles:
+            refuse.check_pool_request(self.world.versions, profile.get("name", ""), profile, location)
         if existing is None:
             rules.check_pool_set(profiles)
+            refuse.check_version(self.world.versions, props.get("kubernetesVersion"), pool=False)
+            plane = self.world.versions.resolve(props.get("kubernetesVersion") or self.world.versions.default())
             for profile in profiles:
                 rules.check_pool(profile.get("name", ""), profile, props, None)
-            location = normalize_location(body["location"])
+                refuse.check_skew(self.world.versions.resolve(profile.get("orchestratorVersion") or plane), plane)
             shaped = [pool_defaults("", p, props, self.world.versions) for p in profiles]
             check_quota(self.world, call.path.subscription, location, shaped, set())
             return
+        self._check_update(props, existing)
         pools = {p.name.lower(): p for p in self.world.store.children(existing.id, POOLS)}
+        plane = str(props.get("kubernetesVersion") or existing.properties.get("kubernetesVersion"))
+        refuse.check_profile_versions(profiles, {k: p.properties for k, p in pools.items()}, plane)
         wanted = {p.get("name", "").lower() for p in profiles}
         if profiles and wanted - set(pools):
             raise invalid(
@@ -71,6 +80,16 @@ class ManagedClusters(AksType):
         for profile in profiles:
             rules.check_pool(profile["name"], profile, merged, pools[profile["name"].lower()].properties)
 
+    def _check_update(self, props: dict[str, Any], existing: Resource) -> None:
+        """What AKS refuses on an existing cluster: fixed properties, unknown versions, skipped minors, downgrades."""
+        old = existing.properties
+        refuse.check_cluster_change(old, props)
+        refuse.check_version(self.world.versions, props.get("kubernetesVersion"), pool=False)
+        if props.get("kubernetesVersion"):
+            current = old.get("currentKubernetesVersion")
+            refuse.check_upgrade(self.world.versions, current,
+                                 self.world.versions.running(props["kubernetesVersion"], current))
+
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         stored = super().shape(call, body, existing)
         props = stored["properties"]
@@ -82,9 +101,9 @@ class ManagedClusters(AksType):
         props["currentKubernetesVersion"] = self.world.versions.running(
             props["kubernetesVersion"], old.get("currentKubernetesVersion")
         )
-        props.setdefault(
-            "dnsPrefix", old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}"
-        )
+        if not props.get("dnsPrefix"):  # absent or "": kept, or made up as AKS does
+            props["dnsPrefix"] = (
+                old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}")
         suffix = short_hash(path.resource_id)
         props["fqdn"] = f"{props['dnsPrefix']}-{suffix}.hcp.{location}.azmk8s.io"
         props["azurePortalFQDN"] = f"{props['dnsPrefix']}-{suffix}.portal.hcp.{location}.azmk8s.io"

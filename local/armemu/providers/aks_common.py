@@ -34,7 +34,8 @@ def pool_defaults(
 ) -> dict[str, Any]:
     """A pool's properties as AKS returns them: defaults filled (its current version from the version table, given
     the one it ran before), spot label and taint added by AKS itself."""
-    out = {k: v for k, v in props.items() if k not in ("name", "provisioningState", "powerState") and not rules.is_blank(k, v)}
+    out = {k: v for k, v in props.items()
+           if k not in ("name", "provisioningState", "powerState") and not rules.is_blank(k, v)}
     version = cluster_props.get("kubernetesVersion") or versions.default()
     out.setdefault("count", 1)
     out.setdefault("mode", "User")
@@ -49,9 +50,10 @@ def pool_defaults(
     out["currentOrchestratorVersion"] = versions.running(out["orchestratorVersion"], previous)
     out.setdefault("nodeImageVersion", NODE_IMAGE)
     out.setdefault("enableNodePublicIP", False)
-    out.setdefault("upgradeSettings", {"maxSurge": "10%"})
+    spot = out.get("scaleSetPriority") == "Spot"
+    out.setdefault("upgradeSettings", {} if spot else {"maxSurge": "10%"})  # spot pools do not surge
     out["powerState"] = {"code": "Running"}
-    if out.get("scaleSetPriority") == "Spot":
+    if spot:
         out.setdefault("scaleSetEvictionPolicy", "Delete")
         out.setdefault("spotMaxPrice", -1)
         out["nodeLabels"] = {**(out.get("nodeLabels") or {}), rules.SPOT_LABEL: "spot"}
