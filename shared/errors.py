@@ -50,6 +50,10 @@ error classifier; where they disagree, the reason is given):
 * `PrincipalNotFound` is retryable: a freshly created managed identity takes a while to replicate before a
   role assignment can name it. `ReferencedResourceNotProvisioned` and `VirtualNetworkNotInSucceededState`
   are retryable: a parallel step is still updating the VNet.
+* Quota is fatal whichever code says it: `QuotaExceeded`, `ResourceQuotaExceeded`, and AKS's current
+  `ErrCode_InsufficientVCPUQuota` (listed, so that a long-running operation failing with it is not retried as a
+  200 would be); the message ("Insufficient ... vcpu quota ... requested ..., remaining ...") tells the requester
+  what to ask for.
 * Capacity (`AllocationFailed`, `ZonalAllocationFailed`, `SkuNotAvailable`, `AKSCapacityHeavyUsage`) is
   fatal, unlike in Azure Service Operator (which reconciles forever): shortages last hours, and the requester
   must learn it now and choose another size or region rather than wait out the step deadline.
@@ -172,6 +176,7 @@ FATAL_CODES = frozenset(
         # quota and capacity
         "AKSCapacityHeavyUsage",
         "AllocationFailed",
+        "ErrCode_InsufficientVCPUQuota",
         "PublicIPCountLimitReached",
         "QuotaExceeded",
         "ResourceQuotaExceeded",

@@ -25,15 +25,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--retry-after",
         choices=RETRY_AFTER_MODES,
-        default="seconds",
-        help="polling hint on long-running operations: Retry-After seconds, retry-after-ms, or none",
+        default="none",
+        help="polling hint on long-running operations: Retry-After seconds, retry-after-ms, or none (the default, "
+        "as real AKS sends none)",
     )
     parser.add_argument(
         "--no-retry-after",
         action="store_const",
         const="none",
         dest="retry_after",
-        help="send no polling hint on long-running operations, as real AKS does",
+        help="the same as --retry-after none (the default), kept for scripts that name it",
     )
     parser.add_argument("--no-throttling", action="store_true", help="turn the token buckets off")
     parser.add_argument("--webhook-url", help="where spot eviction and AKS events are POSTed")

@@ -8,7 +8,7 @@ A fault plan is `{"seed": N, "rules": [...]}` (from `--faults FILE` or `PUT /_em
 - `reset`: drop the connection; `phase: "after"` does the work first and then drops it (the client cannot know that
   its PUT landed: the case idempotent retries exist for).
 - `lro-fail`: accept the PUT/DELETE, then end its long-running operation Failed with `code`/`message`.
-- `quota`: refuse a PUT with 400 `QuotaExceeded`, as if the regional vCPU quota were used up.
+- `quota`: refuse a PUT with 400 `ErrCode_InsufficientVCPUQuota`, as if the regional vCPU quota were used up.
 - `conflict`: refuse with 409 `OperationNotAllowed` as if a background operation (`runningOperation`) were running.
 - `slow`: answer `delaySeconds` (real seconds, not scaled by the time factor) late: `phase: "before"` (default) waits
   and then handles the request; `phase: "after"` handles it first and then holds the answer (the write has landed,

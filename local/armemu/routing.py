@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -19,6 +20,7 @@ from .armid import ArmPath, parse
 from .errors import ArmError, method_not_allowed, no_route, resource_group_not_found
 from .faults import FaultRule
 from .providers import ALL_TYPES, ResourceType
+from .providers.aks_refusals import check_api_version
 from .providers.aks_rules import not_allowed_busy
 from .providers.compute import quota_exceeded, usages
 from .providers.operations import operation_result, operation_status
@@ -123,6 +125,8 @@ class Router:
         rtype = self.types.get(path.type_key)
         if rtype is None:
             raise no_route(call.method, raw_path)
+        if path.type_key.startswith("microsoft.containerservice/managedclusters"):
+            check_api_version(call.api_version, self._location_of(call), path.type_name)
         if path.is_collection:
             if call.method != "GET":
                 raise method_not_allowed(call.method, path.type_name)
@@ -134,6 +138,12 @@ class Router:
         if handler is None:
             raise method_not_allowed(call.method, path.type_name)
         return handler(call)
+
+    def _location_of(self, call: Call) -> str:
+        """The location an ARM error names: the request's, else its cluster's."""
+        cluster = self.world.store.get(re.split("/agentpools/", call.path.resource_id, flags=re.I)[0])
+        body_location = call.body.get("location") if isinstance(call.body, dict) else None
+        return str(body_location or (cluster.body.get("location") if cluster else None) or "global")
 
     def _list_group_resources(self, call: Call, segments: list[str]) -> Reply:
         """`GET .../resourcegroups/<rg>/resources`: every top-level resource in the group, `$filter=resourceType eq`."""

@@ -16,7 +16,8 @@ DEFAULT_TENANT = "72f988bf-0000-4000-8000-00000000e7e7"
 class EmulatorSettings:
     """What the control API's `/_emulator/settings` reads and writes.
 
-    `retry_after` decides the polling hint on long-running operations (and on 429s):
+    `retry_after` decides the polling hint on long-running operations (and on 429s); `none`, the default, is what
+    AKS does (its operations never carry one: docs/aks-facts.md, the Azure CLI's recordings):
     - `seconds`: `Retry-After: <n>` with n an integer >= 1, what most ARM resource providers send. azure-core treats
       `Retry-After: 0` as "no hint" and falls back to its 30 s default, so 0 is never sent.
     - `ms`: `retry-after-ms: <n>` only; azure-core honours it (n/1000 s), so scaled intervals under a second stay short.
@@ -27,7 +28,7 @@ class EmulatorSettings:
 
     time_factor: float = 1.0
     throttling: bool = True
-    retry_after: str = "seconds"
+    retry_after: str = "none"
     webhook_url: str | None = None
     seed: int = 0
     subscription_id: str = DEFAULT_SUBSCRIPTION

@@ -73,6 +73,17 @@ class VersionTable:
                       if not preview and (v := parse(text)) and minor and v[:2] == minor[:2]), default=None)
         return _text(newest) if newest else f"{version}.0"
 
+    def default(self) -> str:
+        """The version AKS runs when none is asked for (`kubernetesVersion` absent or "", as `az aks create` sends
+        it): the newest patch of the GA minor below the newest one, the minor `az aks get-versions` marks
+        `isDefault` (AKS "Supported Kubernetes versions": the default is N-1); the newest GA if only one minor."""
+        ga = sorted(v for text, preview in self.versions.items() if not preview and (v := parse(text)))
+        minors = sorted({v[:2] for v in ga})
+        if not minors:
+            return "1.33.0"
+        minor = minors[-2] if len(minors) > 1 else minors[-1]
+        return _text(max(v for v in ga if v[:2] == minor))
+
     def running(self, requested: str, previous: str | None) -> str:
         """The version a cluster or pool runs after a PUT asking for `requested`, having run `previous`: an alias of
         the minor it already runs keeps its patch (AKS moves a patch only when asked for one, so a newer patch in the

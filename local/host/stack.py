@@ -95,8 +95,11 @@ def start_child(args: list[str], log_path: Path, timeout: float = 30.0,
 
 
 def start_emulator(time_factor: float, workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """`python -m local.armemu` in a child process; returns it and its ready line {baseUrl, caCert}."""
-    return start_child([sys.executable, "-m", "local.armemu", "--time-factor", str(time_factor)],
+    """`python -m local.armemu` in a child process; returns it and its ready line {baseUrl, caCert}. With
+    `Retry-After` seconds hints: AKS sends none, but the local stack's workers would then poll at their production
+    interval (15 s), far longer than a scaled operation lasts."""
+    return start_child([sys.executable, "-m", "local.armemu", "--time-factor", str(time_factor),
+                        "--retry-after", "seconds"],
                        workdir / "armemu.log")
 
 

@@ -108,7 +108,9 @@ def test_a_second_pool_operation_on_a_busy_cluster_gets_409(armemu, client, clus
         client.agent_pools.begin_create_or_update(RG, "c1", "two", {"properties": pool("two")})
     assert caught.value.status_code == 409
     assert caught.value.error.code == "OperationNotAllowed"
-    assert "Another operation (Creating agent pool 'one') is in progress" in caught.value.error.message
+    message = caught.value.error.message
+    assert message.startswith("Operation is not allowed because there's an in progress create node pool operation "
+                              "(operation ID: ") and " on the agent pool one started on UTC " in message
     with pytest.raises(HttpResponseError) as caught:
         client.managed_clusters.begin_create_or_update(RG, "c1", cluster_body())
     assert caught.value.status_code == 409
@@ -126,7 +128,7 @@ def test_during_a_delete_everything_else_is_refused(armemu, client, cluster):
     with pytest.raises(HttpResponseError) as caught:
         client.agent_pools.begin_create_or_update(RG, "c1", "apps", {"properties": pool("apps")})
     assert caught.value.error.code == "OperationNotAllowed"
-    assert "being deleted" in caught.value.error.message
+    assert "there's an in progress delete managed cluster operation" in caught.value.error.message
     armemu.control("POST", "operations/finish")
     deleting.result()
     with pytest.raises(ResourceNotFoundError):
@@ -204,7 +206,8 @@ def test_spot_settings_are_fixed_after_creation(client, cluster):
             "batch",
             {"properties": pool("batch", scaleSetPriority="Spot", scaleSetEvictionPolicy="Deallocate")},
         )
-    assert caught.value.status_code == 400
+    assert (caught.value.status_code, caught.value.error.code) == (400, "PropertyChangeNotAllowed")
+    assert caught.value.error.message == "Changing property 'scaleSetEvictionPolicy' is not allowed."
     assert "scaleSetEvictionPolicy" in caught.value.error.target
 
 

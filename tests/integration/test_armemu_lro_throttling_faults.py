@@ -224,10 +224,10 @@ def test_a_background_operation_conflict_gets_409_operation_not_allowed(armemu, 
             RG, "c1", "apps", {"properties": {"mode": "User", "vmSize": "Standard_D4s_v5"}}
         )
     assert caught.value.status_code == 409 and caught.value.error.code == "OperationNotAllowed"
-    assert "(Upgrading)" in caught.value.error.message
+    assert "there's an in progress upgrade managed cluster operation (operation ID: " in caught.value.error.message
 
 
-def test_quota_is_counted_per_family_and_exceeding_it_is_quota_exceeded(armemu, group):
+def test_quota_is_counted_per_family_and_exceeding_it_is_refused_as_aks_does(armemu, group):
     armemu.control("PUT", "quota", {"westeurope": {"standardDSv5Family": 16}})
     client = armemu.client(ContainerServiceClient)
     client.managed_clusters.begin_create_or_update(RG, "c1", small_cluster(count=3)).result()
@@ -235,7 +235,9 @@ def test_quota_is_counted_per_family_and_exceeding_it_is_quota_exceeded(armemu, 
         client.agent_pools.begin_create_or_update(
             RG, "c1", "apps", {"properties": {"mode": "User", "vmSize": "Standard_D4s_v5", "count": 2}}
         )
-    assert caught.value.status_code == 400 and caught.value.error.code == "QuotaExceeded"
+    assert caught.value.status_code == 400 and caught.value.error.code == "ErrCode_InsufficientVCPUQuota"
+    assert caught.value.error.message == (
+        "Insufficient vcpu quota requested 8, remaining 4 for family standardDSv5Family for region westeurope.")
     usage_url = (
         f"{armemu.base_url}/subscriptions/{armemu.subscription_id}/providers/Microsoft.Compute/locations/"
         "westeurope/usages?api-version=2024-07-01"
@@ -248,4 +250,5 @@ def test_quota_is_counted_per_family_and_exceeding_it_is_quota_exceeded(armemu, 
         client.agent_pools.begin_create_or_update(
             RG, "c1", "tiny", {"properties": {"mode": "User", "vmSize": "Standard_D2s_v5"}}
         )
-    assert caught.value.error.code == "QuotaExceeded"
+    assert caught.value.error.code == "ErrCode_InsufficientVCPUQuota"
+    assert caught.value.error.message.startswith("Insufficient regional vcpu quota left for location")

@@ -134,7 +134,7 @@ async def test_quota_exceeded_fails_the_operation_with_the_arm_code_and_leaves_n
         op = await h.wait_done(op_id)
         steps = await _steps(h, op_id)
     assert op["state"] == "failed"
-    assert op["error"]["code"] == "QuotaExceeded" and op["error"]["step"] == "put:cluster"
+    assert op["error"]["code"] == "ErrCode_InsufficientVCPUQuota" and op["error"]["step"] == "put:cluster"
     assert "quota" in op["error"]["message"].lower()
     assert {s["state"] for s in steps.values()} <= {"succeeded", "failed", "cancelled"}
 

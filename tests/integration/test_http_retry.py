@@ -97,7 +97,7 @@ async def test_a_create_that_failed_for_quota_is_retried_and_adopts_what_arm_has
     armemu.control("PUT", "quota", {"*": {QUOTA_FAMILY: 8}})  # the production pools need more
     created = await client.post("/api/clusters", json=raw)
     failed = await wait_op(client, created.headers["Location"])
-    assert failed["state"] == "failed" and failed["error"]["code"] == "QuotaExceeded", failed
+    assert failed["state"] == "failed" and failed["error"]["code"] == "ErrCode_InsufficientVCPUQuota", failed
     assert failed["error"]["step"] == "put:cluster"
     # Re-POSTing the same request is the same (failed) operation: idempotency is the same answer.
     same = await client.post("/api/clusters", json=raw)

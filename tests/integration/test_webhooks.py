@@ -353,12 +353,12 @@ async def test_a_failing_run_publishes_failed_with_the_arm_code(running: Stack, 
     body = generic_ticket(dev_request("tickets-quota"))
     response = await running.deliver("generic", body, signed("generic", body))
     op = await running.wait_done(response.headers["Location"])
-    assert op["state"] == "failed" and op["error"]["code"] == "QuotaExceeded"
+    assert op["state"] == "failed" and op["error"]["code"] == "ErrCode_InsufficientVCPUQuota"
 
     await running.drain()
     assert types(running.sink) == ["operation.accepted", "operation.failed"]
     failed = running.sink.of_type("aksvend.operation.failed")[0]
-    assert failed["data"]["error"]["code"] == "QuotaExceeded"
+    assert failed["data"]["error"]["code"] == "ErrCode_InsufficientVCPUQuota"
     assert "quota" in failed["data"]["error"]["message"].lower()
     assert failed["data"]["error"]["target"].endswith("/managedClusters/tickets-quota")
     assert failed["ticketkey"] == "CHG-7"

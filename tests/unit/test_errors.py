@@ -22,6 +22,11 @@ ANOTHER_OPERATION = (
     "Operation is not allowed: Another operation (Updating) is in progress, please wait for it to finish "
     "before starting a new operation."
 )
+IN_PROGRESS = (  # current AKS wording (2026)
+    "Operation is not allowed because there's an in progress update node pool operation (operation ID: 84d90bcb) on "
+    "the agent pool system started on UTC 2026-02-12T03:41:29Z. Please wait for it to finish before starting a new "
+    "operation."
+)
 QUOTA = "Operation could not be completed as it results in exceeding approved standardDSv5Family Cores quota."
 
 RETRYABLE_CASES = [
@@ -33,6 +38,8 @@ RETRYABLE_CASES = [
     pytest.param(409, "RetryableErrorDueToAnotherOperation", "", id="409-RetryableErrorDueToAnotherOperation"),
     pytest.param(409, "OperationNotAllowed", ANOTHER_OPERATION, id="409-OperationNotAllowed-another-operation"),
     pytest.param(400, "OperationNotAllowed", ANOTHER_OPERATION, id="400-OperationNotAllowed-another-operation"),
+    pytest.param(400, "OperationNotAllowed", IN_PROGRESS, id="400-OperationNotAllowed-in-progress"),
+    pytest.param(409, "OperationNotAllowed", IN_PROGRESS, id="409-OperationNotAllowed-in-progress"),
     pytest.param(409, "OperationNotAllowed", "", id="409-OperationNotAllowed-no-message"),
     pytest.param(409, "AnotherOperationInProgress", "", id="409-AnotherOperationInProgress"),
     pytest.param(409, "Conflict", "Another operation on this or dependent resource is in progress.", id="409-Conflict"),
@@ -58,6 +65,11 @@ RETRYABLE_CASES = [
     pytest.param(None, None, "Connection refused", id="connection-error"),
 ]
 
+# AKS's preflight quota refusal (400), also as the error of a long-running operation that ended Failed (200 poll).
+AKS_QUOTA = ("Insufficient regional vcpu quota left for location westeurope. left regional vcpu quota 0, requested "
+             "quota 8. If you want to increase the quota, please follow this instruction: "
+             "https://learn.microsoft.com/en-us/azure/quotas/view-quotas")
+
 FATAL_CASES = [
     pytest.param(400, "InvalidParameter", "", id="InvalidParameter"),
     pytest.param(400, "InvalidParameterValue", "", id="InvalidParameterValue"),
@@ -76,6 +88,8 @@ FATAL_CASES = [
     pytest.param(400, "ReservedResourceName", "", id="ReservedResourceName"),
     pytest.param(409, "QuotaExceeded", "Operation results in exceeding quota limits of Core.", id="QuotaExceeded"),
     pytest.param(409, "ResourceQuotaExceeded", "", id="ResourceQuotaExceeded"),
+    pytest.param(400, "ErrCode_InsufficientVCPUQuota", AKS_QUOTA, id="ErrCode_InsufficientVCPUQuota"),
+    pytest.param(200, "ErrCode_InsufficientVCPUQuota", AKS_QUOTA, id="ErrCode_InsufficientVCPUQuota-failed-operation"),
     pytest.param(409, "OperationNotAllowed", QUOTA, id="409-OperationNotAllowed-quota"),
     pytest.param(400, "OperationNotAllowed", "Adding agent pools to an existing cluster is not allowed", id="400-ONA"),
     pytest.param(400, "PublicIPCountLimitReached", "", id="PublicIPCountLimitReached"),

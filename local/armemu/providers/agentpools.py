@@ -10,6 +10,7 @@ from ..errors import invalid
 from ..store import Resource
 from ..workmodel import pool_create_seconds, pool_upgrade_seconds, scale_seconds
 from ..world import Call
+from . import aks_refusals as refuse
 from . import aks_rules as rules
 from .aks_common import POOLS, AksType, pool_defaults
 from .compute import check_quota
@@ -28,6 +29,13 @@ class AgentPools(AksType):
         cluster = self.world.store.get(call.path.parent_id)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
+        refuse.check_pool_request(self.world.versions, call.path.name, props, cluster.body["location"])
+        if not rules.is_blank("orchestratorVersion", props.get("orchestratorVersion")):
+            before = existing.properties.get("currentOrchestratorVersion") if existing else None
+            running = self.world.versions.running(props["orchestratorVersion"], before)
+            if existing is not None:
+                refuse.check_upgrade(self.world.versions, before, running)
+            refuse.check_skew(running, cluster.properties.get("currentKubernetesVersion", running))
         siblings = [p for p in self.world.store.children(cluster.id, POOLS) if p is not existing]
         if existing is None and len(siblings) + 1 > rules.MAX_POOLS:
             raise invalid(f"A cluster can have at most {rules.MAX_POOLS} pools.", "agentPoolProfiles")
@@ -46,7 +54,8 @@ class AgentPools(AksType):
         if existing is None:
             return "create"
         props = body.get("properties") or {}
-        changed = {k for k, v in props.items() if k != "name" and existing.properties.get(k) != v}
+        changed = {k for k, v in props.items()
+                   if k != "name" and not rules.is_blank(k, v) and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
 
     def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
@@ -64,10 +73,15 @@ class AgentPools(AksType):
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
+        props = copy.deepcopy(body.get("properties") or {})
+        if existing is not None:  # a blank value, or a fixed one left out, keeps what the pool has (AKS never resets)
+            kept = {k: v for k, v in existing.properties.items()
+                    if rules.is_blank(k, props.get(k)) and (k in props or k in rules.FIXED_AFTER_CREATE)}
+            props.update(copy.deepcopy(kept))
         return {
             "properties": pool_defaults(
                 call.path.name,
-                copy.deepcopy(body.get("properties") or {}),
+                props,
                 cluster.properties,
                 self.world.versions,
                 existing.properties.get("currentOrchestratorVersion") if existing else None,

@@ -7,6 +7,7 @@
 - AKS fills in `nodeResourceGroup` (`MC_<rg>_<cluster>_<location>`, created as a resource group), `fqdn`,
   `powerState`, the spot label and taint, and, only once the create has finished, `identityProfile` (kubelet
   identity, created in the node resource group).
+- Secrets sent in (a service principal's `secret`, `windowsProfile.adminPassword`) are kept but never returned.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ from ..lro import Operation
 from ..store import Resource
 from ..workmodel import cluster_create_seconds, cluster_upgrade_seconds
 from ..world import Call, Reply
+from . import aks_refusals as refuse
 from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
 from .compute import check_quota
+
+# Write-only properties: AKS keeps them but never returns them (the REST reference marks them write-only;
+# the Azure CLI's recorded cluster bodies show `servicePrincipalProfile` with `clientId` only).
+SECRET_PROPERTIES = (
+    ("servicePrincipalProfile", "secret"),
+    ("windowsProfile", "adminPassword"),
+    ("aadProfile", "serverAppSecret"),
+)
 
 
 class ManagedClusters(AksType):
@@ -37,15 +47,23 @@ class ManagedClusters(AksType):
         props = body.get("properties") or {}
         rules.check_windows_profile(props.get("windowsProfile"))
         profiles = props.get("agentPoolProfiles") or []
+        location = normalize_location(body.get("location") or (existing and existing.body.get("location")) or "")
+        for profile in profiles:
+            refuse.check_pool_request(self.world.versions, profile.get("name", ""), profile, location)
         if existing is None:
             rules.check_pool_set(profiles)
+            refuse.check_version(self.world.versions, props.get("kubernetesVersion"), pool=False)
+            plane = self.world.versions.resolve(props.get("kubernetesVersion") or self.world.versions.default())
             for profile in profiles:
                 rules.check_pool(profile.get("name", ""), profile, props, None)
-            location = normalize_location(body["location"])
+                refuse.check_skew(self.world.versions.resolve(profile.get("orchestratorVersion") or plane), plane)
             shaped = [pool_defaults("", p, props, self.world.versions) for p in profiles]
             check_quota(self.world, call.path.subscription, location, shaped, set())
             return
+        self._check_update(props, existing)
         pools = {p.name.lower(): p for p in self.world.store.children(existing.id, POOLS)}
+        plane = str(props.get("kubernetesVersion") or existing.properties.get("kubernetesVersion"))
+        refuse.check_profile_versions(profiles, {k: p.properties for k, p in pools.items()}, plane)
         wanted = {p.get("name", "").lower() for p in profiles}
         if profiles and wanted - set(pools):
             raise invalid(
@@ -63,19 +81,30 @@ class ManagedClusters(AksType):
         for profile in profiles:
             rules.check_pool(profile["name"], profile, merged, pools[profile["name"].lower()].properties)
 
+    def _check_update(self, props: dict[str, Any], existing: Resource) -> None:
+        """What AKS refuses on an existing cluster: fixed properties, unknown versions, skipped minors, downgrades."""
+        old = existing.properties
+        refuse.check_cluster_change(old, props)
+        refuse.check_version(self.world.versions, props.get("kubernetesVersion"), pool=False)
+        if props.get("kubernetesVersion"):
+            current = old.get("currentKubernetesVersion")
+            refuse.check_upgrade(self.world.versions, current,
+                                 self.world.versions.running(props["kubernetesVersion"], current))
+
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         stored = super().shape(call, body, existing)
         props = stored["properties"]
         path = call.path
         old = existing.properties if existing else {}
         location = stored["location"]
-        props.setdefault("kubernetesVersion", old.get("kubernetesVersion", "1.33"))
+        if not props.get("kubernetesVersion"):  # absent or "" (the CLI's "not set"): kept, or AKS's default
+            props["kubernetesVersion"] = old.get("kubernetesVersion") or self.world.versions.default()
         props["currentKubernetesVersion"] = self.world.versions.running(
             props["kubernetesVersion"], old.get("currentKubernetesVersion")
         )
-        props.setdefault(
-            "dnsPrefix", old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}"
-        )
+        if not props.get("dnsPrefix"):  # absent or "": kept, or made up as AKS does
+            props["dnsPrefix"] = (
+                old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}")
         suffix = short_hash(path.resource_id)
         props["fqdn"] = f"{props['dnsPrefix']}-{suffix}.hcp.{location}.azmk8s.io"
         props["azurePortalFQDN"] = f"{props['dnsPrefix']}-{suffix}.portal.hcp.{location}.azmk8s.io"
@@ -131,7 +160,8 @@ class ManagedClusters(AksType):
             pool = self.world.store.get(pool_id)
             before = pool.properties if pool else {}
             props = pool_defaults(
-                name, {**before, **profile}, resource.properties, self.world.versions,
+                name, {**before, **{k: v for k, v in profile.items() if not rules.is_blank(k, v)}},
+                resource.properties, self.world.versions,
                 before.get("currentOrchestratorVersion"),
             )
             props["provisioningState"] = state
@@ -193,8 +223,9 @@ class ManagedClusters(AksType):
 
     def render(self, resource: Resource) -> dict[str, Any]:
         props = {k: v for k, v in resource.properties.items()}
-        if props.get("windowsProfile"):
-            props["windowsProfile"] = {k: v for k, v in props["windowsProfile"].items() if k != "adminPassword"}
+        for profile, secret in SECRET_PROPERTIES:
+            if isinstance(props.get(profile), dict) and secret in props[profile]:
+                props[profile] = {k: v for k, v in props[profile].items() if k != secret}
         props["agentPoolProfiles"] = [
             {"name": p.name, **p.properties} for p in self.world.store.children(resource.id, POOLS)
         ]

@@ -16,6 +16,9 @@ from .compute import vm_size
 CLUSTERS = "Microsoft.ContainerService/managedClusters"
 POOLS = "Microsoft.ContainerService/managedClusters/agentPools"
 NODE_IMAGE = "AKSUbuntu-2204gen2containerd-202608.01.0"
+# AKS picks a size by quota and capacity when none is given (az CLI >= 2.73 and Az.Aks 7 send none: "dynamically
+# selected by the AKS resource provider"); a 4-vCPU Ddsv5 is what it commonly picks for a System pool.
+DEFAULT_VM_SIZE = "Standard_D4ds_v5"
 
 
 def short_hash(text: str, length: int = 8) -> str:
@@ -31,23 +34,26 @@ def pool_defaults(
 ) -> dict[str, Any]:
     """A pool's properties as AKS returns them: defaults filled (its current version from the version table, given
     the one it ran before), spot label and taint added by AKS itself."""
-    out = {k: v for k, v in props.items() if k not in ("name", "provisioningState", "powerState")}
-    version = cluster_props.get("kubernetesVersion", "1.33")
+    out = {k: v for k, v in props.items()
+           if k not in ("name", "provisioningState", "powerState") and not rules.is_blank(k, v)}
+    version = cluster_props.get("kubernetesVersion") or versions.default()
     out.setdefault("count", 1)
     out.setdefault("mode", "User")
     out.setdefault("osType", "Linux")
     out.setdefault("osSKU", "Ubuntu" if out["osType"] == "Linux" else "Windows2022")
     out.setdefault("type", "VirtualMachineScaleSets")
     out.setdefault("maxPods", rules.default_max_pods(cluster_props.get("networkProfile") or {}))
+    out.setdefault("vmSize", DEFAULT_VM_SIZE)
     out.setdefault("osDiskSizeGB", 128)
     out.setdefault("osDiskType", "Ephemeral" if vm_size(out.get("vmSize", "")).ephemeral_os else "Managed")
     out.setdefault("orchestratorVersion", version)
     out["currentOrchestratorVersion"] = versions.running(out["orchestratorVersion"], previous)
     out.setdefault("nodeImageVersion", NODE_IMAGE)
     out.setdefault("enableNodePublicIP", False)
-    out.setdefault("upgradeSettings", {"maxSurge": "10%"})
+    spot = out.get("scaleSetPriority") == "Spot"
+    out.setdefault("upgradeSettings", {} if spot else {"maxSurge": "10%"})  # spot pools do not surge
     out["powerState"] = {"code": "Running"}
-    if out.get("scaleSetPriority") == "Spot":
+    if spot:
         out.setdefault("scaleSetEvictionPolicy", "Delete")
         out.setdefault("spotMaxPrice", -1)
         out["nodeLabels"] = {**(out.get("nodeLabels") or {}), rules.SPOT_LABEL: "spot"}
@@ -68,10 +74,8 @@ class AksType(ResourceType):
         if cluster is None or cluster.busy is None or cluster.busy.done:
             return
         op: Operation = cluster.busy
-        if op.kind == "delete" and op.resource_id.lower() == cluster.id.lower():
-            raise rules.not_allowed_deleting()
         pool = op.resource_id.rsplit("/", 1)[-1] if "/agentpools/" in op.resource_id.lower() else None
-        raise rules.not_allowed_busy(op.running_state, pool)
+        raise rules.not_allowed_busy(op.kind, pool, op.id, op.start_time)
 
     def planned_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
         """An override of exactly this type and kind wins; otherwise the work decides (workmodel.py)."""

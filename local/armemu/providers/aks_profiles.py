@@ -38,7 +38,7 @@ class UpgradeProfiles(ResourceType):
     def profile(self, cluster: Resource) -> dict[str, Any]:
         versions = self.world.versions
         current = cluster.properties.get("currentKubernetesVersion") or versions.resolve(
-            cluster.properties.get("kubernetesVersion", "1.33"))
+            cluster.properties.get("kubernetesVersion") or versions.default())
         pools = []
         for pool in self.world.store.children(cluster.id, POOLS):
             running = pool.properties.get("currentOrchestratorVersion") or current

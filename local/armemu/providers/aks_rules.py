@@ -1,13 +1,16 @@
 """The AKS rules the emulator enforces, each with an ARM error (docs/aks-facts.md, "Node pools", "Spot pools", "GPU and
 Windows pools"). Pure functions over request dictionaries: the resource types in aks.py call them.
 
-Codes are AKS's where documented (`OperationNotAllowed`, `MustDefineAtLeastOneSystemPool`, `QuotaExceeded`); the
+Codes are AKS's where documented (`OperationNotAllowed`, `MustDefineAtLeastOneSystemPool`, `PropertyChangeNotAllowed`,
+`ErrCode_InsufficientVCPUQuota`); the
 rest use `InvalidParameter` with a `target` naming the field, which is how AKS reports most validation failures.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,9 +32,21 @@ FIXED_AFTER_CREATE = (
     "vmSize",
     "availabilityZones",
 )
+ZERO_IS_UNSET = ("osDiskSizeGB", "maxPods")
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
-PENDING_HELP = "See https://aka.ms/aks-pending-operation for more details"
+PENDING_HELP = "See https://aka.ms/aks-pending-operation for more details."
+# An operation's kind, or a running provisioningState (the fault plan's `runningOperation`), as AKS names it.
+RUNNING_VERBS = {"Creating": "create", "Updating": "update", "Scaling": "scale", "Deleting": "delete",
+                 "Upgrading": "upgrade", "Stopping": "stop", "Starting": "start"}
+
+
+def is_blank(key: str, value: Any) -> bool:
+    """A value the CLI sends for "not set" (`vmSize ""`, `orchestratorVersion ""`, `osDiskSizeGB 0`, nulls): AKS
+    fills its default in for it, as for an absent one, and it changes nothing on an update (the Azure CLI's recording
+    `test_aks_create_default` sends `orchestratorVersion ""` and gets the cluster's version, `osDiskSizeGB` null and
+    gets 128)."""
+    return value is None or value == "" or (value == 0 and key in ZERO_IS_UNSET)
 
 
 def check_cluster_name(name: str) -> None:
@@ -93,12 +108,15 @@ def check_pool(name: str, props: dict[str, Any], cluster_props: dict[str, Any], 
             )
     if old is not None:
         for field in FIXED_AFTER_CREATE:
-            if field in props and _norm(props.get(field)) != _norm(old.get(field)):
-                raise invalid(
-                    f"Pool '{name}': {field} can not be changed after creation (was {old.get(field)!r}, "
-                    f"requested {props.get(field)!r}); create a new pool instead.",
-                    f"{target}.{field}",
-                )
+            if not is_blank(field, props.get(field)) and _norm(props.get(field)) != _norm(old.get(field)):
+                raise property_change_not_allowed(field)
+
+
+def property_change_not_allowed(field: str) -> ArmError:
+    """AKS's refusal of a property fixed at creation: 400 `PropertyChangeNotAllowed`, "Changing property '<name>' is
+    not allowed.", target the property (Azure/azure-cli#24764, AKS troubleshooting "changing property ... not
+    allowed")."""
+    return ArmError(400, "PropertyChangeNotAllowed", f"Changing property '{field}' is not allowed.", target=field)
 
 
 def _norm(value: Any) -> Any:
@@ -197,21 +215,20 @@ def check_windows_profile(profile: dict[str, Any] | None) -> None:
         )
 
 
-def not_allowed_busy(running_state: str, pool: str | None) -> ArmError:
-    """409 OperationNotAllowed while another operation holds the cluster (SUP operationnotallowed.md)."""
-    other = f"{running_state} agent pool '{pool}'" if pool else running_state
+def not_allowed_busy(kind: str, pool: str | None, op_id: str = "", started: str = "") -> ArmError:
+    """409 OperationNotAllowed while another operation holds the cluster, worded as current AKS words it (Terraform
+    and gpu-provisioner reports of real answers, 2024-2026): "Operation is not allowed because there's an in progress
+    update node pool operation (operation ID: ...) on the agent pool system started on UTC ....Z. Please wait ..."."""
+    verb = RUNNING_VERBS.get(kind, kind.lower())
+    op_id, started = op_id or str(uuid.uuid4()), started or datetime.now(UTC).isoformat()
+    what = f"{verb} node pool" if pool else f"{verb} managed cluster"
+    where = f" on the agent pool {pool}" if pool else ""
+    abort = "az aks nodepool operation-abort" if pool else "az aks operation-abort"
     return ArmError(
         409,
         "OperationNotAllowed",
-        f"Operation is not allowed: Another operation ({other}) is in progress, "
-        f"please wait for it to finish before starting a new operation. {PENDING_HELP}",
-    )
-
-
-def not_allowed_deleting() -> ArmError:
-    return ArmError(
-        409,
-        "OperationNotAllowed",
-        "Operation is not allowed: the managed cluster is being deleted; no "
-        f"other operation can start on it. {PENDING_HELP}",
+        f"Operation is not allowed because there's an in progress {what} operation (operation ID: {op_id})"
+        f"{where} started on UTC {started[:19]}Z. Please wait for it to finish "
+        f"before starting a new operation. You can also use '{abort} ...' to abort the ongoing operation. "
+        f"{PENDING_HELP}",
     )

@@ -3,7 +3,7 @@
 
 Usage counts every node pool's current `count` times the size's vCPUs; spot pools count against `lowPriorityCores`,
 as Azure's spot quota does. Default limits are generous (1,000 vCPUs per family, 5,000 regional) so demos fit; set
-them with `PUT /_emulator/quota` to test `QuotaExceeded`.
+them with `PUT /_emulator/quota` to test `ErrCode_InsufficientVCPUQuota`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ AKS_POOLS = "Microsoft.ContainerService/managedClusters/agentPools"
 DEFAULT_FAMILY_LIMIT = 1000
 DEFAULT_REGIONAL_LIMIT = 5000
 DEFAULT_LOW_PRIORITY_LIMIT = 1000
+QUOTA_CODE = "ErrCode_InsufficientVCPUQuota"
+QUOTA_HELP = "https://learn.microsoft.com/en-us/azure/quotas/view-quotas"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,28 +94,38 @@ def limit_for(world: World, location: str, family: str) -> int:
 def check_quota(
     world: World, subscription: str, location: str, pools: list[dict[str, Any]], replacing: set[str]
 ) -> None:
-    """400 QuotaExceeded if `pools` (new or changed pool properties) would exceed a limit; `replacing` are the pool ids
-    whose current usage the new values replace."""
-    used = usage_by_family(world, subscription, location, replacing)
+    """400 ErrCode_InsufficientVCPUQuota if `pools` (new or changed pool properties) would exceed a limit;
+    `replacing` are the pool ids whose current usage the new values replace. A family's limit is checked first, then
+    the regional total, as AKS reports them."""
+    before = usage_by_family(world, subscription, location)
+    after = usage_by_family(world, subscription, location, replacing)
     for props in pools:
         family, cores = pool_cores(props)
-        used[family] = used.get(family, 0) + cores
+        after[family] = after.get(family, 0) + cores
         if family != "lowPriorityCores":
-            used["cores"] = used.get("cores", 0) + cores
-    for family, amount in used.items():
+            after["cores"] = after.get("cores", 0) + cores
+    for family in sorted(after, key=lambda name: name == "cores"):
         limit = limit_for(world, location, family)
-        if amount > limit:
-            raise quota_exceeded(family, location, limit, amount)
+        if after[family] > limit:
+            requested = after[family] - before.get(family, 0)
+            raise quota_exceeded(family, location, max(0, limit - before.get(family, 0)), max(1, requested))
 
 
-def quota_exceeded(family: str, location: str, limit: int, wanted: int) -> ArmError:
-    return ArmError(
-        400,
-        "QuotaExceeded",
-        f"Operation could not be completed as it results in exceeding approved {family} Cores quota. Additional "
-        f"details - Deployment Model: Resource Manager, Location: {location}, Current Limit: {limit}, "
-        f"Current Usage: {min(limit, wanted)}, Additional Required: {max(0, wanted - limit)}.",
-    )
+def quota_exceeded(family: str, location: str, remaining: int, requested: int) -> ArmError:
+    """AKS's preflight refusal (Azure CLI and Terraform reports of real AKS answers, 2024-2026): 400
+    `ErrCode_InsufficientVCPUQuota`, one message for a VM family's quota and one for the regional total."""
+    if family == "cores":
+        message = (
+            f"Insufficient regional vcpu quota left for location {location}. left regional vcpu quota {remaining}, "
+            f"requested quota {requested}. If you want to increase the quota, please follow this instruction: "
+            f"{QUOTA_HELP}"
+        )
+    else:
+        message = (
+            f"Insufficient vcpu quota requested {requested}, remaining {remaining} for family {family} for region "
+            f"{location}."
+        )
+    return ArmError(400, QUOTA_CODE, message)
 
 
 def usages(world: World, call: Call) -> Reply:
