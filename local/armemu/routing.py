@@ -120,6 +120,8 @@ class Router:
             )
         if path.type_key == "microsoft.compute/locations/usages" and path.is_collection and call.method == "GET":
             return usages(self.world, call)
+        if call.method == "POST":
+            return self._post(call, raw_path)
         rtype = self.types.get(path.type_key)
         if rtype is None:
             raise no_route(call.method, raw_path)
@@ -134,6 +136,18 @@ class Router:
         if handler is None:
             raise method_not_allowed(call.method, path.type_name)
         return handler(call)
+
+    def _post(self, call: Call, raw_path: str) -> Reply:
+        """A POST: an action on one resource (`.../managedClusters/c/stop`: the type's `action(call, "stop")`) or on
+        a collection-level route served by its own type (`.../Microsoft.Storage/checkNameAvailability`)."""
+        path = call.path
+        owner = self.types.get(path.type_key.rsplit("/", 1)[0]) if len(path.types) > 1 else None
+        own = self.types.get(path.type_key)
+        if path.is_collection and owner is not None and hasattr(owner, "action"):
+            return owner.action(call, path.types[-1])
+        if own is not None and hasattr(own, "action"):
+            return own.action(call, "")
+        raise no_route(call.method, raw_path)
 
     def _list_group_resources(self, call: Call, segments: list[str]) -> Reply:
         """`GET .../resourcegroups/<rg>/resources`: every top-level resource in the group, `$filter=resourceType eq`."""

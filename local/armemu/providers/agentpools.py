@@ -7,8 +7,10 @@ import copy
 from typing import Any
 
 from ..errors import invalid
+from ..lro import Operation
 from ..store import Resource
 from ..world import Call
+from . import aks_power
 from . import aks_rules as rules
 from .aks_common import POOLS, AksType, pool_defaults
 from .compute import check_quota
@@ -25,6 +27,8 @@ class AgentPools(AksType):
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         cluster = self.world.store.get(call.path.parent_id)
+        aks_power.check_pool_power(body, existing)
+        body = aks_power.effective(body, existing)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
         siblings = [p for p in self.world.store.children(cluster.id, POOLS) if p is not existing]
@@ -44,21 +48,28 @@ class AgentPools(AksType):
     def kind(self, body: dict[str, Any], existing: Resource | None) -> str:
         if existing is None:
             return "create"
+        power = aks_power.pool_power_kind(body, existing)
+        if power is not None:
+            return power
         props = body.get("properties") or {}
-        changed = {k for k, v in props.items() if k != "name" and existing.properties.get(k) != v}
+        changed = {k for k, v in props.items() if k not in ("name", "powerState") and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
-        return {
-            "properties": pool_defaults(
-                call.path.name,
-                copy.deepcopy(body.get("properties") or {}),
-                cluster.properties,
-                self.world.versions,
-                existing.properties.get("currentOrchestratorVersion") if existing else None,
-            )
-        }
+        body = aks_power.effective(body, existing)
+        props = pool_defaults(
+            call.path.name,
+            copy.deepcopy(body.get("properties") or {}),
+            cluster.properties,
+            self.world.versions,
+            existing.properties.get("currentOrchestratorVersion") if existing else None,
+        )
+        aks_power.shape_pool_power(props, existing)
+        return {"properties": props}
+
+    def on_created(self, resource: Resource, op: Operation | None) -> None:
+        aks_power.finish_pool_power(resource, op)
 
     def check_delete(self, resource: Resource) -> None:
         if resource.properties.get("mode") != "System":

@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..armid import derived_uuid
-from ..errors import invalid
+from ..errors import invalid, no_route
 from ..lro import Operation
 from ..store import Resource
 from ..world import Call, Reply
+from . import aks_power
 from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
@@ -84,7 +85,7 @@ class ManagedClusters(AksType):
             or (f"MC_{path.resource_group}_{path.name}_{location}")
         )
         props["maxAgentPools"] = rules.MAX_POOLS
-        props["powerState"] = {"code": "Running"}
+        props["powerState"] = old.get("powerState") or {"code": "Running"}
         network = {
             "networkPlugin": "azure",
             "networkPluginMode": "overlay",
@@ -189,6 +190,12 @@ class ManagedClusters(AksType):
             {"name": p.name, **p.properties} for p in self.world.store.children(resource.id, POOLS)
         ]
         return {**resource.body, "properties": props}
+
+    def action(self, call: Call, name: str) -> Reply:
+        """POST actions on a cluster: `stop` and `start` (aks_power.py); others are aks_actions.py's."""
+        if name.lower() in ("stop", "start"):
+            return aks_power.cluster_action(self, call, name.lower())
+        raise no_route(call.method, call.path.resource_id)
 
     def delete(self, call: Call) -> Reply:
         cluster = self.world.store.get(call.path.resource_id)
