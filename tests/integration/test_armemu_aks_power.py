@@ -77,3 +77,25 @@ def test_stop_of_a_missing_cluster_is_404(client):
     with pytest.raises(HttpResponseError) as missing:
         client.managed_clusters.begin_stop(RG, "nope")
     assert missing.value.status_code == 404
+
+
+def test_credentials_name_the_fqdn_and_carry_no_secret(client):
+    import base64
+
+    fqdn = client.managed_clusters.get(RG, "p1").fqdn
+    user = client.managed_clusters.list_cluster_user_credentials(RG, "p1").kubeconfigs
+    admin = client.managed_clusters.list_cluster_admin_credentials(RG, "p1").kubeconfigs
+    assert [k.name for k in user] == ["clusterUser"] and [k.name for k in admin] == ["clusterAdmin"]
+    text = user[0].value.decode() if isinstance(user[0].value, bytes) else base64.b64decode(user[0].value).decode()
+    assert f"server: https://{fqdn}:443" in text and "placeholder-not-a-secret" in text
+
+
+def test_kubernetes_versions_of_a_location_come_from_the_version_table(armemu, client):
+    from azure.core.rest import HttpRequest
+
+    url = (f"{armemu.base_url}/subscriptions/{armemu.subscription_id}/providers/Microsoft.ContainerService"
+           "/locations/westeurope/kubernetesVersions?api-version=2026-08-01")
+    values = armemu.pipeline().send_request(HttpRequest("GET", url)).json()["values"]
+    by_minor = {v["version"]: v for v in values}
+    assert by_minor["1.33"]["patchVersions"]["1.33.2"]["upgrades"] == ["1.34.0", "1.34.1"]
+    assert by_minor["1.35"]["isPreview"] is True and by_minor["1.33"]["isPreview"] is False

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..armid import derived_uuid
@@ -18,7 +19,7 @@ from ..errors import invalid, no_route
 from ..lro import Operation
 from ..store import Resource
 from ..world import Call, Reply
-from . import aks_power
+from . import aks_actions, aks_power
 from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
@@ -195,6 +196,8 @@ class ManagedClusters(AksType):
         """POST actions on a cluster: `stop` and `start` (aks_power.py); others are aks_actions.py's."""
         if name.lower() in ("stop", "start"):
             return aks_power.cluster_action(self, call, name.lower())
+        if name.lower() in ("listclusterusercredential", "listclusteradmincredential"):
+            return aks_actions.credentials(self.find(dataclasses.replace(call.path, types=call.path.types[:-1])), name)
         raise no_route(call.method, call.path.resource_id)
 
     def delete(self, call: Call) -> Reply:
