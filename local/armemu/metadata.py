@@ -1,6 +1,13 @@
 """Endpoints outside ARM's resource paths that clients and the Azure CLI call: cloud metadata (so
 `az cloud register --endpoint-resource-manager https://127.0.0.1:PORT` works), an IMDS-style managed identity token
-endpoint, and the subscription and tenant lists."""
+endpoint, and the subscription and tenant lists.
+
+The metadata's shape follows its api-version, as ARM's does and as its readers expect: azure-cli-core's
+`cloud register` (command_modules/cloud/custom.py `_populate_from_metadata_endpoint`) asks for 2022-09-01 and hands
+the answer to `_arm_to_cli_mapper`, which indexes it as ONE cloud (`arm_dict['name']`, `['authentication']
+['loginEndpoint']`, `['suffixes']`): a list there is the TypeError az 2.91 hit. `ARM_CLOUD_METADATA_URL` readers
+(`_convert_arm_to_cli`) iterate a list of clouds, the 2019-05-01 shape. msrestazure's `get_cloud_from_metadata_endpoint`
+asks for 1.0 and reads `galleryEndpoint`, `graphEndpoint` and `authentication`."""
 
 from __future__ import annotations
 
@@ -13,10 +20,11 @@ from .world import World
 
 
 def cloud_metadata(base_url: str, api_version: str) -> Any:
+    """The emulator as a cloud: ARM and the login endpoint (Entra ID's v2.0 routes, entra.py) are the emulator."""
     cloud = {
         "portal": "https://portal.azure.com",
         "authentication": {
-            "loginEndpoint": "https://login.microsoftonline.com/",
+            "loginEndpoint": base_url + "/",
             "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
             "tenant": "common",
             "identityProvider": "AAD",
@@ -41,8 +49,16 @@ def cloud_metadata(base_url: str, api_version: str) -> Any:
         "sqlManagement": "https://management.core.windows.net:8443/",
         "gallery": "https://gallery.azure.com/",
     }
-    # api-version 2022-09-01 answers a list of clouds; older versions a single object.
-    return [cloud] if api_version >= "2022-09-01" else cloud
+    if api_version >= "2022-09-01":
+        return cloud  # the cloud that answers, one object
+    if api_version >= "2019-05-01":
+        return [cloud]  # every cloud ARM knows, a list
+    return {  # the first shape (api-version 1.0, 2015-01-01 ...)
+        "galleryEndpoint": cloud["gallery"],
+        "graphEndpoint": cloud["graph"],
+        "portalEndpoint": cloud["portal"],
+        "authentication": cloud["authentication"],
+    }
 
 
 def routes(world: World, base_url) -> list[web.RouteDef]:

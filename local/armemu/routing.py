@@ -122,6 +122,8 @@ class Router:
             )
         if path.type_key == "microsoft.compute/locations/usages" and path.is_collection and call.method == "GET":
             return usages(self.world, call)
+        if call.method == "POST":
+            return self._post(call, raw_path)
         rtype = self.types.get(path.type_key)
         if rtype is None:
             raise no_route(call.method, raw_path)
@@ -144,6 +146,18 @@ class Router:
         cluster = self.world.store.get(re.split("/agentpools/", call.path.resource_id, flags=re.I)[0])
         body_location = call.body.get("location") if isinstance(call.body, dict) else None
         return str(body_location or (cluster.body.get("location") if cluster else None) or "global")
+
+    def _post(self, call: Call, raw_path: str) -> Reply:
+        """A POST: an action on one resource (`.../managedClusters/c/stop`: the type's `action(call, "stop")`) or on
+        a collection-level route served by its own type (`.../Microsoft.Storage/checkNameAvailability`)."""
+        path = call.path
+        owner = self.types.get(path.type_key.rsplit("/", 1)[0]) if len(path.types) > 1 else None
+        own = self.types.get(path.type_key)
+        if path.is_collection and owner is not None and hasattr(owner, "action"):
+            return owner.action(call, path.types[-1])
+        if own is not None and hasattr(own, "action"):
+            return own.action(call, "")
+        raise no_route(call.method, raw_path)
 
     def _list_group_resources(self, call: Call, segments: list[str]) -> Reply:
         """`GET .../resourcegroups/<rg>/resources`: every top-level resource in the group, `$filter=resourceType eq`."""

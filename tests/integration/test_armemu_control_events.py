@@ -169,10 +169,19 @@ def test_protocol_errors_look_like_arm(armemu):
 
 
 def test_cli_compatibility_endpoints(armemu):
-    cloud = requests.get(
-        f"{armemu.base_url}/metadata/endpoints?api-version=2022-09-01", verify=armemu.ca_cert, timeout=10
-    ).json()
-    assert cloud[0]["resourceManager"] == armemu.base_url + "/"
+    def metadata(api_version: str):
+        url = f"{armemu.base_url}/metadata/endpoints?api-version={api_version}"
+        return requests.get(url, verify=armemu.ca_cert, timeout=10).json()
+
+    # az cloud register reads 2022-09-01 as ONE cloud (azure-cli-core `_arm_to_cli_mapper`): these are its reads.
+    cloud = metadata("2022-09-01")
+    assert cloud["name"] and cloud["resourceManager"] == armemu.base_url + "/"
+    assert cloud["authentication"]["audiences"][0] and cloud["authentication"]["loginEndpoint"] == armemu.base_url + "/"
+    assert cloud["suffixes"]["keyVaultDns"] and cloud["suffixes"]["storage"]
+    # ARM_CLOUD_METADATA_URL readers (`_convert_arm_to_cli`) iterate a list; msrestazure's 1.0 reads the first shape.
+    assert [c["resourceManager"] for c in metadata("2019-05-01")] == [armemu.base_url + "/"]
+    first = metadata("1.0")
+    assert first["galleryEndpoint"] and first["authentication"]["loginEndpoint"] == armemu.base_url + "/"
     token = requests.get(
         f"{armemu.base_url}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/",
         headers={"Metadata": "true"},

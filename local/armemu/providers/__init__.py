@@ -2,6 +2,7 @@
 
 from .agentpools import AgentPools
 from .aks import ManagedClusters
+from .aks_actions import KubernetesVersions
 from .aks_profiles import UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
@@ -26,6 +27,7 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     ManagedClusters,
     AgentPools,
     UpgradeProfiles,
+    KubernetesVersions,
     SystemTopics,
     EventSubscriptions,
 )

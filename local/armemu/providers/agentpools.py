@@ -7,9 +7,11 @@ import copy
 from typing import Any
 
 from ..errors import invalid
+from ..lro import Operation
 from ..store import Resource
 from ..workmodel import pool_create_seconds, pool_upgrade_seconds, scale_seconds
 from ..world import Call
+from . import aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
 from .aks_common import POOLS, AksType, pool_defaults
@@ -27,6 +29,8 @@ class AgentPools(AksType):
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         cluster = self.world.store.get(call.path.parent_id)
+        aks_power.check_pool_power(body, existing)
+        body = aks_power.effective(body, existing)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
         refuse.check_pool_request(self.world.versions, call.path.name, props, cluster.body["location"])
@@ -53,9 +57,12 @@ class AgentPools(AksType):
     def kind(self, body: dict[str, Any], existing: Resource | None) -> str:
         if existing is None:
             return "create"
+        power = aks_power.pool_power_kind(body, existing)
+        if power is not None:
+            return power
         props = body.get("properties") or {}
-        changed = {k for k, v in props.items()
-                   if k != "name" and not rules.is_blank(k, v) and existing.properties.get(k) != v}
+        changed = {k for k, v in props.items() if k not in ("name", "powerState")
+                   and not rules.is_blank(k, v) and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
 
     def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
@@ -73,20 +80,24 @@ class AgentPools(AksType):
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
+        body = aks_power.effective(body, existing)
         props = copy.deepcopy(body.get("properties") or {})
         if existing is not None:  # a blank value, or a fixed one left out, keeps what the pool has (AKS never resets)
             kept = {k: v for k, v in existing.properties.items()
                     if rules.is_blank(k, props.get(k)) and (k in props or k in rules.FIXED_AFTER_CREATE)}
             props.update(copy.deepcopy(kept))
-        return {
-            "properties": pool_defaults(
-                call.path.name,
-                props,
-                cluster.properties,
-                self.world.versions,
-                existing.properties.get("currentOrchestratorVersion") if existing else None,
-            )
-        }
+        props = pool_defaults(
+            call.path.name,
+            props,
+            cluster.properties,
+            self.world.versions,
+            existing.properties.get("currentOrchestratorVersion") if existing else None,
+        )
+        aks_power.shape_pool_power(props, existing)
+        return {"properties": props}
+
+    def on_created(self, resource: Resource, op: Operation | None) -> None:
+        aks_power.finish_pool_power(resource, op)
 
     def check_delete(self, resource: Resource) -> None:
         if resource.properties.get("mode") != "System":

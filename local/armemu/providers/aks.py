@@ -12,14 +12,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..armid import derived_uuid
-from ..errors import invalid
+from ..errors import invalid, no_route
 from ..lro import Operation
 from ..store import Resource
 from ..workmodel import cluster_create_seconds, cluster_upgrade_seconds
 from ..world import Call, Reply
+from . import aks_actions, aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
@@ -114,7 +116,7 @@ class ManagedClusters(AksType):
             or (f"MC_{path.resource_group}_{path.name}_{location}")
         )
         props["maxAgentPools"] = rules.MAX_POOLS
-        props["powerState"] = {"code": "Running"}
+        props["powerState"] = old.get("powerState") or {"code": "Running"}
         network = {
             "networkPlugin": "azure",
             "networkPluginMode": "overlay",
@@ -230,6 +232,14 @@ class ManagedClusters(AksType):
             {"name": p.name, **p.properties} for p in self.world.store.children(resource.id, POOLS)
         ]
         return {**resource.body, "properties": props}
+
+    def action(self, call: Call, name: str) -> Reply:
+        """POST actions on a cluster: `stop` and `start` (aks_power.py); others are aks_actions.py's."""
+        if name.lower() in ("stop", "start"):
+            return aks_power.cluster_action(self, call, name.lower())
+        if name.lower() in ("listclusterusercredential", "listclusteradmincredential"):
+            return aks_actions.credentials(self.find(dataclasses.replace(call.path, types=call.path.types[:-1])), name)
+        raise no_route(call.method, call.path.resource_id)
 
     def delete(self, call: Call) -> Reply:
         cluster = self.world.store.get(call.path.resource_id)

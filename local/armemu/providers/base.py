@@ -154,9 +154,8 @@ class ResourceType:
             self.extra_children(resource)
             self.on_created(resource, None)
             return Reply(status, self.render(resource))
-        running = self.running_create if kind == "create" else self.running_update
-        if kind == "scale":
-            running = "Scaling"
+        running = {"create": self.running_create, "scale": "Scaling", "stop": "Stopping", "start": "Starting"}.get(
+            kind, self.running_update)
         stored["properties"]["provisioningState"] = running
         self.world.store.add(resource)
         self.extra_children(resource)

@@ -1,0 +1,73 @@
+"""AKS read-only extras the Azure CLI calls: cluster credentials and the region's Kubernetes versions.
+
+- `POST .../managedClusters/{name}/listClusterUserCredential` and `listClusterAdminCredential` (what
+  `az aks get-credentials` calls; REST `ManagedClusters_ListClusterUserCredentials`): `{"kubeconfigs": [{"name":
+  "clusterUser"|"clusterAdmin", "value": <base64 kubeconfig>}]}`. The kubeconfig names the cluster's `fqdn` as its
+  server; its token is an obviously local placeholder, never a secret.
+- `GET .../providers/Microsoft.ContainerService/locations/{loc}/kubernetesVersions` (`az aks get-versions`; REST
+  `ManagedClusters_ListKubernetesVersions`): one entry per minor of the version table (versions.py) with its
+  patches and the upgrades each is offered.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from ..errors import method_not_allowed
+from ..versions import parse
+from ..world import Call, Reply
+from .base import ResourceType
+
+PLACEHOLDER_TOKEN = "aksvend-emulator-local-placeholder-not-a-secret"
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    server: https://{fqdn}:443
+    insecure-skip-tls-verify: true
+  name: {cluster}
+contexts:
+- context:
+    cluster: {cluster}
+    user: {user}_{cluster}
+  name: {cluster}{suffix}
+current-context: {cluster}{suffix}
+users:
+- name: {user}_{cluster}
+  user:
+    token: {token}
+"""
+
+
+def credentials(cluster: Any, action: str) -> Reply:
+    admin = action.lower() == "listclusteradmincredential"
+    text = KUBECONFIG.format(
+        fqdn=cluster.properties.get("fqdn", ""), cluster=cluster.name, token=PLACEHOLDER_TOKEN,
+        user="clusterAdmin" if admin else "clusterUser", suffix="-admin" if admin else "")
+    name = "clusterAdmin" if admin else "clusterUser"
+    return Reply(200, {"kubeconfigs": [{"name": name, "value": base64.b64encode(text.encode()).decode()}]})
+
+
+class KubernetesVersions(ResourceType):
+    type_name = "Microsoft.ContainerService/locations/kubernetesVersions"
+    scope_kind = "subscription"
+
+    def list(self, call: Call) -> Reply:
+        table = self.world.versions
+        minors: dict[tuple[int, int], dict[str, Any]] = {}
+        for text, preview in sorted(table.versions.items(), key=lambda item: parse(item[0]) or (0, 0, 0)):
+            version = parse(text)
+            if version is None:
+                continue
+            entry = minors.setdefault(version[:2], {
+                "version": f"{version[0]}.{version[1]}", "isPreview": preview,
+                "capabilities": {"supportPlan": ["KubernetesOfficial"]}, "patchVersions": {}})
+            entry["isPreview"] = entry["isPreview"] and preview
+            entry["patchVersions"][text] = {"upgrades": [u["kubernetesVersion"] for u in table.upgrades(text)]}
+        return Reply(200, {"values": list(minors.values())})
+
+    def get(self, call: Call) -> Reply:
+        raise method_not_allowed(call.method, self.type_name)
+
+    put = patch = delete = get

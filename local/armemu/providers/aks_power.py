@@ -1,0 +1,104 @@
+"""Stopping and starting AKS clusters and pools, as AKS does it.
+
+- A pool stops by a PUT of the agent pool with `properties.powerState.code: "Stopped"` (what `az aks nodepool stop`
+  sends; REST example `AgentPools_Stop`) and starts by one with `"Running"`. The operation runs in provisioningState
+  `Stopping`/`Starting`; when it ends the pool is `Succeeded` with powerState `Stopped` and `count` 0, and a start
+  gives back the count it had before the stop. System pools cannot be stopped (AKS docs, "Start and stop a node
+  pool": "You can't stop system pools"), a 400.
+- A cluster stops by `POST .../managedClusters/{name}/stop` and starts by `POST .../start` (REST
+  `ManagedClusters_Stop`/`_Start`): 202 with `Location` and `Azure-AsyncOperation`, provisioningState `Stopping`/
+  `Starting` on the cluster and its pools meanwhile; at the end the cluster and every pool have that powerState
+  (pool counts are kept: the cluster's node pools are deallocated, not scaled).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..errors import invalid
+from ..lro import Operation
+from ..store import Resource
+from ..world import Call, Reply
+from .aks_common import POOLS
+
+RUNNING, STOPPED = "Running", "Stopped"
+SAVED_COUNT = "countBeforeStop"
+
+
+def power(props: dict[str, Any]) -> str:
+    return ((props.get("powerState") or {}).get("code")) or RUNNING
+
+
+def pool_power_kind(body: dict[str, Any], existing: Resource | None) -> str | None:
+    """`stop` or `start` when a pool PUT changes the power state; None otherwise."""
+    wanted = ((body.get("properties") or {}).get("powerState") or {}).get("code")
+    if existing is None or wanted not in (RUNNING, STOPPED) or wanted == power(existing.properties):
+        return None
+    return "stop" if wanted == STOPPED else "start"
+
+
+def effective(body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
+    """A stop or start may carry only `powerState` (REST example `AgentPools_Stop`): the pool's other properties are
+    the ones it has."""
+    if pool_power_kind(body, existing) is None or existing is None:
+        return body
+    kept = {k: v for k, v in existing.properties.items() if k not in ("provisioningState", "powerState")}
+    return {**body, "properties": {**kept, **(body.get("properties") or {})}}
+
+
+def check_pool_power(body: dict[str, Any], existing: Resource | None) -> None:
+    wanted = ((body.get("properties") or {}).get("powerState") or {}).get("code")
+    if wanted is not None and wanted not in (RUNNING, STOPPED):
+        raise invalid(f"powerState.code must be Running or Stopped, not '{wanted}'.", "properties.powerState.code")
+    if existing is None and wanted == STOPPED:
+        raise invalid("A new agent pool cannot be created stopped.", "properties.powerState.code")
+    mode = (body.get("properties") or {}).get("mode") or (existing.properties.get("mode") if existing else None)
+    if pool_power_kind(body, existing) == "stop" and mode == "System":
+        raise invalid("System agent pools cannot be stopped; only User pools can.", "properties.powerState.code")
+
+
+def shape_pool_power(props: dict[str, Any], existing: Resource | None) -> None:
+    """While it runs, a stop or start shows the power state the pool had; a stopped pool keeps count 0."""
+    props["powerState"] = {"code": power(existing.properties) if existing else RUNNING}
+    if existing is not None and power(existing.properties) == STOPPED:
+        props["count"] = 0
+
+
+def finish_pool_power(pool: Resource, op: Operation | None) -> None:
+    if op is None or op.kind not in ("stop", "start"):
+        return
+    if op.kind == "stop":
+        pool.extra[SAVED_COUNT] = int(pool.properties.get("count", 0)) or pool.extra.get(SAVED_COUNT, 1)
+        pool.properties.update(powerState={"code": STOPPED}, count=0)
+    else:
+        pool.properties.update(powerState={"code": RUNNING}, count=int(pool.extra.pop(SAVED_COUNT, 1)))
+
+
+def cluster_action(owner: Any, call: Call, action: str) -> Reply:
+    """`POST .../stop` or `.../start` on a cluster (`owner` is the ManagedClusters type)."""
+    cluster = owner.find(dataclasses.replace(call.path, types=call.path.types[:-1]))
+    owner.guard_cluster(cluster)
+    running = "Stopping" if action == "stop" else "Starting"
+    for resource in (cluster, *owner.world.store.children(cluster.id, POOLS)):
+        resource.properties["provisioningState"] = running
+    op = owner.start(call, cluster, action, running, lambda c, holder, o: _finish_cluster(owner, c, holder, o))
+    headers = {
+        "Location": owner.operation_url(call, op, results=True),
+        "Azure-AsyncOperation": owner.operation_url(call, op, results=False),
+        **owner.world.poll_hint(op.remaining(owner.world.ops.now())),
+    }
+    return Reply(202, None, headers)
+
+
+def _finish_cluster(owner: Any, cluster: Resource, holder: Resource, op: Operation) -> None:
+    owner._release(cluster, holder, op)
+    if owner.world.store.get(cluster.id) is not cluster:
+        return
+    state = "Failed" if op.error else "Succeeded"
+    code = STOPPED if op.kind == "stop" else RUNNING
+    for resource in (cluster, *owner.world.store.children(cluster.id, POOLS)):
+        resource.properties["provisioningState"] = state
+        if not op.error:
+            resource.properties["powerState"] = {"code": code}
+
