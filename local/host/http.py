@@ -41,7 +41,9 @@ class Route:
         self.catch_all = "{*" in template
         pattern = re.sub(r"\{\*(\w+)\}", r"(?P<\1>.*)", template)
         pattern = re.sub(r"\{(\w+)(?::[^}]*)?\??\}", r"(?P<\1>[^/]+)", pattern)
-        self.regex = re.compile(f"^/{pattern}/?$", re.IGNORECASE)
+        # DOTALL: a decoded path may hold a newline (%0A); the Functions host's catch-all matches it too, and the app,
+        # not the host, answers it (400 InvalidPath). `\Z`: `$` would also match before a trailing newline.
+        self.regex = re.compile(f"^/{pattern}/?\\Z", re.IGNORECASE | re.DOTALL)
         methods = spec.trigger.get("methods")
         self.methods = {str(m).upper() for m in methods} if methods else None
         self.asgi = spec.asgi_app()

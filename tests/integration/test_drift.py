@@ -56,12 +56,17 @@ async def provisioned(client, policy: str) -> str:
     assert created.status_code == 202, created.text
     op = await wait_op(client, created.headers["Location"])
     assert op["state"] == "succeeded"
-    path = f"/api/clusters/{op['cluster']['id'].split('/')[2]}/{RG}/{NAME}"
+    await settled(client, f"/api/clusters/{op['cluster']['id'].split('/')[2]}/{RG}/{NAME}")
+    return f"/api/clusters/{{sub}}/{RG}/{NAME}"
+
+
+async def settled(client, path: str) -> None:
+    """Until the cluster is ready with nothing queued (the worker releases an ended operation just after saving
+    its state; the drift check looks at settled clusters only)."""
     deadline = time.monotonic() + 30
     while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
         assert time.monotonic() < deadline, view
         await asyncio.sleep(0.02)  # polling a condition against a deadline
-    return f"/api/clusters/{{sub}}/{RG}/{NAME}"
 
 
 async def reconcile(rt, checks: int = 1):
@@ -133,6 +138,7 @@ async def test_under_repair_the_repair_operations_put_arm_back_as_requested(app_
     assert restored.count == 2 and restored.node_taints == ["team=a:NoSchedule"]
     event = next(e for e in await outbox.pending() if e.type == CLUSTER_DRIFTED)
     assert event.data["operations"] == list(operations)
+    await settled(client, path)
     again = await reconcile(rt, checks=2)
     assert [c.drift for c in again.checked] == [()]
     assert (await client.get(path)).json()["drift"] == []
