@@ -283,10 +283,10 @@ class Engine:
                 await self._wait(step.errored(err), None)
                 return
             outputs = extract(resource or {}, wanted)
-        if await self.save_step(step.succeeded(self.clock.now(), outputs)) is None:
+        if (done := await self.save_step(step.succeeded(self.clock.now(), outputs))) is None:
             return
-        hit("engine.step.done")
-        await self.history.record(step.op_id, "step", f"{step.id} succeeded")
+        hit("engine.step.done")  # the history at the step's end: a parallel step's finish can be written before it
+        await self.history.record(step.op_id, "step", f"{step.id} succeeded", at=done.ended_at)
         await self.advance(step.op_id)
 
 

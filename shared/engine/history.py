@@ -35,8 +35,9 @@ class History:
         self.clock = clock
         self.rng = rng
 
-    async def record(self, op_id: str, kind: str, message: str) -> None:
-        now = self.clock.now()
+    async def record(self, op_id: str, kind: str, message: str, at: datetime | None = None) -> None:
+        """One transition, at `at` (when it happened; default now): rows sort by it, not by when they were written."""
+        now = at or self.clock.now()
         row = f"{HISTORY_PREFIX}{now.strftime('%Y%m%dT%H%M%S.%f')}:{self.rng.randrange(16**6):06x}"
         await self.table.upsert({"PartitionKey": history_partition(op_id), "RowKey": row, "kind": kind,
                                  "message": message[:MAX_MESSAGE_CHARS], "at": now})
