@@ -415,3 +415,15 @@ def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
     assert _failures("role_scopes", templates) == ["app/rbac.bicep: webhook vault: Secrets User only"]
+
+
+def test_the_script_check_sh_runs_reports_the_count_and_passes():
+    """infra/check.sh runs infra/security_checks.py with the Python of checkov's venv and reads its last line."""
+    if not CHECKOV_PYTHON.exists():
+        pytest.fail(f"{CHECKOV_PYTHON.relative_to(ROOT)} is missing; run `make lint` (or `make unit`)", pytrace=False)
+    result = subprocess.run([str(CHECKOV_PYTHON), str(INFRA / "security_checks.py")], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = re.fullmatch(r"security properties: (\d+) checked, 0 failed", result.stdout.strip())
+    assert summary is not None, result.stdout
+    assert int(summary.group(1)) == len(SECURITY.run(_templates()))
