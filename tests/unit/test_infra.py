@@ -427,3 +427,34 @@ def test_the_script_check_sh_runs_reports_the_count_and_passes():
     summary = re.fullmatch(r"security properties: (\d+) checked, 0 failed", result.stdout.strip())
     assert summary is not None, result.stdout
     assert int(summary.group(1)) == len(SECURITY.run(_templates()))
+
+
+def _local_modules() -> list[tuple[Path, str, Path, dict[str, Any]]]:
+    """(file, module name, the module's file, the params passed) of every local module call."""
+    calls = []
+    for path in BICEP_FILES:
+        for name, module in _template(path).get("modules", {}).items():
+            target = (path.parent / module["detail"]["path"]).resolve()
+            calls.append((path, name, target, SECURITY.body(module).get("params", {})))
+    return calls
+
+
+@pytest.mark.parametrize("call", _local_modules(), ids=lambda c: f"{c[0].relative_to(INFRA)}:{c[1]}")
+def test_every_module_call_passes_exactly_parameters_its_module_declares(call: tuple[Path, str, Path, dict[str, Any]]):
+    """What a Bicep build would refuse and nothing here can build: an unknown parameter, or a required one missing."""
+    path, _name, target, passed = call
+    assert target in BICEP_FILES, f"{path.name} calls a module that is not in infra/: {target}"
+    declared = _template(target).get("parameters", {})
+    assert sorted(set(passed) - set(declared)) == [], f"unknown parameters for {target.name}"
+    required = {name for name, param in declared.items() if param.get("default") is None}
+    assert sorted(required - set(passed)) == [], f"required parameters of {target.name} not passed"
+
+
+@pytest.mark.parametrize("path", BICEP_FILES, ids=lambda p: str(p.relative_to(INFRA)))
+def test_every_module_output_read_is_one_the_module_declares(path: Path):
+    modules = {name: (path.parent / module["detail"]["path"]).resolve()
+               for name, module in _template(path).get("modules", {}).items() if module.get("type") == "local"}
+    missing = [f"{module}.outputs.{output}"
+               for module, output in re.findall(r"\b(\w+)(?:\[\w+\])?\.outputs\.(\w+)", path.read_text())
+               if module in modules and output not in _template(modules[module]).get("outputs", {})]
+    assert missing == []
