@@ -3,7 +3,7 @@
 from .agentpools import AgentPools
 from .aks import ManagedClusters
 from .aks_actions import KubernetesVersions
-from .aks_profiles import UpgradeProfiles
+from .aks_profiles import AgentPoolUpgradeProfiles, UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
 from .identity import RoleAssignments, UserAssignedIdentities
@@ -27,6 +27,7 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     ManagedClusters,
     AgentPools,
     UpgradeProfiles,
+    AgentPoolUpgradeProfiles,
     KubernetesVersions,
     SystemTopics,
     EventSubscriptions,
