@@ -48,3 +48,33 @@ def test_the_upgrade_profile_of_a_missing_pool_is_404(client):
     with pytest.raises(HttpResponseError) as missing:
         client.agent_pools.get_upgrade_profile(RG, "nope", "system")
     assert missing.value.status_code == 404
+
+
+def test_a_stopped_cluster_refuses_scale_pool_add_upgrade_and_a_second_stop_but_reads_starts_and_deletes(client):
+    client.managed_clusters.begin_stop(RG, "u1").result()
+    cluster = client.managed_clusters.get(RG, "u1")
+    attempts = {
+        "scale": lambda: client.agent_pools.begin_create_or_update(RG, "u1", "system", {"properties": pool(
+            "system", mode="System", count=5)}),
+        "add": lambda: client.agent_pools.begin_create_or_update(RG, "u1", "extra", {"properties": pool("extra")}),
+        "upgrade": lambda: client.managed_clusters.begin_create_or_update(RG, "u1", {
+            "location": "westeurope", "properties": {"kubernetesVersion": "1.34.1"}}),
+        "stop": lambda: client.managed_clusters.begin_stop(RG, "u1"),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(HttpResponseError) as refused:
+            attempt()
+        error = refused.value.error
+        assert (refused.value.status_code, error.code) == (400, "OperationNotAllowed"), what
+        assert "Power State(Stopped)" in error.message, what
+    assert client.agent_pools.get_upgrade_profile(RG, "u1", "system").properties.kubernetes_version == "1.33.2"
+    unchanged = client.managed_clusters.get(RG, "u1")
+    assert unchanged.as_dict() == cluster.as_dict()  # nothing refused left a trace
+    client.managed_clusters.begin_start(RG, "u1").result()
+    scaled = client.agent_pools.begin_create_or_update(RG, "u1", "system", {"properties": pool(
+        "system", mode="System", count=3)}).result()
+    assert scaled.count == 3  # running again, it scales
+    client.managed_clusters.begin_stop(RG, "u1").result()
+    client.managed_clusters.begin_delete(RG, "u1").result()
+    with pytest.raises(ResourceNotFoundError):
+        client.managed_clusters.get(RG, "u1")

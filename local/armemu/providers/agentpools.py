@@ -25,7 +25,10 @@ class AgentPools(AksType):
     patch_mode = None
 
     def guard(self, call: Call, existing: Resource | None) -> None:
-        self.guard_cluster(self.world.store.get(call.path.parent_id))
+        cluster = self.world.store.get(call.path.parent_id)
+        self.guard_cluster(cluster)
+        if call.method == "PUT":
+            aks_power.refuse_if_stopped(cluster, "adding an agent pool" if existing is None else "updating a pool")
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         cluster = self.world.store.get(call.path.parent_id)

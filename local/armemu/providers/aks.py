@@ -43,6 +43,8 @@ class ManagedClusters(AksType):
 
     def guard(self, call: Call, existing: Resource | None) -> None:
         self.guard_cluster(existing)
+        if call.method in ("PUT", "PATCH"):
+            aks_power.refuse_if_stopped(existing, "updating")
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         rules.check_cluster_name(call.path.name)

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import method_not_allowed, no_route, resource_not_found
-from ..versions import parse
 from ..store import Resource
+from ..versions import parse
 from ..world import Call, Reply
 from .aks_common import CLUSTERS, NODE_IMAGE, POOLS
 from .base import ResourceType
