@@ -78,3 +78,107 @@ def test_a_stopped_cluster_refuses_scale_pool_add_upgrade_and_a_second_stop_but_
     client.managed_clusters.begin_delete(RG, "u1").result()
     with pytest.raises(ResourceNotFoundError):
         client.managed_clusters.get(RG, "u1")
+
+
+OLD, NEW = "1.33.2", "1.34.1"
+
+
+@pytest.fixture
+def two_pools(armemu, client) -> ContainerServiceClient:
+    """u1 with a system pool of 2 (10% surge: 2 batches of 1) and a user pool of 4 (maxSurge 2: 2 batches of 2)."""
+    client.agent_pools.begin_create_or_update(RG, "u1", "user", {"properties": pool(
+        "user", count=4, upgradeSettings={"maxSurge": "2"})}).result()
+    return client
+
+
+def full_upgrade(client) -> None:
+    """What `az aks upgrade` sends without --control-plane-only: the new version on the cluster and on every pool."""
+    cluster = client.managed_clusters.get(RG, "u1")
+    cluster.kubernetes_version = NEW
+    for profile in cluster.agent_pool_profiles:
+        profile.orchestrator_version = NEW
+    client.managed_clusters.begin_create_or_update(RG, "u1", cluster)
+
+
+def versions(client) -> tuple[str, ...]:
+    """(control plane, system pool, user pool) current versions."""
+    cluster = client.managed_clusters.get(RG, "u1")
+    pools = {p.name: p.current_orchestrator_version for p in cluster.agent_pool_profiles}
+    return cluster.current_kubernetes_version, pools["system"], pools["user"]
+
+
+def running(armemu) -> dict:
+    ops = armemu.control("GET", "operations")["value"]
+    assert len(ops) == 1, ops
+    return ops[0]
+
+
+def test_a_cluster_upgrade_moves_the_control_plane_then_each_pool_batch_by_batch(armemu, two_pools):
+    client = two_pools
+    armemu.control("PUT", "operations/hold", {"hold": True})
+    full_upgrade(client)
+    op = running(armemu)
+    assert (op["kind"], op["state"], op["phase"]) == ("upgrade", "Upgrading", "controlPlane")
+    assert op["plannedSeconds"] == 180 + 2 * 210 + 2 * 210  # control plane, then 2 + 2 batches of surge + drain
+    assert client.managed_clusters.get(RG, "u1").provisioning_state == "Upgrading"
+    with pytest.raises(HttpResponseError) as busy:  # a pool upgrade is refused while the cluster's runs
+        client.agent_pools.begin_create_or_update(RG, "u1", "user", {"properties": pool(
+            "user", count=4, orchestratorVersion=NEW)})
+    assert busy.value.status_code == 409 and "upgrade managed cluster" in busy.value.error.message
+    expected = [
+        ("controlPlane", (OLD, OLD, OLD)),
+        ("pool:system batch 1/2", (NEW, OLD, OLD)),  # the control plane is done; the pools still run the old one
+        ("pool:system batch 2/2", (NEW, OLD, OLD)),
+        ("pool:user batch 1/2", (NEW, NEW, OLD)),  # a pool's version moves when its last batch ends
+        ("pool:user batch 2/2", (NEW, NEW, OLD)),
+    ]
+    cluster_id = op["resourceId"]
+    for phase, seen in expected:
+        assert (running(armemu)["phase"], versions(client)) == (phase, seen)
+        armemu.control("POST", "operations/step", {"resourceId": cluster_id})
+    assert armemu.control("GET", "operations")["value"] == []
+    assert versions(client) == (NEW, NEW, NEW)
+    assert client.managed_clusters.get(RG, "u1").provisioning_state == "Succeeded"
+
+
+def test_an_unheld_upgrade_is_seen_in_order_by_polling(armemu, two_pools):
+    """At the test time factor the upgrade takes about a second; whatever polling catches must be in order."""
+    client = two_pools
+    order = [(OLD, OLD, OLD), (NEW, OLD, OLD), (NEW, NEW, OLD), (NEW, NEW, NEW)]
+    phases = ["controlPlane", "pool:system batch 1/2", "pool:system batch 2/2", "pool:user batch 1/2",
+              "pool:user batch 2/2", None]
+    full_upgrade(client)
+    seen: list[tuple[str, ...]] = []
+    seen_phases: list[str | None] = []
+
+    def done() -> bool:
+        ops = armemu.control("GET", "operations")["value"]
+        seen_phases.append(ops[0]["phase"] if ops else None)
+        seen.append(versions(client))
+        return seen[-1] == order[-1] and seen_phases[-1] is None
+
+    armemu.wait_for(done, timeout=15.0)
+    assert [order.index(v) for v in seen] == sorted(order.index(v) for v in seen)  # never backwards
+    assert [phases.index(p) for p in seen_phases] == sorted(phases.index(p) for p in seen_phases)
+
+
+def test_a_pool_upgrade_rolls_its_batches_alone_after_a_control_plane_only_upgrade(armemu, two_pools):
+    client = two_pools
+    client.managed_clusters.begin_create_or_update(RG, "u1", {"location": "westeurope",
+                                                              "properties": {"kubernetesVersion": NEW}}).result()
+    assert versions(client) == (NEW, OLD, OLD)  # no pool named a version: the control plane only (Azure/AKS#2889)
+    armemu.control("PUT", "operations/hold", {"hold": True})
+    client.agent_pools.begin_create_or_update(RG, "u1", "user", {"properties": pool(
+        "user", count=4, orchestratorVersion=NEW, upgradeSettings={"maxSurge": "2"})})
+    op = running(armemu)
+    assert (op["kind"], op["state"], op["phase"], op["plannedSeconds"]) == (
+        "upgrade", "Upgrading", "pool:user batch 1/2", 2 * 210)
+    with pytest.raises(HttpResponseError) as busy:
+        client.agent_pools.begin_create_or_update(RG, "u1", "system", {"properties": pool(
+            "system", mode="System", orchestratorVersion=NEW)})
+    assert busy.value.status_code == 409 and "upgrade node pool" in busy.value.error.message
+    armemu.control("POST", "operations/step", {"resourceId": op["resourceId"]})
+    assert (running(armemu)["phase"], versions(client)) == ("pool:user batch 2/2", (NEW, OLD, OLD))
+    armemu.control("POST", "operations/step", {"resourceId": op["resourceId"]})
+    assert versions(client) == (NEW, OLD, NEW)
+    assert client.agent_pools.get(RG, "u1", "user").provisioning_state == "Succeeded"

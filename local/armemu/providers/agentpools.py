@@ -9,11 +9,12 @@ from typing import Any
 from ..errors import invalid
 from ..lro import Operation
 from ..store import Resource
-from ..workmodel import pool_create_seconds, pool_upgrade_seconds, scale_seconds
+from ..workmodel import pool_create_seconds, scale_seconds
 from ..world import Call
 from . import aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
+from . import aks_upgrades as upgrades
 from .aks_common import POOLS, AksType, pool_defaults
 from .compute import check_quota
 
@@ -64,6 +65,8 @@ class AgentPools(AksType):
         if power is not None:
             return power
         props = body.get("properties") or {}
+        if upgrades.pool_moves(self.world.versions, props, existing.properties.get("currentOrchestratorVersion")):
+            return "upgrade"
         changed = {k for k, v in props.items() if k not in ("name", "powerState")
                    and not rules.is_blank(k, v) and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
@@ -77,9 +80,10 @@ class AgentPools(AksType):
             return super().work_seconds(resource, kind, before)
         if kind == "scale":
             return scale_seconds(figure, int(before.get("count") or 0), int(props.get("count") or 0))
-        if before.get("orchestratorVersion") != props.get("orchestratorVersion"):
-            return pool_upgrade_seconds(figure, props)
         return super().work_seconds(resource, kind, before)
+
+    def upgrade_stages(self, resource: Resource) -> upgrades.Stages:
+        return upgrades.pool_stages(self.world.latency.figure, self.world.versions, resource)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
@@ -96,6 +100,9 @@ class AgentPools(AksType):
             self.world.versions,
             existing.properties.get("currentOrchestratorVersion") if existing else None,
         )
+        if existing is not None:  # it moves when the upgrade's last batch ends (aks_upgrades.py)
+            props["currentOrchestratorVersion"] = existing.properties.get("currentOrchestratorVersion") or props[
+                "currentOrchestratorVersion"]
         aks_power.shape_pool_power(props, existing)
         return {"properties": props}
 

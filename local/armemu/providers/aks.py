@@ -19,11 +19,12 @@ from ..armid import derived_uuid
 from ..errors import invalid, no_route
 from ..lro import Operation
 from ..store import Resource
-from ..workmodel import cluster_create_seconds, cluster_upgrade_seconds
+from ..workmodel import cluster_create_seconds
 from ..world import Call, Reply
 from . import aks_actions, aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
+from . import aks_upgrades as upgrades
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
 from .compute import check_quota
@@ -103,9 +104,8 @@ class ManagedClusters(AksType):
         location = stored["location"]
         if not props.get("kubernetesVersion"):  # absent or "" (the CLI's "not set"): kept, or AKS's default
             props["kubernetesVersion"] = old.get("kubernetesVersion") or self.world.versions.default()
-        props["currentKubernetesVersion"] = self.world.versions.running(
-            props["kubernetesVersion"], old.get("currentKubernetesVersion")
-        )
+        props["currentKubernetesVersion"] = old.get("currentKubernetesVersion") or self.world.versions.running(
+            props["kubernetesVersion"], None)  # an upgrade moves it when the control plane's stage ends
         if not props.get("dnsPrefix"):  # absent or "": kept, or made up as AKS does
             props["dnsPrefix"] = (
                 old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}")
@@ -168,6 +168,8 @@ class ManagedClusters(AksType):
                 resource.properties, self.world.versions,
                 before.get("currentOrchestratorVersion"),
             )
+            props["currentOrchestratorVersion"] = before.get("currentOrchestratorVersion") or props[
+                "currentOrchestratorVersion"]  # an existing pool's moves when its last upgrade batch ends
             props["provisioningState"] = state
             body = {"id": pool_id, "name": name, "type": POOLS, "properties": props}
             if pool is None:
@@ -175,14 +177,31 @@ class ManagedClusters(AksType):
             else:
                 pool.body = body
 
+    def kind(self, body: dict[str, Any], existing: Resource | None) -> str:
+        """`upgrade` when the PUT moves the control plane's version or a pool's (aks_upgrades.py)."""
+        if existing is None:
+            return "create"
+        props, versions = body.get("properties") or {}, self.world.versions
+        plane = existing.properties.get("currentKubernetesVersion")
+        if upgrades.target(versions, props.get("kubernetesVersion"), plane):
+            return "upgrade"
+        pools = {p.name.lower(): p.properties for p in self.world.store.children(existing.id, POOLS)}
+        for profile in props.get("agentPoolProfiles") or []:
+            current = pools.get(str(profile.get("name", "")).lower(), {}).get("currentOrchestratorVersion")
+            if upgrades.pool_moves(versions, profile, current):
+                return "upgrade"
+        return "update"
+
     def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
-        """A create: control plane plus the slowest pool; a version change: control plane, then each pool rolled."""
-        pools = [p.properties for p in self.world.store.children(resource.id, POOLS)]
+        """A create: control plane plus the slowest pool; an upgrade: its stages (aks_common.py)."""
         if kind == "create":
+            pools = [p.properties for p in self.world.store.children(resource.id, POOLS)]
             return cluster_create_seconds(self.world.latency.figure, pools)
-        if before is not None and before.get("kubernetesVersion") != resource.properties.get("kubernetesVersion"):
-            return cluster_upgrade_seconds(self.world.latency.figure, pools)
         return super().work_seconds(resource, kind, before)
+
+    def upgrade_stages(self, resource: Resource) -> upgrades.Stages:
+        pools = self.world.store.children(resource.id, POOLS)
+        return upgrades.cluster_stages(self.world.latency.figure, self.world.versions, resource, pools)
 
     def on_created(self, resource: Resource, op: Operation | None) -> None:
         for pool in self.world.store.children(resource.id, POOLS):
