@@ -7,11 +7,13 @@ from .aks_profiles import AgentPoolUpgradeProfiles, UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
 from .identity import RoleAssignments, UserAssignedIdentities
+from .loganalytics import Workspaces
 from .network import Subnets, VirtualNetworks
 from .privatedns import PrivateDnsZones, VirtualNetworkLinks
 from .privatelink import PrivateDnsZoneGroups, PrivateEndpoints
 from .resources import ResourceGroups
-from .storage import StorageAccounts
+from .storage import StorageAccounts, StorageNameAvailability
+from .targets import KeyVaults, Registries
 
 ALL_TYPES: tuple[type[ResourceType], ...] = (
     ResourceGroups,
@@ -24,6 +26,10 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     PrivateEndpoints,
     PrivateDnsZoneGroups,
     StorageAccounts,
+    StorageNameAvailability,
+    KeyVaults,
+    Registries,
+    Workspaces,
     ManagedClusters,
     AgentPools,
     UpgradeProfiles,

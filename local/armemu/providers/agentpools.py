@@ -17,6 +17,7 @@ from . import aks_rules as rules
 from . import aks_upgrades as upgrades
 from .aks_common import POOLS, AksType, pool_defaults
 from .compute import check_quota
+from .loganalytics import check_monitoring
 
 
 class AgentPools(AksType):
@@ -34,6 +35,7 @@ class AgentPools(AksType):
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         cluster = self.world.store.get(call.path.parent_id)
         aks_power.check_pool_power(body, existing)
+        check_monitoring(self.world, cluster.properties.get("addonProfiles"))  # AKS checks it on a scale too
         body = aks_power.effective(body, existing)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)

@@ -28,6 +28,7 @@ from . import aks_upgrades as upgrades
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
 from .compute import check_quota
+from .loganalytics import check_monitoring
 
 # Write-only properties: AKS keeps them but never returns them (the REST reference marks them write-only;
 # the Azure CLI's recorded cluster bodies show `servicePrincipalProfile` with `clientId` only).
@@ -51,6 +52,7 @@ class ManagedClusters(AksType):
         rules.check_cluster_name(call.path.name)
         props = body.get("properties") or {}
         rules.check_windows_profile(props.get("windowsProfile"))
+        check_monitoring(self.world, props.get("addonProfiles", existing and existing.properties.get("addonProfiles")))
         profiles = props.get("agentPoolProfiles") or []
         location = normalize_location(body.get("location") or (existing and existing.body.get("location")) or "")
         for profile in profiles:
