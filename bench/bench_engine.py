@@ -15,7 +15,8 @@ process builds its own Engine over the same tables and queue (shared.bootstrap.o
    completed over time. `--workers 1 2 3` runs each fleet with that many worker processes consuming the same queues
    (as Functions instances of one app) and draws the scaling of the largest fleet.
 
-Time factor 0.1 (default): the critical path is 370 s x 0.1 = 37 s, long against the queue's 1-second visibility
+Time factor 0.1 (default): the critical path is 550 s x 0.1 = 55 s (the work model: VNet 10 s, then the cluster:
+control plane 120 s plus its slowest pool, the GPU pool's 240 + 180 s), long against the queue's 1-second visibility
 granularity, and the emulator's scaled polling hint (10 s x 0.1 = 1 s) is a whole number of seconds, so
 `--retry-after seconds` (what ARM's network providers send, and the only unit a queue visibility delay has) loses
 nothing to rounding on either side; `ms` would give the SDK baseline sub-second polls of short operations that the
@@ -51,6 +52,7 @@ from bench.engine_env import (
     counter_diff,
     cpu_seconds,
     critical_path,
+    emulated_seconds,
     emulator,
     peak_rss_mib,
     wait_ready,
@@ -151,7 +153,7 @@ async def single(emu: Emulator, connection: str, time_factor: float, timeout: fl
     wall = (op["endedAt"] - t0).total_seconds() if op.get("endedAt") else None
     cluster_put = next(e["time"] for e in log if e["method"] == "PUT" and e["path"].split("?")[0].endswith(
         f"/managedClusters/{request.name}"))
-    cluster_due = cluster_put + 360.0 * time_factor
+    cluster_due = cluster_put + emulated_seconds(next(s for s in specs if s.id == "put:cluster"), time_factor)
     cluster_end = steps["put:cluster"].ended_at
     return {
         "state": op["state"], "error": op.get("error"), "wallSeconds": round(wall, 3) if wall else None,
@@ -210,8 +212,10 @@ async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, pr
                   if o.get("state") == "succeeded" and o.get("endedAt"))
     failed = [{"state": o.get("state"), "error": o.get("error")} for o in ops.values() if o.get("state") != "succeeded"]
     arm = counter_diff(after, before)
+    cluster_step = next(s for s in steps_for("create-cluster", requests[0]) if s.id == "put:cluster")
+    cluster_seconds = emulated_seconds(cluster_step, time_factor)
     phases = cluster_phases(log, {op_id: r.name for op_id, r in zip(op_ids, requests, strict=True)}, ops, t0,
-                            360.0 * time_factor)
+                            cluster_seconds)
     clusters = [r for r in emu.control("GET", "inventory?type=Microsoft.ContainerService/managedClusters")["value"]
                 if r["provisioningState"] == "Succeeded"]
     worker_cpu = [cpu[f"worker{n}"] for n in range(count)]

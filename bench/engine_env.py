@@ -23,6 +23,7 @@ import requests
 
 from local.armemu.latency import LatencyModel
 from local.armemu.providers import ALL_TYPES
+from local.armemu.workmodel import cluster_create_seconds, pool_create_seconds
 from local.credential import OfflineCredential
 from local.host.stack import stop_process
 from shared.domain.operations import StepSpec
@@ -223,13 +224,21 @@ def wait_ready(started: Iterable[Worker], timeout: float = 60.0) -> None:
 
 
 # ---- the emulator's own latency model along a plan ----------------------------------------------------------------
-def emulated_seconds(resource_type: str, time_factor: float, kind: str = "create") -> float:
-    """How long the emulator makes a PUT of this type take: its latency model for long-running types, 0 for types
-    it answers synchronously (resource groups, identities, role assignments)."""
-    provider = next((t for t in ALL_TYPES if t.type_name.lower() == resource_type.lower()), None)
+def emulated_seconds(spec: StepSpec, time_factor: float, kind: str = "create") -> float:
+    """How long the emulator makes this step's PUT take: for AKS, the work model on the body the step sends (a
+    cluster is its control plane plus the slowest of its pools, a pool its VM family and node count); for other
+    long-running types, their latency row; 0 for types it answers synchronously (resource groups, identities, role
+    assignments)."""
+    provider = next((t for t in ALL_TYPES if t.type_name.lower() == spec.resource_type.lower()), None)
     if provider is None or provider.lro_put is None:
         return 0.0
-    return LatencyModel().seconds(resource_type, kind) * time_factor
+    model = LatencyModel()
+    props = dict((spec.body or {}).get("properties") or {})
+    if kind == "create" and spec.resource_type.lower() == "microsoft.containerservice/managedclusters":
+        return cluster_create_seconds(model.figure, props.get("agentPoolProfiles") or []) * time_factor
+    if kind == "create" and spec.resource_type.lower() == "microsoft.containerservice/managedclusters/agentpools":
+        return pool_create_seconds(model.figure, props) * time_factor
+    return model.seconds(spec.resource_type, kind) * time_factor
 
 
 def critical_path(specs: Iterable[StepSpec], time_factor: float) -> tuple[float, list[str]]:
@@ -241,7 +250,7 @@ def critical_path(specs: Iterable[StepSpec], time_factor: float) -> tuple[float,
         if step_id not in finish:
             spec = by_id[step_id]
             before = max((end(d) for d in spec.depends_on), default=(0.0, []), key=lambda x: (x[0], len(x[1])))
-            finish[step_id] = (before[0] + emulated_seconds(spec.resource_type, time_factor), [*before[1], step_id])
+            finish[step_id] = (before[0] + emulated_seconds(spec, time_factor), [*before[1], step_id])
         return finish[step_id]
 
     return max((end(s) for s in by_id), key=lambda x: (x[0], len(x[1])))

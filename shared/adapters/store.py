@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -87,16 +87,14 @@ class AzureTableStateStore:
         return _etag(written)
 
     async def insert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
-        flats = [encode_entity(e) for e in entities]
-        if not flats:
-            return
-        if len(flats) > MAX_BATCH or len({f[PARTITION_KEY] for f in flats}) != 1:
-            raise ValueError(f"a batch holds 1-{MAX_BATCH} entities of one partition")
-        await self._ensure_table()
-        with sdk_errors({TableTransactionError: _batch_conflict}):
-            await self._client.submit_transaction([("create", to_sdk(f)) for f in flats])
+        await self._transaction(entities, lambda flat: ("create", to_sdk(flat)))
 
     async def upsert_batch(self, entities: Sequence[Mapping[str, Any]]) -> None:
+        await self._transaction(entities, lambda flat: ("upsert", to_sdk(flat), {"mode": UpdateMode.REPLACE}))
+
+    async def _transaction(self, entities: Sequence[Mapping[str, Any]],
+                           operation: Callable[[dict[str, Any]], tuple[Any, ...]]) -> None:
+        """One entity-group transaction: all written or none. Table Storage takes 1-100 entities of one partition."""
         flats = [encode_entity(e) for e in entities]
         if not flats:
             return
@@ -104,8 +102,7 @@ class AzureTableStateStore:
             raise ValueError(f"a batch holds 1-{MAX_BATCH} entities of one partition")
         await self._ensure_table()
         with sdk_errors({TableTransactionError: _batch_conflict}):
-            await self._client.submit_transaction([("upsert", to_sdk(f), {"mode": UpdateMode.REPLACE})
-                                                   for f in flats])
+            await self._client.submit_transaction([operation(f) for f in flats])
 
     async def get_many(self, partition_key: str, row_keys: Sequence[str]) -> dict[str, Versioned]:
         wanted = list(dict.fromkeys(row_keys))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from local.credential import AsyncOfflineCredential
@@ -23,6 +26,7 @@ from shared.engine import Engine, EngineSettings, LifecycleSink, deliver, poison
 from shared.engine.records import OPERATION_ROW
 from shared.errors import RetryableError
 
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: worker processes run from it
 FAST = EngineSettings(poll_interval_seconds=0.2, lease_seconds=3.0, backoff_base_seconds=0.2,
                       max_backoff_seconds=2.0, step_deadline_seconds=120.0)
 STORAGE_RG = "rg-shop-data"
@@ -158,3 +162,15 @@ async def harness(armemu: Any, connection_string: str, *, settings: EngineSettin
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A worker process (`python -m local.host.worker`, as the local host runs it), returned once it says it is
+    ready; its log goes to `log` (at INFO it has the SDKs' request lines)."""
+    with log.open("wb") as stderr:
+        worker = subprocess.Popen([sys.executable, "-m", "local.host.worker"], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=stderr)
+    assert worker.stdout is not None
+    line = worker.stdout.readline()  # blocks until ready; the process exits (empty line) if it cannot start
+    assert b'"ready": true' in line, log.read_text()
+    return worker

@@ -10,6 +10,8 @@ from azure.mgmt.containerservice import models as aks
 from azure.mgmt.containerservice.aio import ContainerServiceClient as AioContainerServiceClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
+from tests.integration.aks_bodies import aks_client, cluster_body, pool
+
 pytestmark = pytest.mark.integration
 
 RG = "rg-aks"
@@ -17,22 +19,9 @@ SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
 HOLD = {"hold": True}  # operations stay running until finished: however slow the machine, never before
 
 
-def pool(name: str, **props) -> dict:
-    return {"name": name, "mode": "User", "vmSize": "Standard_D4s_v5", "count": 2, **props}
-
-
-def cluster_body(*pools: dict, **props) -> dict:
-    profiles = list(pools) or [pool("system", mode="System", count=3)]
-    return {
-        "location": "westeurope",
-        "properties": {"dnsPrefix": "c1", "kubernetesVersion": "1.33", "agentPoolProfiles": profiles, **props},
-    }
-
-
 @pytest.fixture
 def client(armemu) -> ContainerServiceClient:
-    armemu.client(ResourceManagementClient).resource_groups.create_or_update(RG, {"location": "westeurope"})
-    return armemu.client(ContainerServiceClient)
+    return aks_client(armemu, RG)
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.mgmt.containerservice import ContainerServiceClient
-from azure.mgmt.resource.resources import ResourceManagementClient
 
 from local.armemu import Emulator, EmulatorSettings
 from local.armemu.__main__ import parse_args
 from local.credential import AsyncOfflineCredential
+from tests.integration.aks_bodies import aks_client, cluster_body, pool
 
 pytestmark = pytest.mark.integration
 
@@ -19,22 +19,9 @@ RG = "rg-fidelity"
 AKS_API = "2026-08-01"
 
 
-def pool(name: str, **props) -> dict:
-    return {"name": name, "mode": "User", "vmSize": "Standard_D4s_v5", "count": 2, **props}
-
-
-def cluster_body(*pools: dict, **props) -> dict:
-    profiles = list(pools) or [pool("system", mode="System", count=3)]
-    return {
-        "location": "westeurope",
-        "properties": {"dnsPrefix": "c1", "kubernetesVersion": "1.33", "agentPoolProfiles": profiles, **props},
-    }
-
-
 @pytest.fixture
 def client(armemu) -> ContainerServiceClient:
-    armemu.client(ResourceManagementClient).resource_groups.create_or_update(RG, {"location": "westeurope"})
-    return armemu.client(ContainerServiceClient)
+    return aks_client(armemu, RG)
 
 
 def cluster_url(armemu, name: str = "c1", api: str = AKS_API) -> str:

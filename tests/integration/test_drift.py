@@ -22,7 +22,7 @@ from shared.engine.records import cluster_key
 from shared.services.outbox import Outbox
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import harness
-from tests.integration.test_http_api import wait_op
+from tests.integration.http_harness import wait_op
 from tests.principals import pid
 
 pytestmark = pytest.mark.integration

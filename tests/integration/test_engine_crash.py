@@ -23,7 +23,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from tests.integration.engine_harness import (
     make_storage_target,
     open_test_engine,
     production,
+    start_worker,
 )
 from tests.polling import eventually
 
@@ -152,17 +152,6 @@ def landed(name: str, before: Saved, after: Saved) -> bool:
         "engine.events.recorded": {OPERATION_SUCCEEDED, CLUSTER_PROVISIONED} <= after.events and after.queued,
         "engine.queue.released": not after.queued and after.active,
     }[name]
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A worker process, returned once it says it is ready; its log goes to `log`."""
-    with log.open("wb") as stderr:
-        worker = subprocess.Popen([sys.executable, "-m", "local.host.worker"], cwd=ROOT, env=env,
-                                  stdout=subprocess.PIPE, stderr=stderr)
-    assert worker.stdout is not None
-    line = worker.stdout.readline()  # blocks until ready; the process exits (empty line) if it cannot start
-    assert b'"ready": true' in line, log.read_text()
-    return worker
 
 
 def stop(worker: subprocess.Popen[bytes]) -> None:

@@ -33,6 +33,16 @@ FAULTS = dataclasses.replace(FAST, storage_backoff_cap_seconds=0.5)
 QUICK_TABLE_RETRIES = {"retry_backoff_factor": 0.05}  # the SDK's own 3 retries, without 0.8 s x 2^n waits
 
 
+def counting_retries(retried: list[int]):
+    """A handler wrapper that notes each delivery's retry count in `retried` before handling it."""
+    def counting(handle):
+        async def wrapped(message):
+            retried.append(message.get(RETRIES, 0))
+            await handle(message)
+        return wrapped
+    return counting
+
+
 def puts_per_resource(armemu) -> Counter[str]:
     """Every PUT the emulator saw, by resource (a duplicate PUT shows as a count above 1)."""
     return Counter(r["path"].split("?")[0].lower() for r in armemu.requests() if r["method"] == "PUT")
@@ -65,15 +75,9 @@ async def test_a_storage_outage_longer_than_the_deliveries_allowed_ends_succeede
     retried: list[int] = []
     poisoned: list[dict] = []
 
-    def counting(handle):
-        async def wrapped(message):
-            retried.append(message.get(RETRIES, 0))
-            await handle(message)
-        return wrapped
-
     async with FaultProxy(table.hostname, table.port, lifetime=300) as proxy, harness(
             armemu, via_proxy(azurite_connection_string, azurite.endpoints.table, proxy), settings=FAULTS,
-            handler_wrapper=counting, table_kwargs=QUICK_TABLE_RETRIES) as h:
+            handler_wrapper=counting_retries(retried), table_kwargs=QUICK_TABLE_RETRIES) as h:
         inner_poison = h.runner.poison
 
         async def poison(body, n):

@@ -27,7 +27,7 @@ from tests.integration.engine_harness import (
     make_storage_target,
     production,
 )
-from tests.integration.test_engine_faults import FAULTS, QUICK_TABLE_RETRIES, via_proxy
+from tests.integration.test_engine_faults import FAULTS, QUICK_TABLE_RETRIES, counting_retries, via_proxy
 from tests.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -144,15 +144,9 @@ async def test_storage_and_arm_failing_at_once_end_succeeded_with_each_resource_
     table = urlsplit(azurite.endpoints.table)
     retried: list[int] = []
 
-    def counting(handle):
-        async def wrapped(message):
-            retried.append(message.get(RETRIES, 0))
-            await handle(message)
-        return wrapped
-
     async with FaultProxy(table.hostname, table.port, lifetime=300) as proxy, harness(
             armemu, via_proxy(azurite_connection_string, azurite.endpoints.table, proxy), settings=AT_ONCE,
-            handler_wrapper=counting, table_kwargs=QUICK_TABLE_RETRIES) as h:
+            handler_wrapper=counting_retries(retried), table_kwargs=QUICK_TABLE_RETRIES) as h:
         op_id = await h.submit(raw)
 
         def hits() -> dict[str, int]:

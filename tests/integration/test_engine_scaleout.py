@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from tests.integration.engine_harness import (
     make_storage_target,
     open_test_engine,
     production,
+    start_worker,
 )
 from tests.polling import eventually
 
@@ -68,17 +68,6 @@ def fleet_request(account: str, i: int) -> dict[str, Any]:
 def scaled(raw: dict[str, Any]) -> dict[str, Any]:
     return {**raw, "userPools": [{"name": "apps", "vmSize": "Standard_D8s_v5", "count": APPS_COUNT,
                                   "autoscale": {"min": 3, "max": 10}}]}
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """A worker process, returned once it says it is ready; its log (INFO: the SDKs' request lines) goes to `log`."""
-    with log.open("wb") as stderr:
-        worker = subprocess.Popen([sys.executable, "-m", "local.host.worker"], cwd=ROOT, env=env,
-                                  stdout=subprocess.PIPE, stderr=stderr)
-    assert worker.stdout is not None
-    line = worker.stdout.readline()  # blocks until ready; the process exits (empty line) if it cannot start
-    assert b'"ready": true' in line, log.read_text()
-    return worker
 
 
 def arm_requests_sent(log: Path, base_url: str) -> int:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 
-import httpx
 import pytest
 
 from functions import runtime
-from functions.http_api import app
-from shared.bootstrap import authentication, bootstrap
+from shared.bootstrap import authentication
 from shared.config import AuthSettings, Settings
-from shared.domain.policy import Policy
-from shared.services.outbox import Outbox
-from tests.fakes import FakeClock, FakeStateStore
-from tests.integration.engine_harness import harness, make_storage_target, production
+from tests.integration.engine_harness import make_storage_target, production
+from tests.integration.http_harness import api_client, principal_header, wait_op
 from tests.principals import TENANT, oid, pid
 
 pytestmark = pytest.mark.integration
@@ -27,37 +21,13 @@ POLICY = {"rules": [
 
 
 def principal(name: str, groups: tuple[str, ...] = ()) -> str:
-    """Easy Auth's principal header for `name` (its tenant and object id) in the groups named (their object ids)."""
-    claims = [("tid", TENANT), ("oid", oid(name)), ("name", name), *(("groups", oid(g)) for g in groups)]
-    doc = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles",
-           "claims": [{"typ": t, "val": v} for t, v in claims]}
-    return base64.b64encode(json.dumps(doc).encode()).decode()
+    return principal_header(name, groups)
 
 
 @pytest.fixture
 async def api(armemu, azurite_connection_string):
-    outbox = Outbox(FakeStateStore(), FakeClock.real())
-    async with harness(armemu, azurite_connection_string, lifecycle=outbox) as h:
-        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller=pid("dev"))
-        runtime.use(bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
-                              policy=Policy.model_validate(POLICY)))
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://aksvend.test") as client:
-            yield client, h
-        runtime.use(None)
-
-
-async def wait_op(client, location: str, timeout: float = 60.0) -> dict:
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = (await client.get(location)).json()
-        if body["state"] in ("succeeded", "failed"):
-            return body
-        await asyncio.sleep(0.1)  # polling a condition with a deadline
-    raise AssertionError(f"{location} did not finish")
+    async with api_client(armemu, azurite_connection_string, POLICY) as (client, h):
+        yield client, h
 
 
 def arm_get(armemu, resource_id: str) -> dict:

@@ -4,33 +4,24 @@ without sending the resource group, the VNet or anything else the failed attempt
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import dataclasses
-import json
-import time
 
-import httpx
 import pytest
 
 from functions import runtime
-from functions.http_api import app
-from shared.bootstrap import authentication, bootstrap
+from shared.bootstrap import authentication
 from shared.config import AuthSettings, Settings
 from shared.domain import arm
-from shared.domain.policy import Policy
 from shared.domain.rules import check
-from shared.services.outbox import Outbox
-from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import (
     creates_per_resource,
     expected_inventory,
-    harness,
     made_by_aksvend,
     make_storage_target,
     production,
 )
-from tests.principals import TENANT, oid, pid
+from tests.integration.http_harness import api_client, principal_header, wait_op
+from tests.principals import TENANT, pid
 
 pytestmark = pytest.mark.integration
 POLICY = {"rules": [
@@ -42,10 +33,7 @@ QUOTA_FAMILY = "standardDSv5Family"  # the production profile's VM sizes
 
 def easy_auth(name: str) -> dict[str, str]:
     """Easy Auth's principal header of `name` (see `use_easy_auth`)."""
-    claims = [("tid", TENANT), ("oid", oid(name)), ("name", name)]
-    doc = {"auth_typ": "aad", "name_typ": "name", "role_typ": "roles",
-           "claims": [{"typ": t, "val": v} for t, v in claims]}
-    return {"X-MS-CLIENT-PRINCIPAL": base64.b64encode(json.dumps(doc).encode()).decode()}
+    return {"X-MS-CLIENT-PRINCIPAL": principal_header(name)}
 
 
 def use_easy_auth() -> None:
@@ -59,25 +47,8 @@ def use_easy_auth() -> None:
 
 @pytest.fixture
 async def api(armemu, azurite_connection_string):
-    outbox = Outbox(FakeStateStore(), FakeClock.real())
-    async with harness(armemu, azurite_connection_string, lifecycle=outbox) as h:
-        settings = Settings(default_subscription_id=armemu.subscription_id, local=True, local_caller=pid("dev"))
-        runtime.use(bootstrap(settings, h.engine, outbox=outbox, rejected=FakeStateStore(), events=FakeStateStore(),
-                              policy=Policy.model_validate(POLICY)))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://aksvend.test") as client:
-            yield client
-        runtime.use(None)
-
-
-async def wait_op(client: httpx.AsyncClient, location: str, timeout: float = 90.0,
-                  headers: dict[str, str] | None = None) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = (await client.get(location, headers=headers)).json()
-        if body["state"] in ("succeeded", "failed"):
-            return body
-        await asyncio.sleep(0.1)  # polling a condition with a deadline
-    raise AssertionError(f"{location} did not finish")
+    async with api_client(armemu, azurite_connection_string, POLICY) as (client, _):
+        yield client
 
 
 def writes(log: list[dict], method: str) -> dict[str, int]:
