@@ -6,23 +6,19 @@ from __future__ import annotations
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.containerservice import ContainerServiceClient
-from azure.mgmt.resource.resources import ResourceManagementClient
+
+from tests.integration.aks_bodies import aks_client, cluster_body, pool
 
 pytestmark = pytest.mark.integration
 
 RG = "rg-upgrades"
 
 
-def pool(name: str, **props) -> dict:
-    return {"name": name, "mode": "User", "vmSize": "Standard_D4s_v5", "count": 2, **props}
-
-
 @pytest.fixture
 def client(armemu) -> ContainerServiceClient:
-    armemu.client(ResourceManagementClient).resource_groups.create_or_update(RG, {"location": "westeurope"})
-    aks = armemu.client(ContainerServiceClient)
-    body = {"location": "westeurope", "properties": {"dnsPrefix": "u1", "kubernetesVersion": "1.33.2",
-                                                     "agentPoolProfiles": [pool("system", mode="System")]}}
+    """Cluster u1 on 1.33.2 with a System pool of 2."""
+    aks = aks_client(armemu, RG)
+    body = cluster_body(pool("system", mode="System"), kubernetesVersion="1.33.2")
     aks.managed_clusters.begin_create_or_update(RG, "u1", body).result()
     return aks
 
