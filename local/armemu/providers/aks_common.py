@@ -9,8 +9,10 @@ from typing import Any
 from ..lro import Operation
 from ..store import Resource
 from ..versions import VersionTable
+from ..world import Call
 from . import aks_rules as rules
-from .base import ResourceType, normalize_location
+from .aks_upgrades import Stages
+from .base import Props, ResourceType, normalize_location
 from .compute import vm_size
 
 CLUSTERS = "Microsoft.ContainerService/managedClusters"
@@ -83,8 +85,21 @@ class AksType(ResourceType):
         return fixed if fixed is not None else self.work_seconds(resource, kind, before)
 
     def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
-        """What this operation's work takes at time factor 1. Default: the latency table's row."""
+        """What this operation's work takes at time factor 1: an upgrade its stages; else the latency table's row."""
+        if kind == "upgrade":
+            return sum(seconds for _, seconds, _ in self.upgrade_stages(resource))
         return super().planned_seconds(resource, kind, before)
+
+    def upgrade_stages(self, resource: Resource) -> Stages:
+        """The stages of an upgrade of this resource (aks_upgrades.py). Default: none."""
+        return []
+
+    def start(self, call: Call, resource: Resource, kind: str, running: str, finish, before: Props = None) -> Operation:
+        """An upgrade runs in stages, so that its versions move control plane first, then pool by pool."""
+        op = super().start(call, resource, kind, running, finish, before)
+        if kind == "upgrade":
+            self.world.ops.stage(op, self.upgrade_stages(resource))
+        return op
 
     def lock_holder(self, resource: Resource) -> Resource:
         return self.cluster_of(resource) or resource

@@ -9,6 +9,11 @@
   `ManagedClusters_Stop`/`_Start`): 202 with `Location` and `Azure-AsyncOperation`, provisioningState `Stopping`/
   `Starting` on the cluster and its pools meanwhile; at the end the cluster and every pool have that powerState
   (pool counts are kept: the cluster's node pools are deallocated, not scaled).
+- A stopped cluster refuses what needs its control plane: a cluster PUT or PATCH (update, upgrade, scale through
+  the cluster) and any agent pool PUT (add, scale, upgrade, stop or start a pool), and a second stop: 400
+  `OperationNotAllowed` "Managed cluster is in Provisioning State(Succeeded) and Power State(Stopped), <verb> cannot be
+  performed." (the one real answer found, to a stop of a stopped cluster: MicrosoftDocs/azure-docs#85161; AKS docs
+  "Start and stop a node pool": "The cluster and node pool must be running"). GET, start and DELETE still work.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..errors import invalid
+from ..errors import ArmError, invalid
 from ..lro import Operation
 from ..store import Resource
 from ..world import Call, Reply
@@ -75,10 +80,21 @@ def finish_pool_power(pool: Resource, op: Operation | None) -> None:
         pool.properties.update(powerState={"code": RUNNING}, count=int(pool.extra.pop(SAVED_COUNT, 1)))
 
 
+def refuse_if_stopped(cluster: Resource | None, verb: str) -> None:
+    """400 `OperationNotAllowed` for `verb` ("updating", "scaling" ...) when the cluster is stopped."""
+    if cluster is None or power(cluster.properties) != STOPPED:
+        return
+    state = cluster.properties.get("provisioningState", "Succeeded")
+    raise ArmError(400, "OperationNotAllowed", f"Managed cluster is in Provisioning State({state}) and Power "
+                   f"State(Stopped), {verb} cannot be performed. Start the cluster first (az aks start).")
+
+
 def cluster_action(owner: Any, call: Call, action: str) -> Reply:
     """`POST .../stop` or `.../start` on a cluster (`owner` is the ManagedClusters type)."""
     cluster = owner.find(dataclasses.replace(call.path, types=call.path.types[:-1]))
     owner.guard_cluster(cluster)
+    if action == "stop":
+        refuse_if_stopped(cluster, "stopping")
     running = "Stopping" if action == "stop" else "Starting"
     for resource in (cluster, *owner.world.store.children(cluster.id, POOLS)):
         resource.properties["provisioningState"] = running
