@@ -8,6 +8,10 @@ NPM_STAMP := node_modules/.installed
 # that use it (lint, and unit for tests/unit/test_infra.py), not for `make demo`.
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# The real Azure CLI for the cli test tier (tests/cli): azure-cli pins its own dependency tree, so it too lives in a
+# venv of its own, installed only for the targets that run that tier (test), not for `make demo`.
+AZCLI_VENV  := .venv-azcli
+AZCLI_STAMP := $(AZCLI_VENV)/.installed
 # --no-compile: Python compiles a module when it is first imported; compiling all ~5,000 files up front costs ~15 s.
 PIP := -m pip install --quiet --disable-pip-version-check --no-compile
 
@@ -40,6 +44,12 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 		&& $(CHECKOV_VENV)/bin/python $(PIP) -r requirements-checkov.txt)
 	@touch $@
 
+$(AZCLI_STAMP): requirements-azcli.txt
+	$(call step,installing azure-cli into $(AZCLI_VENV) (for the cli test tier),\
+		{ test -x $(AZCLI_VENV)/bin/python || $(PYTHON) -m venv $(AZCLI_VENV); } \
+		&& $(AZCLI_VENV)/bin/python $(PIP) -r requirements-azcli.txt)
+	@touch $@
+
 $(NPM_STAMP): package.json package-lock.json
 	$(call step,installing Azurite (npm ci),npm ci --silent --no-audit --no-fund)
 	@touch $@
@@ -51,7 +61,9 @@ lint:
 	$(VENV)/bin/mypy  # the files and settings: [tool.mypy] in pyproject.toml
 	bash infra/check.sh $(CHECKOV_VENV)/bin/checkov
 
-test: lint
+test:
+	$(SETUP) $(STAMP) $(NPM_STAMP) $(CHECKOV_STAMP) $(AZCLI_STAMP)
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
 
 unit:  # tests/unit/test_infra.py parses the Bicep with checkov's parser
@@ -77,4 +89,4 @@ schema: install
 	$(PY) -m shared.cli schema > docs/request.schema.json
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(AZCLI_VENV) node_modules .pytest_cache .ruff_cache

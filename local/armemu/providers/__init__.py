@@ -11,12 +11,14 @@ from .network import Subnets, VirtualNetworks
 from .privatedns import PrivateDnsZones, VirtualNetworkLinks
 from .privatelink import PrivateDnsZoneGroups, PrivateEndpoints
 from .resources import ResourceGroups
+from .roles import RoleDefinitions
 from .storage import StorageAccounts
 
 ALL_TYPES: tuple[type[ResourceType], ...] = (
     ResourceGroups,
     UserAssignedIdentities,
     RoleAssignments,
+    RoleDefinitions,
     VirtualNetworks,
     Subnets,
     PrivateDnsZones,
