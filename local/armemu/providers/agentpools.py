@@ -93,7 +93,7 @@ class AgentPools(AksType):
             self.world.versions,
             existing.properties.get("currentOrchestratorVersion") if existing else None,
         )
-        aks_power.shape_pool_power(props, existing)
+        aks_power.shape_pool_power(props, existing, aks_power.pool_power_kind(body, existing))
         return {"properties": props}
 
     def on_created(self, resource: Resource, op: Operation | None) -> None:
