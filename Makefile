@@ -22,8 +22,8 @@ define step
 if { $(2); } >"$$log" 2>&1; then rm -f "$$log"; printf '  ✓ %s (%s s)\n' "$(1)" $$(($$(date +%s) - started)); \
 else status=$$?; cat "$$log"; rm -f "$$log"; printf '  ✗ %s failed\n' "$(1)"; exit $$status; fi
 endef
-# The Python and npm installs run side by side (-j3), unless make already runs with -j (then it decides).
-SETUP = +@$(MAKE) --no-print-directory --silent $(if $(findstring jobserver,$(MAKEFLAGS)),,-j3)
+# The Python, npm and tool-venv installs run side by side (-j4), unless make already runs with -j (then it decides).
+SETUP = +@$(MAKE) --no-print-directory --silent $(if $(findstring jobserver,$(MAKEFLAGS)),,-j4)
 
 .PHONY: install test lint unit integration e2e demo serve bench schema clean
 
