@@ -36,7 +36,7 @@ def require_az() -> pathlib.Path:
     """The az executable, or a failure that says how to get it (the tier never skips)."""
     if not os.access(AZ, os.X_OK):
         pytest.fail(
-            f"the Azure CLI is not installed at {AZ.relative_to(ROOT)}: `make test` installs it "
+            f"the Azure CLI is not installed at {AZ}: `make test` installs it "
             "(requirements-azcli.txt into .venv-azcli, the rule $(AZCLI_STAMP) in the Makefile)",
             pytrace=False,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import azcli
 from .azcli import AzCli, recipe_blocks, recipe_lines
 
 pytestmark = pytest.mark.cli
@@ -28,3 +29,9 @@ def test_the_recipe_with_the_endpoints_given_logs_in_to_the_emulator(cli_emulato
     cloud = az("cloud", "show", "-n", "AksvendEmulator", "-o", "json").json
     assert cloud["endpoints"]["resourceManager"].rstrip("/") == cli_emulator.base_url
     assert cloud["endpoints"]["activeDirectory"].rstrip("/") == cli_emulator.base_url
+
+
+def test_without_az_the_tier_fails_and_says_make_test_installs_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(azcli, "AZ", tmp_path / "no-az")
+    with pytest.raises(pytest.fail.Exception, match=r"`make test` installs it"):
+        azcli.require_az()

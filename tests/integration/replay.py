@@ -6,7 +6,8 @@ instead of replaying the recorded status polls one by one, polls each long-runni
 until it ends. It returns one `Step` per request: the recorded and the emulated answer side by side.
 
 `differences(steps, SPEC)` compares them: status codes, the async headers (`Azure-AsyncOperation`/`Location` present
-where the recording has them, `Retry-After` never), and the body fields a spec names. A spec maps a field path
+where the recording has them, `Retry-After` never), each operation's last status body against the recording's last
+poll (`OPERATION`: status, name, startTime, endTime), and the body fields a spec names. A spec maps a field path
 (`properties.agentPoolProfiles[*].count`: `[*]` walks a list, matching elements by `name`) to a rule:
 - `equal`: the same value;
 - `shape`: the same after GUIDs, numbers and the fqdn's random label are masked, in any case (ARM ids are
@@ -40,6 +41,8 @@ LEARNED = ("kubernetesVersion", "currentKubernetesVersion", "orchestratorVersion
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 FQDN_LABEL = re.compile(r"-[a-z0-9]{8}(?=\.(portal\.)?hcp\.)")
 VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+# The status resource of a long-running operation (ARM's async operation contract), against the recording's last poll.
+OPERATION = {"status": "equal", "name": "present", "startTime": "present", "endTime": "present", "error.code": "equal"}
 
 
 @dataclass
@@ -51,7 +54,8 @@ class Step:
     status: int
     headers: dict[str, str]
     body: Any
-    final_status: str | None = None
+    final: dict[str, Any] | None = None  # the emulator's last operation status body, for a long-running request
+    recorded_final: dict[str, Any] | None = None  # the recording's last status poll of that operation
 
 
 @dataclass
@@ -75,13 +79,13 @@ class Replayer:
             text = text.replace(json.dumps(recorded), json.dumps(emulated))
         return text
 
-    def wait(self, url: str) -> str:
-        """Poll an operation status URL until the operation ends (deadline `timeout`); its final status."""
+    def wait(self, url: str) -> dict[str, Any]:
+        """Poll an operation status URL until the operation ends (deadline `timeout`); its last status body."""
         deadline = time.monotonic() + self.timeout
         while True:
-            status = self.http.get(url, timeout=30, verify=self.ca_cert).json().get("status")
-            if status in TERMINAL or time.monotonic() > deadline:
-                return status
+            body = self.http.get(url, timeout=30, verify=self.ca_cert).json()
+            if body.get("status") in TERMINAL or time.monotonic() > deadline:
+                return body
             time.sleep(0.005)  # a polling interval, not synchronisation: the loop ends on the status or the deadline
 
     def learn(self, recorded: Any, emulated: Any) -> None:
@@ -108,7 +112,8 @@ def replay(recording: list[dict[str, Any]], replayer: Replayer) -> list[Step]:
         step = Step(i, entry["method"], path, entry, answer.status_code, dict(answer.headers), body)
         operation = answer.headers.get("Azure-AsyncOperation")
         if operation:
-            step.final_status = replayer.wait(operation)
+            step.final = replayer.wait(operation)
+            step.recorded_final = _last_poll(recording, i)
         replayer.learn(entry["response_body"], body)
         steps.append(step)
     return steps
@@ -129,8 +134,9 @@ def differences(steps: list[Step], spec: dict[str, str]) -> list[str]:
                 out.append(f"{where}: header {header} {'missing' if recorded_has else 'extra'}")
         if _has(step.headers, "Retry-After"):
             out.append(f"{where}: Retry-After sent (AKS sends none)")
-        if step.final_status not in (None, "Succeeded"):
-            out.append(f"{where}: the operation ended {step.final_status}")
+        if step.final is not None:
+            recorded_final = step.recorded_final or {"status": "Succeeded"}
+            out += [f"{where}: operation {line}" for line in compare(recorded_final, step.final, OPERATION)]
         out += [f"{where}: {line}" for line in compare(rec["response_body"], step.body, spec)]
     return out
 
@@ -195,6 +201,16 @@ def _walk(body: Any, parts: list[str], prefix: str = "") -> list[tuple[str, Any]
         if isinstance(item, dict) and wanted in ("*", item.get("name"))
         for pair in _walk(item, rest, f"{here}[{item.get('name')}]")
     ]
+
+
+def _last_poll(recording: list[dict[str, Any]], index: int) -> dict[str, Any] | None:
+    """The body of the last recorded status poll right after entry `index` (None when the recording has none)."""
+    last = None
+    for entry in recording[index + 1 :]:
+        if not re.search(r"/(operations|operationresults)/", entry["uri"], flags=re.I):
+            break
+        last = entry["response_body"]
+    return last
 
 
 def _by_name(items: list[Any]) -> list[Any]:
