@@ -3,7 +3,8 @@
 The steps run in file order on one cluster and each asserts az's exit code and the state it leaves, through az's
 JSON output and through the emulator. It is what a careful operator types: `az group create`, `az network vnet
 create`, `az aks create` (3 x Standard_D4s_v5 over zones 1 2 3, CriticalAddonsOnly taint, on the subnet: az then
-grants the cluster identity Network Contributor on it), `az aks nodepool add` for the user, GPU and spot pools,
+grants the cluster identity Network Contributor on it), `az role assignment create --role` by name, `az aks
+nodepool add` for the user, GPU and spot pools,
 scale, stop/start, get-credentials, get-upgrades, upgrade, show, list, nodepool delete, the 409 of two back-to-back
 `nodepool add --no-wait`, and `az aks delete`.
 
@@ -106,6 +107,22 @@ def test_aks_create_with_the_system_pool_over_three_zones(az: AzCli, cli_emulato
         (a.principal_id, a.role_definition_id.rsplit("/", 1)[-1]) for a in auth.role_assignments.list_for_scope(subnet)
     ]
     assert grants == [(cluster["identity"]["principalId"], NETWORK_CONTRIBUTOR)]
+
+
+def test_role_assignment_create_by_role_name_and_list(az: AzCli, cli_emulator):
+    """Issue 16 saw `az role assignment create --role "Network Contributor"` fail: no role definitions to look up."""
+    scope = f"/subscriptions/{cli_emulator.subscription_id}/resourceGroups/{RG}"
+    principal = "11111111-2222-3333-4444-555555555555"
+    created = az(
+        "role", "assignment", "create", "--assignee-object-id", principal, "--assignee-principal-type",
+        "ServicePrincipal", "--role", "Network Contributor", "--scope", scope, "-o", "json",
+    ).json
+    role = created.get("roleDefinitionId") or created["properties"]["roleDefinitionId"]
+    assert role.endswith(f"/roleDefinitions/{NETWORK_CONTRIBUTOR}")
+    listed = az("role", "assignment", "list", "--scope", scope, "--fill-principal-name", "false", "-o", "json").json
+    assert [(a["principalId"], a["roleDefinitionName"], a["scope"]) for a in listed] == [
+        (principal, "Network Contributor", scope)
+    ]
 
 
 @pytest.mark.parametrize(
