@@ -1,9 +1,10 @@
 """Replaying recorded ARM traffic against the emulator and comparing the answers field by field (issue 16).
 
 A recording (tests/fixtures/arm-recordings/, README there) is a list of `{method, uri, request_body, status,
-response_headers, response_body}`. `replay` sends each recorded request to the emulator with the host rewritten, and,
-instead of replaying the recorded status polls one by one, polls each long-running operation the emulator starts
-until it ends. It returns one `Step` per request: the recorded and the emulated answer side by side.
+response_headers, response_body}`. `replay` sends each recorded request to the emulator with the host and the
+subscription rewritten, and, instead of replaying the recorded status polls one by one, polls each long-running
+operation the emulator starts until it ends.
+It returns one `Step` per request: the recorded and the emulated answer side by side.
 
 `differences(steps, SPEC)` compares them: status codes, the async headers (`Azure-AsyncOperation`/`Location` present
 where the recording has them, `Retry-After` never), each operation's last status body against the recording's last
@@ -62,6 +63,7 @@ class Step:
 class Replayer:
     base_url: str
     ca_cert: str
+    subscription: str | None = None  # the emulator's subscription, written into every recorded path
     timeout: float = 10.0
     learned: dict[str, str] = field(default_factory=dict)
 
@@ -105,6 +107,8 @@ def replay(recording: list[dict[str, Any]], replayer: Replayer) -> list[Step]:
     steps = []
     for i, entry in enumerate(recording):
         path = re.sub(r"^https://[^/]+", "", entry["uri"])
+        if replayer.subscription:
+            path = re.sub(r"^/subscriptions/[^/]+", f"/subscriptions/{replayer.subscription}", path, flags=re.I)
         if re.search(r"/(operations|operationresults)/", path, flags=re.I):
             continue  # recorded polls: the emulator's operation is polled to its end below instead
         answer = replayer.send(entry["method"], replayer.base_url + path, entry["request_body"])

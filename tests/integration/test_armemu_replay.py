@@ -86,7 +86,7 @@ SPEC = {
 def test_the_emulator_answers_recorded_aks_traffic_as_aks_did(armemu, recording, group, location):
     entries = json.loads((FIXTURES / recording).read_text())
     armemu.client(ResourceManagementClient).resource_groups.create_or_update(group, {"location": location})
-    steps = replay(entries, Replayer(armemu.base_url, armemu.ca_cert))
+    steps = replay(entries, Replayer(armemu.base_url, armemu.ca_cert, armemu.subscription_id))
     assert len(steps) >= 10  # the recorded operation polls are not replayed; every other request is
     assert differences(steps, SPEC) == []
 
@@ -99,7 +99,7 @@ def test_a_difference_is_reported_with_its_field_and_both_values(armemu):
     doctored = json.loads(json.dumps(final_get))
     doctored["response_body"]["properties"]["agentPoolProfiles"][0]["count"] = 5
     doctored["response_headers"]["Location"] = "https://management.azure.com/elsewhere"
-    steps = replay([entries[1], doctored], Replayer(armemu.base_url, armemu.ca_cert))
+    steps = replay([entries[1], doctored], Replayer(armemu.base_url, armemu.ca_cert, armemu.subscription_id))
     found = differences(steps, SPEC)
     assert any("agentPoolProfiles[nodepool1].count: 1, recorded 5 (equal)" in line for line in found), found
     assert any("header Location missing" in line for line in found), found
