@@ -12,6 +12,7 @@ from .network import Subnets, VirtualNetworks
 from .privatedns import PrivateDnsZones, VirtualNetworkLinks
 from .privatelink import PrivateDnsZoneGroups, PrivateEndpoints
 from .resources import ResourceGroups
+from .roles import RoleDefinitions
 from .storage import StorageAccounts, StorageNameAvailability
 from .targets import KeyVaults, Registries
 
@@ -19,6 +20,7 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     ResourceGroups,
     UserAssignedIdentities,
     RoleAssignments,
+    RoleDefinitions,
     VirtualNetworks,
     Subnets,
     PrivateDnsZones,

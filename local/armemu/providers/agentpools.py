@@ -105,7 +105,7 @@ class AgentPools(AksType):
         if existing is not None:  # it moves when the upgrade's last batch ends (aks_upgrades.py)
             props["currentOrchestratorVersion"] = existing.properties.get("currentOrchestratorVersion") or props[
                 "currentOrchestratorVersion"]
-        aks_power.shape_pool_power(props, existing)
+        aks_power.shape_pool_power(props, existing, aks_power.pool_power_kind(body, existing))
         return {"properties": props}
 
     def on_created(self, resource: Resource, op: Operation | None) -> None:

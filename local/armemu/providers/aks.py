@@ -38,6 +38,8 @@ SECRET_PROPERTIES = (
     ("aadProfile", "serverAppSecret"),
 )
 
+DEFAULT_SKU = {"name": "Base", "tier": "Free"}
+
 
 class ManagedClusters(AksType):
     type_name = CLUSTERS
@@ -120,6 +122,10 @@ class ManagedClusters(AksType):
             or (f"MC_{path.resource_group}_{path.name}_{location}")
         )
         props["maxAgentPools"] = rules.MAX_POOLS
+        # AKS's defaults when the request names none (Azure CLI recordings test_aks_create_default, 2023, and
+        # test_aks_nodepool_stop_and_start, 2025): the Free tier and community support.
+        stored["sku"] = stored.get("sku") or (existing.body.get("sku") if existing else None) or dict(DEFAULT_SKU)
+        props["supportPlan"] = props.get("supportPlan") or old.get("supportPlan") or "KubernetesOfficial"
         props["powerState"] = old.get("powerState") or {"code": "Running"}
         network = {
             "networkPlugin": "azure",

@@ -53,7 +53,12 @@ def pool_defaults(
     out.setdefault("nodeImageVersion", NODE_IMAGE)
     out.setdefault("enableNodePublicIP", False)
     spot = out.get("scaleSetPriority") == "Spot"
-    out.setdefault("upgradeSettings", {} if spot else {"maxSurge": "10%"})  # spot pools do not surge
+    # AKS's defaults as its answers show them (Azure CLI recording test_aks_nodepool_stop_and_start, 2025): merged
+    # into what the request gives; spot pools do not surge, so they get none.
+    given = out.get("upgradeSettings") or {}
+    out["upgradeSettings"] = given if spot else {"maxSurge": "10%", "maxUnavailable": "0", **given}
+    out.setdefault("kubeletDiskType", "OS")
+    out.setdefault("scaleDownMode", "Delete")
     out["powerState"] = {"code": "Running"}
     if spot:
         out.setdefault("scaleSetEvictionPolicy", "Delete")
