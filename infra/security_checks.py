@@ -41,20 +41,21 @@ def _check(name: str, ok: bool) -> Property:
 # Built-in roles (docs/deploy.md, "Sources", has where each id was verified).
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 PRIVATE_DNS_ZONE_CONTRIBUTOR = "b12aa53e-6015-4669-85d0-8515ebb3ae7f"
-MANAGED_IDENTITY_CONTRIBUTOR = "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59"
 MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
-# Roles aksvend must never hold anywhere: Owner, Contributor, User Access Administrator, AKS Contributor.
+# Roles aksvend must never hold anywhere: Owner, Contributor, User Access Administrator, AKS Contributor, and
+# Managed Identity Contributor (its federatedIdentityCredentials/write lets the holder trust an outside token issuer
+# on any user-assigned identity of the scope, then sign in as that identity from anywhere).
 FORBIDDEN_ROLES = {
+    "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59": "Managed Identity Contributor",
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
     "ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8": "Azure Kubernetes Service Contributor Role",
 }
-TARGET_ROLES = {NETWORK_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, MANAGED_IDENTITY_CONTRIBUTOR,
-                MANAGED_IDENTITY_OPERATOR}
+TARGET_ROLES = {NETWORK_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, MANAGED_IDENTITY_OPERATOR}
 # Exactly the ARM actions aksvend calls on clusters (shared/domain/arm, shared/services) and its resource groups.
 CLUSTER_ACTIONS = {
     "Microsoft.Resources/subscriptions/resourceGroups/read",
@@ -69,6 +70,9 @@ CLUSTER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
     "Microsoft.ContainerService/locations/operations/read",
     "Microsoft.ContainerService/locations/operationresults/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
 }
 NEVER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action",
@@ -76,6 +80,7 @@ NEVER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/abort/action",
     "Microsoft.ContainerService/managedClusters/agentPools/abort/action",
     "Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
 }
 
 # Resource types with resource logs, and the categories each must send to Log Analytics.
@@ -418,7 +423,7 @@ def role_scopes(templates: Templates) -> list[Property]:
     targets = templates.get("app/targets.bicep", {})
     roles = {str(resolve(targets, role.get("id"))) for role in resolve(targets, "roles") or []}
     out.append(_check("app/targets.bicep: target roles are exactly Network Contributor, Private DNS Zone "
-                      "Contributor, Managed Identity Contributor and Operator", roles == TARGET_ROLES))
+                      "Contributor and Managed Identity Operator", roles == TARGET_ROLES))
     return out
 
 
@@ -440,7 +445,7 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
         _check("app/targets.bicep: cluster role actions are exactly those aksvend calls", actions == CLUSTER_ACTIONS),
         _check("app/targets.bicep: cluster role actions have no wildcard", not any("*" in a for a in actions)),
         _check("app/targets.bicep: no cluster role action is also a notAction",
-               not any(_matches(a, n) for a in actions for n in not_actions)),
+               not any(_matches(a, n) or _matches(n, a) for a in actions for n in not_actions)),
     ]
     out += [_check(f"app/targets.bicep: notActions name {never.rsplit('/', 2)[-2]}/{never.rsplit('/', 1)[-1]}",
                    never in not_actions and not any(_matches(never, a) for a in actions))

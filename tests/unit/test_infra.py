@@ -213,6 +213,9 @@ def test_target_scopes_get_no_built_in_role_with_admin_rights_over_clusters():
     assert variables["rbacAdministratorRoleId"]["value"] == "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
     # Managed Identity Operator's id, as Azure publishes it (the one used before issue 20 named no role)
     assert "f1a07417-d97a-45cb-824c-7a7467783830" in role_ids
+    # Managed Identity Contributor carries federatedIdentityCredentials/write: with it a compromised app could make
+    # any user-assigned identity of the scope trust a token issuer of its own and sign in as it from anywhere
+    assert "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59" not in role_ids
 
 
 def test_the_custom_role_covers_every_cluster_call_the_code_makes():
@@ -228,6 +231,10 @@ def test_the_custom_role_covers_every_cluster_call_the_code_makes():
     assert "Microsoft.ContainerService/managedClusters/upgradeProfiles/read" in actions
     assert {"Microsoft.ContainerService/locations/operations/read",
             "Microsoft.ContainerService/locations/operationresults/read"} <= actions
+    # the cluster's identity: the custom role, not Managed Identity Contributor (no federated credentials)
+    from shared.domain.arm import IDENTITY
+
+    assert {f"{IDENTITY.name}/read", f"{IDENTITY.name}/write", f"{IDENTITY.name}/delete"} <= actions
     # the other types the code writes are covered by the built-in roles of targets.bicep or by the custom role
     covered = ("Microsoft.Network/", "Microsoft.ManagedIdentity/", "Microsoft.Authorization/roleAssignments",
                "Microsoft.Resources/resourceGroups", "Microsoft.ContainerService/")
@@ -409,6 +416,24 @@ def test_wider_cluster_rights_or_a_looser_condition_are_caught():
     condition_failures = _failures("rbac_administrator_condition", templates)
     assert "condition: constrains roleAssignments/delete" in condition_failures
     assert "condition: roles are only Network Contributor and AKS RBAC Cluster Admin" in condition_failures
+
+
+def test_federated_credentials_on_the_scope_s_identities_are_caught():
+    """Managed Identity Contributor, or its federatedIdentityCredentials/write in the custom role, would let a
+    compromised app add a credential of its own to any user-assigned identity of the scope and sign in as it."""
+    templates = _templates()
+    roles = templates["app/targets.bicep"]["variables"]["roles"]["value"]
+    roles.append({"id": "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59", "name": "Managed Identity Contributor"})
+    actions = templates["app/targets.bicep"]["variables"]["clusterRoleActions"]["value"]
+    actions.append("Microsoft.ManagedIdentity/userAssignedIdentities/*")
+    failures = _failures("role_scopes", templates)
+    assert "app/targets.bicep: target roles are exactly Network Contributor, Private DNS Zone Contributor and " \
+           "Managed Identity Operator" in failures
+    assert _failures("custom_cluster_role", templates) == [
+        "app/targets.bicep: cluster role actions are exactly those aksvend calls",
+        "app/targets.bicep: cluster role actions have no wildcard",
+        "app/targets.bicep: no cluster role action is also a notAction",
+        "app/targets.bicep: notActions name federatedIdentityCredentials/write"]
 
 
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
