@@ -431,6 +431,23 @@ PRINCIPAL_TYPE = ("@Request[Microsoft.Authorization/roleAssignments:PrincipalTyp
                   "ForAnyOfAnyValues:StringEqualsIgnoreCase")
 
 
+def _allowed_assignments(source: str) -> str:
+    """The assignments the condition allows, read from the request (write) or the existing assignment (delete)."""
+    attribute = f"@{source}[Microsoft.Authorization/roleAssignments:"
+    pairs = ((NETWORK_CONTRIBUTOR, "ServicePrincipal"), (AKS_RBAC_CLUSTER_ADMIN, "Group"))
+    return " OR ".join(f"({attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{role}}} AND "
+                       f"{attribute}PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{'{kind}'}})"
+                       for role, kind in pairs)
+
+
+# The whole condition: every other roleAssignments action is unconstrained (the role has only write and delete),
+# write allows the two pairs of the request, delete the same two pairs of the assignment being deleted.
+EXPECTED_CONDITION = (
+    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (" + _allowed_assignments("Request")
+    + ")) AND ((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR ("
+    + _allowed_assignments("Resource") + "))")
+
+
 def _matches(action: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
@@ -482,6 +499,9 @@ def rbac_administrator_condition(templates: Templates) -> list[Property]:
                f"GuidEquals {{{NETWORK_CONTRIBUTOR}}} AND {PRINCIPAL_TYPE} {{'ServicePrincipal'}}" in text),
         _check("condition: AKS RBAC Cluster Admin only for groups",
                f"GuidEquals {{{AKS_RBAC_CLUSTER_ADMIN}}} AND {PRINCIPAL_TYPE} {{'Group'}}" in text),
+        # the checks above find their parts anywhere; this one pins how they combine, delete's side included
+        _check("condition: is exactly write and delete of those two pairs",
+               " ".join(text.split()) == EXPECTED_CONDITION),
     ]
     for path in ("app/targets.bicep", "app/targets-rg.bicep"):
         template = templates.get(path, {})

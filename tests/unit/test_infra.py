@@ -436,6 +436,20 @@ def test_federated_credentials_on_the_scope_s_identities_are_caught():
         "app/targets.bicep: notActions name federatedIdentityCredentials/write"]
 
 
+def test_a_condition_that_lets_delete_remove_any_assignment_is_caught():
+    """The delete side names the same roles with a negation: every role id and principal type found in the text is
+    still one of the two, but any other assignment of the scope (an Owner's) could now be deleted."""
+    templates = _templates()
+    condition = templates["app/targets.bicep"]["variables"]["rbacAdministratorCondition"]["value"]
+    start = condition.index("(${deleteAllowed})")
+    loose = ("(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidNotEquals "
+             "{${networkContributorRoleId}, ${aksRbacClusterAdminRoleId}})")
+    _set_var(templates, "app/targets.bicep", "rbacAdministratorCondition",
+             condition[:start] + loose + condition[start + len("(${deleteAllowed})"):])
+    assert _failures("rbac_administrator_condition", templates) == [
+        "condition: is exactly write and delete of those two pairs"]
+
+
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
