@@ -468,6 +468,25 @@ def test_the_script_check_sh_runs_reports_the_count_and_passes():
     assert int(summary.group(1)) == len(SECURITY.run(_templates()))
 
 
+def test_checkov_passes_that_repeat_a_counted_property_are_not_counted_again():
+    """check.sh adds checkov's passes to security_checks.py's count only where they check something it does not:
+    three checkov checks of the site's httpsOnly are not three more properties."""
+    report = {"check_type": "bicep", "results": {"passed_checks": [
+        {"check_id": "CKV_AZURE_70", "resource": "Microsoft.Web/sites.functionApp"},
+        {"check_id": "CKV_AZURE_14", "resource": "Microsoft.Web/sites.functionApp"},
+        {"check_id": "CKV_AZURE_36", "resource": "Microsoft.Storage/storageAccounts.storage"},
+        {"check_id": "CKV_AZURE_34", "resource": "Microsoft.Storage/storageAccounts/blobServices/containers.c"}]}}
+    counted, not_counted = SECURITY.checkov_passes(report)
+    assert counted == ["CKV_AZURE_34 Microsoft.Storage/storageAccounts/blobServices/containers.c"]
+    assert len(not_counted) == 3
+    # each one not counted for repeating a property names one that security_checks.py does check
+    names = " ".join(p.name for p in SECURITY.run(_templates()))
+    for repeated in ("httpsOnly", "minTlsVersion", "remoteDebuggingEnabled", "ftpsState", "defaultAction",
+                     "supportsHttpsTrafficOnly", "minimumTlsVersion", "enablePurgeProtection", "disableLocalAuth",
+                     "user-assigned only", "App Service authentication is on", "publicNetworkAccess"):
+        assert repeated in names, repeated
+
+
 def _local_modules() -> list[tuple[Path, str, Path, dict[str, Any]]]:
     """(file, module name, the module's file, the params passed) of every local module call."""
     calls = []
