@@ -467,6 +467,11 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
     out += [_check(f"app/targets.bicep: notActions name {never.rsplit('/', 2)[-2]}/{never.rsplit('/', 1)[-1]}",
                    never in not_actions and not any(_matches(never, a) for a in actions))
             for never in sorted(NEVER_ACTIONS)]
+    # the deployment's own scope: subscription().id, or resourceGroup().id (no arguments: not another one's)
+    own_scope = {"app/targets.bicep": {"function": {"type": "subscription", "parameters": {"subscription_id": None},
+                                                    "property_name": "id"}},
+                 "app/targets-rg.bicep": {"function": {"type": "resource_group", "parameters": {
+                     "resource_group_name": None, "subscription_id": None}, "property_name": "id"}}}
     for path in ("app/targets.bicep", "app/targets-rg.bicep"):
         for _, name, resource in of_type({path: templates.get(path, {})}, "Microsoft.Authorization/roleDefinitions"):
             perms = body(resource).get("properties", {}).get("permissions", [{}])[0]
@@ -474,7 +479,7 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
             out.append(_check(f"{path}:{name}: uses the checked actions and notActions",
                               perms.get("actions") == "clusterRoleActions"
                               and perms.get("notActions") == "clusterRoleNotActions"))
-            out.append(_check(f"{path}:{name}: assignable only at its own target scope", len(scopes) == 1))
+            out.append(_check(f"{path}:{name}: assignable only at its own target scope", scopes == [own_scope[path]]))
     return out
 
 

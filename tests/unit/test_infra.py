@@ -450,6 +450,15 @@ def test_a_condition_that_lets_delete_remove_any_assignment_is_caught():
         "condition: is exactly write and delete of those two pairs"]
 
 
+def test_a_custom_role_assignable_beyond_its_target_scope_is_caught():
+    """One assignable scope is not enough: '/' (the whole tenant) is one scope too."""
+    templates = _templates()
+    role = templates["app/targets-rg.bicep"]["resources"]["clusterRole"]["config"]["properties"]
+    role["assignableScopes"] = ["/"]
+    assert _failures("custom_cluster_role", templates) == [
+        "app/targets-rg.bicep:clusterRole: assignable only at its own target scope"]
+
+
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
