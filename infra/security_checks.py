@@ -196,7 +196,7 @@ def check(function: CheckFunction) -> CheckFunction:
 
 def load(paths: list[Path] | None = None) -> Templates:
     """Every Bicep file under infra/, parsed with pycep (checkov's parser); raises on a file that does not parse."""
-    from pycep import BicepParser  # only in .venv-checkov
+    from pycep import BicepParser  # type: ignore[import-not-found]  # only in .venv-checkov
 
     parser = BicepParser()
     files = paths or sorted(INFRA.rglob("*.bicep"))
@@ -330,7 +330,7 @@ def private_endpoints(templates: Templates) -> list[Property]:
 
 def _diagnostic_categories(template: dict[str, Any], setting: dict[str, Any]) -> set[str]:
     logs = resolve(template, setting.get("properties", {}).get("logs")) or []
-    return {entry.get("category") for entry in logs if isinstance(entry, dict) and entry.get("enabled") is True}
+    return {str(entry.get("category")) for entry in logs if isinstance(entry, dict) and entry.get("enabled") is True}
 
 
 @check
@@ -564,7 +564,8 @@ CHECKOV_NOT_COUNTED = {
 def checkov_passes(report: Any) -> tuple[list[str], list[str]]:
     """checkov's passed checks from its JSON report ("ID resource"), split into counted and not counted."""
     reports = report if isinstance(report, list) else [report]
-    passed = [f"{c['check_id']} {c['resource']}" for r in reports for c in r.get("results", {}).get("passed_checks", [])]
+    passed = [f"{c['check_id']} {c['resource']}"
+              for r in reports for c in r.get("results", {}).get("passed_checks", [])]
     counted = [p for p in passed if p.split()[0] not in CHECKOV_NOT_COUNTED]
     return counted, [p for p in passed if p.split()[0] in CHECKOV_NOT_COUNTED]
 
