@@ -496,6 +496,49 @@ def test_checkov_passes_that_repeat_a_counted_property_are_not_counted_again():
         assert repeated in names, repeated
 
 
+# Built-in role ids infra/ assigns, with the names docs/deploy.md's *Roles* tables give them.
+ROLE_NAMES = {
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+}
+
+
+def _doc_roles_table(heading: str) -> dict[str, str]:
+    """The rows (role -> the rest of the row) of the docs/deploy.md table under the paragraph starting `heading`."""
+    lines = (ROOT / "docs" / "deploy.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    rows = {}
+    for line in lines[start + 4:]:
+        if not line.startswith("| "):
+            break
+        role, rest = line[2:].split(" | ", 1)
+        rows[re.sub(r"[*`]", "", role).removesuffix(", with a condition").strip()] = rest
+    return rows
+
+
+def test_the_roles_tables_of_the_deploy_docs_match_the_bicep():
+    """docs/deploy.md says which roles the identity holds: exactly those rbac.bicep and targets.bicep assign, and
+    the custom role's row names each of its actions' and notActions' operations."""
+    rbac = _template(INFRA / "app" / "rbac.bicep")["variables"]
+    home = {ROLE_NAMES[v["value"]] for name, v in rbac.items() if name.endswith("RoleId")}
+    assert set(_doc_roles_table("**aksvend's identity in its own resource group**")) == home
+    targets = _template(INFRA / "app" / "targets.bicep")["variables"]
+    doc = _doc_roles_table("**aksvend's identity on each target scope**")
+    custom = [role for role in doc if role.startswith("custom ")]
+    assert len(custom) == 1
+    assert set(doc) - set(custom) == {r["name"] for r in targets["roles"]["value"]} | {
+        "Role Based Access Control Administrator"}
+    row = doc[custom[0]]
+    for action in targets["clusterRoleActions"]["value"] + targets["clusterRoleNotActions"]["value"]:
+        operation = action.split("/")[-2]  # the resource type of read/write/delete, the name of an /action
+        assert re.search(rf"\b{operation}\b", row), action
+
+
 def _local_modules() -> list[tuple[Path, str, Path, dict[str, Any]]]:
     """(file, module name, the module's file, the params passed) of every local module call."""
     calls = []
