@@ -41,20 +41,21 @@ def _check(name: str, ok: bool) -> Property:
 # Built-in roles (docs/deploy.md, "Sources", has where each id was verified).
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 PRIVATE_DNS_ZONE_CONTRIBUTOR = "b12aa53e-6015-4669-85d0-8515ebb3ae7f"
-MANAGED_IDENTITY_CONTRIBUTOR = "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59"
 MANAGED_IDENTITY_OPERATOR = "f1a07417-d97a-45cb-824c-7a7467783830"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
-# Roles aksvend must never hold anywhere: Owner, Contributor, User Access Administrator, AKS Contributor.
+# Roles aksvend must never hold anywhere: Owner, Contributor, User Access Administrator, AKS Contributor, and
+# Managed Identity Contributor (its federatedIdentityCredentials/write lets the holder trust an outside token issuer
+# on any user-assigned identity of the scope, then sign in as that identity from anywhere).
 FORBIDDEN_ROLES = {
+    "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59": "Managed Identity Contributor",
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
     "ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8": "Azure Kubernetes Service Contributor Role",
 }
-TARGET_ROLES = {NETWORK_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, MANAGED_IDENTITY_CONTRIBUTOR,
-                MANAGED_IDENTITY_OPERATOR}
+TARGET_ROLES = {NETWORK_CONTRIBUTOR, PRIVATE_DNS_ZONE_CONTRIBUTOR, MANAGED_IDENTITY_OPERATOR}
 # Exactly the ARM actions aksvend calls on clusters (shared/domain/arm, shared/services) and its resource groups.
 CLUSTER_ACTIONS = {
     "Microsoft.Resources/subscriptions/resourceGroups/read",
@@ -69,6 +70,9 @@ CLUSTER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
     "Microsoft.ContainerService/locations/operations/read",
     "Microsoft.ContainerService/locations/operationresults/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/delete",
 }
 NEVER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action",
@@ -76,6 +80,7 @@ NEVER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/abort/action",
     "Microsoft.ContainerService/managedClusters/agentPools/abort/action",
     "Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
 }
 
 # Resource types with resource logs, and the categories each must send to Log Analytics.
@@ -191,7 +196,7 @@ def check(function: CheckFunction) -> CheckFunction:
 
 def load(paths: list[Path] | None = None) -> Templates:
     """Every Bicep file under infra/, parsed with pycep (checkov's parser); raises on a file that does not parse."""
-    from pycep import BicepParser  # only in .venv-checkov
+    from pycep import BicepParser  # type: ignore[import-not-found]  # only in .venv-checkov
 
     parser = BicepParser()
     files = paths or sorted(INFRA.rglob("*.bicep"))
@@ -325,7 +330,7 @@ def private_endpoints(templates: Templates) -> list[Property]:
 
 def _diagnostic_categories(template: dict[str, Any], setting: dict[str, Any]) -> set[str]:
     logs = resolve(template, setting.get("properties", {}).get("logs")) or []
-    return {entry.get("category") for entry in logs if isinstance(entry, dict) and entry.get("enabled") is True}
+    return {str(entry.get("category")) for entry in logs if isinstance(entry, dict) and entry.get("enabled") is True}
 
 
 @check
@@ -418,12 +423,29 @@ def role_scopes(templates: Templates) -> list[Property]:
     targets = templates.get("app/targets.bicep", {})
     roles = {str(resolve(targets, role.get("id"))) for role in resolve(targets, "roles") or []}
     out.append(_check("app/targets.bicep: target roles are exactly Network Contributor, Private DNS Zone "
-                      "Contributor, Managed Identity Contributor and Operator", roles == TARGET_ROLES))
+                      "Contributor and Managed Identity Operator", roles == TARGET_ROLES))
     return out
 
 
 PRINCIPAL_TYPE = ("@Request[Microsoft.Authorization/roleAssignments:PrincipalType] "
                   "ForAnyOfAnyValues:StringEqualsIgnoreCase")
+
+
+def _allowed_assignments(source: str) -> str:
+    """The assignments the condition allows, read from the request (write) or the existing assignment (delete)."""
+    attribute = f"@{source}[Microsoft.Authorization/roleAssignments:"
+    pairs = ((NETWORK_CONTRIBUTOR, "ServicePrincipal"), (AKS_RBAC_CLUSTER_ADMIN, "Group"))
+    return " OR ".join(f"({attribute}RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{role}}} AND "
+                       f"{attribute}PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{'{kind}'}})"
+                       for role, kind in pairs)
+
+
+# The whole condition: every other roleAssignments action is unconstrained (the role has only write and delete),
+# write allows the two pairs of the request, delete the same two pairs of the assignment being deleted.
+EXPECTED_CONDITION = (
+    "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (" + _allowed_assignments("Request")
+    + ")) AND ((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR ("
+    + _allowed_assignments("Resource") + "))")
 
 
 def _matches(action: str, pattern: str) -> bool:
@@ -440,11 +462,16 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
         _check("app/targets.bicep: cluster role actions are exactly those aksvend calls", actions == CLUSTER_ACTIONS),
         _check("app/targets.bicep: cluster role actions have no wildcard", not any("*" in a for a in actions)),
         _check("app/targets.bicep: no cluster role action is also a notAction",
-               not any(_matches(a, n) for a in actions for n in not_actions)),
+               not any(_matches(a, n) or _matches(n, a) for a in actions for n in not_actions)),
     ]
     out += [_check(f"app/targets.bicep: notActions name {never.rsplit('/', 2)[-2]}/{never.rsplit('/', 1)[-1]}",
                    never in not_actions and not any(_matches(never, a) for a in actions))
             for never in sorted(NEVER_ACTIONS)]
+    # the deployment's own scope: subscription().id, or resourceGroup().id (no arguments: not another one's)
+    own_scope = {"app/targets.bicep": {"function": {"type": "subscription", "parameters": {"subscription_id": None},
+                                                    "property_name": "id"}},
+                 "app/targets-rg.bicep": {"function": {"type": "resource_group", "parameters": {
+                     "resource_group_name": None, "subscription_id": None}, "property_name": "id"}}}
     for path in ("app/targets.bicep", "app/targets-rg.bicep"):
         for _, name, resource in of_type({path: templates.get(path, {})}, "Microsoft.Authorization/roleDefinitions"):
             perms = body(resource).get("properties", {}).get("permissions", [{}])[0]
@@ -452,7 +479,7 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
             out.append(_check(f"{path}:{name}: uses the checked actions and notActions",
                               perms.get("actions") == "clusterRoleActions"
                               and perms.get("notActions") == "clusterRoleNotActions"))
-            out.append(_check(f"{path}:{name}: assignable only at its own target scope", len(scopes) == 1))
+            out.append(_check(f"{path}:{name}: assignable only at its own target scope", scopes == [own_scope[path]]))
     return out
 
 
@@ -477,6 +504,9 @@ def rbac_administrator_condition(templates: Templates) -> list[Property]:
                f"GuidEquals {{{NETWORK_CONTRIBUTOR}}} AND {PRINCIPAL_TYPE} {{'ServicePrincipal'}}" in text),
         _check("condition: AKS RBAC Cluster Admin only for groups",
                f"GuidEquals {{{AKS_RBAC_CLUSTER_ADMIN}}} AND {PRINCIPAL_TYPE} {{'Group'}}" in text),
+        # the checks above find their parts anywhere; this one pins how they combine, delete's side included
+        _check("condition: is exactly write and delete of those two pairs",
+               " ".join(text.split()) == EXPECTED_CONDITION),
     ]
     for path in ("app/targets.bicep", "app/targets-rg.bicep"):
         template = templates.get(path, {})
@@ -498,15 +528,63 @@ def authentication_required(templates: Templates) -> list[Property]:
     return out
 
 
-def main() -> int:
+# checkov checks whose pass adds no property to the count: each repeats one that a check above counts, or
+# passes on something that is no restriction. infra/check.sh prints them, and adds only checkov's other passes.
+_REPEATS_OWN = "repeats a property security_checks.py counts"
+CHECKOV_NOT_COUNTED = {
+    "CKV_AZURE_3": f"storage supportsHttpsTrafficOnly: {_REPEATS_OWN}",
+    "CKV_AZURE_35": f"storage networkAcls.defaultAction: {_REPEATS_OWN}",
+    "CKV_AZURE_44": f"storage minimumTlsVersion: {_REPEATS_OWN}",
+    "CKV_AZURE_59": f"storage public network access (passes on the expression): {_REPEATS_OWN}",
+    "CKV_AZURE_36": "rewards the storage firewall's trusted-services bypass, an exception, not a restriction",
+    "CKV_AZURE_43": "storage account naming rules, not a security property",
+    "CKV_AZURE_182": "VNet DNS servers, not a security property here",
+    "CKV_AZURE_183": "VNet DNS servers, not a security property here",
+    "CKV_AZURE_14": f"site httpsOnly: {_REPEATS_OWN}",
+    "CKV_AZURE_153": f"site httpsOnly: {_REPEATS_OWN}",
+    "CKV_AZURE_70": f"site httpsOnly (also passed on the sites/config children): {_REPEATS_OWN}",
+    "CKV_AZURE_15": f"site minTlsVersion: {_REPEATS_OWN}",
+    "CKV_AZURE_145": f"site minTlsVersion: {_REPEATS_OWN}",
+    "CKV_AZURE_72": f"site remoteDebuggingEnabled: {_REPEATS_OWN}",
+    "CKV_AZURE_155": f"site remoteDebuggingEnabled: {_REPEATS_OWN}",
+    "CKV_AZURE_78": f"site ftpsState: {_REPEATS_OWN}",
+    "CKV_AZURE_16": f"site managed identity: {_REPEATS_OWN}",
+    "CKV_AZURE_71": f"site managed identity: {_REPEATS_OWN}",
+    "CKV_AZURE_56": f"App Service authentication (passed on the sites/config children): {_REPEATS_OWN}",
+    "CKV_AZURE_18": "HTTP version: repeats CKV_AZURE_67",
+    "CKV_AZURE_62": "CORS: repeats CKV_AZURE_57",
+    "CKV_AZURE_109": f"Key Vault networkAcls.defaultAction: {_REPEATS_OWN}",
+    "CKV_AZURE_110": f"Key Vault purge protection: {_REPEATS_OWN}",
+    "CKV_AZURE_42": "Key Vault recoverable: repeats CKV_AZURE_111 and purge protection",
+    "CKV_AZURE_192": f"topic disableLocalAuth: {_REPEATS_OWN}",
+    "CKV_AZURE_191": "rewards the topic's system-assigned identity, which holds no role: not a restriction",
+}
+
+
+def checkov_passes(report: Any) -> tuple[list[str], list[str]]:
+    """checkov's passed checks from its JSON report ("ID resource"), split into counted and not counted."""
+    reports = report if isinstance(report, list) else [report]
+    passed = [f"{c['check_id']} {c['resource']}"
+              for r in reports for c in r.get("results", {}).get("passed_checks", [])]
+    counted = [p for p in passed if p.split()[0] not in CHECKOV_NOT_COUNTED]
+    return counted, [p for p in passed if p.split()[0] in CHECKOV_NOT_COUNTED]
+
+
+def main(argv: list[str]) -> int:
+    """`security_checks.py [checkov JSON report]`: with a report, also says which of checkov's passes count."""
     results = run(load())
     failed = [p for p in results if not p.ok]
     for prop in failed:
         print(f"FAILED: {prop.name}")
+    if argv:
+        counted, not_counted = checkov_passes(json.loads(Path(argv[0]).read_text()))
+        for entry in not_counted:
+            print(f"checkov pass not counted: {entry}: {CHECKOV_NOT_COUNTED[entry.split()[0]]}")
+        print(f"checkov: {len(counted) + len(not_counted)} passed, {len(counted)} counted")
     print(f"security properties: {len(results)} checked, {len(failed)} failed")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
 

@@ -12,7 +12,7 @@ resource clusterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'aksvend-clusters', environmentName)
   properties: {
     roleName: 'aksvend clusters (${environmentName}, ${uniqueString(resourceGroup().id)})'
-    description: 'aksvend: create, change, read and delete the clusters it vends in this resource group; no admin credentials, no run command.'
+    description: 'aksvend: create, change, read and delete the clusters it vends in this resource group and their identities; no admin credentials, no run command, no federated credentials.'
     type: 'CustomRole'
     permissions: [
       {

@@ -16,8 +16,10 @@ var networkContributorRoleId = '4d97b98b-1d4f-4787-a291-c67834d212e7' // Network
 var aksRbacClusterAdminRoleId = 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b' // Azure Kubernetes Service RBAC Cluster Admin
 
 // Built-in roles assigned on the target scope, with why each is needed. No Azure Kubernetes Service Contributor
-// (managedClusters/*: admin credentials and run command on every cluster of the scope) and no EventGrid
-// Contributor (nothing uses it): the custom role below has exactly the cluster actions aksvend calls.
+// (managedClusters/*: admin credentials and run command on every cluster of the scope), no EventGrid
+// Contributor (nothing uses it) and no Managed Identity Contributor (federatedIdentityCredentials/write: trust an
+// outside token issuer on any user-assigned identity of the scope, and sign in as it from anywhere, for good): the
+// custom role below has exactly the cluster and identity actions aksvend calls.
 var roles = [
   {
     id: networkContributorRoleId // Network Contributor: VNets, subnets, private endpoints and zone groups; subnets/join
@@ -28,17 +30,14 @@ var roles = [
     name: 'Private DNS Zone Contributor'
   }
   {
-    id: 'e40ec5ca-96e0-45a2-b4ff-59039f2c2b59' // Managed Identity Contributor: create the cluster's control-plane identity
-    name: 'Managed Identity Contributor'
-  }
-  {
     id: 'f1a07417-d97a-45cb-824c-7a7467783830' // Managed Identity Operator: assign that identity to the cluster (assign/action)
     name: 'Managed Identity Operator'
   }
 ]
 
 // The custom role: exactly the ARM actions aksvend calls on clusters (shared/domain/arm, shared/services), plus the
-// resource group it creates them in. The notActions name what Azure Kubernetes Service Contributor would have
+// resource group it creates them in and the cluster's control-plane identity (create, read, delete; no federated
+// credentials). The notActions name what Azure Kubernetes Service Contributor would have
 // given and aksvend must never have; with explicit actions they take nothing away today, and they keep a future
 // wildcard from granting them (tests/unit/test_infra.py checks that no action matches a notAction).
 var clusterRoleActions = [
@@ -54,6 +53,9 @@ var clusterRoleActions = [
   'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'
   'Microsoft.ContainerService/locations/operations/read'
   'Microsoft.ContainerService/locations/operationresults/read'
+  'Microsoft.ManagedIdentity/userAssignedIdentities/read'
+  'Microsoft.ManagedIdentity/userAssignedIdentities/write'
+  'Microsoft.ManagedIdentity/userAssignedIdentities/delete'
 ]
 var clusterRoleNotActions = [
   'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action'
@@ -69,6 +71,9 @@ var clusterRoleNotActions = [
   'Microsoft.ContainerService/managedClusters/privateEndpointConnectionsApproval/action'
   'Microsoft.ContainerService/managedClusters/trustedAccessRoleBindings/write'
   'Microsoft.Resources/subscriptions/resourceGroups/delete'
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write'
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete'
+  'Microsoft.ManagedIdentity/userAssignedIdentities/revokeTokens/action'
 ]
 
 // Role Based Access Control Administrator, constrained by condition to the two kinds of assignment aksvend makes:
@@ -87,7 +92,7 @@ resource clusterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (
   name: guid(subscription().id, 'aksvend-clusters', environmentName)
   properties: {
     roleName: 'aksvend clusters (${environmentName}, ${uniqueString(subscription().id)})'
-    description: 'aksvend: create, change, read and delete the clusters it vends and their resource groups; no admin credentials, no run command.'
+    description: 'aksvend: create, change, read and delete the clusters it vends, their resource groups and identities; no admin credentials, no run command, no federated credentials.'
     type: 'CustomRole'
     permissions: [
       {

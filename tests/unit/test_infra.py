@@ -213,6 +213,9 @@ def test_target_scopes_get_no_built_in_role_with_admin_rights_over_clusters():
     assert variables["rbacAdministratorRoleId"]["value"] == "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
     # Managed Identity Operator's id, as Azure publishes it (the one used before issue 20 named no role)
     assert "f1a07417-d97a-45cb-824c-7a7467783830" in role_ids
+    # Managed Identity Contributor carries federatedIdentityCredentials/write: with it a compromised app could make
+    # any user-assigned identity of the scope trust a token issuer of its own and sign in as it from anywhere
+    assert "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59" not in role_ids
 
 
 def test_the_custom_role_covers_every_cluster_call_the_code_makes():
@@ -228,6 +231,10 @@ def test_the_custom_role_covers_every_cluster_call_the_code_makes():
     assert "Microsoft.ContainerService/managedClusters/upgradeProfiles/read" in actions
     assert {"Microsoft.ContainerService/locations/operations/read",
             "Microsoft.ContainerService/locations/operationresults/read"} <= actions
+    # the cluster's identity: the custom role, not Managed Identity Contributor (no federated credentials)
+    from shared.domain.arm import IDENTITY
+
+    assert {f"{IDENTITY.name}/read", f"{IDENTITY.name}/write", f"{IDENTITY.name}/delete"} <= actions
     # the other types the code writes are covered by the built-in roles of targets.bicep or by the custom role
     covered = ("Microsoft.Network/", "Microsoft.ManagedIdentity/", "Microsoft.Authorization/roleAssignments",
                "Microsoft.Resources/resourceGroups", "Microsoft.ContainerService/")
@@ -411,6 +418,47 @@ def test_wider_cluster_rights_or_a_looser_condition_are_caught():
     assert "condition: roles are only Network Contributor and AKS RBAC Cluster Admin" in condition_failures
 
 
+def test_federated_credentials_on_the_scope_s_identities_are_caught():
+    """Managed Identity Contributor, or its federatedIdentityCredentials/write in the custom role, would let a
+    compromised app add a credential of its own to any user-assigned identity of the scope and sign in as it."""
+    templates = _templates()
+    roles = templates["app/targets.bicep"]["variables"]["roles"]["value"]
+    roles.append({"id": "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59", "name": "Managed Identity Contributor"})
+    actions = templates["app/targets.bicep"]["variables"]["clusterRoleActions"]["value"]
+    actions.append("Microsoft.ManagedIdentity/userAssignedIdentities/*")
+    failures = _failures("role_scopes", templates)
+    assert "app/targets.bicep: target roles are exactly Network Contributor, Private DNS Zone Contributor and " \
+           "Managed Identity Operator" in failures
+    assert _failures("custom_cluster_role", templates) == [
+        "app/targets.bicep: cluster role actions are exactly those aksvend calls",
+        "app/targets.bicep: cluster role actions have no wildcard",
+        "app/targets.bicep: no cluster role action is also a notAction",
+        "app/targets.bicep: notActions name federatedIdentityCredentials/write"]
+
+
+def test_a_condition_that_lets_delete_remove_any_assignment_is_caught():
+    """The delete side names the same roles with a negation: every role id and principal type found in the text is
+    still one of the two, but any other assignment of the scope (an Owner's) could now be deleted."""
+    templates = _templates()
+    condition = templates["app/targets.bicep"]["variables"]["rbacAdministratorCondition"]["value"]
+    start = condition.index("(${deleteAllowed})")
+    loose = ("(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidNotEquals "
+             "{${networkContributorRoleId}, ${aksRbacClusterAdminRoleId}})")
+    _set_var(templates, "app/targets.bicep", "rbacAdministratorCondition",
+             condition[:start] + loose + condition[start + len("(${deleteAllowed})"):])
+    assert _failures("rbac_administrator_condition", templates) == [
+        "condition: is exactly write and delete of those two pairs"]
+
+
+def test_a_custom_role_assignable_beyond_its_target_scope_is_caught():
+    """One assignable scope is not enough: '/' (the whole tenant) is one scope too."""
+    templates = _templates()
+    role = templates["app/targets-rg.bicep"]["resources"]["clusterRole"]["config"]["properties"]
+    role["assignableScopes"] = ["/"]
+    assert _failures("custom_cluster_role", templates) == [
+        "app/targets-rg.bicep:clusterRole: assignable only at its own target scope"]
+
+
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
@@ -427,6 +475,68 @@ def test_the_script_check_sh_runs_reports_the_count_and_passes():
     summary = re.fullmatch(r"security properties: (\d+) checked, 0 failed", result.stdout.strip())
     assert summary is not None, result.stdout
     assert int(summary.group(1)) == len(SECURITY.run(_templates()))
+
+
+def test_checkov_passes_that_repeat_a_counted_property_are_not_counted_again():
+    """check.sh adds checkov's passes to security_checks.py's count only where they check something it does not:
+    three checkov checks of the site's httpsOnly are not three more properties."""
+    report = {"check_type": "bicep", "results": {"passed_checks": [
+        {"check_id": "CKV_AZURE_70", "resource": "Microsoft.Web/sites.functionApp"},
+        {"check_id": "CKV_AZURE_14", "resource": "Microsoft.Web/sites.functionApp"},
+        {"check_id": "CKV_AZURE_36", "resource": "Microsoft.Storage/storageAccounts.storage"},
+        {"check_id": "CKV_AZURE_34", "resource": "Microsoft.Storage/storageAccounts/blobServices/containers.c"}]}}
+    counted, not_counted = SECURITY.checkov_passes(report)
+    assert counted == ["CKV_AZURE_34 Microsoft.Storage/storageAccounts/blobServices/containers.c"]
+    assert len(not_counted) == 3
+    # each one not counted for repeating a property names one that security_checks.py does check
+    names = " ".join(p.name for p in SECURITY.run(_templates()))
+    for repeated in ("httpsOnly", "minTlsVersion", "remoteDebuggingEnabled", "ftpsState", "defaultAction",
+                     "supportsHttpsTrafficOnly", "minimumTlsVersion", "enablePurgeProtection", "disableLocalAuth",
+                     "user-assigned only", "App Service authentication is on", "publicNetworkAccess"):
+        assert repeated in names, repeated
+
+
+# Built-in role ids infra/ assigns, with the names docs/deploy.md's *Roles* tables give them.
+ROLE_NAMES = {
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "974c5e8b-45b9-4653-ba55-5f855dd0fb88": "Storage Queue Data Contributor",
+    "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
+    "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
+    "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
+    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
+}
+
+
+def _doc_roles_table(heading: str) -> dict[str, str]:
+    """The rows (role -> the rest of the row) of the docs/deploy.md table under the paragraph starting `heading`."""
+    lines = (ROOT / "docs" / "deploy.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    rows = {}
+    for line in lines[start + 4:]:
+        if not line.startswith("| "):
+            break
+        role, rest = line[2:].split(" | ", 1)
+        rows[re.sub(r"[*`]", "", role).removesuffix(", with a condition").strip()] = rest
+    return rows
+
+
+def test_the_roles_tables_of_the_deploy_docs_match_the_bicep():
+    """docs/deploy.md says which roles the identity holds: exactly those rbac.bicep and targets.bicep assign, and
+    the custom role's row names each of its actions' and notActions' operations."""
+    rbac = _template(INFRA / "app" / "rbac.bicep")["variables"]
+    home = {ROLE_NAMES[v["value"]] for name, v in rbac.items() if name.endswith("RoleId")}
+    assert set(_doc_roles_table("**aksvend's identity in its own resource group**")) == home
+    targets = _template(INFRA / "app" / "targets.bicep")["variables"]
+    doc = _doc_roles_table("**aksvend's identity on each target scope**")
+    custom = [role for role in doc if role.startswith("custom ")]
+    assert len(custom) == 1
+    assert set(doc) - set(custom) == {r["name"] for r in targets["roles"]["value"]} | {
+        "Role Based Access Control Administrator"}
+    row = doc[custom[0]]
+    for action in targets["clusterRoleActions"]["value"] + targets["clusterRoleNotActions"]["value"]:
+        operation = action.split("/")[-2]  # the resource type of read/write/delete, the name of an /action
+        assert re.search(rf"\b{operation}\b", row), action
 
 
 def _local_modules() -> list[tuple[Path, str, Path, dict[str, Any]]]:
