@@ -21,6 +21,8 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 
 from .azcli import AzCli
 
+# One scenario in order (create, add, scale, ..., delete) on one emulator: `make test` runs a file in one worker
+# (pytest-xdist `--dist loadfile`), in file order.
 pytestmark = pytest.mark.cli
 
 RG, LOCATION, CLUSTER, VNET = "rg-prod", "westeurope", "aks-prod", "vnet-prod"
