@@ -164,6 +164,8 @@ class ClusterRequestInput(_Model):
     reactions: Reactions | None = None
     drift: DriftPolicy = "report"
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
+    # DELETE is refused (409) while true; a PATCH turns it off. The profile's default: on for production.
+    deletion_protection: bool | None = None
 
 
 class ClusterRequest(ClusterRequestInput):
@@ -177,6 +179,7 @@ class ClusterRequest(ClusterRequestInput):
     network: Network = Field(default_factory=Network)
     addons: Addons = Field(default_factory=Addons)
     reactions: Reactions = Field(default_factory=Reactions)
+    deletion_protection: bool = False
 
     @property
     def pools(self) -> list[Pool]:

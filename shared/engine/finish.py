@@ -28,6 +28,8 @@ _CLUSTER_STATE = {
     "delete-pool": ("ready", None),
     "delete-cluster": ("deleted", "failed"),
     "upgrade": ("ready", None),
+    "patch-cluster": ("ready", None),
+    "swap-system-pool": ("ready", None),
 }
 
 

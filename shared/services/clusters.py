@@ -38,6 +38,7 @@ from shared.services.drift import drift_row, drift_rows
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
+from shared.services.unmanaged import unmanaged_in_arm
 from shared.services.views import cluster_view, iso, operation_view
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
@@ -66,6 +67,7 @@ class Clusters:
                      ticket: str | None = None) -> Accepted:
         request = self._valid(raw)
         self._authorize(caller, request.subscription_id, request.resource_group, "create")
+        await unmanaged_in_arm(self.engine, request)
         accepted = await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
         if self.agent_keys is not None:  # idempotent: a retried create issues what a failed attempt did not
             await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
@@ -218,6 +220,9 @@ class Clusters:
     async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "delete")
         request = ClusterRequest.model_validate(record.request)
+        if request.deletion_protection:
+            raise InConflict("DeletionProtected", f"cluster '{name}' has deletionProtection on; turn it off first: "
+                                                  'PATCH the cluster with {"deletionProtection": false}')
         accepted = await self._submit("delete-cluster", request, caller, key)
         if self.agent_keys is not None:  # its agents may not act any more, nor on a cluster made again by the name
             await self.agent_keys.revoke(cluster_id_of(sub, rg, name))
