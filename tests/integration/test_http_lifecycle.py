@@ -75,8 +75,10 @@ async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
     path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
     await done(client, await client.post("/api/clusters", json=request(rg, name)), path)
 
-    await done(client, await client.patch(path, json={"tags": {"costCenter": "4711"}}, headers=PATCH), path)
-    assert aks(armemu).managed_clusters.get(rg, name).tags["costCenter"] == "4711"
+    tags = {"tags": {"costCenter": "4711"}, "autoscalerProfile": {"scan-interval": "20s"}}
+    await done(client, await client.patch(path, json=tags, headers=PATCH), path)
+    cluster = aks(armemu).managed_clusters.get(rg, name)
+    assert cluster.tags["costCenter"] == "4711" and cluster.auto_scaler_profile.scan_interval == "20s"
     await done(client, await client.patch(path, json={"systemPool": {"count": 2}}), path)  # plain JSON too
     assert aks(armemu).agent_pools.get(rg, name, "system").count == 2
 

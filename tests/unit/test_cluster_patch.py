@@ -15,6 +15,7 @@ from shared.domain.operations import StepSpec, steps_for
 from shared.domain.patch import Swap, immutable, merge_patch, only_system_pool, successor, swap_plan, swapped
 from shared.domain.profiles import CRITICAL_ADDONS_TAINT, expand
 from shared.engine.adopt import current_body
+from shared.refusals import InvalidInput
 from shared.services.pool_change import revalidate
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -61,6 +62,7 @@ def test_fields_fixed_at_creation_are_refused_by_name_and_a_field_sent_back_unch
     messages = {v.path: v.message for v in immutable(patch, current)}
     assert "/upgrade" in messages["/kubernetesVersion"] and "/pools/" in messages["/userPools"]
     assert immutable({"tags": {}, "addons": {"monitoring": True}, "deletionProtection": False,
+                      "autoscalerProfile": {"expander": "least-waste"},
                       "systemPool": {"count": 3, "autoscale": {"min": 1, "max": 3}}}, current) == []
 
 
@@ -143,3 +145,17 @@ def test_a_cluster_read_from_arm_becomes_a_request_that_passes_the_rules():
     assert [(p.vm_size, p.count, p.autoscale, p.spot) for p in again.pools] == [
         (p.vm_size, p.count, p.autoscale, p.spot) for p in made.pools]
     assert again.tags == {"team": "x"} and again.deletion_protection and again.profile == "production"
+
+
+def test_the_autoscaler_profile_is_sent_as_arm_names_it_and_only_what_is_given():
+    request = revalidate(merge_patch(desired(), {"autoscalerProfile": {"scan-interval": "20s", "expander": "random",
+                                                                        "daemonset-eviction-for-empty-nodes": True}}),
+                         prefix="", default_subscription_id=SUB, today=date(2026, 11, 29))
+    assert arm.managed_cluster_body(request)["properties"]["autoScalerProfile"] == {
+        "scan-interval": "20s", "expander": "random", "daemonset-eviction-for-empty-nodes": True}
+    assert "autoScalerProfile" not in arm.managed_cluster_body(revalidate(
+        desired(), prefix="", default_subscription_id=SUB, today=date(2026, 11, 29)))["properties"]
+    with pytest.raises(InvalidInput) as refused:
+        revalidate(merge_patch(desired(), {"autoscalerProfile": {"scan-interval": "2m"}}), prefix="",
+                   default_subscription_id=SUB, today=date(2026, 11, 29))
+    assert [v.path for v in refused.value.violations] == ["/autoscalerProfile/scan-interval"]
