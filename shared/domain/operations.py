@@ -21,10 +21,12 @@ from shared.domain import arm
 from shared.domain.plan import Plan, plan
 from shared.domain.request import ClusterRequest
 
+# update-pool: a put-pool that keeps the pool's count and power state as ARM has them (a change of taints, labels or
+# bounds that names no count).
 OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade", "patch-cluster",
-                        "swap-system-pool"]
+                        "swap-system-pool", "update-pool"]
 OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade",
-                                              "patch-cluster", "swap-system-pool")
+                                              "patch-cluster", "swap-system-pool", "update-pool")
 Action = Literal["put", "delete"]
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
@@ -72,7 +74,7 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
     return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id, pools.api_version,
-                     body, (), True, pools.seconds["put"]),)
+                     body, (), True, pools.seconds["put"], current=kind == "update-pool"),)
 
 
 def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:

@@ -25,6 +25,7 @@ from shared.failpoints import hit
 _CLUSTER_STATE = {
     "create-cluster": ("ready", "failed"),
     "put-pool": ("ready", None),
+    "update-pool": ("ready", None),
     "delete-pool": ("ready", None),
     "delete-cluster": ("deleted", "failed"),
     "upgrade": ("ready", None),

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from shared.domain.caller import Caller
+from shared.domain.operations import OperationKind
 from shared.domain.policy import Action, Policy, action_of
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
@@ -192,7 +193,10 @@ class Clusters:
             return with_pool(dict(desired), pool, raw_pool, default_subscription_id=self.default_subscription_id,
                              today=self.engine.clock.now().date())
 
-        return await self._change("put-pool", sub, rg, name, pool, {"pool": raw_pool}, apply, caller, key)
+        # A change of an existing pool that names no count (taints, labels, bounds) keeps the count ARM has.
+        kind: OperationKind = "update-pool" if await _existing_without_count(self.engine, sub, rg, name, pool,
+                                                                             raw_pool) else "put-pool"
+        return await self._change(kind, sub, rg, name, pool, {"pool": raw_pool}, apply, caller, key)
 
     async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
         def apply(current: Mapping[str, Any]) -> ClusterRequest:
@@ -207,7 +211,7 @@ class Clusters:
 
         return await self._change("delete-pool", sub, rg, name, pool, {}, apply, caller, key)
 
-    async def _change(self, kind: str, sub: str, rg: str, name: str, pool: str, spec: Mapping[str, Any],
+    async def _change(self, kind: OperationKind, sub: str, rg: str, name: str, pool: str, spec: Mapping[str, Any],
                       apply: Callable[[Mapping[str, Any]], ClusterRequest], caller: Caller,
                       key: str | None) -> Accepted:
         """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
@@ -231,6 +235,12 @@ class Clusters:
     def _revalidate(self, desired: dict[str, Any], prefix: str) -> ClusterRequest:
         return revalidate(desired, prefix=prefix, default_subscription_id=self.default_subscription_id,
                           today=self.engine.clock.now().date())
+
+
+async def _existing_without_count(engine: Engine, sub: str, rg: str, name: str, pool: str, raw_pool: Any) -> bool:
+    record = await engine.registry.get(cluster_key(sub, rg, name))
+    pools = (record.request.get("userPools") or []) if record is not None else []
+    return isinstance(raw_pool, dict) and "count" not in raw_pool and any(p.get("name") == pool for p in pools)
 
 
 def _is_id(op_id: str) -> bool:

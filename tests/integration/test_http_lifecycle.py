@@ -110,7 +110,8 @@ async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
 
 
 async def test_an_upgrade_to_an_offered_version_keeps_the_pool_counts_arm_has(api, armemu):
-    """Issue 17: an upgrade reset a spot pool that evictions had brought to 1 node back to the requested 3."""
+    """Issue 17: an upgrade reset a spot pool that evictions had brought to 1 node back to the requested 3 (and so
+    did a taint change)."""
     client, _ = api
     rg, name = "rg-life-b", "life-b"
     path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
@@ -136,6 +137,11 @@ async def test_an_upgrade_to_an_offered_version_keeps_the_pool_counts_arm_has(ap
     pools = {p.name: p for p in aks(armemu).agent_pools.list(rg, name)}
     assert pools["spot"].count == 1 and pools["system"].count == 1
     assert {p.current_orchestrator_version for p in pools.values()} == {"1.34.1"}
+    # a taint change rebuilds the pool body too: from ARM's count, not the requested 3
+    taint = await done(client, await client.put(f"{path}/pools/spot", json={"taints": ["team=a:NoSchedule"]}), path)
+    assert taint["kind"] == "update-pool"
+    spot_now = aks(armemu).agent_pools.get(rg, name, "spot")
+    assert spot_now.count == 1 and "team=a:NoSchedule" in spot_now.node_taints
 
 
 async def test_a_cluster_arm_has_and_aksvend_does_not_manage_is_never_overwritten_and_an_admin_adopts_it(api,
