@@ -5,6 +5,7 @@ protection default, a body rebuilt from ARM's counts, and a cluster read back fr
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import date
 
 import pytest
@@ -13,10 +14,20 @@ from shared.domain import arm
 from shared.domain.adoption import request_from_arm
 from shared.domain.operations import StepSpec, steps_for
 from shared.domain.patch import Swap, immutable, merge_patch, only_system_pool, successor, swap_plan, swapped
+from shared.domain.policy import allow_all
 from shared.domain.profiles import CRITICAL_ADDONS_TAINT, expand
+from shared.engine import Engine, EngineSettings
 from shared.engine.adopt import current_body
+from shared.errors import FatalError
 from shared.refusals import InvalidInput
+from shared.services.clusters import Clusters
+from shared.services.lifecycle import Lifecycle
 from shared.services.pool_change import revalidate
+from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain
+from tests.principals import principal
+from tests.requests import MINIMAL_PRODUCTION
+
+CALLER = principal("dev")
 
 SUB = "00000000-0000-0000-0000-000000000000"
 
@@ -159,3 +170,29 @@ def test_the_autoscaler_profile_is_sent_as_arm_names_it_and_only_what_is_given()
         revalidate(merge_patch(desired(), {"autoscalerProfile": {"scan-interval": "2m"}}), prefix="",
                    default_subscription_id=SUB, today=date(2026, 11, 29))
     assert [v.path for v in refused.value.violations] == ["/autoscalerProfile/scan-interval"]
+
+
+async def test_an_upgrade_rolls_the_control_plane_then_each_pool_and_a_failing_pool_stops_it_by_name():
+    clock = FakeClock()
+    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
+    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
+                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1), rng=random.Random(1))
+    clusters = Clusters(engine, allow_all(), SUB)
+    await clusters.create(MINIMAL_PRODUCTION, CALLER)
+    await drain(engine, queue)
+    cluster_id = next(rid for rid in fake.resources if rid.endswith("/managedclusters/shop-prod"))
+    fake.resources[f"{cluster_id}/upgradeprofiles/default"] = {"properties": {"controlPlaneProfile": {
+        "kubernetesVersion": "1.33.2", "upgrades": [{"kubernetesVersion": "1.34.1"}]}}}
+    fake.puts.clear()
+    fake.errors[fake.resources[cluster_id]["id"] + "/agentPools/gpu"] = [FatalError("InsufficientSubnetSize")]
+    uc = Lifecycle(clusters)
+    with pytest.raises(InvalidInput) as refused:
+        await uc.upgrade(SUB, "rg-shop", "shop-prod", {"kubernetesVersion": "1.34.0"}, CALLER, None)
+    assert refused.value.code == "VersionNotOffered"
+    done = await uc.upgrade(SUB, "rg-shop", "shop-prod", {"kubernetesVersion": "1.34.1"}, CALLER, None)
+    await drain(engine, queue)
+    loaded = await engine.load(done.operation_id)
+    assert loaded is not None and loaded.op.state == "failed"
+    assert loaded.op.error is not None and loaded.op.error["step"] == "upgrade:pool:gpu"
+    assert [p.rsplit("/", 1)[1] for p in fake.puts] == ["shop-prod", "system", "apps", "gpu"]  # batch never sent
+    assert loaded.steps["upgrade:pool:batch"].state == "cancelled"
