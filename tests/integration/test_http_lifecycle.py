@@ -70,6 +70,8 @@ def aks(armemu) -> ContainerServiceClient:
 
 
 async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
+    """The life of one cluster in order (about 15 s: eight operations one after another, each the state the next
+    one starts from; split, each part would create its own cluster first)."""
     client, _ = api
     rg, name = "rg-life-a", "life-a"
     path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
