@@ -60,8 +60,10 @@ def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
     if p.get("enableAutoScaling"):
         pool["autoscale"] = {"min": p.get("minCount", 0), "max": p.get("maxCount", 0)}
     if p.get("scaleSetPriority") == "Spot":
+        price = p.get("spotMaxPrice", -1)
         pool["spot"] = {"evictionPolicy": p.get("scaleSetEvictionPolicy", "Delete"),
-                        "maxPrice": float(p.get("spotMaxPrice", -1))}
+                        "maxPrice": float(price) if isinstance(price, int | float) and not isinstance(price, bool)
+                        else price}  # anything else is left to the request's rules (422)
     for field, arm_field in (("maxPods", "maxPods"), ("osDiskType", "osDiskType"), ("osDiskSizeGb", "osDiskSizeGB")):
         if p.get(arm_field) is not None:
             pool[field] = p[arm_field]

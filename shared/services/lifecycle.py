@@ -46,7 +46,7 @@ class Lifecycle:
                                [Violation("SCHEMA_TYPE", "", "the patch must be a non-empty JSON object")])
         record = await self.clusters._cluster(sub, rg, name, caller, "change")
         refused = immutable(patch, record.request)
-        swap = swap_plan(record.request, merge_patch(record.request, patch))
+        swap = None if refused else swap_plan(record.request, merge_patch(record.request, patch))
         if swap is not None:
             refused += only_system_pool(patch)
         if refused:

@@ -196,3 +196,19 @@ async def test_an_upgrade_rolls_the_control_plane_then_each_pool_and_a_failing_p
     assert loaded.op.error is not None and loaded.op.error["step"] == "upgrade:pool:gpu"
     assert [p.rsplit("/", 1)[1] for p in fake.puts] == ["shop-prod", "system", "apps", "gpu"]  # batch never sent
     assert loaded.steps["upgrade:pool:batch"].state == "cancelled"
+
+
+@pytest.mark.parametrize(("patch", "where"), [
+    ({"systemPool": "big"}, "/systemPool"), ({"systemPool": None}, "/systemPool"),
+    ({"systemPool": ["x"]}, "/systemPool"), ([], ""), ({}, ""), ("null", ""),
+    ({"systemPool": {"vmSize": 5}}, "/systemPool/vmSize"), ({"tags": {"a": 1}}, "/tags/a")])
+async def test_a_malformed_patch_is_a_422_naming_the_field_never_a_crash(patch, where):
+    clock = FakeClock()
+    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
+    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
+                    secrets=FakeSecrets(), rng=random.Random(1))
+    clusters = Clusters(engine, allow_all(), SUB)
+    await clusters.create(MINIMAL_PRODUCTION, CALLER)
+    with pytest.raises(InvalidInput) as refused:
+        await Lifecycle(clusters).patch(SUB, "rg-shop", "shop-prod", patch, CALLER, None)
+    assert [v.path for v in refused.value.violations] == [where]
