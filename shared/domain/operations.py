@@ -99,9 +99,9 @@ def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
 
 
 def _patch_steps(request: ClusterRequest, pool_name: str | None) -> tuple[StepSpec, ...]:
-    """A patch: the cluster PUT (tags, add-ons, upgrade channel) with each pool's count and power state as ARM has
-    them, then, when the patch changed the system pool (`pool_name`), its PUT through the agentPools API with the
-    desired count and bounds."""
+    """A patch: the cluster PUT (tags, add-ons, autoscaler profile, upgrade channel, the pools' bounds, taints and
+    labels) with each pool's count and power state as ARM has them, then, when the patch changed the system pool's
+    count (`pool_name`), its PUT through the agentPools API with the desired count."""
     cluster, pools = arm.CLUSTER, arm.AGENT_POOL
     cluster_id = arm.ids(request)["cluster"]
     steps = [StepSpec("update:cluster", "put", "cluster", cluster.name, cluster_id, cluster.api_version,

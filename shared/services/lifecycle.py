@@ -26,7 +26,8 @@ from shared.refusals import InConflict, InvalidInput, NotFound
 from shared.services.clusters import Accepted, Clusters
 from shared.services.pool_change import revalidate
 
-_POOL_FIELDS = ("count", "autoscale", "taints", "labels")  # system pool fields its agentPools PUT sends
+# The cluster PUT carries the system pool's bounds, taints and labels (with ARM's count); a new count needs its PUT.
+_POOL_FIELDS = ("count",)
 
 
 class Lifecycle:
@@ -69,7 +70,7 @@ class Lifecycle:
 
     @staticmethod
     def _changed_pool(desired: Mapping[str, Any], patch: Mapping[str, Any]) -> str | None:
-        """The system pool's name when the patch changes what its own PUT sends (count, bounds, taints, labels)."""
+        """The system pool's name when the patch changes its count, which only the pool's own PUT sends."""
         pool, current = patch.get("systemPool") or {}, desired["systemPool"]
         changed = any(f in pool and pool[f] != current.get(f) for f in _POOL_FIELDS)
         return str(current["name"]) if changed else None

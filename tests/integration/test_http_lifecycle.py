@@ -70,7 +70,7 @@ def aks(armemu) -> ContainerServiceClient:
 
 
 async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
-    """The life of one cluster in order (about 15 s: eight operations one after another, each the state the next
+    """The life of one cluster in order (about 20 s: nine operations one after another, each the state the next
     one starts from; split, each part would create its own cluster first)."""
     client, _ = api
     rg, name = "rg-life-a", "life-a"
@@ -83,6 +83,12 @@ async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
     assert cluster.tags["costCenter"] == "4711" and cluster.auto_scaler_profile.scan_interval == "20s"
     await done(client, await client.patch(path, json={"systemPool": {"count": 2}}), path)  # plain JSON too
     assert aks(armemu).agent_pools.get(rg, name, "system").count == 2
+    system = aks(armemu).agent_pools.get(rg, name, "system")
+    system.count = 3  # the autoscaler, or someone, scaled it since
+    aks(armemu).agent_pools.begin_create_or_update(rg, name, "system", system).result()
+    await done(client, await client.patch(path, json={"systemPool": {"labels": {"tier": "system"}}}), path)
+    system = aks(armemu).agent_pools.get(rg, name, "system")
+    assert system.count == 3 and system.node_labels["tier"] == "system"  # a label change resizes nothing
 
     fixed = await client.patch(path, json={"location": "northeurope", "systemPool": {"zones": ["1"]}}, headers=PATCH)
     assert fixed.status_code == 422 and fixed.json()["code"] == "InvalidPatch"
@@ -97,6 +103,7 @@ async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
     assert set(pools) == {"system2", "apps"}
     assert (pools["system2"].mode, pools["system2"].vm_size, pools["system2"].count) == ("System",
                                                                                        "Standard_D4s_v5", 2)
+    assert pools["system2"].node_labels["tier"] == "system"
     assert "CriticalAddonsOnly=true:NoSchedule" in pools["system2"].node_taints
 
     refused = await client.delete(path, params={"confirm": name})
