@@ -8,7 +8,7 @@ docs/api.md ("A running cluster's life").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -18,7 +18,9 @@ from functions.bodies import accepted, json_body
 from functions.callers import caller_of
 from functions.paths import path_parameters
 from shared.refusals import MalformedInput
-from shared.services.lifecycle import Lifecycle
+
+if TYPE_CHECKING:
+    from shared.services.lifecycle import Lifecycle
 
 router = APIRouter()
 CLUSTER = "/api/clusters/{subscription_id}/{resource_group}/{name}"
@@ -34,7 +36,10 @@ UPGRADE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"a
 
 
 async def lifecycle(request: Request) -> tuple[Lifecycle, Any, tuple[str, str, str]]:
-    """The use cases, the proven caller and the cluster the path names (400, 401 or 503 before anything else)."""
+    """The use cases, the proven caller and the cluster the path names (400, 401 or 503 before anything else). The
+    services are imported on first use, not at cold start (tests/unit/test_cold_start.py)."""
+    from shared.services.lifecycle import Lifecycle
+
     cluster = paths.valid(request, *PARAMS)
     rt = await runtime.runtime()
     return Lifecycle(rt.clusters), await caller_of(request, rt), (cluster[0], cluster[1], cluster[2])
