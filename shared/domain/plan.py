@@ -15,6 +15,7 @@ from typing import Any, Literal
 from shared.domain import arm
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
 from shared.domain.request import ClusterRequest
+from shared.domain.rules.access import role_id
 from shared.domain.tree import render
 
 Action = Literal["put", "delete"]
@@ -118,6 +119,11 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
                        arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
                        f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
     out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), "identity", "vnet", "roleAssignment"))
+    if r.access is not None:  # the owner group's role on the cluster, once the cluster exists (docs/request.md)
+        owner = arm.role_assignment_name(ids["cluster"], str(role_id(r.access.role)), r.access.owner_group)
+        out.append(res("ownerRoleAssignment", arm.ROLE_ASSIGNMENT,
+                       f"{ids['cluster']}/providers/Microsoft.Authorization/roleAssignments/{owner}",
+                       arm.owner_role_assignment_body(r), "cluster"))
     return out
 
 

@@ -147,6 +147,14 @@ class Reactions(_Model):
     bounds: ReactionBounds = Field(default_factory=ReactionBounds)
 
 
+class Access(_Model):
+    """Who the cluster is for (docs/request.md, "Access"): the cluster is Entra-integrated with Azure RBAC for
+    Kubernetes authorization, and the create grants `ownerGroup` (an Entra ID group's object id) `role` on it."""
+
+    owner_group: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    role: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Azure Kubernetes Service RBAC Cluster Admin"
+
+
 class ClusterRequestInput(_Model):
     """What a caller sends (the published JSON Schema). `profiles.expand` fills what is left out from the
     profile and turns it into a ClusterRequest."""
@@ -163,6 +171,7 @@ class ClusterRequestInput(_Model):
     addons: Addons | None = None
     reactions: Reactions | None = None
     drift: DriftPolicy = "report"
+    access: Access | None = None
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
 
 

@@ -52,6 +52,15 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
      {"/addons/csiDrivers": ["disk", "disk"]}),
     ("TAG_NAME_FORMAT", "/tags/cost~1center", PAYMENTS, {"/tags": {"cost-center": "1"}},
      {"/tags": {"cost/center": "1"}}),
+    # access
+    ("ACCESS_OWNER_GROUP_FORMAT", "/access/ownerGroup", PAYMENTS, {"/access": {"ownerGroup": SUB}},
+     {"/access": {"ownerGroup": "team-payments"}}),
+    ("ACCESS_ROLE_UNKNOWN", "/access/role", PAYMENTS,
+     {"/access": {"ownerGroup": SUB, "role": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"}},
+     {"/access": {"ownerGroup": SUB, "role": "Owner"}}),
+    ("ACCESS_ROLE_UNKNOWN", "/access/role", PAYMENTS,
+     {"/access": {"ownerGroup": SUB, "role": "azure kubernetes service rbac reader"}},
+     {"/access": {"ownerGroup": SUB, "role": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"}}),
     # pools
     ("POOL_NAME_FORMAT", "/userPools/0/name", PAYMENTS, {"/userPools/0/name": "a12345678901"},
      {"/userPools/0/name": "a123456789012"}),

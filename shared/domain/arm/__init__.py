@@ -29,7 +29,7 @@ from shared.domain.arm.aks import (
     agent_pool_properties,
     managed_cluster_body,
 )
-from shared.domain.arm.core import IDENTITY, RESOURCE_GROUP, ROLE_ASSIGNMENT
+from shared.domain.arm.core import IDENTITY, RESOURCE_GROUP, ROLE_ASSIGNMENT, owner_role_assignment_body
 from shared.domain.arm.names import (
     MANAGED_BY_TAG,
     NETWORK_CONTRIBUTOR,
@@ -74,6 +74,7 @@ __all__ = [
     "identity_name",
     "ids",
     "managed_cluster_body",
+    "owner_role_assignment_body",
     "resource_type",
     "role_assignment_name",
     "tags",

@@ -87,6 +87,8 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         },
         "autoUpgradeProfile": {"upgradeChannel": r.reactions.auto_upgrade, "nodeOSUpgradeChannel": "NodeImage"},
     }
+    if r.access is not None:  # Entra-integrated, authorized by Azure RBAC: the owner group's role decides
+        properties["aadProfile"] = {"managed": True, "enableAzureRBAC": True}
     if r.addons.defender:
         defender: dict[str, Any] = {"securityMonitoring": {"enabled": True}}
         if r.addons.log_analytics_workspace_id:
