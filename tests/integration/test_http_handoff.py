@@ -1,0 +1,100 @@
+"""The hand-off through HTTP on the local stack (the ASGI app over a real engine, Azurite and the ARM emulator): a
+cluster created with `access` is shown with what ARM reports, its owner group holds its role on the cluster, its
+credentials are the user kubeconfig in kubelogin's form, and the list finds it by owner, tag and state."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import time
+
+import pytest
+
+from local.credential import AsyncOfflineCredential
+from shared.adapters.arm import AzureArm
+from tests.integration.test_http_api import api, arm_get, wait_op  # noqa: F401  (api: the fixture)
+
+pytestmark = pytest.mark.integration
+GROUP = "6f1c2b4e-0000-4000-8000-00000000abcd"
+RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+REQUEST = {"name": "shop-team", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "development",
+           "tags": {"team": "shop"}, "access": {"ownerGroup": GROUP}}
+
+
+async def settled(client, path: str) -> dict:
+    """The cluster's view once it is ready with nothing queued (the worker releases an ended operation just after
+    saving its state)."""
+    deadline = time.monotonic() + 30
+    while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
+        assert time.monotonic() < deadline, view
+        await asyncio.sleep(0.02)  # polling a condition against a deadline
+    return view
+
+
+async def test_a_created_cluster_is_handed_off_with_what_arm_reports_its_credentials_and_its_owners_role(api, armemu):
+    client, _ = api
+    sub = armemu.subscription_id
+    path = f"/api/clusters/{sub}/rg-shop/shop-team"
+    created = await client.post("/api/clusters", json=REQUEST)
+    assert created.status_code == 202, created.text
+    op = await wait_op(client, created.headers["Location"])
+    assert op["state"] == "succeeded", op["error"]
+    assert [s["id"] for s in op["steps"]][-1] == "put:ownerRoleAssignment"
+    view = await settled(client, path)
+
+    observed = view["observed"]
+    assert observed["reachable"] and observed["exists"] and view["owner"] == GROUP
+    arm_cluster = arm_get(armemu, view["id"])
+    assert observed["fqdn"] == arm_cluster["properties"]["fqdn"] and observed["fqdn"].endswith(".azmk8s.io")
+    assert observed["nodeResourceGroup"] == "MC_rg-shop_shop-team_westeurope"
+    assert observed["kubeletIdentity"]["clientId"] and observed["controlPlaneIdentity"]["type"] == "UserAssigned"
+    assert observed["currentKubernetesVersion"].startswith(view["desired"]["kubernetesVersion"])
+    assert [(p["name"], p["powerState"]) for p in observed["pools"]] == [("system", "Running"), ("apps", "Running")]
+    assert observed["subnetIds"] == [f"{view['id'].split('/providers/')[0]}/providers/Microsoft.Network/"
+                                     "virtualNetworks/vnet-shop-team/subnets/snet-nodes"]
+    assert observed["entra"] == {"managed": True, "azureRbac": True}
+
+    grants = [r for r in armemu.inventory("Microsoft.Authorization/roleAssignments")
+              if r["id"].lower().startswith(view["id"].lower() + "/providers/")]
+    assert len(grants) == 1
+    grant = arm_get(armemu, grants[0]["id"])["properties"]
+    assert grant["principalId"] == GROUP and grant["principalType"] == "Group"
+    assert grant["roleDefinitionId"].endswith(f"/roleDefinitions/{RBAC_CLUSTER_ADMIN}")
+
+    credentials = await client.get(f"{path}/credentials")
+    assert credentials.status_code == 200, credentials.text
+    assert credentials.headers["cache-control"] == "no-store"
+    kubeconfig = credentials.json()["kubeconfig"]
+    assert credentials.json()["format"] == "exec" and "command: kubelogin" in kubeconfig
+    assert f"server: https://{observed['fqdn']}:443" in kubeconfig
+    assert "clusterAdmin" not in kubeconfig and "token:" not in kubeconfig
+    assert base64.b64encode(kubeconfig.encode()).decode() not in credentials.text  # decoded, once
+
+    listed = (await client.get("/api/clusters", params={"owner": GROUP, "tag": "team:shop", "state": "ready"})).json()
+    assert [(c["name"], c["owner"]) for c in listed["value"]] == [("shop-team", GROUP)]
+    assert listed["value"][0]["updatedAt"] and listed["continuationToken"] is None
+    none = (await client.get("/api/clusters", params={"owner": GROUP, "state": "failed"})).json()
+    assert none["value"] == []
+
+
+async def test_when_arm_cannot_be_read_the_cluster_is_still_answered_and_says_so(api, armemu):
+    client, h = api
+    created = await client.post("/api/clusters", json={**REQUEST, "name": "shop-quiet"})
+    assert (await wait_op(client, created.headers["Location"]))["state"] == "succeeded"
+    path = f"/api/clusters/{armemu.subscription_id}/rg-shop/shop-quiet"
+    await settled(client, path)
+    with socket.socket() as closed:  # a port nothing listens on: ARM refuses every connection
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    reachable = h.engine.arm
+    h.engine.arm = AzureArm(AsyncOfflineCredential(), armemu.subscription_id, base_url=f"https://127.0.0.1:{port}",
+                            call_timeout=2.0)
+    try:
+        view = (await client.get(path)).json()
+        down = await client.get(f"{path}/credentials")
+    finally:
+        await h.engine.arm.close()
+        h.engine.arm = reachable
+    assert view["state"] == "ready" and view["observed"]["reachable"] is False and view["observed"]["reason"]
+    assert down.status_code == 503 and down.headers["retry-after"] and down.json()["code"] == "ArmUnavailable"
