@@ -63,12 +63,13 @@ DEVELOPMENT_REQUEST: dict[str, Any] = {"name": "team-dev", "resourceGroup": "rg-
                                        "profile": "development"}
 POOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "autoscaled": {"summary": "an autoscaled general-purpose pool",
-                   "description": "The VM size comes from the cluster's profile when it is left out.",
-                   "value": {"workload": "general", "autoscale": {"min": 1, "max": 5}}},
+                   "description": "The VM size comes from the cluster's profile when it is left out. The pools at "
+                                  "their maxima plus surge must fit the node subnet (422 NODE_SUBNET_FULL).",
+                   "value": {"workload": "general", "autoscale": {"min": 1, "max": 3}}},
     "spot-batch": {"summary": "a spot pool for batch work that scales to zero",
                    "description": "Evicted spot capacity is replaced by on-demand nodes (`reactions.spotFallback`).",
                    "value": {"workload": "batch", "spot": {"evictionPolicy": "Delete", "maxPrice": -1},
-                             "autoscale": {"min": 0, "max": 10}}},
+                             "autoscale": {"min": 0, "max": 3}}},
 }
 
 # Webhook deliveries: their shape is the sender's (docs/events.md, docs/integrations.md), read after authentication.

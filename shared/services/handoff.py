@@ -19,9 +19,11 @@ import base64
 import binascii
 import logging
 from collections.abc import Mapping
+from ipaddress import IPv4Network
 from typing import Any, Protocol, runtime_checkable
 
 from shared.domain import arm
+from shared.domain.network import parse_cidr
 from shared.domain.request import ClusterRequest
 from shared.errors import AksvendError
 from shared.refusals import InConflict, Unavailable
@@ -96,6 +98,23 @@ def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
             "powerState": (p.get("powerState") or {}).get("code"), "provisioningState": p.get("provisioningState"),
             "orchestratorVersion": p.get("orchestratorVersion"),
             "currentOrchestratorVersion": p.get("currentOrchestratorVersion"), "vnetSubnetId": p.get("vnetSubnetID")}
+
+
+async def node_subnet(reader: object, request: ClusterRequest, *,
+                      timeout: float = OBSERVED_TIMEOUT_SECONDS) -> IPv4Network | None:
+    """The cluster's node subnet as ARM has it (its VNet's `snet-nodes`), None when it cannot be read now: a pool
+    change is then checked against the subnet the plan gives (shared/services/pool_change.py)."""
+    if not isinstance(reader, ArmReader):
+        return None
+    try:
+        async with asyncio.timeout(timeout):
+            vnet = await reader.get(arm.VNET.name, arm.ids(request)["vnet"], arm.VNET.api_version)
+    except (TimeoutError, AksvendError):
+        return None
+    subnets = ((vnet or {}).get("properties") or {}).get("subnets") or []
+    prefix = next((str((s.get("properties") or {}).get("addressPrefix")) for s in subnets
+                   if isinstance(s, Mapping) and s.get("name") == arm.NODE_SUBNET), None)
+    return parse_cidr(prefix) if prefix else None
 
 
 async def credentials(reader: object, request: ClusterRequest, *,

@@ -10,8 +10,11 @@ validated again. It refuses with `InConflict` for the system pool, else `Invalid
 from __future__ import annotations
 
 from datetime import date
+from ipaddress import IPv4Network
 from typing import Any
 
+from shared.domain.capacity import node_subnet_violation as capacity_violation
+from shared.domain.capacity import planned_node_subnet
 from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, validate
@@ -22,8 +25,11 @@ IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones
 
 
 def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subscription_id: str,
-              today: date) -> ClusterRequest:
-    """The desired request with user pool `pool` changed by (or created from) `raw_pool`."""
+              today: date, capacity: bool = False, node_subnet: IPv4Network | None = None) -> ClusterRequest:
+    """The desired request with user pool `pool` changed by (or created from) `raw_pool`. With `capacity`, refused
+    (422 NODE_SUBNET_FULL) when the pools would outgrow the node subnet: `node_subnet` as ARM has it, or (None) the
+    one the plan gives the desired request before the change. Event reactions do not ask for it (docs/api.md, "Node
+    subnet capacity": a spot fallback's nodes take the addresses its evicted spot nodes freed)."""
     if not isinstance(raw_pool, dict):
         raise InvalidInput("InvalidRequest", "the body must be a JSON object describing the pool",
                            [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
@@ -48,8 +54,19 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
         new.setdefault("count", (new.get("autoscale") or {}).get("min", 1) if isinstance(
             new.get("autoscale"), dict) else 1)
         pools.append(new)
-    return revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
-                      default_subscription_id=default_subscription_id, today=today)
+    after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
+                       default_subscription_id=default_subscription_id, today=today)
+    if capacity:
+        fits(ClusterRequest.model_validate(desired), after, pool, node_subnet)
+    return after
+
+
+def fits(before: ClusterRequest, after: ClusterRequest, pool: str, node_subnet: IPv4Network | None) -> None:
+    """422 NODE_SUBNET_FULL when `after` outgrows the node subnet (shared/domain/capacity.py)."""
+    subnet = node_subnet or planned_node_subnet(before)
+    violation = capacity_violation(before, after, pool, subnet) if subnet is not None else None
+    if violation is not None:
+        raise InvalidInput("NodeSubnetFull", f"pool '{pool}' does not fit the node subnet ({subnet})", [violation])
 
 
 def revalidate(desired: dict[str, Any], *, prefix: str, default_subscription_id: str,

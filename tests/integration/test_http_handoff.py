@@ -78,12 +78,19 @@ async def test_a_created_cluster_is_handed_off_with_what_arm_reports_its_credent
     assert none["value"] == []
 
 
-async def test_when_arm_cannot_be_read_the_cluster_is_still_answered_and_says_so(api, armemu):
+async def test_a_pool_that_outgrows_the_node_subnet_is_refused_and_without_arm_the_cluster_is_still_answered(
+        api, armemu):
     client, h = api
     created = await client.post("/api/clusters", json={**REQUEST, "name": "shop-quiet"})
     assert (await wait_op(client, created.headers["Location"]))["state"] == "succeeded"
     path = f"/api/clusters/{armemu.subscription_id}/rg-shop/shop-quiet"
     await settled(client, path)
+    big = await client.put(f"{path}/pools/big", json={"autoscale": {"min": 3, "max": 40}})
+    assert (big.status_code, big.json()["code"]) == (422, "NodeSubnetFull")
+    [violation] = big.json()["errors"]
+    assert violation["code"] == "NODE_SUBNET_FULL" and violation["path"] == "/userPools/1"
+    assert "snet-nodes (10.40.0.0/28) has 11 usable addresses" in violation["message"]  # as ARM has it
+    assert "lower pool 'big' to at most 4 nodes" in violation["message"]
     with socket.socket() as closed:  # a port nothing listens on: ARM refuses every connection
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
