@@ -8,7 +8,7 @@ logs no response body; an unexpected failure is logged by type only: functions/e
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 from functions import paths, runtime
 from functions.callers import caller_of
 from functions.paths import path_parameters
-from shared.services.cluster_reads import ClusterReads
+
+if TYPE_CHECKING:
+    from shared.services.cluster_reads import ClusterReads
 
 __all__ = ["router"]
 
@@ -38,7 +40,10 @@ LIST_PARAMETERS: dict[str, Any] = {"parameters": [
 
 
 async def reads(request: Request) -> tuple[ClusterReads, Any]:
-    """The read use cases and the proven caller (401 or 503 before anything else is read)."""
+    """The read use cases and the proven caller (401 or 503 before anything else is read). Imported here: the use
+    cases load the engine, which a cold start does not (tests/unit/test_cold_start.py)."""
+    from shared.services.cluster_reads import ClusterReads
+
     rt = await runtime.runtime()
     return ClusterReads(rt.clusters), await caller_of(request, rt)
 
@@ -56,9 +61,9 @@ async def get_cluster(request: Request) -> JSONResponse:
     """Its desired request, state, pools, current and queued operations and, in `observed`, what ARM reports now
     (fqdn, node resource group, identities, OIDC issuer, versions, each pool's count, power state and subnet);
     `observed.reachable` is false when ARM could not be read in time, and the rest is still answered."""
-    cluster = paths.valid(request, *CLUSTER_PARAMS)
+    sub, rg, name = paths.valid(request, *CLUSTER_PARAMS)
     service, caller = await reads(request)
-    return JSONResponse(await service.cluster(*cluster, caller))
+    return JSONResponse(await service.cluster(sub, rg, name, caller))
 
 
 @router.get(CLUSTER + "/credentials", summary="The cluster's user kubeconfig",
@@ -67,6 +72,6 @@ async def get_credentials(request: Request) -> JSONResponse:
     """The user kubeconfig from ARM's `listClusterUserCredential` (never the admin one), to callers with `read`; for
     a cluster with `access` (Entra ID, Azure RBAC) the kubelogin form. 409 until ARM has the cluster; 503 when ARM
     cannot be read."""
-    cluster = paths.valid(request, *CLUSTER_PARAMS)
+    sub, rg, name = paths.valid(request, *CLUSTER_PARAMS)
     service, caller = await reads(request)
-    return JSONResponse(await service.credentials(*cluster, caller), headers={"Cache-Control": "no-store"})
+    return JSONResponse(await service.credentials(sub, rg, name, caller), headers={"Cache-Control": "no-store"})

@@ -32,7 +32,8 @@ MEANING = {
     401: "Unauthorized: no caller could be established, or a webhook's secret or signature is missing or wrong",
     403: "Forbidden: the caller policy does not let this caller do this in that subscription and resource group",
     404: "Not Found: no such cluster, pool, operation (or one the caller may not read) or ticketing system",
-    409: "Conflict: a cluster ARM does not have yet (credentials), a name another request owns, a reused Idempotency-Key with another body, the system pool, a "
+    409: "Conflict: a cluster ARM does not have yet (credentials), a name another request owns, a reused "
+         "Idempotency-Key with another body, the system pool, a "
          "cluster that kept changing, an operation that cannot be retried (not failed, its cluster moved on)",
     413: "Content Too Large: the body is over the limit",
     415: "Unsupported Media Type: the body is not JSON",

@@ -82,7 +82,7 @@ def observed_view(body: Mapping[str, Any]) -> dict[str, Any]:
         "kubernetesVersion": props.get("kubernetesVersion"),
         "currentKubernetesVersion": props.get("currentKubernetesVersion"),
         "controlPlaneIdentity": {"type": identity.get("type"),
-                                 "userAssignedIdentities": sorted((identity.get("userAssignedIdentities") or {})),
+                                 "userAssignedIdentities": sorted(identity.get("userAssignedIdentities") or {}),
                                  "principalId": identity.get("principalId")},
         "kubeletIdentity": {k: kubelet.get(k) for k in ("resourceId", "clientId", "objectId")} if kubelet else None,
         "oidcIssuerUrl": (props.get("oidcIssuerProfile") or {}).get("issuerURL"),
@@ -142,9 +142,9 @@ async def credentials(reader: object, request: ClusterRequest, *,
 
 def _kubeconfig(body: Mapping[str, Any], request: ClusterRequest, entra: bool) -> dict[str, Any]:
     configs = [c for c in body.get("kubeconfigs") or [] if isinstance(c, Mapping)]
-    user = next((c for c in configs if c.get("name") == "clusterUser"), configs[0] if configs else None)
+    user = next((c for c in configs if c.get("name") == "clusterUser"), configs[0] if configs else {})
     try:
-        text = base64.b64decode(str((user or {})["value"]), validate=True).decode("utf-8")
+        text = base64.b64decode(str(user["value"]), validate=True).decode("utf-8")
     except (KeyError, binascii.Error, UnicodeDecodeError):
         raise Unavailable("CredentialsUnreadable", "ARM's answer holds no user kubeconfig") from None
     usage = ("the kubeconfig runs kubelogin (https://azure.github.io/kubelogin): install it, then "

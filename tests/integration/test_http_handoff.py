@@ -13,9 +13,11 @@ import pytest
 
 from local.credential import AsyncOfflineCredential
 from shared.adapters.arm import AzureArm
-from tests.integration.test_http_api import api, arm_get, wait_op  # noqa: F401  (api: the fixture)
+from tests.integration.test_http_api import api as api_fixture
+from tests.integration.test_http_api import arm_get, wait_op
 
 pytestmark = pytest.mark.integration
+api = api_fixture  # the HTTP API over the local stack (tests/integration/test_http_api.py)
 GROUP = "6f1c2b4e-0000-4000-8000-00000000abcd"
 RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 REQUEST = {"name": "shop-team", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "development",

@@ -32,8 +32,9 @@ def owner_role_assignment_body(r: ClusterRequest) -> dict[str, Any]:
     """The request's owner group gets its role (`access.role`, validated: one of the AKS RBAC roles) on the cluster."""
     assert r.access is not None
     role = role_id(r.access.role)
+    definitions = f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions"
     return {"properties": {
-        "roleDefinitionId": f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+        "roleDefinitionId": f"{definitions}/{role}",
         "principalId": r.access.owner_group,
         "principalType": "Group",
     }}

@@ -35,7 +35,8 @@ def access(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         return
     if not armid.GUID.fullmatch(r.access.owner_group):
         yield Violation("ACCESS_OWNER_GROUP_FORMAT", "/access/ownerGroup",
-                        "ownerGroup must be the object id (a GUID) of a Microsoft Entra ID group", source=BUILT_IN_ROLES)
+                        "ownerGroup must be the object id (a GUID) of a Microsoft Entra ID group",
+                        source=BUILT_IN_ROLES)
     if role_id(r.access.role) is None:
         yield Violation("ACCESS_ROLE_UNKNOWN", "/access/role",
                         f"role must be one of the built-in roles of Azure RBAC for Kubernetes authorization, by name "
