@@ -79,6 +79,13 @@ async def test_a_created_cluster_is_handed_off_with_what_arm_reports_its_credent
     none = (await client.get("/api/clusters", params={"owner": GROUP, "state": "failed"})).json()
     assert none["value"] == []
 
+    deleted = await client.delete(path, params={"confirm": "shop-team"})
+    assert (await wait_op(client, deleted.headers["Location"]))["state"] == "succeeded"
+    assert not [r for r in armemu.inventory("Microsoft.Authorization/roleAssignments")
+                if r["id"].lower().startswith(view["id"].lower() + "/")]  # the grant went before the cluster
+    gone = await client.get(f"{path}/credentials")
+    assert gone.status_code in (404, 409)  # deleted, or still being released from its queue
+
 
 async def test_a_pool_that_outgrows_the_node_subnet_is_refused_and_without_arm_the_cluster_is_still_answered(
         api, armemu):
