@@ -10,6 +10,7 @@ import socket
 import time
 
 import pytest
+from azure.mgmt.containerservice import ContainerServiceClient
 
 from local.credential import AsyncOfflineCredential
 from shared.adapters.arm import AzureArm
@@ -78,6 +79,13 @@ async def test_a_created_cluster_is_handed_off_with_what_arm_reports_its_credent
     assert listed["value"][0]["updatedAt"] and listed["continuationToken"] is None
     none = (await client.get("/api/clusters", params={"owner": GROUP, "state": "failed"})).json()
     assert none["value"] == []
+
+    # the emulator answers as AKS does for an Entra cluster: kubelogin's exec form by default, the older azure
+    # auth-provider with format=azure (REST ManagedClusters_ListClusterUserCredentials)
+    aks = armemu.client(ContainerServiceClient).managed_clusters
+    by_default, azure = (aks.list_cluster_user_credentials("rg-shop", "shop-team", **kw).kubeconfigs[0].value.decode()
+                         for kw in ({}, {"format": "azure"}))
+    assert "command: kubelogin" in by_default and "auth-provider:\n      name: azure" in azure
 
     deleted = await client.delete(path, params={"confirm": "shop-team"})
     assert (await wait_op(client, deleted.headers["Location"]))["state"] == "succeeded"
