@@ -71,6 +71,10 @@ POOL_EXAMPLES: dict[str, dict[str, Any]] = {
                    "description": "Evicted spot capacity is replaced by on-demand nodes (`reactions.spotFallback`).",
                    "value": {"workload": "batch", "spot": {"evictionPolicy": "Delete", "maxPrice": -1},
                              "autoscale": {"min": 0, "max": 3}}},
+    "own-subnet": {"summary": "a large pool on a subnet of its own",
+                   "description": "`subnet: auto`: aksvend adds a subnet sized for the pool to the VNet (when its "
+                                  "address space has room), so the node subnet's size does not bound it.",
+                   "value": {"workload": "general", "count": 3, "autoscale": {"min": 3, "max": 40}, "subnet": "auto"}},
 }
 
 # Webhook deliveries: their shape is the sender's (docs/events.md, docs/integrations.md), read after authentication.

@@ -46,8 +46,9 @@ def node_subnet_violation(before: ClusterRequest, after: ClusterRequest, pool: s
     return Violation(CODE, where,
                      f"node subnet {NODE_SUBNET} ({subnet}) has {room} usable addresses; with this change the pools at "
                      f"their maxima plus upgrade surge need {needed} ({per_node}), {needed - had} more than before. "
-                     f"A subnet cannot grow under a running cluster: {lower}, or create the pool in a cluster with "
-                     "a larger node subnet", source=IP_PLANNING)
+                     f"A subnet cannot grow under a running cluster: {lower}, or put the pool on a subnet of its own "
+                     "(\"subnet\": \"auto\": aksvend adds one to the VNet when its address space has room)",
+                     source=IP_PLANNING)
 
 
 def largest_maximum(request: ClusterRequest, pool: str, room: int) -> int | None:

@@ -87,6 +87,8 @@ class PoolInput(_Model):
     gpu_driver: GpuDriver | None = None
     # Whether `aksvend.pool.pressure` events may raise the pool; None: yes, unless the pool has GPUs (docs/events.md).
     scale_on_pressure: bool | None = None
+    # A user pool's own subnet in the VNet: its prefix, or "auto" (aksvend picks a free one); None: the node subnet.
+    subnet: Cidr | None = None
 
 
 class Pool(PoolInput):

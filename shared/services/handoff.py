@@ -100,21 +100,21 @@ def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
             "currentOrchestratorVersion": p.get("currentOrchestratorVersion"), "vnetSubnetId": p.get("vnetSubnetID")}
 
 
-async def node_subnet(reader: object, request: ClusterRequest, *,
-                      timeout: float = OBSERVED_TIMEOUT_SECONDS) -> IPv4Network | None:
-    """The cluster's node subnet as ARM has it (its VNet's `snet-nodes`), None when it cannot be read now: a pool
-    change is then checked against the subnet the plan gives (shared/services/pool_change.py)."""
+async def vnet_subnets(reader: object, request: ClusterRequest, *,
+                       timeout: float = OBSERVED_TIMEOUT_SECONDS) -> dict[str, IPv4Network]:
+    """The subnets of the cluster's VNet as ARM has them, by name; empty when ARM cannot be read now (a pool change
+    is then checked against the subnets the plan gives: shared/services/pool_change.py)."""
     if not isinstance(reader, ArmReader):
-        return None
+        return {}
     try:
         async with asyncio.timeout(timeout):
             vnet = await reader.get(arm.VNET.name, arm.ids(request)["vnet"], arm.VNET.api_version)
     except (TimeoutError, AksvendError):
-        return None
+        return {}
     subnets = ((vnet or {}).get("properties") or {}).get("subnets") or []
-    prefix = next((str((s.get("properties") or {}).get("addressPrefix")) for s in subnets
-                   if isinstance(s, Mapping) and s.get("name") == arm.NODE_SUBNET), None)
-    return parse_cidr(prefix) if prefix else None
+    found = {str(s.get("name")): parse_cidr(str((s.get("properties") or {}).get("addressPrefix")))
+             for s in subnets if isinstance(s, Mapping)}
+    return {name: net for name, net in found.items() if net is not None}
 
 
 async def credentials(reader: object, request: ClusterRequest, *,

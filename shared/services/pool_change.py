@@ -9,23 +9,26 @@ validated again. It refuses with `InConflict` for the system pool, else `Invalid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from ipaddress import IPv4Network
 from typing import Any
 
 from shared.domain.capacity import node_subnet_violation as capacity_violation
 from shared.domain.capacity import planned_node_subnet
+from shared.domain.pool_subnets import AUTO, place
 from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, validate
 from shared.domain.violations import Violation, errors
 from shared.refusals import InConflict, InvalidInput
 
-IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload")
+IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload", "subnet")
 
 
 def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subscription_id: str,
-              today: date, capacity: bool = False, node_subnet: IPv4Network | None = None) -> ClusterRequest:
+              today: date, capacity: bool = False, node_subnet: IPv4Network | None = None,
+              taken: Sequence[IPv4Network] = ()) -> ClusterRequest:
     """The desired request with user pool `pool` changed by (or created from) `raw_pool`. With `capacity`, refused
     (422 NODE_SUBNET_FULL) when the pools would outgrow the node subnet: `node_subnet` as ARM has it, or (None) the
     one the plan gives the desired request before the change. Event reactions do not ask for it (docs/api.md, "Node
@@ -38,12 +41,13 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
         raise InConflict("SystemPoolFixed", "the system pool is changed through the cluster, not this route")
     current = next((p for p in pools if p["name"] == pool), None)
     if current is not None:
-        changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)]
+        changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)
+                   and not (f == "subnet" and raw_pool[f] == AUTO and current.get(f))]  # "auto" again: the same
         if changed:
             raise InvalidInput("InvalidRequest", "fields fixed at creation cannot change; create a new pool",
                                [Violation("POOL_FIELD_IMMUTABLE", f"/{f}", f"'{f}' of an existing pool cannot "
                                           "change (AKS fixes it at creation)") for f in changed])
-        updated = merge(current, raw_pool)
+        updated = merge(current, {k: v for k, v in raw_pool.items() if k != "subnet"})
         pools = [updated if p["name"] == pool else p for p in pools]
     else:
         new = {"name": pool, **raw_pool}
@@ -55,7 +59,7 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
             new.get("autoscale"), dict) else 1)
         pools.append(new)
     after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
-                       default_subscription_id=default_subscription_id, today=today)
+                       default_subscription_id=default_subscription_id, today=today, taken=taken)
     if capacity:
         fits(ClusterRequest.model_validate(desired), after, pool, node_subnet)
     return after
@@ -70,10 +74,12 @@ def fits(before: ClusterRequest, after: ClusterRequest, pool: str, node_subnet: 
 
 
 def revalidate(desired: dict[str, Any], *, prefix: str, default_subscription_id: str,
-               today: date) -> ClusterRequest:
-    """The desired request expanded and checked again; 422 with the errors when the change breaks a rule."""
+               today: date, taken: Sequence[IPv4Network] = ()) -> ClusterRequest:
+    """The desired request expanded and checked again; 422 with the errors when the change breaks a rule. A pool's
+    `subnet: "auto"` is placed clear of the plan's subnets and of `taken` (the VNet's subnets as ARM has them)."""
     request, violations = expand(desired, default_subscription_id=default_subscription_id)
     if request is not None:
+        request = place(request, taken)
         violations = validate(request, Context(as_of=today))
     if request is None or errors(violations):
         raise InvalidInput("InvalidRequest", f"the cluster with this change breaks rules ({prefix})",

@@ -203,10 +203,10 @@ async def test_twenty_concurrent_pool_additions_are_all_accepted_and_run_in_orde
     import ipaddress
     import itertools
 
-    async def roomy(*_: object) -> ipaddress.IPv4Network:
-        return ipaddress.IPv4Network("10.40.0.0/22")
+    async def roomy(*_: object) -> dict[str, ipaddress.IPv4Network]:
+        return {"snet-nodes": ipaddress.IPv4Network("10.40.0.0/22")}
 
-    monkeypatch.setattr("shared.services.clusters.node_subnet", roomy)
+    monkeypatch.setattr("shared.services.clusters.vnet_subnets", roomy)
 
     client, _ = api
     base = f"/api/clusters/{armemu.subscription_id}/rg-shop/shop-prod"

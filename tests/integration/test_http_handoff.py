@@ -95,7 +95,7 @@ async def test_a_created_cluster_is_handed_off_with_what_arm_reports_its_credent
     assert gone.status_code in (404, 409)  # deleted, or still being released from its queue
 
 
-async def test_a_pool_that_outgrows_the_node_subnet_is_refused_and_without_arm_the_cluster_is_still_answered(
+async def test_a_pool_outgrowing_the_node_subnet_is_refused_then_goes_on_its_own_subnet_and_without_arm_says_so(
         api, armemu):
     client, h = api
     created = await client.post("/api/clusters", json={**REQUEST, "name": "shop-quiet"})
@@ -107,7 +107,25 @@ async def test_a_pool_that_outgrows_the_node_subnet_is_refused_and_without_arm_t
     [violation] = big.json()["errors"]
     assert violation["code"] == "NODE_SUBNET_FULL" and violation["path"] == "/userPools/1"
     assert "snet-nodes (10.40.0.0/28) has 11 usable addresses" in violation["message"]  # as ARM has it
-    assert "lower pool 'big' to at most 4 nodes" in violation["message"]
+    assert "lower pool 'big' to at most 4 nodes" in violation["message"] and '"subnet": "auto"' in violation["message"]
+
+    own = await client.put(f"{path}/pools/big", json={"autoscale": {"min": 3, "max": 40}, "subnet": "auto"})
+    assert own.status_code == 202, own.text
+    op = await wait_op(client, own.headers["Location"])
+    assert op["state"] == "succeeded", op["error"]
+    assert [s["id"] for s in op["steps"]] == ["put:identity", "put:subnet:big", "put:roleAssignment:big",
+                                               "put:pool:big"]
+    view = await settled(client, path)
+    prefix = view["desired"]["userPools"][-1]["subnet"]
+    assert prefix == "10.40.0.64/26"  # after the node /28 and the private-endpoint /28: 44 addresses need a /26
+    subnet_id = f"{view['id'].split('/providers/')[0]}/providers/Microsoft.Network/virtualNetworks/vnet-shop-quiet" \
+                "/subnets/snet-pool-big"
+    assert arm_get(armemu, subnet_id)["properties"]["addressPrefix"] == prefix
+    assert next(p for p in view["observed"]["pools"] if p["name"] == "big")["vnetSubnetId"] == subnet_id
+    assert subnet_id in view["observed"]["subnetIds"] and len(view["observed"]["subnetIds"]) == 2
+    grants = [r["id"] for r in armemu.inventory("Microsoft.Authorization/roleAssignments")
+              if r["id"].lower().startswith(subnet_id.lower() + "/")]
+    assert len(grants) == 1  # the cluster identity may join nodes to it
     with socket.socket() as closed:  # a port nothing listens on: ARM refuses every connection
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]

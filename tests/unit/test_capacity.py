@@ -67,3 +67,42 @@ def test_flat_azure_cni_counts_one_plus_max_pods_per_node_and_names_the_largest_
                                       request, "apps", ipaddress.IPv4Network("10.40.0.0/24"))
     assert violation is not None and "at most 5 nodes" in violation.message
     assert "1 + maxPods addresses per node" in violation.message
+
+
+def test_a_pool_on_its_own_subnet_is_placed_clear_of_every_subnet_arm_has_and_leaves_the_node_subnet():
+    taken = (ipaddress.IPv4Network("10.40.0.0/27"), ipaddress.IPv4Network("10.40.0.64/26"))  # ARM: node grown, other
+    after = with_pool(desired(), "big", {"autoscale": {"min": 3, "max": 40}, "subnet": "auto"},
+                      default_subscription_id=SUB, today=TODAY, capacity=True, node_subnet=taken[0], taken=taken)
+    big = after.user_pools[-1]
+    assert big.subnet == "10.40.0.128/26"  # the first free /26 (44 addresses) after the plan's and ARM's subnets
+    assert node_subnet_ips(after) == node_subnet_ips(valid_request(DEV))  # the node subnet does not count it
+    again = with_pool(after.model_dump(by_alias=True, exclude_none=True), "big", {"subnet": "auto", "count": 4},
+                      default_subscription_id=SUB, today=TODAY, capacity=True)
+    assert again.user_pools[-1].subnet == big.subnet  # "auto" again is the same subnet, never a move
+    with pytest.raises(InvalidInput) as moved:
+        with_pool(after.model_dump(by_alias=True, exclude_none=True), "big", {"subnet": "10.40.1.0/26"},
+                  default_subscription_id=SUB, today=TODAY)
+    assert moved.value.violations[0].code == "POOL_FIELD_IMMUTABLE"
+    with pytest.raises(InvalidInput) as outgrown:  # its own subnet cannot grow either
+        with_pool(after.model_dump(by_alias=True, exclude_none=True), "big", {"autoscale": {"min": 3, "max": 60}},
+                  default_subscription_id=SUB, today=TODAY, capacity=True)
+    assert [v.code for v in outgrown.value.violations] == ["POOL_SUBNET_TOO_SMALL"]
+
+
+def test_a_create_puts_a_pools_own_subnet_in_the_vnet_with_the_identitys_role_before_the_cluster():
+    from shared.domain.plan import plan
+
+    request = valid_request({**DEV, "userPools": [{"name": "apps", "count": 1},
+                                                  {"name": "big", "count": 3, "autoscale": {"min": 3, "max": 40},
+                                                   "subnet": "auto"}]})
+    planned = plan(request)
+    vnet = planned.resource("vnet").body["properties"]
+    subnets = {s["name"]: s["properties"]["addressPrefix"] for s in vnet["subnets"]}
+    assert subnets == {"snet-nodes": "10.40.0.0/28", "snet-private-endpoints": "10.40.0.16/28",
+                       "snet-pool-big": "10.40.0.64/26"}
+    grant = planned.resource("roleAssignment:big")
+    assert grant.id.startswith(f"{planned.resource('vnet').id}/subnets/snet-pool-big/providers/")
+    assert "roleAssignment:big" in planned.resource("cluster").depends_on
+    cluster = planned.resource("cluster").body["properties"]
+    profiles = {p["name"]: p["vnetSubnetID"] for p in cluster["agentPoolProfiles"]}
+    assert profiles["big"].endswith("/subnets/snet-pool-big") and profiles["apps"].endswith("/subnets/snet-nodes")
