@@ -146,8 +146,13 @@ async def test_a_pool_outgrowing_the_node_subnet_is_refused_then_goes_on_its_own
                 if "/vnet-shop-quiet/" in r["id"]]
 
     assert len(subnets()) == 3  # the node, private-endpoint and pool subnets
-    deleted = await client.delete(path, params={"confirm": "shop-quiet"})  # the pool's subnet and grant go too
+    removed = await wait_op(client, (await client.delete(f"{path}/pools/big")).headers["Location"])
+    assert removed["state"] == "succeeded", removed["error"]
+    assert [s["id"] for s in removed["steps"]] == ["delete:pool:big", "delete:roleAssignment:big", "delete:subnet:big"]
+    assert len(subnets()) == 2 and not [r for r in armemu.inventory("Microsoft.Authorization/roleAssignments")
+                                        if "/snet-pool-big/" in r["id"]]
+    await settled(client, path)
+    deleted = await client.delete(path, params={"confirm": "shop-quiet"})
     done = await wait_op(client, deleted.headers["Location"])
     assert done["state"] == "succeeded", done["error"]
-    assert "delete:roleAssignment:big" in [s["id"] for s in done["steps"]]
     assert subnets() == []
