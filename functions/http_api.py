@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import docs_ui, edge, eventgrid, http_lifecycle, paths, runtime, webhooks
+from functions import docs_ui, edge, eventgrid, http_handoff, http_lifecycle, paths, runtime, webhooks
 from functions.bodies import RETRY_AFTER_SECONDS, accepted, json_body
 from functions.callers import caller_of
 from functions.paths import path_parameters
@@ -52,6 +52,7 @@ app.include_router(eventgrid.router)
 app.include_router(webhooks.router)
 app.include_router(docs_ui.router)
 app.include_router(http_lifecycle.router)  # PATCH, upgrade, adopt: a running cluster's life
+app.include_router(http_handoff.router)  # GET /api/clusters, GET a cluster (with what ARM reports), its credentials
 
 
 def queued(result: Accepted) -> JSONResponse:
@@ -148,21 +149,6 @@ async def retry_operation(request: Request) -> JSONResponse:
     rt, caller = await context(request)
     result = await rt.clusters.retry(operation_id, caller)
     return accepted(result.operation_id, created=result.created, retryOf=operation_id)
-
-
-@app.get("/api/clusters", tags=["clusters"], summary="List clusters")
-async def list_clusters(request: Request) -> JSONResponse:
-    """The clusters of the registry that the caller may read."""
-    rt, caller = await context(request)
-    return JSONResponse({"value": await rt.clusters.clusters(caller)})
-
-
-@app.get(CLUSTER, tags=["clusters"], summary="A cluster", openapi_extra=path_parameters(*CLUSTER_PARAMS))
-async def get_cluster(request: Request) -> JSONResponse:
-    """Its desired request, state, pools, and its current and queued operations."""
-    cluster = cluster_of(request)
-    rt, caller = await context(request)
-    return JSONResponse(await rt.clusters.cluster(*cluster, caller))
 
 
 @app.put(POOL, tags=["pools"], status_code=202, summary="Add a user pool or change its size",

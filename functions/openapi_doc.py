@@ -32,7 +32,8 @@ MEANING = {
     401: "Unauthorized: no caller could be established, or a webhook's secret or signature is missing or wrong",
     403: "Forbidden: the caller policy does not let this caller do this in that subscription and resource group",
     404: "Not Found: no such cluster, pool, operation (or one the caller may not read) or ticketing system",
-    409: "Conflict: a name another request owns, a reused Idempotency-Key with another body, the system pool, a "
+    409: "Conflict: a cluster ARM does not have yet (credentials), a name another request owns, a reused "
+         "Idempotency-Key with another body, the system pool, a "
          "cluster that kept changing, an operation that cannot be retried (not failed, its cluster moved on)",
     413: "Content Too Large: the body is over the limit",
     415: "Unsupported Media Type: the body is not JSON",
@@ -44,10 +45,11 @@ REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
     ("/api/health", "get"): (),
     ("/api/plan", "post"): BODY,
     ("/api/clusters", "post"): (*BODY, 403, 409),
-    ("/api/clusters", "get"): (401,),
+    ("/api/clusters", "get"): (400, 401),
     ("/api/operations/{operation_id}", "get"): (400, 401, 404),
     ("/api/operations/{operation_id}/retry", "post"): (400, 401, 403, 404, 409),
     (CLUSTER_ROUTE, "get"): (400, 401, 403, 404),
+    (CLUSTER_ROUTE + "/credentials", "get"): (400, 401, 403, 404, 409),
     (CLUSTER_ROUTE, "delete"): (400, 401, 403, 404, 409),
     (POOL_ROUTE, "put"): (*BODY, 403, 404, 409),
     (POOL_ROUTE, "delete"): (400, 401, 403, 404, 409),
@@ -66,12 +68,17 @@ DEVELOPMENT_REQUEST: dict[str, Any] = {"name": "team-dev", "resourceGroup": "rg-
                                        "profile": "development"}
 POOL_EXAMPLES: dict[str, dict[str, Any]] = {
     "autoscaled": {"summary": "an autoscaled general-purpose pool",
-                   "description": "The VM size comes from the cluster's profile when it is left out.",
-                   "value": {"workload": "general", "autoscale": {"min": 1, "max": 5}}},
+                   "description": "The VM size comes from the cluster's profile when it is left out. The pools at "
+                                  "their maxima plus surge must fit the node subnet (422 NODE_SUBNET_FULL).",
+                   "value": {"workload": "general", "autoscale": {"min": 1, "max": 3}}},
     "spot-batch": {"summary": "a spot pool for batch work that scales to zero",
                    "description": "Evicted spot capacity is replaced by on-demand nodes (`reactions.spotFallback`).",
                    "value": {"workload": "batch", "spot": {"evictionPolicy": "Delete", "maxPrice": -1},
-                             "autoscale": {"min": 0, "max": 10}}},
+                             "autoscale": {"min": 0, "max": 3}}},
+    "own-subnet": {"summary": "a large pool on a subnet of its own",
+                   "description": "`subnet: auto`: aksvend adds a subnet sized for the pool to the VNet (when its "
+                                  "address space has room), so the node subnet's size does not bound it.",
+                   "value": {"workload": "general", "count": 3, "autoscale": {"min": 3, "max": 40}, "subnet": "auto"}},
 }
 
 # Webhook deliveries: their shape is the sender's (docs/events.md, docs/integrations.md), read after authentication.

@@ -18,6 +18,7 @@ from shared.refusals import (
     NotPermitted,
     Refused,
     TooLarge,
+    Unavailable,
     UnsupportedMediaType,
 )
 
@@ -31,6 +32,7 @@ STATUS: Mapping[type[Refused], int] = MappingProxyType({
     TooLarge: 413,
     UnsupportedMediaType: 415,
     InvalidInput: 422,
+    Unavailable: 503,
     Refused: 400,  # a refusal of no narrower kind: the request, in some way, was not acceptable
 })
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -55,4 +57,5 @@ def problem(status: int, code: str, detail: str, instance: str, *, errors: list[
 def problem_from(refusal: Refused, instance: str) -> JSONResponse:
     status = status_of(refusal)
     errors = [v.to_dict() for v in refusal.violations] if refusal.violations or status == 422 else None
-    return problem(status, refusal.code, refusal.detail, instance, errors=errors)
+    return problem(status, refusal.code, refusal.detail, instance, errors=errors,
+                   headers={"Retry-After": "10"} if status == 503 else None)

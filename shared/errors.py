@@ -25,7 +25,8 @@ Our exception hierarchy::
         ├── NotFound ............. 404  no such cluster, pool, operation, ticketing system
         ├── InConflict ........... 409  a name another request owns, a reused key, the system pool, a busy cluster
         ├── TooLarge ............. 413  a body over the limit
-        └── UnsupportedMediaType . 415  a body that is not JSON
+        ├── UnsupportedMediaType . 415  a body that is not JSON
+        └── Unavailable .......... 503  what the answer needs from ARM could not be read now (try again)
 
 Refusals are classes by what the caller got wrong, not HTTP statuses: the services speak the domain, and the ways
 in that are not HTTP (the cluster-requests queue, ticketing, event reactions) catch the classes they care about.

@@ -33,6 +33,7 @@ __all__ = [
     "NotPermitted",
     "Refused",
     "TooLarge",
+    "Unavailable",
     "UnsupportedMediaType",
 ]
 
@@ -78,3 +79,7 @@ class TooLarge(Refused):
 
 class UnsupportedMediaType(Refused):
     """The body is not JSON."""
+
+
+class Unavailable(Refused):
+    """What the answer needs from outside (ARM) could not be read now; the request may be sent again shortly."""

@@ -224,6 +224,8 @@ class FakeArm:
         self.resources: dict[str, dict] = {}
         self.errors: dict[str, list[Exception]] = {}
         self.puts: list[str] = []
+        self.posts: list[tuple[str, dict[str, str]]] = []
+        self.actions: dict[str, Mapping[str, Any]] = {}
         self.clock = clock  # the time of `systemData.lastModifiedAt` (None: real time), as ARM writes it
 
     async def put(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any]) -> ArmResult:
@@ -249,6 +251,14 @@ class FakeArm:
 
     async def poll(self, resource_type: str, poll_url: str) -> PollResult:
         return PollResult("Succeeded")
+
+    async def post(self, resource_type: str, resource_id: str, api_version: str,
+                   params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        """A POST action: `actions[<lower-cased id>]` (set by a test), None when none is set."""
+        self.posts.append((resource_id, dict(params or {})))
+        if self.errors.get(resource_id):
+            raise self.errors[resource_id].pop(0)
+        return self.actions.get(resource_id.lower())
 
 
 class FakeSecrets:

@@ -107,6 +107,14 @@ class AzureArm:
             "GET", resource_id, params={"api-version": api_version}), allow={404})
         return None if status == 404 else body
 
+    async def post(self, resource_type: str, resource_id: str, api_version: str,
+                   params: Mapping[str, str] | None = None) -> Mapping[str, Any] | None:
+        """A POST action that answers at once (e.g. `.../listClusterUserCredential`): its JSON body, None on 404.
+        The body may hold a secret: it is handed back, never logged or put in an exception."""
+        status, _headers, body = await self._send(resource_type, lambda: HttpRequest(
+            "POST", resource_id, params={**(params or {}), "api-version": api_version}), allow={404})
+        return None if status == 404 else body
+
     async def poll(self, resource_type: str, poll_url: str) -> PollResult:
         status, headers, body = await self._send(resource_type, lambda: HttpRequest("GET", poll_url))
         retry_after = parse_retry_after(headers)

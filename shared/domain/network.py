@@ -44,13 +44,15 @@ def surge(pool_max_nodes: int) -> int:
 
 
 def node_subnet_ips(request: ClusterRequest) -> int:
-    """Usable IPs the node subnet must hold at the autoscale maxima plus upgrade surge."""
-    plugin = request.network.plugin
-    total = 0
-    for pool in request.pools:
-        nodes = pool.max_nodes + surge(pool.max_nodes)
-        total += nodes * (max_pods(pool, plugin) + 1) if plugin == "azure" else nodes
-    return total
+    """Usable IPs the node subnet must hold at the autoscale maxima plus upgrade surge (a pool with a subnet of its
+    own is not on it)."""
+    return sum(pool_ips(pool, request.network.plugin) for pool in request.pools if not pool.subnet)
+
+
+def pool_ips(pool: Pool, plugin: str) -> int:
+    """Usable IPs one pool takes at its maximum plus upgrade surge."""
+    nodes = pool.max_nodes + surge(pool.max_nodes)
+    return nodes * (max_pods(pool, plugin) + 1) if plugin == "azure" else nodes
 
 
 def pod_cidr_addresses(request: ClusterRequest) -> int:

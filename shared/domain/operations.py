@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.domain import arm
-from shared.domain.plan import Plan, plan
-from shared.domain.request import ClusterRequest
+from shared.domain.plan import Plan, plan, pool_grant
+from shared.domain.request import ClusterRequest, Pool
 
 # update-pool: a put-pool that keeps the pool's count and power state as ARM has them (a change of taints, labels or
 # bounds that names no count).
@@ -68,13 +68,48 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     pool_id = f"{arm.ids(request)['cluster']}/agentPools/{pool_name}"
     pools = arm.AGENT_POOL
     if kind == "delete-pool":
-        return (StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", pools.name, pool_id,
-                         pools.api_version, None, (), True, pools.seconds["delete"]),)
+        delete_pool = StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", pools.name, pool_id,
+                               pools.api_version, None, (), True, pools.seconds["delete"])
+        return (delete_pool, *_own_subnet_deletes(request, pool_name, after=delete_pool.id))
     # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
-    return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id, pools.api_version,
-                     body, (), True, pools.seconds["put"], current=kind == "update-pool"),)
+    before = _own_subnet_steps(request, pool) if pool.subnet else ()
+    return (*before, StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id,
+                              pools.api_version, body, tuple(s.id for s in before[-1:]), True, pools.seconds["put"],
+                              current=kind == "update-pool"))
+
+
+def _own_subnet_deletes(request: ClusterRequest, pool_name: str, *, after: str) -> tuple[StepSpec, ...]:
+    """Once a pool is gone, its own subnet's grant and the subnet (shared/domain/pool_subnets.py). The request no
+    longer names the pool, so whether it had one is not known here: both ids are derived from its name, and a pool
+    that had none gets two DELETEs that ARM answers 404 (done)."""
+    gone = Pool(name=pool_name, vm_size="-", count=0, subnet="auto")
+    key, role_id = pool_grant(request, gone)
+    role, subnet = arm.ROLE_ASSIGNMENT, arm.SUBNET
+    return (
+        StepSpec(f"delete:{key}", "delete", key, role.name, role_id, role.api_version, None, (after,), False,
+                 role.seconds["delete"]),
+        StepSpec(f"delete:subnet:{pool_name}", "delete", f"subnet:{pool_name}", subnet.name,
+                 arm.pool_subnet_id(request, gone), subnet.api_version, None, (f"delete:{key}",), False,
+                 subnet.seconds["delete"]),
+    )
+
+
+def _own_subnet_steps(request: ClusterRequest, pool: Pool) -> tuple[StepSpec, ...]:
+    """A pool on its own subnet: the subnet (a PUT of the same prefix again is a no-op), and the cluster identity's
+    Network Contributor role on it; the identity is PUT again (unchanged) for its principal id."""
+    ids, role, subnet = arm.ids(request), arm.ROLE_ASSIGNMENT, arm.SUBNET
+    key, role_id = pool_grant(request, pool)
+    return (
+        StepSpec("put:identity", "put", "identity", arm.IDENTITY.name, ids["identity"], arm.IDENTITY.api_version,
+                 arm.IDENTITY.body(request), (), False, arm.IDENTITY.seconds["put"]),
+        StepSpec(f"put:subnet:{pool.name}", "put", f"subnet:{pool.name}", subnet.name,
+                 arm.pool_subnet_id(request, pool), subnet.api_version, subnet.body(request, pool), (), False,
+                 subnet.seconds["put"]),
+        StepSpec(f"put:{key}", "put", key, role.name, role_id, role.api_version, role.body(request),
+                 ("put:identity", f"put:subnet:{pool.name}"), False, role.seconds["put"]),
+    )
 
 
 def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:

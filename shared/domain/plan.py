@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from shared.domain import arm
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
-from shared.domain.request import ClusterRequest
+from shared.domain.request import ClusterRequest, Pool
+from shared.domain.rules.access import role_id
 from shared.domain.tree import render
 
 Action = Literal["put", "delete"]
@@ -117,8 +118,23 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
         out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
                        arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
                        f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
-    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), "identity", "vnet", "roleAssignment"))
+    grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet]  # a pool's own subnet: the same role
+    out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet") for key, id_ in grants]
+    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), "identity", "vnet", "roleAssignment",
+                   *(key for key, _ in grants)))
+    if r.access is not None:  # the owner group's role on the cluster, once the cluster exists (docs/request.md)
+        owner = arm.role_assignment_name(ids["cluster"], str(role_id(r.access.role)), r.access.owner_group)
+        out.append(res("ownerRoleAssignment", arm.ROLE_ASSIGNMENT,
+                       f"{ids['cluster']}/providers/Microsoft.Authorization/roleAssignments/{owner}",
+                       arm.owner_role_assignment_body(r), "cluster"))
     return out
+
+
+def pool_grant(r: ClusterRequest, pool: Pool) -> tuple[str, str]:
+    """The key and id of the cluster identity's Network Contributor role on a pool's own subnet."""
+    subnet = arm.pool_subnet_id(r, pool)
+    name = arm.role_assignment_name(subnet, arm.NETWORK_CONTRIBUTOR, arm.ids(r)["identity"])
+    return f"roleAssignment:{pool.name}", f"{subnet}/providers/Microsoft.Authorization/roleAssignments/{name}"
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:

@@ -87,6 +87,8 @@ class PoolInput(_Model):
     gpu_driver: GpuDriver | None = None
     # Whether `aksvend.pool.pressure` events may raise the pool; None: yes, unless the pool has GPUs (docs/events.md).
     scale_on_pressure: bool | None = None
+    # A user pool's own subnet in the VNet: its prefix, or "auto" (aksvend picks a free one); None: the node subnet.
+    subnet: Cidr | None = None
 
 
 class Pool(PoolInput):
@@ -185,6 +187,14 @@ class AutoscalerProfile(_Model):
     skip_nodes_with_system_pods: TrueFalse | None = None
 
 
+class Access(_Model):
+    """Who the cluster is for (docs/request.md, "Access"): the cluster is Entra-integrated with Azure RBAC for
+    Kubernetes authorization, and the create grants `ownerGroup` (an Entra ID group's object id) `role` on it."""
+
+    owner_group: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    role: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "Azure Kubernetes Service RBAC Cluster Admin"
+
+
 class ClusterRequestInput(_Model):
     """What a caller sends (the published JSON Schema). `profiles.expand` fills what is left out from the
     profile and turns it into a ClusterRequest."""
@@ -201,6 +211,7 @@ class ClusterRequestInput(_Model):
     addons: Addons | None = None
     reactions: Reactions | None = None
     drift: DriftPolicy = "report"
+    access: Access | None = None
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
     # DELETE is refused (409) while true; a PATCH turns it off. The profile's default: on for production.
     deletion_protection: bool | None = None

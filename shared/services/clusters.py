@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from shared.domain.arm import NODE_SUBNET
 from shared.domain.caller import Caller
 from shared.domain.operations import OperationKind
 from shared.domain.policy import Action, Policy, action_of
@@ -37,6 +38,7 @@ from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.drift import drift_row, drift_rows
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
+from shared.services.handoff import vnet_subnets
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.unmanaged import unmanaged_in_arm
@@ -189,9 +191,13 @@ class Clusters:
     # are all accepted, each behind the one before in the cluster's queue (docs/engine.md "Concurrent changes").
     async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
                        key: str | None) -> Accepted:
+        record = await self._cluster(sub, rg, name, caller, "change")  # before ARM is read for the subnets
+        subnets = await vnet_subnets(self.engine.arm, ClusterRequest.model_validate(record.request))
+
         def apply(desired: Mapping[str, Any]) -> ClusterRequest:
             return with_pool(dict(desired), pool, raw_pool, default_subscription_id=self.default_subscription_id,
-                             today=self.engine.clock.now().date())
+                             today=self.engine.clock.now().date(), capacity=True,
+                             node_subnet=subnets.get(NODE_SUBNET), taken=tuple(subnets.values()))
 
         # A change of an existing pool that names no count (taints, labels, bounds) keeps the count ARM has.
         kind: OperationKind = "update-pool" if await _existing_without_count(self.engine, sub, rg, name, pool,

@@ -9,21 +9,30 @@ validated again. It refuses with `InConflict` for the system pool, else `Invalid
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from ipaddress import IPv4Network
 from typing import Any
 
+from shared.domain.capacity import node_subnet_violation as capacity_violation
+from shared.domain.capacity import planned_node_subnet
+from shared.domain.pool_subnets import AUTO, place
 from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, validate
 from shared.domain.violations import Violation, errors
 from shared.refusals import InConflict, InvalidInput
 
-IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload")
+IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones", "workload", "subnet")
 
 
 def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subscription_id: str,
-              today: date) -> ClusterRequest:
-    """The desired request with user pool `pool` changed by (or created from) `raw_pool`."""
+              today: date, capacity: bool = False, node_subnet: IPv4Network | None = None,
+              taken: Sequence[IPv4Network] = ()) -> ClusterRequest:
+    """The desired request with user pool `pool` changed by (or created from) `raw_pool`. With `capacity`, refused
+    (422 NODE_SUBNET_FULL) when the pools would outgrow the node subnet: `node_subnet` as ARM has it, or (None) the
+    one the plan gives the desired request before the change. Event reactions do not ask for it (docs/api.md, "Node
+    subnet capacity": a spot fallback's nodes take the addresses its evicted spot nodes freed)."""
     if not isinstance(raw_pool, dict):
         raise InvalidInput("InvalidRequest", "the body must be a JSON object describing the pool",
                            [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
@@ -33,12 +42,13 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
                                             "the cluster with {\"systemPool\": {...}} (docs/api.md)")
     current = next((p for p in pools if p["name"] == pool), None)
     if current is not None:
-        changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)]
+        changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)
+                   and not (f == "subnet" and raw_pool[f] == AUTO and current.get(f))]  # "auto" again: the same
         if changed:
             raise InvalidInput("InvalidRequest", "fields fixed at creation cannot change; create a new pool",
                                [Violation("POOL_FIELD_IMMUTABLE", f"/{f}", f"'{f}' of an existing pool cannot "
                                           "change (AKS fixes it at creation)") for f in changed])
-        updated = merge(current, raw_pool)
+        updated = merge(current, {k: v for k, v in raw_pool.items() if k != "subnet"})
         pools = [updated if p["name"] == pool else p for p in pools]
     else:
         new = {"name": pool, **raw_pool}
@@ -49,15 +59,28 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
         new.setdefault("count", (new.get("autoscale") or {}).get("min", 1) if isinstance(
             new.get("autoscale"), dict) else 1)
         pools.append(new)
-    return revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
-                      default_subscription_id=default_subscription_id, today=today)
+    after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
+                       default_subscription_id=default_subscription_id, today=today, taken=taken)
+    if capacity:
+        fits(ClusterRequest.model_validate(desired), after, pool, node_subnet)
+    return after
+
+
+def fits(before: ClusterRequest, after: ClusterRequest, pool: str, node_subnet: IPv4Network | None) -> None:
+    """422 NODE_SUBNET_FULL when `after` outgrows the node subnet (shared/domain/capacity.py)."""
+    subnet = node_subnet or planned_node_subnet(before)
+    violation = capacity_violation(before, after, pool, subnet) if subnet is not None else None
+    if violation is not None:
+        raise InvalidInput("NodeSubnetFull", f"pool '{pool}' does not fit the node subnet ({subnet})", [violation])
 
 
 def revalidate(desired: dict[str, Any], *, prefix: str, default_subscription_id: str,
-               today: date) -> ClusterRequest:
-    """The desired request expanded and checked again; 422 with the errors when the change breaks a rule."""
+               today: date, taken: Sequence[IPv4Network] = ()) -> ClusterRequest:
+    """The desired request expanded and checked again; 422 with the errors when the change breaks a rule. A pool's
+    `subnet: "auto"` is placed clear of the plan's subnets and of `taken` (the VNet's subnets as ARM has them)."""
     request, violations = expand(desired, default_subscription_id=default_subscription_id)
     if request is not None:
+        request = place(request, taken)
         violations = validate(request, Context(as_of=today))
     if request is None or errors(violations):
         raise InvalidInput("InvalidRequest", f"the cluster with this change breaks rules ({prefix})",

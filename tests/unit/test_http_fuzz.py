@@ -29,7 +29,7 @@ from shared.domain.tickets.signatures import hub_signature
 from tests.unit.test_http_edge import CLUSTER, HOSTILE_BODIES, HOSTILE_PATHS, LONG_NAMES
 from tests.worker import EVENTS_SECRET, GITHUB_SECRET, Worker, as_caller, fake_runtime
 
-EXAMPLES = 15  # per operation and generation mode: operations x 2 modes x 15 cases at most
+EXAMPLES = 15  # per operation and generation mode: operations x 2 modes x 15 at most, plus the document's examples
 BASE_URL = "https://aksvend.example"
 BODY_ROUTES = [("POST", "/api/plan"), ("POST", "/api/clusters"), ("PUT", f"{CLUSTER}/pools/p1"), ("PATCH", CLUSTER),
                ("POST", "/api/events"), ("POST", "/api/webhooks/github")]
@@ -128,4 +128,4 @@ def test_no_input_gets_a_5xx_or_an_escaped_exception_or_a_response_outside_the_d
     assert not failures, "\n\n".join(failures)
     assert not wrong, wrong
     operations = sum(len(ops) for ops in openapi()["paths"].values())
-    assert 200 <= generated <= operations * 2 * EXAMPLES and run.cases - generated == HAND_WRITTEN  # bounded; it ran
+    assert 200 <= generated <= operations * 2 * EXAMPLES + 10 and run.cases - generated == HAND_WRITTEN  # bounded

@@ -145,3 +145,31 @@ def test_planning_an_unvalidated_request_that_does_not_fit_is_refused():
 def test_dns_prefix_is_cleaned_from_the_cluster_name():
     assert arm.dns_prefix("a_b") == "a-b"
     assert arm.dns_prefix("x" * 63) == "x" * 54
+
+
+def test_the_owner_group_gets_its_role_on_the_cluster_once_the_cluster_exists():
+    """access: the cluster is Entra-integrated with Azure RBAC, and a role assignment step after the cluster grants
+    the owner group the role (by name or by id: the same assignment, so a retry never makes a second one)."""
+    from shared.domain.plan import plan
+    from shared.domain.rules import check
+    from tests.requests import PAYMENTS, SUB
+
+    group = "6f1c2b4e-0000-4000-8000-00000000abcd"
+    by_name, _ = check({**PAYMENTS, "access": {"ownerGroup": group}}, default_subscription_id=SUB)
+    by_id, _ = check({**PAYMENTS, "access": {"ownerGroup": group, "role": "B1FF04BB-8A4E-4DC4-8EB5-8693973CE19B"}},
+                     default_subscription_id=SUB)
+    assert by_name is not None and by_id is not None
+    planned = plan(by_name)
+    grant = planned.resource("ownerRoleAssignment")
+    assert grant.id.startswith(planned.resource("cluster").id + "/providers/Microsoft.Authorization/roleAssignments/")
+    assert grant.depends_on == ("cluster",)
+    assert grant.body == {"properties": {
+        "roleDefinitionId": f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+                            "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+        "principalId": group, "principalType": "Group"}}
+    assert plan(by_id).resource("ownerRoleAssignment").id == grant.id
+    assert planned.resource("cluster").body["properties"]["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
+    assert "put:ownerRoleAssignment" in [s.id for s in planned.steps]
+    without, _ = check(PAYMENTS, default_subscription_id=SUB)
+    assert without is not None and "aadProfile" not in plan(without).resource("cluster").body["properties"]
+    assert all(r.key != "ownerRoleAssignment" for r in plan(without).resources)

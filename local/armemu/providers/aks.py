@@ -267,7 +267,8 @@ class ManagedClusters(AksType):
         if name.lower() in ("stop", "start"):
             return aks_power.cluster_action(self, call, name.lower())
         if name.lower() in ("listclusterusercredential", "listclusteradmincredential"):
-            return aks_actions.credentials(self.find(dataclasses.replace(call.path, types=call.path.types[:-1])), name)
+            cluster = self.find(dataclasses.replace(call.path, types=call.path.types[:-1]))
+            return aks_actions.credentials(cluster, name, call.query, self.world.settings.tenant_id)
         raise no_route(call.method, call.path.resource_id)
 
     def delete(self, call: Call) -> Reply:

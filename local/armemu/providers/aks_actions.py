@@ -3,7 +3,8 @@
 - `POST .../managedClusters/{name}/listClusterUserCredential` and `listClusterAdminCredential` (what
   `az aks get-credentials` calls; REST `ManagedClusters_ListClusterUserCredentials`): `{"kubeconfigs": [{"name":
   "clusterUser"|"clusterAdmin", "value": <base64 kubeconfig>}]}`. The kubeconfig names the cluster's `fqdn` as its
-  server; its token is an obviously local placeholder, never a secret.
+  server; its token is an obviously local placeholder, never a secret. An Entra-integrated cluster's user
+  kubeconfig authenticates with kubelogin instead (`format=exec`, the default, or `azure`: see below).
 - `GET .../providers/Microsoft.ContainerService/locations/{loc}/kubernetesVersions` (`az aks get-versions`; REST
   `ManagedClusters_ListKubernetesVersions`): one entry per minor of the version table (versions.py) with its
   patches and the upgrades each is offered.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..errors import method_not_allowed
+from ..errors import invalid, method_not_allowed
 from ..versions import parse
 from ..world import Call, Reply
 from .base import ResourceType
@@ -40,11 +41,53 @@ users:
 """
 
 
-def credentials(cluster: Any, action: str) -> Reply:
+# An Entra-integrated cluster's user kubeconfig (`aadProfile`): `format=exec` (the default, as AKS answers from
+# Kubernetes 1.24 on) runs kubelogin; `format=azure` is the older azure auth-provider (REST
+# ManagedClusters_ListClusterUserCredentials: "Only apply to AAD clusters ... format 'exec' will return exec format
+# kubeconfig, which requires kubelogin binary in the path"). The ids are AKS's Entra server and client applications.
+AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_CLIENT_APP = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+EXEC_USER = """    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args:
+      - get-token
+      - --environment
+      - AzurePublicCloud
+      - --server-id
+      - {server}
+      - --client-id
+      - {client}
+      - --tenant-id
+      - {tenant}
+      - --login
+      - devicecode
+      installHint: install kubelogin (https://azure.github.io/kubelogin/install.html)
+      provideClusterInfo: false
+"""
+AZURE_USER = """    auth-provider:
+      name: azure
+      config:
+        apiserver-id: {server}
+        client-id: {client}
+        config-mode: '1'
+        environment: AzurePublicCloud
+        tenant-id: {tenant}
+"""
+
+
+def credentials(cluster: Any, action: str, query: dict[str, str] | None = None, tenant: str = "") -> Reply:
     admin = action.lower() == "listclusteradmincredential"
     text = KUBECONFIG.format(
         fqdn=cluster.properties.get("fqdn", ""), cluster=cluster.name, token=PLACEHOLDER_TOKEN,
         user="clusterAdmin" if admin else "clusterUser", suffix="-admin" if admin else "")
+    wanted = (query or {}).get("format")
+    if wanted is not None and wanted.lower() not in ("azure", "exec"):
+        raise invalid(f"format must be 'azure' or 'exec', not '{wanted}'.", "format")
+    if not admin and cluster.properties.get("aadProfile"):
+        form = AZURE_USER if (wanted or "exec").lower() == "azure" else EXEC_USER
+        user = form.format(server=AKS_SERVER_APP, client=AKS_CLIENT_APP, tenant=tenant)
+        text = text.split("  user:\n", 1)[0] + "  user:\n" + user
     name = "clusterAdmin" if admin else "clusterUser"
     return Reply(200, {"kubeconfigs": [{"name": name, "value": base64.b64encode(text.encode()).decode()}]})
 

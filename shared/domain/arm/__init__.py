@@ -29,7 +29,7 @@ from shared.domain.arm.aks import (
     agent_pool_properties,
     managed_cluster_body,
 )
-from shared.domain.arm.core import IDENTITY, RESOURCE_GROUP, ROLE_ASSIGNMENT
+from shared.domain.arm.core import IDENTITY, RESOURCE_GROUP, ROLE_ASSIGNMENT, owner_role_assignment_body
 from shared.domain.arm.names import (
     MANAGED_BY_TAG,
     NETWORK_CONTRIBUTOR,
@@ -39,11 +39,12 @@ from shared.domain.arm.names import (
     dns_zone_for,
     identity_name,
     ids,
+    pool_subnet_id,
     role_assignment_name,
     tags,
     vnet_name,
 )
-from shared.domain.arm.networking import DNS_LINK, DNS_ZONE, DNS_ZONE_GROUP, PRIVATE_ENDPOINT, VNET
+from shared.domain.arm.networking import DNS_LINK, DNS_ZONE, DNS_ZONE_GROUP, PRIVATE_ENDPOINT, SUBNET, VNET
 from shared.domain.arm.record import ResourceType
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "PRIVATE_ENDPOINT",
     "RESOURCE_GROUP",
     "ROLE_ASSIGNMENT",
+    "SUBNET",
     "TYPES",
     "VNET",
     "WINDOWS_ADMIN_USER",
@@ -74,6 +76,8 @@ __all__ = [
     "identity_name",
     "ids",
     "managed_cluster_body",
+    "owner_role_assignment_body",
+    "pool_subnet_id",
     "resource_type",
     "role_assignment_name",
     "tags",

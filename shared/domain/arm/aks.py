@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.arm.names import dns_prefix, ids, tags
+from shared.domain.arm.names import dns_prefix, ids, pool_subnet_id, tags
 from shared.domain.arm.record import ResourceType
 from shared.domain.network import max_pods
 from shared.domain.request import ClusterRequest, Pool
@@ -26,7 +26,7 @@ def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dic
         "mode": "System" if system else "User",
         "orchestratorVersion": r.kubernetes_version,
         "maxPods": max_pods(pool, r.network.plugin),
-        "vnetSubnetID": ids(r)["nodeSubnet"],
+        "vnetSubnetID": pool_subnet_id(r, pool) if pool.subnet else ids(r)["nodeSubnet"],
     }
     if pool.zones:
         props["availabilityZones"] = list(pool.zones)
@@ -89,6 +89,8 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
     }
     if r.autoscaler_profile is not None:
         properties["autoScalerProfile"] = r.autoscaler_profile.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if r.access is not None:  # Entra-integrated, authorized by Azure RBAC: the owner group's role decides
+        properties["aadProfile"] = {"managed": True, "enableAzureRBAC": True}
     if r.addons.defender:
         defender: dict[str, Any] = {"securityMonitoring": {"enabled": True}}
         if r.addons.log_analytics_workspace_id:

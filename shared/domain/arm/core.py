@@ -1,4 +1,5 @@
-"""The resource group, the cluster's identity and its role on the node subnet: bodies and records."""
+"""The resource group, the cluster's identity, its role on the node subnet and the owner group's role on the
+cluster: bodies and records."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from shared.domain.arm.names import NETWORK_CONTRIBUTOR, tags
 from shared.domain.arm.record import ResourceType
 from shared.domain.request import ClusterRequest
+from shared.domain.rules.access import role_id
 
 
 def resource_group_body(r: ClusterRequest) -> dict[str, Any]:
@@ -23,6 +25,18 @@ def role_assignment_body(r: ClusterRequest) -> dict[str, Any]:
         "roleDefinitionId": role,
         "principalId": "${identity.properties.principalId}",
         "principalType": "ServicePrincipal",
+    }}
+
+
+def owner_role_assignment_body(r: ClusterRequest) -> dict[str, Any]:
+    """The request's owner group gets its role (`access.role`, validated: one of the AKS RBAC roles) on the cluster."""
+    assert r.access is not None
+    role = role_id(r.access.role)
+    definitions = f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions"
+    return {"properties": {
+        "roleDefinitionId": f"{definitions}/{role}",
+        "principalId": r.access.owner_group,
+        "principalType": "Group",
     }}
 
 

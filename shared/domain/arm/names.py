@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from shared.domain import armid
-from shared.domain.request import ClusterRequest
+from shared.domain.pool_subnets import subnet_name
+from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.endpoints import PRIVATE_LINK_GROUPS
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"  # built-in role: Network Contributor
@@ -41,6 +42,11 @@ def _ids(sub: str, rg: str, name: str) -> Mapping[str, str]:
         "peSubnet": f"{vnet}/subnets/{PE_SUBNET}",
         "cluster": armid.resource_id(sub, rg, "Microsoft.ContainerService", "managedClusters", name),
     })
+
+
+def pool_subnet_id(r: ClusterRequest, pool: Pool) -> str:
+    """The id of a user pool's own subnet (shared/domain/pool_subnets.py)."""
+    return f"{ids(r)['vnet']}/subnets/{subnet_name(pool.name)}"
 
 
 def tags(r: ClusterRequest) -> dict[str, str]:

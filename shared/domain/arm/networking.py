@@ -7,7 +7,8 @@ from typing import Any
 from shared.domain.arm.names import NODE_SUBNET, PE_SUBNET, ids, tags
 from shared.domain.arm.record import ResourceType
 from shared.domain.network import SubnetLayout
-from shared.domain.request import ClusterRequest
+from shared.domain.pool_subnets import subnet_name
+from shared.domain.request import ClusterRequest, Pool
 
 
 def vnet_body(r: ClusterRequest, subnets: SubnetLayout) -> dict[str, Any]:
@@ -26,9 +27,18 @@ def vnet_body(r: ClusterRequest, subnets: SubnetLayout) -> dict[str, Any]:
                     "addressPrefix": str(subnets.pe_subnet),
                     "privateEndpointNetworkPolicies": r.network.private_endpoint_network_policies,
                 }},
+                *({"name": subnet_name(p.name), **pool_subnet_body(r, p)} for p in r.user_pools if p.subnet),
             ],
         },
     }
+
+
+def pool_subnet_body(r: ClusterRequest, pool: Pool) -> dict[str, Any]:
+    """A pool's own subnet (shared/domain/pool_subnets.py), with the node subnet's service endpoints."""
+    props: dict[str, Any] = {"addressPrefix": pool.subnet}
+    if r.network.service_endpoints:
+        props["serviceEndpoints"] = [{"service": s} for s in r.network.service_endpoints]
+    return {"properties": props}
 
 
 def dns_zone_body(r: ClusterRequest) -> dict[str, Any]:
@@ -66,4 +76,7 @@ PRIVATE_ENDPOINT = ResourceType("Microsoft.Network/privateEndpoints", "2026-03-0
 DNS_ZONE_GROUP = ResourceType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "2026-03-01", "network",
                               {"put": 10, "delete": 10}, dns_zone_group_body)
 
-TYPES = (VNET, DNS_ZONE, DNS_LINK, PRIVATE_ENDPOINT, DNS_ZONE_GROUP)
+SUBNET = ResourceType("Microsoft.Network/virtualNetworks/subnets", "2026-03-01", "network", {"put": 10, "delete": 10},
+                      pool_subnet_body)
+
+TYPES = (VNET, DNS_ZONE, DNS_LINK, PRIVATE_ENDPOINT, DNS_ZONE_GROUP, SUBNET)

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from shared.domain.pool_subnets import place
 from shared.domain.profiles import expand
 from shared.domain.request import ClusterRequest
-from shared.domain.rules import cluster, endpoints, networking, pools, workloads
+from shared.domain.rules import access, cluster, endpoints, networking, pools, subnets, workloads
 from shared.domain.rules.context import Context
 from shared.domain.violations import Violation
 
 Rule = Callable[[ClusterRequest, Context], Iterable[Violation]]
 
-RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES)
+RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES,
+                         *access.RULES, *subnets.RULES)
 
 
 def validate(request: ClusterRequest, context: Context | None = None) -> list[Violation]:
@@ -33,6 +35,7 @@ def check(raw: Any, *, default_subscription_id: str, context: Context | None = N
     request, violations = expand(raw, default_subscription_id=default_subscription_id)
     if request is None:
         return None, violations  # shape errors only: the rules need a request of the right shape
+    request = place(request)  # a pool's `subnet: "auto"` becomes a free prefix of the VNet
     violations = [*violations, *validate(request, context)]  # the expansion's warnings, then every rule's
     has_errors = any(v.severity == "error" for v in violations)
     return (None if has_errors else request), violations

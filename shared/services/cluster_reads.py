@@ -1,0 +1,59 @@
+"""The read routes of the hand-off (docs/api.md): the list with filters and pages, one cluster with what ARM reports
+beside its desired request, and its user credentials. Each checks `read` on the cluster's subscription and resource
+group, as `Clusters` does, before anything is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from shared.domain.caller import Caller
+from shared.domain.request import ClusterRequest
+from shared.engine.records import ClusterRecord, cluster_key
+from shared.refusals import InConflict, NotFound, NotPermitted
+from shared.services import handoff, listing
+from shared.services.clusters import Clusters
+from shared.services.drift import drift_row, drift_rows
+from shared.services.views import cluster_view
+
+
+class ClusterReads:
+    def __init__(self, clusters: Clusters) -> None:
+        self.clusters = clusters
+
+    async def list(self, caller: Caller, params: Iterable[tuple[str, str]]) -> dict[str, Any]:
+        """A page of the clusters the caller may read that match the query; `continuationToken` while more follow.
+        Each item says who owns it (`owner`: the request's owner group) and when it last changed (`updatedAt`)."""
+        query = listing.parse_query(params)
+        policy, registry = self.clusters.policy, self.clusters.engine.registry
+        readable = [c for c in await registry.all()
+                    if policy.allows(caller, c.subscription_id, c.resource_group, "read")]
+        shown, token = listing.page(readable, query)
+        drift = await drift_rows(registry.table) if shown else {}
+        items = [{**cluster_view(c, drift.get(c.key)), "owner": listing.owner_of(c.request)} for c in shown]
+        return {"value": items, "continuationToken": token}
+
+    async def cluster(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
+        """The cluster's view and, beside its desired request, `observed`: what ARM reports now (or why not)."""
+        record = await self._readable(sub, rg, name, caller)
+        view = cluster_view(record, await drift_row(self.clusters.engine.registry.table, record.key))
+        request = ClusterRequest.model_validate(record.request)
+        return {**view, "owner": listing.owner_of(record.request),
+                "observed": await handoff.observed(self.clusters.engine.arm, request)}
+
+    async def credentials(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
+        """The user kubeconfig (never the admin one), to callers with `read`."""
+        record = await self._readable(sub, rg, name, caller)
+        if record.state == "deleting":
+            raise InConflict("ClusterDeleting", f"cluster '{name[:63]}' is being deleted: it has no credentials")
+        return await handoff.credentials(self.clusters.engine.arm, ClusterRequest.model_validate(record.request))
+
+    async def _readable(self, sub: str, rg: str, name: str, caller: Caller) -> ClusterRecord:
+        if not self.clusters.policy.allows(caller, sub, rg, "read"):
+            raise NotPermitted("Forbidden", f"caller {caller.display} may not read clusters in subscription {sub}, "
+                                            f"resource group {rg}")
+        record = await self.clusters.engine.registry.get(cluster_key(sub, rg, name))
+        if record is None or record.state == "deleted":
+            raise NotFound("ClusterNotFound", f"aksvend manages no cluster '{name[:63]}' in {rg[:90]}")
+        return record
