@@ -37,6 +37,7 @@ OsDiskType = Literal["Managed", "Ephemeral"]
 GpuDriver = Literal["Install", "None"]
 SpotFallback = Literal["on-demand", "none"]
 AutoUpgrade = Literal["none", "patch", "stable", "rapid", "node-image"]
+OnFailure = Literal["keep", "cleanup"]
 DriftPolicy = Literal["report", "repair"]  # what aksvend does about drift it finds in ARM (docs/drift.md)
 EndpointNetworkPolicies = Literal["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]
 
@@ -147,6 +148,13 @@ class Reactions(_Model):
     bounds: ReactionBounds = Field(default_factory=ReactionBounds)
 
 
+class Budget(_Model):
+    """The most the cluster may cost a month, in the price table's currency (docs/cost.md): a request whose
+    estimate at every pool's maximum is above it is refused, and reactions stop at it."""
+
+    monthly_max: float = Field(gt=0, le=100_000_000)
+
+
 class ClusterRequestInput(_Model):
     """What a caller sends (the published JSON Schema). `profiles.expand` fills what is left out from the
     profile and turns it into a ClusterRequest."""
@@ -163,6 +171,8 @@ class ClusterRequestInput(_Model):
     addons: Addons | None = None
     reactions: Reactions | None = None
     drift: DriftPolicy = "report"
+    budget: Budget | None = None
+    on_failure: OnFailure = "keep"  # what a create that fails does with what it made (docs/cost.md, "Quota")
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from shared.domain import arm
 from shared.domain.operations import StepSpec, progress
+from shared.domain.pricing import estimate, shipped
 from shared.domain.request import ClusterRequest
 from shared.engine.lifecycle import ticket_of
 from shared.engine.records import ClusterRecord, OperationRecord, StepRecord
@@ -25,7 +26,20 @@ def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dic
         "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
         "error": dict(op.error) if op.error else None, "retryOf": op.retry_of,
         "steps": [_step_view(s, steps.get(s.id)) for s in specs.values()],
+        "estimate": estimate_view(op),
     }
+
+
+def estimate_view(op: OperationRecord) -> dict[str, Any] | None:
+    """The monthly estimate of the request the operation builds (docs/cost.md); None for a deletion, or a request
+    record too old to parse."""
+    if op.kind == "delete-cluster":
+        return None
+    try:
+        request = ClusterRequest.model_validate(op.request)
+    except ValueError:
+        return None
+    return estimate(request, shipped()).to_dict()
 
 
 def _step_view(spec: StepSpec, step: StepRecord | None) -> dict[str, Any]:

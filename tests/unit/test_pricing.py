@@ -94,3 +94,35 @@ def test_every_plan_shows_the_estimate_with_its_inputs_and_what_is_left_out():
     tree = outcome.plan.tree
     assert "autoscale 3-10 · ~1,800 USD/month (3-10 nodes: 1,080-3,600)" in tree  # 5 x (336.38 + 23.65)
     assert "Cost         ~8,957 USD/month" in tree
+
+
+def test_a_request_over_its_budget_is_refused_naming_the_pool_that_breaks_it():
+    outcome = plan_request({**PRODUCTION_REQUEST, "budget": {"monthlyMax": 10_000}}, default_subscription_id=SUB)
+    assert not outcome.valid
+    [error] = outcome.errors
+    assert error.code == "BUDGET_EXCEEDED" and error.path == "/userPools/1"  # gpu: 4,274 -> 10,757
+    assert "pool 'gpu'" in error.message and "12,575.93" in error.message
+    assert plan_request({**PRODUCTION_REQUEST, "budget": {"monthlyMax": 12_600}}, default_subscription_id=SUB).valid
+
+
+@pytest.mark.parametrize("bad", [0, -1, "100", True, 1e12, None])
+def test_a_budget_that_is_no_positive_number_is_a_shape_error(bad):
+    outcome = plan_request({**PRODUCTION_REQUEST, "budget": {"monthlyMax": bad}}, default_subscription_id=SUB)
+    assert [(e.code, e.path) for e in outcome.errors] in ([("SCHEMA_RANGE", "/budget/monthlyMax")],
+                                                           [("SCHEMA_TYPE", "/budget/monthlyMax")])
+
+
+def test_the_policy_budget_is_the_most_generous_matching_rules_and_none_when_one_sets_none():
+    from shared.domain.caller import Caller
+    from shared.domain.policy import Policy
+    from shared.domain.rules import Context, check
+    caller = Caller.service("queue:cluster-requests")
+    rule = {"services": ["*"], "subscriptions": ["*"], "actions": ["create"]}
+    policy = Policy.model_validate({"rules": [{**rule, "resourceGroups": ["rg-shop*"], "monthlyBudget": 5000},
+                                              {**rule, "resourceGroups": ["rg-shop"], "monthlyBudget": 9000}]})
+    assert policy.budget(caller, SUB, "rg-shop", "create") == 9000
+    assert policy.budget(caller, SUB, "rg-shopping", "create") == 5000
+    assert policy.budget(caller, SUB, "rg-other", "create") is None
+    request, found = check(PRODUCTION_REQUEST, default_subscription_id=SUB, context=Context(policy_budget=9000))
+    assert request is None and [v.code for v in found if v.severity == "error"] == ["BUDGET_EXCEEDED"]
+    assert "the caller policy's monthlyBudget 9,000.00" in found[-1].message
