@@ -4,9 +4,12 @@ total (the cluster's fixed costs, then each pool at its maximum) past the budget
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
-from shared.domain.pricing.estimate import Estimate, estimate
+from shared.domain.pricing.estimate import Estimate, estimate, pool_cost
 from shared.domain.pricing.table import PriceTable
 from shared.domain.request import ClusterRequest
 from shared.domain.violations import CONTRACT, Violation, pointer
@@ -49,3 +52,36 @@ def _message(cost: Estimate, pool: str | None, nodes: int, before: float, after:
         return f"{total}, over {where} {limit:,.2f}: the cluster's fixed costs alone are {after:,.2f}"
     return (f"{total}, over {where} {limit:,.2f} {cost.currency}: pool '{pool}' at {nodes} nodes takes it from "
             f"{before:,.2f} to {after:,.2f} (prices as of {cost.as_of})")
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetView:
+    """What event reactions need of a cluster's budget (shared/domain/events/bounds.py `room`): the budget, what
+    is left of it with the desired request at every pool's maximum, and per pool a node's on-demand price a
+    month (a spot pool's is its fallback's: the price of its VM size on demand) and its maximum now."""
+
+    limit: float
+    currency: str
+    slack: float
+    node_monthly: Mapping[str, float]
+    desired_max: Mapping[str, int]
+
+    def nodes_above(self, pool: str, base: int, priced_as: str | None = None) -> int | None:
+        """The most nodes above `base` the budget lets `pool` have (priced as pool `priced_as`); None: unpriced."""
+        price = self.node_monthly.get(priced_as or pool)
+        if not price:
+            return None
+        return max(0, self.desired_max.get(pool, 0) - base + math.floor(max(0.0, self.slack) / price))
+
+
+def budget_view(r: ClusterRequest, table: PriceTable) -> BudgetView | None:
+    """The request's budget for reactions; None when it sets none."""
+    if r.budget is None:
+        return None
+    cost = estimate(r, table)
+    on_demand = {p.name: p.model_copy(update={"spot": None}) for p in r.pools}
+    prices = {name: pool_cost(p, r.location, table) for name, p in on_demand.items()}
+    return BudgetView(r.budget.monthly_max, cost.currency, r.budget.monthly_max - cost.monthly_max,
+                      MappingProxyType({n: c.monthly(1, cost.hours) for n, c in prices.items()
+                                        if c.node_hourly is not None}),
+                      MappingProxyType({p.name: p.max_nodes for p in r.pools}))
