@@ -38,7 +38,7 @@ Fetch = Callable[[str], Mapping[str, Any]]
 
 def http_fetch(url: str, timeout: float = 30.0) -> Mapping[str, Any]:
     """GET a page of the API as JSON."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (an https or test URL we built)
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         body: Mapping[str, Any] = json.loads(response.read().decode("utf-8"))
         return body
 
@@ -99,9 +99,8 @@ def refresh(fetch: Fetch, base_url: str = RETAIL_PRICES_URL, today: str | None =
             seeded = table["vm"][region][sku]
             table["vm"][region][sku] = [seeded[i] if v is None else round(v, 4) for i, v in enumerate(row)]
             from_api += sum(v is not None for v in row)
-        flt = f"serviceName eq 'Storage' and armRegionName eq '{region}' and productName eq 'Premium SSD Managed Disks'"
-        flt_std = f"serviceName eq 'Storage' and armRegionName eq '{region}' and productName eq 'Standard SSD Managed Disks'"
-        for query in (flt, flt_std):
+        for product in ("Premium SSD Managed Disks", "Standard SSD Managed Disks"):
+            query = f"serviceName eq 'Storage' and armRegionName eq '{region}' and productName eq '{product}'"
             for kind, prices in disk_prices(items(fetch, base_url, query), _DISK_TIERS).items():
                 table["disks"][region][kind].update(prices)
     day = today or datetime.now(UTC).date().isoformat()

@@ -10,7 +10,8 @@ from shared.domain.request import ClusterRequest, Pool
 def render(r: ClusterRequest, subnets: SubnetLayout, cost: Estimate | None = None) -> str:
     width = max(len(p.name) for p in r.pools)
     lines = [f"Control plane (managed by Azure) · Kubernetes {r.kubernetes_version}"]
-    lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}{_pool_cost(cost, r.system_pool)}")
+    system = r.system_pool
+    lines.append(f"System pool  {system.name:<{width}} · {_pool(system)}{_pool_cost(cost, system)}")
     lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}{_pool_cost(cost, p)}" for p in r.user_pools)
     if cost is not None:
         lines.append(f"Cost         {_total(cost)}")

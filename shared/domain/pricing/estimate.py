@@ -25,7 +25,8 @@ LEFT_OUT = (
     "persistent volumes, snapshots, public IPs, container registry",
     "reservations, savings plans and negotiated discounts",
 )
-SPOT_NOTE = "spot: at the table's typical spot price; the real price varies by hour and region, and nodes may be evicted"
+SPOT_NOTE = ("spot: at the table's typical spot price; the real price varies by hour and region, and nodes may be "
+             "evicted")
 
 
 @dataclass(frozen=True, slots=True)
