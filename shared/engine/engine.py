@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,6 +77,7 @@ class Engine:
         self.rng = rng or random.Random()
         self.history = History(operations, clock, self.rng)
         self.lifecycle = lifecycle  # lifecycle events of its transitions (the outbox); None: not recorded
+        self.after_failure: Callable[[OperationRecord], Awaitable[None]] | None = None  # cleanup.py sets it
 
     async def load(self, op_id: str) -> Loaded | None:
         rows = await self.ops.query_partition(op_id)
