@@ -59,7 +59,7 @@ def vm_prices(rows: Iterator[Mapping[str, Any]]) -> dict[str, list[float | None]
     """[linux, windows, spot] per catalog size from a region's Consumption rows, hourly, USD."""
     out: dict[str, list[float | None]] = {}
     for row in rows:
-        sku, sku_name = row.get("armSkuName"), str(row.get("skuName", ""))
+        sku, sku_name = str(row.get("armSkuName")), str(row.get("skuName", ""))
         if (sku not in CATALOG or row.get("type") != "Consumption" or row.get("unitOfMeasure") != "1 Hour"
                 or "Low Priority" in sku_name or row.get("currencyCode", "USD") != "USD"):
             continue
