@@ -51,13 +51,13 @@ class PriceTable:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PriceTable:
-        vm = {region: MappingProxyType({size: VmPrice(*row) for size, row in sizes.items()})
-              for region, sizes in data["vm"].items()}
-        disks = {region: MappingProxyType({kind: tuple(sorted((int(g), float(p)) for g, p in tiers.items()))
-                                           for kind, tiers in kinds.items()})
+        # Plain dicts, never changed after this (a read-only proxy costs a plan with 100 pools measurable time).
+        vm = {region: {size: VmPrice(*row) for size, row in sizes.items()} for region, sizes in data["vm"].items()}
+        disks = {region: {kind: tuple(sorted((int(g), float(p)) for g, p in tiers.items()))
+                          for kind, tiers in kinds.items()}
                  for region, kinds in data["disks"].items()}
         return cls(str(data["asOf"]), str(data["currency"]), int(data["hoursPerMonth"]), str(data["source"]),
-                   MappingProxyType(vm), MappingProxyType(disks), MappingProxyType(dict(data["aksTierHourly"])),
+                   vm, disks, MappingProxyType(dict(data["aksTierHourly"])),
                    float(data["privateEndpointHourly"]), float(data["loadBalancerHourly"]))
 
 
