@@ -56,3 +56,4 @@ async def test_a_create_that_succeeds_or_an_engine_without_the_wiring_cleans_not
     await drain(engine, queue)  # not wired: the engine alone never deletes
     assert await state(engine, op_id) == "failed" and len(arm.resources) == 4
     assert await engine.load(cleanup_operation_id(op_id)) is None
+
