@@ -41,7 +41,7 @@ PAGES = {
 @pytest.fixture(scope="module")
 def stand_in() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
             flt, page = query["$filter"][0], int(query.get("page", ["0"])[0])
             key = ("vm" if "Virtual Machines" in flt else "disk" if "Premium SSD" in flt else "other") + "-" + \
