@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from functions import docs_ui, edge, eventgrid, paths, runtime, webhooks
+from functions import docs_ui, edge, eventgrid, http_lifecycle, paths, runtime, webhooks
 from functions.bodies import RETRY_AFTER_SECONDS, accepted, json_body
 from functions.callers import caller_of
 from functions.paths import path_parameters
@@ -51,6 +51,7 @@ app.openapi = openapi  # type: ignore[method-assign]
 app.include_router(eventgrid.router)
 app.include_router(webhooks.router)
 app.include_router(docs_ui.router)
+app.include_router(http_lifecycle.router)  # PATCH, upgrade, adopt: a running cluster's life
 
 
 def queued(result: Accepted) -> JSONResponse:

@@ -52,6 +52,10 @@ REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
     (POOL_ROUTE, "put"): (*BODY, 403, 404, 409),
     (POOL_ROUTE, "delete"): (400, 401, 403, 404, 409),
     (CLUSTER_ROUTE + "/agent-key/rotate", "post"): (400, 401, 403, 404, 409),
+    (CLUSTER_ROUTE, "patch"): (*BODY, 403, 404, 409),  # functions/http_lifecycle.py
+    (CLUSTER_ROUTE + "/upgrade", "post"): (*BODY, 403, 404, 409),
+    (CLUSTER_ROUTE + "/upgrades", "get"): (400, 401, 403, 404),
+    (CLUSTER_ROUTE + "/adopt", "post"): (400, 401, 403, 404, 409, 422),
     ("/api/events", "post"): (400, 401, 403, 413, 415),
     ("/api/events", "options"): (400, 401, 403),
     ("/api/webhooks/{system}", "post"): (400, 401, 404, 413, 422),

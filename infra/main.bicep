@@ -20,8 +20,23 @@ param location string
 @description('Optional: name of the resource group to create; defaults to rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Optional: object id of the developer running azd, granted data access for debugging. Leave empty in production.')
-param principalId string = ''
+@description('Development only: object id of a user given storage data access for debugging. Empty (the default): no one. azd\'s AZURE_PRINCIPAL_ID (whoever deploys) is deliberately not passed here.')
+param devDataPrincipalId string = ''
+
+@description('Development only: public IPv4 addresses or CIDR ranges let through the firewalls of storage, the Key Vaults and the topic. Empty (the default): their public network access is off, and only their private endpoints reach them.')
+param devAllowedIpRanges array = []
+
+@description('Days Log Analytics keeps the resource logs, the Key Vault audit events and the telemetry.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 90
+
+@description('Address space of the home VNet (the function app\'s integration subnet and the private endpoints).')
+param vnetAddressPrefix string = '10.60.0.0/24'
+@description('The function app\'s integration subnet (delegated to Microsoft.App/environments), inside vnetAddressPrefix.')
+param appSubnetPrefix string = '10.60.0.0/26'
+@description('The private endpoints\' subnet, inside vnetAddressPrefix.')
+param endpointSubnetPrefix string = '10.60.0.64/26'
 
 @description('ARM ids of the scopes aksvend may provision clusters into: /subscriptions/{id} or /subscriptions/{id}/resourceGroups/{name}. Resource groups must exist.')
 param targetScopes array = []
@@ -68,7 +83,9 @@ var tags = {
 }
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
-var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+// Two vaults: the webhook secrets (the app only reads them) and what the app generates (it writes there).
+var webhookVaultName = '${abbrs.keyVaultVaults}wh-${resourceToken}'
+var generatedVaultName = '${abbrs.keyVaultVaults}gen-${resourceToken}'
 
 // The queues and tables aksvend uses (docs/design.md section 4); a queue's poison queue is <queue>-poison.
 var queueNames = [
@@ -97,7 +114,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
 }
 
 // The identity the function app runs as: storage, Key Vault, Event Grid and ARM on the target scopes.
-module apiIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.5.1' = {
+module apiIdentity 'app/identity.bicep' = {
   name: 'apiUserAssignedIdentity'
   scope: rg
   params: {
@@ -107,88 +124,80 @@ module apiIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.
   }
 }
 
-module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.15.1' = {
-  name: 'logAnalytics'
+// Log Analytics (every resource log, retention logRetentionDays) and Application Insights (local auth off).
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
   scope: rg
   params: {
-    name: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    workspaceName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    appInsightsName: '${abbrs.insightsComponents}${resourceToken}'
     location: location
     tags: tags
-    dataRetention: 30
+    retentionInDays: logRetentionDays
   }
 }
 
-module monitoring 'br/public:avm/res/insights/component:0.7.1' = {
-  name: 'applicationInsights'
+// The VNet the app integrates with and the private endpoints live in, and their private DNS zones.
+module network 'app/network.bicep' = {
+  name: 'network'
   scope: rg
   params: {
-    name: '${abbrs.insightsComponents}${resourceToken}'
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
     location: location
     tags: tags
-    workspaceResourceId: logAnalytics.outputs.resourceId
-    disableLocalAuth: true
+    addressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetPrefix
+    endpointSubnetPrefix: endpointSubnetPrefix
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
-// Functions host storage and aksvend's state: queues, tables, the deployment package container. Identity only.
-module storage 'br/public:avm/res/storage/storage-account:0.32.0' = {
+// Functions host storage and aksvend's state: queues, tables, the deployment package container. Identity only,
+// private endpoints only.
+module storage 'app/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
-    skuName: 'Standard_LRS'
-    kind: 'StorageV2'
-    allowBlobPublicAccess: false
-    allowSharedKeyAccess: false
-    defaultToOAuthAuthentication: true
-    minimumTlsVersion: 'TLS1_2'
-    supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
-    blobServices: {
-      containers: [
-        {
-          name: deploymentStorageContainerName
-          publicAccess: 'None'
-        }
-      ]
-    }
-    queueServices: {
-      queues: [for queueName in queueNames: {
-        name: queueName
-      }]
-    }
-    tableServices: {
-      tables: [for tableName in tableNames: {
-        name: tableName
-      }]
-    }
+    deploymentContainerName: deploymentStorageContainerName
+    queueNames: queueNames
+    tableNames: tableNames
+    workspaceId: monitoring.outputs.workspaceId
+    endpointSubnetId: network.outputs.endpointSubnetId
+    zoneIds: network.outputs.zoneIds
+    devAllowedIpRanges: devAllowedIpRanges
   }
 }
 
-// Webhook secrets (set by operators, read through Key Vault references) and the generated Windows admin passwords
-// (written by aksvend at run time). RBAC only, purge protection on.
-module keyVault 'br/public:avm/res/key-vault/vault:0.13.3' = {
-  name: 'keyVault'
+// Webhook secrets, set by operators and read by the app through Key Vault references (Secrets User).
+module webhookVault 'app/keyvault.bicep' = {
+  name: 'webhookVault'
   scope: rg
   params: {
-    name: keyVaultName
+    name: webhookVaultName
     location: location
     tags: tags
-    sku: 'standard'
-    enableRbacAuthorization: true
-    enablePurgeProtection: true
-    softDeleteRetentionInDays: 90
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
+    workspaceId: monitoring.outputs.workspaceId
+    endpointSubnetId: network.outputs.endpointSubnetId
+    privateDnsZoneId: network.outputs.zoneIds.vault
+    devAllowedIpRanges: devAllowedIpRanges
+  }
+}
+
+// What aksvend generates at run time: Windows admin passwords, in-cluster agents' keys (Secrets Officer).
+module generatedVault 'app/keyvault.bicep' = {
+  name: 'generatedVault'
+  scope: rg
+  params: {
+    name: generatedVaultName
+    location: location
+    tags: tags
+    workspaceId: monitoring.outputs.workspaceId
+    endpointSubnetId: network.outputs.endpointSubnetId
+    privateDnsZoneId: network.outputs.zoneIds.vault
+    devAllowedIpRanges: devAllowedIpRanges
   }
 }
 
@@ -199,19 +208,10 @@ module eventGrid 'app/eventgrid.bicep' = {
     name: '${abbrs.eventGridDomainsTopics}${resourceToken}'
     location: location
     tags: tags
-  }
-}
-
-module appServicePlan 'br/public:avm/res/web/serverfarm:0.7.0' = {
-  name: 'appServicePlan'
-  scope: rg
-  params: {
-    name: '${abbrs.webServerFarms}${resourceToken}'
-    location: location
-    tags: tags
-    skuName: 'FC1'
-    kind: 'functionapp'
-    reserved: true
+    workspaceId: monitoring.outputs.workspaceId
+    endpointSubnetId: network.outputs.endpointSubnetId
+    privateDnsZoneId: network.outputs.zoneIds.topic
+    devAllowedIpRanges: devAllowedIpRanges
   }
 }
 
@@ -220,20 +220,22 @@ module api 'app/api.bicep' = {
   scope: rg
   params: {
     name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
     location: location
     tags: tags
-    appServicePlanId: appServicePlan.outputs.resourceId
     runtimeVersion: '3.11'
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     storageAccountName: storage.outputs.name
     deploymentStorageContainerName: deploymentStorageContainerName
-    identityId: apiIdentity.outputs.resourceId
+    identityId: apiIdentity.outputs.id
     identityClientId: apiIdentity.outputs.clientId
-    applicationInsightsConnectionString: monitoring.outputs.connectionString
-    keyVaultName: keyVault.outputs.name
-    keyVaultUri: keyVault.outputs.uri
+    applicationInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    webhookVaultName: webhookVault.outputs.name
+    generatedVaultUri: generatedVault.outputs.uri
     eventTopicEndpoint: eventGrid.outputs.endpoint
+    appSubnetId: network.outputs.appSubnetId
+    workspaceId: monitoring.outputs.workspaceId
     defaultSubscriptionId: effectiveDefaultSubscriptionId
     callerPolicy: callerPolicy
     authClientId: authClientId
@@ -242,17 +244,19 @@ module api 'app/api.bicep' = {
   }
 }
 
-// Roles in aksvend's own resource group: storage data, telemetry, the outbound topic, Key Vault secrets.
+// Roles in aksvend's own resource group, each on its one resource: storage data, telemetry, the outbound topic,
+// the two vaults. The deploying user gets none (devDataPrincipalId is for development only).
 module rbac 'app/rbac.bicep' = {
   name: 'rbacAssignments'
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
-    appInsightsName: monitoring.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
     eventGridTopicName: eventGrid.outputs.name
-    keyVaultName: keyVault.outputs.name
+    webhookVaultName: webhookVault.outputs.name
+    generatedVaultName: generatedVault.outputs.name
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
-    userIdentityPrincipalId: principalId
+    devDataPrincipalId: devDataPrincipalId
   }
 }
 
@@ -278,6 +282,7 @@ module healthEvents 'app/health-events.bicep' = [for (subscriptionId, i) in targ
     systemTopicName: '${abbrs.eventGridSystemTopics}health-${resourceToken}'
     eventSubscriptionsEnabled: eventSubscriptionsEnabled
     functionResourceId: '${api.outputs.resourceId}/functions/${eventGridFunctionName}'
+    workspaceId: monitoring.outputs.workspaceId
   }
 }]
 
@@ -291,7 +296,9 @@ output AZURE_FUNCTION_NAME string = api.outputs.name
 output AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID string = apiIdentity.outputs.principalId
 output AZURE_FUNCTION_IDENTITY_CLIENT_ID string = apiIdentity.outputs.clientId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
-output AZURE_VAULT_NAME string = keyVault.outputs.name
-output AZURE_VAULT_URI string = keyVault.outputs.uri
+output AZURE_VAULT_NAME string = webhookVault.outputs.name
+output AZURE_VAULT_URI string = webhookVault.outputs.uri
+output AKSVEND_GENERATED_VAULT_NAME string = generatedVault.outputs.name
+output AKSVEND_GENERATED_VAULT_URI string = generatedVault.outputs.uri
 output AKSVEND_EVENTS_TOPIC_ENDPOINT string = eventGrid.outputs.endpoint
 output AKSVEND_DEFAULT_SUBSCRIPTION_ID string = effectiveDefaultSubscriptionId

@@ -9,6 +9,7 @@ param tags object = {}
 param systemTopicName string
 param eventSubscriptionsEnabled bool = false
 param functionResourceId string
+param workspaceId string
 
 resource eventsResourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: resourceGroupName
@@ -24,6 +25,7 @@ module healthTopic 'health-topic.bicep' = {
     tags: tags
     eventSubscriptionsEnabled: eventSubscriptionsEnabled
     functionResourceId: functionResourceId
+    workspaceId: workspaceId
   }
 }
 

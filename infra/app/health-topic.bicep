@@ -5,6 +5,8 @@ param tags object = {}
 param eventSubscriptionsEnabled bool = false
 @description('ARM id of the Event Grid trigger function: <function app id>/functions/<name>.')
 param functionResourceId string
+@description('Log Analytics workspace (in aksvend\'s own subscription) that receives the topic\'s delivery failures.')
+param workspaceId string
 
 resource healthTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: name
@@ -39,6 +41,21 @@ resource toAksvend 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
     }
+  }
+}
+
+// Failed deliveries to the app (a dropped spot-eviction notice) are logged with the rest.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: healthTopic
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      {
+        category: 'DeliveryFailures'
+        enabled: true
+      }
+    ]
   }
 }
 

@@ -1,22 +1,23 @@
-// The roles of targets.bicep, assigned on one existing resource group (a resource-group target scope).
-// The role list, the constrained RBAC condition and the helper role's actions come from targets.bicep.
+// The roles of targets.bicep, assigned on one existing resource group (a resource-group target scope): the role
+// list, the custom cluster role's actions and the RBAC Administrator's condition come from targets.bicep.
 param principalId string
 param environmentName string
 param roles array
 param rbacAdministratorRoleId string
 param rbacAdministratorCondition string
-param helperRoleActions array
+param clusterRoleActions array
+param clusterRoleNotActions array
 
-resource helperRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(resourceGroup().id, 'aksvend-target-helper', environmentName)
+resource clusterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'aksvend-clusters', environmentName)
   properties: {
-    roleName: 'aksvend target helper (${environmentName}, ${uniqueString(resourceGroup().id)})'
-    description: 'aksvend: update its resource group for planned clusters.'
+    roleName: 'aksvend clusters (${environmentName}, ${uniqueString(resourceGroup().id)})'
+    description: 'aksvend: create, change, read and delete the clusters it vends in this resource group and their identities; no admin credentials, no run command, no federated credentials.'
     type: 'CustomRole'
     permissions: [
       {
-        actions: helperRoleActions
-        notActions: []
+        actions: clusterRoleActions
+        notActions: clusterRoleNotActions
       }
     ]
     assignableScopes: [
@@ -41,18 +42,18 @@ resource rbacAdministratorAssignment 'Microsoft.Authorization/roleAssignments@20
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', rbacAdministratorRoleId)
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'aksvend: may only assign Network Contributor to service principals'
+    description: 'aksvend: may only assign Network Contributor to service principals and AKS RBAC Cluster Admin to groups'
     condition: rbacAdministratorCondition
     conditionVersion: '2.0'
   }
 }
 
-resource helperRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(resourceGroup().id, principalId, 'aksvend-target-helper')
+resource clusterRoleAssignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(resourceGroup().id, principalId, 'aksvend-clusters')
   properties: {
-    roleDefinitionId: helperRole.id
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', clusterRole.name)
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'aksvend: resource group'
+    description: 'aksvend: clusters'
   }
 }

@@ -6,8 +6,9 @@
 | `GET /_emulator/requests?limit=N` | request log: time, method, path, status, durationMs, resourceType, fault |
 | `GET /_emulator/counters` | totals by method, status and resource type |
 | `GET /_emulator/inventory[?type=T]` | resources: id, type, provisioningState |
-| `GET /_emulator/operations` | running operations: kind, state, dueInSeconds, plannedSeconds (time factor 1) |
+| `GET /_emulator/operations` | running operations: kind, state, phase, dueInSeconds, plannedSeconds (factor 1) |
 | `POST /_emulator/operations/finish` | `{"resourceId"}` (optional): end only that resource's running operations |
+| `POST /_emulator/operations/step` | `{"resourceId"}`: end the current stage (an upgrade's) of its operations |
 | `PUT /_emulator/operations/hold` | `{"hold": true}`: no operation ends on its own until `{"hold": false}` or reset |
 | `POST /_emulator/reset` | forget resources, operations, log, faults and the latency, quota, version overrides |
 | `GET`/`PATCH /_emulator/settings` | timeFactor, throttling, retryAfter (seconds/ms/none), webhookUrl, seed ... |
@@ -105,6 +106,7 @@ def routes(world: World) -> list[web.RouteDef]:
                     "state": op.running_state,
                     "dueInSeconds": round(op.remaining(world.ops.now()), 3),
                     "plannedSeconds": op.planned_seconds,
+                    "phase": op.phase,
                 }
                 for op in world.ops.running()
             ]
@@ -119,6 +121,12 @@ def routes(world: World) -> list[web.RouteDef]:
         running = len(world.ops.running())
         world.ops.finish_all()
         return {"finished": running}
+
+    async def step_operations(request: web.Request) -> Any:
+        resource_id = (await options(request)).get("resourceId")
+        if not isinstance(resource_id, str):
+            raise ValueError("resourceId must be an ARM resource id")
+        return {"moved": world.ops.step(resource_id)}
 
     async def hold_operations(request: web.Request) -> Any:
         hold = (await options(request)).get("hold")
@@ -197,6 +205,7 @@ def routes(world: World) -> list[web.RouteDef]:
         ("GET", "inventory", inventory),
         ("GET", "operations", operations),
         ("POST", "operations/finish", finish_operations),
+        ("POST", "operations/step", step_operations),
         ("PUT", "operations/hold", hold_operations),
         ("POST", "reset", reset),
         ("GET", "settings", get_settings),

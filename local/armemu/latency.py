@@ -38,8 +38,9 @@ POLL_INTERVAL_SECONDS = 10.0
 
 
 class LatencyModel:
-    """Durations by `<type>:<kind>` (kinds: create, update, scale, delete), case-insensitive. A scale without its own
-    entry takes the update duration, an update without one the create duration; anything else unknown takes 10 s.
+    """Durations by `<type>:<kind>` (kinds: create, update, scale, upgrade, delete), case-insensitive. A scale or an
+    upgrade without its own entry takes the update duration, an update without one the create duration; anything
+    else unknown takes 10 s.
     Overrides (from the control API) win over the defaults."""
 
     def __init__(self, overrides: dict[str, float] | None = None) -> None:
@@ -59,7 +60,7 @@ class LatencyModel:
         self._table = {k.lower(): v for k, v in DEFAULT_SECONDS.items()}
 
     def seconds(self, type_name: str, kind: str) -> float:
-        fallbacks = {"scale": "update", "update": "create"}
+        fallbacks = {"scale": "update", "upgrade": "update", "update": "create"}
         while kind:
             found = self._table.get(f"{type_name}:{kind}".lower())
             if found is not None:

@@ -80,12 +80,20 @@ def surge_nodes(props: dict[str, Any]) -> int:
     return max(1, surge)
 
 
+def upgrade_batches(props: dict[str, Any]) -> int:
+    """How many batches of maxSurge nodes a pool's upgrade rolls (0 for a pool of no nodes)."""
+    return batches(int(props.get("count") or 0), surge_nodes(props))
+
+
+def upgrade_batch_seconds(figure: Figure, props: dict[str, Any]) -> float:
+    """One batch: a surge node provisioned, the old node drained, then the soak time."""
+    soak = float((props.get("upgradeSettings") or {}).get("nodeSoakDurationInMinutes") or 0) * 60.0
+    return figure("aks/surgeNode:upgrade") + figure("aks/drain:upgrade") + soak
+
+
 def pool_upgrade_seconds(figure: Figure, props: dict[str, Any]) -> float:
     """Node batches of maxSurge, each a surge node plus its drain plus the soak time."""
-    count = int(props.get("count") or 0)
-    soak = float((props.get("upgradeSettings") or {}).get("nodeSoakDurationInMinutes") or 0) * 60.0
-    per_batch = figure("aks/surgeNode:upgrade") + figure("aks/drain:upgrade") + soak
-    return batches(count, surge_nodes(props)) * per_batch
+    return upgrade_batches(props) * upgrade_batch_seconds(figure, props)
 
 
 def cluster_upgrade_seconds(figure: Figure, pools: Iterable[dict[str, Any]]) -> float:

@@ -21,8 +21,12 @@ from shared.domain import arm
 from shared.domain.plan import Plan, plan
 from shared.domain.request import ClusterRequest
 
-OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade"]
-OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade")
+# update-pool: a put-pool that keeps the pool's count and power state as ARM has them (a change of taints, labels or
+# bounds that names no count).
+OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade", "patch-cluster",
+                        "swap-system-pool", "update-pool"]
+OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade",
+                                              "patch-cluster", "swap-system-pool", "update-pool")
 Action = Literal["put", "delete"]
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
@@ -42,6 +46,9 @@ class StepSpec:
     mutates_cluster: bool
     estimated_seconds: int
     must_exist: bool = False  # the PUT only changes the resource: it fails when ARM no longer has it (never creates)
+    # The body's pool counts and power states are ARM's when the step begins (shared/engine/adopt.py `current_body`):
+    # an operation that rebuilds a pool body (an upgrade, a patch) resizes nothing as a side effect.
+    current: bool = False
 
 
 def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None) -> tuple[StepSpec, ...]:
@@ -52,6 +59,10 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
         return _delete_steps(plan(request))
     if kind == "upgrade":
         return _upgrade_steps(request)
+    if kind == "patch-cluster":
+        return _patch_steps(request, pool_name)
+    if kind == "swap-system-pool":
+        return _swap_steps(request, pool_name)
     if pool_name is None:
         raise ValueError(f"{kind} needs a pool name")
     pool_id = f"{arm.ids(request)['cluster']}/agentPools/{pool_name}"
@@ -63,7 +74,7 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
     return (StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id, pools.api_version,
-                     body, (), True, pools.seconds["put"]),)
+                     body, (), True, pools.seconds["put"], current=kind == "update-pool"),)
 
 
 def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
@@ -78,13 +89,43 @@ def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:
     body = {**body, "properties": {**body["properties"], "agentPoolProfiles": profiles}}
     cluster, pools = arm.CLUSTER, arm.AGENT_POOL
     steps = [StepSpec("upgrade:controlPlane", "put", "cluster", cluster.name, cluster_id, cluster.api_version, body,
-                      (), True, cluster.seconds["put"], must_exist=True)]  # a PUT of a deleted one would create it
+                      (), True, cluster.seconds["put"], must_exist=True, current=True)]  # never creates a deleted one
     for i, pool in enumerate(request.pools):
         props = arm.agent_pool_properties(request, pool, system=i == 0)
         steps.append(StepSpec(f"upgrade:pool:{pool.name}", "put", f"pool:{pool.name}", pools.name,
                               f"{cluster_id}/agentPools/{pool.name}", pools.api_version, {"properties": props},
-                              (steps[-1].id,), True, pools.seconds["put"]))
+                              (steps[-1].id,), True, pools.seconds["put"], current=True))
     return tuple(steps)
+
+
+def _patch_steps(request: ClusterRequest, pool_name: str | None) -> tuple[StepSpec, ...]:
+    """A patch: the cluster PUT (tags, add-ons, autoscaler profile, upgrade channel, the pools' bounds, taints and
+    labels) with each pool's count and power state as ARM has them, then, when the patch changed the system pool's
+    count (`pool_name`), its PUT through the agentPools API with the desired count."""
+    cluster, pools = arm.CLUSTER, arm.AGENT_POOL
+    cluster_id = arm.ids(request)["cluster"]
+    steps = [StepSpec("update:cluster", "put", "cluster", cluster.name, cluster_id, cluster.api_version,
+                      arm.managed_cluster_body(request), (), True, cluster.seconds["put"], must_exist=True,
+                      current=True)]
+    if pool_name is not None:
+        props = arm.agent_pool_properties(request, request.system_pool, system=True)
+        steps.append(StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name,
+                              f"{cluster_id}/agentPools/{pool_name}", pools.api_version, {"properties": props},
+                              (steps[0].id,), True, pools.seconds["put"], must_exist=True))
+    return tuple(steps)
+
+
+def _swap_steps(request: ClusterRequest, old: str | None) -> tuple[StepSpec, ...]:
+    """A system pool VM size change (shared/domain/patch.py `Swap`): the new System pool (the request's system pool,
+    named anew) is added and must be Succeeded, then the old one (`old`) is deleted, which cordons and drains it."""
+    if old is None:
+        raise ValueError("swap-system-pool needs the old pool's name")
+    pools, cluster_id, new = arm.AGENT_POOL, arm.ids(request)["cluster"], request.system_pool
+    props = arm.agent_pool_properties(request, new, system=True)
+    add = StepSpec(f"put:pool:{new.name}", "put", f"pool:{new.name}", pools.name, f"{cluster_id}/agentPools/{new.name}",
+                   pools.api_version, {"properties": props}, (), True, pools.seconds["put"])
+    return (add, StepSpec(f"delete:pool:{old}", "delete", f"pool:{old}", pools.name, f"{cluster_id}/agentPools/{old}",
+                          pools.api_version, None, (add.id,), True, pools.seconds["delete"]))
 
 
 def _create_steps(p: Plan) -> tuple[StepSpec, ...]:

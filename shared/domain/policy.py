@@ -24,7 +24,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from shared.domain.armid import GUID, fold_case
 from shared.domain.caller import SERVICE_ID, Caller
 
-Action = Literal["create", "change", "delete", "read"]
+# admin: adopt a cluster aksvend did not make (never in a rule's default actions)
+Action = Literal["create", "change", "delete", "read", "admin"]
 OLD_FIELD = ("'callers' is gone (display names and ids matched alike): name principals as <tenant id>/<object id> "
              "in 'principals' and aksvend's own callers in 'services' (docs/policy.md)")
 
@@ -127,7 +128,7 @@ def action_of(kind: str) -> Action:
 def allow_all() -> Policy:
     return Policy.model_validate({"rules": [{"principals": ["*"], "services": ["*"], "subscriptions": ["*"],
                                              "resourceGroups": ["*"],
-                                             "actions": ["create", "change", "delete", "read"]}]})
+                                             "actions": ["create", "change", "delete", "read", "admin"]}]})
 
 
 def _fits(patterns: Iterable[str], value: str) -> bool:

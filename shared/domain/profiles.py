@@ -29,7 +29,8 @@ DEFAULT_KUBERNETES_VERSION = "1.33"
 CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 # The top-level fields a request may set to null (the nullable ones of the schema): null clears the profile's
 # value, and the field takes the contract's own default (none for systemPool, which is then missing).
-NULL_CLEARS = ("subscriptionId", "kubernetesVersion", "systemPool", "userPools", "network", "addons", "reactions")
+NULL_CLEARS = ("subscriptionId", "kubernetesVersion", "systemPool", "userPools", "network", "addons", "reactions",
+               "deletionProtection")
 
 _NETWORK = {
     "plugin": "azure-overlay",
@@ -57,6 +58,7 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
         "addons": {"monitoring": True, "azurePolicy": True, "defender": False, "csiDrivers": ["disk", "file", "blob"]},
         "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 50, "cooldownSeconds": 600,
                       "autoUpgrade": "patch"},
+        "deletionProtection": True,
     },
     # Small and cheap: one 2-vCPU system node and one small autoscaled user pool.
     "development": {
@@ -69,6 +71,7 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
         "addons": {"monitoring": False, "azurePolicy": False, "defender": False, "csiDrivers": ["disk", "file"]},
         "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 10, "cooldownSeconds": 600,
                       "autoUpgrade": "patch"},
+        "deletionProtection": False,
     },
 }
 

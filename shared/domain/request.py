@@ -155,6 +155,44 @@ class Budget(_Model):
     monthly_max: float = Field(gt=0, le=100_000_000)
 
 
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+Minutes = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}m$")]
+Digits = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}$")]
+TrueFalse = Literal["true", "false"]
+
+
+class AutoscalerProfile(_Model):
+    """The cluster autoscaler's settings, as ARM names and types them (`properties.autoScalerProfile`, kebab-case,
+    mostly strings; learn.microsoft.com/javascript/api/@azure-rest/arm-containerservice/
+    managedclusterpropertiesautoscalerprofile). Only what is given is sent; AKS keeps its defaults for the rest."""
+
+    model_config = ConfigDict(**{**_Model.model_config, "alias_generator": _kebab})
+    balance_similar_node_groups: TrueFalse | None = None
+    daemonset_eviction_for_empty_nodes: bool | None = None
+    daemonset_eviction_for_occupied_nodes: bool | None = None
+    expander: Literal["least-waste", "most-pods", "priority", "random"] | None = None
+    ignore_daemonsets_utilization: bool | None = None
+    max_empty_bulk_delete: Digits | None = None
+    max_graceful_termination_sec: Digits | None = None
+    max_node_provision_time: Minutes | None = None
+    max_total_unready_percentage: Digits | None = None
+    new_pod_scale_up_delay: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,5}[smh]$")] | None = None
+    ok_total_unready_count: Digits | None = None
+    scan_interval: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}s$")] | None = None
+    scale_down_delay_after_add: Minutes | None = None
+    scale_down_delay_after_delete: Minutes | None = None
+    scale_down_delay_after_failure: Minutes | None = None
+    scale_down_unneeded_time: Minutes | None = None
+    scale_down_unready_time: Minutes | None = None
+    scale_down_utilization_threshold: Annotated[str, StringConstraints(pattern=r"^(0(\.[0-9]{1,3})?|1(\.0{1,3})?)$")] \
+        | None = None
+    skip_nodes_with_local_storage: TrueFalse | None = None
+    skip_nodes_with_system_pods: TrueFalse | None = None
+
+
 class ClusterRequestInput(_Model):
     """What a caller sends (the published JSON Schema). `profiles.expand` fills what is left out from the
     profile and turns it into a ClusterRequest."""
@@ -174,6 +212,9 @@ class ClusterRequestInput(_Model):
     budget: Budget | None = None
     on_failure: OnFailure = "keep"  # what a create that fails does with what it made (docs/cost.md, "Quota")
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
+    # DELETE is refused (409) while true; a PATCH turns it off. The profile's default: on for production.
+    deletion_protection: bool | None = None
+    autoscaler_profile: AutoscalerProfile | None = None
 
 
 class ClusterRequest(ClusterRequestInput):
@@ -187,6 +228,7 @@ class ClusterRequest(ClusterRequestInput):
     network: Network = Field(default_factory=Network)
     addons: Addons = Field(default_factory=Addons)
     reactions: Reactions = Field(default_factory=Reactions)
+    deletion_protection: bool = False
 
     @property
     def pools(self) -> list[Pool]:

@@ -19,6 +19,11 @@ them. Deletes are sent again (a DELETE of what is gone is 204).
 A step that only changes its resource (`StepSpec.must_exist`: an upgrade's cluster PUT) fails with `ResourceGone`
 when ARM no longer has it, instead of creating it again.
 
+A step that rebuilds a pool body (`StepSpec.current`: an upgrade's, a patch's cluster PUT) takes each pool's `count`
+and `powerState` from ARM as it is when the step begins (`current_body`): the desired request's count is what the
+pool was asked for, not what it has now (the autoscaler, spot evictions and a stop change it), and an upgrade must
+not resize or start a pool as a side effect. An autoscaled pool's count is kept within the body's bounds.
+
 Below the engine, which calls `adoptable` before its PUT (`Engine._begin`); it sees the engine only as
 `AdoptParts`, as finish.py does.
 """
@@ -66,6 +71,38 @@ async def adoptable(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> Mappi
     await engine.history.record(loaded.op.id, "adopted", f"{spec.id}: ARM has it Succeeded, as {previous} left it; "
                                                          f"no PUT sent")
     return resource
+
+
+async def current_body(arm: ArmPort, spec: StepSpec, body: Any) -> Any:
+    """`body` with each pool's count and power state as ARM has them now, for a step marked `current` (else `body`
+    as it is). One GET of the step's resource; a pool ARM does not have keeps the body's values."""
+    if not spec.current or not isinstance(body, Mapping):
+        return body
+    resource = await arm.get(spec.resource_type, spec.resource_id, spec.api_version)
+    now = (resource or {}).get("properties") or {}
+    props = dict(body.get("properties") or {})
+    if "agentPoolProfiles" in props:  # the cluster: its pools by name
+        have = {p.get("name"): p for p in now.get("agentPoolProfiles") or [] if isinstance(p, Mapping)}
+        props["agentPoolProfiles"] = [_as_now(p, have.get(p.get("name"))) for p in props["agentPoolProfiles"]]
+    elif resource is not None:
+        props = _as_now(props, now)
+    return {**body, "properties": props}
+
+
+def _as_now(pool: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(pool)
+    if now is None:
+        return out
+    count, power = now.get("count"), (now.get("powerState") or {}).get("code")
+    if isinstance(count, int) and not isinstance(count, bool):
+        running = power in (None, "Running")
+        low, high = out.get("minCount"), out.get("maxCount")
+        if running and out.get("enableAutoScaling") and isinstance(low, int) and isinstance(high, int):
+            count = min(max(count, low), high)
+        out["count"] = count
+    if isinstance(power, str):
+        out["powerState"] = {"code": power}
+    return out
 
 
 def _untouched_since(resource: Mapping[str, Any], ended: Any) -> bool:

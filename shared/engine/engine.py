@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, secret_names
-from shared.engine.adopt import adoptable
+from shared.engine.adopt import adoptable, current_body
 from shared.engine.finish import finish_operation
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink
@@ -256,7 +256,7 @@ class Engine:
         secret_values: dict[str, str] = {}
         for name in secret_names(spec.body):
             secret_values[name] = await self.secrets.get_or_create(loaded.op.cluster, name)
-        return resolve(spec.body, outputs, secret_values.__getitem__)
+        return await current_body(self.arm, spec, resolve(spec.body, outputs, secret_values.__getitem__))
 
     async def _wait(self, step: StepRecord, retry_after: float | None) -> None:
         delay = max(retry_after if retry_after is not None else self.settings.poll_interval_seconds,

@@ -26,9 +26,12 @@ from shared.failpoints import hit
 _CLUSTER_STATE = {
     "create-cluster": ("ready", "failed"),
     "put-pool": ("ready", None),
+    "update-pool": ("ready", None),
     "delete-pool": ("ready", None),
     "delete-cluster": ("deleted", "failed"),
     "upgrade": ("ready", None),
+    "patch-cluster": ("ready", None),
+    "swap-system-pool": ("ready", None),
 }
 
 

@@ -105,7 +105,7 @@ def ended_events(op: OperationRecord, applied: Mapping[str, Any] | None) -> list
         events.append(lifecycle.cluster_provisioned(
             cluster, op.id, location=request.location, kubernetes_version=request.kubernetes_version,
             pools=lifecycle.pools_of(request), time=time, ticket=ticket))
-    elif op.kind == "put-pool" and op.pool:
+    elif op.kind in ("put-pool", "update-pool") and op.pool:
         events.extend(_pool_events(op, cluster, ticket, applied))
     events.append(lifecycle.operation_succeeded(cluster, op.id, op.kind, time=time, ticket=ticket))
     return events

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from shared.domain.caller import Caller
+from shared.domain.operations import OperationKind
 from shared.domain.policy import Action, Policy, action_of
 from shared.domain.pricing import shipped
 from shared.domain.pricing.budget import over_budget
@@ -40,6 +41,7 @@ from shared.services.drift import drift_row, drift_rows
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
+from shared.services.unmanaged import unmanaged_in_arm
 from shared.services.views import cluster_view, iso, operation_view
 
 MAX_HISTORY = 200  # the newest transitions shown with an operation
@@ -69,6 +71,7 @@ class Clusters:
         request = self._valid(raw)
         self._authorize(caller, request.subscription_id, request.resource_group, "create")
         self._within_policy_budget(request, caller, "create")
+        await unmanaged_in_arm(self.engine, request)
         accepted = await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
         if self.agent_keys is not None:  # idempotent: a retried create issues what a failed attempt did not
             await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
@@ -201,7 +204,10 @@ class Clusters:
             return with_pool(dict(desired), pool, raw_pool, default_subscription_id=self.default_subscription_id,
                              today=self.engine.clock.now().date())
 
-        return await self._change("put-pool", sub, rg, name, pool, {"pool": raw_pool}, apply, caller, key)
+        # A change of an existing pool that names no count (taints, labels, bounds) keeps the count ARM has.
+        kind: OperationKind = "update-pool" if await _existing_without_count(self.engine, sub, rg, name, pool,
+                                                                             raw_pool) else "put-pool"
+        return await self._change(kind, sub, rg, name, pool, {"pool": raw_pool}, apply, caller, key)
 
     async def delete_pool(self, sub: str, rg: str, name: str, pool: str, caller: Caller, key: str | None) -> Accepted:
         def apply(current: Mapping[str, Any]) -> ClusterRequest:
@@ -216,7 +222,7 @@ class Clusters:
 
         return await self._change("delete-pool", sub, rg, name, pool, {}, apply, caller, key)
 
-    async def _change(self, kind: str, sub: str, rg: str, name: str, pool: str, spec: Mapping[str, Any],
+    async def _change(self, kind: OperationKind, sub: str, rg: str, name: str, pool: str, spec: Mapping[str, Any],
                       apply: Callable[[Mapping[str, Any]], ClusterRequest], caller: Caller,
                       key: str | None) -> Accepted:
         """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
@@ -229,6 +235,9 @@ class Clusters:
     async def delete_cluster(self, sub: str, rg: str, name: str, caller: Caller, key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "delete")
         request = ClusterRequest.model_validate(record.request)
+        if request.deletion_protection:
+            raise InConflict("DeletionProtected", f"cluster '{name}' has deletionProtection on; turn it off first: "
+                                                  'PATCH the cluster with {"deletionProtection": false}')
         accepted = await self._submit("delete-cluster", request, caller, key)
         if self.agent_keys is not None:  # its agents may not act any more, nor on a cluster made again by the name
             await self.agent_keys.revoke(cluster_id_of(sub, rg, name))
@@ -237,6 +246,12 @@ class Clusters:
     def _revalidate(self, desired: dict[str, Any], prefix: str) -> ClusterRequest:
         return revalidate(desired, prefix=prefix, default_subscription_id=self.default_subscription_id,
                           today=self.engine.clock.now().date())
+
+
+async def _existing_without_count(engine: Engine, sub: str, rg: str, name: str, pool: str, raw_pool: Any) -> bool:
+    record = await engine.registry.get(cluster_key(sub, rg, name))
+    pools = (record.request.get("userPools") or []) if record is not None else []
+    return isinstance(raw_pool, dict) and "count" not in raw_pool and any(p.get("name") == pool for p in pools)
 
 
 def _is_id(op_id: str) -> bool:

@@ -29,7 +29,8 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
                            [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
     pools = [dict(p) for p in desired.get("userPools", [])]
     if pool == desired["systemPool"]["name"]:
-        raise InConflict("SystemPoolFixed", "the system pool is changed through the cluster, not this route")
+        raise InConflict("SystemPoolFixed", "the system pool is changed through the cluster, not this route: PATCH "
+                                            "the cluster with {\"systemPool\": {...}} (docs/api.md)")
     current = next((p for p in pools if p["name"] == pool), None)
     if current is not None:
         changed = [f for f in IMMUTABLE_POOL_FIELDS if f in raw_pool and raw_pool[f] != current.get(f)]

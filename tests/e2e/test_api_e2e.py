@@ -156,6 +156,11 @@ def test_pool_changes_and_cluster_delete_are_reflected_in_the_emulator(api, arm)
     assert refused.status_code == 409 and refused.json()["code"] == "LastSystemPool"
     unconfirmed = api.delete(base)
     assert unconfirmed.status_code == 400 and unconfirmed.json()["code"] == "ConfirmationRequired"
+    protected = api.delete(base, params={"confirm": "pools-e2e"})  # production: deletionProtection on
+    assert protected.status_code == 409 and protected.json()["code"] == "DeletionProtected"
+    unprotect = api.patch(base, json={"deletionProtection": False},
+                          headers={"content-type": "application/merge-patch+json"})
+    assert unprotect.status_code == 202 and wait_op(api, unprotect.headers["Location"])["state"] == "succeeded"
     gone = api.delete(base, params={"confirm": "pools-e2e"})
     assert gone.status_code == 202
     removed = wait_op(api, gone.headers["Location"])

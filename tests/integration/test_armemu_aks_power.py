@@ -32,7 +32,8 @@ def test_a_pool_stops_to_count_0_and_starts_back_to_its_count(armemu, client):
     armemu.control("PUT", "operations/hold", HOLD)
     poller = client.agent_pools.begin_create_or_update(RG, "p1", "user", STOP)
     during = client.agent_pools.get(RG, "p1", "user")
-    assert (during.provisioning_state, during.power_state.code, during.count) == ("Stopping", "Running", 4)
+    # the target at once, as AKS answers (the Azure CLI's recording test_aks_nodepool_stop_and_start)
+    assert (during.provisioning_state, during.power_state.code, during.count) == ("Stopping", "Stopped", 0)
     armemu.control("PUT", "operations/hold", {"hold": False})
     armemu.control("POST", "operations/finish")
     stopped = poller.result()
@@ -41,7 +42,13 @@ def test_a_pool_stops_to_count_0_and_starts_back_to_its_count(armemu, client):
     # az aks nodepool start sends the pool it read (count 0) with powerState Running: the count comes back.
     again = client.agent_pools.get(RG, "p1", "user")
     again.power_state.code = "Running"
-    started = client.agent_pools.begin_create_or_update(RG, "p1", "user", again).result()
+    armemu.control("PUT", "operations/hold", HOLD)
+    poller = client.agent_pools.begin_create_or_update(RG, "p1", "user", again)
+    during = client.agent_pools.get(RG, "p1", "user")
+    assert (during.provisioning_state, during.power_state.code, during.count) == ("Starting", "Running", 4)
+    armemu.control("PUT", "operations/hold", {"hold": False})
+    armemu.control("POST", "operations/finish")
+    started = poller.result()
     assert (started.provisioning_state, started.power_state.code, started.count) == ("Succeeded", "Running", 4)
 
 

@@ -31,11 +31,25 @@ def create_target(armemu, account_id: str) -> str:
     return group.lower()
 
 
+def create_workspace(armemu, workspace_id: str) -> str:
+    """The Log Analytics workspace the monitoring add-on names, which AKS (and the emulator) requires to exist, as
+    docs/local.md creates it. Returns the resource group's id."""
+    group = workspace_id.split("/providers/", 1)[0]
+    with httpx.Client(base_url=armemu.base_url, verify=ssl.create_default_context(cafile=armemu.ca_cert),
+                      headers={"Authorization": "Bearer local"}, timeout=30) as arm:
+        arm.put(group, params={"api-version": "2025-04-01"}, json={"location": "westeurope"}).raise_for_status()
+        arm.put(workspace_id, params={"api-version": "2025-02-01"},
+                json={"location": "westeurope", "properties": {}}).raise_for_status()
+    return group.lower()
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 async def test_every_example_provisions_on_the_local_stack(path, armemu, azurite_connection_string):
     raw = json.loads(path.read_text())
     targets = {e["targetResourceId"] for e in (raw.get("network") or {}).get("privateEndpoints", [])}
     groups = {create_target(armemu, target) for target in targets}
+    if workspace := (raw.get("addons") or {}).get("logAnalyticsWorkspaceId"):
+        groups.add(create_workspace(armemu, workspace))
     async with harness(armemu, azurite_connection_string) as h:
         op = await h.wait_done(await h.submit(raw))
     assert op["state"] == "succeeded", op.get("error")

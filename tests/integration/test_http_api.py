@@ -93,6 +93,10 @@ async def test_pool_changes_and_cluster_delete_reach_the_emulator(api, armemu):
     assert refused.status_code == 409 and refused.json()["code"] == "LastSystemPool"
     unconfirmed = await client.delete(base)
     assert unconfirmed.status_code == 400 and unconfirmed.json()["code"] == "ConfirmationRequired"
+    protected = await client.delete(base, params={"confirm": "shop-prod"})  # production: deletionProtection on
+    assert protected.status_code == 409 and protected.json()["code"] == "DeletionProtected"
+    unprotect = await client.patch(base, json={"deletionProtection": False})
+    assert (await wait_op(client, unprotect.headers["Location"]))["state"] == "succeeded"
     gone = await client.delete(base, params={"confirm": "shop-prod"})
     removed = await wait_op(client, gone.headers["Location"])
     assert removed["state"] == "succeeded", removed["error"]

@@ -72,6 +72,13 @@ async def api_done(s: Stack, response: httpx.Response) -> dict[str, Any]:
     return op
 
 
+async def deleted(s: Stack, url: str) -> dict[str, Any]:
+    """The cluster deleted through the API: its deletion protection (on for the production profile) turned off by a
+    PATCH first."""
+    await api_done(s, await s.client.patch(url, json={"deletionProtection": False}))
+    return await api_done(s, await s.client.delete(f"{url}?confirm={url.rsplit('/', 1)[1]}"))
+
+
 def assert_unchanged(response: httpx.Response, operation_id: str | None) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body = response.json()
@@ -85,8 +92,7 @@ async def test_a_delivery_replayed_after_the_cluster_was_deleted_does_not_recrea
     body = delivery(system, armemu)
     created = await create(running, system, body)
     url = cluster_url(created)
-    name = url.rsplit("/", 1)[1]
-    deletion = await api_done(running, await running.client.delete(f"{url}?confirm={name}"))
+    deletion = await deleted(running, url)
 
     replay = await running.deliver(system, body, signed(system, body))  # the captured delivery, as it was
     fresh_id = await running.deliver(system, body, signed(system, body, delivery="a-new-unsigned-id"))
@@ -176,7 +182,7 @@ async def test_a_ticket_edited_after_the_deletion_creates_the_cluster_again(runn
     body = delivery("jira", armemu)
     created = await create(running, "jira", body)
     url = cluster_url(created)
-    deletion = await api_done(running, await running.client.delete(f"{url}?confirm={url.rsplit('/', 1)[1]}"))
+    deletion = await deleted(running, url)
     # An edit written before the deletion (delivered late, or captured and replayed) does not create it again ...
     late = delivery("jira", armemu, updated=LATER["jira"], issue__fields__customfield_10055="4321")
     known = assert_unchanged(await running.deliver("jira", late, signed("jira", late, delivery="wh-2")), created["id"])
@@ -202,6 +208,6 @@ async def test_a_refused_edit_replayed_after_the_deletion_does_not_create_the_cl
     url = cluster_url(created)
     v4 = delivery("generic", armemu, updated="4", tags={"owner": "someone-else"})
     assert (await running.deliver("generic", v4, signed("generic", v4))).status_code == 409
-    await api_done(running, await running.client.delete(f"{url}?confirm={url.rsplit('/', 1)[1]}"))
+    await deleted(running, url)
     replay = await running.deliver("generic", v4, signed("generic", v4, delivery="later"))
     assert_unchanged(replay, None)

@@ -174,7 +174,8 @@ async def test_a_cluster_takes_at_most_max_queued_operations_and_a_delete_still_
     record = await engine.registry.get(KEY)
     assert record is not None
     filler = tuple(f"op-{i}" for i in range(MAX_QUEUED - len(record.queue)))
-    await engine.registry.change(KEY, lambda c: c.with_(queue=(*c.queue, *filler)))
+    await engine.registry.change(KEY, lambda c: c.with_(queue=(*c.queue, *filler), request={  # unprotected
+        **c.request, "deletionProtection": False}))
     with pytest.raises(InConflict) as busy:
         await service.put_pool(SUB, "rg-shop", "shop-prod", "extra", {"count": 1}, CALLER, None)
     assert busy.value.code == "ClusterBusy"

@@ -26,7 +26,7 @@ def repo_files() -> list[Path]:
         out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
         names = [n for n in out.decode().split("\0") if n]
     except (OSError, subprocess.CalledProcessError):
-        skip = {".git", ".venv", ".venv-checkov", "node_modules", ".pytest_cache", ".ruff_cache"}
+        skip = {".git", ".venv", ".venv-checkov", ".venv-azcli", "node_modules", ".pytest_cache", ".ruff_cache"}
         names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file() and not skip & set(p.parts)]
     return [ROOT / n for n in names if (ROOT / n).suffix in TEXT_SUFFIXES and (ROOT / n).is_file()]
 

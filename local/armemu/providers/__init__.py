@@ -3,20 +3,24 @@
 from .agentpools import AgentPools
 from .aks import ManagedClusters
 from .aks_actions import KubernetesVersions
-from .aks_profiles import UpgradeProfiles
+from .aks_profiles import AgentPoolUpgradeProfiles, UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
 from .identity import RoleAssignments, UserAssignedIdentities
+from .loganalytics import Workspaces
 from .network import Subnets, VirtualNetworks
 from .privatedns import PrivateDnsZones, VirtualNetworkLinks
 from .privatelink import PrivateDnsZoneGroups, PrivateEndpoints
 from .resources import ResourceGroups
-from .storage import StorageAccounts
+from .roles import RoleDefinitions
+from .storage import StorageAccounts, StorageNameAvailability
+from .targets import KeyVaults, Registries
 
 ALL_TYPES: tuple[type[ResourceType], ...] = (
     ResourceGroups,
     UserAssignedIdentities,
     RoleAssignments,
+    RoleDefinitions,
     VirtualNetworks,
     Subnets,
     PrivateDnsZones,
@@ -24,9 +28,14 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     PrivateEndpoints,
     PrivateDnsZoneGroups,
     StorageAccounts,
+    StorageNameAvailability,
+    KeyVaults,
+    Registries,
+    Workspaces,
     ManagedClusters,
     AgentPools,
     UpgradeProfiles,
+    AgentPoolUpgradeProfiles,
     KubernetesVersions,
     SystemTopics,
     EventSubscriptions,

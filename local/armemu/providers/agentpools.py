@@ -9,13 +9,15 @@ from typing import Any
 from ..errors import invalid
 from ..lro import Operation
 from ..store import Resource
-from ..workmodel import pool_create_seconds, pool_upgrade_seconds, scale_seconds
+from ..workmodel import pool_create_seconds, scale_seconds
 from ..world import Call
 from . import aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
+from . import aks_upgrades as upgrades
 from .aks_common import POOLS, AksType, pool_defaults
 from .compute import check_quota
+from .loganalytics import check_monitoring
 
 
 class AgentPools(AksType):
@@ -25,11 +27,15 @@ class AgentPools(AksType):
     patch_mode = None
 
     def guard(self, call: Call, existing: Resource | None) -> None:
-        self.guard_cluster(self.world.store.get(call.path.parent_id))
+        cluster = self.world.store.get(call.path.parent_id)
+        self.guard_cluster(cluster)
+        if call.method == "PUT":
+            aks_power.refuse_if_stopped(cluster, "adding an agent pool" if existing is None else "updating a pool")
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         cluster = self.world.store.get(call.path.parent_id)
         aks_power.check_pool_power(body, existing)
+        check_monitoring(self.world, cluster.properties.get("addonProfiles"))  # AKS checks it on a scale too
         body = aks_power.effective(body, existing)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
@@ -61,6 +67,8 @@ class AgentPools(AksType):
         if power is not None:
             return power
         props = body.get("properties") or {}
+        if upgrades.pool_moves(self.world.versions, props, existing.properties.get("currentOrchestratorVersion")):
+            return "upgrade"
         changed = {k for k, v in props.items() if k not in ("name", "powerState")
                    and not rules.is_blank(k, v) and existing.properties.get(k) != v}
         return "scale" if changed <= {"count"} and "count" in changed else "update"
@@ -74,9 +82,10 @@ class AgentPools(AksType):
             return super().work_seconds(resource, kind, before)
         if kind == "scale":
             return scale_seconds(figure, int(before.get("count") or 0), int(props.get("count") or 0))
-        if before.get("orchestratorVersion") != props.get("orchestratorVersion"):
-            return pool_upgrade_seconds(figure, props)
         return super().work_seconds(resource, kind, before)
+
+    def upgrade_stages(self, resource: Resource) -> upgrades.Stages:
+        return upgrades.pool_stages(self.world.latency.figure, self.world.versions, resource)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         cluster = self.world.store.get(call.path.parent_id)
@@ -93,7 +102,10 @@ class AgentPools(AksType):
             self.world.versions,
             existing.properties.get("currentOrchestratorVersion") if existing else None,
         )
-        aks_power.shape_pool_power(props, existing)
+        if existing is not None:  # it moves when the upgrade's last batch ends (aks_upgrades.py)
+            props["currentOrchestratorVersion"] = existing.properties.get("currentOrchestratorVersion") or props[
+                "currentOrchestratorVersion"]
+        aks_power.shape_pool_power(props, existing, aks_power.pool_power_kind(body, existing))
         return {"properties": props}
 
     def on_created(self, resource: Resource, op: Operation | None) -> None:

@@ -19,14 +19,16 @@ from ..armid import derived_uuid
 from ..errors import invalid, no_route
 from ..lro import Operation
 from ..store import Resource
-from ..workmodel import cluster_create_seconds, cluster_upgrade_seconds
+from ..workmodel import cluster_create_seconds
 from ..world import Call, Reply
 from . import aks_actions, aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
+from . import aks_upgrades as upgrades
 from .aks_common import CLUSTERS, POOLS, AksType, pool_defaults, short_hash
 from .base import normalize_location
 from .compute import check_quota
+from .loganalytics import check_monitoring
 
 # Write-only properties: AKS keeps them but never returns them (the REST reference marks them write-only;
 # the Azure CLI's recorded cluster bodies show `servicePrincipalProfile` with `clientId` only).
@@ -36,6 +38,8 @@ SECRET_PROPERTIES = (
     ("aadProfile", "serverAppSecret"),
 )
 
+DEFAULT_SKU = {"name": "Base", "tier": "Free"}
+
 
 class ManagedClusters(AksType):
     type_name = CLUSTERS
@@ -43,11 +47,14 @@ class ManagedClusters(AksType):
 
     def guard(self, call: Call, existing: Resource | None) -> None:
         self.guard_cluster(existing)
+        if call.method in ("PUT", "PATCH"):
+            aks_power.refuse_if_stopped(existing, "updating")
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         rules.check_cluster_name(call.path.name)
         props = body.get("properties") or {}
         rules.check_windows_profile(props.get("windowsProfile"))
+        check_monitoring(self.world, props.get("addonProfiles", existing and existing.properties.get("addonProfiles")))
         profiles = props.get("agentPoolProfiles") or []
         location = normalize_location(body.get("location") or (existing and existing.body.get("location")) or "")
         for profile in profiles:
@@ -101,9 +108,8 @@ class ManagedClusters(AksType):
         location = stored["location"]
         if not props.get("kubernetesVersion"):  # absent or "" (the CLI's "not set"): kept, or AKS's default
             props["kubernetesVersion"] = old.get("kubernetesVersion") or self.world.versions.default()
-        props["currentKubernetesVersion"] = self.world.versions.running(
-            props["kubernetesVersion"], old.get("currentKubernetesVersion")
-        )
+        props["currentKubernetesVersion"] = old.get("currentKubernetesVersion") or self.world.versions.running(
+            props["kubernetesVersion"], None)  # an upgrade moves it when the control plane's stage ends
         if not props.get("dnsPrefix"):  # absent or "": kept, or made up as AKS does
             props["dnsPrefix"] = (
                 old.get("dnsPrefix") or f"{path.name[:10]}-{path.resource_group[:16]}-{path.subscription[:6]}")
@@ -116,6 +122,10 @@ class ManagedClusters(AksType):
             or (f"MC_{path.resource_group}_{path.name}_{location}")
         )
         props["maxAgentPools"] = rules.MAX_POOLS
+        # AKS's defaults when the request names none (Azure CLI recordings test_aks_create_default, 2023, and
+        # test_aks_nodepool_stop_and_start, 2025): the Free tier and community support.
+        stored["sku"] = stored.get("sku") or (existing.body.get("sku") if existing else None) or dict(DEFAULT_SKU)
+        props["supportPlan"] = props.get("supportPlan") or old.get("supportPlan") or "KubernetesOfficial"
         props["powerState"] = old.get("powerState") or {"code": "Running"}
         network = {
             "networkPlugin": "azure",
@@ -166,6 +176,8 @@ class ManagedClusters(AksType):
                 resource.properties, self.world.versions,
                 before.get("currentOrchestratorVersion"),
             )
+            props["currentOrchestratorVersion"] = before.get("currentOrchestratorVersion") or props[
+                "currentOrchestratorVersion"]  # an existing pool's moves when its last upgrade batch ends
             props["provisioningState"] = state
             body = {"id": pool_id, "name": name, "type": POOLS, "properties": props}
             if pool is None:
@@ -173,14 +185,31 @@ class ManagedClusters(AksType):
             else:
                 pool.body = body
 
+    def kind(self, body: dict[str, Any], existing: Resource | None) -> str:
+        """`upgrade` when the PUT moves the control plane's version or a pool's (aks_upgrades.py)."""
+        if existing is None:
+            return "create"
+        props, versions = body.get("properties") or {}, self.world.versions
+        plane = existing.properties.get("currentKubernetesVersion")
+        if upgrades.target(versions, props.get("kubernetesVersion"), plane):
+            return "upgrade"
+        pools = {p.name.lower(): p.properties for p in self.world.store.children(existing.id, POOLS)}
+        for profile in props.get("agentPoolProfiles") or []:
+            current = pools.get(str(profile.get("name", "")).lower(), {}).get("currentOrchestratorVersion")
+            if upgrades.pool_moves(versions, profile, current):
+                return "upgrade"
+        return "update"
+
     def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
-        """A create: control plane plus the slowest pool; a version change: control plane, then each pool rolled."""
-        pools = [p.properties for p in self.world.store.children(resource.id, POOLS)]
+        """A create: control plane plus the slowest pool; an upgrade: its stages (aks_common.py)."""
         if kind == "create":
+            pools = [p.properties for p in self.world.store.children(resource.id, POOLS)]
             return cluster_create_seconds(self.world.latency.figure, pools)
-        if before is not None and before.get("kubernetesVersion") != resource.properties.get("kubernetesVersion"):
-            return cluster_upgrade_seconds(self.world.latency.figure, pools)
         return super().work_seconds(resource, kind, before)
+
+    def upgrade_stages(self, resource: Resource) -> upgrades.Stages:
+        pools = self.world.store.children(resource.id, POOLS)
+        return upgrades.cluster_stages(self.world.latency.figure, self.world.versions, resource, pools)
 
     def on_created(self, resource: Resource, op: Operation | None) -> None:
         for pool in self.world.store.children(resource.id, POOLS):

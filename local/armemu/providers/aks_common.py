@@ -9,8 +9,10 @@ from typing import Any
 from ..lro import Operation
 from ..store import Resource
 from ..versions import VersionTable
+from ..world import Call
 from . import aks_rules as rules
-from .base import ResourceType, normalize_location
+from .aks_upgrades import Stages
+from .base import Props, ResourceType, normalize_location
 from .compute import vm_size
 
 CLUSTERS = "Microsoft.ContainerService/managedClusters"
@@ -51,7 +53,12 @@ def pool_defaults(
     out.setdefault("nodeImageVersion", NODE_IMAGE)
     out.setdefault("enableNodePublicIP", False)
     spot = out.get("scaleSetPriority") == "Spot"
-    out.setdefault("upgradeSettings", {} if spot else {"maxSurge": "10%"})  # spot pools do not surge
+    # AKS's defaults as its answers show them (Azure CLI recording test_aks_nodepool_stop_and_start, 2025): merged
+    # into what the request gives; spot pools do not surge, so they get none.
+    given = out.get("upgradeSettings") or {}
+    out["upgradeSettings"] = given if spot else {"maxSurge": "10%", "maxUnavailable": "0", **given}
+    out.setdefault("kubeletDiskType", "OS")
+    out.setdefault("scaleDownMode", "Delete")
     out["powerState"] = {"code": "Running"}
     if spot:
         out.setdefault("scaleSetEvictionPolicy", "Delete")
@@ -83,8 +90,21 @@ class AksType(ResourceType):
         return fixed if fixed is not None else self.work_seconds(resource, kind, before)
 
     def work_seconds(self, resource: Resource, kind: str, before: dict[str, Any] | None) -> float:
-        """What this operation's work takes at time factor 1. Default: the latency table's row."""
+        """What this operation's work takes at time factor 1: an upgrade its stages; else the latency table's row."""
+        if kind == "upgrade":
+            return sum(seconds for _, seconds, _ in self.upgrade_stages(resource))
         return super().planned_seconds(resource, kind, before)
+
+    def upgrade_stages(self, resource: Resource) -> Stages:
+        """The stages of an upgrade of this resource (aks_upgrades.py). Default: none."""
+        return []
+
+    def start(self, call: Call, resource: Resource, kind: str, running: str, finish, before: Props = None) -> Operation:
+        """An upgrade runs in stages, so that its versions move control plane first, then pool by pool."""
+        op = super().start(call, resource, kind, running, finish, before)
+        if kind == "upgrade":
+            self.world.ops.stage(op, self.upgrade_stages(resource))
+        return op
 
     def lock_holder(self, resource: Resource) -> Resource:
         return self.cluster_of(resource) or resource

@@ -2,13 +2,19 @@
 
 - A pool stops by a PUT of the agent pool with `properties.powerState.code: "Stopped"` (what `az aks nodepool stop`
   sends; REST example `AgentPools_Stop`) and starts by one with `"Running"`. The operation runs in provisioningState
-  `Stopping`/`Starting`; when it ends the pool is `Succeeded` with powerState `Stopped` and `count` 0, and a start
-  gives back the count it had before the stop. System pools cannot be stopped (AKS docs, "Start and stop a node
+  `Stopping`/`Starting`, the answer already showing the target (powerState `Stopped` and `count` 0; `Running` and
+  the count from before the stop), as the Azure CLI's recording `test_aks_nodepool_stop_and_start` shows; when it
+  ends the pool is `Succeeded`. System pools cannot be stopped (AKS docs, "Start and stop a node
   pool": "You can't stop system pools"), a 400.
 - A cluster stops by `POST .../managedClusters/{name}/stop` and starts by `POST .../start` (REST
   `ManagedClusters_Stop`/`_Start`): 202 with `Location` and `Azure-AsyncOperation`, provisioningState `Stopping`/
   `Starting` on the cluster and its pools meanwhile; at the end the cluster and every pool have that powerState
   (pool counts are kept: the cluster's node pools are deallocated, not scaled).
+- A stopped cluster refuses what needs its control plane: a cluster PUT or PATCH (update, upgrade, scale through
+  the cluster) and any agent pool PUT (add, scale, upgrade, stop or start a pool), and a second stop: 400
+  `OperationNotAllowed` "Managed cluster is in Provisioning State(Succeeded) and Power State(Stopped), <verb> cannot be
+  performed." (the one real answer found, to a stop of a stopped cluster: MicrosoftDocs/azure-docs#85161; AKS docs
+  "Start and stop a node pool": "The cluster and node pool must be running"). GET, start and DELETE still work.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..errors import invalid
+from ..errors import ArmError, invalid
 from ..lro import Operation
 from ..store import Resource
 from ..world import Call, Reply
@@ -58,8 +64,18 @@ def check_pool_power(body: dict[str, Any], existing: Resource | None) -> None:
         raise invalid("System agent pools cannot be stopped; only User pools can.", "properties.powerState.code")
 
 
-def shape_pool_power(props: dict[str, Any], existing: Resource | None) -> None:
-    """While it runs, a stop or start shows the power state the pool had; a stopped pool keeps count 0."""
+def shape_pool_power(props: dict[str, Any], existing: Resource | None, kind: str | None) -> None:
+    """A stop or start shows its target at once, as AKS answers the PUT (Azure CLI recording
+    `test_aks_nodepool_stop_and_start`, 2025: `Stopping` with powerState `Stopped` and count 0, then `Starting` with
+    `Running` and the count from before the stop); any other PUT keeps the pool's power state, and a stopped pool
+    keeps count 0."""
+    if existing is not None and kind == "stop":
+        existing.extra[SAVED_COUNT] = int(existing.properties.get("count") or 0) or existing.extra.get(SAVED_COUNT, 1)
+        props.update(powerState={"code": STOPPED}, count=0)
+        return
+    if existing is not None and kind == "start":
+        props.update(powerState={"code": RUNNING}, count=int(existing.extra.get(SAVED_COUNT, 1)))
+        return
     props["powerState"] = {"code": power(existing.properties) if existing else RUNNING}
     if existing is not None and power(existing.properties) == STOPPED:
         props["count"] = 0
@@ -69,16 +85,26 @@ def finish_pool_power(pool: Resource, op: Operation | None) -> None:
     if op is None or op.kind not in ("stop", "start"):
         return
     if op.kind == "stop":
-        pool.extra[SAVED_COUNT] = int(pool.properties.get("count", 0)) or pool.extra.get(SAVED_COUNT, 1)
         pool.properties.update(powerState={"code": STOPPED}, count=0)
     else:
         pool.properties.update(powerState={"code": RUNNING}, count=int(pool.extra.pop(SAVED_COUNT, 1)))
+
+
+def refuse_if_stopped(cluster: Resource | None, verb: str) -> None:
+    """400 `OperationNotAllowed` for `verb` ("updating", "scaling" ...) when the cluster is stopped."""
+    if cluster is None or power(cluster.properties) != STOPPED:
+        return
+    state = cluster.properties.get("provisioningState", "Succeeded")
+    raise ArmError(400, "OperationNotAllowed", f"Managed cluster is in Provisioning State({state}) and Power "
+                   f"State(Stopped), {verb} cannot be performed. Start the cluster first (az aks start).")
 
 
 def cluster_action(owner: Any, call: Call, action: str) -> Reply:
     """`POST .../stop` or `.../start` on a cluster (`owner` is the ManagedClusters type)."""
     cluster = owner.find(dataclasses.replace(call.path, types=call.path.types[:-1]))
     owner.guard_cluster(cluster)
+    if action == "stop":
+        refuse_if_stopped(cluster, "stopping")
     running = "Stopping" if action == "stop" else "Starting"
     for resource in (cluster, *owner.world.store.children(cluster.id, POOLS)):
         resource.properties["provisioningState"] = running

@@ -154,8 +154,8 @@ class ResourceType:
             self.extra_children(resource)
             self.on_created(resource, None)
             return Reply(status, self.render(resource))
-        running = {"create": self.running_create, "scale": "Scaling", "stop": "Stopping", "start": "Starting"}.get(
-            kind, self.running_update)
+        running = {"create": self.running_create, "scale": "Scaling", "stop": "Stopping", "start": "Starting",
+                   "upgrade": "Upgrading"}.get(kind, self.running_update)
         stored["properties"]["provisioningState"] = running
         self.world.store.add(resource)
         self.extra_children(resource)

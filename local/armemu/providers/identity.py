@@ -16,6 +16,7 @@ from ..lro import utc_now_iso
 from ..store import Resource
 from ..world import Call
 from .base import ResourceType
+from .roles import is_built_in, role_does_not_exist
 
 
 class UserAssignedIdentities(ResourceType):
@@ -45,6 +46,8 @@ class RoleAssignments(ResourceType):
         for field in ("roleDefinitionId", "principalId"):
             if not props.get(field):
                 raise invalid(f"The request is missing required property '{field}'.", target=f"properties.{field}")
+        if not is_built_in(props["roleDefinitionId"]):
+            raise role_does_not_exist(props["roleDefinitionId"])
         if existing is not None:
             old = existing.properties
             if (old["roleDefinitionId"].lower(), old["principalId"].lower()) != (

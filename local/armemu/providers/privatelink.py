@@ -19,7 +19,29 @@ from ..world import Call
 from .base import ResourceType
 from .network import NetworkType
 
-STORAGE_SUFFIX = {"blob": "blob", "file": "file", "queue": "queue", "table": "table", "dfs": "dfs", "web": "web"}
+# The public names a private endpoint's group ids stand for (Azure "Private endpoint DNS zone values"): a storage
+# group `<name>.<group>.core.windows.net` (zone privatelink.<group>.core.windows.net), `vault` `<name>.vault.azure.net`
+# (privatelink.vaultcore.azure.net), `registry` `<name>.azurecr.io` and its data endpoint
+# `<name>.<region>.data.azurecr.io` (both in privatelink.azurecr.io).
+PUBLIC_SUFFIXES = {"vault": "vault.azure.net", "registry": "azurecr.io"}
+
+
+def target_fqdns(group: str, name: str, location: str | None) -> list[str]:
+    group = group.lower()
+    if group == "registry":
+        return [f"{name}.azurecr.io", f"{name}.{location or 'westeurope'}.data.azurecr.io"]
+    if group == "vault":
+        return [f"{name}.vault.azure.net"]
+    return [f"{name}.{group}.core.windows.net"]
+
+
+def record_name(fqdn: str) -> str:
+    """The A record's name in the privatelink zone: the fqdn without its public suffix (`myacr.westeurope.data` for
+    `myacr.westeurope.data.azurecr.io`), the first label for storage."""
+    for suffix in PUBLIC_SUFFIXES.values():
+        if fqdn.endswith(f".{suffix}"):
+            return fqdn[: -len(suffix) - 1]
+    return fqdn.split(".", 1)[0]
 
 
 def _reference_error(resource_id: str, referenced_by: str) -> Exception:
@@ -86,10 +108,11 @@ class PrivateEndpoints(NetworkType):
                     "description": "Auto-Approved",
                     "actionsRequired": "None",
                 }
-                target = cprops["privateLinkServiceId"].rsplit("/", 1)[-1]
+                target = self.world.store.get(cprops["privateLinkServiceId"])
+                location = target.body.get("location") if target else stored.get("location")
+                name = cprops["privateLinkServiceId"].rsplit("/", 1)[-1].lower()
                 for group in cprops.get("groupIds") or []:
-                    suffix = STORAGE_SUFFIX.get(group.lower(), group.lower())
-                    dns_configs.append({"fqdn": f"{target}.{suffix}.core.windows.net", "ipAddresses": [ip]})
+                    dns_configs += [{"fqdn": fqdn, "ipAddresses": [ip]} for fqdn in target_fqdns(group, name, location)]
         props["customDnsConfigs"] = dns_configs
         stored["extra_ip"] = ip
         return stored
@@ -139,8 +162,8 @@ class PrivateDnsZoneGroups(NetworkType):
             config["properties"]["recordSets"] = [
                 {
                     "recordType": "A",
-                    "recordSetName": dns["fqdn"].split(".", 1)[0],
-                    "fqdn": f"{dns['fqdn'].split('.', 1)[0]}.{zone_name}",
+                    "recordSetName": record_name(dns["fqdn"]),
+                    "fqdn": f"{record_name(dns['fqdn'])}.{zone_name}",
                     "ttl": 10,
                     "ipAddresses": dns["ipAddresses"],
                     "provisioningState": "Succeeded",

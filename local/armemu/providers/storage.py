@@ -1,39 +1,49 @@
 """Microsoft.Storage storage accounts: enough to be a private endpoint target. PUT is long-running the way the Storage
-RP does it (202 with `Location` only); names are 3-24 lower-case letters and digits and globally unique."""
+RP does it (202 with `Location` only); names are 3-24 lower-case letters and digits and globally unique.
+
+`POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability` `{"name", "type":
+"Microsoft.Storage/storageAccounts"}` (REST `StorageAccounts_CheckNameAvailability`, what `az storage account
+check-name` and `az storage account create` call) answers `{nameAvailable, reason, message}`: reason
+`AccountNameInvalid` or `AlreadyExists` with the messages the PUT refusals use, as the Storage RP answers."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from ..errors import ArmError, invalid
+from ..errors import ArmError, invalid, method_not_allowed
 from ..store import Resource
-from ..world import Call
+from ..world import Call, Reply
 from .base import ResourceType
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+ACCOUNTS = "Microsoft.Storage/storageAccounts"
+
+
+def invalid_name_message(name: str) -> str:
+    return (f"{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters "
+            "in length and use numbers and lower-case letters only.")
+
+
+def taken_message(name: str) -> str:
+    return f"The storage account named {name} is already taken."
+
+
+def account_taken(world: Any, name: str) -> bool:
+    return any(other.name == name for sub in world.subscriptions.values()
+               for other in world.store.in_subscription(sub, ACCOUNTS))
 
 
 class StorageAccounts(ResourceType):
-    type_name = "Microsoft.Storage/storageAccounts"
+    type_name = ACCOUNTS
     lro_put = "location"
 
     def validate(self, call: Call, body: dict[str, Any], existing: Resource | None) -> None:
         name = call.path.name
         if not ACCOUNT_NAME.match(name):
-            raise invalid(
-                f"{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters "
-                "in length and use numbers and lower-case letters only.",
-                "name",
-                "AccountNameInvalid",
-            )
-        if existing is None:
-            for subscription in self.world.subscriptions.values():
-                for other in self.world.store.in_subscription(subscription, self.type_name):
-                    if other.name == name:
-                        raise ArmError(
-                            409, "StorageAccountAlreadyTaken", f"The storage account named {name} is already taken."
-                        )
+            raise invalid(invalid_name_message(name), "name", "AccountNameInvalid")
+        if existing is None and account_taken(self.world, name):
+            raise ArmError(409, "StorageAccountAlreadyTaken", taken_message(name))
         if not (body.get("sku") or {}).get("name"):
             raise invalid("The sku name is required.", "sku.name")
 
@@ -48,3 +58,30 @@ class StorageAccounts(ResourceType):
         stored["properties"]["primaryLocation"] = stored["location"]
         stored["properties"]["statusOfPrimary"] = "available"
         return stored
+
+
+class StorageNameAvailability(ResourceType):
+    """`POST .../providers/Microsoft.Storage/checkNameAvailability` (module docstring); no other verb."""
+
+    type_name = "Microsoft.Storage/checkNameAvailability"
+    scope_kind = "subscription"
+
+    def action(self, call: Call, name: str) -> Reply:
+        body = call.body if isinstance(call.body, dict) else {}
+        wanted = body.get("name")
+        if not isinstance(wanted, str) or not wanted:
+            raise invalid("The request must name the account: {\"name\": ..., \"type\": ...}.", "name")
+        if str(body.get("type", ACCOUNTS)).lower() != ACCOUNTS.lower():
+            raise invalid(f"type must be {ACCOUNTS}.", "type")
+        if not ACCOUNT_NAME.match(wanted):
+            answer = {"nameAvailable": False, "reason": "AccountNameInvalid", "message": invalid_name_message(wanted)}
+        elif account_taken(self.world, wanted):
+            answer = {"nameAvailable": False, "reason": "AlreadyExists", "message": taken_message(wanted)}
+        else:
+            answer = {"nameAvailable": True}
+        return Reply(200, answer)
+
+    def get(self, call: Call) -> Reply:
+        raise method_not_allowed(call.method, self.type_name)
+
+    list = put = patch = delete = get

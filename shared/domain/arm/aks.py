@@ -87,6 +87,8 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         },
         "autoUpgradeProfile": {"upgradeChannel": r.reactions.auto_upgrade, "nodeOSUpgradeChannel": "NodeImage"},
     }
+    if r.autoscaler_profile is not None:
+        properties["autoScalerProfile"] = r.autoscaler_profile.model_dump(mode="json", by_alias=True, exclude_none=True)
     if r.addons.defender:
         defender: dict[str, Any] = {"securityMonitoring": {"enabled": True}}
         if r.addons.log_analytics_workspace_id:
