@@ -107,11 +107,12 @@ async def health() -> JSONResponse:
 async def plan(request: Request) -> JSONResponse:
     """The request checked against every rule and, when valid, the resources and steps it would create. No side
     effects, but a caller is needed as for every other route. 422 with `errors` when a rule is broken
-    (docs/request.md lists them)."""
-    from shared.services.planning import plan_request
+    (docs/request.md lists them). With `quota` when the caller may read the subscription (docs/cost.md)."""
+    from shared.services.planning import plan_for_caller
 
-    rt, _ = await context(request)
-    outcome = plan_request(await json_body(request), default_subscription_id=rt.settings.default_subscription_id)
+    rt, caller = await context(request)
+    outcome = await plan_for_caller(await json_body(request), caller, rt.clusters.policy, rt.engine.arm,
+                                    default_subscription_id=rt.settings.default_subscription_id)
     if not outcome.valid:
         raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", outcome.errors)
     return JSONResponse(outcome.to_dict())

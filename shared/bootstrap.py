@@ -33,6 +33,7 @@ from shared.config.names import EVENTS_SECRET_SETTING, KEY_VAULT_SETTING
 from shared.domain.policy import Policy, allow_all
 from shared.domain.tickets import MappingError
 from shared.engine import Engine, EngineSettings
+from shared.engine.cleanup import wire_cleanup
 from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import Clock, SecretStore, StateStore
 from shared.services.callers import Authentication, TokenValidator
@@ -213,8 +214,8 @@ async def open_engine(settings: Settings, stack: AsyncExitStack, *, credential: 
     arm = await stack.enter_async_context(AzureArm(credential, settings.default_subscription_id,
                                                    base_url=settings.arm_endpoint,  # the settings' rule: clouds.py
                                                    connection_verify=settings.arm_ca_cert or True))
-    return Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
-                  secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle)
+    return wire_cleanup(Engine(operations=ops, clusters=clusters, queue=queue, arm=arm, clock=clock or SystemClock(),
+                               secrets=secrets, settings=engine_settings(settings), lifecycle=lifecycle))
 
 
 def _default_credential(**kwargs: Any) -> Any:

@@ -227,6 +227,7 @@ class FakeArm:
         self.posts: list[tuple[str, dict[str, str]]] = []
         self.actions: dict[str, Mapping[str, Any]] = {}
         self.clock = clock  # the time of `systemData.lastModifiedAt` (None: real time), as ARM writes it
+        self.quota: dict[str, tuple[int, int]] | None = None  # what `usages` answers (None: no answer)
 
     async def put(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any]) -> ArmResult:
         self.puts.append(resource_id)
@@ -259,6 +260,13 @@ class FakeArm:
         if self.errors.get(resource_id):
             raise self.errors[resource_id].pop(0)
         return self.actions.get(resource_id.lower())
+
+    async def usages(self, subscription_id: str, location: str) -> Mapping[str, Any] | None:
+        """The quotas set in `self.quota` (`{family: (limit, used)}`); None (no answer) when none is set."""
+        if self.quota is None:
+            return None
+        return {"value": [{"name": {"value": family}, "limit": limit, "currentValue": used}
+                          for family, (limit, used) in self.quota.items()]}
 
 
 class FakeSecrets:

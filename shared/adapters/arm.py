@@ -66,6 +66,12 @@ def _timed_out(exc: Any) -> RetryableError:
     return RetryableError(TIMEOUT_CODE, f"ARM did not answer in time ({type(exc).__name__})")
 
 
+# Compute usages are read through the resources client's pipeline (ARM authentication, policies): no typed compute
+# client is pinned for one GET. api-version of Microsoft.Compute's usages (azure-rest-api-specs, compute 2024-07-01).
+USAGES_TYPE = "Microsoft.Compute/locations/usages"
+COMPUTE_USAGES_API_VERSION = "2024-07-01"
+
+
 class AzureArm:
     """An async ArmPort over one credential and subscription; use as `async with`."""
 
@@ -115,6 +121,12 @@ class AzureArm:
             "POST", resource_id, params={**(params or {}), "api-version": api_version}), allow={404})
         return None if status == 404 else body
 
+    async def usages(self, subscription_id: str, location: str) -> Mapping[str, Any] | None:
+        path = f"/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/{location}/usages"
+        status, _headers, body = await self._send(USAGES_TYPE, lambda: HttpRequest(
+            "GET", path, params={"api-version": COMPUTE_USAGES_API_VERSION}), allow={404})
+        return None if status == 404 else body
+
     async def poll(self, resource_type: str, poll_url: str) -> PollResult:
         status, headers, body = await self._send(resource_type, lambda: HttpRequest("GET", poll_url))
         retry_after = parse_retry_after(headers)
@@ -138,7 +150,8 @@ class AzureArm:
                     allow: set[int] | None = None) -> tuple[int, Mapping[str, str], dict[str, Any] | None]:
         """Send a request built by `request` (a fresh one per attempt: a sent request's body is consumed), only to
         the endpoint: a path, or an absolute URL on the endpoint's origin (FatalError otherwise, nothing sent)."""
-        client = self._clients[resource_type_record(resource_type).family]
+        family = "resources" if resource_type == USAGES_TYPE else resource_type_record(resource_type).family
+        client = self._clients[family]
         url = request().url
         if not ((url.startswith("/") and not url.startswith("//")) or same_origin(url, self.endpoint)):
             raise FatalError("UntrustedUrl", "the request's URL is not on the ARM endpoint; the app's token is "

@@ -246,6 +246,17 @@ def resolve(body: Any, outputs: Mapping[str, Mapping[str, Any]], secret: Callabl
     return body
 
 
+def secret_names(body: Any) -> set[str]:
+    """The names of the `${secret:<name>}` placeholders in a body (the engine fetches them before resolving)."""
+    if isinstance(body, str):
+        return {body[len("${secret:"):-1]} if body.startswith("${secret:") and body.endswith("}") else set()
+    if isinstance(body, Mapping):
+        return set().union(*(secret_names(v) for v in body.values())) if body else set()
+    if isinstance(body, list):
+        return set().union(*(secret_names(v) for v in body)) if body else set()
+    return set()
+
+
 def progress(specs: Iterable[StepSpec], done: set[str]) -> int:
     """Percent of the estimated work done, by step durations (a cluster create is most of a create)."""
     specs = list(specs)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from shared.domain import arm
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
+from shared.domain.pricing import Estimate, estimate, shipped
 from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.access import role_id
 from shared.domain.tree import render
@@ -58,6 +59,7 @@ class Plan:
     critical_path: tuple[str, ...]
     critical_path_seconds: int
     tree: str = field(repr=False)
+    estimate: Estimate | None = field(default=None, repr=False)  # the monthly cost (docs/cost.md)
 
     def resource(self, key: str) -> PlannedResource:
         return next(r for r in self.resources if r.key == key)
@@ -69,6 +71,7 @@ class Plan:
             "criticalPath": list(self.critical_path),
             "criticalPathSeconds": self.critical_path_seconds,
             "tree": self.tree,
+            "estimate": self.estimate.to_dict() if self.estimate else None,
         }
 
 
@@ -84,7 +87,8 @@ def plan(request: ClusterRequest) -> Plan:
     resources = tuple(_resources(request, subnets))
     steps = tuple(_steps(resources))
     path, seconds = critical_path(steps)
-    return Plan(request, subnets, resources, steps, path, seconds, render(request, subnets))
+    cost = estimate(request, shipped())
+    return Plan(request, subnets, resources, steps, path, seconds, render(request, subnets, cost), cost)
 
 
 def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource]:

@@ -64,6 +64,8 @@ class _Rule(BaseModel):
     subscriptions: list[str] = Field(min_length=1, max_length=1000)
     resource_groups: list[str] = Field(alias="resourceGroups", min_length=1, max_length=1000)
     actions: list[Action] = Field(default_factory=lambda: list[Action](["create", "change", "read"]), min_length=1)
+    # The most a cluster this rule allows may cost a month, in the price table's currency (docs/cost.md).
+    monthly_budget: float | None = Field(default=None, alias="monthlyBudget", gt=0, le=100_000_000)
 
     @model_validator(mode="before")
     @classmethod
@@ -101,8 +103,17 @@ class Policy(BaseModel):
             raise ValueError(f"caller policy: {where or 'document'}: {message}") from None
 
     def allows(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> bool:
-        return any(rule.matches(caller) and action in rule.actions and _fits(rule.subscriptions, subscription_id)
-                   and _fits(rule.resource_groups, resource_group) for rule in self.rules)
+        return any(self._matching(caller, subscription_id, resource_group, action))
+
+    def budget(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> float | None:
+        """The monthly budget of what this caller may do here: the largest of the matching rules' (any rule allows
+        the request, so the most generous one decides); None when a matching rule sets none, or none matches."""
+        budgets = [rule.monthly_budget for rule in self._matching(caller, subscription_id, resource_group, action)]
+        return None if not budgets or None in budgets else max(b for b in budgets if b is not None)
+
+    def _matching(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> list[_Rule]:
+        return [rule for rule in self.rules if rule.matches(caller) and action in rule.actions
+                and _fits(rule.subscriptions, subscription_id) and _fits(rule.resource_groups, resource_group)]
 
 
 _ACTION_OF: dict[str, Action] = {"create-cluster": "create", "delete-cluster": "delete"}

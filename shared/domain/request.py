@@ -37,6 +37,7 @@ OsDiskType = Literal["Managed", "Ephemeral"]
 GpuDriver = Literal["Install", "None"]
 SpotFallback = Literal["on-demand", "none"]
 AutoUpgrade = Literal["none", "patch", "stable", "rapid", "node-image"]
+OnFailure = Literal["keep", "cleanup"]
 DriftPolicy = Literal["report", "repair"]  # what aksvend does about drift it finds in ARM (docs/drift.md)
 EndpointNetworkPolicies = Literal["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]
 
@@ -149,6 +150,13 @@ class Reactions(_Model):
     bounds: ReactionBounds = Field(default_factory=ReactionBounds)
 
 
+class Budget(_Model):
+    """The most the cluster may cost a month, in the price table's currency (docs/cost.md): a request whose
+    estimate at every pool's maximum is above it is refused, and reactions stop at it."""
+
+    monthly_max: float = Field(gt=0, le=100_000_000)
+
+
 def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
@@ -212,6 +220,8 @@ class ClusterRequestInput(_Model):
     reactions: Reactions | None = None
     drift: DriftPolicy = "report"
     access: Access | None = None
+    budget: Budget | None = None
+    on_failure: OnFailure = "keep"  # what a create that fails does with what it made (docs/cost.md, "Quota")
     tags: dict[TagName, TagValue] = Field(default_factory=dict, max_length=50)
     # DELETE is refused (409) while true; a PATCH turns it off. The profile's default: on for production.
     deletion_protection: bool | None = None

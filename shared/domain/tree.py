@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from shared.domain.network import SubnetLayout
+from shared.domain.pricing import Estimate, PoolCost
 from shared.domain.request import ClusterRequest, Pool
 
 
-def render(r: ClusterRequest, subnets: SubnetLayout) -> str:
+def render(r: ClusterRequest, subnets: SubnetLayout, cost: Estimate | None = None) -> str:
     width = max(len(p.name) for p in r.pools)
+    # the estimate's pool lines come in the request's order: system pool first
+    costs = [_pool_cost(line, cost.hours, cost.currency) for line in cost.pools] if cost else [""] * len(r.pools)
     lines = [f"Control plane (managed by Azure) · Kubernetes {r.kubernetes_version}"]
-    lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}")
-    lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}" for p in r.user_pools)
+    lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}{costs[0]}")
+    users = zip(r.user_pools, costs[1:], strict=True)
+    lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}{c}" for p, c in users)
+    if cost is not None:
+        lines.append(f"Cost         {_total(cost)}")
     lines.append(f"Network      {_network(r, subnets)}")
     body = [f"├── {line}" for line in lines[:-1]] + [f"└── {lines[-1]}"]
     return "\n".join([f"AKS Cluster {r.name} ({r.location})", *body])
@@ -28,6 +34,27 @@ def _pool(p: Pool) -> str:
         parts.append(f"autoscale {p.autoscale.min}-{p.autoscale.max}")
     parts.extend(p.taints)
     return " · ".join(parts)
+
+
+def _money(amount: float) -> str:
+    return f"{amount:,.0f}"
+
+
+def _pool_cost(line: PoolCost, hours: int, currency: str) -> str:
+    """' · ~1,801 USD/month (3-10 nodes: 1,080-3,600)': the pool at its count, and its autoscale range."""
+    if line.node_hourly is None:
+        return " · no price"
+    text = f" · ~{_money(line.monthly(line.count, hours))} {currency}/month"
+    if line.min_count != line.max_count:
+        text += (f" ({line.min_count}-{line.max_count} nodes: {_money(line.monthly(line.min_count, hours))}"
+                 f"-{_money(line.monthly(line.max_count, hours))})")
+    return text + (" (spot price varies)" if line.spot else "")
+
+
+def _total(cost: Estimate) -> str:
+    return (f"~{_money(cost.monthly)} {cost.currency}/month ({_money(cost.monthly_min)}-{_money(cost.monthly_max)}) · "
+            f"{cost.tier} tier, disks, private endpoints, load balancer · prices as of {cost.as_of}; "
+            "egress and Log Analytics not included")
 
 
 def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:

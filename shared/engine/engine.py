@@ -16,25 +16,26 @@ crash between sending and saving re-sends the same request. A message is acted o
 saved, and saved state is enqueued again by the sweeper if its message was lost (see `sweeper.py`).
 
 Order: operations on one cluster run one after another (`registry.ClusterRegistry`); inside an operation, steps
-whose dependencies are done run in parallel, and at most one step mutates the cluster at a time (the planner
-chains them).
+whose dependencies are done run in parallel, at most one mutating the cluster at a time (the planner chains them).
+A create or pool change whose new nodes do not fit the region's quota fails before its first write (quota.py).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable
+from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, secret_names
 from shared.engine.adopt import adoptable, current_body
 from shared.engine.finish import finish_operation
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQueue
+from shared.engine.quota import quota_refusal
 from shared.engine.records import (
     ACTIVE_PARTITION,
     OPERATION_ROW,
@@ -76,6 +77,7 @@ class Engine:
         self.rng = rng or random.Random()
         self.history = History(operations, clock, self.rng)
         self.lifecycle = lifecycle  # lifecycle events of its transitions (the outbox); None: not recorded
+        self.after_failure: Callable[[OperationRecord], Awaitable[None]] | None = None  # cleanup.py sets it
 
     async def load(self, op_id: str) -> Loaded | None:
         rows = await self.ops.query_partition(op_id)
@@ -136,6 +138,9 @@ class Engine:
                 return
             hit("engine.operation.started")
             await self.history.record(op.id, "running", "operation started")
+        if (refusal := await quota_refusal(self.arm, loaded)) is not None and (fresh := await self.load(op_id)):
+            await finish_operation(self, fresh, refusal)  # nothing was made: the new nodes do not fit (quota.py)
+            return
         await self.advance(op_id)
 
     async def advance(self, op_id: str) -> None:
@@ -249,7 +254,7 @@ class Engine:
         outputs = {loaded.specs[s].resource_key: rec.outputs for s, rec in loaded.steps.items()
                    if rec.state == "succeeded"}
         secret_values: dict[str, str] = {}
-        for name in _secret_names(spec.body):
+        for name in secret_names(spec.body):
             secret_values[name] = await self.secrets.get_or_create(loaded.op.cluster, name)
         return await current_body(self.arm, spec, resolve(spec.body, outputs, secret_values.__getitem__))
 
@@ -288,13 +293,3 @@ class Engine:
         hit("engine.step.done")  # the history at the step's end: a parallel step's finish can be written before it
         await self.history.record(step.op_id, "step", f"{step.id} succeeded", at=done.ended_at)
         await self.advance(step.op_id)
-
-
-def _secret_names(body: Any) -> set[str]:
-    if isinstance(body, str):
-        return {body[len("${secret:"):-1]} if body.startswith("${secret:") and body.endswith("}") else set()
-    if isinstance(body, Mapping):
-        return set().union(*(_secret_names(v) for v in body.values())) if body else set()
-    if isinstance(body, list):
-        return set().union(*(_secret_names(v) for v in body)) if body else set()
-    return set()

@@ -11,6 +11,7 @@ ending an operation uses of it), so that this module never imports the engine.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from shared.engine.history import History
@@ -43,6 +44,7 @@ class EngineParts(Protocol):
     clock: Clock
     history: History
     lifecycle: LifecycleSink | None
+    after_failure: Callable[[OperationRecord], Awaitable[None]] | None  # e.g. `onFailure: cleanup` (cleanup.py)
 
 
 async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str, Any] | None) -> None:
@@ -84,7 +86,10 @@ async def release(engine: EngineParts, op: OperationRecord) -> None:
     hit("engine.queue.released")
     if cluster is not None and cluster.queue:
         await engine.queue.send({"op": cluster.queue[0], "start": True})
+    if op.error is not None and engine.after_failure is not None:  # released first: it may queue a cleanup;
+        await engine.after_failure(op)  # before the index goes, so that a crash here is redone by the sweeper
     index = await engine.ops.get(ACTIVE_PARTITION, op.id)
     if index is not None:  # if the sweeper touched it a moment ago, it redoes this release itself
         with contextlib.suppress(PreconditionFailedError):
             await engine.ops.delete_if_match(ACTIVE_PARTITION, op.id, index.etag)
+

@@ -204,6 +204,11 @@ class ArmPort(Protocol):
 
     async def poll(self, resource_type: str, poll_url: str) -> PollResult: ...
 
+    async def usages(self, subscription_id: str, location: str) -> Mapping[str, Any] | None:
+        """`GET .../providers/Microsoft.Compute/locations/{location}/usages`: the region's vCPU quotas and their use
+        (`{"value": [{"name": {"value"}, "limit", "currentValue"}]}`); None when ARM has no answer for it."""
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime:

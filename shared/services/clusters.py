@@ -17,6 +17,8 @@ from shared.domain.arm import NODE_SUBNET
 from shared.domain.caller import Caller
 from shared.domain.operations import OperationKind
 from shared.domain.policy import Action, Policy, action_of
+from shared.domain.pricing import shipped
+from shared.domain.pricing.budget import over_budget
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, check
 from shared.domain.violations import errors
@@ -70,6 +72,7 @@ class Clusters:
                      ticket: str | None = None) -> Accepted:
         request = self._valid(raw)
         self._authorize(caller, request.subscription_id, request.resource_group, "create")
+        self._within_policy_budget(request, caller, "create")
         await unmanaged_in_arm(self.engine, request)
         accepted = await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
         if self.agent_keys is not None:  # idempotent: a retried create issues what a failed attempt did not
@@ -98,6 +101,14 @@ class Clusters:
         if request is None:
             raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
         return request
+
+    def _within_policy_budget(self, request: ClusterRequest, caller: Caller, action: Action) -> None:
+        """422 BUDGET_EXCEEDED naming the pool when the request at its maximum costs more than the caller policy's
+        budget for this caller and resource group (the request's own budget is a rule of `check`)."""
+        budget = self.policy.budget(caller, request.subscription_id, request.resource_group, action)
+        found = list(over_budget(request, shipped(), budget)) if budget is not None else []
+        if found:
+            raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", found)
 
     def _authorize(self, caller: Caller, subscription_id: str, resource_group: str, action: Action) -> None:
         if not self.policy.allows(caller, subscription_id, resource_group, action):
@@ -223,7 +234,7 @@ class Clusters:
         """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
         submit it: the engine applies it again to the desired request as it is when accepted."""
         record = await self._cluster(sub, rg, name, caller, "change")
-        apply(record.request)
+        self._within_policy_budget(apply(record.request), caller, "change")
         return await self._submit(kind, Change(record.key, spec, apply), caller, key, pool=pool,
                                   where=f"'{name[:63]}' in {rg[:90]}")
 

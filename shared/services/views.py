@@ -10,7 +10,9 @@ from typing import Any
 
 from shared.domain import arm
 from shared.domain.operations import StepSpec, progress
+from shared.domain.pricing import estimate, shipped
 from shared.domain.request import ClusterRequest
+from shared.engine.cleanup import cleanup_operation_id, wants_cleanup
 from shared.engine.lifecycle import ticket_of
 from shared.engine.records import ClusterRecord, OperationRecord, StepRecord
 
@@ -25,7 +27,34 @@ def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dic
         "progress": 100 if op.state == "succeeded" else progress(specs.values(), done),
         "error": dict(op.error) if op.error else None, "retryOf": op.retry_of,
         "steps": [_step_view(s, steps.get(s.id)) for s in specs.values()],
+        "estimate": estimate_view(op),
+        "leftBehind": left_behind(op, steps, specs),
     }
+
+
+def left_behind(op: OperationRecord, steps: dict[str, StepRecord], specs: dict[str, StepSpec]) -> dict[str, Any] | None:
+    """For a failed create: what it made (the ARM ids of its PUTs that succeeded) and what becomes of it:
+    `keep` (it stays for a retry, which adopts it) or `cleanup` (the delete operation that removes it; the resource
+    group stays). None for any other operation (docs/cost.md, "Quota")."""
+    if op.kind != "create-cluster" or op.state != "failed":
+        return None
+    made = [spec.resource_id for spec in specs.values()
+            if spec.action == "put" and (step := steps.get(spec.id)) is not None and step.state == "succeeded"]
+    cleanup = wants_cleanup(op)
+    return {"onFailure": "cleanup" if cleanup else "keep", "made": made,
+            "cleanupOperation": cleanup_operation_id(op.id) if cleanup else None}
+
+
+def estimate_view(op: OperationRecord) -> dict[str, Any] | None:
+    """The monthly estimate of the request the operation builds (docs/cost.md); None for a deletion, or a request
+    record too old to parse."""
+    if op.kind == "delete-cluster":
+        return None
+    try:
+        request = ClusterRequest.model_validate(op.request)
+    except ValueError:
+        return None
+    return estimate(request, shipped()).to_dict()
 
 
 def _step_view(spec: StepSpec, step: StepRecord | None) -> dict[str, Any]:

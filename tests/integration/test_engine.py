@@ -127,8 +127,11 @@ async def test_faults_throttling_background_409s_and_a_failed_lro_still_end_in_s
 
 async def test_quota_exceeded_fails_the_operation_with_the_arm_code_and_leaves_nothing_running(
         armemu, azurite_connection_string):
+    """The race the pre-check cannot see (another team took the quota between the usages read and the cluster PUT):
+    the cluster PUT is refused as AKS does, and the operation fails with ARM's code."""
     account = make_storage_target(armemu)
-    armemu.control("PUT", "quota", {"*": {"standardDSv5Family": 8}})
+    armemu.set_faults({"rules": [{"resourceType": "Microsoft.ContainerService/managedClusters", "method": "PUT",
+                                  "action": "quota", "limit": 1}]})
     async with harness(armemu, azurite_connection_string) as h:
         op_id = await h.submit(production(account))
         op = await h.wait_done(op_id)

@@ -65,7 +65,9 @@ async def test_a_create_that_failed_for_quota_is_retried_and_adopts_what_arm_has
     client = api
     account = make_storage_target(armemu)
     raw = production(account)
-    armemu.control("PUT", "quota", {"*": {QUOTA_FAMILY: 8}})  # the production pools need more
+    # Another team takes the quota between aksvend's pre-check and the cluster PUT: AKS refuses the PUT, once.
+    armemu.set_faults({"rules": [{"resourceType": "Microsoft.ContainerService/managedClusters", "method": "PUT",
+                                  "action": "quota", "limit": 1}]})
     created = await client.post("/api/clusters", json=raw)
     failed = await wait_op(client, created.headers["Location"])
     assert failed["state"] == "failed" and failed["error"]["code"] == "ErrCode_InsufficientVCPUQuota", failed

@@ -31,7 +31,7 @@ BUILT_IN_ROLES: dict[str, str] = {
     "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    # Azure RBAC for Kubernetes authorization: what aksvend grants a request's owner group (shared/domain/rules/access.py)
+    # Azure RBAC for Kubernetes: what aksvend grants a request's owner group (shared/domain/rules/access.py)
     "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     "Azure Kubernetes Service RBAC Admin": "3498e952-d568-435e-9b2c-8d77e338d7f7",
     "Azure Kubernetes Service RBAC Writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",

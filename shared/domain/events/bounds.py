@@ -10,8 +10,10 @@
 - **Extra nodes**: a reaction may not take a pool more than `extraNodesPerPool` nodes above what the request asked
   for (its `base`: 0 for a spot fallback, the value before the first raise for pressure), nor the cluster more than
   `extraNodesPerCluster` above it in all. A reaction asks for at most what is left (`room`); with nothing left it
-  is refused. `room` is the seam for a monthly cost ceiling: a bound in money would convert the nodes left to the
-  pool's price there and return the smaller of the two, with its name.
+  is refused.
+- **Budget**: with a `budget.monthlyMax` in the request, a reaction may not take the cluster's estimate at every
+  pool's maximum past it (docs/cost.md): `room` converts what is left of the budget into nodes at the pool's
+  on-demand price (a fallback pool's: its spot pool's VM size on demand) and returns the smallest bound, by name.
 - **Refusals** are a `NoAction` with the reason and, at most once per pool and `refillSeconds`, a notice
   `aksvend.reaction.refused` that names the bound; a `refused` record in the history says when it was sent.
 """
@@ -33,6 +35,7 @@ PER_POOL = "reactionsPerPool"
 PER_CLUSTER = "reactionsPerCluster"
 EXTRA_PER_POOL = "extraNodesPerPool"
 EXTRA_PER_CLUSTER = "extraNodesPerCluster"
+BUDGET = "budget"
 
 
 def acted(reaction: PastReaction) -> bool:
@@ -97,17 +100,26 @@ class Room:
     why: str
 
 
-def room(view: ClusterView, history: Sequence[PastReaction], pool: str) -> Room:
-    """The nodes above its base that `pool` may have: `extraNodesPerPool`, and what `extraNodesPerCluster` leaves
-    after the other pools' extra nodes. (A monthly cost ceiling would be a third candidate here.)"""
+def room(view: ClusterView, history: Sequence[PastReaction], pool: str, *, base: int = 0,
+         priced_as: str | None = None) -> Room:
+    """The nodes above its `base` that `pool` may have: `extraNodesPerPool`, what `extraNodesPerCluster` leaves
+    after the other pools' extra nodes, and what the budget pays for (at pool `priced_as`'s price)."""
     bounds = view.reactions.bounds
     others = sum(n for p, n in extras(history).items() if p != pool)
     left = max(0, bounds.extra_nodes_per_cluster - others)
     if bounds.extra_nodes_per_pool <= left:
-        return Room(bounds.extra_nodes_per_pool, EXTRA_PER_POOL,
-                    f"{EXTRA_PER_POOL}: at most {bounds.extra_nodes_per_pool} nodes above the request")
-    return Room(left, EXTRA_PER_CLUSTER, f"{EXTRA_PER_CLUSTER}: at most {bounds.extra_nodes_per_cluster} nodes above "
-                                         f"the request in all, {others} already added to other pools")
+        found = Room(bounds.extra_nodes_per_pool, EXTRA_PER_POOL,
+                     f"{EXTRA_PER_POOL}: at most {bounds.extra_nodes_per_pool} nodes above the request")
+    else:
+        found = Room(left, EXTRA_PER_CLUSTER, f"{EXTRA_PER_CLUSTER}: at most {bounds.extra_nodes_per_cluster} nodes "
+                                              f"above the request in all, {others} already added to other pools")
+    budget = view.budget
+    paid = budget.nodes_above(pool, base, priced_as) if budget is not None else None
+    if budget is None or paid is None or paid >= found.nodes:
+        return found
+    return Room(paid, BUDGET, f"{BUDGET}: the cluster may cost at most {budget.limit:,.2f} {budget.currency} a month "
+                              f"and costs up to {budget.limit - budget.slack:,.2f} now; a node of pool "
+                              f"'{priced_as or pool}' costs {budget.node_monthly[priced_as or pool]:,.2f}")
 
 
 def refused(view: ClusterView, history: Sequence[PastReaction], now: datetime, *, key: tuple[str, str],

@@ -120,7 +120,8 @@ def on_eviction(view: ClusterView, history: Sequence[PastReaction], now: datetim
     current = planned(history, _FALLBACK_RULES, name)
     if current is None:
         current = state.count if state else 0
-    bound, left = fallback_bound(view, spot), room(view, history, name)  # the request asked for 0 fallback nodes
+    # the request asked for 0 fallback nodes; a fallback node costs what the spot pool's VM size costs on demand
+    bound, left = fallback_bound(view, spot), room(view, history, name, priced_as=pool)
     target = min(current + 1, bound, left.nodes)
     if target <= current and left.nodes < bound:
         return refused(view, history, now, key=key, pool=name, bound=left.bound, why=left.why,

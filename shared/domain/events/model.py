@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 from shared.domain import arm
+from shared.domain.pricing import shipped
+from shared.domain.pricing.budget import BudgetView, budget_view
 from shared.domain.request import ClusterRequest, Pool, Reactions
 
 # The rule a past reaction came from: "spot-fallback", "fallback-scale-down", "pool-pressure", "upgrade", "notice",
@@ -63,6 +65,7 @@ class ClusterView:
     observed: tuple[PoolState, ...] = ()
     operation_running: bool = False  # an operation runs or waits on the cluster; the engine serializes them
     upgrades: tuple[OfferedVersion, ...] | None = None  # what ARM's upgrade profile offers; None: not read
+    budget: BudgetView | None = None  # the request's monthly budget, for reactions (bounds.py `room`); None: none
 
     @classmethod
     def from_request(cls, request: ClusterRequest, *, observed: Iterable[PoolState] | None = None,
@@ -81,6 +84,7 @@ class ClusterView:
             observed=tuple(observed) if observed is not None else tuple(PoolState.of(p) for p in pools),
             operation_running=operation_running,
             upgrades=tuple(upgrades) if upgrades is not None else None,
+            budget=budget_view(request, shipped()),
         )
 
     def pool(self, name: str) -> Pool | None:

@@ -131,7 +131,7 @@ def _raise(event: PoolPressure, state: PoolState, view: ClusterView, history: Se
                        "place them", seen)
     label = "autoscale maximum" if state.max_count is not None else "node count"
     base = _base(history, event.pool, requested)
-    left = room(view, history, event.pool)
+    left = room(view, history, event.pool, base=base)
     target = min(current + nodes, bound, base + left.nodes)
     if target <= current and base + left.nodes < bound:
         return refused(view, history, now, key=event.key, pool=event.pool, bound=left.bound, why=left.why,

@@ -14,14 +14,15 @@ from typing import Any
 from shared.domain.pool_subnets import place
 from shared.domain.profiles import expand
 from shared.domain.request import ClusterRequest
-from shared.domain.rules import access, cluster, endpoints, networking, pools, subnets, workloads
+from shared.domain.rules import access, budget, cluster, endpoints, networking, pools, subnets, workloads
 from shared.domain.rules.context import Context
 from shared.domain.violations import Violation
 
 Rule = Callable[[ClusterRequest, Context], Iterable[Violation]]
 
 RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES,
-                         *access.RULES, *subnets.RULES)
+                         *access.RULES, *subnets.RULES,
+                         *budget.RULES)
 
 
 def validate(request: ClusterRequest, context: Context | None = None) -> list[Violation]:

@@ -12,3 +12,5 @@ from shared.domain.vmsizes import CATALOG_AS_OF
 class Context:
     # Day against which announced retirements are judged; defaults to the day the catalog was checked.
     as_of: date = field(default=CATALOG_AS_OF)
+    # The caller policy's monthly budget for this caller and resource group (docs/policy.md); None: none.
+    policy_budget: float | None = None

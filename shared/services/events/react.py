@@ -41,6 +41,8 @@ from shared.domain.events.upgrade import offered_versions
 from shared.domain.lifecycle import ClusterRef, LifecycleEvent
 from shared.domain.operation_source import OperationSource
 from shared.domain.operations import OperationKind
+from shared.domain.pricing import shipped
+from shared.domain.pricing.budget import budget_view
 from shared.domain.request import ClusterRequest
 from shared.engine import Change, ClusterNotFound, Engine, IdempotencyConflict, operation_id, submit_change
 from shared.engine.records import ClusterRecord
@@ -74,6 +76,7 @@ def view_of(record: ClusterRecord, *, kubernetes_version: str | None = None,
         observed=tuple(PoolState.of(p) for p in request.pools),
         operation_running=bool(record.queue),
         upgrades=upgrades,
+        budget=budget_view(request, shipped()),
     )
 
 

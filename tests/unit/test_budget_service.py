@@ -1,0 +1,36 @@
+"""The caller policy's `monthlyBudget` in the cluster use cases (shared/services/clusters.py; docs/policy.md): a
+create or a pool change over it is refused with BUDGET_EXCEEDED naming the pool, before anything is submitted."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.policy import Policy
+from shared.refusals import InvalidInput
+from shared.services.clusters import Clusters
+from tests.fakes import drain
+from tests.principals import pid, principal
+from tests.unit.test_engine import world  # noqa: F401 (the fixture)
+
+
+async def test_the_policy_budget_refuses_a_create_and_a_pool_change_naming_the_pool(world):  # noqa: F811
+    """A D2s_v5 node in westeurope costs 0.1152 /h x 730 + 23.65 (P10) = 107.75 a month. The development request at
+    its maximum (1 system + 3 apps nodes, Free tier, the load balancer's 18.25) is 449.25: a policy budget of 500
+    holds it; with apps autoscaled to 10 it is 1,203.50, and the apps pool is the one that breaks it."""
+    engine, queue, _, _ = world
+    policy = Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
+                                               "resourceGroups": ["*"], "actions": ["create", "change", "read"],
+                                               "monthlyBudget": 500}]})
+    service = Clusters(engine, policy, "00000000-0000-0000-0000-000000000000")
+    dev = {"name": "budget-dev", "resourceGroup": "rg-budget", "location": "westeurope"}
+    with pytest.raises(InvalidInput) as over:
+        await service.create({**dev, "userPools": [{"name": "apps", "count": 1, "autoscale": {"min": 1, "max": 10}}]},
+                             principal("dev"))
+    assert [(v.code, v.path) for v in over.value.violations] == [("BUDGET_EXCEEDED", "/userPools/0")]
+    await service.create(dev, principal("dev"))
+    await drain(engine, queue)
+    sub = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(InvalidInput) as change:
+        await service.put_pool(sub, "rg-budget", "budget-dev", "apps",
+                               {"count": 1, "autoscale": {"min": 1, "max": 10}}, principal("dev"), None)
+    assert change.value.violations[0].code == "BUDGET_EXCEEDED" and "'apps'" in change.value.violations[0].message
