@@ -117,8 +117,25 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
         out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
                        arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
                        f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
-    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), "identity", "vnet", "roleAssignment"))
+    cluster_deps = ["identity", "vnet", "roleAssignment"]
+    api_zone = api_server_dns_zone(r)
+    if api_zone is not None:  # AKS needs Private DNS Zone Contributor on a zone it is given (private-clusters.md)
+        zone_role = arm.role_assignment_name(api_zone, arm.PRIVATE_DNS_ZONE_CONTRIBUTOR, ids["identity"])
+        out.append(res("roleAssignment:apiServerDnsZone", arm.ROLE_ASSIGNMENT,
+                       f"{api_zone}/providers/Microsoft.Authorization/roleAssignments/{zone_role}",
+                       arm.role_body(r, arm.PRIVATE_DNS_ZONE_CONTRIBUTOR), "identity"))
+        cluster_deps.append("roleAssignment:apiServerDnsZone")
+    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), *cluster_deps))
+    for name, window in arm.maintenance_windows(r):  # children of the cluster: after it, each its own step
+        out.append(res(f"maintenance:{name}", arm.MAINTENANCE, f"{ids['cluster']}/maintenanceConfigurations/{name}",
+                       arm.maintenance_body(window), "cluster"))
     return out
+
+
+def api_server_dns_zone(r: ClusterRequest) -> str | None:
+    """The id of an existing private DNS zone a private cluster's API server is given, if any."""
+    zone = r.api_server.private_dns_zone
+    return zone if r.api_server.private and zone.lower() not in ("system", "none") else None
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:

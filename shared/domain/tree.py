@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.domain.network import SubnetLayout
 from shared.domain.request import ClusterRequest, Pool
+from shared.domain.tree_options import option_lines, pool_options
 
 
 def render(r: ClusterRequest, subnets: SubnetLayout) -> str:
@@ -11,6 +12,7 @@ def render(r: ClusterRequest, subnets: SubnetLayout) -> str:
     lines = [f"Control plane (managed by Azure) · Kubernetes {r.kubernetes_version}"]
     lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}")
     lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}" for p in r.user_pools)
+    lines.extend(option_lines(r))  # the production options, one line each, only when on (tree_options.py)
     lines.append(f"Network      {_network(r, subnets)}")
     body = [f"├── {line}" for line in lines[:-1]] + [f"└── {lines[-1]}"]
     return "\n".join([f"AKS Cluster {r.name} ({r.location})", *body])
@@ -27,6 +29,7 @@ def _pool(p: Pool) -> str:
     if p.autoscale:
         parts.append(f"autoscale {p.autoscale.min}-{p.autoscale.max}")
     parts.extend(p.taints)
+    parts.extend(pool_options(p))
     return " · ".join(parts)
 
 

@@ -52,7 +52,8 @@ def test_resources_come_in_dependency_order_and_cover_the_architecture():
     p = _plan(PAYMENTS)
     keys = [r.key for r in p.resources]
     assert keys == ["resourceGroup", "identity", "vnet", "roleAssignment", "dnsZone:blob", "dnsLink:blob",
-                    "privateEndpoint:data", "dnsZoneGroup:data", "cluster"]
+                    "privateEndpoint:data", "dnsZoneGroup:data", "cluster",
+                    "maintenance:aksManagedAutoUpgradeSchedule", "maintenance:aksManagedNodeOSUpgradeSchedule"]
     seen: set[str] = set()
     for resource in p.resources:
         assert set(resource.depends_on) <= seen
@@ -100,7 +101,8 @@ def test_addons_map_to_their_properties():
     body = _plan(patched(PAYMENTS, {"/addons": {"monitoring": False, "azurePolicy": True, "defender": True,
                                                 "csiDrivers": ["file"]}})).resource("cluster").body["properties"]
     assert body["addonProfiles"] == {"omsagent": {"enabled": False}, "azurepolicy": {"enabled": True}}
-    assert body["securityProfile"] == {"defender": {"securityMonitoring": {"enabled": True}}}
+    assert body["securityProfile"] == {"defender": {"securityMonitoring": {"enabled": True}},
+                                       "workloadIdentity": {"enabled": True}}  # the production profile's
     assert body["storageProfile"]["fileCSIDriver"] == {"enabled": True}
     assert body["storageProfile"]["diskCSIDriver"] == {"enabled": False}
 
@@ -122,8 +124,9 @@ def test_only_the_cluster_step_mutates_the_cluster():
 
 def test_the_critical_path_runs_through_the_cluster_create():
     p = _plan(PAYMENTS)
-    assert p.critical_path == ("put:resourceGroup", "put:vnet", "put:roleAssignment", "put:cluster")
-    assert p.critical_path_seconds == 2 + 10 + 5 + 360
+    assert p.critical_path == ("put:resourceGroup", "put:vnet", "put:roleAssignment", "put:cluster",
+                               "put:maintenance:aksManagedAutoUpgradeSchedule")
+    assert p.critical_path_seconds == 2 + 10 + 5 + 360 + 5
 
 
 def test_critical_path_of_no_steps_is_empty():

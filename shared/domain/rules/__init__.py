@@ -13,13 +13,14 @@ from typing import Any
 
 from shared.domain.profiles import expand
 from shared.domain.request import ClusterRequest
-from shared.domain.rules import cluster, endpoints, networking, pools, workloads
+from shared.domain.rules import cluster, endpoints, networking, pool_options, pools, production, workloads
 from shared.domain.rules.context import Context
 from shared.domain.violations import Violation
 
 Rule = Callable[[ClusterRequest, Context], Iterable[Violation]]
 
-RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES)
+RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES,
+                           *production.RULES, *pool_options.RULES)
 
 
 def validate(request: ClusterRequest, context: Context | None = None) -> list[Violation]:
