@@ -3,6 +3,7 @@
 from .agentpools import AgentPools
 from .aks import ManagedClusters
 from .aks_actions import KubernetesVersions
+from .aks_maintenance import MaintenanceConfigurations
 from .aks_profiles import UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
@@ -26,6 +27,7 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     StorageAccounts,
     ManagedClusters,
     AgentPools,
+    MaintenanceConfigurations,
     UpgradeProfiles,
     KubernetesVersions,
     SystemTopics,
