@@ -44,7 +44,7 @@ def pool_options(r: ClusterRequest, _: Context) -> Iterator[Violation]:
             yield Violation("ENCRYPTION_AT_HOST_FEATURE", f"{at}/enableEncryptionAtHost", "encryption at host needs "
                             "the subscription feature Microsoft.Compute/EncryptionAtHost registered",
                             severity="warning", source=ENCRYPTION_AT_HOST)
-        if pool.labels or pool.taints:
+        if any(k.startswith(AKS_PREFIX) for k in pool.labels) or any(t.startswith(AKS_PREFIX) for t in pool.taints):
             yield from reserved_prefix(pool, at)
 
 
@@ -54,7 +54,7 @@ def os_sku(pool: Pool, at: str) -> Iterator[Violation]:
         yield Violation("OS_SKU_OS_MISMATCH", f"{at}/osSku", f"osSku '{sku}' is for "
                         f"{'Windows' if sku in WINDOWS_SKUS else 'Linux'} pools; this pool's os is {pool.os}",
                         source=OS_SKUS)
-    size = lookup(pool.vm_size) if sku == "AzureLinux" else None
+    size = lookup(pool.vm_size) if sku == "AzureLinux" and "A100" in pool.vm_size.upper() else None
     if size is not None and size.gpu_model and "A100" in size.gpu_model:
         yield Violation("OS_SKU_SIZE_UNSUPPORTED", f"{at}/osSku", f"AKS does not offer {size.name} with Azure "
                         "Linux; use osSku 'Ubuntu' for this pool", source=OS_SKUS)
