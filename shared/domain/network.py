@@ -39,7 +39,13 @@ def max_pods(pool: Pool, plugin: str) -> int:
     return min(default, WINDOWS_RECOMMENDED_MAX_PODS) if pool.os == "Windows" else default
 
 
-def surge(pool_max_nodes: int) -> int:
+def surge(pool_max_nodes: int, max_surge: str | None = None) -> int:
+    """Extra nodes an upgrade adds: the pool's own maxSurge ("33%" of the maximum rounded up, as AKS does, or a
+    node count "3"), else 10%; at least 1. An unreadable value (rule MAX_SURGE_FORMAT refuses it) counts as 10%."""
+    if max_surge and max_surge.endswith("%") and max_surge[:-1].isdigit():
+        return max(1, math.ceil(pool_max_nodes * int(max_surge[:-1]) / 100))
+    if max_surge and max_surge.isdigit():
+        return max(1, int(max_surge))
     return max(1, math.ceil(pool_max_nodes * 0.10))
 
 
@@ -51,13 +57,13 @@ def node_subnet_ips(request: ClusterRequest) -> int:
 
 def pool_ips(pool: Pool, plugin: str) -> int:
     """Usable IPs one pool takes at its maximum plus upgrade surge."""
-    nodes = pool.max_nodes + surge(pool.max_nodes)
+    nodes = pool.max_nodes + surge(pool.max_nodes, pool.max_surge)
     return nodes * (max_pods(pool, plugin) + 1) if plugin == "azure" else nodes
 
 
 def pod_cidr_addresses(request: ClusterRequest) -> int:
     """Addresses the pod CIDR must hold (overlay and kubenet: a /24 per node, surge included)."""
-    nodes = sum(p.max_nodes + surge(p.max_nodes) for p in request.pools)
+    nodes = sum(p.max_nodes + surge(p.max_nodes, p.max_surge) for p in request.pools)
     return nodes * ADDRESSES_PER_NODE_IN_POD_CIDR
 
 

@@ -124,8 +124,18 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
                        f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
     grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet]  # a pool's own subnet: the same role
     out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet") for key, id_ in grants]
-    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), "identity", "vnet", "roleAssignment",
-                   *(key for key, _ in grants)))
+    cluster_deps = ["identity", "vnet", "roleAssignment", *(key for key, _ in grants)]
+    api_zone = api_server_dns_zone(r)
+    if api_zone is not None:  # AKS needs Private DNS Zone Contributor on a zone it is given (private-clusters.md)
+        zone_role = arm.role_assignment_name(api_zone, arm.PRIVATE_DNS_ZONE_CONTRIBUTOR, ids["identity"])
+        out.append(res("roleAssignment:apiServerDnsZone", arm.ROLE_ASSIGNMENT,
+                       f"{api_zone}/providers/Microsoft.Authorization/roleAssignments/{zone_role}",
+                       arm.role_body(r, arm.PRIVATE_DNS_ZONE_CONTRIBUTOR), "identity"))
+        cluster_deps.append("roleAssignment:apiServerDnsZone")
+    out.append(res("cluster", arm.CLUSTER, ids["cluster"], arm.CLUSTER.body(r), *cluster_deps))
+    for name, window in arm.maintenance_windows(r):  # children of the cluster: after it, each its own step
+        out.append(res(f"maintenance:{name}", arm.MAINTENANCE, f"{ids['cluster']}/maintenanceConfigurations/{name}",
+                       arm.maintenance_body(window), "cluster"))
     if r.access is not None:  # the owner group's role on the cluster, once the cluster exists (docs/request.md)
         owner = arm.role_assignment_name(ids["cluster"], str(role_id(r.access.role)), r.access.owner_group)
         out.append(res("ownerRoleAssignment", arm.ROLE_ASSIGNMENT,
@@ -139,6 +149,12 @@ def pool_grant(r: ClusterRequest, pool: Pool) -> tuple[str, str]:
     subnet = arm.pool_subnet_id(r, pool)
     name = arm.role_assignment_name(subnet, arm.NETWORK_CONTRIBUTOR, arm.ids(r)["identity"])
     return f"roleAssignment:{pool.name}", f"{subnet}/providers/Microsoft.Authorization/roleAssignments/{name}"
+
+
+def api_server_dns_zone(r: ClusterRequest) -> str | None:
+    """The id of an existing private DNS zone a private cluster's API server is given, if any."""
+    zone = r.api_server.private_dns_zone
+    return zone if r.api_server.private and zone.lower() not in ("system", "none") else None
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:

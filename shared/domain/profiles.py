@@ -30,7 +30,7 @@ CRITICAL_ADDONS_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 # The top-level fields a request may set to null (the nullable ones of the schema): null clears the profile's
 # value, and the field takes the contract's own default (none for systemPool, which is then missing).
 NULL_CLEARS = ("subscriptionId", "kubernetesVersion", "systemPool", "userPools", "network", "addons", "reactions",
-               "deletionProtection")
+               "deletionProtection", "apiServer", "entraId", "security", "maintenance")
 
 _NETWORK = {
     "plugin": "azure-overlay",
@@ -38,6 +38,23 @@ _NETWORK = {
     "serviceCidr": "10.0.0.0/16",
     "dnsServiceIp": "10.0.0.10",
 }
+
+# What the AKS baseline architecture asks of a production cluster (issue 18; docs/request.md, "Production options"):
+# a private API server, Entra ID with Azure RBAC and no local accounts, workload identity, Azure CNI Overlay powered
+# by Cilium, and maintenance windows. Pools run Azure Linux (POOL_OS_SKUS). Each is an ordinary default: a request
+# may turn it off (`"apiServer": {"private": false}`, `"entraId": null` ...).
+_WINDOW = {"startTime": "00:00", "durationHours": 4, "utcOffset": "+00:00"}
+PRODUCTION_OPTIONS: Mapping[str, Any] = {
+    "apiServer": {"private": True, "privateDnsZone": "system"},
+    "entraId": {"managed": True, "azureRbac": True, "disableLocalAccounts": True},
+    "security": {"workloadIdentity": True, "oidcIssuer": True},
+    "maintenance": {"nodeOsUpgradeChannel": "NodeImage",
+                    "autoUpgradeWindow": {"dayOfWeek": "Sunday", **_WINDOW},
+                    "nodeOsUpgradeWindow": {"dayOfWeek": "Saturday", **_WINDOW}},
+}
+# The OS SKU a Linux pool gets when it names none, by profile; GPU pools keep Ubuntu (AKS: the NC A100 v4 sizes are
+# not offered with Azure Linux, use-nvidia-gpu.md), as does the development profile (AKS's own default).
+POOL_OS_SKUS: Mapping[str, str] = {"production": "AzureLinux"}
 
 PROFILES: Mapping[str, Mapping[str, Any]] = {
     # The typical production setup: a dedicated system pool of 3 x D4s_v5 over three zones, general apps on
@@ -54,11 +71,13 @@ PROFILES: Mapping[str, Mapping[str, Any]] = {
             {"name": "batch", "workload": "batch", "vmSize": "Standard_D8s_v5", "count": 0,
              "spot": {"evictionPolicy": "Delete", "maxPrice": -1}, "autoscale": {"min": 0, "max": 20}},
         ],
-        "network": {**_NETWORK, "serviceEndpoints": ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.Sql"]},
+        "network": {**_NETWORK, "serviceEndpoints": ["Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.Sql"],
+                    "policy": "cilium", "dataplane": "cilium"},
         "addons": {"monitoring": True, "azurePolicy": True, "defender": False, "csiDrivers": ["disk", "file", "blob"]},
         "reactions": {"spotFallback": "on-demand", "maxNodesPerPool": 50, "cooldownSeconds": 600,
                       "autoUpgrade": "patch"},
         "deletionProtection": True,
+        **PRODUCTION_OPTIONS,
     },
     # Small and cheap: one 2-vCPU system node and one small autoscaled user pool.
     "development": {
@@ -98,16 +117,34 @@ def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | 
     merged.setdefault("subscriptionId", default_subscription_id)
     merged.setdefault("kubernetesVersion", DEFAULT_KUBERNETES_VERSION)
     sizes = WORKLOAD_SIZES[profile if defaults else DEFAULT_PROFILE]
+    os_sku = POOL_OS_SKUS.get(profile) if defaults else None
     pools = merged.get("userPools")
     if isinstance(pools, list):
-        merged["userPools"] = [_fill_pool(p, sizes) for p in pools]
+        merged["userPools"] = [_fill_pool(p, sizes, os_sku) for p in pools]
     if isinstance(merged.get("systemPool"), dict):
-        merged["systemPool"] = {"name": "system", **merged["systemPool"]}
+        merged["systemPool"] = _with_os_sku({"name": "system", **merged["systemPool"]}, os_sku)
+    _linux_only_dataplane(merged, raw)
     notes = _programmatic_location(merged)
     try:
         return ClusterRequest.model_validate(merged), notes
     except ValidationError as exc:
         return None, schema_violations(exc)
+
+
+def _linux_only_dataplane(merged: dict[str, Any], raw: dict[str, Any]) -> None:
+    """The production profile's Cilium dataplane and policy run on Linux nodes only (Azure/AKS#4540): a request with
+    a Windows pool that does not choose them itself keeps the Azure dataplane and no policy engine instead (the
+    profile's default gives way; an explicit choice is left to rule CILIUM_WINDOWS)."""
+    network, given = merged.get("network"), raw.get("network")
+    pools = merged.get("userPools")
+    if not isinstance(network, dict) or network.get("dataplane") != "cilium" or not isinstance(pools, list):
+        return
+    chosen = given if isinstance(given, dict) else {}
+    if "dataplane" in chosen or not any(isinstance(p, dict) and p.get("os") == "Windows" for p in pools):
+        return
+    merged["network"] = {**network, "dataplane": "azure",
+                         "policy": chosen.get("policy", "none") if network.get("policy") == "cilium" else
+                         network.get("policy")}
 
 
 def _programmatic_location(merged: dict[str, Any]) -> list[Violation]:
@@ -140,10 +177,17 @@ def merge(defaults: Mapping[str, Any], explicit: Mapping[str, Any]) -> dict[str,
     return out
 
 
-def _fill_pool(pool: Any, sizes: Mapping[str, str]) -> Any:
+def _with_os_sku(pool: dict[str, Any], os_sku: str | None) -> dict[str, Any]:
+    """The profile's OS SKU for a Linux pool that names none and is not a GPU pool (a copy when one is added)."""
+    if os_sku is None or "osSku" in pool or pool.get("os", "Linux") != "Linux" or pool.get("workload") == "gpu":
+        return pool
+    return {**pool, "osSku": os_sku}
+
+
+def _fill_pool(pool: Any, sizes: Mapping[str, str], os_sku: str | None = None) -> Any:
     if not isinstance(pool, dict):
         return pool
-    filled = dict(pool)
+    filled = _with_os_sku(dict(pool), os_sku)
     workload = filled.get("workload", "general")
     if "vmSize" not in filled and isinstance(workload, str) and workload in sizes:
         filled["vmSize"] = sizes[workload]

@@ -14,8 +14,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, StringConstraints
+
+from shared.domain.request_base import ContractModel as _Model
+from shared.domain.request_options import (
+    ApiServer,
+    EntraId,
+    GpuInstanceProfile,
+    KubeletConfig,
+    Maintenance,
+    NetworkDataplane,
+    NetworkPolicy,
+    OsSku,
+    OutboundType,
+    ScaleDownMode,
+    Security,
+)
 
 Str = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
 LongStr = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -42,20 +56,6 @@ DriftPolicy = Literal["report", "repair"]  # what aksvend does about drift it fi
 EndpointNetworkPolicies = Literal["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"]
 
 MAX_POOLS_IN_REQUEST = 100  # AKS: at most 100 node pools per cluster (quotas-skus-regions.md)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=False,
-        # JSON's types as they are: "3" is not a count, true is not 1, and NaN/Infinity (or 1e400, which JSON
-        # parsers read as infinity) is no price.
-        strict=True,
-        allow_inf_nan=False,
-    )
 
 
 class Autoscale(_Model):
@@ -90,6 +90,13 @@ class PoolInput(_Model):
     scale_on_pressure: bool | None = None
     # A user pool's own subnet in the VNet: its prefix, or "auto" (aksvend picks a free one); None: the node subnet.
     subnet: Cidr | None = None
+    # Production options (request_options.py; rules/production.py).
+    os_sku: OsSku | None = None  # None: Ubuntu on Linux, Windows2022 on Windows
+    max_surge: Annotated[str, StringConstraints(min_length=1, max_length=4)] | None = None  # None: "10%"
+    enable_encryption_at_host: bool = False
+    kubelet_config: KubeletConfig | None = None
+    gpu_instance_profile: GpuInstanceProfile | None = None
+    scale_down_mode: ScaleDownMode | None = None
 
 
 class Pool(PoolInput):
@@ -120,6 +127,9 @@ class Network(_Model):
     service_endpoints: list[Str] = Field(default_factory=list, max_length=16)
     private_endpoints: list[PrivateEndpoint] = Field(default_factory=list, max_length=50)
     private_endpoint_network_policies: EndpointNetworkPolicies = "Disabled"
+    policy: NetworkPolicy = "none"
+    dataplane: NetworkDataplane = "azure"
+    outbound_type: OutboundType = "loadBalancer"
 
 
 class Addons(_Model):
@@ -128,6 +138,10 @@ class Addons(_Model):
     defender: bool = False
     csi_drivers: list[CsiDriver] = Field(default_factory=lambda: list[CsiDriver](["disk", "file"]), max_length=3)
     log_analytics_workspace_id: LongStr | None = None
+    key_vault_secrets_provider: bool = False
+    secret_rotation: bool = False
+    cost_analysis: bool = False  # metricsProfile.costAnalysis
+    managed_prometheus: bool = False  # azureMonitorProfile.metrics
 
 
 class ReactionBounds(_Model):
@@ -226,6 +240,10 @@ class ClusterRequestInput(_Model):
     # DELETE is refused (409) while true; a PATCH turns it off. The profile's default: on for production.
     deletion_protection: bool | None = None
     autoscaler_profile: AutoscalerProfile | None = None
+    api_server: ApiServer | None = None
+    entra_id: EntraId | None = None
+    security: Security | None = None
+    maintenance: Maintenance | None = None
 
 
 class ClusterRequest(ClusterRequestInput):
@@ -240,6 +258,9 @@ class ClusterRequest(ClusterRequestInput):
     addons: Addons = Field(default_factory=Addons)
     reactions: Reactions = Field(default_factory=Reactions)
     deletion_protection: bool = False
+    api_server: ApiServer = Field(default_factory=ApiServer)
+    security: Security = Field(default_factory=Security)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
 
     @property
     def pools(self) -> list[Pool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.domain.network import SubnetLayout
 from shared.domain.pricing import Estimate, PoolCost
 from shared.domain.request import ClusterRequest, Pool
+from shared.domain.tree_options import option_lines, pool_options
 
 
 def render(r: ClusterRequest, subnets: SubnetLayout, cost: Estimate | None = None) -> str:
@@ -15,6 +16,7 @@ def render(r: ClusterRequest, subnets: SubnetLayout, cost: Estimate | None = Non
     lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}{costs[0]}")
     users = zip(r.user_pools, costs[1:], strict=True)
     lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}{c}" for p, c in users)
+    lines.extend(option_lines(r))  # the production options, one line each, only when on (tree_options.py)
     if cost is not None:
         lines.append(f"Cost         {_total(cost)}")
     lines.append(f"Network      {_network(r, subnets)}")
@@ -33,6 +35,7 @@ def _pool(p: Pool) -> str:
     if p.autoscale:
         parts.append(f"autoscale {p.autoscale.min}-{p.autoscale.max}")
     parts.extend(p.taints)
+    parts.extend(pool_options(p))
     return " · ".join(parts)
 
 

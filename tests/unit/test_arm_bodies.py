@@ -98,6 +98,9 @@ def test_private_endpoint_and_zone_group_bodies_match_the_sdk(planned):
     assert _wire(group, NetEncoder) == planned.resource("dnsZoneGroup:data").body
 
 
+AZL = "AzureLinux"
+
+
 def _pool(**kw: Any) -> aks.ManagedClusterAgentPoolProfile:
     subnet = kw.pop("subnet")
     base = dict(type="VirtualMachineScaleSets", orchestrator_version="1.33", vnet_subnet_id=subnet, os_type="Linux",
@@ -117,17 +120,17 @@ def test_managed_cluster_body_matches_the_sdk(planned):
         properties=aks.ManagedClusterProperties(
             kubernetes_version="1.33", dns_prefix="payments-prod", enable_rbac=True,
             agent_pool_profiles=[
-                _pool(name="system", mode="System", count=3, vm_size="Standard_D4s_v5", max_pods=250,
+                _pool(name="system", mode="System", count=3, vm_size="Standard_D4s_v5", max_pods=250, os_sku=AZL,
                       availability_zones=["1", "2", "3"], enable_auto_scaling=False,
                       node_taints=["CriticalAddonsOnly=true:NoSchedule"],
                       node_labels={"aksvend.io/workload": "general"}, upgrade_settings=surge, subnet=subnet),
-                _pool(name="apps", mode="User", count=5, vm_size="Standard_D8s_v5", max_pods=250,
+                _pool(name="apps", mode="User", count=5, vm_size="Standard_D8s_v5", max_pods=250, os_sku=AZL,
                       enable_auto_scaling=True, min_count=3, max_count=10,
                       node_labels={"aksvend.io/workload": "general"}, upgrade_settings=surge, subnet=subnet),
                 _pool(name="gpu", mode="User", count=2, vm_size="Standard_NC24ads_A100_v4", max_pods=250,
                       enable_auto_scaling=False, node_taints=["sku=gpu:NoSchedule"],
                       node_labels={"aksvend.io/workload": "gpu"}, upgrade_settings=surge, subnet=subnet),
-                _pool(name="batch", mode="User", count=0, vm_size="Standard_D8s_v5", max_pods=250,
+                _pool(name="batch", mode="User", count=0, vm_size="Standard_D8s_v5", max_pods=250, os_sku=AZL,
                       enable_auto_scaling=True, min_count=0, max_count=20,
                       node_labels={"aksvend.io/workload": "batch"}, scale_set_priority="Spot",
                       scale_set_eviction_policy="Delete", spot_max_price=-1, subnet=subnet),
@@ -150,6 +153,14 @@ def test_managed_cluster_body_matches_the_sdk(planned):
                                                                       node_os_upgrade_channel="NodeImage"),
             windows_profile=aks.ManagedClusterWindowsProfile(admin_username="azureuser",
                                                              admin_password="${secret:windowsAdminPassword}"),
+            # the production profile's options (the Windows pool keeps the Azure dataplane: Cilium is Linux only)
+            api_server_access_profile=aks.ManagedClusterAPIServerAccessProfile(
+                enable_private_cluster=True, private_dns_zone="system", enable_private_cluster_public_fqdn=False),
+            aad_profile=aks.ManagedClusterAADProfile(managed=True, enable_azure_rbac=True),
+            disable_local_accounts=True,
+            oidc_issuer_profile=aks.ManagedClusterOIDCIssuerProfile(enabled=True),
+            security_profile=aks.ManagedClusterSecurityProfile(
+                workload_identity=aks.ManagedClusterSecurityProfileWorkloadIdentity(enabled=True)),
         ),
     )
     assert _wire(model, AksEncoder) == json.loads(json.dumps(planned.resource("cluster").body))

@@ -42,7 +42,7 @@ async def test_an_operation_runs_to_success_and_leaves_the_active_index(world):
     await drain(engine, queue)
     assert await state(engine, op_id) == "succeeded"
     assert await engine.ops.query_partition(ACTIVE_PARTITION) == []
-    assert len(arm.puts) == len(set(arm.puts)) == 5  # one PUT per planned resource
+    assert len(arm.puts) == len(set(arm.puts)) == 7  # one PUT per planned resource (2: maintenance windows)
 
 
 async def test_the_role_assignment_gets_the_identitys_principal_id(world):

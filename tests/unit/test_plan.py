@@ -52,7 +52,8 @@ def test_resources_come_in_dependency_order_and_cover_the_architecture():
     p = _plan(PAYMENTS)
     keys = [r.key for r in p.resources]
     assert keys == ["resourceGroup", "identity", "vnet", "roleAssignment", "dnsZone:blob", "dnsLink:blob",
-                    "privateEndpoint:data", "dnsZoneGroup:data", "cluster"]
+                    "privateEndpoint:data", "dnsZoneGroup:data", "cluster",
+                    "maintenance:aksManagedAutoUpgradeSchedule", "maintenance:aksManagedNodeOSUpgradeSchedule"]
     seen: set[str] = set()
     for resource in p.resources:
         assert set(resource.depends_on) <= seen
@@ -100,7 +101,8 @@ def test_addons_map_to_their_properties():
     body = _plan(patched(PAYMENTS, {"/addons": {"monitoring": False, "azurePolicy": True, "defender": True,
                                                 "csiDrivers": ["file"]}})).resource("cluster").body["properties"]
     assert body["addonProfiles"] == {"omsagent": {"enabled": False}, "azurepolicy": {"enabled": True}}
-    assert body["securityProfile"] == {"defender": {"securityMonitoring": {"enabled": True}}}
+    assert body["securityProfile"] == {"defender": {"securityMonitoring": {"enabled": True}},
+                                       "workloadIdentity": {"enabled": True}}  # the production profile's
     assert body["storageProfile"]["fileCSIDriver"] == {"enabled": True}
     assert body["storageProfile"]["diskCSIDriver"] == {"enabled": False}
 
@@ -122,8 +124,9 @@ def test_only_the_cluster_step_mutates_the_cluster():
 
 def test_the_critical_path_runs_through_the_cluster_create():
     p = _plan(PAYMENTS)
-    assert p.critical_path == ("put:resourceGroup", "put:vnet", "put:roleAssignment", "put:cluster")
-    assert p.critical_path_seconds == 2 + 10 + 5 + 360
+    assert p.critical_path == ("put:resourceGroup", "put:vnet", "put:roleAssignment", "put:cluster",
+                               "put:maintenance:aksManagedAutoUpgradeSchedule")
+    assert p.critical_path_seconds == 2 + 10 + 5 + 360 + 5
 
 
 def test_critical_path_of_no_steps_is_empty():
@@ -171,5 +174,6 @@ def test_the_owner_group_gets_its_role_on_the_cluster_once_the_cluster_exists():
     assert planned.resource("cluster").body["properties"]["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
     assert "put:ownerRoleAssignment" in [s.id for s in planned.steps]
     without, _ = check(PAYMENTS, default_subscription_id=SUB)
-    assert without is not None and "aadProfile" not in plan(without).resource("cluster").body["properties"]
+    assert without is not None  # production: Entra ID with Azure RBAC by its profile (entraId), with no role granted
+    assert plan(without).resource("cluster").body["properties"]["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
     assert all(r.key != "ownerRoleAssignment" for r in plan(without).resources)

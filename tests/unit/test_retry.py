@@ -65,6 +65,12 @@ async def failed_create(engine, queue, arm) -> tuple[str, str]:
     return op_id, cluster
 
 
+def windows(cluster: str) -> list[str]:
+    """The production profile's maintenance configurations: steps after the cluster, never made when it failed."""
+    return [f"{cluster}/maintenanceConfigurations/{name}"
+            for name in ("aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule")]
+
+
 async def test_a_retry_runs_again_as_a_new_operation_and_adopts_what_arm_has(world):
     engine, queue, arm, _ = world
     failed_id, cluster = await failed_create(engine, queue, arm)
@@ -76,10 +82,12 @@ async def test_a_retry_runs_again_as_a_new_operation_and_adopts_what_arm_has(wor
     assert new.state == "succeeded" and new.retry_of == failed_id and new.kind == "create-cluster"
     assert (await op_of(engine, failed_id)).state == "failed"  # the failed one stays as it ended
     again = arm.puts[len(puts_before):]
-    assert again == [cluster]  # only the step that failed is sent again; the others were adopted after a GET
+    # only the step that failed is sent again, and the steps after it; the others were adopted after a GET
+    assert again == [cluster, *windows(cluster)]
     assert set(puts_before) - {cluster} <= set(arm.gets)
     adopted = [r.entity for r in await engine.ops.query_partition(done.operation_id)
-               if r.entity["RowKey"].startswith("step:") and r.entity["RowKey"] != "step:put:cluster"]
+               if r.entity["RowKey"].startswith("step:") and r.entity["RowKey"] != "step:put:cluster"
+               and not r.entity["RowKey"].startswith("step:put:maintenance:")]
     assert adopted and all(s["state"] == "succeeded" and s["attempts"] == 0 for s in adopted)
     history = await engine.history.read(done.operation_id, newest=100)
     assert sum(t.kind == "adopted" for t in history) == len(adopted)
@@ -98,7 +106,7 @@ async def test_a_resource_gone_or_never_made_since_the_failure_is_put_again(worl
     puts_before = len(arm.puts)
     await retry(engine, await op_of(engine, failed_id))
     await drain(engine, queue)
-    assert sorted(arm.puts[puts_before:]) == sorted([gone, cluster])
+    assert sorted(arm.puts[puts_before:]) == sorted([gone, cluster, *windows(cluster)])
 
 
 async def test_a_resource_someone_changed_since_the_failure_is_put_again_not_adopted_by_name(world):
@@ -113,7 +121,7 @@ async def test_a_resource_someone_changed_since_the_failure_is_put_again_not_ado
     puts_before = len(arm.puts)
     await retry(engine, await op_of(engine, failed_id))
     await drain(engine, queue)
-    assert sorted(arm.puts[puts_before:]) == sorted([vnet["id"], cluster])
+    assert sorted(arm.puts[puts_before:]) == sorted([vnet["id"], cluster, *windows(cluster)])
     assert arm.resources[vnet["id"].lower()]["properties"]["subnets"]  # our body again
 
 
@@ -143,7 +151,7 @@ async def test_a_retry_that_fails_is_retried_in_its_turn_and_adopts_through_the_
     third = await retry(engine, await op_of(engine, second))
     await drain(engine, queue)
     assert await state(engine, third.operation_id) == "succeeded"
-    assert arm.puts[puts_before:] == [cluster]
+    assert arm.puts[puts_before:] == [cluster, *windows(cluster)]
 
 
 async def test_only_a_failed_operation_can_be_retried(world):

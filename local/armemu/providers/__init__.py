@@ -3,6 +3,7 @@
 from .agentpools import AgentPools
 from .aks import ManagedClusters
 from .aks_actions import KubernetesVersions
+from .aks_maintenance import MaintenanceConfigurations
 from .aks_profiles import AgentPoolUpgradeProfiles, UpgradeProfiles
 from .base import ResourceType
 from .eventgrid import EventSubscriptions, SystemTopics
@@ -34,6 +35,7 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     Workspaces,
     ManagedClusters,
     AgentPools,
+    MaintenanceConfigurations,
     UpgradeProfiles,
     AgentPoolUpgradeProfiles,
     KubernetesVersions,

@@ -21,7 +21,7 @@ from ..lro import Operation
 from ..store import Resource
 from ..workmodel import cluster_create_seconds
 from ..world import Call, Reply
-from . import aks_actions, aks_power
+from . import aks_actions, aks_features, aks_power
 from . import aks_refusals as refuse
 from . import aks_rules as rules
 from . import aks_upgrades as upgrades
@@ -56,6 +56,9 @@ class ManagedClusters(AksType):
         rules.check_windows_profile(props.get("windowsProfile"))
         check_monitoring(self.world, props.get("addonProfiles", existing and existing.properties.get("addonProfiles")))
         profiles = props.get("agentPoolProfiles") or []
+        subnets = {str(p["vnetSubnetID"]): self.world.store.get(str(p["vnetSubnetID"]))
+                   for p in profiles if p.get("vnetSubnetID")}
+        aks_features.check_cluster(props, body, existing.properties if existing else None, subnets)
         location = normalize_location(body.get("location") or (existing and existing.body.get("location")) or "")
         for profile in profiles:
             refuse.check_pool_request(self.world.versions, profile.get("name", ""), profile, location)
@@ -116,6 +119,7 @@ class ManagedClusters(AksType):
         suffix = short_hash(path.resource_id)
         props["fqdn"] = f"{props['dnsPrefix']}-{suffix}.hcp.{location}.azmk8s.io"
         props["azurePortalFQDN"] = f"{props['dnsPrefix']}-{suffix}.portal.hcp.{location}.azmk8s.io"
+        aks_features.fill(props, path.resource_id, location, suffix, self.world.settings.tenant_id)
         props["nodeResourceGroup"] = (
             old.get("nodeResourceGroup")
             or props.get("nodeResourceGroup")

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import ArmError, invalid
+from .aks_features import check_pool as check_pool_options
 from .compute import vm_size
 
 POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
@@ -106,6 +107,7 @@ def check_pool(name: str, props: dict[str, Any], cluster_props: dict[str, Any], 
                 f"Windows pool '{name}' needs Azure CNI (networkPlugin 'azure'), not '{plugin}'.",
                 "networkProfile.networkPlugin",
             )
+    check_pool_options(name, props, cluster_props)
     if old is not None:
         for field in FIXED_AFTER_CREATE:
             if not is_blank(field, props.get(field)) and _norm(props.get(field)) != _norm(old.get(field)):

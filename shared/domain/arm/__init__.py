@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from shared.domain.arm import aks, core, networking
+from shared.domain.arm import aks, aks_options, core, networking
 from shared.domain.arm.aks import (
     AGENT_POOL,
     CLUSTER,
@@ -29,12 +29,14 @@ from shared.domain.arm.aks import (
     agent_pool_properties,
     managed_cluster_body,
 )
-from shared.domain.arm.core import IDENTITY, RESOURCE_GROUP, ROLE_ASSIGNMENT, owner_role_assignment_body
+from shared.domain.arm.aks_options import MAINTENANCE, maintenance_body, maintenance_windows
+from shared.domain.arm.core import IDENTITY, RESOURCE_GROUP, ROLE_ASSIGNMENT, owner_role_assignment_body, role_body
 from shared.domain.arm.names import (
     MANAGED_BY_TAG,
     NETWORK_CONTRIBUTOR,
     NODE_SUBNET,
     PE_SUBNET,
+    PRIVATE_DNS_ZONE_CONTRIBUTOR,
     dns_prefix,
     dns_zone_for,
     identity_name,
@@ -54,11 +56,13 @@ __all__ = [
     "DNS_ZONE",
     "DNS_ZONE_GROUP",
     "IDENTITY",
+    "MAINTENANCE",
     "MANAGED_BY_TAG",
     "MAX_SURGE",
     "NETWORK_CONTRIBUTOR",
     "NODE_SUBNET",
     "PE_SUBNET",
+    "PRIVATE_DNS_ZONE_CONTRIBUTOR",
     "PRIVATE_ENDPOINT",
     "RESOURCE_GROUP",
     "ROLE_ASSIGNMENT",
@@ -75,18 +79,21 @@ __all__ = [
     "dns_zone_for",
     "identity_name",
     "ids",
+    "maintenance_body",
+    "maintenance_windows",
     "managed_cluster_body",
     "owner_role_assignment_body",
     "pool_subnet_id",
     "resource_type",
     "role_assignment_name",
+    "role_body",
     "tags",
     "vnet_name",
 ]
 
 # Every type aksvend sends requests for, by lower-cased name (ARM types are case-insensitive).
 TYPES: Mapping[str, ResourceType] = MappingProxyType(
-    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *aks.TYPES)})
+    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *aks.TYPES, *aks_options.TYPES)})
 
 
 def resource_type(name: str) -> ResourceType:

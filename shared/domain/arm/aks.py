@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.arm.aks_options import (
+    cluster_options,
+    key_vault_addon,
+    network_options,
+    pool_options,
+    security_options,
+)
 from shared.domain.arm.names import dns_prefix, ids, pool_subnet_id, tags
 from shared.domain.arm.record import ResourceType
 from shared.domain.network import max_pods
@@ -21,7 +28,7 @@ def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dic
         "count": pool.count,
         "vmSize": pool.vm_size,
         "osType": pool.os,
-        "osSKU": "Windows2022" if pool.os == "Windows" else "Ubuntu",
+        "osSKU": pool.os_sku or ("Windows2022" if pool.os == "Windows" else "Ubuntu"),
         "type": "VirtualMachineScaleSets",
         "mode": "System" if system else "User",
         "orchestratorVersion": r.kubernetes_version,
@@ -50,9 +57,10 @@ def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dic
     else:
         # AKS rounds a percentage surge up to whole nodes: "10%" is max(1, ceil(10% of count)) nodes, within what
         # the subnet plan reserves (network.surge of the pool's maximum).
-        props["upgradeSettings"] = {"maxSurge": MAX_SURGE}
+        props["upgradeSettings"] = {"maxSurge": pool.max_surge or MAX_SURGE}
     if pool.gpu_driver:
         props["gpuProfile"] = {"driver": pool.gpu_driver}
+    props.update(pool_options(pool))
     return props
 
 
@@ -63,7 +71,7 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         "serviceCidr": r.network.service_cidr,
         "dnsServiceIP": r.network.dns_service_ip,
         "loadBalancerSku": "standard",
-        "outboundType": "loadBalancer",
+        **network_options(r),
     }
     if r.network.plugin == "azure-overlay":
         network["networkPluginMode"] = "overlay"
@@ -85,17 +93,22 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
             "blobCSIDriver": {"enabled": "blob" in r.addons.csi_drivers},
             "snapshotController": {"enabled": "disk" in r.addons.csi_drivers},
         },
-        "autoUpgradeProfile": {"upgradeChannel": r.reactions.auto_upgrade, "nodeOSUpgradeChannel": "NodeImage"},
+        "autoUpgradeProfile": {"upgradeChannel": r.reactions.auto_upgrade,
+                               "nodeOSUpgradeChannel": r.maintenance.node_os_upgrade_channel},
+        **cluster_options(r),
     }
     if r.autoscaler_profile is not None:
         properties["autoScalerProfile"] = r.autoscaler_profile.model_dump(mode="json", by_alias=True, exclude_none=True)
     if r.access is not None:  # Entra-integrated, authorized by Azure RBAC: the owner group's role decides
-        properties["aadProfile"] = {"managed": True, "enableAzureRBAC": True}
+        properties["aadProfile"] = {**properties.get("aadProfile", {}), "managed": True, "enableAzureRBAC": True}
+    security = security_options(r)
     if r.addons.defender:
         defender: dict[str, Any] = {"securityMonitoring": {"enabled": True}}
         if r.addons.log_analytics_workspace_id:
             defender["logAnalyticsWorkspaceResourceId"] = r.addons.log_analytics_workspace_id
-        properties["securityProfile"] = {"defender": defender}
+        security = {"defender": defender, **security}
+    if security:
+        properties["securityProfile"] = security
     if any(p.os == "Windows" for p in r.pools):
         properties["windowsProfile"] = {"adminUsername": WINDOWS_ADMIN_USER, "adminPassword": WINDOWS_PASSWORD}
     return {
@@ -111,7 +124,7 @@ def addon_profiles(r: ClusterRequest) -> dict[str, Any]:
     monitoring: dict[str, Any] = {"enabled": r.addons.monitoring}
     if r.addons.monitoring and r.addons.log_analytics_workspace_id:
         monitoring["config"] = {"logAnalyticsWorkspaceResourceID": r.addons.log_analytics_workspace_id}
-    return {"omsagent": monitoring, "azurepolicy": {"enabled": r.addons.azure_policy}}
+    return {"omsagent": monitoring, "azurepolicy": {"enabled": r.addons.azure_policy}, **key_vault_addon(r)}
 
 
 def agent_pool_body(request: ClusterRequest, pool: Pool) -> dict[str, Any]:

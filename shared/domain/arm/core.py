@@ -20,7 +20,12 @@ def identity_body(r: ClusterRequest) -> dict[str, Any]:
 
 
 def role_assignment_body(r: ClusterRequest) -> dict[str, Any]:
-    role = f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{NETWORK_CONTRIBUTOR}"
+    return role_body(r, NETWORK_CONTRIBUTOR)
+
+
+def role_body(r: ClusterRequest, role_definition: str) -> dict[str, Any]:
+    """A role assignment of a built-in role (by its GUID) to the cluster's identity."""
+    role = f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role_definition}"
     return {"properties": {
         "roleDefinitionId": role,
         "principalId": "${identity.properties.principalId}",

@@ -13,6 +13,7 @@ from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.endpoints import PRIVATE_LINK_GROUPS
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"  # built-in role: Network Contributor
+PRIVATE_DNS_ZONE_CONTRIBUTOR = "b12aa53e-6015-4669-85d0-8515ebb3ae7f"  # built-in role: Private DNS Zone Contributor
 NODE_SUBNET = "snet-nodes"
 PE_SUBNET = "snet-private-endpoints"
 MANAGED_BY_TAG = {"managedBy": "aksvend"}

@@ -14,15 +14,25 @@ from typing import Any
 from shared.domain.pool_subnets import place
 from shared.domain.profiles import expand
 from shared.domain.request import ClusterRequest
-from shared.domain.rules import access, budget, cluster, endpoints, networking, pools, subnets, workloads
+from shared.domain.rules import (
+    access,
+    budget,
+    cluster,
+    endpoints,
+    networking,
+    pool_options,
+    pools,
+    production,
+    subnets,
+    workloads,
+)
 from shared.domain.rules.context import Context
 from shared.domain.violations import Violation
 
 Rule = Callable[[ClusterRequest, Context], Iterable[Violation]]
 
 RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES,
-                         *access.RULES, *subnets.RULES,
-                         *budget.RULES)
+                         *access.RULES, *subnets.RULES, *budget.RULES, *production.RULES, *pool_options.RULES)
 
 
 def validate(request: ClusterRequest, context: Context | None = None) -> list[Violation]:
