@@ -175,5 +175,6 @@ def test_the_owner_group_gets_its_role_on_the_cluster_once_the_cluster_exists():
     assert "put:ownerRoleAssignment" in [s.id for s in planned.steps]
     without, _ = check(PAYMENTS, default_subscription_id=SUB)
     assert without is not None  # production: Entra ID with Azure RBAC by its profile (entraId), with no role granted
-    assert plan(without).resource("cluster").body["properties"]["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
+    aad = plan(without).resource("cluster").body["properties"]["aadProfile"]
+    assert aad == {"managed": True, "enableAzureRBAC": True}
     assert all(r.key != "ownerRoleAssignment" for r in plan(without).resources)
