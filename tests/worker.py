@@ -80,10 +80,12 @@ def fake_runtime(*, clusters: StateStore | None = None, policy: Policy | None = 
 @functools.cache
 def http_function() -> Any:
     """The function the worker invokes for every HTTP request: function_app's catch-all ASGI function. The app
-    indexes its functions once (a second `get_functions()` finds its names taken), as the host does: the index is
-    put back as it was, so that the local host's tests index the app themselves."""
+    indexes its functions once (a second `get_functions()` finds its names taken), as the host does: it is indexed
+    here from a clean index (another test of the same process may have indexed it already, e.g. through the local
+    host's `discover`), and the index is put back as it was, so that the local host's tests index the app themselves."""
     app = function_app.app
     indexed = app.functions_bindings
+    app.functions_bindings = {}
     try:
         return next(f for f in app.get_functions() if f.get_function_name() == "http_app_func").get_user_function()
     finally:

@@ -8,7 +8,7 @@ so that the cluster sees one mutating operation at creation (AKS refuses a secon
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -106,22 +106,7 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     out.append(res("roleAssignment", arm.ROLE_ASSIGNMENT,
                    f"{ids['nodeSubnet']}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
                    arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet"))
-    rg_id = ids["resourceGroup"]
-    groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
-    for group in groups:
-        zone = arm.dns_zone_for(group)
-        zone_id = f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
-        out.append(res(f"dnsZone:{group}", arm.DNS_ZONE, zone_id, arm.DNS_ZONE.body(r), "resourceGroup"))
-        out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}",
-                       arm.DNS_LINK.body(r), f"dnsZone:{group}", "vnet"))
-    for pe in r.network.private_endpoints:
-        pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
-        zone = arm.dns_zone_for(pe.group_id)
-        out.append(res(f"privateEndpoint:{pe.name}", arm.PRIVATE_ENDPOINT, pe_id,
-                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id), "vnet"))
-        out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
-                       arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
-                       f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
+    out += _private_endpoints(r, res)
     grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet]  # a pool's own subnet: the same role
     out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet") for key, id_ in grants]
     cluster_deps = ["identity", "vnet", "roleAssignment", *(key for key, _ in grants)]
@@ -141,6 +126,29 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
         out.append(res("ownerRoleAssignment", arm.ROLE_ASSIGNMENT,
                        f"{ids['cluster']}/providers/Microsoft.Authorization/roleAssignments/{owner}",
                        arm.owner_role_assignment_body(r), "cluster"))
+    return out
+
+
+def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[PlannedResource]:
+    """Each private DNS zone the endpoints need (one per group id) with its VNet link, then each endpoint with its
+    zone group."""
+    out: list[PlannedResource] = []
+    rg_id = arm.ids(r)["resourceGroup"]
+    groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
+    for group in groups:
+        zone = arm.dns_zone_for(group)
+        zone_id = f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
+        out.append(res(f"dnsZone:{group}", arm.DNS_ZONE, zone_id, arm.DNS_ZONE.body(r), "resourceGroup"))
+        out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}",
+                       arm.DNS_LINK.body(r), f"dnsZone:{group}", "vnet"))
+    for pe in r.network.private_endpoints:
+        pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
+        zone = arm.dns_zone_for(pe.group_id)
+        out.append(res(f"privateEndpoint:{pe.name}", arm.PRIVATE_ENDPOINT, pe_id,
+                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id), "vnet"))
+        out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
+                       arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
+                       f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
     return out
 
 

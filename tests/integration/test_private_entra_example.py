@@ -15,6 +15,7 @@ from azure.mgmt.containerservice import ContainerServiceClient
 
 from shared.engine import cluster_key
 from tests.integration.engine_harness import harness
+from tests.integration.test_examples_local import create_target, create_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +25,10 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "private-e
 async def test_the_private_entra_example_is_built_as_asked(armemu, azurite_connection_string):
     raw = json.loads(EXAMPLE.read_text())
     raw["subscriptionId"] = armemu.subscription_id
+    for target in {e["targetResourceId"] for e in (raw.get("network") or {}).get("privateEndpoints", [])}:
+        create_target(armemu, target)  # what the example points at exists first, as docs/local.md says
+    if workspace := (raw.get("addons") or {}).get("logAnalyticsWorkspaceId"):
+        create_workspace(armemu, workspace)
     async with harness(armemu, azurite_connection_string) as h:
         op = await h.wait_done(await h.submit(raw))
         assert op["state"] == "succeeded", op.get("error")

@@ -16,7 +16,9 @@ from tests.unit.test_engine import world  # noqa: F401 (the fixture)
 async def test_the_policy_budget_refuses_a_create_and_a_pool_change_naming_the_pool(world):  # noqa: F811
     """A D2s_v5 node in westeurope costs 0.1152 /h x 730 + 23.65 (P10) = 107.75 a month. The development request at
     its maximum (1 system + 3 apps nodes, Free tier, the load balancer's 18.25) is 449.25: a policy budget of 500
-    holds it; with apps autoscaled to 10 it is 1,203.50, and the apps pool is the one that breaks it."""
+    holds it; with apps autoscaled to 10 it is 1,203.50, and the apps pool is the one that breaks it. The pool change
+    asks for 8 at most (988.00 with the system node), which the development cluster's /28 node subnet still holds, so
+    it is the budget that refuses it, not the subnet's capacity."""
     engine, queue, _, _ = world
     policy = Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
                                                "resourceGroups": ["*"], "actions": ["create", "change", "read"],
@@ -32,5 +34,5 @@ async def test_the_policy_budget_refuses_a_create_and_a_pool_change_naming_the_p
     sub = "00000000-0000-0000-0000-000000000000"
     with pytest.raises(InvalidInput) as change:
         await service.put_pool(sub, "rg-budget", "budget-dev", "apps",
-                               {"count": 1, "autoscale": {"min": 1, "max": 10}}, principal("dev"), None)
+                               {"count": 1, "autoscale": {"min": 1, "max": 8}}, principal("dev"), None)
     assert change.value.violations[0].code == "BUDGET_EXCEEDED" and "'apps'" in change.value.violations[0].message

@@ -97,6 +97,19 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
                                "nodeOSUpgradeChannel": r.maintenance.node_os_upgrade_channel},
         **cluster_options(r),
     }
+    _profiles(r, properties)
+    return {
+        "location": r.location,
+        "tags": tags(r),
+        "sku": {"name": "Base", "tier": "Standard" if r.is_production else "Free"},
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {ids(r)["identity"]: {}}},
+        "properties": properties,
+    }
+
+
+def _profiles(r: ClusterRequest, properties: dict[str, Any]) -> None:
+    """The profiles a request sets only when it asks for them: autoscaler, Entra ID for an owner group, security,
+    Windows."""
     if r.autoscaler_profile is not None:
         properties["autoScalerProfile"] = r.autoscaler_profile.model_dump(mode="json", by_alias=True, exclude_none=True)
     if r.access is not None:  # Entra-integrated, authorized by Azure RBAC: the owner group's role decides
@@ -111,13 +124,6 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         properties["securityProfile"] = security
     if any(p.os == "Windows" for p in r.pools):
         properties["windowsProfile"] = {"adminUsername": WINDOWS_ADMIN_USER, "adminPassword": WINDOWS_PASSWORD}
-    return {
-        "location": r.location,
-        "tags": tags(r),
-        "sku": {"name": "Base", "tier": "Standard" if r.is_production else "Free"},
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {ids(r)["identity"]: {}}},
-        "properties": properties,
-    }
 
 
 def addon_profiles(r: ClusterRequest) -> dict[str, Any]:
