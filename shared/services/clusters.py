@@ -129,8 +129,8 @@ class Clusters:
             else:
                 done = await submit(self.engine, kind, request, pool=pool,  # type: ignore[arg-type]
                                     idempotency_key=key, caller=caller.id, source=source, ticket=ticket)
-        except ClusterConflict:
-            raise InConflict("ClusterNameTaken", f"a different request already owns cluster {where}") from None
+        except ClusterConflict as conflict:
+            raise InConflict("ClusterNameTaken", await _name_taken(self.engine, str(conflict), where)) from None
         except IdempotencyConflict:
             raise InConflict("IdempotencyKeyReused", "this Idempotency-Key was used before with a different "
                                                      "request") from None
@@ -258,6 +258,17 @@ async def _existing_without_count(engine: Engine, sub: str, rg: str, name: str, 
     record = await engine.registry.get(cluster_key(sub, rg, name))
     pools = (record.request.get("userPools") or []) if record is not None else []
     return isinstance(raw_pool, dict) and "count" not in raw_pool and any(p.get("name") == pool for p in pools)
+
+
+async def _name_taken(engine: Engine, key: str, where: str) -> str:
+    """Why a create's name is taken, and what to do: a failed create (kept, `onFailure: keep`) is named with its
+    retry and the DELETE that frees the name; its cleanup (`onFailure: cleanup`) frees it by itself."""
+    record = await engine.registry.get(key)
+    if record is None or record.state != "failed" or not record.last_operation:
+        return f"a different request already owns cluster {where}"
+    op = record.last_operation
+    return (f"cluster {where} is bound to the request of failed operation {op}: retry it (POST /api/operations/{op}"
+            "/retry) or DELETE the cluster, which frees the name for a different request")
 
 
 def _is_id(op_id: str) -> bool:

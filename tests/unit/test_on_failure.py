@@ -3,14 +3,25 @@ retry (`keep`, the default) or deletes it (`cleanup`); either way its operation 
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
 from shared.domain import arm as arm_ids
-from shared.engine import submit
+from shared.domain.policy import allow_all
+from shared.engine import Engine, EngineSettings, submit
 from shared.engine.cleanup import CLEANUP_SOURCE, cleanup_operation_id, wire_cleanup
 from shared.errors import FatalError
+from shared.refusals import InConflict
+from shared.services.clusters import Clusters
 from shared.services.views import operation_view
-from tests.fakes import drain, state
+from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.principals import principal
 from tests.requests import MINIMAL_PRODUCTION, valid_request
 from tests.unit.test_engine import world  # noqa: F401 (the fixture)
+
+CALLER = principal("dev")
+SUB = "00000000-0000-0000-0000-000000000000"
 
 
 def _failing_create(arm, on_failure: str | None):
@@ -57,3 +68,42 @@ async def test_a_create_that_succeeds_or_an_engine_without_the_wiring_cleans_not
     assert await state(engine, op_id) == "failed" and len(arm.resources) == 4
     assert await engine.load(cleanup_operation_id(op_id)) is None
 
+
+
+async def test_a_create_cleaned_up_frees_its_name_for_any_request_and_one_kept_names_the_failed_operation(
+        world):  # noqa: F811
+    """issue 17, "Names": after a failed create was cleaned up its name is free again (a new create for it, even a
+    different request, is accepted); one kept (`keep`) stays bound, and the 409 says which operation failed and how to
+    go on (retry it or delete the cluster)."""
+    engine, queue, arm, _ = world
+    wire_cleanup(engine)
+    clusters = Clusters(engine, allow_all(), SUB)
+    cleaned = _failing_create(arm, "cleanup")
+    first = (await clusters.create(cleaned.model_dump(mode="json", by_alias=True), CALLER)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, cleanup_operation_id(first)) == "succeeded"
+    other = {**MINIMAL_PRODUCTION, "onFailure": "cleanup", "tags": {"team": "again"}}
+    again = await clusters.create(other, CALLER)
+    assert again.created and again.operation_id != first
+    await drain(engine, queue)
+    assert await state(engine, again.operation_id) == "succeeded"
+
+    kept_world = Clusters(_fresh_engine(), allow_all(), SUB)
+    kept_arm = kept_world.engine.arm
+    kept = _failing_create(kept_arm, None)
+    failed = (await kept_world.create(kept.model_dump(mode="json", by_alias=True), CALLER)).operation_id
+    await drain(kept_world.engine, kept_world.engine.queue)
+    assert await state(kept_world.engine, failed) == "failed"
+    with pytest.raises(InConflict) as taken:
+        await kept_world.create({**MINIMAL_PRODUCTION, "tags": {"team": "again"}}, CALLER)
+    assert taken.value.code == "ClusterNameTaken"
+    assert failed in taken.value.detail and f"/api/operations/{failed}/retry" in taken.value.detail
+    assert "DELETE" in taken.value.detail
+
+
+def _fresh_engine():
+    clock = FakeClock()
+    return wire_cleanup(Engine(operations=FakeStateStore(), clusters=FakeStateStore(),
+                               queue=FakeStepQueue("steps", clock=clock), arm=FakeArm(), clock=clock,
+                               secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1),
+                               rng=random.Random(1)))
