@@ -1,5 +1,6 @@
 """The routes of a running cluster's life (issue 17), an APIRouter of the HTTP API (functions/http_api.py includes
-it): `PATCH` a cluster (JSON merge patch), `POST .../upgrade`, `GET .../upgrades`, `POST .../adopt`.
+it): `PATCH` a cluster (JSON merge patch), `POST .../upgrade`, `GET .../upgrades`, `POST .../adopt`, and `POST
+.../pools/{pool}/stop` and `.../start`.
 
 Thin, as every route: the path parameters (400 `InvalidPath`), then the caller (401), then one use case of
 `Lifecycle` (shared/services/lifecycle.py), whose refusals the app's handler turns into problem+json. Docs:
@@ -21,6 +22,7 @@ from shared.refusals import MalformedInput
 
 if TYPE_CHECKING:
     from shared.services.lifecycle import Lifecycle
+    from shared.services.pool_power import Verb
 
 router = APIRouter()
 CLUSTER = "/api/clusters/{subscription_id}/{resource_group}/{name}"
@@ -33,6 +35,10 @@ PATCH_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
 UPGRADE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"type": "object", "required": ["kubernetesVersion"], "additionalProperties": False,
                "properties": {"kubernetesVersion": {"type": "string"}}}, "example": {"kubernetesVersion": "1.34.2"}}}}}
+
+ALREADY: dict[int | str, dict[str, Any]] = {200: {"description": "The pool has that power state already: no operation "
+                                                                  "(`operationId` null, the pool's `powerState` and "
+                                                                  "`count` as ARM has them)"}}
 
 
 async def lifecycle(request: Request) -> tuple[Lifecycle, Any, tuple[str, str, str]]:
@@ -90,3 +96,31 @@ async def adopt_cluster(request: Request) -> JSONResponse:
     ARM changes. 200 with the cluster; 409 `ClusterAlreadyManaged`, 404 `ClusterNotInArm`. Needs `admin`."""
     uc, caller, cluster = await lifecycle(request)
     return JSONResponse(await uc.adopt(*cluster, caller))
+
+
+@router.post(CLUSTER + "/pools/{pool}/stop", tags=["pools"], status_code=202, summary="Stop a user pool",
+             responses=ALREADY, openapi_extra=path_parameters(*PARAMS, "pool"))
+async def stop_pool(request: Request) -> JSONResponse:
+    """Deallocates the pool's nodes, keeping the pool (AKS's nodepool stop): 202 with the operation, or 200 with
+    `operationId` null when it is stopped already. System pools: 409 `SystemPoolCannotStop`. Needs `change`."""
+    return await power(request, "stop")
+
+
+@router.post(CLUSTER + "/pools/{pool}/start", tags=["pools"], status_code=202, summary="Start a stopped user pool",
+             responses=ALREADY, openapi_extra=path_parameters(*PARAMS, "pool"))
+async def start_pool(request: Request) -> JSONResponse:
+    """Starts a stopped pool with the node count it had: 202 with the operation, or 200 with `operationId` null
+    when it is running already. Needs `change`."""
+    return await power(request, "start")
+
+
+async def power(request: Request, verb: Verb) -> JSONResponse:
+    """The stop or start of the pool the path names (shared/services/pool_power.py)."""
+    from shared.services.pool_power import AlreadyThere, set_power
+
+    pool = paths.valid(request, "pool")[0]
+    uc, caller, cluster = await lifecycle(request)
+    done = await set_power(uc.clusters, *cluster, pool, verb, caller, idempotency_key(request))
+    if isinstance(done, AlreadyThere):
+        return JSONResponse(done.view())
+    return accepted(done.operation_id, created=done.created)

@@ -33,8 +33,9 @@ MEANING = {
     403: "Forbidden: the caller policy does not let this caller do this in that subscription and resource group",
     404: "Not Found: no such cluster, pool, operation (or one the caller may not read) or ticketing system",
     409: "Conflict: a cluster ARM does not have yet (credentials), a name another request owns, a reused "
-         "Idempotency-Key with another body, the system pool, a "
-         "cluster that kept changing, an operation that cannot be retried (not failed, its cluster moved on)",
+         "Idempotency-Key with another body, the system pool (which cannot be stopped either), a pool ARM does "
+         "not have yet, a cluster that kept changing, an operation that cannot be retried (not failed, its "
+         "cluster moved on)",
     413: "Content Too Large: the body is over the limit",
     415: "Unsupported Media Type: the body is not JSON",
     422: "Unprocessable Content: the request breaks rules of the request contract; `errors` lists every one",
@@ -58,6 +59,8 @@ REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
     (CLUSTER_ROUTE + "/upgrade", "post"): (*BODY, 403, 404, 409),
     (CLUSTER_ROUTE + "/upgrades", "get"): (400, 401, 403, 404),
     (CLUSTER_ROUTE + "/adopt", "post"): (400, 401, 403, 404, 409, 422),
+    (POOL_ROUTE + "/stop", "post"): (400, 401, 403, 404, 409),  # functions/http_lifecycle.py
+    (POOL_ROUTE + "/start", "post"): (400, 401, 403, 404, 409),
     ("/api/events", "post"): (400, 401, 403, 413, 415),
     ("/api/events", "options"): (400, 401, 403),
     ("/api/webhooks/{system}", "post"): (400, 401, 404, 413, 422),

@@ -8,7 +8,8 @@ What is compared (docs/drift.md), from one GET of the managed cluster (its `agen
 * the control plane's Kubernetes version (`currentKubernetesVersion`) and the network profile (the keys aksvend
   sends: plugin, mode, service and pod CIDRs, DNS IP, load balancer and outbound type);
 * the pool set: a requested pool missing in ARM, a pool in ARM that no one asked aksvend for;
-* per pool: the count (only of pools outside autoscale: the autoscaler moves the others), the autoscale bounds, the
+* per pool: the count (only of running pools outside autoscale: the autoscaler moves the others, and a pool stopped
+  through `POST .../pools/{pool}/stop` has none), the autoscale bounds, the
   VM size, the version, the taints and the labels.
 
 What AKS sets itself is ignored: labels and taints under `kubernetes.azure.com/` (the spot ones), every property
@@ -87,7 +88,7 @@ def _pool_drift(request: ClusterRequest, pool: Pool, observed: Mapping[str, Any]
         if not _same(want, have):
             out.append(Drift(name, want, have, pool.name, PUT_POOL if name in _REPAIRABLE_POOL_FIELDS else None))
 
-    if pool.autoscale is None:
+    if pool.autoscale is None and (observed.get("powerState") or {}).get("code") != "Stopped":  # stopped: 0 nodes
         differs("count", pool.count, observed.get("count"))
     differs("autoscale", _autoscale(desired), _autoscale(observed))
     differs("vmSize", desired["vmSize"], observed.get("vmSize"))

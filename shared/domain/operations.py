@@ -22,11 +22,15 @@ from shared.domain.plan import Plan, plan, pool_grant
 from shared.domain.request import ClusterRequest, Pool
 
 # update-pool: a put-pool that keeps the pool's count and power state as ARM has them (a change of taints, labels or
-# bounds that names no count).
+# bounds that names no count). stop-pool, start-pool: one that keeps ARM's count and sets the power state.
 OperationKind = Literal["create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade", "patch-cluster",
-                        "swap-system-pool", "update-pool"]
+                        "swap-system-pool", "update-pool", "stop-pool", "start-pool"]
 OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "delete-pool", "delete-cluster", "upgrade",
-                                              "patch-cluster", "swap-system-pool", "update-pool")
+                                              "patch-cluster", "swap-system-pool", "update-pool", "stop-pool",
+                                              "start-pool")
+# the power state a stop-pool or start-pool PUT sets (`az aks nodepool stop`/`start`: the pool as it is, with
+# `properties.powerState.code`; AKS docs "Start and stop a node pool")
+POWER_OF: dict[str, str] = {"stop-pool": "Stopped", "start-pool": "Running"}
 Action = Literal["put", "delete"]
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
@@ -74,10 +78,12 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
-    before = _own_subnet_steps(request, pool) if pool.subnet else ()
+    if kind in POWER_OF:  # the pool exists: it is only stopped or started, never created (must_exist)
+        body["properties"]["powerState"] = {"code": POWER_OF[kind]}
+    before = _own_subnet_steps(request, pool) if pool.subnet and kind not in POWER_OF else ()
     return (*before, StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id,
                               pools.api_version, body, tuple(s.id for s in before[-1:]), True, pools.seconds["put"],
-                              current=kind == "update-pool"))
+                              must_exist=kind in POWER_OF, current=kind in ("update-pool", *POWER_OF)))
 
 
 def _own_subnet_deletes(request: ClusterRequest, pool_name: str, *, after: str) -> tuple[StepSpec, ...]:

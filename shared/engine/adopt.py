@@ -22,7 +22,8 @@ when ARM no longer has it, instead of creating it again.
 A step that rebuilds a pool body (`StepSpec.current`: an upgrade's, a patch's cluster PUT) takes each pool's `count`
 and `powerState` from ARM as it is when the step begins (`current_body`): the desired request's count is what the
 pool was asked for, not what it has now (the autoscaler, spot evictions and a stop change it), and an upgrade must
-not resize or start a pool as a side effect. An autoscaled pool's count is kept within the body's bounds.
+not resize or start a pool as a side effect. An autoscaled pool's count is kept within the body's bounds. A body that
+sets a power state itself (a stop-pool's, a start-pool's) keeps it: that is the change it sends.
 
 Below the engine, which calls `adoptable` before its PUT (`Engine._begin`); it sees the engine only as
 `AdoptParts`, as finish.py does.
@@ -100,7 +101,7 @@ def _as_now(pool: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str,
         if running and out.get("enableAutoScaling") and isinstance(low, int) and isinstance(high, int):
             count = min(max(count, low), high)
         out["count"] = count
-    if isinstance(power, str):
+    if isinstance(power, str) and "powerState" not in out:  # a stop or start sets its own
         out["powerState"] = {"code": power}
     return out
 

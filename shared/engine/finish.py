@@ -32,6 +32,8 @@ _CLUSTER_STATE = {
     "upgrade": ("ready", None),
     "patch-cluster": ("ready", None),
     "swap-system-pool": ("ready", None),
+    "stop-pool": ("ready", None),
+    "start-pool": ("ready", None),
 }
 
 
