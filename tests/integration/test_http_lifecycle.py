@@ -120,7 +120,7 @@ async def test_patch_swap_protection_and_the_same_name_again(api, armemu):
 
 async def test_an_upgrade_to_an_offered_version_keeps_the_pool_counts_arm_has(api, armemu):
     """Issue 17: an upgrade reset a spot pool that evictions had brought to 1 node back to the requested 3 (and so
-    did a taint change)."""
+    did a taint change); then the pool is stopped and started, and comes back with its 1 node."""
     client, _ = api
     rg, name = "rg-life-b", "life-b"
     path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
@@ -151,6 +151,21 @@ async def test_an_upgrade_to_an_offered_version_keeps_the_pool_counts_arm_has(ap
     assert taint["kind"] == "update-pool"
     spot_now = aks(armemu).agent_pools.get(rg, name, "spot")
     assert spot_now.count == 1 and "team=a:NoSchedule" in spot_now.node_taints
+
+    # stop and start the pool (AKS's nodepool stop): ARM's count comes back; the system pool cannot be stopped
+    system = await client.post(f"{path}/pools/system/stop")
+    assert system.status_code == 409 and system.json()["code"] == "SystemPoolCannotStop", system.text
+    stop = await done(client, await client.post(f"{path}/pools/spot/stop"), path)
+    assert stop["kind"] == "stop-pool"
+    assert aks(armemu).agent_pools.get(rg, name, "spot").power_state.code == "Stopped"
+    observed = {p["name"]: p for p in (await client.get(path)).json()["observed"]["pools"]}
+    assert (observed["spot"]["powerState"], observed["system"]["powerState"]) == ("Stopped", "Running")
+    again = await client.post(f"{path}/pools/spot/stop")
+    assert again.status_code == 200 and again.json()["operationId"] is None, again.text
+    start = await done(client, await client.post(f"{path}/pools/spot/start"), path)
+    assert start["kind"] == "start-pool"
+    started = aks(armemu).agent_pools.get(rg, name, "spot")
+    assert (started.power_state.code, started.count) == ("Running", 1)
 
 
 async def test_a_cluster_arm_has_and_aksvend_does_not_manage_is_never_overwritten_and_an_admin_adopts_it(api,
