@@ -16,7 +16,8 @@ from shared.domain.operations import steps_for
 from shared.domain.policy import allow_all
 from shared.engine import Engine, EngineSettings
 from shared.engine.adopt import current_body
-from shared.refusals import InConflict, NotFound
+from shared.errors import RetryableError
+from shared.refusals import InConflict, NotFound, Unavailable
 from shared.services.clusters import Accepted, Clusters
 from shared.services.pool_power import AlreadyThere, set_power
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain
@@ -100,3 +101,22 @@ async def test_stop_then_start_a_user_pool_queues_operations_and_refuses_the_sys
 
 async def _keys(engine: Engine) -> list[str]:
     return [c.key for c in await engine.registry.all()]
+
+
+async def test_arm_not_answering_the_pool_read_is_a_503_that_says_so_and_queues_nothing():
+    clock = FakeClock()
+    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
+    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
+                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1), rng=random.Random(1))
+    clusters = Clusters(engine, allow_all(), SUB)
+    await clusters.create(MINIMAL_PRODUCTION, CALLER)
+    await drain(engine, queue)
+
+    async def down(*_):
+        raise RetryableError("ServiceUnavailable", "ARM is down; token=secret-value")
+
+    fake.get = down  # type: ignore[method-assign]
+    with pytest.raises(Unavailable) as refused:
+        await set_power(clusters, SUB, "rg-shop", "shop-prod", "apps", "stop", CALLER, None)
+    assert refused.value.code == "ArmUnavailable" and "secret-value" not in str(refused.value)
+    assert refused.value.__cause__ is None and await engine.active_operations() == []
