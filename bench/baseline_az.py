@@ -4,7 +4,8 @@ Each resource is created and waited for in turn (`begin_*().result()`, the SDK's
 server's Retry-After), in the order a script must use so that every reference exists: resource group, identity,
 VNet (with its subnets), the Network Contributor role assignment on the node subnet, the private DNS zone and its
 VNet link, the private endpoint and its DNS zone group, then the cluster with only its system pool (`az aks create`),
-then each user pool added one by one through the agentPools API (`az aks nodepool add`), each waited for.
+then each user pool added one by one through the agentPools API (`az aks nodepool add`), each waited for, then
+the maintenance windows (`az aks maintenanceconfiguration add`).
 
 The request bodies are the plan's own (so both sides ask ARM for the same resources); the only value a script must
 look up between steps, the identity's principalId, comes from the identity create's response, as
@@ -107,6 +108,9 @@ def provision(base_url: str, ca_cert: str, raw: Mapping[str, Any] = PRODUCTION_R
             pool_body = {"properties": agent_pool_properties(request, pool, system=False)}
             step(f"agentPool:{pool.name}", lambda pool=pool, pool_body=pool_body:
                  aks.agent_pools.begin_create_or_update(rg, request.name, pool.name, pool_body).result())
+        for key in [k for k in res if k.startswith("maintenance:")]:  # synchronous in ARM
+            step(key, lambda key=key: aks.maintenance_configurations.create_or_update(
+                rg, request.name, key.split(":", 1)[1], body(key)))
     finally:
         for client in (resources, msi, network, dns, auth, aks):
             client.close()

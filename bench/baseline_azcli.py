@@ -8,21 +8,27 @@ The commands (what `az` needs between them: the identity's principalId and resou
 Contributor on the node subnet for the cluster identity); `az network private-dns zone create` and `link vnet
 create`; `az network private-endpoint create` and `dns-zone-group create`; `az aks create` with the system pool
 (3 x Standard_D4s_v5 over zones 1 2 3, CriticalAddonsOnly taint, Azure CNI Overlay, the identity, the subnet);
-then `az aks nodepool add` for `apps`, `gpu` and `batch` (spot), each waited for.
+then `az aks nodepool add` for `apps`, `gpu` and `batch` (spot), each waited for; then `az aks
+maintenanceconfiguration add` for the two maintenance windows. The production profile's options go in as az's flags
+(`--enable-private-cluster`, `--enable-aad --enable-azure-rbac`, `--disable-local-accounts`, `--enable-oidc-issuer
+--enable-workload-identity`, `--network-dataplane cilium --network-policy cilium`, `--os-sku`).
 
 Left out on purpose, against aksvend's request: the monitoring add-on (`--enable-addons monitoring` makes az create
 a default Log Analytics workspace and data collection rules first, which would only add to az's time); everything
 else the plan sets that az has a flag for is passed.
 
-`python -m bench.baseline_azcli --base-url URL --ca-cert PATH` runs it once against a running emulator.
+`python -m bench.baseline_azcli --base-url URL --ca-cert PATH` runs it once against a running emulator; `--print`
+prints the commands.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from shared.domain.examples import PRODUCTION_REQUEST
@@ -99,10 +105,47 @@ def commands(raw: Mapping[str, Any] = PRODUCTION_REQUEST) -> tuple[list[tuple[st
         "--service-cidr", net["serviceCidr"], "--dns-service-ip", net["dnsServiceIP"],
         "--vnet-subnet-id", subnet_id, "--assign-identity", identity_id, "--skip-subnet-role-assignment",
         "--enable-addons", "azure-policy", "--auto-upgrade-channel", cluster["autoUpgradeProfile"]["upgradeChannel"],
-        "--node-os-upgrade-channel", cluster["autoUpgradeProfile"]["nodeOSUpgradeChannel"], "--no-ssh-key"]))
+        "--node-os-upgrade-channel", cluster["autoUpgradeProfile"]["nodeOSUpgradeChannel"], "--no-ssh-key",
+        *_production_flags(cluster, system)]))
     for pool in [a for a in cluster["agentPoolProfiles"] if a["mode"] != "System"]:
         script.append((f"agentPool:{pool['name']}", _nodepool_add(rg, name, pool)))
+    for key in [k for k in res if k.startswith("maintenance:")]:
+        window = res[key].body["properties"]["maintenanceWindow"]
+        script.append((key, ["aks", "maintenanceconfiguration", "add", "-g", rg, "--cluster-name", name,
+                             "-n", key.split(":", 1)[1], "--schedule-type", "Weekly",
+                             "--interval-weeks", str(window["schedule"]["weekly"]["intervalWeeks"]),
+                             "--day-of-week", window["schedule"]["weekly"]["dayOfWeek"],
+                             "--start-time", window["startTime"], "--duration", str(window["durationHours"]),
+                             "--utc-offset", window["utcOffset"]]))
     return script, {"resourceGroup": rg, "cluster": name}
+
+
+def _production_flags(cluster: Mapping[str, Any], system: Mapping[str, Any]) -> list[str]:
+    """az aks create's flags for the production profile's options the plan sets (private API server, Entra ID with
+    Azure RBAC, no local accounts, OIDC and workload identity, Cilium, the OS SKU)."""
+    flags: list[str] = []
+    api = cluster.get("apiServerAccessProfile") or {}
+    if api.get("enablePrivateCluster"):
+        flags += ["--enable-private-cluster", "--private-dns-zone", api.get("privateDNSZone", "system")]
+    aad = cluster.get("aadProfile") or {}
+    if aad.get("managed"):
+        flags.append("--enable-aad")
+        if aad.get("enableAzureRBAC"):
+            flags.append("--enable-azure-rbac")
+    if cluster.get("disableLocalAccounts"):
+        flags.append("--disable-local-accounts")
+    if (cluster.get("oidcIssuerProfile") or {}).get("enabled"):
+        flags.append("--enable-oidc-issuer")
+    if ((cluster.get("securityProfile") or {}).get("workloadIdentity") or {}).get("enabled"):
+        flags.append("--enable-workload-identity")
+    net = cluster["networkProfile"]
+    if net.get("networkDataplane"):
+        flags += ["--network-dataplane", net["networkDataplane"]]
+    if net.get("networkPolicy"):
+        flags += ["--network-policy", net["networkPolicy"]]
+    if system.get("osSKU"):
+        flags += ["--os-sku", system["osSKU"]]
+    return flags
 
 
 def _nodepool_add(rg: str, cluster: str, pool: Mapping[str, Any]) -> list[str]:
@@ -110,6 +153,8 @@ def _nodepool_add(rg: str, cluster: str, pool: Mapping[str, Any]) -> list[str]:
             "--node-count", str(pool["count"]), "--node-vm-size", pool["vmSize"], "--max-pods", str(pool["maxPods"]),
             "--vnet-subnet-id", pool["vnetSubnetID"], "--mode", "User",
             "--labels", *(f"{k}={v}" for k, v in pool.get("nodeLabels", {}).items())]
+    if pool.get("osSKU"):
+        args += ["--os-sku", pool["osSKU"]]
     if pool.get("availabilityZones"):
         args += ["--zones", *pool["availabilityZones"]]
     if pool.get("nodeTaints"):
@@ -138,16 +183,37 @@ def provision(az: Az, raw: Mapping[str, Any] = PRODUCTION_REQUEST) -> dict[str, 
     return {"seconds": round(time.perf_counter() - started, 3), "commands": len(script), "steps": timings}
 
 
+def logged_in(base_url: str, ca_cert: str, subscription: str = SUB) -> Az:
+    """az (`.venv-azcli/bin/az`, which `make test` installs) with a config folder of its own, logged in to the
+    emulator by docs/emulator.md's recipe exactly as the cli test tier runs it (tests/cli/azcli.py: no telemetry,
+    nothing beyond 127.0.0.1)."""
+    from tests.cli.azcli import AZ, AzCli, recipe_lines
+
+    if not AZ.exists():
+        raise RuntimeError(f"{AZ} is missing: `make test` (or `make .venv-azcli/.installed`) installs azure-cli")
+    cli = AzCli(Path(tempfile.mkdtemp(prefix="aksvend-bench-az-")), base_url, ca_cert, subscription)
+    done = cli.login(recipe_lines())
+    if done.returncode != 0:
+        raise RuntimeError(f"the documented az recipe failed: {done.stderr[-2000:]}")
+
+    def az(*args: str) -> Any:
+        return cli(*args, "-o", "json").json
+
+    return az
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--print", action="store_true", help="print the commands instead of running them")
+    parser.add_argument("--base-url")
+    parser.add_argument("--ca-cert")
     args = parser.parse_args()
     script, _ = commands()
-    if args.print:
+    if args.print or not args.base_url:
         for step, argv in script:
             print(f"# {step}\naz {' '.join(argv)}")
         return
-    print(json.dumps({"commands": len(script)}))
+    print(json.dumps(provision(logged_in(args.base_url, args.ca_cert)), indent=2))
 
 
 if __name__ == "__main__":

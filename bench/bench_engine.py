@@ -43,7 +43,7 @@ from typing import Any
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue.aio import QueueClient
 
-from bench import baseline_az
+from bench import baseline_az, baseline_azcli
 from bench.engine_env import (
     RAISED_QUOTA,
     ROOT,
@@ -175,6 +175,16 @@ def baseline(emu: Emulator) -> dict[str, Any]:
     return result
 
 
+def baseline_cli(emu: Emulator) -> dict[str, Any]:
+    """The real az script (bench/baseline_azcli.py), logged in before the clock starts."""
+    az = baseline_azcli.logged_in(emu.base_url, emu.ca_cert, SUB)
+    emu.reset()
+    before = emu.counters()
+    result = baseline_azcli.provision(az)
+    result["armRequests"] = counter_diff(emu.counters(), before)
+    return result
+
+
 # ---- 2. fleets --------------------------------------------------------------------------------------------------
 async def fleet(emu: Emulator, size: int, time_factor: float, timeout: float, profile_dir: Path | None = None,
                 count: int = 1) -> dict[str, Any]:
@@ -294,48 +304,64 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
+def _loaded(result: dict[str, Any], load_before: tuple[float, float, float]) -> dict[str, Any]:
+    result["loadAverage"] = {"before": [round(x, 2) for x in load_before],
+                             "after": [round(x, 2) for x in os.getloadavg()]}
+    return result
+
+
+async def side_by_side(emu: Emulator, time_factor: float, args: argparse.Namespace) -> dict[str, Any]:
+    """One production request by aksvend, then the SDK baseline, then the real az script, on one emulator."""
+    out: dict[str, Any] = {"timeFactor": time_factor}
+    azurite = start_azurite()
+    try:
+        print(f"-- aksvend, one production request (time factor {time_factor})", flush=True)
+        load = os.getloadavg()
+        out["aksvend"] = _loaded(await single(emu, azurite.connection_string, time_factor, args.timeout), load)
+        print(json.dumps({k: v for k, v in out["aksvend"].items() if k != "steps"}), flush=True)
+    finally:
+        azurite.stop()
+    wall = out["aksvend"].get("wallSeconds")
+    if not args.skip_baseline:
+        for key, label, run_baseline in (("baseline", "SDK baseline (sync pollers)", baseline),
+                                         ("azBaseline", "real az script", baseline_cli)):
+            print(f"-- {label} (time factor {time_factor})", flush=True)
+            load = os.getloadavg()
+            out[key] = _loaded(await asyncio.to_thread(run_baseline, emu), load)
+            print(json.dumps({k: v for k, v in out[key].items() if k != "steps"}), flush=True)
+            if wall:
+                out[f"speedupOver{key[0].upper()}{key[1:]}"] = round(out[key]["seconds"] / wall, 2)
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine(), "timeFactor": args.time_factor, "retryAfter": "seconds"}
-    with emulator(args.time_factor, retry_after="seconds") as emu:
-        if not args.skip_single:
-            azurite = start_azurite()
-            try:
-                print("-- aksvend, one production request", flush=True)
-                load_before = os.getloadavg()
-                results["aksvend"] = await single(emu, azurite.connection_string, args.time_factor, args.timeout)
-                results["aksvend"]["loadAverage"] = {"before": [round(x, 2) for x in load_before],
-                                                     "after": [round(x, 2) for x in os.getloadavg()]}
-                print(json.dumps({k: v for k, v in results["aksvend"].items() if k != "steps"}), flush=True)
-            finally:
-                azurite.stop()
-            if not args.skip_baseline:
-                print("-- baseline (az-style script, sync SDK pollers)", flush=True)
-                load_before = os.getloadavg()
-                results["baseline"] = await asyncio.to_thread(baseline, emu)
-                results["baseline"]["loadAverage"] = {"before": [round(x, 2) for x in load_before],
-                                                      "after": [round(x, 2) for x in os.getloadavg()]}
-                print(json.dumps({k: v for k, v in results["baseline"].items() if k != "steps"}), flush=True)
-                if results["aksvend"].get("wallSeconds"):
-                    results["speedup"] = round(results["baseline"]["seconds"] / results["aksvend"]["wallSeconds"], 2)
+    factors = args.time_factor
+    results: dict[str, Any] = {"machine": machine(), "timeFactors": factors, "retryAfter": "seconds"}
+    if not args.skip_single:
+        results["sideBySide"] = []
+        for factor in factors:
+            with emulator(factor, retry_after="seconds") as emu:
+                results["sideBySide"].append(await side_by_side(emu, factor, args))
+    with emulator(factors[0], retry_after="seconds") as emu:
         fleets = []
         for size in args.fleet:
             for count in args.workers:
                 print(f"-- fleet of {size}, {count} worker(s)", flush=True)
                 load_before = os.getloadavg()
-                result = await fleet(emu, size, args.time_factor, args.timeout + size * 2.0, args.profile_worker,
+                result = await fleet(emu, size, factors[0], args.timeout + size * 2.0, args.profile_worker,
                                      count)
                 result["loadAverage"] = {"before": [round(x, 2) for x in load_before],
                                          "after": [round(x, 2) for x in os.getloadavg()]}
                 print(json.dumps({k: v for k, v in result.items() if k != "completions"}), flush=True)
                 fleets.append(result)
         results["fleets"] = fleets
-    cp = critical_path(steps_for("create-cluster", production()), args.time_factor)[0]
+    cp = critical_path(steps_for("create-cluster", production()), factors[0])[0]
     if fleets and args.plot:
         if len(args.workers) > 1:
-            plot_scaling([f for f in fleets if f["size"] == args.fleet[-1]], cp, args.plot, args.time_factor,
+            plot_scaling([f for f in fleets if f["size"] == args.fleet[-1]], cp, args.plot, factors[0],
                          os.cpu_count())
         else:
-            plot(fleets, cp, args.plot, args.time_factor)
+            plot(fleets, cp, args.plot, factors[0])
         results["plot"] = str(args.plot)
     return results
 
@@ -343,7 +369,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fleets of 10 and 40 instead of 50 and 200; no plot")
-    parser.add_argument("--time-factor", type=float, default=0.1)
+    parser.add_argument("--time-factor", type=float, nargs="+", default=[0.1],
+                        help="the emulator's time factors: the side-by-side runs at each, the fleets at the first")
     parser.add_argument("--fleet", type=int, nargs="*", help="fleet sizes (default 50 200)")
     parser.add_argument("--timeout", type=float, default=240.0, help="deadline for one run, seconds")
     parser.add_argument("--skip-single", action="store_true")
