@@ -116,9 +116,23 @@ class LayoutError:
     required_prefix: int
 
 
+_last_layout: tuple[ClusterRequest, ipaddress.IPv4Network, SubnetLayout | LayoutError] | None = None
+
+
 def layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout | LayoutError:
     """Place the node subnet at the start of the VNet and the private-endpoint subnet in the next free
-    aligned block. Both are sized by the formulas above."""
+    aligned block. Both are sized by the formulas above. The rules and the plan ask it of the same (frozen) request
+    in turn: the last answer is kept for that very object (an identity check, so no other request ever gets it)."""
+    global _last_layout
+    last = _last_layout
+    if last is not None and last[0] is request and last[1] == vnet:
+        return last[2]
+    result = _layout(request, vnet)
+    _last_layout = (request, vnet, result)
+    return result
+
+
+def _layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout | LayoutError:
     node_ips = node_subnet_ips(request)
     pe_ips = len(request.network.private_endpoints)
     node_prefix = prefix_for(node_ips)
