@@ -290,3 +290,22 @@ async def state(engine: Engine, op_id: str) -> str:
     found = await engine.ops.get(op_id, OPERATION_ROW)
     assert found is not None
     return str(found.entity["state"])
+
+
+async def created_over_fakes(raw: Mapping[str, Any], subscription_id: str, caller: Any) -> tuple[Any, Any, Any, Any]:
+    """An engine over the fakes (queue, ARM, tables, secrets) with `raw` created through `Clusters` by `caller` and
+    its steps drained: (engine, queue, fake ARM, Clusters)."""
+    import random
+
+    from shared.domain.policy import allow_all
+    from shared.engine import Engine, EngineSettings
+    from shared.services.clusters import Clusters
+
+    clock = FakeClock()
+    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
+    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
+                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1), rng=random.Random(1))
+    clusters = Clusters(engine, allow_all(), subscription_id)
+    await clusters.create(dict(raw), caller)
+    await drain(engine, queue)
+    return engine, queue, fake, clusters

@@ -16,14 +16,14 @@ from shared.domain.operations import StepSpec, steps_for
 from shared.domain.patch import Swap, immutable, merge_patch, only_system_pool, successor, swap_plan, swapped
 from shared.domain.policy import allow_all
 from shared.domain.profiles import CRITICAL_ADDONS_TAINT, expand
-from shared.engine import Engine, EngineSettings
+from shared.engine import Engine
 from shared.engine.adopt import current_body
 from shared.errors import FatalError
 from shared.refusals import InvalidInput
 from shared.services.clusters import Clusters
 from shared.services.lifecycle import Lifecycle
 from shared.services.pool_change import revalidate
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain
+from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, created_over_fakes, drain
 from tests.principals import principal
 from tests.requests import MINIMAL_PRODUCTION
 
@@ -173,13 +173,7 @@ def test_the_autoscaler_profile_is_sent_as_arm_names_it_and_only_what_is_given()
 
 
 async def test_an_upgrade_rolls_the_control_plane_then_each_pool_and_a_failing_pool_stops_it_by_name():
-    clock = FakeClock()
-    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1), rng=random.Random(1))
-    clusters = Clusters(engine, allow_all(), SUB)
-    await clusters.create(MINIMAL_PRODUCTION, CALLER)
-    await drain(engine, queue)
+    engine, queue, fake, clusters = await created_over_fakes(MINIMAL_PRODUCTION, SUB, CALLER)
     cluster_id = next(rid for rid in fake.resources if rid.endswith("/managedclusters/shop-prod"))
     fake.resources[f"{cluster_id}/upgradeprofiles/default"] = {"properties": {"controlPlaneProfile": {
         "kubernetesVersion": "1.33.2", "upgrades": [{"kubernetesVersion": "1.34.1"}]}}}

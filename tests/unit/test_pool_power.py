@@ -6,21 +6,19 @@ and a stopped pool's zero nodes are not drift."""
 from __future__ import annotations
 
 import asyncio
-import random
 
 import pytest
 
 from shared.domain import arm
 from shared.domain.drift import compare
 from shared.domain.operations import steps_for
-from shared.domain.policy import allow_all
-from shared.engine import Engine, EngineSettings
+from shared.engine import Engine
 from shared.engine.adopt import current_body
 from shared.errors import RetryableError
 from shared.refusals import InConflict, NotFound, Unavailable
-from shared.services.clusters import Accepted, Clusters
+from shared.services.clusters import Accepted
 from shared.services.pool_power import AlreadyThere, set_power
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain
+from tests.fakes import created_over_fakes, drain
 from tests.principals import principal
 from tests.requests import MINIMAL_PRODUCTION, PAYMENTS, valid_request
 from tests.unit.test_drift import as_aks_returns, pool_of, request_of
@@ -54,13 +52,7 @@ def test_a_stopped_pools_zero_nodes_are_not_drift_but_a_running_pools_are():
 
 
 async def test_stop_then_start_a_user_pool_queues_operations_and_refuses_the_system_pool_before_sending():
-    clock = FakeClock()
-    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1), rng=random.Random(1))
-    clusters = Clusters(engine, allow_all(), SUB)
-    await clusters.create(MINIMAL_PRODUCTION, CALLER)
-    await drain(engine, queue)
+    engine, queue, fake, clusters = await created_over_fakes(MINIMAL_PRODUCTION, SUB, CALLER)
     cluster_id = arm.ids(valid_request(MINIMAL_PRODUCTION))["cluster"]
     before = await engine.registry.get(next(iter(await _keys(engine))))
     fake.puts.clear()
@@ -104,13 +96,7 @@ async def _keys(engine: Engine) -> list[str]:
 
 
 async def test_arm_not_answering_the_pool_read_is_a_503_that_says_so_and_queues_nothing():
-    clock = FakeClock()
-    queue, fake = FakeStepQueue("steps", clock=clock), FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1), rng=random.Random(1))
-    clusters = Clusters(engine, allow_all(), SUB)
-    await clusters.create(MINIMAL_PRODUCTION, CALLER)
-    await drain(engine, queue)
+    engine, _queue, fake, clusters = await created_over_fakes(MINIMAL_PRODUCTION, SUB, CALLER)
 
     async def down(*_):
         raise RetryableError("ServiceUnavailable", "ARM is down; token=secret-value")
