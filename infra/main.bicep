@@ -271,6 +271,17 @@ module targets 'app/targets.bicep' = [for (scopeId, i) in targetScopes: {
   }
 }]
 
+// The quota pre-check's read (Microsoft.Compute/locations/usages/read) on each target subscription, once per
+// subscription: it is a subscription-level read, which the roles of a resource-group target scope do not cover.
+module quotaReaders 'app/quota-reader.bicep' = [for (subscriptionId, i) in targetSubscriptionIds: {
+  name: 'aksvend-quota-${i}-${resourceToken}'
+  scope: subscription(subscriptionId)
+  params: {
+    principalId: apiIdentity.outputs.principalId
+    environmentName: environmentName
+  }
+}]
+
 // Health Resources events (spot evictions: VirtualMachinePreempted annotations) of each target subscription.
 module healthEvents 'app/health-events.bicep' = [for (subscriptionId, i) in targetSubscriptionIds: {
   name: 'aksvend-health-${i}-${resourceToken}'

@@ -459,6 +459,21 @@ def test_a_custom_role_assignable_beyond_its_target_scope_is_caught():
         "app/targets-rg.bicep:clusterRole: assignable only at its own target scope"]
 
 
+def test_a_wider_quota_reader_or_one_missing_from_a_target_subscription_is_caught():
+    """The quota reader holds on whole subscriptions, so it must stay the one read: a second action, a wider
+    assignable scope, or a main.bicep that no longer deploys it per target subscription each fail."""
+    templates = _templates()
+    templates["app/quota-reader.bicep"]["variables"]["quotaReaderActions"]["value"].append("Microsoft.Compute/*/read")
+    role = templates["app/quota-reader.bicep"]["resources"]["quotaReaderRole"]["config"]["properties"]
+    role["assignableScopes"] = ["/"]
+    del templates["main.bicep"]["modules"]["quotaReaders"]
+    assert _failures("quota_reader_role", templates) == [
+        "app/quota-reader.bicep: the quota reader role's actions are exactly usages/read",
+        "app/quota-reader.bicep:quotaReaderRole: assignable only at its subscription",
+        "main.bicep: the quota reader is deployed on every target subscription, at its scope"]
+    assert _failures("quota_reader_role", _templates()) == []
+
+
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
@@ -529,14 +544,19 @@ def test_the_roles_tables_of_the_deploy_docs_match_the_bicep():
     assert set(_doc_roles_table("**aksvend's identity in its own resource group**")) == home
     targets = _template(INFRA / "app" / "targets.bicep")["variables"]
     doc = _doc_roles_table("**aksvend's identity on each target scope**")
-    custom = [role for role in doc if role.startswith("custom ")]
-    assert len(custom) == 1
+    custom = sorted(role for role in doc if role.startswith("custom "))
+    assert [c.split(" (")[0] for c in custom] == ["custom aksvend clusters", "custom aksvend quota reader"]
     assert set(doc) - set(custom) == {r["name"] for r in targets["roles"]["value"]} | {
         "Role Based Access Control Administrator"}
     row = doc[custom[0]]
     for action in targets["clusterRoleActions"]["value"] + targets["clusterRoleNotActions"]["value"]:
         operation = action.split("/")[-2]  # the resource type of read/write/delete, the name of an /action
         assert re.search(rf"\b{operation}\b", row), action
+    # the quota reader: its one action in full, on the subscription (a resource group's role would not cover it)
+    quota = _template(INFRA / "app" / "quota-reader.bicep")["variables"]["quotaReaderActions"]["value"]
+    assert quota == ["Microsoft.Compute/locations/usages/read"]
+    assert f"`{quota[0]}` only" in doc[custom[1]] and doc[custom[1]].startswith("the **subscription**")
+    assert quota[0] not in targets["clusterRoleActions"]["value"]
 
 
 def _local_modules() -> list[tuple[Path, str, Path, dict[str, Any]]]:
