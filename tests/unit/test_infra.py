@@ -588,3 +588,23 @@ def test_every_module_output_read_is_one_the_module_declares(path: Path):
                for module, output in re.findall(r"\b(\w+)(?:\[\w+\])?\.outputs\.(\w+)", path.read_text())
                if module in modules and output not in _template(modules[module]).get("outputs", {})]
     assert missing == []
+
+
+def _ignore_patterns(path: Path) -> set[str]:
+    """The patterns of a gitignore-syntax file, without comments and with a directory's trailing `/` dropped."""
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return {line.removesuffix("/") for line in lines if line and not line.startswith("#")}
+
+
+def test_the_deployment_package_leaves_out_everything_git_ignores():
+    """`azd deploy` zips the project root minus .funcignore: whatever git ignores (virtual environments such as
+    `.venv-azcli`, hundreds of MB; caches; the emulators' keys and data; local settings) must be left out too, and
+    so must the caches that ignore themselves (mypy writes its own .gitignore into .mypy_cache)."""
+    git = _ignore_patterns(ROOT / ".gitignore")
+    func = _ignore_patterns(ROOT / ".funcignore")
+    missing = {p for p in git if p not in func and p.lstrip("/") not in func}
+    assert missing == set(), f".funcignore lacks what .gitignore ignores: {sorted(missing)}"
+    assert {".venv", ".venv-checkov", ".venv-azcli", "node_modules", ".mypy_cache", "tests", "local", "infra"} <= func
+    # nothing the app needs at run time is left out
+    for needed in ("function_app.py", "host.json", "requirements.txt", "shared", "functions"):
+        assert needed not in func and f"/{needed}" not in func, needed
