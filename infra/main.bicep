@@ -26,9 +26,8 @@ param devDataPrincipalId string = ''
 @description('Development only: public IPv4 addresses or CIDR ranges let through the firewalls of storage, the Key Vaults and the topic. Empty (the default): their public network access is off, and only their private endpoints reach them.')
 param devAllowedIpRanges array = []
 
-@description('Days Log Analytics keeps the resource logs, the Key Vault audit events and the telemetry.')
-@minValue(30)
-@maxValue(730)
+@description('Days Log Analytics keeps the resource logs, the Key Vault audit events and the telemetry. Application Insights takes the same value, and accepts only these (docs/deploy.md, "Sources").')
+@allowed([30, 60, 90, 120, 180, 270, 365, 550, 730])
 param logRetentionDays int = 90
 
 @description('Address space of the home VNet (the function app\'s integration subnet and the private endpoints).')

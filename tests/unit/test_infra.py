@@ -608,3 +608,19 @@ def test_the_deployment_package_leaves_out_everything_git_ignores():
     # nothing the app needs at run time is left out
     for needed in ("function_app.py", "host.json", "requirements.txt", "shared", "functions"):
         assert needed not in func and f"/{needed}" not in func, needed
+
+
+APP_INSIGHTS_RETENTION_DAYS = [30, 60, 90, 120, 180, 270, 365, 550, 730]
+
+
+def test_log_retention_allows_only_what_application_insights_accepts():
+    """The one retention goes to Log Analytics and to Application Insights' RetentionInDays, which takes only these
+    values: anything else must be refused at parameter validation, not half-way through a deployment."""
+    main = _decorators(_template(INFRA / "main.bicep")["parameters"]["logRetentionDays"])
+    module = _decorators(_template(INFRA / "app" / "monitoring.bicep")["parameters"]["retentionInDays"])
+    for decorators in (main, module):
+        assert decorators.get("allowed") == APP_INSIGHTS_RETENTION_DAYS, decorators
+        assert "minValue" not in decorators and "maxValue" not in decorators
+    resources = _template(INFRA / "app" / "monitoring.bicep")["resources"]
+    assert [r["config"]["properties"]["RetentionInDays"] for r in resources.values()
+            if r["type"] == "Microsoft.Insights/components"] == ["retentionInDays"]
