@@ -624,3 +624,44 @@ def test_log_retention_allows_only_what_application_insights_accepts():
     resources = _template(INFRA / "app" / "monitoring.bicep")["resources"]
     assert [r["config"]["properties"]["RetentionInDays"] for r in resources.values()
             if r["type"] == "Microsoft.Insights/components"] == ["retentionInDays"]
+
+
+def _azd_substitute(text: str, env: dict[str, str]) -> str:
+    """What azd does to infra/main.parameters.json (envsubst.Eval, docs/deploy.md "Sources"): each `${NAME}` or
+    `${NAME=default}` is replaced by the variable's text as it is, no JSON escaping; the file is parsed afterwards."""
+    return re.sub(r"\$\{(\w+)(?:=([^}]*))?\}", lambda m: env.get(m.group(1), m.group(2) or ""), text)
+
+
+def _documented_env_sets() -> dict[str, list[str]]:
+    """Every `azd env set NAME '<value>'` of docs/deploy.md (single-quoted: the shell passes the text unchanged)."""
+    found: dict[str, list[str]] = {}
+    for name, value in re.findall(r"azd env set\s+(\w+)\s+'([^']*)'", (ROOT / "docs" / "deploy.md").read_text()):
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def test_every_documented_azd_env_value_survives_azd_s_substitution_and_means_what_it_should():
+    """A JSON value put unescaped into `"value": "${...}"` breaks the parameters file (azd fails before deploying);
+    escaped, the array parameters get a string ARM reads as a JSON array, and the caller policy a string the app
+    parses. Each documented example must come through whole: the file parses, the arrays are arrays of strings, the
+    policy is one the app accepts."""
+    from shared.domain.policy import Policy
+
+    documented = _documented_env_sets()
+    assert {"AKSVEND_TARGET_SCOPES", "AKSVEND_CALLER_POLICY", "AKSVEND_DEV_ALLOWED_IP_RANGES"} <= set(documented)
+    template = (INFRA / "main.parameters.json").read_text()
+    params = _template(INFRA / "main.bicep")["parameters"]
+    for name, values in documented.items():
+        for value in values:
+            substituted = json.loads(_azd_substitute(template, {"AKSVEND_AUTH_CLIENT_ID": "x", name: value}))
+            slot = next(p for p, v in substituted["parameters"].items() if f"${{{name}" in json.dumps(
+                json.loads(template)["parameters"][p]))
+            text = substituted["parameters"][slot]["value"]
+            if params[slot]["type"] == "array":
+                parsed = json.loads(text)
+                assert isinstance(parsed, list) and parsed and all(isinstance(v, str) for v in parsed), (name, text)
+            if slot == "callerPolicy":
+                assert Policy.parse(text).rules, text
+    # and the unescaped form, which the docs showed before, is what breaks: the check above can fail
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(_azd_substitute(template, {"AKSVEND_TARGET_SCOPES": '["/subscriptions/a"]'}))
