@@ -486,6 +486,30 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
     return out
 
 
+@check
+def endpoint_subnet_inbound(templates: Templates) -> list[Property]:
+    """The private endpoints' subnet admits the app's subnet only (HTTPS), and denies everything else: no other
+    network, peered or not, reaches storage, the vaults or the topic privately (docs/deploy.md, "Operator access")."""
+    path = "app/network.bicep"
+    out = []
+    for _, name, resource in of_type({path: templates.get(path, {})}, "Microsoft.Network/networkSecurityGroups"):
+        rules = [r.get("properties", {}) for r in body(resource).get("properties", {}).get("securityRules", [])]
+        allows = [r for r in rules if r.get("direction") == "Inbound" and r.get("access") == "Allow"]
+        if not any(r.get("destinationAddressPrefix") == "endpointSubnetPrefix" for r in allows) and name != "endpointNsg":
+            continue
+        out += [
+            _check(f"{path}:{name}: inbound allowed only from the app subnet, on 443",
+                   bool(allows) and all(r.get("sourceAddressPrefix") == "appSubnetPrefix"
+                                        and r.get("destinationPortRange") == "443" and r.get("protocol") == "Tcp"
+                                        and not r.get("sourceAddressPrefixes") for r in allows)),
+            _check(f"{path}:{name}: denies all other inbound",
+                   any(r.get("direction") == "Inbound" and r.get("access") == "Deny" and r.get("sourceAddressPrefix") == "*"
+                       and r.get("destinationPortRange") == "*" for r in rules)),
+        ]
+    out.append(_check(f"{path}: the private endpoints' subnet has a network security group", bool(out)))
+    return out
+
+
 QUOTA_READER_ACTIONS = ["Microsoft.Compute/locations/usages/read"]
 
 

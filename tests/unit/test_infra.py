@@ -474,6 +474,20 @@ def test_a_wider_quota_reader_or_one_missing_from_a_target_subscription_is_caugh
     assert _failures("quota_reader_role", _templates()) == []
 
 
+def test_a_private_endpoint_subnet_opened_to_another_network_is_caught():
+    """An operator's network let into the private endpoints' subnet is a route to every vault and the storage: it
+    must be a deliberate change of the check, not a quiet NSG rule."""
+    templates = _templates()
+    nsg = templates["app/network.bicep"]["resources"]["endpointNsg"]["config"]["properties"]["securityRules"]
+    nsg.insert(0, {"name": "allow-operators", "properties": {
+        "priority": 110, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+        "sourceAddressPrefix": "10.0.0.0/8", "sourcePortRange": "*",
+        "destinationAddressPrefix": "endpointSubnetPrefix", "destinationPortRange": "443"}})
+    assert _failures("endpoint_subnet_inbound", templates) == [
+        "app/network.bicep:endpointNsg: inbound allowed only from the app subnet, on 443"]
+    assert _failures("endpoint_subnet_inbound", _templates()) == []
+
+
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
