@@ -495,7 +495,8 @@ def endpoint_subnet_inbound(templates: Templates) -> list[Property]:
     for _, name, resource in of_type({path: templates.get(path, {})}, "Microsoft.Network/networkSecurityGroups"):
         rules = [r.get("properties", {}) for r in body(resource).get("properties", {}).get("securityRules", [])]
         allows = [r for r in rules if r.get("direction") == "Inbound" and r.get("access") == "Allow"]
-        if not any(r.get("destinationAddressPrefix") == "endpointSubnetPrefix" for r in allows) and name != "endpointNsg":
+        to_endpoints = any(r.get("destinationAddressPrefix") == "endpointSubnetPrefix" for r in allows)
+        if name != "endpointNsg" and not to_endpoints:
             continue
         out += [
             _check(f"{path}:{name}: inbound allowed only from the app subnet, on 443",
@@ -503,8 +504,9 @@ def endpoint_subnet_inbound(templates: Templates) -> list[Property]:
                                         and r.get("destinationPortRange") == "443" and r.get("protocol") == "Tcp"
                                         and not r.get("sourceAddressPrefixes") for r in allows)),
             _check(f"{path}:{name}: denies all other inbound",
-                   any(r.get("direction") == "Inbound" and r.get("access") == "Deny" and r.get("sourceAddressPrefix") == "*"
-                       and r.get("destinationPortRange") == "*" for r in rules)),
+                   any(r.get("direction") == "Inbound" and r.get("access") == "Deny"
+                       and r.get("sourceAddressPrefix") == "*" and r.get("destinationPortRange") == "*"
+                       for r in rules)),
         ]
     out.append(_check(f"{path}: the private endpoints' subnet has a network security group", bool(out)))
     return out
