@@ -26,9 +26,8 @@ param devDataPrincipalId string = ''
 @description('Development only: public IPv4 addresses or CIDR ranges let through the firewalls of storage, the Key Vaults and the topic. Empty (the default): their public network access is off, and only their private endpoints reach them.')
 param devAllowedIpRanges array = []
 
-@description('Days Log Analytics keeps the resource logs, the Key Vault audit events and the telemetry.')
-@minValue(30)
-@maxValue(730)
+@description('Days Log Analytics keeps the resource logs, the Key Vault audit events and the telemetry. Application Insights takes the same value, and accepts only these (docs/deploy.md, "Sources").')
+@allowed([30, 60, 90, 120, 180, 270, 365, 550, 730])
 param logRetentionDays int = 90
 
 @description('Address space of the home VNet (the function app\'s integration subnet and the private endpoints).')
@@ -266,6 +265,17 @@ module targets 'app/targets.bicep' = [for (scopeId, i) in targetScopes: {
   scope: subscription(split(scopeId, '/')[2])
   params: {
     resourceGroupName: length(split(scopeId, '/')) > 4 ? split(scopeId, '/')[4] : ''
+    principalId: apiIdentity.outputs.principalId
+    environmentName: environmentName
+  }
+}]
+
+// The quota pre-check's read (Microsoft.Compute/locations/usages/read) on each target subscription, once per
+// subscription: it is a subscription-level read, which the roles of a resource-group target scope do not cover.
+module quotaReaders 'app/quota-reader.bicep' = [for (subscriptionId, i) in targetSubscriptionIds: {
+  name: 'aksvend-quota-${i}-${resourceToken}'
+  scope: subscription(subscriptionId)
+  params: {
     principalId: apiIdentity.outputs.principalId
     environmentName: environmentName
   }

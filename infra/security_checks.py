@@ -70,7 +70,6 @@ CLUSTER_ACTIONS = {
     "Microsoft.ContainerService/managedClusters/maintenanceConfigurations/read",
     "Microsoft.ContainerService/managedClusters/maintenanceConfigurations/write",
     "Microsoft.ContainerService/managedClusters/maintenanceConfigurations/delete",
-    "Microsoft.Compute/locations/usages/read",
     "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
     "Microsoft.ContainerService/locations/operations/read",
     "Microsoft.ContainerService/locations/operationresults/read",
@@ -484,6 +483,69 @@ def custom_cluster_role(templates: Templates) -> list[Property]:
                               perms.get("actions") == "clusterRoleActions"
                               and perms.get("notActions") == "clusterRoleNotActions"))
             out.append(_check(f"{path}:{name}: assignable only at its own target scope", scopes == [own_scope[path]]))
+    return out
+
+
+@check
+def endpoint_subnet_inbound(templates: Templates) -> list[Property]:
+    """The private endpoints' subnet admits the app's subnet only (HTTPS), and denies everything else: no other
+    network, peered or not, reaches storage, the vaults or the topic privately (docs/deploy.md, "Operator access")."""
+    path = "app/network.bicep"
+    out = []
+    for _, name, resource in of_type({path: templates.get(path, {})}, "Microsoft.Network/networkSecurityGroups"):
+        rules = [r.get("properties", {}) for r in body(resource).get("properties", {}).get("securityRules", [])]
+        allows = [r for r in rules if r.get("direction") == "Inbound" and r.get("access") == "Allow"]
+        to_endpoints = any(r.get("destinationAddressPrefix") == "endpointSubnetPrefix" for r in allows)
+        if name != "endpointNsg" and not to_endpoints:
+            continue
+        out += [
+            _check(f"{path}:{name}: inbound allowed only from the app subnet, on 443",
+                   bool(allows) and all(r.get("sourceAddressPrefix") == "appSubnetPrefix"
+                                        and r.get("destinationPortRange") == "443" and r.get("protocol") == "Tcp"
+                                        and not r.get("sourceAddressPrefixes") for r in allows)),
+            _check(f"{path}:{name}: denies all other inbound",
+                   any(r.get("direction") == "Inbound" and r.get("access") == "Deny"
+                       and r.get("sourceAddressPrefix") == "*" and r.get("destinationPortRange") == "*"
+                       for r in rules)),
+        ]
+    out.append(_check(f"{path}: the private endpoints' subnet has a network security group", bool(out)))
+    return out
+
+
+QUOTA_READER_ACTIONS = ["Microsoft.Compute/locations/usages/read"]
+
+
+@check
+def quota_reader_role(templates: Templates) -> list[Property]:
+    """The quota pre-check's subscription-level read: a custom role with that one action, assignable and assigned at
+    the subscription only, deployed for every target subscription (main.bicep's targetSubscriptionIds)."""
+    path = "app/quota-reader.bicep"
+    template = templates.get(path, {})
+    subscription_id = {"function": {"type": "subscription", "parameters": {"subscription_id": None},
+                                    "property_name": "id"}}
+    out = [_check(f"{path}: the quota reader role's actions are exactly usages/read",
+                  resolve(template, "quotaReaderActions") == QUOTA_READER_ACTIONS)]
+    definitions = list(of_type({path: template}, "Microsoft.Authorization/roleDefinitions"))
+    out.append(_check(f"{path}: declares one role definition", len(definitions) == 1))
+    for _, name, resource in definitions:
+        props = body(resource).get("properties", {})
+        perms = props.get("permissions", [{}])
+        out.append(_check(f"{path}:{name}: one permission block with the checked actions and no notActions",
+                          len(perms) == 1 and perms[0].get("actions") == "quotaReaderActions"
+                          and not perms[0].get("notActions") and not perms[0].get("dataActions")))
+        out.append(_check(f"{path}:{name}: assignable only at its subscription",
+                          props.get("assignableScopes") == [subscription_id]))
+    assignments = list(_assignments({path: template}))
+    out.append(_check(f"{path}: one assignment, of the quota reader role, at the deployment's subscription",
+                      len(assignments) == 1 and not body(assignments[0][2]).get("scope")
+                      and str(assignments[0][3].get("roleDefinitionId")).count("quotaReaderRole") == 1))
+    module = templates.get("main.bicep", {}).get("modules", {}).get("quotaReaders", {})
+    loop = (module.get("config") or {}).get("loop_type") or {}
+    out.append(_check("main.bicep: the quota reader is deployed on every target subscription, at its scope",
+                      module.get("detail", {}).get("path") == "app/quota-reader.bicep"
+                      and loop.get("detail", {}).get("array_name") == "targetSubscriptionIds"
+                      and body(module).get("scope") == {"function": {"type": "subscription", "parameters": {
+                          "subscription_id": loop.get("detail", {}).get("item_name")}}}))
     return out
 
 

@@ -4,9 +4,8 @@ param workspaceName string
 param appInsightsName string
 param location string = resourceGroup().location
 param tags object = {}
-@minValue(30)
-@maxValue(730)
-@description('Days Log Analytics keeps every log (resource logs, audit events, telemetry).')
+@allowed([30, 60, 90, 120, 180, 270, 365, 550, 730]) // Application Insights' RetentionInDays accepts only these
+@description('Days Log Analytics keeps every log (resource logs, audit events, telemetry) and Application Insights its telemetry.')
 param retentionInDays int = 90
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {

@@ -37,7 +37,7 @@ var roles = [
 
 // The custom role: exactly the ARM actions aksvend calls on clusters (shared/domain/arm, shared/services), plus the
 // resource group it creates them in and the cluster's control-plane identity (create, read, delete; no federated
-// credentials). The notActions name what Azure Kubernetes Service Contributor would have
+// credentials). The quota pre-check's compute usages are a subscription-level read: quota-reader.bicep has it. The notActions name what Azure Kubernetes Service Contributor would have
 // given and aksvend must never have; with explicit actions they take nothing away today, and they keep a future
 // wildcard from granting them (tests/unit/test_infra.py checks that no action matches a notAction).
 var clusterRoleActions = [
@@ -53,7 +53,6 @@ var clusterRoleActions = [
   'Microsoft.ContainerService/managedClusters/maintenanceConfigurations/read'
   'Microsoft.ContainerService/managedClusters/maintenanceConfigurations/write'
   'Microsoft.ContainerService/managedClusters/maintenanceConfigurations/delete'
-  'Microsoft.Compute/locations/usages/read'
   'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'
   'Microsoft.ContainerService/locations/operations/read'
   'Microsoft.ContainerService/locations/operationresults/read'

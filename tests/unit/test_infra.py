@@ -459,6 +459,35 @@ def test_a_custom_role_assignable_beyond_its_target_scope_is_caught():
         "app/targets-rg.bicep:clusterRole: assignable only at its own target scope"]
 
 
+def test_a_wider_quota_reader_or_one_missing_from_a_target_subscription_is_caught():
+    """The quota reader holds on whole subscriptions, so it must stay the one read: a second action, a wider
+    assignable scope, or a main.bicep that no longer deploys it per target subscription each fail."""
+    templates = _templates()
+    templates["app/quota-reader.bicep"]["variables"]["quotaReaderActions"]["value"].append("Microsoft.Compute/*/read")
+    role = templates["app/quota-reader.bicep"]["resources"]["quotaReaderRole"]["config"]["properties"]
+    role["assignableScopes"] = ["/"]
+    del templates["main.bicep"]["modules"]["quotaReaders"]
+    assert _failures("quota_reader_role", templates) == [
+        "app/quota-reader.bicep: the quota reader role's actions are exactly usages/read",
+        "app/quota-reader.bicep:quotaReaderRole: assignable only at its subscription",
+        "main.bicep: the quota reader is deployed on every target subscription, at its scope"]
+    assert _failures("quota_reader_role", _templates()) == []
+
+
+def test_a_private_endpoint_subnet_opened_to_another_network_is_caught():
+    """An operator's network let into the private endpoints' subnet is a route to every vault and the storage: it
+    must be a deliberate change of the check, not a quiet NSG rule."""
+    templates = _templates()
+    nsg = templates["app/network.bicep"]["resources"]["endpointNsg"]["config"]["properties"]["securityRules"]
+    nsg.insert(0, {"name": "allow-operators", "properties": {
+        "priority": 110, "direction": "Inbound", "access": "Allow", "protocol": "Tcp",
+        "sourceAddressPrefix": "10.0.0.0/8", "sourcePortRange": "*",
+        "destinationAddressPrefix": "endpointSubnetPrefix", "destinationPortRange": "443"}})
+    assert _failures("endpoint_subnet_inbound", templates) == [
+        "app/network.bicep:endpointNsg: inbound allowed only from the app subnet, on 443"]
+    assert _failures("endpoint_subnet_inbound", _templates()) == []
+
+
 def test_a_secrets_officer_on_the_webhook_vault_is_caught():
     templates = _templates()
     _set_var(templates, "app/rbac.bicep", "keyVaultSecretsUserRoleId", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7")
@@ -529,14 +558,19 @@ def test_the_roles_tables_of_the_deploy_docs_match_the_bicep():
     assert set(_doc_roles_table("**aksvend's identity in its own resource group**")) == home
     targets = _template(INFRA / "app" / "targets.bicep")["variables"]
     doc = _doc_roles_table("**aksvend's identity on each target scope**")
-    custom = [role for role in doc if role.startswith("custom ")]
-    assert len(custom) == 1
+    custom = sorted(role for role in doc if role.startswith("custom "))
+    assert [c.split(" (")[0] for c in custom] == ["custom aksvend clusters", "custom aksvend quota reader"]
     assert set(doc) - set(custom) == {r["name"] for r in targets["roles"]["value"]} | {
         "Role Based Access Control Administrator"}
     row = doc[custom[0]]
     for action in targets["clusterRoleActions"]["value"] + targets["clusterRoleNotActions"]["value"]:
         operation = action.split("/")[-2]  # the resource type of read/write/delete, the name of an /action
         assert re.search(rf"\b{operation}\b", row), action
+    # the quota reader: its one action in full, on the subscription (a resource group's role would not cover it)
+    quota = _template(INFRA / "app" / "quota-reader.bicep")["variables"]["quotaReaderActions"]["value"]
+    assert quota == ["Microsoft.Compute/locations/usages/read"]
+    assert f"`{quota[0]}` only" in doc[custom[1]] and doc[custom[1]].startswith("the **subscription**")
+    assert quota[0] not in targets["clusterRoleActions"]["value"]
 
 
 def _local_modules() -> list[tuple[Path, str, Path, dict[str, Any]]]:
@@ -568,3 +602,93 @@ def test_every_module_output_read_is_one_the_module_declares(path: Path):
                for module, output in re.findall(r"\b(\w+)(?:\[\w+\])?\.outputs\.(\w+)", path.read_text())
                if module in modules and output not in _template(modules[module]).get("outputs", {})]
     assert missing == []
+
+
+def _ignore_patterns(path: Path) -> set[str]:
+    """The patterns of a gitignore-syntax file, without comments and with a directory's trailing `/` dropped."""
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return {line.removesuffix("/") for line in lines if line and not line.startswith("#")}
+
+
+def test_the_deployment_package_leaves_out_everything_git_ignores():
+    """`azd deploy` zips the project root minus .funcignore: whatever git ignores (virtual environments such as
+    `.venv-azcli`, hundreds of MB; caches; the emulators' keys and data; local settings) must be left out too, and
+    so must the caches that ignore themselves (mypy writes its own .gitignore into .mypy_cache)."""
+    git = _ignore_patterns(ROOT / ".gitignore")
+    func = _ignore_patterns(ROOT / ".funcignore")
+    missing = {p for p in git if p not in func and p.lstrip("/") not in func}
+    assert missing == set(), f".funcignore lacks what .gitignore ignores: {sorted(missing)}"
+    assert {".venv", ".venv-checkov", ".venv-azcli", "node_modules", ".mypy_cache", "tests", "local", "infra"} <= func
+    # nothing the app needs at run time is left out
+    for needed in ("function_app.py", "host.json", "requirements.txt", "shared", "functions"):
+        assert needed not in func and f"/{needed}" not in func, needed
+
+
+APP_INSIGHTS_RETENTION_DAYS = [30, 60, 90, 120, 180, 270, 365, 550, 730]
+
+
+def test_log_retention_allows_only_what_application_insights_accepts():
+    """The one retention goes to Log Analytics and to Application Insights' RetentionInDays, which takes only these
+    values: anything else must be refused at parameter validation, not half-way through a deployment."""
+    main = _decorators(_template(INFRA / "main.bicep")["parameters"]["logRetentionDays"])
+    module = _decorators(_template(INFRA / "app" / "monitoring.bicep")["parameters"]["retentionInDays"])
+    for decorators in (main, module):
+        assert decorators.get("allowed") == APP_INSIGHTS_RETENTION_DAYS, decorators
+        assert "minValue" not in decorators and "maxValue" not in decorators
+    resources = _template(INFRA / "app" / "monitoring.bicep")["resources"]
+    assert [r["config"]["properties"]["RetentionInDays"] for r in resources.values()
+            if r["type"] == "Microsoft.Insights/components"] == ["retentionInDays"]
+
+
+def _azd_substitute(text: str, env: dict[str, str]) -> str:
+    """What azd does to infra/main.parameters.json (envsubst.Eval, docs/deploy.md "Sources"): each `${NAME}` or
+    `${NAME=default}` is replaced by the variable's text as it is, no JSON escaping; the file is parsed afterwards."""
+    return re.sub(r"\$\{(\w+)(?:=([^}]*))?\}", lambda m: env.get(m.group(1), m.group(2) or ""), text)
+
+
+def _documented_env_sets() -> dict[str, list[str]]:
+    """Every `azd env set NAME '<value>'` of docs/deploy.md (single-quoted: the shell passes the text unchanged)."""
+    found: dict[str, list[str]] = {}
+    for name, value in re.findall(r"azd env set\s+(\w+)\s+'([^']*)'", (ROOT / "docs" / "deploy.md").read_text()):
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def test_every_documented_azd_env_value_survives_azd_s_substitution_and_means_what_it_should():
+    """A JSON value put unescaped into `"value": "${...}"` breaks the parameters file (azd fails before deploying);
+    escaped, the array parameters get a string ARM reads as a JSON array, and the caller policy a string the app
+    parses. Each documented example must come through whole: the file parses, the arrays are arrays of strings, the
+    policy is one the app accepts."""
+    from shared.domain.policy import Policy
+
+    documented = _documented_env_sets()
+    assert {"AKSVEND_TARGET_SCOPES", "AKSVEND_CALLER_POLICY", "AKSVEND_DEV_ALLOWED_IP_RANGES"} <= set(documented)
+    template = (INFRA / "main.parameters.json").read_text()
+    params = _template(INFRA / "main.bicep")["parameters"]
+    for name, values in documented.items():
+        for value in values:
+            substituted = json.loads(_azd_substitute(template, {"AKSVEND_AUTH_CLIENT_ID": "x", name: value}))
+            slot = next(p for p, v in substituted["parameters"].items() if f"${{{name}" in json.dumps(
+                json.loads(template)["parameters"][p]))
+            text = substituted["parameters"][slot]["value"]
+            if params[slot]["type"] == "array":
+                parsed = json.loads(text)
+                assert isinstance(parsed, list) and parsed and all(isinstance(v, str) for v in parsed), (name, text)
+            if slot == "callerPolicy":
+                assert Policy.parse(text).rules, text
+    # and the unescaped form, which the docs showed before, is what breaks: the check above can fail
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(_azd_substitute(template, {"AKSVEND_TARGET_SCOPES": '["/subscriptions/a"]'}))
+
+
+def test_the_deploy_docs_name_every_path_that_needs_no_token():
+    """docs/deploy.md's list of the routes App Service authentication lets through without a token is exactly
+    api.bicep's `excludedPaths`: a path left out of the docs is an open door nobody reviews."""
+    bicep = APP_SETTINGS_FILE.read_text()
+    excluded = re.findall(r"'(/[^']+)'", bicep[bicep.index("excludedPaths: ["):].split("]", 1)[0])
+    assert "/runtime/webhooks/EventGrid" in excluded and "/api/health" in excluded
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    paragraph = doc[doc.index("Reachable without a token"):].split("\n\n", 1)[0]
+    named = set(re.findall(r"`(/[\w/|]+)`", paragraph))
+    expanded = {f"{p.rsplit('/', 1)[0]}/{leaf}" for p in named for leaf in p.rsplit("/", 1)[1].split("|")}
+    assert expanded == set(excluded)
