@@ -1,0 +1,72 @@
+"""A PATCH of a running cluster, from a hostile caller's side (shared/services/lifecycle.py): what a pool change is
+held to (the node subnet's capacity) holds for the system pool changed by a patch too, and the deletion protection
+that guards `DELETE` is turned off only by a caller who may delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.policy import Policy, allow_all
+from shared.engine.records import cluster_key
+from shared.refusals import InvalidInput, NotPermitted
+from shared.services.clusters import Clusters
+from shared.services.lifecycle import Lifecycle
+from tests.fakes import drain
+from tests.principals import pid, principal
+from tests.unit.test_engine import world  # noqa: F401 (the fixture)
+
+SUB = "00000000-0000-0000-0000-000000000000"
+DEV = {"name": "patch-dev", "resourceGroup": "rg-patch", "location": "westeurope"}
+
+
+async def made(engine, queue, policy: Policy, **extra) -> tuple[Clusters, Lifecycle]:
+    service = Clusters(engine, policy, SUB)
+    await Clusters(engine, allow_all(), SUB).create({**DEV, **extra}, principal("root"))
+    await drain(engine, queue)
+    return service, Lifecycle(service)
+
+
+@pytest.mark.parametrize("patch", [{"systemPool": {"count": 20}},
+                                   {"systemPool": {"autoscale": {"min": 1, "max": 40}}}])
+async def test_a_system_pool_patched_past_the_node_subnet_is_refused_naming_the_system_pool(world, patch):  # noqa: F811
+    """The development cluster's /28 node subnet holds 11 nodes; a system pool of 20 (or autoscaled to 40) does not
+    fit it, and a subnet cannot grow under a running cluster: 422 NODE_SUBNET_FULL, nothing submitted."""
+    engine, queue, _, _ = world
+    _, uc = await made(engine, queue, allow_all())
+    key = cluster_key(SUB, "rg-patch", "patch-dev")
+    before = await engine.registry.get(key)
+    with pytest.raises(InvalidInput) as full:
+        await uc.patch(SUB, "rg-patch", "patch-dev", patch, principal("dev"), None)
+    assert [(v.code, v.path) for v in full.value.violations] == [("NODE_SUBNET_FULL", "/systemPool")]
+    assert "'system'" in full.value.violations[0].message
+    assert await engine.registry.get(key) == before
+    await uc.patch(SUB, "rg-patch", "patch-dev", {"systemPool": {"count": 2}}, principal("dev"), None)
+
+
+async def test_a_system_pool_swap_needs_room_for_both_pools_while_it_runs(world):  # noqa: F811
+    """A VM size swap adds the new system pool before the old one is deleted: both are on the node subnet at once.
+    Twelve system nodes (12 + 2 surge) and the default apps pool (3 + 1) get a /27 (27 usable addresses); a second
+    system pool of 12 beside them does not fit it."""
+    engine, queue, _, _ = world
+    _, uc = await made(engine, queue, allow_all(), systemPool={"count": 12})
+    with pytest.raises(InvalidInput) as full:
+        await uc.patch(SUB, "rg-patch", "patch-dev", {"systemPool": {"vmSize": "Standard_D4s_v5"}},
+                       principal("dev"), None)
+    assert [v.code for v in full.value.violations] == ["NODE_SUBNET_FULL"]
+
+
+async def test_deletion_protection_is_turned_off_only_by_a_caller_who_may_delete(world):  # noqa: F811
+    """`deletionProtection` guards DELETE; a caller with `change` but not `delete` may turn it on and change the
+    rest, but not turn it off (403), nor null it back to the development default (off)."""
+    engine, queue, _, _ = world
+    policy = Policy.model_validate({"rules": [
+        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["change", "read"]},
+        {"principals": [pid("owner")], "subscriptions": ["*"], "resourceGroups": ["*"],
+         "actions": ["change", "delete", "read"]}]})
+    _, uc = await made(engine, queue, policy, deletionProtection=True)
+    for patch in ({"deletionProtection": False}, {"deletionProtection": None}):
+        with pytest.raises(NotPermitted):
+            await uc.patch(SUB, "rg-patch", "patch-dev", patch, principal("dev"), None)
+    await uc.patch(SUB, "rg-patch", "patch-dev", {"tags": {"a": "b"}, "deletionProtection": True},
+                   principal("dev"), None)
+    await uc.patch(SUB, "rg-patch", "patch-dev", {"deletionProtection": False}, principal("owner"), None)
