@@ -70,3 +70,15 @@ async def test_deletion_protection_is_turned_off_only_by_a_caller_who_may_delete
     await uc.patch(SUB, "rg-patch", "patch-dev", {"tags": {"a": "b"}, "deletionProtection": True},
                    principal("dev"), None)
     await uc.patch(SUB, "rg-patch", "patch-dev", {"deletionProtection": False}, principal("owner"), None)
+
+
+@pytest.mark.parametrize("taints", [-1, True, "CriticalAddonsOnly=true:NoSchedule", {"a": "b"}])
+async def test_a_swap_with_taints_that_are_no_list_is_a_422_naming_them_never_a_crash(world, taints):  # noqa: F811
+    """A new vmSize (a swap) keeps the CriticalAddonsOnly taint on the new pool: taints that are no list are the
+    request rules' to refuse, not a TypeError (a 500)."""
+    engine, queue, _, _ = world
+    _, uc = await made(engine, queue, allow_all())
+    with pytest.raises(InvalidInput) as refused:
+        await uc.patch(SUB, "rg-patch", "patch-dev", {"systemPool": {"vmSize": "Standard_D4s_v5", "taints": taints}},
+                       principal("dev"), None)
+    assert [v.path for v in refused.value.violations] == ["/systemPool/taints"]
