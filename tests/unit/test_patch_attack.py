@@ -82,3 +82,35 @@ async def test_a_swap_with_taints_that_are_no_list_is_a_422_naming_them_never_a_
         await uc.patch(SUB, "rg-patch", "patch-dev", {"systemPool": {"vmSize": "Standard_D4s_v5", "taints": taints}},
                        principal("dev"), None)
     assert [v.path for v in refused.value.violations] == ["/systemPool/taints"]
+
+
+BASE_ARM = {"name": "c1", "location": "westeurope", "sku": {"tier": "Free"},
+            "properties": {"kubernetesVersion": "1.33.2", "agentPoolProfiles": [
+                {"name": "system", "mode": "System", "count": 1, "vmSize": "Standard_D4s_v5", "osType": "Linux"}]}}
+
+
+@pytest.mark.parametrize(("where", "odd"), [
+    ("tags", 3), ("sku", []), ("properties", "x"), ("properties.addonProfiles", 3),
+    ("properties.agentPoolProfiles", 1.5), ("properties.autoUpgradeProfile", []),
+    ("pool.nodeLabels", [["a", "b"]]), ("pool.nodeTaints", 3), ("pool.availabilityZones", {"1": 1})])
+def test_a_cluster_arm_describes_oddly_is_adopted_or_refused_by_the_rules_never_a_crash(where, odd):
+    """What ARM answers is outside input too: an adopt of a cluster whose body has a field of an unexpected shape is
+    the request rules' 422 (or a request without it), never an AttributeError or TypeError (a 500)."""
+    import copy
+    from datetime import date
+
+    from shared.domain.adoption import request_from_arm
+    from shared.services.pool_change import revalidate
+
+    body = copy.deepcopy(BASE_ARM)
+    if where.startswith("pool."):
+        body["properties"]["agentPoolProfiles"][0][where[5:]] = odd
+    elif where.startswith("properties."):
+        body["properties"][where[11:]] = odd
+    else:
+        body[where] = odd
+    try:
+        revalidate(request_from_arm(body, SUB, "rg"), prefix="adopt", default_subscription_id=SUB,
+                   today=date(2026, 11, 30))
+    except InvalidInput as refused:
+        assert refused.violations
