@@ -43,9 +43,9 @@ class ClusterReads:
                 "observed": await handoff.observed(self.clusters.engine.arm, request)}
 
     async def credentials(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
-        """The user kubeconfig (never the admin one): to callers with `read` for an Entra-integrated cluster (kubelogin's
-        exec form, no right of its own); else to callers with `change`, since a cluster without Entra ID gives its
-        user credential `system:masters`, full control of the cluster (Azure/AKS issue #1343)."""
+        """The user kubeconfig (never the admin one): to callers with `read` for an Entra-integrated cluster
+        (kubelogin's exec form, no right of its own); else to callers with `change`, since a cluster without Entra ID
+        gives its user credential `system:masters`, full control of the cluster (Azure/AKS issue #1343)."""
         record = await self._readable(sub, rg, name, caller)
         request = ClusterRequest.model_validate(record.request)
         if request.access is None and not self.clusters.policy.allows(caller, sub, rg, "change"):
