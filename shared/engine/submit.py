@@ -158,7 +158,8 @@ async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, 
     fit the current request, ClusterNotFound, IdempotencyConflict, or PreconditionFailedError when the cluster's
     row kept changing for the registry's whole bound of rounds."""
     now = engine.clock.now()
-    digest = request_hash({"kind": kind, "pool": pool, "change": dict(change.spec)})
+    # the cluster too: one Idempotency-Key with the same change to another cluster is another request (409)
+    digest = request_hash({"kind": kind, "pool": pool, "cluster": change.cluster, "change": dict(change.spec)})
     op_id = operation_id(caller, idempotency_key, engine.rng.getrandbits(128))
     existing = await engine.ops.get(op_id, OPERATION_ROW)
     if existing is not None:

@@ -114,3 +114,21 @@ def test_a_cluster_arm_describes_oddly_is_adopted_or_refused_by_the_rules_never_
                    today=date(2026, 11, 30))
     except InvalidInput as refused:
         assert refused.violations
+
+
+async def test_one_idempotency_key_on_two_clusters_is_refused_never_the_first_clusters_operation_again(world):  # noqa: F811
+    """An Idempotency-Key names one request: the same key and the same patch sent to another cluster is another
+    request (409 IdempotencyKeyReused), not a 202 that answers the first cluster's operation and leaves this one
+    unchanged."""
+    from shared.refusals import InConflict
+
+    engine, queue, _, _ = world
+    _, uc = await made(engine, queue, allow_all())
+    await Clusters(engine, allow_all(), SUB).create({**DEV, "name": "patch-dev2"}, principal("root"))
+    await drain(engine, queue)
+    first = await uc.patch(SUB, "rg-patch", "patch-dev", {"tags": {"a": "b"}}, principal("dev"), "key-1")
+    with pytest.raises(InConflict) as reused:
+        await uc.patch(SUB, "rg-patch", "patch-dev2", {"tags": {"a": "b"}}, principal("dev"), "key-1")
+    assert reused.value.code == "IdempotencyKeyReused"
+    again = await uc.patch(SUB, "rg-patch", "patch-dev", {"tags": {"a": "b"}}, principal("dev"), "key-1")
+    assert (again.operation_id, again.created) == (first.operation_id, False)
