@@ -64,7 +64,10 @@ class Lifecycle:
             if now != swap:
                 raise InConflict("ConcurrentChange", "the system pool changed while this patch was accepted; read "
                                                      "the cluster and patch it again")
-            return self._revalidate(swapped(patched, now) if now else patched)
+            after = self._revalidate(swapped(patched, now) if now else patched)
+            if desired.get("deletionProtection") is True and not after.deletion_protection:  # as it is when accepted
+                self.clusters._authorize(caller, sub, rg, "delete")  # it guards nothing but the delete
+            return after
 
         await self._held(record, apply(record.request), swap, "systemPool" in patch, caller)
         return await self.clusters._submit(kind, Change(record.key, {"patch": patch}, apply), caller, key,
@@ -72,12 +75,10 @@ class Lifecycle:
 
     async def _held(self, record: ClusterRecord, after: ClusterRequest, swap: Swap | None, pool_changed: bool,
                     caller: Caller) -> None:
-        """What a patch is held to beside the request's rules, as a pool change is: turning the deletion protection
-        off needs `delete` (it guards nothing else); the caller policy's budget; and a system pool change must fit
+        """What a patch is held to beside the request's rules (and `delete` to turn the deletion protection off,
+        checked by its `apply`), as a pool change is: the caller policy's budget; and a system pool change must fit
         the node subnet as ARM has it (a swap: the new pool beside the old one, as both run while it moves)."""
         before = ClusterRequest.model_validate(record.request)
-        if before.deletion_protection and not after.deletion_protection:
-            self.clusters._authorize(caller, record.subscription_id, record.resource_group, "delete")
         self.clusters._within_policy_budget(after, caller, "change")
         if pool_changed:
             subnets = await vnet_subnets(self.engine.arm, before)

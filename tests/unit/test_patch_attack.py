@@ -132,3 +132,24 @@ async def test_one_idempotency_key_on_two_clusters_is_refused_never_the_first_cl
     assert reused.value.code == "IdempotencyKeyReused"
     again = await uc.patch(SUB, "rg-patch", "patch-dev", {"tags": {"a": "b"}}, principal("dev"), "key-1")
     assert (again.operation_id, again.created) == (first.operation_id, False)
+
+
+async def test_deletion_protection_turned_on_meanwhile_is_not_turned_off_by_a_caller_who_may_not_delete(world):  # noqa: F811
+    """The race: a caller with `change` only reads the cluster unprotected and nulls the field (no change then),
+    while an owner's patch turns protection on; applied to the desired request as it is when accepted, the null
+    would turn it off. The check runs on that request, so it is 403 and the protection stays."""
+    engine, queue, _, _ = world
+    policy = Policy.model_validate({"rules": [
+        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["change", "read"]}]})
+    service, uc = await made(engine, queue, policy)
+    stale = await engine.registry.get(cluster_key(SUB, "rg-patch", "patch-dev"))
+    await Lifecycle(Clusters(engine, allow_all(), SUB)).patch(SUB, "rg-patch", "patch-dev",
+                                                              {"deletionProtection": True}, principal("owner"), None)
+
+    async def as_read_before(*_args):
+        return stale
+
+    service._cluster = as_read_before  # type: ignore[method-assign]
+    with pytest.raises(NotPermitted):
+        await uc.patch(SUB, "rg-patch", "patch-dev", {"deletionProtection": None}, principal("dev"), None)
+    assert (await engine.registry.get(cluster_key(SUB, "rg-patch", "patch-dev"))).request["deletionProtection"]
