@@ -126,6 +126,11 @@ class Lifecycle:
             raise InvalidInput("VersionNotOffered", f"ARM's upgrade profile of the cluster does not offer {version}",
                                [Violation("UPGRADE_NOT_OFFERED", "/kubernetesVersion", f"'{version[:16]}' is not an "
                                           f"upgrade ARM offers this cluster (offered: {listed}; GET .../upgrades)")])
+        if record.request.get("profile") == "production" and any(o.preview for o in offered if o.version == version):
+            raise InvalidInput("PreviewVersion", f"{version} is a preview version: not for a production cluster",
+                               [Violation("UPGRADE_PREVIEW_PRODUCTION", "/kubernetesVersion", "AKS previews are "
+                                          "excluded from the SLA and not meant for production use; choose a version "
+                                          "ARM offers without isPreview (GET .../upgrades)")])
 
         def apply(desired: Mapping[str, Any]) -> ClusterRequest:
             return self._revalidate({**desired, "kubernetesVersion": version})

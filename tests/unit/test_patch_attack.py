@@ -153,3 +153,27 @@ async def test_deletion_protection_turned_on_meanwhile_is_not_turned_off_by_a_ca
     with pytest.raises(NotPermitted):
         await uc.patch(SUB, "rg-patch", "patch-dev", {"deletionProtection": None}, principal("dev"), None)
     assert (await engine.registry.get(cluster_key(SUB, "rg-patch", "patch-dev"))).request["deletionProtection"]
+
+
+async def test_a_production_cluster_is_not_upgraded_to_a_preview_version_a_development_one_may_be(world):  # noqa: F811
+    """ARM's upgrade profile offers preview versions too (`isPreview`); AKS previews are "excluded from the
+    service-level agreements ... not meant for production use" (AKS docs, preview features). A production cluster
+    (Standard tier, the SLA) is refused one (422 PreviewVersion); a development cluster may take it."""
+    from tests.requests import MINIMAL_PRODUCTION
+
+    engine, queue, arm, _ = world
+    clusters = Clusters(engine, allow_all(), SUB)
+    await clusters.create(MINIMAL_PRODUCTION, principal("root"))
+    await clusters.create(DEV, principal("root"))
+    await drain(engine, queue)
+    profile = {"properties": {"controlPlaneProfile": {"kubernetesVersion": "1.33.2", "upgrades": [
+        {"kubernetesVersion": "1.34.1"}, {"kubernetesVersion": "1.35.0", "isPreview": True}]}}}
+    for cluster_id in [rid for rid in arm.resources if "/managedclusters/" in rid and rid.count("/") == 8]:
+        arm.resources[f"{cluster_id}/upgradeprofiles/default"] = profile
+    uc = Lifecycle(clusters)
+    with pytest.raises(InvalidInput) as preview:
+        await uc.upgrade(SUB, "rg-shop", "shop-prod", {"kubernetesVersion": "1.35.0"}, principal("dev"), None)
+    assert preview.value.code == "PreviewVersion"
+    assert [v.code for v in preview.value.violations] == ["UPGRADE_PREVIEW_PRODUCTION"]
+    await uc.upgrade(SUB, "rg-shop", "shop-prod", {"kubernetesVersion": "1.34.1"}, principal("dev"), None)
+    await uc.upgrade(SUB, "rg-patch", "patch-dev", {"kubernetesVersion": "1.35.0"}, principal("dev"), None)
