@@ -1,5 +1,7 @@
 """A cluster request names resources outside the cluster's resource group: private endpoint targets
-(`network.privateEndpoints[].targetResourceId`) and the Log Analytics workspace (`addons.logAnalyticsWorkspaceId`).
+(`network.privateEndpoints[].targetResourceId`), the Log Analytics workspace (`addons.logAnalyticsWorkspaceId`) and
+a private API server's DNS zone (`apiServer.privateDnsZone`, on which the cluster identity is granted Private DNS Zone
+Contributor).
 aksvend's identity, which may act on whole subscriptions, makes the endpoint (approved at once when the maker has
 rights on the target) and points the monitoring add-on at the workspace: so the caller must be one the policy lets
 `create` in the target's subscription and resource group too, or anyone could link their cluster to another
@@ -29,7 +31,13 @@ def workspace(rg: str) -> str:
     return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/law"
 
 
+def zone(rg: str) -> str:
+    return (f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/privateDnsZones/"
+            "privatelink.westeurope.azmk8s.io")
+
+
 @pytest.mark.parametrize("extra", [
+    {"apiServer": {"private": True, "privateDnsZone": zone("rg-other")}},
     {"network": {"privateEndpoints": [{"name": "data", "targetResourceId": account("rg-other"), "groupId": "blob"}]}},
     {"addons": {"monitoring": True, "logAnalyticsWorkspaceId": workspace("rg-other")}}])
 async def test_a_request_may_not_bind_the_cluster_to_another_teams_resources(world, extra):  # noqa: F811
@@ -41,6 +49,7 @@ async def test_a_request_may_not_bind_the_cluster_to_another_teams_resources(wor
     assert "rg-other" in refused.value.detail
     assert arm.puts == []
     own = {k: {**v, **({"privateEndpoints": [{**v["privateEndpoints"][0], "targetResourceId": account("rg-team-data")}]}
-                       if "privateEndpoints" in v else {"logAnalyticsWorkspaceId": workspace("rg-team-data")})}
+                       if "privateEndpoints" in v else {"privateDnsZone": zone("rg-team-dns")} if "privateDnsZone" in v
+                       else {"logAnalyticsWorkspaceId": workspace("rg-team-data")})}
            for k, v in extra.items()}
     assert (await service.create({**raw, **own}, principal("dev"))).created
