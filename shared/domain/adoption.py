@@ -23,11 +23,10 @@ WORKLOAD_LABEL = "aksvend.io/workload"
 
 
 def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_group: str) -> dict[str, Any]:
-    props = cluster.get("properties") or {}
-    profiles = [p for p in props.get("agentPoolProfiles") or [] if isinstance(p, Mapping)]
+    props, sku = _obj(cluster.get("properties")), _obj(cluster.get("sku"))
+    profiles = [p for p in _arr(props.get("agentPoolProfiles")) if isinstance(p, Mapping)]
     system = next((p for p in profiles if p.get("mode") == "System"), profiles[0] if profiles else {})
-    sku = cluster.get("sku") or {}
-    addons = props.get("addonProfiles") or {}
+    addons = _obj(props.get("addonProfiles"))
     raw: dict[str, Any] = {
         "name": cluster.get("name"), "subscriptionId": subscription_id, "resourceGroup": resource_group,
         "location": cluster.get("location"),
@@ -35,28 +34,39 @@ def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_
         "kubernetesVersion": props.get("kubernetesVersion"),
         "systemPool": _pool(system),
         "userPools": [_pool(p) for p in profiles if p is not system],
-        "tags": {k: v for k, v in (cluster.get("tags") or {}).items()
+        "tags": {k: v for k, v in _obj(cluster.get("tags")).items()
                  if k not in MANAGED_BY_TAG and k != "aksvendCluster"},
-        "addons": {"monitoring": bool((addons.get("omsagent") or {}).get("enabled")),
-                   "azurePolicy": bool((addons.get("azurepolicy") or {}).get("enabled"))},
+        "addons": {"monitoring": bool(_obj(addons.get("omsagent")).get("enabled")),
+                   "azurePolicy": bool(_obj(addons.get("azurepolicy")).get("enabled"))},
         "deletionProtection": True,
     }
-    channel = (props.get("autoUpgradeProfile") or {}).get("upgradeChannel")
+    channel = _obj(props.get("autoUpgradeProfile")).get("upgradeChannel")
     if channel in _CHANNELS:
         raw["reactions"] = {"autoUpgrade": channel}
     return raw
 
 
+def _obj(value: Any) -> Mapping[str, Any]:
+    """An object of ARM's answer, or {} when it is none (ARM's answer is outside input: never a crash, a 422)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _arr(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
-    labels = dict(p.get("nodeLabels") or {})
-    workload = labels.pop(WORKLOAD_LABEL, None)
+    labels, taints = p.get("nodeLabels") or {}, p.get("nodeTaints") or []
+    labels = dict(labels) if isinstance(labels, Mapping) else labels  # anything else: the rules refuse it (422)
+    workload = labels.pop(WORKLOAD_LABEL, None) if isinstance(labels, dict) else None
     pool: dict[str, Any] = {"name": p.get("name"), "vmSize": p.get("vmSize"), "count": p.get("count", 0),
-                            "os": p.get("osType", "Linux"), "taints": list(p.get("nodeTaints") or []),
-                            "labels": labels}
+                            "os": p.get("osType", "Linux"),
+                            "taints": list(taints) if isinstance(taints, list) else taints, "labels": labels}
     if workload in ("general", "memory", "gpu", "batch"):
         pool["workload"] = workload
     if p.get("availabilityZones"):
-        pool["zones"] = list(p["availabilityZones"])
+        zones = p["availabilityZones"]
+        pool["zones"] = list(zones) if isinstance(zones, list) else zones
     if p.get("enableAutoScaling"):
         pool["autoscale"] = {"min": p.get("minCount", 0), "max": p.get("maxCount", 0)}
     if p.get("scaleSetPriority") == "Spot":

@@ -11,7 +11,16 @@ from __future__ import annotations
 import ipaddress
 
 from shared.domain.arm.names import NODE_SUBNET
-from shared.domain.network import AZURE_RESERVED_IPS, LayoutError, layout, max_pods, node_subnet_ips, parse_cidr, surge
+from shared.domain.network import (
+    AZURE_RESERVED_IPS,
+    LayoutError,
+    layout,
+    max_pods,
+    node_subnet_ips,
+    parse_cidr,
+    pool_ips,
+    surge,
+)
 from shared.domain.request import ClusterRequest
 from shared.domain.violations import IP_PLANNING, Violation
 
@@ -38,7 +47,8 @@ def node_subnet_violation(before: ClusterRequest, after: ClusterRequest, pool: s
     if needed <= room or needed <= had:
         return None
     index = next((i for i, p in enumerate(after.user_pools) if p.name == pool), None)
-    where = f"/userPools/{index}" if index is not None else "/userPools"
+    where = "/systemPool" if pool == after.system_pool.name else f"/userPools/{index}" if index is not None \
+        else "/userPools"
     most = largest_maximum(after, pool, room)
     lower = (f"lower pool '{pool}' to at most {most} nodes (autoscale max, or count)" if most is not None
              else f"pool '{pool}' does not fit at any size")
@@ -53,11 +63,10 @@ def node_subnet_violation(before: ClusterRequest, after: ClusterRequest, pool: s
 
 def largest_maximum(request: ClusterRequest, pool: str, room: int) -> int | None:
     """The largest node count (fixed or autoscale maximum) of `pool` that still fits `room`; None: not even 0."""
-    target = next((p for p in request.user_pools if p.name == pool), None)
+    target = next((p for p in request.pools if p.name == pool), None)
     if target is None:
         return None
-    others = node_subnet_ips(request.model_copy(update={"user_pools": [p for p in request.user_pools
-                                                                       if p.name != pool]}))
+    others = sum(pool_ips(p, request.network.plugin) for p in request.pools if not p.subnet and p is not target)
     per_node = max_pods(target, request.network.plugin) + 1 if request.network.plugin == "azure" else 1
     best = None
     for nodes in range(0, target.max_nodes + 1):

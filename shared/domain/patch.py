@@ -98,9 +98,11 @@ def successor(name: str, taken: set[Any]) -> str:
 def swapped(patched: Mapping[str, Any], swap: Swap) -> dict[str, Any]:
     """The patched request with its system pool renamed to the new pool, the CriticalAddonsOnly taint kept."""
     pool = dict(patched["systemPool"])
-    taints = list(pool.get("taints") or [])
+    taints = pool.get("taints") or []
+    if not isinstance(taints, list):  # the request rules refuse it by name (422), as they would without a swap
+        return {**patched, "systemPool": {**pool, "name": swap.new}}
     if CRITICAL_ADDONS_TAINT not in taints:
-        taints.append(CRITICAL_ADDONS_TAINT)
+        taints = [*taints, CRITICAL_ADDONS_TAINT]
     return {**patched, "systemPool": {**pool, "name": swap.new, "taints": taints}}
 
 

@@ -6,6 +6,13 @@ The cleanup is an ordinary `delete-cluster` operation of the failed create's req
 resource group stays, as with any delete), submitted by `aksvend:cleanup` with the failed operation's id as its
 idempotency key: a release redone after a crash submits the same operation again, which is the same operation.
 The wiring (shared/bootstrap.py) sets it as the engine's `after_failure`.
+
+It deletes only what the create made: a resource whose PUT ARM accepted (the step began, or succeeded) in the create
+or an attempt it retried. The others' delete steps are written done (`skipped`), and a create that made nothing (the
+quota pre-check refused it before its first write) gets no cleanup: the plan's names (the cluster, `vnet-<name>`,
+`id-<name>`) may be another team's, e.g. a cluster of the same name made after the create was accepted, whose
+existence is why ARM refused aksvend's PUT. A PUT that ARM accepted just before a crash, before the engine saved it,
+counts as not made: the cleanup errs towards leaving something behind, never towards deleting what is not its own.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import logging
 
 from shared.domain.operation_source import OperationSource
+from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
 from shared.engine.engine import Engine
 from shared.engine.records import OperationRecord
@@ -22,6 +30,8 @@ log = logging.getLogger(__name__)
 
 CLEANUP_CALLER = "aksvend:cleanup"
 CLEANUP_SOURCE = OperationSource.reaction("on-failure-cleanup").encode()
+NOT_MADE = "the failed create did not make it"
+MAX_ATTEMPTS = 50  # the retries of one create looked through for what they made (each is one more attempt)
 
 
 def wants_cleanup(op: OperationRecord) -> bool:
@@ -37,12 +47,35 @@ async def clean_up_after(engine: Engine, op: OperationRecord) -> None:
     """Submit the cleanup of a failed create whose request says `onFailure: cleanup`; nothing otherwise."""
     if not wants_cleanup(op):
         return
+    made = await made_by(engine, op.id)
+    if not made:
+        log.info("no cleanup after %s: it made nothing", op.id)
+        return
     request = ClusterRequest.model_validate(op.request)
+    skip = {spec.id: NOT_MADE for spec in steps_for("delete-cluster", request) if spec.resource_key not in made}
     try:
         await submit(engine, "delete-cluster", request, idempotency_key=f"cleanup:{op.id}", caller=CLEANUP_CALLER,
-                     source=CLEANUP_SOURCE)
+                     source=CLEANUP_SOURCE, skip=skip)
     except (ClusterNotFound, ClusterConflict, ClusterBusy) as exc:  # deleted, replaced or busy meanwhile
         log.warning("no cleanup after %s: %s", op.id, type(exc).__name__)
+
+
+async def made_by(engine: Engine, op_id: str) -> set[str]:
+    """The plan's resource keys that failed create `op_id`, or an attempt it retried, had ARM accept a PUT of."""
+    made: set[str] = set()
+    seen: set[str] = set()
+    next_id: str | None = op_id
+    while next_id is not None and next_id not in seen and len(seen) < MAX_ATTEMPTS:
+        seen.add(next_id)
+        loaded = await engine.load(next_id)
+        if loaded is None:
+            break
+        for spec in loaded.specs.values():
+            step = loaded.steps.get(spec.id)
+            if spec.action == "put" and step is not None and (step.state == "succeeded" or step.arm_id is not None):
+                made.add(spec.resource_key)
+        next_id = loaded.op.retry_of
+    return made
 
 
 def wire_cleanup(engine: Engine) -> Engine:

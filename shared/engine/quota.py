@@ -1,4 +1,4 @@
-"""The quota pre-check (docs/cost.md, "Quota"): before the first write of a create or a pool change, read the
+"""The quota pre-check (docs/cost.md, "Quota"): before the first write of an operation that adds nodes, read the
 region's compute usages and refuse what cannot fit, so that a create does not stop at the cluster PUT with a
 resource group, an identity, a VNet and a role assignment already made.
 
@@ -21,13 +21,16 @@ from shared.engine.records import Loaded
 from shared.errors import FatalError, RetryableError
 
 log = logging.getLogger(__name__)
+# The operations that add nodes: a create, a pool PUT (a new pool or a new count), a PATCH of the system pool's count
+# and a system pool VM size swap (a new pool beside the old one).
+CHECKED = ("create-cluster", "put-pool", "patch-cluster", "swap-system-pool")
 
 
 async def quota_refusal(arm_port: ArmPort, loaded: Loaded) -> dict[str, Any] | None:
     """The operation's error when the new nodes do not fit the region's quotas; None when they fit or cannot
     be checked."""
     op = loaded.op
-    if op.kind not in ("create-cluster", "put-pool") or op.retry_of is not None:
+    if op.kind not in CHECKED or op.retry_of is not None:
         return None
     if any(step.state != "waiting" for step in loaded.steps.values()):
         return None  # a step began: this is not before the first write any more
@@ -35,7 +38,10 @@ async def quota_refusal(arm_port: ArmPort, loaded: Loaded) -> dict[str, Any] | N
     if op.kind == "create-cluster":
         pools = [(p, 0) for p in request.pools]
     else:
-        pool = next((p for p in request.pools if p.name == op.pool), None)
+        # a swap's new System pool is the request's (`op.pool` names the old one); a patch's pool is the system pool
+        # when it changed its count (None: no pool PUT, nothing to check)
+        name = request.system_pool.name if op.kind == "swap-system-pool" else op.pool
+        pool = next((p for p in request.pools if p.name == name), None)
         pools = [] if pool is None else [(pool, await _nodes_now(arm_port, request, pool))]
     needed = needs(pools)
     if not needed:

@@ -104,10 +104,13 @@ def operation_id(caller: str, idempotency_key: str | None, rng_bits: int) -> str
 
 async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *, pool: str | None = None,
                  idempotency_key: str | None = None, caller: str = "anonymous", source: str = "api",
-                 ticket: str | None = None, based_on: str | None = None) -> Submitted:
+                 ticket: str | None = None, based_on: str | None = None,
+                 skip: Mapping[str, str] | None = None) -> Submitted:
     """`based_on`: the hash of the desired request that `request` was computed from (a pool change). If the
     cluster's desired request changed since, DesiredStateChanged is raised and nothing is written: the caller
-    computes the change again on the new state, so two concurrent changes never overwrite each other."""
+    computes the change again on the new state, so two concurrent changes never overwrite each other.
+    `skip`: step id -> why it is not sent; those steps are written done, with the reason as their `skipped` output
+    (a cleanup's deletes of what the failed create did not make: cleanup.py)."""
     now = engine.clock.now()
     payload = request.model_dump(mode="json", by_alias=True)
     same = request_hash(payload)
@@ -140,7 +143,10 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
         await _adopt(engine, kind, key, op_id, unchanged, now)
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
                              pool=pool, source=source, ticket=ticket)
-    return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
+    skip = skip or {}
+    return await _commit(engine, record, [
+        StepRecord(op_id, spec.id, "succeeded", outputs={"skipped": skip[spec.id]}) if spec.id in skip
+        else StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
 
 
 async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, pool: str | None = None,
@@ -152,7 +158,8 @@ async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, 
     fit the current request, ClusterNotFound, IdempotencyConflict, or PreconditionFailedError when the cluster's
     row kept changing for the registry's whole bound of rounds."""
     now = engine.clock.now()
-    digest = request_hash({"kind": kind, "pool": pool, "change": dict(change.spec)})
+    # the cluster too: one Idempotency-Key with the same change to another cluster is another request (409)
+    digest = request_hash({"kind": kind, "pool": pool, "cluster": change.cluster, "change": dict(change.spec)})
     op_id = operation_id(caller, idempotency_key, engine.rng.getrandbits(128))
     existing = await engine.ops.get(op_id, OPERATION_ROW)
     if existing is not None:

@@ -43,11 +43,18 @@ class ClusterReads:
                 "observed": await handoff.observed(self.clusters.engine.arm, request)}
 
     async def credentials(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
-        """The user kubeconfig (never the admin one), to callers with `read`."""
+        """The user kubeconfig (never the admin one): to callers with `read` for an Entra-integrated cluster
+        (kubelogin's exec form, no right of its own); else to callers with `change`, since a cluster without Entra ID
+        gives its user credential `system:masters`, full control of the cluster (Azure/AKS issue #1343)."""
         record = await self._readable(sub, rg, name, caller)
+        request = ClusterRequest.model_validate(record.request)
+        if request.access is None and not self.clusters.policy.allows(caller, sub, rg, "change"):
+            raise NotPermitted("Forbidden", f"caller {caller.display} may not read the credentials of cluster "
+                                            f"'{name[:63]}': without Entra ID its user credential is a system:masters "
+                                            "certificate (full control), handed out with `change` only")
         if record.state == "deleting":
             raise InConflict("ClusterDeleting", f"cluster '{name[:63]}' is being deleted: it has no credentials")
-        return await handoff.credentials(self.clusters.engine.arm, ClusterRequest.model_validate(record.request))
+        return await handoff.credentials(self.clusters.engine.arm, request)
 
     async def _readable(self, sub: str, rg: str, name: str, caller: Caller) -> ClusterRecord:
         if not self.clusters.policy.allows(caller, sub, rg, "read"):

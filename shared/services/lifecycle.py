@@ -14,17 +14,19 @@ from typing import Any
 
 from shared.domain import arm
 from shared.domain.adoption import request_from_arm
+from shared.domain.arm import NODE_SUBNET
 from shared.domain.caller import Caller
 from shared.domain.events.upgrade import offered_versions
 from shared.domain.operations import OperationKind
-from shared.domain.patch import immutable, merge_patch, only_system_pool, swap_plan, swapped
+from shared.domain.patch import Swap, immutable, merge_patch, only_system_pool, swap_plan, swapped
 from shared.domain.request import ClusterRequest
 from shared.domain.violations import Violation
 from shared.engine import Change
 from shared.engine.records import ClusterRecord, cluster_key, request_hash
 from shared.refusals import InConflict, InvalidInput, NotFound
 from shared.services.clusters import Accepted, Clusters
-from shared.services.pool_change import revalidate
+from shared.services.handoff import vnet_subnets
+from shared.services.pool_change import fits, revalidate
 
 # The cluster PUT carries the system pool's bounds, taints and labels (with ARM's count); a new count needs its PUT.
 _POOL_FIELDS = ("count",)
@@ -62,11 +64,27 @@ class Lifecycle:
             if now != swap:
                 raise InConflict("ConcurrentChange", "the system pool changed while this patch was accepted; read "
                                                      "the cluster and patch it again")
-            return self._revalidate(swapped(patched, now) if now else patched)
+            after = self._revalidate(swapped(patched, now) if now else patched)
+            if desired.get("deletionProtection") is True and not after.deletion_protection:  # as it is when accepted
+                self.clusters._authorize(caller, sub, rg, "delete")  # it guards nothing but the delete
+            return after
 
-        apply(record.request)
+        await self._held(record, apply(record.request), swap, "systemPool" in patch, caller)
         return await self.clusters._submit(kind, Change(record.key, {"patch": patch}, apply), caller, key,
                                            pool=pool, where=f"'{name}' in {rg}")
+
+    async def _held(self, record: ClusterRecord, after: ClusterRequest, swap: Swap | None, pool_changed: bool,
+                    caller: Caller) -> None:
+        """What a patch is held to beside the request's rules (and `delete` to turn the deletion protection off,
+        checked by its `apply`), as a pool change is: the caller policy's budget; and a system pool change must fit
+        the node subnet as ARM has it (a swap: the new pool beside the old one, as both run while it moves)."""
+        before = ClusterRequest.model_validate(record.request)
+        self.clusters._within_policy_budget(after, caller, "change")
+        if pool_changed:
+            subnets = await vnet_subnets(self.engine.arm, before)
+            during = after.model_copy(update={"user_pools": [*after.user_pools, before.system_pool]}) if swap \
+                else after
+            fits(before, during, after.system_pool.name, subnets.get(NODE_SUBNET))
 
     @staticmethod
     def _changed_pool(desired: Mapping[str, Any], patch: Mapping[str, Any]) -> str | None:
@@ -108,6 +126,11 @@ class Lifecycle:
             raise InvalidInput("VersionNotOffered", f"ARM's upgrade profile of the cluster does not offer {version}",
                                [Violation("UPGRADE_NOT_OFFERED", "/kubernetesVersion", f"'{version[:16]}' is not an "
                                           f"upgrade ARM offers this cluster (offered: {listed}; GET .../upgrades)")])
+        if record.request.get("profile") == "production" and any(o.preview for o in offered if o.version == version):
+            raise InvalidInput("PreviewVersion", f"{version} is a preview version: not for a production cluster",
+                               [Violation("UPGRADE_PREVIEW_PRODUCTION", "/kubernetesVersion", "AKS previews are "
+                                          "excluded from the SLA and not meant for production use; choose a version "
+                                          "ARM offers without isPreview (GET .../upgrades)")])
 
         def apply(desired: Mapping[str, Any]) -> ClusterRequest:
             return self._revalidate({**desired, "kubernetesVersion": version})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.policy import Policy
+from shared.engine.records import cluster_key
 from shared.refusals import InvalidInput
 from shared.services.clusters import Clusters
 from tests.fakes import drain
@@ -36,3 +37,30 @@ async def test_the_policy_budget_refuses_a_create_and_a_pool_change_naming_the_p
         await service.put_pool(sub, "rg-budget", "budget-dev", "apps",
                                {"count": 1, "autoscale": {"min": 1, "max": 8}}, principal("dev"), None)
     assert change.value.violations[0].code == "BUDGET_EXCEEDED" and "'apps'" in change.value.violations[0].message
+
+
+async def test_a_patch_of_the_system_pool_cannot_outgrow_the_policy_budget(world):  # noqa: F811
+    """A PATCH is a change like a pool's: the system pool autoscaled to 20 nodes (20 x 107.75 = 2,155 a month), or
+    swapped to a bigger VM size, is over the policy's 500 and refused before anything is submitted, naming the system
+    pool; a patch within the budget (tags) is still accepted."""
+    from shared.services.lifecycle import Lifecycle
+
+    engine, queue, _, _ = world
+    policy = Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
+                                               "resourceGroups": ["*"], "actions": ["create", "change", "read"],
+                                               "monthlyBudget": 500}]})
+    service = Clusters(engine, policy, "00000000-0000-0000-0000-000000000000")
+    await service.create({"name": "budget-patch", "resourceGroup": "rg-budget", "location": "westeurope"},
+                         principal("dev"))
+    await drain(engine, queue)
+    sub, uc = "00000000-0000-0000-0000-000000000000", Lifecycle(service)
+    key = cluster_key(sub, "rg-budget", "budget-patch")
+    before = await engine.registry.get(key)
+    for patch in ({"systemPool": {"count": 20}}, {"systemPool": {"autoscale": {"min": 1, "max": 20}}},
+                  {"systemPool": {"vmSize": "Standard_D64s_v5"}}):
+        with pytest.raises(InvalidInput) as over:
+            await uc.patch(sub, "rg-budget", "budget-patch", patch, principal("dev"), None)
+        assert [v.code for v in over.value.violations] == ["BUDGET_EXCEEDED"], patch
+        assert "system" in over.value.violations[0].message
+    assert await engine.registry.get(key) == before  # nothing was submitted
+    await uc.patch(sub, "rg-budget", "budget-patch", {"tags": {"team": "a"}}, principal("dev"), None)

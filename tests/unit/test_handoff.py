@@ -222,7 +222,9 @@ async def test_the_routes_list_in_pages_and_show_observed_and_credentials_to_rea
     cluster = json.loads((await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1",
                                                headers=as_caller("bob"))).get_body())
     assert cluster["observed"] == {"reachable": True, "exists": False}  # the fake ARM has it once the steps ran
-    early = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials", headers=as_caller("bob"))
+    early = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials", headers=as_caller("alice"))
     assert (early.status_code, problem_of(early)["code"]) == (409, "ClusterNotInArm")
+    reader = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials", headers=as_caller("bob"))
+    assert reader.status_code == 403  # no Entra ID: the user credential is system:masters, for `change` only
     stranger = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials")
     assert stranger.status_code == 403

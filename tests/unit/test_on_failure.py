@@ -107,3 +107,37 @@ def _fresh_engine():
                                queue=FakeStepQueue("steps", clock=clock), arm=FakeArm(), clock=clock,
                                secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1),
                                rng=random.Random(1)))
+
+
+async def test_cleanup_never_deletes_a_cluster_the_failed_create_did_not_make(world):  # noqa: F811
+    """A race: another team's cluster of the same name appears in ARM after the create was accepted, and ARM refuses
+    aksvend's cluster PUT. The cleanup deletes the identity, VNet and role the create made, never that cluster: its
+    delete step is skipped, since ARM never accepted a PUT of it from this create."""
+    engine, queue, arm, _ = world
+    wire_cleanup(engine)
+    request = _failing_create(arm, "cleanup")
+    cluster_id = arm_ids.ids(request)["cluster"]
+    op_id = (await submit(engine, "create-cluster", request)).operation_id
+    arm.resources[cluster_id.lower()] = {"id": cluster_id, "properties": {"provisioningState": "Creating"}}
+    await drain(engine, queue)
+    assert await state(engine, cleanup_operation_id(op_id)) == "succeeded"
+    assert set(arm.resources) == {arm_ids.ids(request)["resourceGroup"].lower(), cluster_id.lower()}
+    cleaned = await engine.load(cleanup_operation_id(op_id))
+    assert cleaned.steps["delete:cluster"].outputs == {"skipped": "the failed create did not make it"}
+
+
+async def test_a_create_refused_before_its_first_write_has_nothing_to_clean_up(world):  # noqa: F811
+    """The quota pre-check fails a create before any step began: nothing was made, so no cleanup runs (a delete of
+    every name the plan holds would remove what others made under those names)."""
+    engine, queue, arm, _ = world
+    wire_cleanup(engine)
+    arm.quota = {"standardDSv5Family": (0, 0), "cores": (0, 0)}
+    request = valid_request({**MINIMAL_PRODUCTION, "onFailure": "cleanup"})
+    vnet_id = arm_ids.ids(request)["vnet"]
+    arm.resources[vnet_id.lower()] = {"id": vnet_id, "properties": {}}  # someone else's, under the plan's name
+    op_id = (await submit(engine, "create-cluster", request)).operation_id
+    await drain(engine, queue)
+    loaded = await engine.load(op_id)
+    assert loaded.op.state == "failed" and loaded.op.error["code"] == "QuotaExceeded"
+    assert await engine.load(cleanup_operation_id(op_id)) is None
+    assert vnet_id.lower() in arm.resources

@@ -81,3 +81,30 @@ async def test_a_scale_that_does_not_fit_fails_before_its_pool_put(world):  # no
     assert await state(engine, scale) == "failed" and len(arm.puts) == puts
     assert (await engine.load(scale)).op.error["quota"] == {
         "standardDSv5Family": {"limit": 70, "used": 64, "needed": 16}}  # 5 nodes now -> 6 + 1 surge: 2 x 8
+
+
+async def test_a_patch_or_a_swap_of_the_system_pool_that_does_not_fit_fails_before_its_first_write(world):  # noqa: F811
+    """A PATCH of the system pool's count is a scale like a pool PUT, and a VM size swap adds a whole new System pool:
+    both are checked before their first write. The system pool has 3 x D4s_v5 in ARM; 4 (+1 surge) needs 2 more
+    nodes, 8 vCPUs; a swap to D8s_v5 then needs a new pool of 4 (the desired count since that patch) + 1 surge, 40
+    vCPUs; 6 are left."""
+    from shared.domain.policy import allow_all
+    from shared.services.clusters import Clusters
+    from shared.services.lifecycle import Lifecycle
+    from tests.principals import principal
+    from tests.requests import MINIMAL_PRODUCTION
+
+    engine, queue, arm, _ = world
+    arm.quota = GENEROUS
+    clusters = Clusters(engine, allow_all(), "00000000-0000-0000-0000-000000000000")
+    await clusters.create(MINIMAL_PRODUCTION, principal("dev"))
+    await drain(engine, queue)
+    arm.quota = {**GENEROUS, "standardDSv5Family": (70, 64)}
+    puts, uc = len(arm.puts), Lifecycle(clusters)
+    for patch, needed in (({"systemPool": {"count": 4}}, 8), ({"systemPool": {"vmSize": "Standard_D8s_v5"}}, 40)):
+        done = await uc.patch("00000000-0000-0000-0000-000000000000", "rg-shop", "shop-prod", patch, principal("dev"),
+                              None)
+        await drain(engine, queue)
+        assert await state(engine, done.operation_id) == "failed" and len(arm.puts) == puts, patch
+        assert (await engine.load(done.operation_id)).op.error["quota"] == {
+            "standardDSv5Family": {"limit": 70, "used": 64, "needed": needed}}
