@@ -106,3 +106,61 @@ def test_kubernetes_versions_of_a_location_come_from_the_version_table(armemu, c
     by_minor = {v["version"]: v for v in values}
     assert by_minor["1.33"]["patchVersions"]["1.33.2"]["upgrades"] == ["1.34.0", "1.34.1"]
     assert by_minor["1.35"]["isPreview"] is True and by_minor["1.33"]["isPreview"] is False
+
+
+def _stop(client, name: str) -> None:
+    client.agent_pools.begin_create_or_update(RG, "p1", name, STOP).result()
+
+
+def test_a_stopped_pool_stays_stopped_through_a_cluster_put_and_an_upgrade(client):
+    """AKS keeps a stopped pool stopped unless the PUT starts it ("Stopped node pools can be upgraded", AKS docs
+    "Start and stop a node pool"): a tags-only cluster PUT and an upgrade PUT carry the pool as read (count 0)."""
+    _stop(client, "user")
+    cluster = client.managed_clusters.get(RG, "p1")
+    cluster.tags = {"t": "2"}
+    client.managed_clusters.begin_create_or_update(RG, "p1", cluster).result()
+    user = client.agent_pools.get(RG, "p1", "user")
+    assert (user.power_state.code, user.count) == ("Stopped", 0)
+    cluster = client.managed_clusters.get(RG, "p1")
+    cluster.kubernetes_version = "1.34.1"
+    for profile in cluster.agent_pool_profiles:
+        profile.orchestrator_version = "1.34.1"
+    client.managed_clusters.begin_create_or_update(RG, "p1", cluster).result()
+    user = client.agent_pools.get(RG, "p1", "user")
+    assert (user.power_state.code, user.count, user.current_orchestrator_version) == ("Stopped", 0, "1.34.1")
+
+
+def test_a_stopped_autoscaling_pool_takes_cluster_puts_and_starts_back_with_its_count(client):
+    """A stopped pool has count 0 below its minCount: not a broken bound. The start body `az aks nodepool start`
+    sends (the pool as read: count 0, powerState Running) brings back the count from before the stop."""
+    client.agent_pools.begin_create_or_update(RG, "p1", "big", {"properties": {
+        "mode": "User", "vmSize": "Standard_D4s_v5", "count": 3, "enableAutoScaling": True, "minCount": 3,
+        "maxCount": 40}}).result()
+    _stop(client, "big")
+    cluster = client.managed_clusters.get(RG, "p1")
+    cluster.tags = {"t": "3"}
+    client.managed_clusters.begin_create_or_update(RG, "p1", cluster).result()
+    big = client.agent_pools.get(RG, "p1", "big")
+    assert (big.power_state.code, big.count) == ("Stopped", 0)
+    start = {"properties": {"powerState": {"code": "Running"}}}  # emulator.md's start: only the power state
+    client.agent_pools.begin_create_or_update(RG, "p1", "big", start).result()
+    big = client.agent_pools.get(RG, "p1", "big")
+    assert (big.power_state.code, big.count, big.min_count) == ("Running", 3, 3)
+    _stop(client, "big")
+    again = client.agent_pools.get(RG, "p1", "big")
+    again.power_state.code = "Running"  # the CLI's body: the pool as read, count 0 and its bounds
+    client.agent_pools.begin_create_or_update(RG, "p1", "big", again).result()
+    assert client.agent_pools.get(RG, "p1", "big").count == 3
+
+
+def test_a_private_clusters_kubeconfig_names_its_private_fqdn(client):
+    import base64
+
+    body = {"location": "westeurope", "properties": {
+        "dnsPrefix": "pv", "apiServerAccessProfile": {"enablePrivateCluster": True},
+        "agentPoolProfiles": [{"name": "system", "mode": "System", "vmSize": "Standard_D4s_v5", "count": 1}]}}
+    made = client.managed_clusters.begin_create_or_update(RG, "pv", body).result()
+    assert made.private_fqdn
+    user = client.managed_clusters.list_cluster_user_credentials(RG, "pv").kubeconfigs[0].value
+    text = user.decode() if isinstance(user, bytes) else base64.b64decode(user).decode()
+    assert f"server: https://{made.private_fqdn}:443" in text

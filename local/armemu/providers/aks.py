@@ -182,6 +182,7 @@ class ManagedClusters(AksType):
             )
             props["currentOrchestratorVersion"] = before.get("currentOrchestratorVersion") or props[
                 "currentOrchestratorVersion"]  # an existing pool's moves when its last upgrade batch ends
+            aks_power.keep_through_cluster_put(props, pool, profile)
             props["provisioningState"] = state
             body = {"id": pool_id, "name": name, "type": POOLS, "properties": props}
             if pool is None:

@@ -81,6 +81,20 @@ def shape_pool_power(props: dict[str, Any], existing: Resource | None, kind: str
         props["count"] = 0
 
 
+def keep_through_cluster_put(props: dict[str, Any], pool: Resource | None, profile: dict[str, Any]) -> None:
+    """A cluster PUT (an update, an upgrade) keeps a stopped pool stopped with count 0, unless its profile asks for
+    `Running`: then it starts, with the count the profile gives or else the one from before the stop. AKS docs,
+    "Start and stop a node pool": "Stopped node pools can be upgraded"; the az CLI's upgrade PUTs the pools as read."""
+    if pool is None or power(pool.properties) != STOPPED:
+        return
+    if (power(profile) if profile.get("powerState") else STOPPED) == STOPPED:
+        props.update(powerState={"code": STOPPED}, count=0)
+        return
+    given = profile.get("count")
+    saved = int(pool.extra.pop(SAVED_COUNT, 1))
+    props.update(powerState={"code": RUNNING}, count=given if isinstance(given, int) and given > 0 else saved)
+
+
 def finish_pool_power(pool: Resource, op: Operation | None) -> None:
     if op is None or op.kind not in ("stop", "start"):
         return

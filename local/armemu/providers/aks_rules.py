@@ -88,7 +88,7 @@ def check_pool(name: str, props: dict[str, Any], cluster_props: dict[str, Any], 
         raise invalid(f"Pool '{name}': spot and availability zones need VirtualMachineScaleSets.", f"{target}.type")
     if spot:
         _check_spot(name, props, target)
-    _check_counts(name, props, system, target)
+    _check_counts(name, props, system, target, resting=_resting(props, old))
     _check_max_pods(name, props, cluster_props, system, target)
     if props.get("osDiskType") == "Ephemeral" and not vm_size(props.get("vmSize", "")).ephemeral_os:
         raise invalid(
@@ -148,9 +148,19 @@ def _check_spot(name: str, props: dict[str, Any], target: str) -> None:
         )
 
 
-def _check_counts(name: str, props: dict[str, Any], system: bool, target: str) -> None:
+def _resting(props: dict[str, Any], old: dict[str, Any] | None) -> bool:
+    """Whether the pool is stopped and the body carries its count 0 as read: a stopped pool has no nodes, whatever its
+    autoscale bounds, and can still be updated and upgraded (AKS docs, "Start and stop a node pool": "Stopped node
+    pools can be upgraded"); a start brings back the count from before the stop (aks_power.py)."""
+    stopped = ((old or {}).get("powerState") or {}).get("code") == "Stopped"
+    return stopped and props.get("count") == 0
+
+
+def _check_counts(name: str, props: dict[str, Any], system: bool, target: str, resting: bool = False) -> None:
     count = props.get("count", 1)
     low = 1 if system else 0
+    if resting:
+        count = props.get("minCount") if isinstance(props.get("minCount"), int) else low
     if not isinstance(count, int) or not low <= count <= MAX_NODES_PER_POOL:
         raise invalid(
             f"Pool '{name}': count must be within {low}-{MAX_NODES_PER_POOL} for a "
