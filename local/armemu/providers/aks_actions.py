@@ -3,8 +3,9 @@
 - `POST .../managedClusters/{name}/listClusterUserCredential` and `listClusterAdminCredential` (what
   `az aks get-credentials` calls; REST `ManagedClusters_ListClusterUserCredentials`): `{"kubeconfigs": [{"name":
   "clusterUser"|"clusterAdmin", "value": <base64 kubeconfig>}]}`. The kubeconfig names the cluster's `fqdn` as its
-  server; its token is an obviously local placeholder, never a secret. An Entra-integrated cluster's user
-  kubeconfig authenticates with kubelogin instead (`format=exec`, the default, or `azure`: see below).
+  server, a private cluster's `privateFQDN` (see `server`); its token is an obviously local placeholder, never a
+  secret. An Entra-integrated cluster's user kubeconfig authenticates with kubelogin instead (`format=exec`, the
+  default, or `azure`: see below).
 - `GET .../providers/Microsoft.ContainerService/locations/{loc}/kubernetesVersions` (`az aks get-versions`; REST
   `ManagedClusters_ListKubernetesVersions`): one entry per minor of the version table (versions.py) with its
   patches and the upgrades each is offered.
@@ -79,7 +80,7 @@ AZURE_USER = """    auth-provider:
 def credentials(cluster: Any, action: str, query: dict[str, str] | None = None, tenant: str = "") -> Reply:
     admin = action.lower() == "listclusteradmincredential"
     text = KUBECONFIG.format(
-        fqdn=cluster.properties.get("fqdn", ""), cluster=cluster.name, token=PLACEHOLDER_TOKEN,
+        fqdn=server(cluster.properties, query), cluster=cluster.name, token=PLACEHOLDER_TOKEN,
         user="clusterAdmin" if admin else "clusterUser", suffix="-admin" if admin else "")
     wanted = (query or {}).get("format")
     if wanted is not None and wanted.lower() not in ("azure", "exec"):
@@ -90,6 +91,17 @@ def credentials(cluster: Any, action: str, query: dict[str, str] | None = None, 
         text = text.split("  user:\n", 1)[0] + "  user:\n" + user
     name = "clusterAdmin" if admin else "clusterUser"
     return Reply(200, {"kubeconfigs": [{"name": name, "value": base64.b64encode(text.encode()).decode()}]})
+
+
+def server(props: dict[str, Any], query: dict[str, str] | None) -> str:
+    """The API server a kubeconfig names: a private cluster's `privateFQDN` (its public `fqdn` may be absent), unless
+    the caller asks for the public one (REST `server-fqdn=public`, what `az aks get-credentials --public-fqdn` sends:
+    "Get private cluster credential with server address to be public fqdn"); else the cluster's `fqdn`."""
+    private = bool((props.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"))
+    public = str((query or {}).get("server-fqdn") or "").lower() == "public" and props.get("fqdn")
+    if private and props.get("privateFQDN") and not public:
+        return str(props["privateFQDN"])
+    return str(props.get("fqdn") or props.get("privateFQDN") or "")
 
 
 class KubernetesVersions(ResourceType):
