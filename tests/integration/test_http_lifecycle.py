@@ -194,3 +194,24 @@ async def test_a_cluster_arm_has_and_aksvend_does_not_manage_is_never_overwritte
     assert again.status_code == 409 and again.json()["code"] == "ClusterAlreadyManaged"
     await done(client, await client.patch(path, json={"tags": {"adopted": "yes"}}, headers=PATCH), path)
     assert aks(armemu).managed_clusters.get(rg, name).tags["adopted"] == "yes"
+
+
+async def test_a_stopped_autoscaling_pool_stays_stopped_through_a_patch_and_an_upgrade_and_starts_back(api, armemu):
+    """New-user review: a tags PATCH or an upgrade made a stopped pool 'Running with 0 nodes', and a stopped
+    autoscaling pool (count 0 < minCount) failed every upgrade. AKS: "Stopped node pools can be upgraded"."""
+    client, _ = api
+    rg, name = "rg-life-s", "life-s"
+    path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
+    big = {"name": "big", "workload": "general", "autoscale": {"min": 2, "max": 3}}
+    await done(client, await client.post("/api/clusters", json=request(rg, name, userPools=[big])), path)
+    await done(client, await client.post(f"{path}/pools/big/stop"), path)
+    patch = await done(client, await client.patch(path, json={"tags": {"t": "2"}}, headers=PATCH), path)
+    assert patch["kind"] == "patch-cluster"
+    pool = aks(armemu).agent_pools.get(rg, name, "big")
+    assert (pool.power_state.code, pool.count) == ("Stopped", 0)
+    await done(client, await client.post(f"{path}/upgrade", json={"kubernetesVersion": "1.34.1"}), path)
+    pool = aks(armemu).agent_pools.get(rg, name, "big")
+    assert (pool.power_state.code, pool.count, pool.current_orchestrator_version) == ("Stopped", 0, "1.34.1")
+    await done(client, await client.post(f"{path}/pools/big/start"), path)
+    pool = aks(armemu).agent_pools.get(rg, name, "big")
+    assert (pool.power_state.code, pool.count) == ("Running", 2)
