@@ -48,7 +48,7 @@ class ClusterReads:
         gives its user credential `system:masters`, full control of the cluster (Azure/AKS issue #1343)."""
         record = await self._readable(sub, rg, name, caller)
         request = ClusterRequest.model_validate(record.request)
-        if request.access is None and not self.clusters.policy.allows(caller, sub, rg, "change"):
+        if not handoff.entra_integrated(request) and not self.clusters.policy.allows(caller, sub, rg, "change"):
             raise NotPermitted("Forbidden", f"caller {caller.display} may not read the credentials of cluster "
                                             f"'{name[:63]}': without Entra ID its user credential is a system:masters "
                                             "certificate (full control), handed out with `change` only")

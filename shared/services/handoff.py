@@ -5,8 +5,8 @@
   `GET /api/clusters/{sub}/{rg}/{name}` beside the desired request. ARM is read once, within
   `OBSERVED_TIMEOUT_SECONDS`; when it cannot be read the view says so (`reachable: false`) and the GET still answers.
 - `credentials(...)`: the user kubeconfig of ARM's `listClusterUserCredential`, never the admin one
-  (`listClusterAdminCredential` is not called anywhere). For a cluster with `access` (Entra-integrated, Azure RBAC)
-  it asks for `format=exec`: the kubeconfig that runs kubelogin ("Only apply to AAD clusters ... format 'exec' will
+  (`listClusterAdminCredential` is not called anywhere). For an Entra-integrated cluster (`access` or `entraId`) it
+  asks for `format=exec`: the kubeconfig that runs kubelogin ("Only apply to AAD clusters ... format 'exec' will
   return exec format kubeconfig, which requires kubelogin binary in the path", REST
   `ManagedClusters_ListClusterUserCredentials`). The kubeconfig is handed back and nowhere else: not logged, not in
   an exception, not stored.
@@ -123,7 +123,7 @@ async def credentials(reader: object, request: ClusterRequest, *,
     cluster yet; 503 when ARM cannot be read. Never the admin credential."""
     if not isinstance(reader, ArmReader):
         raise Unavailable("ArmUnavailable", "this app has no ARM reader for credentials")
-    entra = request.access is not None
+    entra = entra_integrated(request)
     action_id = f"{arm.ids(request)['cluster']}/{USER_CREDENTIAL}"
     try:
         async with asyncio.timeout(timeout):
@@ -140,6 +140,12 @@ async def credentials(reader: object, request: ClusterRequest, *,
     return _kubeconfig(body, request, entra)
 
 
+def entra_integrated(request: ClusterRequest) -> bool:
+    """Whether the request makes the cluster Entra-integrated: `access` (which turns it on) or `entraId` (the
+    production profile's, or the caller's). Its user kubeconfig then runs kubelogin and carries no right of its own."""
+    return request.access is not None or request.entra_id is not None
+
+
 def _kubeconfig(body: Mapping[str, Any], request: ClusterRequest, entra: bool) -> dict[str, Any]:
     configs = [c for c in body.get("kubeconfigs") or [] if isinstance(c, Mapping)]
     user = next((c for c in configs if c.get("name") == "clusterUser"), configs[0] if configs else {})
@@ -147,6 +153,7 @@ def _kubeconfig(body: Mapping[str, Any], request: ClusterRequest, entra: bool) -
         text = base64.b64decode(str(user["value"]), validate=True).decode("utf-8")
     except (KeyError, binascii.Error, UnicodeDecodeError):
         raise Unavailable("CredentialsUnreadable", "ARM's answer holds no user kubeconfig") from None
+    entra = entra or "command: kubelogin" in text  # ARM's aadProfile decides the form, whoever turned Entra on
     usage = ("the kubeconfig runs kubelogin (https://azure.github.io/kubelogin): install it, then "
              "`kubelogin convert-kubeconfig -l azurecli` to sign in with your Azure CLI login; your access comes from "
              "the role granted to the owner group on the cluster") if entra else (

@@ -41,3 +41,20 @@ async def test_a_reader_gets_no_cluster_admin_certificate_and_the_team_that_may_
     assert "change" in refused.value.detail and "system:masters" in refused.value.detail
     assert arm.posts == []  # ARM was not even asked
     assert (await reads.credentials(SUB, "rg-k", "plain", principal("team")))["kubeconfig"] == "certificate"
+
+
+async def test_a_reader_gets_the_kubelogin_kubeconfig_of_an_entra_cluster_made_without_access(world):  # noqa: F811
+    """`entraId` without `access` (the production profile's) makes the cluster Entra-integrated as much as `access`
+    does: its user kubeconfig is kubelogin's, with no right of its own, so `read` suffices and the form is exec."""
+    engine, queue, arm, _ = world
+    raw = {"name": "entra", "resourceGroup": "rg-k", "location": "westeurope",
+           "entraId": {"managed": True, "azureRbac": True}}
+    await Clusters(engine, allow_all(), SUB).create(raw, principal("root"))
+    await drain(engine, queue)
+    request, _ = check(raw, default_subscription_id=SUB)
+    assert request is not None and request.access is None
+    action = f"{arm_ids.ids(request)['cluster']}/listClusterUserCredential".lower()
+    arm.actions[action] = {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(
+        b"users:\n- user:\n    exec:\n      command: kubelogin\n").decode()}]}
+    answer = await ClusterReads(Clusters(engine, POLICY, SUB)).credentials(SUB, "rg-k", "entra", principal("reader"))
+    assert answer["format"] == "exec" and "kubelogin" in answer["usage"]

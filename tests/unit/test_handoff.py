@@ -169,15 +169,25 @@ async def test_credentials_are_the_user_kubeconfig_in_kubelogins_form_for_an_ent
     caplog.set_level(logging.DEBUG)
     reader = Reader(kubeconfig_answer("users:\n- user:\n    exec:\n      command: kubelogin\n"))
     entra = await handoff.credentials(reader, request(access={"ownerGroup": GROUP}))
-    plain = await handoff.credentials(reader, request())
+    plain = await handoff.credentials(Reader(kubeconfig_answer("users:\n- user:\n    token: t\n")), request())
     assert [p for p in reader.posts] == [
         (f"/subscriptions/{SUB}/resourceGroups/rg-b/providers/Microsoft.ContainerService/managedClusters/shop/"
-         "listClusterUserCredential", {"format": "exec"}),
-        (f"/subscriptions/{SUB}/resourceGroups/rg-b/providers/Microsoft.ContainerService/managedClusters/shop/"
-         "listClusterUserCredential", None)]
+         "listClusterUserCredential", {"format": "exec"})]
     assert entra["format"] == "exec" and "kubelogin" in entra["kubeconfig"] and "kubelogin" in entra["usage"]
     assert plain["format"] == "default" and plain["name"] == "clusterUser"
     assert "kubelogin" not in caplog.text
+
+
+async def test_an_entra_cluster_without_access_gets_kubelogins_form_and_hint_too():
+    """New-user review: the production profile's entraId without `access` answered `format: default` and "KUBECONFIG=
+    <file> kubectl get nodes" beside a kubelogin kubeconfig. The form keys on Entra integration: `entraId` in the
+    request, or a kubelogin user in ARM's answer (ARM gives one whenever the cluster has an aadProfile)."""
+    reader = Reader(kubeconfig_answer("users:\n- user:\n    exec:\n      command: kubelogin\n"))
+    by_request = await handoff.credentials(reader, request(entraId={"managed": True, "azureRbac": True}))
+    assert reader.posts[-1][1] == {"format": "exec"}
+    by_arm = await handoff.credentials(reader, request())  # Entra turned on outside aksvend
+    for answer in (by_request, by_arm):
+        assert answer["format"] == "exec" and "kubelogin" in answer["usage"] and "KUBECONFIG" not in answer["usage"]
 
 
 async def test_credentials_refuse_clearly_when_arm_has_no_cluster_or_cannot_answer():
