@@ -35,7 +35,7 @@ from shared.engine import (
     submit,
     submit_change,
 )
-from shared.engine.records import ClusterRecord, cluster_key
+from shared.engine.records import OPERATION_ROW, ClusterRecord, cluster_key
 from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.drift import drift_row, drift_rows
@@ -80,6 +80,7 @@ class Clusters:
                                                 "private endpoint's target or the Log Analytics workspace)")
         self._within_policy_budget(request, caller, "create")
         await unmanaged_in_arm(self.engine, request)
+        await _not_deleting(self.engine, request)
         accepted = await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
         if self.agent_keys is not None:  # idempotent: a retried create issues what a failed attempt did not
             await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
@@ -275,6 +276,18 @@ async def _name_taken(engine: Engine, key: str, where: str) -> str:
     op = record.last_operation
     return (f"cluster {where} is bound to the request of failed operation {op}: retry it (POST /api/operations/{op}"
             "/retry) or DELETE the cluster, which frees the name for a different request")
+
+
+async def _not_deleting(engine: Engine, request: ClusterRequest) -> None:
+    """409 ClusterDeleting while the cluster's deletion is queued or running: the same body would otherwise answer
+    with the create that made it (same body, same operation), as if it were accepted while it goes away."""
+    record = await engine.registry.get(cluster_key(request.subscription_id, request.resource_group, request.name))
+    if record is None or record.state != "deleting":
+        return
+    kinds = {op: await engine.ops.get(op, OPERATION_ROW) for op in record.queue}
+    op = next((o for o, row in kinds.items() if row and row.entity.get("kind") == "delete-cluster"), None)
+    raise InConflict("ClusterDeleting", f"cluster '{request.name}' in {request.resource_group} is being deleted: "
+                                        f"wait until operation {op or record.last_operation} is done, then create it")
 
 
 def _is_id(op_id: str) -> bool:
