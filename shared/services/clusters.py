@@ -43,7 +43,7 @@ from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.handoff import vnet_subnets
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
-from shared.services.targets import foreign_targets
+from shared.services.targets import authorize_create
 from shared.services.unmanaged import unmanaged_in_arm
 from shared.services.views import cluster_view, iso, operation_view
 
@@ -72,12 +72,7 @@ class Clusters:
     async def create(self, raw: Any, caller: Caller, *, idempotency_key: str | None = None, source: str = "api",
                      ticket: str | None = None) -> Accepted:
         request = self._valid(raw)
-        self._authorize(caller, request.subscription_id, request.resource_group, "create")
-        for sub, rg in foreign_targets(request):  # aksvend's identity links them: the caller must own them too
-            if not self.policy.allows(caller, sub, rg, "create"):
-                raise NotPermitted("Forbidden", f"caller {caller.display} may not create in subscription {sub}, "
-                                                f"resource group {rg}, which the request links the cluster to (a "
-                                                "private endpoint's target or the Log Analytics workspace)")
+        authorize_create(self.policy, caller, request)
         self._within_policy_budget(request, caller, "create")
         await unmanaged_in_arm(self.engine, request)
         await _not_deleting(self.engine, request)
