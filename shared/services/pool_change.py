@@ -59,7 +59,8 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
         new.setdefault("count", (new.get("autoscale") or {}).get("min", 1) if isinstance(
             new.get("autoscale"), dict) else 1)
         pools.append(new)
-    after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
+    at = next(i for i, p in enumerate(pools) if p.get("name") == pool)  # the detail's path is the errors' path
+    after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{at}",
                        default_subscription_id=default_subscription_id, today=today, taken=taken)
     if capacity:
         fits(ClusterRequest.model_validate(desired), after, pool, node_subnet)
