@@ -104,11 +104,13 @@ class Clusters:
             raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
         return request
 
-    def _within_policy_budget(self, request: ClusterRequest, caller: Caller, action: Action) -> None:
+    def _within_policy_budget(self, request: ClusterRequest, caller: Caller, action: Action,
+                              changed: str | None = None) -> None:
         """422 BUDGET_EXCEEDED naming the pool when the request at its maximum costs more than the caller policy's
-        budget for this caller and resource group (the request's own budget is a rule of `check`)."""
+        budget for this caller and resource group (the request's own budget is a rule of `check`); a change's pool
+        (`changed`) is counted last, so that it is the one named."""
         budget = self.policy.budget(caller, request.subscription_id, request.resource_group, action)
-        found = list(over_budget(request, shipped(), budget)) if budget is not None else []
+        found = list(over_budget(request, shipped(), budget, changed)) if budget is not None else []
         if found:
             raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", found)
 
@@ -236,7 +238,7 @@ class Clusters:
         """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
         submit it: the engine applies it again to the desired request as it is when accepted."""
         record = await self._cluster(sub, rg, name, caller, "change")
-        self._within_policy_budget(apply(record.request), caller, "change")
+        self._within_policy_budget(apply(record.request), caller, "change", pool)
         return await self._submit(kind, Change(record.key, spec, apply), caller, key, pool=pool,
                                   where=f"'{name[:63]}' in {rg[:90]}")
 
