@@ -2,9 +2,9 @@
 running cluster; and the plan of a system pool VM size change (a new System pool, then the old one deleted).
 
 What may change (`PATCH /api/clusters/{sub}/{rg}/{name}`, docs/api.md): `tags`, `addons`, `autoscalerProfile`,
-`reactions` (its
-`autoUpgrade` is the cluster's upgrade channel), `drift`, `deletionProtection`, `budget`, and of the system pool its `count`,
-`autoscale`, `taints`, `labels`, `scaleOnPressure` and `vmSize` (a VM size change is a pool swap, `swap_plan`).
+`reactions` (its `autoUpgrade` is the cluster's upgrade channel), `drift`, `deletionProtection`, `budget`
+(aksvend's own), and of the system pool its `count`, `autoscale`, `taints`, `labels`, `scaleOnPressure` and
+`vmSize` (a VM size change is a pool swap, `swap_plan`).
 Everything else is fixed at creation (name, location, network, zones, OS ...) or has its own route (user pools:
 `/pools/{pool}`; the Kubernetes version: `/upgrade`), and a patch that names it is refused with the field named.
 
