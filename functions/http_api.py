@@ -106,8 +106,9 @@ async def health() -> JSONResponse:
 @app.post("/api/plan", tags=["clusters"], summary="Validate and plan a cluster request")
 async def plan(request: Request) -> JSONResponse:
     """The request checked against every rule and, when valid, the resources and steps it would create. No side
-    effects, but a caller is needed as for every other route. 422 with `errors` when a rule is broken
-    (docs/request.md lists them). With `quota` when the caller may read the subscription (docs/cost.md)."""
+    effects, but a caller is needed as for every other route, and 403 where the caller may not create (as the
+    create would be). 422 with `errors` when a rule is broken (docs/request.md lists them). With `quota` when the
+    caller may read the subscription (docs/cost.md)."""
     from shared.services.planning import plan_for_caller
 
     rt, caller = await context(request)

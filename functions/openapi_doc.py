@@ -44,7 +44,7 @@ MEANING = {
 BODY = (400, 401, 413, 415, 422)
 REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
     ("/api/health", "get"): (),
-    ("/api/plan", "post"): BODY,
+    ("/api/plan", "post"): (*BODY, 403),  # where the caller may not create, as the create
     ("/api/clusters", "post"): (*BODY, 403, 409),
     ("/api/clusters", "get"): (400, 401),
     ("/api/operations/{operation_id}", "get"): (400, 401, 404),

@@ -2,9 +2,9 @@
 running cluster; and the plan of a system pool VM size change (a new System pool, then the old one deleted).
 
 What may change (`PATCH /api/clusters/{sub}/{rg}/{name}`, docs/api.md): `tags`, `addons`, `autoscalerProfile`,
-`reactions` (its
-`autoUpgrade` is the cluster's upgrade channel), `drift`, `deletionProtection`, and of the system pool its `count`,
-`autoscale`, `taints`, `labels`, `scaleOnPressure` and `vmSize` (a VM size change is a pool swap, `swap_plan`).
+`reactions` (its `autoUpgrade` is the cluster's upgrade channel), `drift`, `deletionProtection`, `budget`
+(aksvend's own), and of the system pool its `count`, `autoscale`, `taints`, `labels`, `scaleOnPressure` and
+`vmSize` (a VM size change is a pool swap, `swap_plan`).
 Everything else is fixed at creation (name, location, network, zones, OS ...) or has its own route (user pools:
 `/pools/{pool}`; the Kubernetes version: `/upgrade`), and a patch that names it is refused with the field named.
 
@@ -21,7 +21,7 @@ from shared.domain.profiles import CRITICAL_ADDONS_TAINT
 from shared.domain.violations import Violation
 
 MUTABLE_TOP = frozenset({"tags", "addons", "reactions", "drift", "deletionProtection", "systemPool",
-                         "autoscalerProfile"})
+                         "autoscalerProfile", "budget"})  # budget: aksvend's own, held to the costs again
 MUTABLE_SYSTEM_POOL = frozenset({"count", "autoscale", "taints", "labels", "scaleOnPressure", "vmSize"})
 _ROUTE_OF = {"userPools": "PUT/DELETE .../pools/{pool}", "kubernetesVersion": "POST .../upgrade"}
 MAX_POOL_NAME = 12  # AKS: a Linux pool name is 1-12 lowercase letters and digits, starting with a letter

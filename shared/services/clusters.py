@@ -35,7 +35,7 @@ from shared.engine import (
     submit,
     submit_change,
 )
-from shared.engine.records import ClusterRecord, cluster_key
+from shared.engine.records import OPERATION_ROW, ClusterRecord, cluster_key
 from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.drift import drift_row, drift_rows
@@ -43,7 +43,7 @@ from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.handoff import vnet_subnets
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
-from shared.services.targets import foreign_targets
+from shared.services.targets import authorize_create
 from shared.services.unmanaged import unmanaged_in_arm
 from shared.services.views import cluster_view, iso, operation_view
 
@@ -72,14 +72,10 @@ class Clusters:
     async def create(self, raw: Any, caller: Caller, *, idempotency_key: str | None = None, source: str = "api",
                      ticket: str | None = None) -> Accepted:
         request = self._valid(raw)
-        self._authorize(caller, request.subscription_id, request.resource_group, "create")
-        for sub, rg in foreign_targets(request):  # aksvend's identity links them: the caller must own them too
-            if not self.policy.allows(caller, sub, rg, "create"):
-                raise NotPermitted("Forbidden", f"caller {caller.display} may not create in subscription {sub}, "
-                                                f"resource group {rg}, which the request links the cluster to (a "
-                                                "private endpoint's target or the Log Analytics workspace)")
+        authorize_create(self.policy, caller, request)
         self._within_policy_budget(request, caller, "create")
         await unmanaged_in_arm(self.engine, request)
+        await _not_deleting(self.engine, request)
         accepted = await self._submit("create-cluster", request, caller, idempotency_key, source=source, ticket=ticket)
         if self.agent_keys is not None:  # idempotent: a retried create issues what a failed attempt did not
             await self.agent_keys.issue(cluster_id_of(request.subscription_id, request.resource_group, request.name))
@@ -108,11 +104,13 @@ class Clusters:
             raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", errors(violations))
         return request
 
-    def _within_policy_budget(self, request: ClusterRequest, caller: Caller, action: Action) -> None:
+    def _within_policy_budget(self, request: ClusterRequest, caller: Caller, action: Action,
+                              changed: str | None = None) -> None:
         """422 BUDGET_EXCEEDED naming the pool when the request at its maximum costs more than the caller policy's
-        budget for this caller and resource group (the request's own budget is a rule of `check`)."""
+        budget for this caller and resource group (the request's own budget is a rule of `check`); a change's pool
+        (`changed`) is counted last, so that it is the one named."""
         budget = self.policy.budget(caller, request.subscription_id, request.resource_group, action)
-        found = list(over_budget(request, shipped(), budget)) if budget is not None else []
+        found = list(over_budget(request, shipped(), budget, changed)) if budget is not None else []
         if found:
             raise InvalidInput("InvalidRequest", "the request breaks the rules listed in `errors`", found)
 
@@ -240,7 +238,7 @@ class Clusters:
         """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
         submit it: the engine applies it again to the desired request as it is when accepted."""
         record = await self._cluster(sub, rg, name, caller, "change")
-        self._within_policy_budget(apply(record.request), caller, "change")
+        self._within_policy_budget(apply(record.request), caller, "change", pool)
         return await self._submit(kind, Change(record.key, spec, apply), caller, key, pool=pool,
                                   where=f"'{name[:63]}' in {rg[:90]}")
 
@@ -275,6 +273,18 @@ async def _name_taken(engine: Engine, key: str, where: str) -> str:
     op = record.last_operation
     return (f"cluster {where} is bound to the request of failed operation {op}: retry it (POST /api/operations/{op}"
             "/retry) or DELETE the cluster, which frees the name for a different request")
+
+
+async def _not_deleting(engine: Engine, request: ClusterRequest) -> None:
+    """409 ClusterDeleting while the cluster's deletion is queued or running: the same body would otherwise answer
+    with the create that made it (same body, same operation), as if it were accepted while it goes away."""
+    record = await engine.registry.get(cluster_key(request.subscription_id, request.resource_group, request.name))
+    if record is None or record.state != "deleting":
+        return
+    kinds = {op: await engine.ops.get(op, OPERATION_ROW) for op in record.queue}
+    op = next((o for o, row in kinds.items() if row and row.entity.get("kind") == "delete-cluster"), None)
+    raise InConflict("ClusterDeleting", f"cluster '{request.name}' in {request.resource_group} is being deleted: "
+                                        f"wait until operation {op or record.last_operation} is done, then create it")
 
 
 def _is_id(op_id: str) -> bool:

@@ -64,7 +64,8 @@ class Lifecycle:
             if now != swap:
                 raise InConflict("ConcurrentChange", "the system pool changed while this patch was accepted; read "
                                                      "the cluster and patch it again")
-            after = self._revalidate(swapped(patched, now) if now else patched)
+            full = swapped(patched, now) if now else patched
+            after = self._revalidate(full, full["systemPool"].get("name") if "systemPool" in patch else None)
             if desired.get("deletionProtection") is True and not after.deletion_protection:  # as it is when accepted
                 self.clusters._authorize(caller, sub, rg, "delete")  # it guards nothing but the delete
             return after
@@ -79,7 +80,7 @@ class Lifecycle:
         checked by its `apply`), as a pool change is: the caller policy's budget; and a system pool change must fit
         the node subnet as ARM has it (a swap: the new pool beside the old one, as both run while it moves)."""
         before = ClusterRequest.model_validate(record.request)
-        self.clusters._within_policy_budget(after, caller, "change")
+        self.clusters._within_policy_budget(after, caller, "change", after.system_pool.name if pool_changed else None)
         if pool_changed:
             subnets = await vnet_subnets(self.engine.arm, before)
             during = after.model_copy(update={"user_pools": [*after.user_pools, before.system_pool]}) if swap \
@@ -93,9 +94,10 @@ class Lifecycle:
         changed = any(f in pool and pool[f] != current.get(f) for f in _POOL_FIELDS)
         return str(current["name"]) if changed else None
 
-    def _revalidate(self, desired: Mapping[str, Any]) -> ClusterRequest:
+    def _revalidate(self, desired: Mapping[str, Any], changed: str | None = None) -> ClusterRequest:
+        """`changed`: the pool the change touches, named by a budget refusal."""
         return revalidate(dict(desired), prefix="PATCH", default_subscription_id=self.clusters.default_subscription_id,
-                          today=self.engine.clock.now().date())
+                          today=self.engine.clock.now().date(), changed=changed)
 
     # ---- upgrade --------------------------------------------------------------------------------------------
     async def upgrades(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:

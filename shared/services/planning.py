@@ -22,6 +22,7 @@ from shared.domain.rules import Context, check
 from shared.domain.violations import Violation, errors, warnings
 from shared.engine.ports import ArmPort
 from shared.errors import FatalError, RetryableError
+from shared.services.targets import authorize_create
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +61,15 @@ def plan_request(raw: Any, *, default_subscription_id: str, today: date | None =
 
 async def plan_for_caller(raw: Any, caller: Caller, policy: Policy, arm: ArmPort | None, *,
                           default_subscription_id: str, today: date | None = None) -> PlanOutcome:
-    """`plan_request`, then the caller policy's budget (BUDGET_EXCEEDED), then the quota the request needs against
-    the region's usages when the caller may read the subscription and resource group (nothing when ARM cannot
-    answer: the plan stands without it)."""
+    """`plan_request`, then whether the caller may create there (NotPermitted, as the create would be), then the
+    caller policy's budget (BUDGET_EXCEEDED), then the quota the request needs against the region's usages when the
+    caller may read the subscription and resource group (nothing when ARM cannot answer: the plan stands without
+    it)."""
     outcome = plan_request(raw, default_subscription_id=default_subscription_id, today=today)
     if outcome.plan is None:
         return outcome
     r = outcome.plan.request
+    authorize_create(policy, caller, r)  # 403 as the create would: the plan does not answer valid where it may not
     budget = policy.budget(caller, r.subscription_id, r.resource_group, "create")
     if budget is not None and (found := list(over_budget(r, shipped(), budget))):
         return PlanOutcome(None, (*outcome.violations, *found))

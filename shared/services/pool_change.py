@@ -59,8 +59,9 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
         new.setdefault("count", (new.get("autoscale") or {}).get("min", 1) if isinstance(
             new.get("autoscale"), dict) else 1)
         pools.append(new)
-    after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{pool}",
-                       default_subscription_id=default_subscription_id, today=today, taken=taken)
+    at = next(i for i, p in enumerate(pools) if p.get("name") == pool)  # the detail's path is the errors' path
+    after = revalidate({**desired, "userPools": pools}, prefix=f"/userPools/{at}",
+                       default_subscription_id=default_subscription_id, today=today, taken=taken, changed=pool)
     if capacity:
         fits(ClusterRequest.model_validate(desired), after, pool, node_subnet)
     return after
@@ -75,13 +76,14 @@ def fits(before: ClusterRequest, after: ClusterRequest, pool: str, node_subnet: 
 
 
 def revalidate(desired: dict[str, Any], *, prefix: str, default_subscription_id: str,
-               today: date, taken: Sequence[IPv4Network] = ()) -> ClusterRequest:
+               today: date, taken: Sequence[IPv4Network] = (), changed: str | None = None) -> ClusterRequest:
     """The desired request expanded and checked again; 422 with the errors when the change breaks a rule. A pool's
-    `subnet: "auto"` is placed clear of the plan's subnets and of `taken` (the VNet's subnets as ARM has them)."""
+    `subnet: "auto"` is placed clear of the plan's subnets and of `taken` (the VNet's subnets as ARM has them).
+    `changed`: the pool the change touches, named by a budget refusal."""
     request, violations = expand(desired, default_subscription_id=default_subscription_id)
     if request is not None:
         request = place(request, taken)
-        violations = validate(request, Context(as_of=today))
+        violations = validate(request, Context(as_of=today, changed_pool=changed))
     if request is None or errors(violations):
         raise InvalidInput("InvalidRequest", f"the cluster with this change breaks rules ({prefix})",
                            errors(violations))

@@ -10,8 +10,24 @@ caller could link a cluster to another team's storage account or Key Vault throu
 from __future__ import annotations
 
 from shared.domain import armid
+from shared.domain.caller import Caller
 from shared.domain.plan import api_server_dns_zone
+from shared.domain.policy import Policy
 from shared.domain.request import ClusterRequest
+from shared.refusals import NotPermitted
+
+
+def authorize_create(policy: Policy, caller: Caller, request: ClusterRequest) -> None:
+    """403 Forbidden unless the caller may create in the cluster's resource group and in each one its request links
+    it to (`foreign_targets`): the create's check, and the plan's, which answers what the create would."""
+    if not policy.allows(caller, request.subscription_id, request.resource_group, "create"):
+        raise NotPermitted("Forbidden", f"caller {caller.display} may not create clusters in subscription "
+                                        f"{request.subscription_id}, resource group {request.resource_group}")
+    for sub, rg in foreign_targets(request):  # aksvend's identity links them: the caller must own them too
+        if not policy.allows(caller, sub, rg, "create"):
+            raise NotPermitted("Forbidden", f"caller {caller.display} may not create in subscription {sub}, "
+                                            f"resource group {rg}, which the request links the cluster to (a "
+                                            "private endpoint's target or the Log Analytics workspace)")
 
 
 def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:

@@ -64,3 +64,18 @@ async def test_a_patch_of_the_system_pool_cannot_outgrow_the_policy_budget(world
         assert "system" in over.value.violations[0].message
     assert await engine.registry.get(key) == before  # nothing was submitted
     await uc.patch(sub, "rg-budget", "budget-patch", {"tags": {"team": "a"}}, principal("dev"), None)
+
+
+async def test_a_pool_put_that_breaks_a_rule_names_the_same_path_in_detail_and_errors(world):  # noqa: F811
+    """The 422's detail said `/userPools/extra` (the pool's name) while its violation said `/userPools/1`."""
+    engine, queue, _, _ = world
+    sub = "00000000-0000-0000-0000-000000000000"
+    service = Clusters(engine, Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
+                       "resourceGroups": ["*"], "actions": ["create", "change", "read"]}]}), sub)
+    await service.create({"name": "budget-dev", "resourceGroup": "rg-budget", "location": "westeurope",
+                          "budget": {"monthlyMax": 500}}, principal("dev"))
+    await drain(engine, queue)
+    with pytest.raises(InvalidInput) as over:
+        await service.put_pool(sub, "rg-budget", "budget-dev", "extra", {"count": 2}, principal("dev"), None)
+    assert [v.path for v in over.value.violations] == ["/userPools/1"]
+    assert "/userPools/1" in over.value.detail and "extra" not in over.value.detail

@@ -59,12 +59,22 @@ async def test_the_plan_needs_a_caller():
     try:
         anonymous = await worker.request("POST", "/api/plan", json_body=A_REQUEST)
         forged = await worker.request("POST", "/api/plan", json_body=A_REQUEST, headers={"X-MS-CLIENT-PRINCIPAL": "%"})
-        signed_in = await worker.request("POST", "/api/plan", json_body=A_REQUEST, headers=as_caller("alice"))
+        signed_in = await worker.request("POST", "/api/plan", json_body=B_REQUEST, headers=as_caller("alice"))
     finally:
         await worker.close()
     assert (anonymous.status_code, problem_of(anonymous)["code"]) == (401, "Unauthorized")
     assert forged.status_code == 401
     assert signed_in.status_code == 200 and json.loads(signed_in.get_body())["valid"] is True
+
+
+async def test_the_plan_is_403_where_the_create_would_be(worker):
+    """The plan answered 200 valid:true for a resource group the caller may not create in (docs/api.md: the
+    policy decides for /api/plan too); now it answers as the create does."""
+    for caller, request in (("alice", A_REQUEST), ("bob", B_REQUEST)):  # no rule for rg-a; only `read` on rg-b
+        planned = await worker.request("POST", "/api/plan", json_body=request, headers=as_caller(caller))
+        created = await worker.request("POST", "/api/clusters", json_body=request, headers=as_caller(caller))
+        assert (planned.status_code, problem_of(planned)["code"]) == (403, "Forbidden"), planned.get_body()
+        assert problem_of(planned)["detail"] == problem_of(created)["detail"]
 
 
 async def test_deleting_a_cluster_needs_its_name_in_confirm(worker):

@@ -177,3 +177,37 @@ async def test_a_production_cluster_is_not_upgraded_to_a_preview_version_a_devel
     assert [v.code for v in preview.value.violations] == ["UPGRADE_PREVIEW_PRODUCTION"]
     await uc.upgrade(SUB, "rg-shop", "shop-prod", {"kubernetesVersion": "1.34.1"}, principal("dev"), None)
     await uc.upgrade(SUB, "rg-patch", "patch-dev", {"kubernetesVersion": "1.35.0"}, principal("dev"), None)
+
+
+async def test_a_patch_changes_the_budget_held_to_the_costs_and_the_policy_budget(world):  # noqa: F811
+    """`budget` is aksvend's own field (no ARM resource): a PATCH raises or lowers it, refused 422 BUDGET_EXCEEDED
+    when the cluster at its maxima costs more than the new budget. The policy's budget still binds when the
+    request's is above it, as for a create. The development request at its maximum costs 449.25 a month, a system
+    node 107.75 (tests/unit/test_budget_service.py): 10 system nodes are 1,419.00."""
+    engine, queue, _, _ = world
+    policy = Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
+                                               "resourceGroups": ["*"], "actions": ["create", "change", "read"],
+                                               "monthlyBudget": 1000}]})
+    _, uc = await made(engine, queue, policy, budget={"monthlyMax": 500})
+    with pytest.raises(InvalidInput) as over:
+        await uc.patch(SUB, "rg-patch", "patch-dev", {"budget": {"monthlyMax": 400}}, principal("dev"), None)
+    assert [(v.code, v.path) for v in over.value.violations] == [("BUDGET_EXCEEDED", "/userPools/0")]
+    await uc.patch(SUB, "rg-patch", "patch-dev", {"budget": {"monthlyMax": 2000}}, principal("dev"), None)
+    await drain(engine, queue)
+    record = await engine.registry.get(cluster_key(SUB, "rg-patch", "patch-dev"))
+    assert record.request["budget"]["monthlyMax"] == 2000
+    with pytest.raises(InvalidInput) as policy_over:
+        await uc.patch(SUB, "rg-patch", "patch-dev", {"systemPool": {"count": 10}}, principal("dev"), None)
+    assert [(v.code, v.path) for v in policy_over.value.violations] == [("BUDGET_EXCEEDED", "/systemPool")]
+    assert "the caller policy's monthlyBudget" in policy_over.value.violations[0].message
+
+
+async def test_a_system_pool_patch_over_budget_names_the_system_pool(world):  # noqa: F811
+    """It named the first pool that took the running total past the budget, `/userPools/0`, which the patch did not
+    touch: the pool changed is counted last, as a pool PUT's is."""
+    engine, queue, _, _ = world
+    _, uc = await made(engine, queue, allow_all(), budget={"monthlyMax": 500})
+    with pytest.raises(InvalidInput) as over:
+        await uc.patch(SUB, "rg-patch", "patch-dev", {"systemPool": {"count": 2}}, principal("dev"), None)
+    assert [(v.code, v.path) for v in over.value.violations] == [("BUDGET_EXCEEDED", "/systemPool")]
+    assert "'system'" in over.value.violations[0].message

@@ -1,6 +1,7 @@
 """Budgets (docs/cost.md): the request's `budget.monthlyMax` and the caller policy's budget, against the estimate
 at every pool's maximum. The pool named in a refusal is the first, in request order, that takes the running
-total (the cluster's fixed costs, then each pool at its maximum) past the budget."""
+total (the cluster's fixed costs, then each pool at its maximum) past the budget; a change's own pool is counted
+last, so that a change over budget is refused naming the pool it changes."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def effective_budget(r: ClusterRequest, policy_budget: float | None) -> tuple[fl
     return min(found) if found else None
 
 
-def over_budget(r: ClusterRequest, table: PriceTable, policy_budget: float | None) -> Iterator[Violation]:
+def over_budget(r: ClusterRequest, table: PriceTable, policy_budget: float | None,
+                changed: str | None = None) -> Iterator[Violation]:
+    """`changed`: the pool a change touches (None: a create), counted last."""
     budget = effective_budget(r, policy_budget)
     if budget is None:
         return
@@ -33,7 +36,8 @@ def over_budget(r: ClusterRequest, table: PriceTable, policy_budget: float | Non
     if cost.monthly_max <= limit:
         return
     running = cost.fixed
-    for index, line in enumerate(cost.pools):
+    order = sorted(enumerate(cost.pools), key=lambda at: at[1].pool == changed)  # stable: request order else
+    for index, line in order:
         before = running
         running += line.monthly(line.max_count, cost.hours)
         if running > limit:

@@ -14,7 +14,7 @@ from shared.domain.violations import Violation
 def within_budget(r: ClusterRequest, ctx: Context) -> Iterator[Violation]:
     if r.budget is None and ctx.policy_budget is None:
         return
-    yield from over_budget(r, shipped(), ctx.policy_budget)
+    yield from over_budget(r, shipped(), ctx.policy_budget, ctx.changed_pool)
 
 
 RULES = (within_budget,)

@@ -14,3 +14,5 @@ class Context:
     as_of: date = field(default=CATALOG_AS_OF)
     # The caller policy's monthly budget for this caller and resource group (docs/policy.md); None: none.
     policy_budget: float | None = None
+    # The pool a change of a running cluster touches: a budget refusal names it (pricing/budget.py); None: a create.
+    changed_pool: str | None = None
