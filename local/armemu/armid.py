@@ -140,3 +140,15 @@ def _canonical_scope(scope: str, subscription: str, resource_group: str | None) 
     if scope.lower().startswith(prefix.lower()):
         return f"/subscriptions/{subscription}/resourceGroups/{resource_group}" + scope[len(prefix) :]
     return scope
+
+
+def odata_eq(odata_filter: str, field: str) -> str | None:
+    """The value of `<field> eq '<value>'` in an OData `$filter` (field and value compared lower-cased), None without
+    one. What ARM's list filters the emulator serves need: `resourceType eq`, `principalId eq`, `roleName eq`."""
+    marker = f"{field.lower()} eq '"
+    lowered = odata_filter.lower()
+    if marker not in lowered:
+        return None
+    start = lowered.index(marker) + len(marker)
+    end = lowered.find("'", start)
+    return lowered[start:] if end < 0 else lowered[start:end]

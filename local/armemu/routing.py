@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .armid import ArmPath, parse
+from .armid import ArmPath, odata_eq, parse
 from .errors import ArmError, method_not_allowed, no_route, resource_group_not_found
 from .faults import FaultRule
 from .providers import ALL_TYPES, ResourceType
@@ -164,7 +164,7 @@ class Router:
         group_id = "/".join(["", *segments[:4]])
         if self.world.store.get(group_id) is None:
             raise resource_group_not_found(segments[3])
-        wanted = _resource_type_filter(call.query.get("$filter", ""))
+        wanted = odata_eq(call.query.get("$filter", ""), "resourceType")
         items = [r for r in self.world.store.all_children(group_id) if not wanted or r.type.lower() == wanted]
         return Reply(
             200,
@@ -206,14 +206,6 @@ def _label(arm_path: ArmPath | None, path: str) -> str:
         return f"{arm_path.namespace}/operationStatus"
     return arm_path.type_name
 
-
-def _resource_type_filter(odata_filter: str) -> str | None:
-    marker = "resourcetype eq '"
-    lowered = odata_filter.lower()
-    if marker not in lowered:
-        return None
-    start = lowered.index(marker) + len(marker)
-    return lowered[start : lowered.index("'", start)]
 
 
 def _authenticate(request: web.Request) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..armid import derived_uuid
+from ..armid import derived_uuid, odata_eq
 from ..errors import ArmError, invalid
 from ..lro import utc_now_iso
 from ..store import Resource
@@ -84,18 +84,10 @@ class RoleAssignments(ResourceType):
 
     def list(self, call):
         reply = super().list(call)
-        principal = _principal_filter(call.query.get("$filter", ""))
+        principal = odata_eq(call.query.get("$filter", ""), "principalId")
         if principal:
             reply.body["value"] = [
                 r for r in reply.body["value"] if r["properties"]["principalId"].lower() == principal
             ]
         return reply
 
-
-def _principal_filter(odata_filter: str) -> str | None:
-    marker = "principalid eq '"
-    lowered = odata_filter.lower()
-    if marker not in lowered:
-        return None
-    start = lowered.index(marker) + len(marker)
-    return lowered[start : lowered.index("'", start)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..armid import odata_eq
 from ..errors import ArmError, method_not_allowed
 from ..world import Call, Reply
 from .base import ResourceType
@@ -68,7 +69,7 @@ class RoleDefinitions(ResourceType):
         return Reply(200, self.definition(call, _BY_GUID[guid]))
 
     def list(self, call: Call) -> Reply:
-        wanted = _role_name_filter(call.query.get("$filter", ""))
+        wanted = odata_eq(call.query.get("$filter", ""), "roleName")
         names = [n for n in BUILT_IN_ROLES if wanted is None or n.lower() == wanted]
         return self.page(call, [self.definition(call, n) for n in names])
 
@@ -93,12 +94,3 @@ class RoleDefinitions(ResourceType):
             },
         }
 
-
-def _role_name_filter(odata_filter: str) -> str | None:
-    """The name of `$filter=roleName eq 'Network Contributor'` (lower-cased), None without one."""
-    marker = "rolename eq '"
-    lowered = odata_filter.lower()
-    if marker not in lowered:
-        return None
-    start = lowered.index(marker) + len(marker)
-    return lowered[start : lowered.index("'", start)]
