@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
@@ -105,9 +106,9 @@ class ArmEmulator:
         self._http.close()
 
 
-@pytest.fixture(scope="session")
-def armemu_server() -> Iterator[ArmEmulator]:
-    settings = EmulatorSettings(time_factor=0.001, retry_after="ms")
+@contextmanager
+def running_emulator(settings: EmulatorSettings) -> Iterator[ArmEmulator]:
+    """An emulator in its own thread with these settings, handed out, then stopped (for fixtures of any scope)."""
     runner = EmulatorThread(Emulator(settings))
     handle = ArmEmulator(runner.start())
     try:
@@ -115,6 +116,12 @@ def armemu_server() -> Iterator[ArmEmulator]:
     finally:
         handle.close()
         runner.stop()
+
+
+@pytest.fixture(scope="session")
+def armemu_server() -> Iterator[ArmEmulator]:
+    with running_emulator(EmulatorSettings(time_factor=0.001, retry_after="ms")) as handle:
+        yield handle
 
 
 @pytest.fixture

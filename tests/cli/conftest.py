@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.armemu.app import Emulator, EmulatorThread
 from local.armemu.settings import EmulatorSettings
-from local.armemu.testing import ArmEmulator
+from local.armemu.testing import ArmEmulator, running_emulator
 
 from .azcli import AzCli, recipe_lines, require_az
 
@@ -19,13 +18,8 @@ def cli_emulator() -> Iterator[ArmEmulator]:
     sleeps its 30 s default between polls (AKS, and the emulator by default, send no Retry-After). A step that needs
     an operation still running holds it (`PUT /_emulator/operations/hold`) rather than racing a timer."""
     require_az()
-    runner = EmulatorThread(Emulator(EmulatorSettings(time_factor=0.0, retry_after="none")))
-    handle = ArmEmulator(runner.start())
-    try:
+    with running_emulator(EmulatorSettings(time_factor=0.0, retry_after="none")) as handle:
         yield handle
-    finally:
-        handle.close()
-        runner.stop()
 
 
 @pytest.fixture(scope="module")
