@@ -38,7 +38,7 @@ from shared.engine import (
 from shared.engine.records import OPERATION_ROW, ClusterRecord, cluster_key
 from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
-from shared.services.drift import drift_row, drift_rows
+from shared.services.drift import drift_row
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.handoff import vnet_subnets
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
@@ -184,11 +184,6 @@ class Clusters:
     def _may_read(self, caller: Caller, request: Mapping[str, Any]) -> bool:
         sub, rg = request.get("subscriptionId"), request.get("resourceGroup")
         return isinstance(sub, str) and isinstance(rg, str) and self.policy.allows(caller, sub, rg, "read")
-
-    async def clusters(self, caller: Caller) -> list[dict[str, Any]]:
-        drift = await drift_rows(self.engine.registry.table)
-        return [cluster_view(c, drift.get(c.key)) for c in await self.engine.registry.all()
-                if self.policy.allows(caller, c.subscription_id, c.resource_group, "read")]
 
     async def cluster(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
         record = await self._cluster(sub, rg, name, caller, "read")
