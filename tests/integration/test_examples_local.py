@@ -18,15 +18,27 @@ pytestmark = pytest.mark.integration
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "docs" / "examples").glob("*.json"))
 
 
-def create_target(armemu, account_id: str) -> str:
-    """The resource group and storage account a private endpoint targets, as docs/local.md creates them: two PUTs
-    with any bearer token (the emulator checks only that there is one). Returns the resource group's id."""
-    group = account_id.split("/providers/", 1)[0]
+# The body of each kind of target, as docs/local.md PUTs it: a Key Vault names its tenant (any id will do in the
+# emulator) and SKU; a registry is Premium, the only SKU that takes private endpoints.
+TARGETS = {
+    "microsoft.storage/storageaccounts": ("2025-01-01", {"sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}),
+    "microsoft.keyvault/vaults": ("2024-11-01", {"properties": {
+        "tenantId": "00000000-0000-0000-0000-000000000000", "sku": {"family": "A", "name": "standard"}}}),
+    "microsoft.containerregistry/registries": ("2025-04-01", {"sku": {"name": "Premium"}}),
+}
+
+
+def create_target(armemu, target_id: str) -> str:
+    """The resource group and the storage account, Key Vault or registry a private endpoint targets, as docs/local.md
+    creates them: plain PUTs with any bearer token (the emulator checks only that there is one). Returns the resource
+    group's id."""
+    group = target_id.split("/providers/", 1)[0]
+    kind = "/".join(target_id.split("/providers/", 1)[1].split("/")[:2]).lower()
+    api_version, body = TARGETS[kind]
     with httpx.Client(base_url=armemu.base_url, verify=ssl.create_default_context(cafile=armemu.ca_cert),
                       headers={"Authorization": "Bearer local"}, timeout=30) as arm:
         arm.put(group, params={"api-version": "2025-04-01"}, json={"location": "westeurope"}).raise_for_status()
-        arm.put(account_id, params={"api-version": "2025-01-01"},
-                json={"location": "westeurope", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"},
+        arm.put(target_id, params={"api-version": api_version}, json={"location": "westeurope", **body},
                 ).raise_for_status()
     return group.lower()
 
