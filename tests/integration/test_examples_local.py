@@ -1,5 +1,5 @@
 """docs/local.md says the requests in docs/examples/ are ready to POST to the local stack once the targets of their
-private endpoints exist in the emulator: each is provisioned here end to end (the engine over Azurite and the ARM
+private endpoints and service endpoints exist in the emulator: each is provisioned here end to end (the engine over Azurite and the ARM
 emulator), its targets created first with the same plain ARM PUTs docs/local.md shows."""
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def create_workspace(armemu, workspace_id: str) -> str:
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 async def test_every_example_provisions_on_the_local_stack(path, armemu, azurite_connection_string):
     raw = json.loads(path.read_text())
-    targets = {e["targetResourceId"] for e in (raw.get("network") or {}).get("privateEndpoints", [])}
+    network = raw.get("network") or {}
+    targets = {e["targetResourceId"] for e in [*network.get("privateEndpoints", []),
+                                               *network.get("serviceEndpointTargets", [])]}
     groups = {create_target(armemu, target) for target in targets}
     if workspace := (raw.get("addons") or {}).get("logAnalyticsWorkspaceId"):
         groups.add(create_workspace(armemu, workspace))
