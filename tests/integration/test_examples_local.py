@@ -1,6 +1,6 @@
 """docs/local.md says the requests in docs/examples/ are ready to POST to the local stack once the targets of their
-private endpoints and service endpoints exist in the emulator: each is provisioned here end to end (the engine over Azurite and the ARM
-emulator), its targets created first with the same plain ARM PUTs docs/local.md shows."""
+private endpoints and service endpoints exist in the emulator: each is provisioned here end to end (the engine over
+Azurite and the ARM emulator), its targets created first with the same plain ARM PUTs docs/local.md shows."""
 
 from __future__ import annotations
 
