@@ -159,6 +159,8 @@ VNET_RULE_PREFIX = "vnetRule:"  # the key of an edit of a service endpoint targe
 def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[PlannedResource]:
     """Each service endpoint target's VNet rules for the cluster's subnets, once the VNet has them: an edit of the
     target's rule set (shared/domain/arm/vnet_rules.py), keyed `vnetRule:<type>:<name>` (a table key has no '/')."""
+    if not r.network.service_endpoint_targets:
+        return []  # the common case, kept free of work (plan throughput, docs/benchmarks.md)
     subnets = arm.cluster_subnets(r)
     out = []
     for target in r.network.service_endpoint_targets:
