@@ -224,6 +224,7 @@ class FakeArm:
         self.resources: dict[str, dict] = {}
         self.errors: dict[str, list[Exception]] = {}
         self.puts: list[str] = []
+        self.patches: list[tuple[str, Mapping[str, Any], str | None]] = []
         self.posts: list[tuple[str, dict[str, str]]] = []
         self.actions: dict[str, Mapping[str, Any]] = {}
         self.clock = clock  # the time of `systemData.lastModifiedAt` (None: real time), as ARM writes it
@@ -246,6 +247,16 @@ class FakeArm:
             raise self.errors[resource_id].pop(0)
         self.resources.pop(resource_id.lower(), None)
         return ArmResult(204, None, None, None)
+
+    async def patch(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any],
+                    etag: str | None = None) -> ArmResult:
+        """Merges `body`'s properties into the resource (one level, as ARM's PATCH of a property object does)."""
+        self.patches.append((resource_id, body, etag))
+        if self.errors.get(resource_id):
+            raise self.errors[resource_id].pop(0)
+        resource = self.resources[resource_id.lower()]
+        resource["properties"] = {**resource.get("properties", {}), **body.get("properties", {})}
+        return ArmResult(200, resource, None, None)
 
     async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
         return self.resources.get(resource_id.lower())

@@ -108,6 +108,12 @@ class AzureArm:
         return await self._write(resource_type, lambda: HttpRequest(
             "DELETE", resource_id, params={"api-version": api_version}), not_found_is_done=True)
 
+    async def patch(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any],
+                    etag: str | None = None) -> ArmResult:
+        headers = {"If-Match": etag} if etag else None
+        return await self._write(resource_type, lambda: HttpRequest(
+            "PATCH", resource_id, params={"api-version": api_version}, json=body, headers=headers))
+
     async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
         status, _headers, body = await self._send(resource_type, lambda: HttpRequest(
             "GET", resource_id, params={"api-version": api_version}), allow={404})

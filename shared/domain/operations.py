@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.domain import arm
-from shared.domain.plan import Plan, plan, pool_grant
+from shared.domain.plan import VNET_RULE_PREFIX, Plan, plan, pool_grant
 from shared.domain.request import ClusterRequest, Pool
 
 # update-pool: a put-pool that keeps the pool's count and power state as ARM has them (a change of taints, labels or
@@ -53,6 +53,10 @@ class StepSpec:
     # The body's pool counts and power states are ARM's when the step begins (shared/engine/adopt.py `current_body`):
     # an operation that rebuilds a pool body (an upgrade, a patch) resizes nothing as a side effect.
     current: bool = False
+    # Not a PUT or DELETE of the resource: an edit of a service endpoint target's VNet rules, adding ("add") or
+    # removing ("remove") the cluster's subnets in the rules the target has (shared/engine/target_rules.py). A
+    # delete-cluster's "remove" step never deletes the target, which is not aksvend's.
+    edit: Literal["add", "remove"] | None = None
 
 
 def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None) -> tuple[StepSpec, ...]:
@@ -174,7 +178,7 @@ def _create_steps(p: Plan) -> tuple[StepSpec, ...]:
     return tuple(
         StepSpec(s.id, "put", s.resource, by_key[s.resource].type, by_key[s.resource].id,
                  by_key[s.resource].api_version, by_key[s.resource].body, s.depends_on, s.mutates_cluster,
-                 s.estimated_seconds)
+                 s.estimated_seconds, edit="add" if s.resource.startswith(VNET_RULE_PREFIX) else None)
         for s in p.steps
     )
 
@@ -188,9 +192,11 @@ def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
             if d in dependents:
                 dependents[d].append(r.key)
     return tuple(
-        StepSpec(f"delete:{r.key}", "delete", r.key, r.type, r.id, r.api_version, None,
+        StepSpec(f"delete:{r.key}", "delete", r.key, r.type, r.id, r.api_version,
+                 r.body if r.key.startswith(VNET_RULE_PREFIX) else None,
                  tuple(f"delete:{k}" for k in dependents[r.key]), r.type == arm.CLUSTER.name,
-                 arm.resource_type(r.type).seconds["delete"])
+                 arm.resource_type(r.type).seconds["delete"],
+                 edit="remove" if r.key.startswith(VNET_RULE_PREFIX) else None)  # the target stays: only our rules go
         for r in reversed(resources)
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.domain import arm
+from shared.domain import arm, armid
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
 from shared.domain.pricing import Estimate, estimate, shipped
 from shared.domain.request import ClusterRequest, Pool
@@ -107,6 +107,7 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
                    f"{ids['nodeSubnet']}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
                    arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet"))
     out += _private_endpoints(r, res)
+    out += _vnet_rules(r, res)
     grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet]  # a pool's own subnet: the same role
     out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet") for key, id_ in grants]
     cluster_deps = ["identity", "vnet", "roleAssignment", *(key for key, _ in grants)]
@@ -149,6 +150,26 @@ def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -
         out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
                        arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
                        f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
+    return out
+
+
+VNET_RULE_PREFIX = "vnetRule:"  # the key of an edit of a service endpoint target's rules, not a resource aksvend owns
+
+
+def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[PlannedResource]:
+    """Each service endpoint target's VNet rules for the cluster's subnets, once the VNet has them: an edit of the
+    target's rule set (shared/domain/arm/vnet_rules.py), keyed `vnetRule:<type>:<name>` (a table key has no '/')."""
+    if not r.network.service_endpoint_targets:
+        return []  # the common case, kept free of work (plan throughput, docs/benchmarks.md)
+    subnets = arm.cluster_subnets(r)
+    out = []
+    for target in r.network.service_endpoint_targets:
+        parsed = armid.parse(target.target_resource_id)
+        if parsed is None:
+            raise PlanningError("a service endpoint target is no ARM id; validate the request before planning")
+        type_ = arm.resource_type(parsed.resource_type)
+        out.append(res(f"{VNET_RULE_PREFIX}{parsed.types[-1]}:{parsed.names[-1]}", type_, target.target_resource_id,
+                       type_.body(type_.name, subnets), "vnet"))
     return out
 
 

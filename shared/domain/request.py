@@ -29,6 +29,7 @@ from shared.domain.request_options import (
     OutboundType,
     ScaleDownMode,
     Security,
+    ServiceEndpointTarget,
 )
 
 Str = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
@@ -125,6 +126,7 @@ class Network(_Model):
     service_cidr: Cidr = "10.0.0.0/16"
     dns_service_ip: Annotated[str, StringConstraints(min_length=1, max_length=39)] = "10.0.0.10"
     service_endpoints: list[Str] = Field(default_factory=list, max_length=16)
+    service_endpoint_targets: list[ServiceEndpointTarget] = Field(default_factory=list, max_length=16)
     private_endpoints: list[PrivateEndpoint] = Field(default_factory=list, max_length=50)
     private_endpoint_network_policies: EndpointNetworkPolicies = "Disabled"
     policy: NetworkPolicy = "none"

@@ -86,3 +86,12 @@ class Maintenance(ContractModel):
     node_os_upgrade_channel: NodeOsUpgradeChannel = "NodeImage"
     auto_upgrade_window: MaintenanceWindow | None = None
     node_os_upgrade_window: MaintenanceWindow | None = None
+
+
+class ServiceEndpointTarget(ContractModel):
+    """The other half of a service endpoint: a storage account or Key Vault whose firewall
+    (`properties.networkAcls.virtualNetworkRules`) should admit the cluster's subnets. aksvend adds its subnets'
+    rules to the rules already there when the cluster is created and removes only those when it is deleted; it never
+    changes the target's default action, IP rules or bypass (docs/request.md, "Service endpoint targets")."""
+
+    target_resource_id: Annotated[str, StringConstraints(min_length=1, max_length=1024)]

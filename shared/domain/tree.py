@@ -69,4 +69,7 @@ def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:
     if n.private_endpoints:
         endpoints = ", ".join(f"{pe.name} -> {pe.group_id}" for pe in n.private_endpoints)
         parts.append(f"private endpoints ({subnets.pe_subnet}): {endpoints}")
+    if n.service_endpoint_targets:  # the other half of the service endpoints: the targets' firewalls admit the subnets
+        targets = ", ".join(t.target_resource_id.rsplit("/", 1)[-1] for t in n.service_endpoint_targets)
+        parts.append(f"vnet rules on: {targets}")
     return " · ".join(parts)

@@ -46,6 +46,7 @@ from shared.engine.records import (
     StepRecord,
 )
 from shared.engine.registry import ClusterRegistry
+from shared.engine.target_rules import edit_target
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 from shared.failpoints import hit
 
@@ -199,7 +200,9 @@ class Engine:
             if (found := await adoptable(self, loaded, spec)) is not None:  # a retry adopts what ARM has (adopt.py)
                 await self._succeed(loaded, step.adopted(spec.resource_id, now), found)
                 return
-            if spec.action == "put":
+            if spec.edit is not None:  # a service endpoint target's VNet rules: edited, never PUT or deleted
+                result = await edit_target(self, loaded, spec)
+            elif spec.action == "put":
                 body = await self._resolved_body(loaded, spec)
                 result = await self.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body)
             else:

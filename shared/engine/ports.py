@@ -198,6 +198,12 @@ class ArmPort(Protocol):
 
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult: ...
 
+    async def patch(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any],
+                    etag: str | None = None) -> ArmResult:
+        """A partial update (only the fields of `body`); with `etag`, sent `If-Match` so that ARM refuses it (412,
+        retried) when the resource changed since it was read (shared/engine/target_rules.py)."""
+        ...
+
     async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
         """The resource, or None when it does not exist."""
         ...

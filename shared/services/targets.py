@@ -1,5 +1,6 @@
-"""The resources outside a cluster's resource group that its request binds it to: private endpoint targets, the
-Log Analytics workspace and a private API server's own DNS zone. aksvend's identity, which may act on whole
+"""The resources outside a cluster's resource group that its request binds it to: private endpoint targets, service
+endpoint targets (whose VNet rules aksvend edits), the Log Analytics workspace and a private API server's own DNS
+zone. aksvend's identity, which may act on whole
 subscriptions, makes the endpoints (approved at once when their maker has rights on the target), points the
 monitoring add-on at the workspace and grants the cluster identity Private DNS Zone Contributor on the zone (it may
 then write records in it), so a create is
@@ -34,6 +35,7 @@ def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
     """(subscription, resource group) of each such resource that is not in the cluster's own, in request order,
     once each. An id that does not parse is the request rules' to refuse (ARM_ID_FORMAT), not listed here."""
     ids = [pe.target_resource_id for pe in request.network.private_endpoints]
+    ids += [t.target_resource_id for t in request.network.service_endpoint_targets]  # their firewalls are edited
     if request.addons.log_analytics_workspace_id:
         ids.append(request.addons.log_analytics_workspace_id)
     if (zone := api_server_dns_zone(request)) is not None:

@@ -20,7 +20,7 @@ from shared.adapters.arm import AzureArm
 from shared.adapters.clock import SystemClock, TableSecretStore
 from shared.adapters.queue import AzureStepQueue
 from shared.adapters.store import AzureTableStateStore
-from shared.domain.plan import plan
+from shared.domain.plan import VNET_RULE_PREFIX, plan
 from shared.domain.rules import check
 from shared.engine import Engine, EngineSettings, LifecycleSink, deliver, poisoned, submit, sweep
 from shared.engine.records import OPERATION_ROW
@@ -85,7 +85,7 @@ def expected_inventory(raw: dict, subscription_id: str) -> set[str]:
     request, violations = check(raw, default_subscription_id=subscription_id)
     assert request is not None, violations
     p = plan(request)
-    ids = {r.id.lower() for r in p.resources}
+    ids = {r.id.lower() for r in p.resources if not r.key.startswith(VNET_RULE_PREFIX)}  # edits of others' targets
     vnet, cluster = p.resource("vnet"), p.resource("cluster")
     ids |= {f"{vnet.id}/subnets/{s['name']}".lower() for s in vnet.body["properties"]["subnets"]}
     ids |= {f"{cluster.id}/agentPools/{a['name']}".lower() for a in cluster.body["properties"]["agentPoolProfiles"]}

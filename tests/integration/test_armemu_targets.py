@@ -94,6 +94,22 @@ def test_a_vault_and_a_registry_are_private_endpoint_targets_with_their_dns_reco
     assert all(s.ip_addresses == [endpoint.custom_dns_configs[0].ip_addresses[0]] for s in sets)
 
 
+@pytest.mark.parametrize("sku", ["Basic", "Standard"])
+def test_a_registry_below_premium_takes_no_private_endpoint(armemu, sku):
+    """ACR's private link is a Premium feature: the endpoint's operation fails, as it does for a missing target."""
+    group = make_group(armemu)
+    vnet = make_vnet(armemu)
+    target = put(armemu, group, REGISTRIES, f"acr{sku.lower()}1", {"location": LOCATION, "sku": {"name": sku}})
+    subnet = next(s for s in vnet.subnets if s.name == "endpoints")
+    network = armemu.client(NetworkManagementClient)
+    with pytest.raises(HttpResponseError) as caught:
+        network.private_endpoints.begin_create_or_update(RG, f"pe-{sku}", {
+            "location": LOCATION, "properties": {"subnet": {"id": subnet.id}, "privateLinkServiceConnections": [
+                {"name": "c", "properties": {"privateLinkServiceId": target.id, "groupIds": ["registry"]}}]}}).result()
+    assert "PrivateEndpointNotSupportedForSku" in str(caught.value)
+    assert f"SKU {sku}" in str(caught.value)
+
+
 def test_a_workspace_gets_a_customer_id_and_the_monitoring_add_on_needs_it_to_exist(armemu):
     group = make_group(armemu)
     workspace = put(armemu, group, WORKSPACES, "law-aksvend", {"location": LOCATION, "properties": {}})

@@ -1,6 +1,6 @@
 """docs/local.md says the requests in docs/examples/ are ready to POST to the local stack once the targets of their
-private endpoints exist in the emulator: each is provisioned here end to end (the engine over Azurite and the ARM
-emulator), its targets created first with the same plain ARM PUTs docs/local.md shows."""
+private endpoints and service endpoints exist in the emulator: each is provisioned here end to end (the engine over
+Azurite and the ARM emulator), its targets created first with the same plain ARM PUTs docs/local.md shows."""
 
 from __future__ import annotations
 
@@ -18,15 +18,27 @@ pytestmark = pytest.mark.integration
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "docs" / "examples").glob("*.json"))
 
 
-def create_target(armemu, account_id: str) -> str:
-    """The resource group and storage account a private endpoint targets, as docs/local.md creates them: two PUTs
-    with any bearer token (the emulator checks only that there is one). Returns the resource group's id."""
-    group = account_id.split("/providers/", 1)[0]
+# The body of each kind of target, as docs/local.md PUTs it: a Key Vault names its tenant (any id will do in the
+# emulator) and SKU; a registry is Premium, the only SKU that takes private endpoints.
+TARGETS = {
+    "microsoft.storage/storageaccounts": ("2025-01-01", {"sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}),
+    "microsoft.keyvault/vaults": ("2024-11-01", {"properties": {
+        "tenantId": "00000000-0000-0000-0000-000000000000", "sku": {"family": "A", "name": "standard"}}}),
+    "microsoft.containerregistry/registries": ("2025-04-01", {"sku": {"name": "Premium"}}),
+}
+
+
+def create_target(armemu, target_id: str) -> str:
+    """The resource group and the storage account, Key Vault or registry a private endpoint targets, as docs/local.md
+    creates them: plain PUTs with any bearer token (the emulator checks only that there is one). Returns the resource
+    group's id."""
+    group = target_id.split("/providers/", 1)[0]
+    kind = "/".join(target_id.split("/providers/", 1)[1].split("/")[:2]).lower()
+    api_version, body = TARGETS[kind]
     with httpx.Client(base_url=armemu.base_url, verify=ssl.create_default_context(cafile=armemu.ca_cert),
                       headers={"Authorization": "Bearer local"}, timeout=30) as arm:
         arm.put(group, params={"api-version": "2025-04-01"}, json={"location": "westeurope"}).raise_for_status()
-        arm.put(account_id, params={"api-version": "2025-01-01"},
-                json={"location": "westeurope", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"},
+        arm.put(target_id, params={"api-version": api_version}, json={"location": "westeurope", **body},
                 ).raise_for_status()
     return group.lower()
 
@@ -46,7 +58,9 @@ def create_workspace(armemu, workspace_id: str) -> str:
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 async def test_every_example_provisions_on_the_local_stack(path, armemu, azurite_connection_string):
     raw = json.loads(path.read_text())
-    targets = {e["targetResourceId"] for e in (raw.get("network") or {}).get("privateEndpoints", [])}
+    network = raw.get("network") or {}
+    targets = {e["targetResourceId"] for e in [*network.get("privateEndpoints", []),
+                                               *network.get("serviceEndpointTargets", [])]}
     groups = {create_target(armemu, target) for target in targets}
     if workspace := (raw.get("addons") or {}).get("logAnalyticsWorkspaceId"):
         groups.add(create_workspace(armemu, workspace))

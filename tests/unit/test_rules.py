@@ -10,6 +10,7 @@ from shared.domain.rules import check
 from tests.requests import DELETE, PAYMENTS, STORAGE, SUB, VAULT, patched
 
 DEV = {**PAYMENTS, "profile": "development"}
+SQL = f"/subscriptions/{SUB}/resourceGroups/rg-data/providers/Microsoft.Sql/servers/sql-data"
 WS = f"/subscriptions/{SUB}/resourceGroups/rg-obs/providers/Microsoft.OperationalInsights/workspaces/law"
 
 # (code, path, base, valid patch, invalid patch)
@@ -221,6 +222,21 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
     ("PRIVATE_ENDPOINT_GROUP_MISMATCH", "/network/privateEndpoints/0/groupId", PAYMENTS,
      {"/network/privateEndpoints/0/targetResourceId": VAULT, "/network/privateEndpoints/0/groupId": "vault"},
      {"/network/privateEndpoints/0/targetResourceId": VAULT, "/network/privateEndpoints/0/groupId": "blob"}),
+    # service endpoint targets: a storage account or a vault, whose service endpoint the subnets have, once each
+    ("SERVICE_ENDPOINT_TARGET_TYPE", "/network/serviceEndpointTargets/0/targetResourceId", PAYMENTS,
+     {"/network/serviceEndpointTargets": [{"targetResourceId": VAULT}]},
+     {"/network/serviceEndpointTargets": [{"targetResourceId": SQL}]}),
+    ("SERVICE_ENDPOINT_TARGET_NO_ENDPOINT", "/network/serviceEndpointTargets/1/targetResourceId", PAYMENTS,
+     {"/network/serviceEndpoints": ["Microsoft.Storage.Global"],
+      "/network/serviceEndpointTargets": [{"targetResourceId": STORAGE}]},
+     {"/network/serviceEndpoints": ["Microsoft.Storage"], "/network/serviceEndpointTargets": [
+         {"targetResourceId": STORAGE}, {"targetResourceId": VAULT}]}),
+    ("SERVICE_ENDPOINT_TARGET_DUPLICATE", "/network/serviceEndpointTargets/1/targetResourceId", PAYMENTS,
+     {"/network/serviceEndpointTargets": [{"targetResourceId": STORAGE}, {"targetResourceId": VAULT}]},
+     {"/network/serviceEndpointTargets": [{"targetResourceId": STORAGE}, {"targetResourceId": STORAGE.upper()}]}),
+    ("ARM_ID_FORMAT", "/network/serviceEndpointTargets/0/targetResourceId", PAYMENTS,
+     {"/network/serviceEndpointTargets": [{"targetResourceId": STORAGE}]},
+     {"/network/serviceEndpointTargets": [{"targetResourceId": "/subscriptions/.../storageAccounts/stdata"}]}),
 ]
 
 

@@ -4,6 +4,12 @@ A private endpoint needs an existing subnet (400 `InvalidResourceReference` othe
 (`privateLinkServiceId`) that does not exist is only found out by the operation, as in Azure: the PUT is accepted and
 the operation ends Failed with `ResourceNotFound`, leaving the endpoint in provisioningState Failed. Connections to
 existing targets are auto-approved; the endpoint gets a NIC id and a private IP from its subnet.
+
+A container registry is a target only in the Premium SKU ("Private Link with private endpoints" is a Premium feature:
+learn.microsoft.com/azure/container-registry/container-registry-skus; Azure Policy's built-in "Container registries
+should have SKUs that support Private Links" tests `sku.name` Premium): an endpoint to a Basic or Standard registry
+ends Failed like a missing target does, 400 `PrivateEndpointNotSupportedForSku` (the code is this emulator's
+assumption, worded like ACR's `DisablingPublicNetworkAccessNotSupported`; the SKU limit is documented).
 """
 
 from __future__ import annotations
@@ -133,10 +139,22 @@ class PrivateEndpoints(NetworkType):
         if kind != "delete" and op.error is None:
             for connection in _connections(resource.properties):
                 target = connection["properties"]["privateLinkServiceId"]
-                if self.world.store.get(target) is None:
-                    missing = resource_not_found_error(target)
-                    op.error, op.error_status = missing.to_error(), missing.status
+                found = self.world.store.get(target)
+                refusal = resource_not_found_error(target) if found is None else _sku_refusal(found)
+                if refusal is not None:
+                    op.error, op.error_status = refusal.to_error(), refusal.status
         return op
+
+
+def _sku_refusal(target: Resource) -> ArmError | None:
+    """A registry below Premium takes no private endpoint (module docstring); other targets: None."""
+    if target.type.lower() != "microsoft.containerregistry/registries":
+        return None
+    sku = str((target.body.get("sku") or {}).get("name", ""))
+    if sku == "Premium":
+        return None
+    return ArmError(400, "PrivateEndpointNotSupportedForSku", f"Private endpoints are not supported for the SKU "
+                    f"{sku}. For more information, please visit https://aka.ms/acr/private-link.")
 
 
 class PrivateDnsZoneGroups(NetworkType):

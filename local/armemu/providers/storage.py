@@ -1,4 +1,5 @@
-"""Microsoft.Storage storage accounts: enough to be a private endpoint target. PUT is long-running the way the Storage
+"""Microsoft.Storage storage accounts: enough to be a private endpoint target and a service endpoint's (its firewall's
+VNet rules, netacls.py). PUT is long-running the way the Storage
 RP does it (202 with `Location` only); names are 3-24 lower-case letters and digits and globally unique.
 
 `POST /subscriptions/{s}/providers/Microsoft.Storage/checkNameAvailability` `{"name", "type":
@@ -15,6 +16,7 @@ from ..errors import ArmError, invalid, method_not_allowed
 from ..store import Resource
 from ..world import Call, Reply
 from .base import ResourceType
+from .netacls import STORAGE_SERVICES, check_vnet_rules
 
 ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 ACCOUNTS = "Microsoft.Storage/storageAccounts"
@@ -46,6 +48,13 @@ class StorageAccounts(ResourceType):
             raise ArmError(409, "StorageAccountAlreadyTaken", taken_message(name))
         if not (body.get("sku") or {}).get("name"):
             raise invalid("The sku name is required.", "sku.name")
+        check_vnet_rules(self.world, body, STORAGE_SERVICES, "NetworkAclsValidationFailure")
+
+    def patch(self, call: Call) -> Reply:
+        """A partial update (`az storage account update`, `network-rule add`), its VNet rules checked (netacls.py)."""
+        check_vnet_rules(self.world, call.body if isinstance(call.body, dict) else {}, STORAGE_SERVICES,
+                         "NetworkAclsValidationFailure")
+        return super().patch(call)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         stored = super().shape(call, body, existing)
@@ -57,6 +66,8 @@ class StorageAccounts(ResourceType):
         }
         stored["properties"]["primaryLocation"] = stored["location"]
         stored["properties"]["statusOfPrimary"] = "available"
+        stored["properties"].setdefault("networkAcls", {"bypass": "AzureServices", "virtualNetworkRules": [],
+                                                        "ipRules": [], "defaultAction": "Allow"})  # Storage's default
         return stored
 
 

@@ -4,7 +4,8 @@ what aksvend and the Azure CLI build.
 
 - `Microsoft.KeyVault/vaults`: synchronous PUT (ARM answers the vault at once); `properties.tenantId` and
   `properties.sku` (`{family: "A", name: "standard"|"premium"}`) required as the REST reference has them; AKS-style
-  defaults filled (`vaultUri` `https://<name>.vault.azure.net/`, soft delete on, 90 days, no access policies).
+  defaults filled (`vaultUri` `https://<name>.vault.azure.net/`, soft delete on, 90 days, no access policies);
+  `networkAcls.virtualNetworkRules` checked on PUT and PATCH (netacls.py).
   Names: 3-24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no `--`: 400
   `VaultNameNotValid`; globally unique: 409 `VaultAlreadyExists` (Key Vault's codes and wording: the Key Vault
   "common error codes" doc and real answers quoted in Azure/azure-powershell#15115).
@@ -23,8 +24,9 @@ from typing import Any
 from ..errors import ArmError, invalid
 from ..lro import utc_now_iso
 from ..store import Resource
-from ..world import Call
+from ..world import Call, Reply
 from .base import ResourceType
+from .netacls import VAULT_SERVICES, check_vnet_rules
 
 VAULT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
 REGISTRY_NAME = re.compile(r"^[a-zA-Z0-9]{5,50}$")
@@ -57,6 +59,12 @@ class KeyVaults(ResourceType):
         sku = props.get("sku") or {}
         if str(sku.get("name", "")).lower() not in VAULT_SKUS:
             raise invalid(f"properties.sku.name must be one of {', '.join(VAULT_SKUS)}.", "properties.sku.name")
+        check_vnet_rules(self.world, body, VAULT_SERVICES, None)
+
+    def patch(self, call: Call) -> Reply:
+        """`Vaults_Update` (`az keyvault update`, `network-rule add`), its VNet rules checked (netacls.py)."""
+        check_vnet_rules(self.world, call.body if isinstance(call.body, dict) else {}, VAULT_SERVICES, None)
+        return super().patch(call)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         stored = super().shape(call, body, existing)

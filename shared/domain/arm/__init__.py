@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from shared.domain.arm import aks, aks_options, core, networking
+from shared.domain.arm import aks, aks_options, core, networking, vnet_rules
 from shared.domain.arm.aks import (
     AGENT_POOL,
     CLUSTER,
@@ -48,6 +48,7 @@ from shared.domain.arm.names import (
 )
 from shared.domain.arm.networking import DNS_LINK, DNS_ZONE, DNS_ZONE_GROUP, PRIVATE_ENDPOINT, SUBNET, VNET
 from shared.domain.arm.record import ResourceType
+from shared.domain.arm.vnet_rules import KEY_VAULT, STORAGE_ACCOUNT, cluster_subnets, edited_acls
 
 __all__ = [
     "AGENT_POOL",
@@ -56,6 +57,7 @@ __all__ = [
     "DNS_ZONE",
     "DNS_ZONE_GROUP",
     "IDENTITY",
+    "KEY_VAULT",
     "MAINTENANCE",
     "MANAGED_BY_TAG",
     "MAX_SURGE",
@@ -66,6 +68,7 @@ __all__ = [
     "PRIVATE_ENDPOINT",
     "RESOURCE_GROUP",
     "ROLE_ASSIGNMENT",
+    "STORAGE_ACCOUNT",
     "SUBNET",
     "TYPES",
     "VNET",
@@ -75,8 +78,10 @@ __all__ = [
     "addon_profiles",
     "agent_pool_body",
     "agent_pool_properties",
+    "cluster_subnets",
     "dns_prefix",
     "dns_zone_for",
+    "edited_acls",
     "identity_name",
     "ids",
     "maintenance_body",
@@ -93,7 +98,8 @@ __all__ = [
 
 # Every type aksvend sends requests for, by lower-cased name (ARM types are case-insensitive).
 TYPES: Mapping[str, ResourceType] = MappingProxyType(
-    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *aks.TYPES, *aks_options.TYPES)})
+    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *aks.TYPES, *aks_options.TYPES,
+                                   *vnet_rules.TYPES)})
 
 
 def resource_type(name: str) -> ResourceType:

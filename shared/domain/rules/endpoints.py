@@ -27,6 +27,12 @@ PRIVATE_LINK_GROUPS: Mapping[str, tuple[str, str]] = {
     "sqlServer": ("Microsoft.Sql/servers", "privatelink.database.windows.net"),
     "registry": ("Microsoft.ContainerRegistry/registries", "privatelink.azurecr.io"),
 }
+# A service endpoint target's type (lower-cased) -> the service endpoints a subnet needs for its VNet rule: Azure
+# refuses a rule naming a subnet without one (400 SubnetsHaveNoServiceEndpointsConfigured, docs/request.md).
+VNET_RULE_SERVICES: Mapping[str, tuple[str, ...]] = {
+    "microsoft.storage/storageaccounts": ("Microsoft.Storage", "Microsoft.Storage.Global"),
+    "microsoft.keyvault/vaults": ("Microsoft.KeyVault",),
+}
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,50}[a-zA-Z0-9_])?\Z")
 
 
@@ -72,4 +78,29 @@ def private_endpoints(r: ClusterRequest, _: Context) -> Iterator[Violation]:
                             source=PRIVATE_ENDPOINTS)
 
 
-RULES = (service_endpoints, private_endpoints)
+def service_endpoint_targets(r: ClusterRequest, _: Context) -> Iterator[Violation]:
+    """Each target is a storage account or Key Vault, named once, whose service endpoint the subnets have."""
+    seen: set[str] = set()
+    for i, target in enumerate(r.network.service_endpoint_targets):
+        at = f"/network/serviceEndpointTargets/{i}/targetResourceId"
+        parsed = armid.parse(target.target_resource_id)
+        if parsed is None or not parsed.names or parsed.resource_group is None:
+            yield Violation("ARM_ID_FORMAT", at, "targetResourceId must be a full ARM id: /subscriptions/{id}/"
+                            "resourceGroups/{rg}/providers/{namespace}/{type}/{name}", source=ARM_NAMING)
+            continue
+        services = VNET_RULE_SERVICES.get(parsed.resource_type.lower())
+        if services is None:
+            yield Violation("SERVICE_ENDPOINT_TARGET_TYPE", at, f"a service endpoint target is a storage account or "
+                            f"a Key Vault (their networkAcls take VNet rules), not a {parsed.resource_type or 'group'}",
+                            source=SERVICE_ENDPOINTS)
+        elif not set(services) & set(r.network.service_endpoints):
+            yield Violation("SERVICE_ENDPOINT_TARGET_NO_ENDPOINT", at, f"a VNet rule on a {parsed.resource_type} "
+                            f"needs the {services[0]} service endpoint on the cluster's subnets: add it to "
+                            "network.serviceEndpoints", source=SERVICE_ENDPOINTS)
+        if target.target_resource_id.lower() in seen:
+            yield Violation("SERVICE_ENDPOINT_TARGET_DUPLICATE", at, "this target is listed twice",
+                            source=SERVICE_ENDPOINTS)
+        seen.add(target.target_resource_id.lower())
+
+
+RULES = (service_endpoints, private_endpoints, service_endpoint_targets)

@@ -1,0 +1,75 @@
+"""A service endpoint target's VNet rules: the step that edits them, in place of a PUT or DELETE (docs/engine.md).
+
+A step with `StepSpec.edit` reads the target (a storage account or Key Vault that is not aksvend's), adds ("add", a
+create) or removes ("remove", a delete) only the cluster's subnets in its `networkAcls.virtualNetworkRules` and PATCHes
+the rule set back with everything else in it as read (`shared.domain.arm.edited_acls`). Nothing to change (a step
+sent again after its write landed): no write, the step is done. A target that is gone: nothing to remove; nothing to
+add a rule to is a failed create (`ResourceNotFound`), as a private endpoint's missing target is.
+
+Concurrent writers: when ARM's answer carries an `etag`, the PATCH is sent `If-Match` it, so a change made between the
+read and the write is refused (412, retried by the engine: read again, apply again) instead of overwritten. Without
+one (the storage and Key Vault REST models define none on the account or vault), the read and the write are as close
+as one step makes them, as `az storage account network-rule add` does.
+
+"When the caller may write it": aksvend's identity may lack the right to write the target (another team's resource,
+granted per target; docs/security.md). ARM's 403 (`AuthorizationFailed`, `LinkedAuthorizationFailed`) then does not
+fail the create, whose cluster works without the rule where the target admits it otherwise: the step ends done, and
+the operation's history records it as `skipped` with what to grant or add by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from shared.domain.arm import edited_acls
+from shared.domain.operations import StepSpec
+from shared.engine.history import History
+from shared.engine.ports import ArmPort, ArmResult
+from shared.engine.records import Loaded
+from shared.errors import FatalError
+
+NO_PERMISSION = frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed", "HTTP403"})
+DONE = ArmResult(200, None, None, None)  # nothing sent, nothing to wait for
+
+
+class EditParts(Protocol):
+    """What the edit uses of the engine (`shared.engine.Engine` has them)."""
+
+    arm: ArmPort
+    history: History
+
+
+def subnets_of(spec: StepSpec) -> list[str]:
+    """The subnet ids the step's body names (its `virtualNetworkRules`, as the plan shows them)."""
+    body: Mapping[str, Any] = spec.body or {}
+    rules = ((body.get("properties") or {}).get("networkAcls") or {}).get("virtualNetworkRules") or []
+    return [str(r["id"]) for r in rules]
+
+
+async def edit_target(engine: EditParts, loaded: Loaded, spec: StepSpec) -> ArmResult:
+    """Add or remove the cluster's VNet rules on the target (module docstring); the PATCH's answer, or `DONE`."""
+    assert spec.edit is not None
+    try:
+        target = await engine.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
+        if target is None:
+            if spec.edit == "remove":
+                return DONE
+            raise FatalError("ResourceNotFound", f"the service endpoint target {spec.resource_id} does not exist; "
+                                                 "create it before the cluster, or leave it out of "
+                                                 "network.serviceEndpointTargets")
+        body = edited_acls(spec.resource_type, target, subnets_of(spec), spec.edit)
+        if body is None:
+            return DONE
+        etag = target.get("etag")
+        return await engine.arm.patch(spec.resource_type, spec.resource_id, spec.api_version, body,
+                                      etag=etag if isinstance(etag, str) else None)
+    except FatalError as err:
+        if err.code not in NO_PERMISSION:
+            raise
+        code = err.code
+    verb = "add the cluster's subnets to" if spec.edit == "add" else "remove the cluster's subnets from"
+    await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: aksvend may not write {spec.resource_id} "
+                                f"({code}); {verb} its networkAcls.virtualNetworkRules by hand, or grant aksvend's "
+                                "identity the write on it (docs/request.md, \"Service endpoint targets\")")
+    return DONE

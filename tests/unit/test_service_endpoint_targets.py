@@ -1,0 +1,155 @@
+"""Service endpoint targets and Key Vault/ACR private endpoints, in the domain and the engine over fakes: the planned
+zones and edits, the rule-set edit that keeps what the target has, the steps of a create and a delete, a 403 as a
+skipped step, and the confused-deputy check that covers the targets."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from shared.domain import arm
+from shared.domain.operations import steps_for
+from shared.domain.plan import plan
+from shared.engine import Engine, EngineSettings, submit
+from shared.errors import FatalError
+from shared.services.targets import foreign_targets
+from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.requests import MINIMAL_PRODUCTION, STORAGE, SUB, VAULT, valid_request
+
+REGISTRY = f"/subscriptions/{SUB}/resourceGroups/rg-images/providers/Microsoft.ContainerRegistry/registries/crimages"
+OTHER = f"/subscriptions/{SUB}/resourceGroups/rg-x/providers/Microsoft.Network/virtualNetworks/v/subnets/apps"
+
+
+def request(targets=(STORAGE, VAULT), endpoints=()):
+    return valid_request({**MINIMAL_PRODUCTION, "network": {
+        "serviceEndpoints": ["Microsoft.Storage", "Microsoft.KeyVault"],
+        "serviceEndpointTargets": [{"targetResourceId": t} for t in targets],
+        "privateEndpoints": [{"name": n, "groupId": g, "targetResourceId": t} for n, g, t in endpoints]}})
+
+
+def test_vault_and_registry_endpoints_get_their_zones_and_zone_groups():
+    p = plan(request((), [("secrets", "vault", VAULT), ("images", "registry", REGISTRY)]))
+    zones = {r.key: r.id.rsplit("/", 1)[1] for r in p.resources if r.key.startswith("dnsZone:")}
+    assert zones == {"dnsZone:vault": "privatelink.vaultcore.azure.net", "dnsZone:registry": "privatelink.azurecr.io"}
+    group = p.resource("dnsZoneGroup:images")
+    assert group.depends_on == ("privateEndpoint:images", "dnsZone:registry")
+    assert group.body["properties"]["privateDnsZoneConfigs"] == [{"name": "privatelink-azurecr-io", "properties": {
+        "privateDnsZoneId": p.resource("dnsZone:registry").id}}]
+    connection = p.resource("privateEndpoint:secrets").body["properties"]["privateLinkServiceConnections"][0]
+    assert connection["properties"] == {"privateLinkServiceId": VAULT, "groupIds": ["vault"]}
+
+
+def test_each_target_is_an_edit_after_the_vnet_with_the_rules_its_service_spells():
+    r = request()
+    p = plan(r)
+    node = arm.ids(r)["nodeSubnet"]
+    storage, vault = p.resource("vnetRule:storageAccounts:stdata"), p.resource("vnetRule:vaults:kv-data")
+    assert (storage.type, storage.id, storage.depends_on) == ("Microsoft.Storage/storageAccounts", STORAGE, ("vnet",))
+    assert storage.body == {"properties": {"networkAcls": {"virtualNetworkRules": [{"id": node, "action": "Allow"}]}}}
+    assert vault.body == {"properties": {"networkAcls": {"virtualNetworkRules": [{"id": node}]}}}
+    assert "vnet rules on: stdata, kv-data" in p.tree
+
+
+def test_a_pool_on_its_own_subnet_is_admitted_too():
+    raw = {**MINIMAL_PRODUCTION, "userPools": [{"name": "apps", "count": 3, "subnet": "auto"}],
+           "network": {"serviceEndpoints": ["Microsoft.Storage"], "serviceEndpointTargets": [
+               {"targetResourceId": STORAGE}]}}
+    r = valid_request(raw)
+    rules = plan(r).resource("vnetRule:storageAccounts:stdata").body["properties"]["networkAcls"]
+    assert [x["id"] for x in rules["virtualNetworkRules"]] == [arm.ids(r)["nodeSubnet"],
+                                                               arm.pool_subnet_id(r, r.user_pools[0])]
+
+
+def test_the_create_adds_and_the_delete_removes_before_the_vnet_never_deleting_the_target():
+    r = request()
+    create = {s.id: s for s in steps_for("create-cluster", r)}
+    assert create["put:vnetRule:vaults:kv-data"].edit == "add"
+    assert all(s.edit is None for k, s in create.items() if not k.startswith("put:vnetRule:"))
+    delete = {s.id: s for s in steps_for("delete-cluster", r)}
+    remove = delete["delete:vnetRule:storageAccounts:stdata"]
+    assert (remove.edit, remove.resource_id, remove.body) == ("remove", STORAGE,
+                                                              create["put:vnetRule:storageAccounts:stdata"].body)
+    assert "delete:vnetRule:storageAccounts:stdata" in delete["delete:vnet"].depends_on
+
+
+TARGET = {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "Logging", "ipRules": [
+    {"value": "203.0.113.7", "action": "Allow"}], "virtualNetworkRules": [{"id": OTHER, "action": "Allow",
+                                                                           "state": "Succeeded"}]}}}
+
+
+def test_adding_keeps_the_targets_own_rules_and_settings_and_is_done_once():
+    ours = OTHER.replace("apps", "nodes")
+    added = arm.edited_acls(arm.STORAGE_ACCOUNT.name, TARGET, [ours], "add")
+    assert added == {"properties": {"networkAcls": {**TARGET["properties"]["networkAcls"], "virtualNetworkRules": [
+        {"id": OTHER, "action": "Allow", "state": "Succeeded"}, {"id": ours, "action": "Allow"}]}}}
+    assert arm.edited_acls(arm.STORAGE_ACCOUNT.name, added, [ours.upper()], "add") is None  # ids: any case
+    removed = arm.edited_acls(arm.STORAGE_ACCOUNT.name, added, [ours], "remove")
+    assert removed == TARGET
+    assert arm.edited_acls(arm.STORAGE_ACCOUNT.name, TARGET, [ours], "remove") is None
+
+
+def test_a_target_without_a_rule_set_gets_one_that_admits_as_before():
+    edited = arm.edited_acls(arm.KEY_VAULT.name, {"properties": {}}, [OTHER], "add")
+    assert edited == {"properties": {"networkAcls": {"defaultAction": "Allow", "virtualNetworkRules": [{"id": OTHER}]}}}
+
+
+def test_the_targets_are_foreign_targets_the_caller_must_own():
+    r = request((f"/subscriptions/{SUB}/resourceGroups/rg-files/providers/Microsoft.Storage/storageAccounts/stf",))
+    assert (SUB, "rg-files") in foreign_targets(r)
+
+
+@pytest.fixture
+def world():
+    clock = FakeClock()
+    queue = FakeStepQueue("steps", clock=clock)
+    fake = FakeArm()
+    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
+                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
+                    rng=random.Random(1))
+    for target in (STORAGE, VAULT):
+        fake.resources[target.lower()] = {"id": target, **TARGET, "etag": "W/\"1\""}
+    return engine, queue, fake
+
+
+async def test_the_engine_patches_the_targets_with_if_match_and_the_delete_takes_only_its_rules_back(world):
+    engine, queue, fake = world
+    r = request()
+    op = (await submit(engine, "create-cluster", r)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "succeeded"
+    assert STORAGE not in fake.puts and VAULT not in fake.puts
+    assert [(rid, etag) for rid, _, etag in fake.patches] == [(STORAGE, 'W/"1"'), (VAULT, 'W/"1"')]
+    node = arm.ids(r)["nodeSubnet"]
+    assert fake.resources[VAULT.lower()]["properties"]["networkAcls"]["virtualNetworkRules"] == [
+        {"id": OTHER, "action": "Allow", "state": "Succeeded"}, {"id": node}]
+    await submit(engine, "delete-cluster", r)
+    await drain(engine, queue)
+    for target in (STORAGE, VAULT):
+        assert fake.resources[target.lower()]["properties"] == TARGET["properties"]  # still there, as it was
+
+
+async def test_a_403_is_a_skipped_step_with_a_warning_and_the_create_succeeds(world):
+    engine, queue, fake = world
+    fake.errors[STORAGE] = [FatalError("AuthorizationFailed", "no storageAccounts/write")]
+    op = (await submit(engine, "create-cluster", request())).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "succeeded"
+    skipped = [t.message for t in await engine.history.read(op, 100) if t.kind == "skipped"]
+    assert len(skipped) == 1 and STORAGE in skipped[0] and "AuthorizationFailed" in skipped[0]
+    assert fake.resources[STORAGE.lower()]["properties"] == TARGET["properties"]
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["refused", "missing"])
+async def test_another_failure_of_the_edit_fails_the_create_and_so_does_a_missing_target(world, missing):
+    engine, queue, fake = world
+    if missing:
+        del fake.resources[VAULT.lower()]
+    else:
+        fake.errors[VAULT] = [FatalError("NetworkAclsValidationFailure", "no endpoint")]
+    op = (await submit(engine, "create-cluster", request())).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "failed"
+    error = (await engine.load(op)).op.error
+    assert (error["code"], error["step"]) == ("ResourceNotFound" if missing else "NetworkAclsValidationFailure",
+                                              "put:vnetRule:vaults:kv-data")
