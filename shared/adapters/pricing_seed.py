@@ -82,7 +82,7 @@ SOURCES: Mapping[str, str] = {
     "Dpsv6": "derived: D2ps_v6 0.08 USD/h (Cobalt 100, near Dpsv5); not confirmed",
     "Epsv5": "E2ps_v5 eastus 0.101 USD/h (Arm64; as commonly quoted); not confirmed by search",
     "NCads_H100_v5": "NC40ads_H100_v5 6.98 USD/h: Azure's H100 per GPU-hour as quoted by thundercompute.com's H100 "
-                     "pricing (found in a repository's price table by code search, 2026-11-30); NC80adis linear in GPUs",
+                     "pricing (a price table found by code search, 2026-11-30); NC80adis linear in GPUs",
     "ND_H100_v5": "ND96isr_H100_v5 eastus 98.32 USD/h (as commonly quoted); not confirmed by search",
     "NVadsA10_v5": "NV6ads_A10_v5 eastus 0.454 ... NV72ads_A10_v5 6.52 USD/h (as commonly quoted); not confirmed by "
                    "search",

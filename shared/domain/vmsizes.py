@@ -93,7 +93,7 @@ def _size(row: Any, sources: Mapping[str, Any]) -> VmSize:
          "vcpus and memoryGib must be positive, gpus and ephemeralOsDiskGib not negative"),
         ((row["gpus"] > 0) != (row["gpuModel"] is not None), "gpuModel is given exactly when gpus > 0"),
         ((row["retiredOn"] is None) != (row["retirementNote"] is None), "retiredOn and retirementNote go together"),
-        ((row["aksGpuSupported"] or row["migCapable"]) and not row["gpus"], "only a GPU size is an AKS GPU or MIG size"),
+        ((row["aksGpuSupported"] or row["migCapable"]) and not row["gpus"], "only GPU sizes are AKS GPU or MIG sizes"),
         (not row["quotaFamily"], "quotaFamily is empty"),
     ]
     for broken, why in problems:
