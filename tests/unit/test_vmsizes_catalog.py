@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from local.armemu.providers import compute
+from local.armemu.errors import ArmError
+from local.armemu.providers import aks_features, compute
 from shared.domain import quota, vmsizes
 from shared.domain.request import Pool
 from shared.domain.rules import check
@@ -167,6 +168,17 @@ def test_the_emulator_guesses_arm64_from_an_unlisted_name():
     assert compute.vm_size("Standard_D32pds_v6").arm64
     assert compute.vm_size("Standard_E4ps_v6").arm64
     assert not compute.vm_size("Standard_D32ds_v6").arm64
+
+
+def test_the_emulator_refuses_an_arm64_windows_pool_and_mig_where_aks_offers_none():
+    with pytest.raises(ArmError, match="Arm64") as arm:
+        aks_features.check_pool("win", {"osType": "Windows", "vmSize": "Standard_D4ps_v6"}, {})
+    assert arm.value.status == 400
+    with pytest.raises(ArmError, match="gpuInstanceProfile"):
+        aks_features.check_pool("gpu", {"vmSize": "Standard_NC80adis_H100_v5", "gpuInstanceProfile": "MIG1g"}, {})
+    for size in ("Standard_NC40ads_H100_v5", "Standard_ND96isr_H100_v5", "Standard_NC24ads_A100_v4"):
+        aks_features.check_pool("gpu", {"vmSize": size, "gpuInstanceProfile": "MIG1g"}, {})
+    aks_features.check_pool("arm", {"osType": "Linux", "osSKU": "AzureLinux", "vmSize": "Standard_D4ps_v6"}, {})
 
 
 # --- the rules on them
