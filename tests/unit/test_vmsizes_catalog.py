@@ -214,3 +214,10 @@ def test_the_production_system_pool_needs_four_vcpus_of_the_new_sizes_too(size, 
     codes = _codes(patched(PAYMENTS, {"/systemPool/vmSize": size}))
     assert (("SYSTEM_POOL_MIN_VCPU", "/systemPool/vmSize") in codes) == refused
     assert not {c for c, _ in codes} & {"VM_SIZE_UNKNOWN", "ARM64_WINDOWS_UNSUPPORTED"}
+
+
+def test_a_retired_size_is_refused_with_its_retirement_named():
+    _, violations = check(patched(PAYMENTS, {"/userPools/1/vmSize": "Standard_NC6s_v3"}), default_subscription_id=SUB)
+    retired = next(v for v in violations if v.code == "VM_SIZE_RETIRED")
+    assert retired.path == "/userPools/1/vmSize" and retired.severity == "error"
+    assert "retired on 2025-09-30" in retired.message and "NC A100 v4" in retired.message
