@@ -21,6 +21,10 @@ BASE_REGION = "eastus"
 # Linux pay-as-you-go USD per hour in eastus, per vCPU for the series whose price is linear in vCPUs.
 PER_VCPU: Mapping[str, float] = {
     "Dsv5": 0.048, "Ddsv5": 0.0565, "Dasv5": 0.043, "Dsv6": 0.0505, "Esv5": 0.063, "Fsv2": 0.0423,
+    # Issue 18's series (see SOURCES: most are derived from a neighbour series' anchor, marked so).
+    "Dv4": 0.048, "Dsv4": 0.048, "Ddsv4": 0.0565, "Ev4": 0.063, "Esv4": 0.063, "Edsv4": 0.072, "Edsv5": 0.072,
+    "Easv5": 0.0565, "Ddsv6": 0.0595, "Dasv6": 0.0435, "Esv6": 0.0655, "Edsv6": 0.0755,
+    "Dpsv5": 0.0385, "Dpdsv5": 0.0452, "Dpsv6": 0.04, "Epsv5": 0.0505,
 }
 # Burstable series by size suffix, per vCPU (ts/ats sizes are not linear: listed whole below).
 PER_VCPU_BY_SUFFIX: Mapping[tuple[str, str], float] = {
@@ -35,6 +39,9 @@ WHOLE: Mapping[str, float] = {
     "Standard_NC24ads_A100_v4": 3.673, "Standard_NC48ads_A100_v4": 7.346, "Standard_NC96ads_A100_v4": 14.692,
     "Standard_NC6s_v3": 3.06, "Standard_NC12s_v3": 6.12, "Standard_NC24s_v3": 12.24,
     "Standard_NV4as_v4": 0.17,
+    "Standard_NC40ads_H100_v5": 6.98, "Standard_NC80adis_H100_v5": 13.96, "Standard_ND96isr_H100_v5": 98.32,
+    "Standard_NV6ads_A10_v5": 0.454, "Standard_NV12ads_A10_v5": 0.908, "Standard_NV18ads_A10_v5": 1.6,
+    "Standard_NV36ads_A10_v5": 3.2, "Standard_NV36adms_A10_v5": 4.52, "Standard_NV72ads_A10_v5": 6.52,
 }
 WINDOWS_PER_VCPU = 0.046  # the Windows Server licence on a pay-as-you-go VM, per vCPU-hour (D-series: 0.188 - 0.096)
 WINDOWS_BURSTABLE_FACTOR = 1.2  # B-series Windows over Linux
@@ -57,6 +64,28 @@ SOURCES: Mapping[str, str] = {
     "NC_A100_v4": "NC24ads_A100_v4 eastus 3.673 USD/h, linear in GPUs; not confirmed by search",
     "NCv3": "NC6s_v3 eastus 3.06 USD/h, linear in GPUs (the series is retired: a historical price)",
     "NVv4": "NV4as_v4 eastus 0.17 USD/h; estimate (the series is retired)",
+    "Dv4": "derived: Dsv5's per-vCPU price (Bioconductor/BBS Doc/Azure-VMs.md, Dec 2021: D48s_v4 and D48s_v5 the "
+           "same monthly price)",
+    "Dsv4": "derived: Dsv5's per-vCPU price (same source as Dv4)",
+    "Ddsv4": "derived: Ddsv5's per-vCPU price",
+    "Ev4": "derived: Esv5's per-vCPU price",
+    "Esv4": "derived: Esv5's per-vCPU price",
+    "Edsv4": "derived: Edsv5's per-vCPU price",
+    "Edsv5": "E2ds_v5 eastus 0.144 USD/h (Azure Linux VM pricing page as commonly quoted); not confirmed by search",
+    "Easv5": "E2as_v5 eastus 0.113 USD/h (as commonly quoted); not confirmed by search",
+    "Ddsv6": "derived: D2ds_v6 0.119 USD/h (Dsv6 plus the local disk's share); not confirmed",
+    "Dasv6": "derived: D2as_v6 0.087 USD/h (Dasv5's level); not confirmed",
+    "Esv6": "derived: E2s_v6 0.131 USD/h (Esv5's level plus Dsv6 over Dsv5); not confirmed",
+    "Edsv6": "derived: E2ds_v6 0.151 USD/h; not confirmed",
+    "Dpsv5": "D2ps_v5 eastus 0.077 USD/h (Arm64; as commonly quoted); not confirmed by search",
+    "Dpdsv5": "D2pds_v5 eastus 0.0904 USD/h (Arm64; as commonly quoted); not confirmed by search",
+    "Dpsv6": "derived: D2ps_v6 0.08 USD/h (Cobalt 100, near Dpsv5); not confirmed",
+    "Epsv5": "E2ps_v5 eastus 0.101 USD/h (Arm64; as commonly quoted); not confirmed by search",
+    "NCads_H100_v5": "NC40ads_H100_v5 6.98 USD/h: Azure's H100 per GPU-hour as quoted by thundercompute.com's H100 "
+                     "pricing (a price table found by code search, 2026-11-30); NC80adis linear in GPUs",
+    "ND_H100_v5": "ND96isr_H100_v5 eastus 98.32 USD/h (as commonly quoted); not confirmed by search",
+    "NVadsA10_v5": "NV6ads_A10_v5 eastus 0.454 ... NV72ads_A10_v5 6.52 USD/h (as commonly quoted); not confirmed by "
+                   "search",
     "aksTier": "AKS pricing tiers: Free 0, Standard 0.10 USD per cluster-hour (techmarmot.com AKS pricing analysis "
                "quoting azure.microsoft.com/pricing/details/kubernetes-service; MicrosoftDocs/azure-aks-docs "
                "free-standard-pricing-tiers.md for the tiers), Premium 0.60 USD per cluster-hour (Standard plus LTS)",
@@ -135,6 +164,8 @@ def seed_table() -> dict[str, Any]:
             "regionLevels": dict(sorted(REGION_LEVEL.items())),
             "windows": f"Linux + {WINDOWS_PER_VCPU} USD per vCPU-hour x level; B-series Linux x "
                        f"{WINDOWS_BURSTABLE_FACTOR} (derived)",
+            "arm64Windows": "Arm64 sizes run no Windows pools (aks/use-arm64-vms): their windows figure is the "
+                            "formula's and never used",
             "spot": f"Linux x {SPOT_SHARE} ({SPOT_SHARE_GPU} for GPU sizes): a typical price; spot varies (derived)",
         },
         "vmColumns": ["linux", "windows", "spot"],

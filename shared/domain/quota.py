@@ -15,24 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from shared.domain.network import surge
 from shared.domain.request import Pool
-from shared.domain.vmsizes import lookup
+from shared.domain.vmsizes import CATALOG, lookup
 
 REGIONAL = "cores"
 SPOT = "lowPriorityCores"
 QUOTA_EXCEEDED = "QuotaExceeded"
 
-# The catalog's series -> the usages API's family name.
-FAMILY: Mapping[str, str] = {
-    "Dsv5": "standardDSv5Family", "Ddsv5": "standardDDSv5Family", "Dasv5": "standardDASv5Family",
-    "Dsv6": "standardDSv6Family", "Esv5": "standardESv5Family", "Fsv2": "standardFSv2Family",
-    "Bv1": "standardBSFamily", "Bsv2": "standardBsv2Family", "Basv2": "standardBasv2Family",
-    "NCasT4_v3": "Standard NCASv3_T4 Family", "NC_A100_v4": "StandardNCADSA100v4Family",
-    "NCv3": "standardNCSv3Family", "NVv4": "standardNVASv4Family",
-}
+# The catalog's series -> the usages API's family name (the catalog's `quotaFamily`, shared/domain/vmsizes.json).
+FAMILY: Mapping[str, str] = MappingProxyType({size.family: size.quota_family for size in CATALOG.values()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +69,7 @@ def pool_needs(pool: Pool, nodes_before: int = 0) -> dict[str, int]:
         return {}
     if pool.spot:
         return {SPOT: extra}
-    return {FAMILY.get(size.family, size.family): extra, REGIONAL: extra}
+    return {size.quota_family: extra, REGIONAL: extra}
 
 
 def needs(pools: Iterable[tuple[Pool, int]]) -> dict[str, int]:

@@ -159,6 +159,8 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
      {"/userPools/1/taints": []}),
     ("WINDOWS_REQUIRES_AZURE_CNI", "/userPools/3/os", PAYMENTS, {"/network/plugin": "azure-overlay"},
      {"/network/plugin": "kubenet"}),
+    ("ARM64_WINDOWS_UNSUPPORTED", "/userPools/3/vmSize", PAYMENTS, {"/userPools/3/vmSize": "Standard_D4s_v6"},
+     {"/userPools/3/vmSize": "Standard_D4ps_v6"}),
     ("WINDOWS_MAX_PODS", "/userPools/3/maxPods", PAYMENTS, {"/userPools/3/maxPods": 110},
      {"/userPools/3/maxPods": 111}),
     ("MEMORY_WORKLOAD_SIZE", "/userPools/0/vmSize", PAYMENTS,

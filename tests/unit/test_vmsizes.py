@@ -157,4 +157,4 @@ def test_loose_forms_of_names_do_not_collide():
 
 
 def test_catalog_date_is_when_the_figures_were_checked():
-    assert CATALOG_AS_OF.isoformat() == "2026-11-27"
+    assert CATALOG_AS_OF.isoformat() == "2026-11-30"

@@ -18,7 +18,8 @@ catches each first):
   a route table (AKS's `ExistingRouteTableNotAssociatedWithSubnet`, aks/egress-udr), `userAssignedNATGateway` on one
   without a NAT gateway;
 - `metricsProfile.costAnalysis` on the Free tier (aks/cost-analysis);
-- per pool: an `osSKU` of the other OS, a `gpuInstanceProfile` on a size without A100/H100 GPUs, `scaleDownMode`
+- per pool: an `osSKU` of the other OS, an Arm64 size in a Windows pool (aks/use-arm64-vms), a `gpuInstanceProfile` on
+  a size AKS offers no MIG on (A100 v4, NC40ads_H100_v5, ND96isr_H100_v5 only: aks/gpu-multi-instance), `scaleDownMode`
   Deallocate on spot or ephemeral-OS pools, kubelet image GC thresholds out of order, an unreadable `maxSurge`.
 """
 
@@ -29,10 +30,11 @@ from typing import Any
 
 from ..armid import derived_uuid
 from ..errors import ArmError, invalid
+from .compute import vm_size
 
 WINDOWS_SKUS = ("windows2019", "windows2022", "windows2025")
 LINUX_SKUS = ("ubuntu", "azurelinux", "cblmariner", "mariner", "ubuntu2204", "ubuntu2404", "azurelinux3")
-MIG_SIZES = re.compile(r"_a100_|_h100_", re.IGNORECASE)
+MIG_SIZES = re.compile(r"_a100_v4$|^standard_nc40ads_h100_v5$|^standard_nd96isr_h100_v5$", re.IGNORECASE)
 SURGE = re.compile(r"^[1-9]\d{0,2}%?$")
 ZONE_NAME = re.compile(r"^([a-z0-9-]+\.)?privatelink\.([a-z0-9]+)\.azmk8s\.io$")
 ZONE_TYPE = "/providers/microsoft.network/privatednszones/"
@@ -127,6 +129,9 @@ def check_pool(name: str, props: dict[str, Any], cluster_props: dict[str, Any]) 
     if sku and (sku in WINDOWS_SKUS) != windows:
         raise invalid(f"Pool '{name}': OS SKU '{props['osSKU']}' does not match osType "
                       f"'{props.get('osType') or 'Linux'}'.", f"{target}.osSKU")
+    if windows and vm_size(str(props.get("vmSize") or "")).arm64:
+        raise invalid(f"Pool '{name}': VM size {props.get('vmSize')} is an Arm64 size; Arm64 VMs aren't supported "
+                      "for Windows node pools.", f"{target}.vmSize")
     network = cluster_props.get("networkProfile") or {}
     if windows and str(network.get("networkDataplane") or "").lower() == "cilium":
         raise invalid(f"Windows pool '{name}' is not supported with networkDataplane 'cilium'.",

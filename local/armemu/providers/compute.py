@@ -30,6 +30,7 @@ class VmSize:
     memory_gib: float
     family: str
     ephemeral_os: bool
+    arm64: bool = False
 
 
 CATALOG: dict[str, VmSize] = {
@@ -41,13 +42,22 @@ CATALOG: dict[str, VmSize] = {
     "standard_nc4as_t4_v3": VmSize(4, 28, "Standard NCASv3_T4 Family", True),
     "standard_nc24ads_a100_v4": VmSize(24, 220, "StandardNCADSA100v4Family", True),
     "standard_nc6s_v3": VmSize(6, 112, "standardNCSv3Family", True),
+    # Arm64 and H100 sizes of docs/examples (arm64-cost-optimised.json, h100-mig-training.json), with the quota
+    # family the usages API names them by (the Resource SKUs' `family`); the H100s' local disk is NVMe only.
+    "standard_d4ps_v6": VmSize(4, 16, "StandardDpsv6Family", False, arm64=True),
+    "standard_d8ps_v6": VmSize(8, 32, "StandardDpsv6Family", False, arm64=True),
+    "standard_d16ps_v6": VmSize(16, 64, "StandardDpsv6Family", False, arm64=True),
+    "standard_e8ps_v5": VmSize(8, 64, "standardEPSv5Family", False, arm64=True),
+    "standard_nc40ads_h100_v5": VmSize(40, 320, "StandardNCadsH100v5Family", False),
+    "standard_nd96isr_h100_v5": VmSize(96, 1900, "standardNDSH100v5Family", False),
 }
 _SIZE = re.compile(r"^standard_([a-z]+)(\d+)([a-z]*)(?:_([a-z0-9]+))?(?:_(v\d+))?$")
 
 
 def vm_size(name: str) -> VmSize:
     """The catalog entry, or a guess from the size name: vCPUs from its digits, a local (ephemeral-capable) disk when
-    the suffix has a `d` (Ddsv5 has one, Dsv5 has none)."""
+    the suffix has a `d` (Ddsv5 has one, Dsv5 has none), Arm64 when a B, D or E size's suffix starts with `p`
+    (Dpsv5, Dpdsv5, Epsv5, Bpsv2)."""
     known = CATALOG.get(name.lower())
     if known is not None:
         return known
@@ -56,7 +66,7 @@ def vm_size(name: str) -> VmSize:
         return VmSize(2, 8, "standardUnknownFamily", False)
     series, digits, suffix, _, version = match.groups()
     family = f"standard{series.upper()}{suffix.upper()}{version or ''}Family"
-    return VmSize(int(digits), int(digits) * 4, family, "d" in suffix)
+    return VmSize(int(digits), int(digits) * 4, family, "d" in suffix, series in ("b", "d", "e") and suffix[:1] == "p")
 
 
 def pool_cores(props: dict[str, Any]) -> tuple[str, int]:

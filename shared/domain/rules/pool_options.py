@@ -10,10 +10,10 @@ from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.context import Context
 from shared.domain.rules.pools import each_pool
 from shared.domain.violations import Violation, pointer
-from shared.domain.vmsizes import lookup
+from shared.domain.vmsizes import CATALOG, lookup
 
 _AKS = "learn.microsoft.com/azure/aks/"
-OS_SKUS = _AKS + "cluster-configuration (OS SKU); use-nvidia-gpu (A100 sizes not on Azure Linux)"
+OS_SKUS = _AKS + "cluster-configuration (OS SKU); use-nvidia-gpu (A100 and H100 sizes not on Azure Linux)"
 SURGE = _AKS + "upgrade-aks-node-pools-rolling (customize node surge)"
 KUBELET = _AKS + "custom-node-configuration"
 MIG = _AKS + "gpu-multi-instance"
@@ -22,7 +22,8 @@ ENCRYPTION_AT_HOST = _AKS + "enable-host-encryption"
 RESERVED = _AKS + "use-labels (kubernetes.azure.com is reserved)"
 
 WINDOWS_SKUS = ("Windows2022", "Windows2025")
-MIG_GPUS = ("A100", "H100")  # the GPU models that offer Multi-Instance GPU
+# The sizes AKS offers MIG profiles on (the catalog's migCapable: aks/gpu-multi-instance), for the refusal's message.
+MIG_SIZES = ", ".join(sorted(name for name, size in CATALOG.items() if size.mig_capable))
 SURGE_VALUE = re.compile(r"^([1-9]\d{0,2})%?\Z")
 AKS_PREFIX = "kubernetes.azure.com/"
 
@@ -54,10 +55,10 @@ def os_sku(pool: Pool, at: str) -> Iterator[Violation]:
         yield Violation("OS_SKU_OS_MISMATCH", f"{at}/osSku", f"osSku '{sku}' is for "
                         f"{'Windows' if sku in WINDOWS_SKUS else 'Linux'} pools; this pool's os is {pool.os}",
                         source=OS_SKUS)
-    size = lookup(pool.vm_size) if sku == "AzureLinux" and "A100" in pool.vm_size.upper() else None
-    if size is not None and size.gpu_model and "A100" in size.gpu_model:
+    size = lookup(pool.vm_size) if sku == "AzureLinux" else None
+    if size is not None and not size.azure_linux:
         yield Violation("OS_SKU_SIZE_UNSUPPORTED", f"{at}/osSku", f"AKS does not offer {size.name} with Azure "
-                        "Linux; use osSku 'Ubuntu' for this pool", source=OS_SKUS)
+                        "Linux (A100 and H100 sizes); use osSku 'Ubuntu' for this pool", source=OS_SKUS)
 
 
 def max_surge(pool: Pool, at: str) -> Iterator[Violation]:
@@ -87,10 +88,9 @@ def kubelet(pool: Pool, at: str) -> Iterator[Violation]:
 
 def mig(pool: Pool, at: str) -> Iterator[Violation]:
     size = lookup(pool.vm_size)
-    if size is not None and not (size.gpu_model and any(m in size.gpu_model for m in MIG_GPUS)):
-        yield Violation("MIG_SIZE_UNSUPPORTED", f"{at}/gpuInstanceProfile", f"Multi-Instance GPU profiles need "
-                        f"an A100 or H100 size (e.g. Standard_NC24ads_A100_v4); {size.name} has "
-                        f"{size.gpu_model or 'no GPU'}", source=MIG)
+    if size is not None and not size.mig_capable:
+        yield Violation("MIG_SIZE_UNSUPPORTED", f"{at}/gpuInstanceProfile", f"AKS offers Multi-Instance GPU "
+                        f"profiles only on {MIG_SIZES}; {size.name} has {size.gpu_model or 'no GPU'}", source=MIG)
 
 
 def scale_down(pool: Pool, at: str) -> Iterator[Violation]:

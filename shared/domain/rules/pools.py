@@ -63,7 +63,8 @@ def vm_sizes(r: ClusterRequest, ctx: Context) -> Iterator[Violation]:
                             source=VM_SIZES)
         elif size.retired_on and size.is_retired_on(ctx.as_of):
             yield Violation("VM_SIZE_RETIRED", f"{at}/vmSize",
-                            f"{size.name} was retired on {size.retired_on.isoformat()}; choose a current size",
+                            f"{size.name} was retired on {size.retired_on.isoformat()}; choose a current size "
+                            f"({size.retirement_note})",
                             source=VM_SIZES)
         elif size.retired_on:
             yield Violation("VM_SIZE_RETIRING", f"{at}/vmSize",

@@ -19,6 +19,7 @@ QUALIFIED_NAME = re.compile(rf"^{_PREFIX}?{_NAME}$")
 LABEL_VALUE = re.compile(rf"^{_NAME}?$")
 TAINT = re.compile(rf"^{_PREFIX}?{_NAME}(={_NAME}?)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
 GPU_TAINT = "sku=gpu:NoSchedule"
+ARM64 = "learn.microsoft.com/azure/aks/use-arm64-vms (Arm64 VMs aren't supported for Windows node pools)"
 MEMORY_GIB_PER_VCPU = 8  # E-series ratio: what "memory-optimised" means
 
 
@@ -66,6 +67,11 @@ def windows(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         if r.network.plugin == "kubenet":
             yield Violation("WINDOWS_REQUIRES_AZURE_CNI", f"{at}/os", "Windows pools need Azure CNI "
                             "(network.plugin 'azure-overlay' or 'azure'), not kubenet", source=CREATE_NODE_POOLS)
+        size = lookup(pool.vm_size)
+        if size is not None and size.arm64:
+            yield Violation("ARM64_WINDOWS_UNSUPPORTED", f"{at}/vmSize", f"{size.name} is an Arm64 size; AKS runs "
+                            "Arm64 nodes in Linux pools only (osSku Ubuntu or AzureLinux): choose an x64 size for "
+                            "this Windows pool", source=ARM64)
 
 
 def memory(r: ClusterRequest, _: Context) -> Iterator[Violation]:
