@@ -42,6 +42,10 @@ CATALOG: dict[str, VmSize] = {
     "standard_nc4as_t4_v3": VmSize(4, 28, "Standard NCASv3_T4 Family", True),
     "standard_nc24ads_a100_v4": VmSize(24, 220, "StandardNCADSA100v4Family", True),
     "standard_nc6s_v3": VmSize(6, 112, "standardNCSv3Family", True),
+    # Dsv6: the usages API spells this family `StandardDsv6Family`, which the name guess below would not.
+    "standard_d4s_v6": VmSize(4, 16, "StandardDsv6Family", False),
+    "standard_d8s_v6": VmSize(8, 32, "StandardDsv6Family", False),
+    "standard_d16s_v6": VmSize(16, 64, "StandardDsv6Family", False),
     # Arm64 and H100 sizes of docs/examples (arm64-cost-optimised.json, h100-mig-training.json), with the quota
     # family the usages API names them by (the Resource SKUs' `family`); the H100s' local disk is NVMe only.
     "standard_d4ps_v6": VmSize(4, 16, "StandardDpsv6Family", False, arm64=True),
