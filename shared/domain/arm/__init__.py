@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from shared.domain.arm import aks, aks_options, core, networking
+from shared.domain.arm import aks, aks_options, core, networking, peering
 from shared.domain.arm.aks import (
     AGENT_POOL,
     CLUSTER,
@@ -38,15 +38,20 @@ from shared.domain.arm.names import (
     PE_SUBNET,
     PRIVATE_DNS_ZONE_CONTRIBUTOR,
     dns_prefix,
+    cluster_vnet_id,
     dns_zone_for,
+    identity_body,
     identity_name,
     ids,
+    node_subnet_id,
+    pe_subnet_id,
     pool_subnet_id,
     role_assignment_name,
     tags,
     vnet_name,
 )
 from shared.domain.arm.networking import DNS_LINK, DNS_ZONE, DNS_ZONE_GROUP, PRIVATE_ENDPOINT, SUBNET, VNET
+from shared.domain.arm.peering import HUB_PEERING, VNET_PEERING
 from shared.domain.arm.record import ResourceType
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "DNS_LINK",
     "DNS_ZONE",
     "DNS_ZONE_GROUP",
+    "HUB_PEERING",
     "IDENTITY",
     "MAINTENANCE",
     "MANAGED_BY_TAG",
@@ -69,20 +75,25 @@ __all__ = [
     "SUBNET",
     "TYPES",
     "VNET",
+    "VNET_PEERING",
     "WINDOWS_ADMIN_USER",
     "WINDOWS_PASSWORD",
     "ResourceType",
     "addon_profiles",
+    "cluster_vnet_id",
     "agent_pool_body",
     "agent_pool_properties",
     "dns_prefix",
     "dns_zone_for",
+    "identity_body",
     "identity_name",
     "ids",
     "maintenance_body",
     "maintenance_windows",
     "managed_cluster_body",
+    "node_subnet_id",
     "owner_role_assignment_body",
+    "pe_subnet_id",
     "pool_subnet_id",
     "resource_type",
     "role_assignment_name",
@@ -93,7 +104,7 @@ __all__ = [
 
 # Every type aksvend sends requests for, by lower-cased name (ARM types are case-insensitive).
 TYPES: Mapping[str, ResourceType] = MappingProxyType(
-    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *aks.TYPES, *aks_options.TYPES)})
+    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *peering.TYPES, *aks.TYPES, *aks_options.TYPES)})
 
 
 def resource_type(name: str) -> ResourceType:
