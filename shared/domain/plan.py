@@ -173,7 +173,8 @@ def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -
         zone = arm.dns_zone_for(pe.group_id)
         zone_id = central.get(pe.group_id) or f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
         out.append(res(f"privateEndpoint:{pe.name}", arm.PRIVATE_ENDPOINT, pe_id,
-                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id), *own))
+                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id),
+                       *(own or ("resourceGroup",))))  # in the cluster's group, on the VNet when it is aksvend's
         out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
                        arm.DNS_ZONE_GROUP.body(zone_id, zone), f"privateEndpoint:{pe.name}",
                        *(() if pe.group_id in central else (f"dnsZone:{pe.group_id}",))))
