@@ -44,6 +44,7 @@ def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_
                    "azurePolicy": bool(_obj(addons.get("azurepolicy")).get("enabled"))},
         "deletionProtection": True,
         "network": _network(_obj(props.get("networkProfile")), system, profiles),
+        "dnsPrefix": props.get("dnsPrefix"),
     }
     identity = _identity(_obj(cluster.get("identity")))
     if identity is not None:

@@ -254,6 +254,8 @@ class ClusterRequestInput(_Model):
     security: Security | None = None
     maintenance: Maintenance | None = None
     identity: ExistingIdentity | None = None  # None: aksvend's own user-assigned identity id-<name>
+    # dnsPrefix, fixed once the cluster exists; None: made from the name. An adopted cluster keeps ARM's.
+    dns_prefix: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$")] | None = None
 
 
 class ClusterRequest(ClusterRequestInput):

@@ -82,7 +82,7 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         network["podCidr"] = pods
     properties: dict[str, Any] = {
         "kubernetesVersion": r.kubernetes_version,
-        "dnsPrefix": dns_prefix(r.name),
+        "dnsPrefix": r.dns_prefix or dns_prefix(r.name),
         "enableRBAC": True,
         "agentPoolProfiles": [
             {"name": p.name, **agent_pool_properties(r, p, system=i == 0)} for i, p in enumerate(r.pools)
