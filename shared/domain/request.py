@@ -43,6 +43,7 @@ LabelKey = Annotated[str, StringConstraints(max_length=317)]
 LabelValue = Annotated[str, StringConstraints(max_length=63)]
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=512)]  # ARM: tag names <= 512, values <= 256
 TagValue = Annotated[str, StringConstraints(max_length=256)]
+DnsPrefix = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$")]
 
 Profile = Literal["production", "development"]
 Workload = Literal["general", "memory", "gpu", "batch"]
@@ -255,7 +256,7 @@ class ClusterRequestInput(_Model):
     maintenance: Maintenance | None = None
     identity: ExistingIdentity | None = None  # None: aksvend's own user-assigned identity id-<name>
     # dnsPrefix, fixed once the cluster exists; None: made from the name. An adopted cluster keeps ARM's.
-    dns_prefix: Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$")] | None = None
+    dns_prefix: DnsPrefix | None = None
 
 
 class ClusterRequest(ClusterRequestInput):

@@ -9,8 +9,9 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from tests.integration.byo_setup import put
-from tests.integration.test_http_lifecycle import PATCH, aks, api, done  # noqa: F401 (api: the fixture)
 from tests.integration.test_http_api import wait_op
+from tests.integration.test_http_lifecycle import PATCH, aks, done
+from tests.integration.test_http_lifecycle import api as api  # the fixture
 
 pytestmark = pytest.mark.integration
 

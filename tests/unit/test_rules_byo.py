@@ -94,7 +94,8 @@ def test_an_existing_network_is_neither_made_nor_deleted_and_every_pool_names_it
     assert profiles == {"system": EXISTING["nodeSubnetId"], "apps": f"{SPOKE}/subnets/snet-apps"}
     grants = {res.id.split("/providers/Microsoft.Authorization/")[0] for res in p.resources
               if res.type == arm.ROLE_ASSIGNMENT.name}
-    assert grants == {EXISTING["nodeSubnetId"], f"{SPOKE}/subnets/snet-apps", f"{ZONES}/privatelink.westeurope.azmk8s.io"}
+    api_zone = f"{ZONES}/privatelink.westeurope.azmk8s.io"
+    assert grants == {EXISTING["nodeSubnetId"], f"{SPOKE}/subnets/snet-apps", api_zone}
     pe = p.resource("privateEndpoint:data").body["properties"]["subnet"]["id"]
     assert pe == EXISTING["privateEndpointSubnetId"]
     zones = p.resource("dnsZoneGroup:data").body["properties"]["privateDnsZoneConfigs"]

@@ -21,9 +21,19 @@ from ..errors import ArmError
 from ..store import Resource
 from ..world import Call
 from .base import ResourceType
-from .network import NetworkType
 
 PEERINGS = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
+
+
+class NetworkType(ResourceType):
+    """How the Network RP answers (as network.py's types, which import this module): long-running PUT and DELETE,
+    429 while another operation runs."""
+
+    lro_put = "async"
+    lro_delete = "async"
+    running_create = "Updating"
+    busy_status = 429
+    busy_code = "RetryableErrorDueToAnotherOperation"
 
 
 def missing_reference(world, referenced: str, by: str) -> ArmError | None:

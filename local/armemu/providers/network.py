@@ -16,6 +16,7 @@ from ..errors import invalid
 from ..store import Resource
 from ..world import Call
 from .base import ResourceType
+from .byo_network import check_subnet_references
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -96,7 +97,7 @@ class VirtualNetworks(NetworkType):
         }
         check_subnets(call.path.name, space, inline)
         for spec in props.get("subnets") or []:  # a route table or NAT gateway a subnet names must exist
-            _check_references(self.world, spec.get("properties") or {},
+            check_subnet_references(self.world, spec.get("properties") or {},
                                                 f"{call.path.resource_id}/subnets/{spec.get('name', '')}")
         if existing is not None:
             kept = {name.lower() for name in inline}
@@ -162,7 +163,7 @@ class Subnets(NetworkType):
         }
         siblings[call.path.name] = subnet_prefixes(body.get("properties") or {}, "properties.addressPrefix")
         check_subnets(vnet.name, space, siblings)
-        _check_references(self.world, body.get("properties") or {}, call.path.resource_id)
+        check_subnet_references(self.world, body.get("properties") or {}, call.path.resource_id)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         stored = super().shape(call, body, existing)
@@ -178,12 +179,6 @@ class Subnets(NetworkType):
             raise invalid(
                 f"Subnet {resource.name} is in use and cannot be deleted.", resource.name, "InUseSubnetCannotBeDeleted"
             )
-
-
-def _check_references(world, props: dict[str, Any], subnet_id: str) -> None:
-    from .byo_network import check_subnet_references  # byo_network builds on this module's NetworkType
-
-    check_subnet_references(world, props, subnet_id)
 
 
 def _subnet_defaults(props: dict[str, Any]) -> dict[str, Any]:

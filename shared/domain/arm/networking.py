@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.arm.names import NODE_SUBNET, PE_SUBNET, cluster_vnet_id, pe_subnet_id, tags
-from shared.domain.byo import is_subnet_id
 from shared.domain.arm.record import ResourceType
+from shared.domain.byo import is_subnet_id
 from shared.domain.network import SubnetLayout
 from shared.domain.pool_subnets import subnet_name
 from shared.domain.request import ClusterRequest, Pool
