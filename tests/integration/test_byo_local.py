@@ -81,7 +81,7 @@ async def test_an_adopted_cluster_keeps_its_own_vnet_and_identity_through_a_patc
     put(armemu, at["identity"], {"location": "westeurope"})
     put(armemu, at["vnet"], {"location": "westeurope", "properties": {
         "addressSpace": {"addressPrefixes": ["10.80.0.0/16"]},
-        "subnets": [{"name": "nodes", "properties": {"addressPrefix": "10.80.0.0/22"}}]}})
+        "subnets": [{"name": "nodes", "properties": {"addressPrefix": "10.80.0.0/28"}}]}})  # 11 usable addresses
     put(armemu, f"{at['cluster']}/{name}", cluster_body(at["subnet"], at["identity"]))
     path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
     adopted = await client.post(f"{path}/adopt")
@@ -92,6 +92,12 @@ async def test_an_adopted_cluster_keeps_its_own_vnet_and_identity_through_a_patc
     assert (desired["network"]["serviceCidr"], desired["network"]["plugin"]) == ("10.1.0.0/16", "azure-overlay")
     assert desired["dnsPrefix"] == "own-prefix"
 
+    fits = await client.patch(path, json={"systemPool": {"count": 10}}, headers=PATCH)  # 10 + 1 surge: 11 fit
+    assert fits.status_code == 202, fits.text
+    await done(client, await client.patch(path, json={"systemPool": {"count": 2}}, headers=PATCH), path)
+    full = await client.patch(path, json={"systemPool": {"count": 11}}, headers=PATCH)  # 11 + 2 surge: the real /28
+    assert full.status_code == 422 and full.json()["code"] == "NodeSubnetFull", full.text
+    assert "10.80.0.0/28" in full.json()["detail"]
     patch = await done(client, await client.patch(path, json={"tags": {"adopted": "yes"}}, headers=PATCH), path)
     assert [s["id"] for s in patch["steps"]] == ["update:cluster"]
     cluster = aks(armemu).managed_clusters.get(rg, name)
