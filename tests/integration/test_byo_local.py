@@ -1,5 +1,6 @@
 """Bring your own network on the local stack: the emulator's route tables, peerings and AKS's subnet checks
-(local/armemu/providers/byo_network.py), and an adopted cluster expressed as bring-your-own (issue 17): a PATCH sends
+(local/armemu/providers/byo_network.py), the hub peering a plan makes (spoke side only, deleted with the cluster),
+and an adopted cluster expressed as bring-your-own (issue 17): a PATCH sends
 ARM's subnet and identity, and a DELETE deletes the cluster only, never the VNet and identity it runs on."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from tests.integration.byo_setup import put
+from tests.integration.engine_harness import harness
 from tests.integration.test_http_api import wait_op
 from tests.integration.test_http_lifecycle import PATCH, aks, done
 from tests.integration.test_http_lifecycle import api as api  # the fixture
@@ -113,3 +115,23 @@ async def test_an_adopted_cluster_keeps_its_own_vnet_and_identity_through_a_patc
     left = {r["id"].lower() for r in armemu.inventory()}
     assert f"{at['cluster']}/{name}".lower() not in left
     assert {at["vnet"].lower(), at["subnet"].lower(), at["identity"].lower()} <= left
+
+
+async def test_a_hub_peering_is_made_on_aksvends_vnet_only_and_goes_with_the_cluster(armemu, azurite_connection_string):
+    hub_group = f"/subscriptions/{armemu.subscription_id}/resourceGroups/rg-byo-hub"
+    hub = f"{hub_group}/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+    put(armemu, hub_group, {"location": "westeurope"})
+    put(armemu, hub, {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.90.0.0/22"]}}})
+    raw = {"name": "spoke-peer", "resourceGroup": "rg-byo-peer", "location": "westeurope", "network": {
+        "hubVnetId": hub, "vnetAddressSpace": "10.91.0.0/16"}}
+    async with harness(armemu, azurite_connection_string) as h:
+        op = await h.wait_done(await h.submit(raw))
+        assert op["state"] == "succeeded", op.get("error")
+        peerings = [r for r in armemu.inventory() if "/virtualnetworkpeerings/" in r["id"].lower()
+                    and "/rg-byo-peer/" in r["id"].lower()]
+        assert [p["id"].rsplit("/", 1)[-1] for p in peerings] == ["peer-to-hub"]
+        assert [r for r in armemu.inventory() if r["id"].lower().startswith(hub.lower() + "/")] == []  # hub untouched
+        gone = await h.wait_done(await h.submit(raw, kind="delete-cluster"))
+        assert gone["state"] == "succeeded", gone.get("error")
+    left = {r["id"].lower() for r in armemu.inventory()}
+    assert hub.lower() in left and not any("/rg-byo-peer/providers/microsoft.network/" in i for i in left)
