@@ -71,6 +71,10 @@ def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:
     if n.private_endpoints:
         endpoints = ", ".join(f"{pe.name} -> {pe.group_id}" for pe in n.private_endpoints)
         parts.append(f"private endpoints ({subnets.pe_subnet}): {endpoints}")
+    if n.private_dns_zones:
+        parts.append(f"central DNS zones: {', '.join(n.private_dns_zones)}")
+    if n.hub_vnet_id:
+        parts.append(f"peered to hub {n.hub_vnet_id.rsplit('/', 1)[-1]}")
     return " · ".join(parts)
 
 

@@ -135,3 +135,4 @@ def test_a_hub_peering_is_the_spoke_side_of_aksvends_own_vnet():
     assert peering.id == f"{arm.ids(p.request)['vnet']}/virtualNetworkPeerings/{arm.HUB_PEERING}"
     assert peering.depends_on == ("vnet",)
     assert peering.body["properties"]["remoteVirtualNetwork"]["id"] == HUB
+    assert p.tree.endswith("peered to hub vnet-hub")
