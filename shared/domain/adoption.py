@@ -5,8 +5,12 @@ location, version, the System pool first and the other pools as user pools (VM s
 zones, taints, labels, spot, max pods, OS disk), tags (less aksvend's own), add-ons and the upgrade channel. The
 services expand and validate it by the rules of a create, so an adopted cluster is one aksvend could have made.
 
-What ARM does not say the same way (the VNet's address space: AKS names only the node subnet) takes the profile's
-value; an adopted cluster's deletion protection is on, since its network and identity were not planned by aksvend.
+The cluster is expressed as bring-your-own (shared/domain/byo.py; issue 17): its node subnet is
+`network.existing.nodeSubnetId` (a pool on another subnet names it as `subnet`; no `vnetSubnetID`: AKS's own VNet),
+its control plane identity is `identity`, and the immutable network fields (plugin and mode, pod and service CIDRs,
+DNS service IP, outbound type, policy, dataplane) are ARM's. So a change sends ARM's subnets, identity and network, and
+a DELETE deletes the cluster only, never a VNet or identity aksvend did not make for it. Its deletion protection is
+on.
 
 Pure: no I/O.
 """
@@ -39,11 +43,55 @@ def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_
         "addons": {"monitoring": bool(_obj(addons.get("omsagent")).get("enabled")),
                    "azurePolicy": bool(_obj(addons.get("azurepolicy")).get("enabled"))},
         "deletionProtection": True,
+        "network": _network(_obj(props.get("networkProfile")), system, profiles),
+        "dnsPrefix": props.get("dnsPrefix"),
     }
+    identity = _identity(_obj(cluster.get("identity")))
+    if identity is not None:
+        raw["identity"] = identity
+    subnet = system.get("vnetSubnetID")
+    for pool, arm_pool in zip(raw["userPools"], (p for p in profiles if p is not system), strict=True):
+        own = arm_pool.get("vnetSubnetID")
+        if isinstance(own, str) and own and (not isinstance(subnet, str) or own.lower() != subnet.lower()):
+            pool["subnet"] = own
     channel = _obj(props.get("autoUpgradeProfile")).get("upgradeChannel")
     if channel in _CHANNELS:
         raw["reactions"] = {"autoUpgrade": channel}
     return raw
+
+
+_PLUGINS = {("kubenet", None): "kubenet", ("azure", None): "azure", ("azure", "overlay"): "azure-overlay"}
+
+
+def _network(net: Mapping[str, Any], system: Mapping[str, Any], profiles: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """ARM's network profile as the request's `network`, on the existing subnet the system pool names."""
+    plugin, mode = net.get("networkPlugin", "kubenet"), net.get("networkPluginMode")
+    subnet = system.get("vnetSubnetID")
+    out: dict[str, Any] = {
+        "existing": {"nodeSubnetId": subnet} if subnet else {},
+        # another plugin (none: bring your own CNI) is left as ARM says it, for the rules to refuse (422)
+        "plugin": _PLUGINS.get((plugin, mode), f"{plugin}-{mode}" if mode else plugin),
+        "serviceEndpoints": [],
+    }
+    for field, arm_field in (("podCidr", "podCidr"), ("serviceCidr", "serviceCidr"), ("dnsServiceIp", "dnsServiceIP"),
+                             ("outboundType", "outboundType"), ("policy", "networkPolicy"),
+                             ("dataplane", "networkDataplane")):
+        if net.get(arm_field) is not None and not (field == "podCidr" and out["plugin"] == "azure"):
+            out[field] = net[arm_field]
+    out.setdefault("policy", "none")
+    out.setdefault("dataplane", "azure")
+    return out
+
+
+def _identity(identity: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The cluster's control plane identity: its user-assigned id, or system-assigned; None: ARM names none."""
+    kind = identity.get("type")
+    if kind == "SystemAssigned":
+        return {"type": "SystemAssigned"}
+    ids = list(_obj(identity.get("userAssignedIdentities")))
+    if kind == "UserAssigned" and ids:
+        return {"type": "UserAssigned", "resourceId": ids[0]}
+    return None
 
 
 def _obj(value: Any) -> Mapping[str, Any]:

@@ -28,7 +28,10 @@ CODE = "NODE_SUBNET_FULL"
 
 
 def planned_node_subnet(request: ClusterRequest) -> ipaddress.IPv4Network | None:
-    """The node subnet the plan gives `request` (what a cluster built from it has), None when it does not fit."""
+    """The node subnet the plan gives `request` (what a cluster built from it has), None when it does not fit or is
+    an existing subnet (network.existing: its prefix is ARM's, not the plan's)."""
+    if request.network.existing is not None:
+        return None
     vnet = parse_cidr(request.network.vnet_address_space)
     placed = layout(request, vnet) if vnet is not None else None
     return None if placed is None or isinstance(placed, LayoutError) else placed.node_subnet

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.domain import arm
+from shared.domain import arm, byo
 from shared.domain.plan import VNET_RULE_PREFIX, Plan, plan, pool_grant
 from shared.domain.request import ClusterRequest, Pool
 
@@ -78,6 +78,8 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     if kind == "delete-pool":
         delete_pool = StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", pools.name, pool_id,
                                pools.api_version, None, (), True, pools.seconds["delete"])
+        if byo.uses_existing_network(request):  # no subnet of a pool is aksvend's: nothing else to delete
+            return (delete_pool,)
         return (delete_pool, *_own_subnet_deletes(request, pool_name, after=delete_pool.id))
     # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
     pool = next(p for p in request.pools if p.name == pool_name)
@@ -108,17 +110,23 @@ def _own_subnet_deletes(request: ClusterRequest, pool_name: str, *, after: str) 
 
 def _own_subnet_steps(request: ClusterRequest, pool: Pool) -> tuple[StepSpec, ...]:
     """A pool on its own subnet: the subnet (a PUT of the same prefix again is a no-op), and the cluster identity's
-    Network Contributor role on it; the identity is PUT again (unchanged) for its principal id."""
+    Network Contributor role on it; the identity is PUT again (unchanged) for its principal id. An existing subnet
+    (an ARM id) is not PUT, and an existing identity gets no grant (shared/domain/byo.py): its owner grants it."""
     ids, role, subnet = arm.ids(request), arm.ROLE_ASSIGNMENT, arm.SUBNET
     key, role_id = pool_grant(request, pool)
+    existing = byo.is_subnet_id(pool.subnet or "")
+    put_subnet = () if existing else (
+        StepSpec(f"put:subnet:{pool.name}", "put", f"subnet:{pool.name}", subnet.name,
+                 arm.pool_subnet_id(request, pool), subnet.api_version, subnet.body(request, pool), (), False,
+                 subnet.seconds["put"]),)
+    if not byo.makes_identity(request):
+        return put_subnet
     return (
         StepSpec("put:identity", "put", "identity", arm.IDENTITY.name, ids["identity"], arm.IDENTITY.api_version,
                  arm.IDENTITY.body(request), (), False, arm.IDENTITY.seconds["put"]),
-        StepSpec(f"put:subnet:{pool.name}", "put", f"subnet:{pool.name}", subnet.name,
-                 arm.pool_subnet_id(request, pool), subnet.api_version, subnet.body(request, pool), (), False,
-                 subnet.seconds["put"]),
+        *put_subnet,
         StepSpec(f"put:{key}", "put", key, role.name, role_id, role.api_version, role.body(request),
-                 ("put:identity", f"put:subnet:{pool.name}"), False, role.seconds["put"]),
+                 ("put:identity", *(s.id for s in put_subnet)), False, role.seconds["put"]),
     )
 
 

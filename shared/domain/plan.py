@@ -8,11 +8,12 @@ so that the cluster sees one mutating operation at creation (AKS refuses a secon
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.domain import arm, armid
+from shared.domain import arm, armid, byo
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
 from shared.domain.pricing import Estimate, estimate, shipped
 from shared.domain.request import ClusterRequest, Pool
@@ -20,6 +21,7 @@ from shared.domain.rules.access import role_id
 from shared.domain.tree import render
 
 Action = Literal["put", "delete"]
+ANY_NETWORK = ipaddress.IPv4Network("0.0.0.0/0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,8 @@ class PlanningError(ValueError):
 
 def plan(request: ClusterRequest) -> Plan:
     vnet = parse_cidr(request.network.vnet_address_space)
+    if byo.uses_existing_network(request):  # no VNet of aksvend's: the layout is unused (the tree names the subnets)
+        vnet = ANY_NETWORK
     subnets = layout(request, vnet) if vnet is not None else None
     if subnets is None or isinstance(subnets, LayoutError):
         raise PlanningError("the network does not fit; validate the request before planning")
@@ -92,27 +96,33 @@ def plan(request: ClusterRequest) -> Plan:
 
 
 def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource]:
-    ids = arm.ids(r)
+    ids, own = arm.ids(r), own_network(r)
 
     def res(key: str, type_: arm.ResourceType, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
         return PlannedResource(key, type_.name, id_, type_.api_version, body, tuple(deps))
 
-    out = [
-        res("resourceGroup", arm.RESOURCE_GROUP, ids["resourceGroup"], arm.RESOURCE_GROUP.body(r)),
-        res("identity", arm.IDENTITY, ids["identity"], arm.IDENTITY.body(r), "resourceGroup"),
-        res("vnet", arm.VNET, ids["vnet"], arm.VNET.body(r, subnets), "resourceGroup"),
-    ]
-    role_name = arm.role_assignment_name(ids["nodeSubnet"], arm.NETWORK_CONTRIBUTOR, ids["identity"])
-    out.append(res("roleAssignment", arm.ROLE_ASSIGNMENT,
-                   f"{ids['nodeSubnet']}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
-                   arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet"))
+    # an existing identity or network (shared/domain/byo.py) is not the plan's: never made, so never deleted
+    out = [res("resourceGroup", arm.RESOURCE_GROUP, ids["resourceGroup"], arm.RESOURCE_GROUP.body(r))]
+    grantee = ("identity",) if byo.makes_identity(r) else ()
+    if grantee:
+        out.append(res("identity", arm.IDENTITY, ids["identity"], arm.IDENTITY.body(r), "resourceGroup"))
+    if own:
+        out.append(res("vnet", arm.VNET, ids["vnet"], arm.VNET.body(r, subnets), "resourceGroup"))
+    node_subnet = arm.node_subnet_id(r)
+    if grantee and node_subnet is not None:  # AKS needs Network Contributor on the nodes' subnet (docs/request.md)
+        role_name = arm.role_assignment_name(node_subnet, arm.NETWORK_CONTRIBUTOR, ids["identity"])
+        out.append(res("roleAssignment", arm.ROLE_ASSIGNMENT,
+                       f"{node_subnet}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
+                       arm.ROLE_ASSIGNMENT.body(r), *grantee, *own))
     out += _private_endpoints(r, res)
-    out += _vnet_rules(r, res)
-    grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet]  # a pool's own subnet: the same role
-    out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), "identity", "vnet") for key, id_ in grants]
-    cluster_deps = ["identity", "vnet", "roleAssignment", *(key for key, _ in grants)]
+    out += hub_peering(r, res)
+    out += _vnet_rules(r, res, own)
+    # a pool's own subnet: the same role
+    grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet] if grantee else []
+    out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), *grantee, *own) for key, id_ in grants]
+    cluster_deps = [*grantee, *own, *(x.key for x in out if x.key == "roleAssignment"), *(key for key, _ in grants)]
     api_zone = api_server_dns_zone(r)
-    if api_zone is not None:  # AKS needs Private DNS Zone Contributor on a zone it is given (private-clusters.md)
+    if api_zone is not None and grantee:  # AKS needs Private DNS Zone Contributor on a zone it is given
         zone_role = arm.role_assignment_name(api_zone, arm.PRIVATE_DNS_ZONE_CONTRIBUTOR, ids["identity"])
         out.append(res("roleAssignment:apiServerDnsZone", arm.ROLE_ASSIGNMENT,
                        f"{api_zone}/providers/Microsoft.Authorization/roleAssignments/{zone_role}",
@@ -130,33 +140,52 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     return out
 
 
+def own_network(r: ClusterRequest) -> tuple[str, ...]:
+    """("vnet",) when the plan makes the cluster's VNet (what depends on it waits for it), () with an existing one."""
+    return () if byo.uses_existing_network(r) else ("vnet",)
+
+
+def hub_peering(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[PlannedResource]:
+    """The peering of aksvend's VNet to the hub VNet (`network.hubVnetId`): the spoke side only (docs/request.md)."""
+    hub = r.network.hub_vnet_id
+    if hub is None or byo.uses_existing_network(r):
+        return []
+    peering_id = f"{arm.ids(r)['vnet']}/virtualNetworkPeerings/{arm.HUB_PEERING}"
+    return [res("hubPeering", arm.VNET_PEERING, peering_id, arm.VNET_PEERING.body(r), "vnet")]
+
+
 def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[PlannedResource]:
     """Each private DNS zone the endpoints need (one per group id) with its VNet link, then each endpoint with its
     zone group."""
     out: list[PlannedResource] = []
-    rg_id = arm.ids(r)["resourceGroup"]
+    rg_id, own = arm.ids(r)["resourceGroup"], own_network(r)
     groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
+    central = r.network.private_dns_zones  # group id -> an existing (central) zone: not made, linked only if asked
     for group in groups:
-        zone = arm.dns_zone_for(group)
-        zone_id = f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
-        out.append(res(f"dnsZone:{group}", arm.DNS_ZONE, zone_id, arm.DNS_ZONE.body(r), "resourceGroup"))
-        out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}",
-                       arm.DNS_LINK.body(r), f"dnsZone:{group}", "vnet"))
+        zone_id = central.get(group) or f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{arm.dns_zone_for(group)}"
+        made = () if group in central else (f"dnsZone:{group}",)
+        if made:
+            out.append(res(f"dnsZone:{group}", arm.DNS_ZONE, zone_id, arm.DNS_ZONE.body(r), "resourceGroup"))
+        if made or r.network.link_private_dns_zones:
+            out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}",
+                           arm.DNS_LINK.body(r), *made, *own))
     for pe in r.network.private_endpoints:
         pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
         zone = arm.dns_zone_for(pe.group_id)
+        zone_id = central.get(pe.group_id) or f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"
         out.append(res(f"privateEndpoint:{pe.name}", arm.PRIVATE_ENDPOINT, pe_id,
-                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id), "vnet"))
+                       arm.PRIVATE_ENDPOINT.body(r, pe.name, pe.target_resource_id, pe.group_id),
+                       *(own or ("resourceGroup",))))  # in the cluster's group, on the VNet when it is aksvend's
         out.append(res(f"dnsZoneGroup:{pe.name}", arm.DNS_ZONE_GROUP, f"{pe_id}/privateDnsZoneGroups/default",
-                       arm.DNS_ZONE_GROUP.body(f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}", zone),
-                       f"privateEndpoint:{pe.name}", f"dnsZone:{pe.group_id}"))
+                       arm.DNS_ZONE_GROUP.body(zone_id, zone), f"privateEndpoint:{pe.name}",
+                       *(() if pe.group_id in central else (f"dnsZone:{pe.group_id}",))))
     return out
 
 
 VNET_RULE_PREFIX = "vnetRule:"  # the key of an edit of a service endpoint target's rules, not a resource aksvend owns
 
 
-def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[PlannedResource]:
+def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource], own: tuple[str, ...]) -> list[PlannedResource]:
     """Each service endpoint target's VNet rules for the cluster's subnets, once the VNet has them: an edit of the
     target's rule set (shared/domain/arm/vnet_rules.py), keyed `vnetRule:<type>:<name>` (a table key has no '/')."""
     if not r.network.service_endpoint_targets:
@@ -169,7 +198,7 @@ def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource]) -> list[
             raise PlanningError("a service endpoint target is no ARM id; validate the request before planning")
         type_ = arm.resource_type(parsed.resource_type)
         out.append(res(f"{VNET_RULE_PREFIX}{parsed.types[-1]}:{parsed.names[-1]}", type_, target.target_resource_id,
-                       type_.body(type_.name, subnets), "vnet"))
+                       type_.body(type_.name, subnets), *own))
     return out
 
 

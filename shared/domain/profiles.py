@@ -124,6 +124,7 @@ def expand(raw: Any, *, default_subscription_id: str) -> tuple[ClusterRequest | 
     if isinstance(merged.get("systemPool"), dict):
         merged["systemPool"] = _with_os_sku({"name": "system", **merged["systemPool"]}, os_sku)
     _linux_only_dataplane(merged, raw)
+    _existing_subnet_endpoints(merged, raw)
     notes = _programmatic_location(merged)
     try:
         return ClusterRequest.model_validate(merged), notes
@@ -145,6 +146,15 @@ def _linux_only_dataplane(merged: dict[str, Any], raw: dict[str, Any]) -> None:
     merged["network"] = {**network, "dataplane": "azure",
                          "policy": chosen.get("policy", "none") if network.get("policy") == "cilium" else
                          network.get("policy")}
+
+
+def _existing_subnet_endpoints(merged: dict[str, Any], raw: dict[str, Any]) -> None:
+    """An existing node subnet (network.existing) is its owner's: the profile's service endpoints give way (an explicit
+    list is left to rule SERVICE_ENDPOINTS_ON_EXISTING_SUBNET)."""
+    network, given = merged.get("network"), raw.get("network")
+    if isinstance(network, dict) and isinstance(given, dict) and given.get("existing") is not None \
+            and "serviceEndpoints" not in given:
+        merged["network"] = {**network, "serviceEndpoints": []}
 
 
 def _programmatic_location(merged: dict[str, Any]) -> list[Violation]:

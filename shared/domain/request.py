@@ -20,6 +20,8 @@ from shared.domain.request_base import ContractModel as _Model
 from shared.domain.request_options import (
     ApiServer,
     EntraId,
+    ExistingIdentity,
+    ExistingNetwork,
     GpuInstanceProfile,
     KubeletConfig,
     Maintenance,
@@ -42,6 +44,7 @@ LabelKey = Annotated[str, StringConstraints(max_length=317)]
 LabelValue = Annotated[str, StringConstraints(max_length=63)]
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=512)]  # ARM: tag names <= 512, values <= 256
 TagValue = Annotated[str, StringConstraints(max_length=256)]
+DnsPrefix = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$")]
 
 Profile = Literal["production", "development"]
 Workload = Literal["general", "memory", "gpu", "batch"]
@@ -89,8 +92,9 @@ class PoolInput(_Model):
     gpu_driver: GpuDriver | None = None
     # Whether `aksvend.pool.pressure` events may raise the pool; None: yes, unless the pool has GPUs (docs/events.md).
     scale_on_pressure: bool | None = None
-    # A user pool's own subnet in the VNet: its prefix, or "auto" (aksvend picks a free one); None: the node subnet.
-    subnet: Cidr | None = None
+    # A user pool's own subnet in the VNet: its prefix, or "auto" (aksvend picks a free one), or the ARM id of an
+    # existing subnet (bring your own network); None: the node subnet.
+    subnet: LongStr | None = None
     # Production options (request_options.py; rules/production.py).
     os_sku: OsSku | None = None  # None: Ubuntu on Linux, Windows2022 on Windows
     max_surge: Annotated[str, StringConstraints(min_length=1, max_length=4)] | None = None  # None: "10%"
@@ -132,6 +136,12 @@ class Network(_Model):
     policy: NetworkPolicy = "none"
     dataplane: NetworkDataplane = "azure"
     outbound_type: OutboundType = "loadBalancer"
+    # Bring your own network, hub-and-spoke and central private DNS zones (shared/domain/byo.py).
+    existing: ExistingNetwork | None = None
+    hub_vnet_id: LongStr | None = None
+    private_dns_zones: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], LongStr] = Field(
+        default_factory=dict, max_length=16)  # group id -> an existing private DNS zone's id
+    link_private_dns_zones: bool = False  # link those existing zones to the cluster's VNet
 
 
 class Addons(_Model):
@@ -246,6 +256,9 @@ class ClusterRequestInput(_Model):
     entra_id: EntraId | None = None
     security: Security | None = None
     maintenance: Maintenance | None = None
+    identity: ExistingIdentity | None = None  # None: aksvend's own user-assigned identity id-<name>
+    # dnsPrefix, fixed once the cluster exists; None: made from the name. An adopted cluster keeps ARM's.
+    dns_prefix: DnsPrefix | None = None
 
 
 class ClusterRequest(ClusterRequestInput):

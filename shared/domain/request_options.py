@@ -28,6 +28,8 @@ OutboundType = Literal["loadBalancer", "managedNATGateway", "userAssignedNATGate
 NodeOsUpgradeChannel = Literal["None", "Unmanaged", "NodeImage", "SecurityPatch"]
 WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
+ArmId = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
 MAX_AUTHORIZED_IP_RANGES = 200  # AKS: api-server-authorized-ip-ranges, "up to 200 authorized IP address ranges"
 
 
@@ -95,3 +97,21 @@ class ServiceEndpointTarget(ContractModel):
     changes the target's default action, IP rules or bypass (docs/request.md, "Service endpoint targets")."""
 
     target_resource_id: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class ExistingNetwork(ContractModel):
+    """Bring your own network (`network.existing`; docs/request.md, "Bring your own network"): the nodes go on a
+    subnet that already exists, and aksvend makes no VNet. The ids are ARM subnet ids; `nodeSubnetId` None: AKS's
+    own VNet in the node resource group (what an adopted cluster without `vnetSubnetID` has)."""
+
+    node_subnet_id: ArmId | None = None
+    private_endpoint_subnet_id: ArmId | None = None
+
+
+class ExistingIdentity(ContractModel):
+    """The cluster's control plane identity when it is not aksvend's `id-<name>` (an adopted cluster's, or one the
+    caller owns): an existing user-assigned identity (`resourceId`), or the system-assigned one. aksvend then makes no
+    identity and grants it nothing: its owner granted what AKS needs on the subnets."""
+
+    type: Literal["UserAssigned", "SystemAssigned"] = "UserAssigned"
+    resource_id: ArmId | None = None

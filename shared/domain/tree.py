@@ -62,6 +62,8 @@ def _total(cost: Estimate) -> str:
 
 def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:
     n = r.network
+    if n.existing is not None:
+        return _existing_network(r)
     nodes = f"nodes {subnets.node_subnet}"
     if n.service_endpoints:
         nodes += f" ({', '.join(n.service_endpoints)})"
@@ -72,4 +74,25 @@ def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:
     if n.service_endpoint_targets:  # the other half of the service endpoints: the targets' firewalls admit the subnets
         targets = ", ".join(t.target_resource_id.rsplit("/", 1)[-1] for t in n.service_endpoint_targets)
         parts.append(f"vnet rules on: {targets}")
+    if n.private_dns_zones:
+        parts.append(f"central DNS zones: {', '.join(n.private_dns_zones)}")
+    if n.hub_vnet_id:
+        parts.append(f"peered to hub {n.hub_vnet_id.rsplit('/', 1)[-1]}")
+    return " · ".join(parts)
+
+
+def _existing_network(r: ClusterRequest) -> str:
+    """An existing network (shared/domain/byo.py): the subnets by name, as the plan cannot know their prefixes."""
+    n, existing = r.network, r.network.existing
+    assert existing is not None
+
+    def named(subnet_id: str | None) -> str:
+        return "/".join(subnet_id.split("/")[-3::2]) if subnet_id else "AKS's own VNet"
+
+    parts = [f"existing subnet {named(existing.node_subnet_id)}", n.plugin]
+    if n.private_endpoints:
+        endpoints = ", ".join(f"{pe.name} -> {pe.group_id}" for pe in n.private_endpoints)
+        parts.append(f"private endpoints ({named(existing.private_endpoint_subnet_id)}): {endpoints}")
+    if n.private_dns_zones:
+        parts.append(f"central DNS zones: {', '.join(n.private_dns_zones)}")
     return " · ".join(parts)

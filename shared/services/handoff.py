@@ -103,18 +103,26 @@ def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
 async def vnet_subnets(reader: object, request: ClusterRequest, *,
                        timeout: float = OBSERVED_TIMEOUT_SECONDS) -> dict[str, IPv4Network]:
     """The subnets of the cluster's VNet as ARM has them, by name; empty when ARM cannot be read now (a pool change
-    is then checked against the subnets the plan gives: shared/services/pool_change.py)."""
-    if not isinstance(reader, ArmReader):
+    is then checked against the subnets the plan gives: shared/services/pool_change.py). With an existing network
+    (shared/domain/byo.py) its VNet is read, and its node subnet is also found as `snet-nodes`."""
+    vnet_id, node_subnet = arm.cluster_vnet_id(request), arm.node_subnet_id(request)
+    if not isinstance(reader, ArmReader) or vnet_id is None:
         return {}
     try:
         async with asyncio.timeout(timeout):
-            vnet = await reader.get(arm.VNET.name, arm.ids(request)["vnet"], arm.VNET.api_version)
+            vnet = await reader.get(arm.VNET.name, vnet_id, arm.VNET.api_version)
     except (TimeoutError, AksvendError):
         return {}
     subnets = ((vnet or {}).get("properties") or {}).get("subnets") or []
     found = {str(s.get("name")): parse_cidr(str((s.get("properties") or {}).get("addressPrefix")))
              for s in subnets if isinstance(s, Mapping)}
-    return {name: net for name, net in found.items() if net is not None}
+    out = {name: net for name, net in found.items() if net is not None}
+    if request.network.existing is not None and node_subnet is not None:
+        own = node_subnet.rsplit("/", 1)[-1]
+        out = {k: v for k, v in out.items() if k != arm.NODE_SUBNET}
+        if own in out:
+            out[arm.NODE_SUBNET] = out[own]
+    return out
 
 
 async def credentials(reader: object, request: ClusterRequest, *,

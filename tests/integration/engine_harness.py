@@ -86,8 +86,9 @@ def expected_inventory(raw: dict, subscription_id: str) -> set[str]:
     assert request is not None, violations
     p = plan(request)
     ids = {r.id.lower() for r in p.resources if not r.key.startswith(VNET_RULE_PREFIX)}  # edits of others' targets
-    vnet, cluster = p.resource("vnet"), p.resource("cluster")
-    ids |= {f"{vnet.id}/subnets/{s['name']}".lower() for s in vnet.body["properties"]["subnets"]}
+    cluster = p.resource("cluster")
+    for vnet in (r for r in p.resources if r.key == "vnet"):  # none with an existing network (shared/domain/byo.py)
+        ids |= {f"{vnet.id}/subnets/{s['name']}".lower() for s in vnet.body["properties"]["subnets"]}
     ids |= {f"{cluster.id}/agentPools/{a['name']}".lower() for a in cluster.body["properties"]["agentPoolProfiles"]}
     return ids
 

@@ -1,6 +1,7 @@
 """docs/local.md says the requests in docs/examples/ are ready to POST to the local stack once the targets of their
 private endpoints and service endpoints exist in the emulator: each is provisioned here end to end (the engine over
-Azurite and the ARM emulator), its targets created first with the same plain ARM PUTs docs/local.md shows."""
+Azurite and the ARM emulator), its targets created first with the same plain ARM PUTs docs/local.md shows, and, for a
+request on an existing network, the landing zone's hub, spoke and central DNS zones (tests/integration/byo_setup.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.byo_setup import create_landing_zone
 from tests.integration.engine_harness import expected_inventory, harness
 
 pytestmark = pytest.mark.integration
@@ -64,9 +66,11 @@ async def test_every_example_provisions_on_the_local_stack(path, armemu, azurite
     groups = {create_target(armemu, target) for target in targets}
     if workspace := (raw.get("addons") or {}).get("logAnalyticsWorkspaceId"):
         groups.add(create_workspace(armemu, workspace))
+    existing = create_landing_zone(armemu, raw) if (raw.get("network") or {}).get("existing") else set()
     async with harness(armemu, azurite_connection_string) as h:
         op = await h.wait_done(await h.submit(raw))
     assert op["state"] == "succeeded", op.get("error")
     made = {r["id"].lower() for r in armemu.inventory()
-            if not r["id"].lower().startswith(tuple(groups)) and "/resourcegroups/mc_" not in r["id"].lower()}
+            if not r["id"].lower().startswith(tuple(groups)) and "/resourcegroups/mc_" not in r["id"].lower()
+            and r["id"].lower() not in existing}
     assert made == expected_inventory(raw, armemu.subscription_id)

@@ -260,9 +260,11 @@ def test_every_rule_code_in_the_rules_package_has_a_case():
 
     source = "".join(p.read_text() for p in pathlib.Path("shared/domain/rules").glob("*.py"))
     codes = set(re.findall(r'Violation\(\s*"([A-Z_]+)"', source))
+    from tests.unit.test_rules_byo import BYO_CASES
     from tests.unit.test_rules_production import PRODUCTION_CASES
 
-    assert codes - {c[0] for c in [*CASES, *PRODUCTION_CASES]} == {"SYSTEM_POOL_SINGLE_NODE", "VM_SIZE_RETIRING"}
+    cases = {c[0] for c in [*CASES, *PRODUCTION_CASES, *BYO_CASES]}
+    assert codes - cases == {"SYSTEM_POOL_SINGLE_NODE", "VM_SIZE_RETIRING"}
 
 
 def test_the_design_request_is_valid_with_only_the_workspace_warning():

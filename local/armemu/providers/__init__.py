@@ -6,6 +6,7 @@ from .aks_actions import KubernetesVersions
 from .aks_maintenance import MaintenanceConfigurations
 from .aks_profiles import AgentPoolUpgradeProfiles, UpgradeProfiles
 from .base import ResourceType
+from .byo_network import NatGateways, RouteTables, VirtualNetworkPeerings
 from .eventgrid import EventSubscriptions, SystemTopics
 from .identity import RoleAssignments, UserAssignedIdentities
 from .loganalytics import Workspaces
@@ -24,6 +25,9 @@ ALL_TYPES: tuple[type[ResourceType], ...] = (
     RoleDefinitions,
     VirtualNetworks,
     Subnets,
+    VirtualNetworkPeerings,
+    RouteTables,
+    NatGateways,
     PrivateDnsZones,
     VirtualNetworkLinks,
     PrivateEndpoints,

@@ -11,7 +11,7 @@ from ..lro import Operation
 from ..store import Resource
 from ..workmodel import pool_create_seconds, scale_seconds
 from ..world import Call
-from . import aks_power
+from . import aks_power, byo_network
 from . import aks_refusals as refuse
 from . import aks_rules as rules
 from . import aks_upgrades as upgrades
@@ -39,6 +39,9 @@ class AgentPools(AksType):
         body = aks_power.effective(body, existing)
         props = body.get("properties") or {}
         rules.check_pool(call.path.name, props, cluster.properties, existing.properties if existing else None)
+        if props.get("vnetSubnetID"):  # AKS: the subnet must exist (byo_network.py)
+            subnet = str(props["vnetSubnetID"])
+            byo_network.check_subnets_exist({subnet: self.world.store.get(subnet)})
         refuse.check_pool_request(self.world.versions, call.path.name, props, cluster.body["location"])
         if not rules.is_blank("orchestratorVersion", props.get("orchestratorVersion")):
             before = existing.properties.get("currentOrchestratorVersion") if existing else None

@@ -21,7 +21,7 @@ from ..lro import Operation
 from ..store import Resource
 from ..workmodel import cluster_create_seconds
 from ..world import Call, Reply
-from . import aks_actions, aks_features, aks_power
+from . import aks_actions, aks_features, aks_power, byo_network
 from . import aks_refusals as refuse
 from . import aks_rules as rules
 from . import aks_upgrades as upgrades
@@ -56,9 +56,11 @@ class ManagedClusters(AksType):
         rules.check_windows_profile(props.get("windowsProfile"))
         check_monitoring(self.world, props.get("addonProfiles", existing and existing.properties.get("addonProfiles")))
         profiles = props.get("agentPoolProfiles") or []
-        subnets = {str(p["vnetSubnetID"]): self.world.store.get(str(p["vnetSubnetID"]))
-                   for p in profiles if p.get("vnetSubnetID")}
+        stored = {str(p["vnetSubnetID"]): self.world.store.get(str(p["vnetSubnetID"]))
+                  for p in profiles if p.get("vnetSubnetID")}
+        subnets = {k: None if v is None else v.body for k, v in stored.items()}
         aks_features.check_cluster(props, body, existing.properties if existing else None, subnets)
+        byo_network.check_subnets_exist(subnets)
         location = normalize_location(body.get("location") or (existing and existing.body.get("location")) or "")
         for profile in profiles:
             refuse.check_pool_request(self.world.versions, profile.get("name", ""), profile, location)

@@ -16,6 +16,7 @@ from ..errors import invalid
 from ..store import Resource
 from ..world import Call
 from .base import ResourceType
+from .byo_network import check_subnet_references
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -95,6 +96,9 @@ class VirtualNetworks(NetworkType):
             for s in props.get("subnets") or []
         }
         check_subnets(call.path.name, space, inline)
+        for spec in props.get("subnets") or []:  # a route table or NAT gateway a subnet names must exist
+            check_subnet_references(self.world, spec.get("properties") or {},
+                                                f"{call.path.resource_id}/subnets/{spec.get('name', '')}")
         if existing is not None:
             kept = {name.lower() for name in inline}
             for subnet in self.world.store.children(existing.id, Subnets.type_name):
@@ -159,6 +163,7 @@ class Subnets(NetworkType):
         }
         siblings[call.path.name] = subnet_prefixes(body.get("properties") or {}, "properties.addressPrefix")
         check_subnets(vnet.name, space, siblings)
+        check_subnet_references(self.world, body.get("properties") or {}, call.path.resource_id)
 
     def shape(self, call: Call, body: dict[str, Any], existing: Resource | None) -> dict[str, Any]:
         stored = super().shape(call, body, existing)

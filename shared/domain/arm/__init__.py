@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from shared.domain.arm import aks, aks_options, core, networking, vnet_rules
+from shared.domain.arm import aks, aks_options, core, networking, peering, vnet_rules
 from shared.domain.arm.aks import (
     AGENT_POOL,
     CLUSTER,
@@ -37,16 +37,21 @@ from shared.domain.arm.names import (
     NODE_SUBNET,
     PE_SUBNET,
     PRIVATE_DNS_ZONE_CONTRIBUTOR,
+    cluster_vnet_id,
     dns_prefix,
     dns_zone_for,
+    identity_body,
     identity_name,
     ids,
+    node_subnet_id,
+    pe_subnet_id,
     pool_subnet_id,
     role_assignment_name,
     tags,
     vnet_name,
 )
 from shared.domain.arm.networking import DNS_LINK, DNS_ZONE, DNS_ZONE_GROUP, PRIVATE_ENDPOINT, SUBNET, VNET
+from shared.domain.arm.peering import HUB_PEERING, VNET_PEERING
 from shared.domain.arm.record import ResourceType
 from shared.domain.arm.vnet_rules import KEY_VAULT, STORAGE_ACCOUNT, cluster_subnets, edited_acls
 
@@ -56,6 +61,7 @@ __all__ = [
     "DNS_LINK",
     "DNS_ZONE",
     "DNS_ZONE_GROUP",
+    "HUB_PEERING",
     "IDENTITY",
     "KEY_VAULT",
     "MAINTENANCE",
@@ -72,6 +78,7 @@ __all__ = [
     "SUBNET",
     "TYPES",
     "VNET",
+    "VNET_PEERING",
     "WINDOWS_ADMIN_USER",
     "WINDOWS_PASSWORD",
     "ResourceType",
@@ -79,15 +86,19 @@ __all__ = [
     "agent_pool_body",
     "agent_pool_properties",
     "cluster_subnets",
+    "cluster_vnet_id",
     "dns_prefix",
     "dns_zone_for",
     "edited_acls",
+    "identity_body",
     "identity_name",
     "ids",
     "maintenance_body",
     "maintenance_windows",
     "managed_cluster_body",
+    "node_subnet_id",
     "owner_role_assignment_body",
+    "pe_subnet_id",
     "pool_subnet_id",
     "resource_type",
     "role_assignment_name",
@@ -98,7 +109,7 @@ __all__ = [
 
 # Every type aksvend sends requests for, by lower-cased name (ARM types are case-insensitive).
 TYPES: Mapping[str, ResourceType] = MappingProxyType(
-    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *aks.TYPES, *aks_options.TYPES,
+    {t.name.lower(): t for t in (*core.TYPES, *networking.TYPES, *peering.TYPES, *aks.TYPES, *aks_options.TYPES,
                                    *vnet_rules.TYPES)})
 
 

@@ -11,7 +11,7 @@ from shared.domain.arm.aks_options import (
     pool_options,
     security_options,
 )
-from shared.domain.arm.names import dns_prefix, ids, pool_subnet_id, tags
+from shared.domain.arm.names import dns_prefix, identity_body, node_subnet_id, pool_subnet_id, tags
 from shared.domain.arm.record import ResourceType
 from shared.domain.network import max_pods
 from shared.domain.request import ClusterRequest, Pool
@@ -33,8 +33,10 @@ def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dic
         "mode": "System" if system else "User",
         "orchestratorVersion": r.kubernetes_version,
         "maxPods": max_pods(pool, r.network.plugin),
-        "vnetSubnetID": pool_subnet_id(r, pool) if pool.subnet else ids(r)["nodeSubnet"],
     }
+    subnet = pool_subnet_id(r, pool) if pool.subnet else node_subnet_id(r)
+    if subnet is not None:  # None: an adopted cluster on AKS's own VNet, which names no subnet
+        props["vnetSubnetID"] = subnet
     if pool.zones:
         props["availabilityZones"] = list(pool.zones)
     if pool.autoscale:
@@ -80,7 +82,7 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         network["podCidr"] = pods
     properties: dict[str, Any] = {
         "kubernetesVersion": r.kubernetes_version,
-        "dnsPrefix": dns_prefix(r.name),
+        "dnsPrefix": r.dns_prefix or dns_prefix(r.name),
         "enableRBAC": True,
         "agentPoolProfiles": [
             {"name": p.name, **agent_pool_properties(r, p, system=i == 0)} for i, p in enumerate(r.pools)
@@ -102,7 +104,7 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         "location": r.location,
         "tags": tags(r),
         "sku": {"name": "Base", "tier": "Standard" if r.is_production else "Free"},
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {ids(r)["identity"]: {}}},
+        "identity": identity_body(r),
         "properties": properties,
     }
 

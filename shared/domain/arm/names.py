@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from shared.domain import armid
+from shared.domain import armid, byo
 from shared.domain.pool_subnets import subnet_name
 from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.endpoints import PRIVATE_LINK_GROUPS
@@ -46,8 +46,39 @@ def _ids(sub: str, rg: str, name: str) -> Mapping[str, str]:
 
 
 def pool_subnet_id(r: ClusterRequest, pool: Pool) -> str:
-    """The id of a user pool's own subnet (shared/domain/pool_subnets.py)."""
+    """The id of a user pool's own subnet (shared/domain/pool_subnets.py): an existing subnet's id as given, else
+    the subnet aksvend adds to its VNet."""
+    if pool.subnet and byo.is_subnet_id(pool.subnet):
+        return pool.subnet
     return f"{ids(r)['vnet']}/subnets/{subnet_name(pool.name)}"
+
+
+def node_subnet_id(r: ClusterRequest) -> str | None:
+    """The nodes' subnet: the existing one with a bring-your-own network (None: AKS's own VNet), else aksvend's."""
+    existing = r.network.existing
+    return existing.node_subnet_id if existing is not None else ids(r)["nodeSubnet"]
+
+
+def pe_subnet_id(r: ClusterRequest) -> str | None:
+    existing = r.network.existing
+    return existing.private_endpoint_subnet_id if existing is not None else ids(r)["peSubnet"]
+
+
+def cluster_vnet_id(r: ClusterRequest) -> str | None:
+    """The VNet the cluster's nodes are on: the existing subnets' VNet, else aksvend's own."""
+    if r.network.existing is None:
+        return ids(r)["vnet"]
+    subnet = node_subnet_id(r) or pe_subnet_id(r)
+    return byo.vnet_of(subnet) if subnet else None
+
+
+def identity_body(r: ClusterRequest) -> dict[str, object]:
+    """The managed cluster's `identity`: aksvend's own user-assigned identity, or the existing one the request names."""
+    given = r.identity
+    if given is not None and given.type == "SystemAssigned":
+        return {"type": "SystemAssigned"}
+    chosen = given.resource_id if given is not None and given.resource_id else ids(r)["identity"]
+    return {"type": "UserAssigned", "userAssignedIdentities": {chosen: {}}}
 
 
 def tags(r: ClusterRequest) -> dict[str, str]:

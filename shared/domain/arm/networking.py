@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.domain.arm.names import NODE_SUBNET, PE_SUBNET, ids, tags
+from shared.domain.arm.names import NODE_SUBNET, PE_SUBNET, cluster_vnet_id, pe_subnet_id, tags
 from shared.domain.arm.record import ResourceType
+from shared.domain.byo import is_subnet_id
 from shared.domain.network import SubnetLayout
 from shared.domain.pool_subnets import subnet_name
 from shared.domain.request import ClusterRequest, Pool
@@ -27,7 +28,8 @@ def vnet_body(r: ClusterRequest, subnets: SubnetLayout) -> dict[str, Any]:
                     "addressPrefix": str(subnets.pe_subnet),
                     "privateEndpointNetworkPolicies": r.network.private_endpoint_network_policies,
                 }},
-                *({"name": subnet_name(p.name), **pool_subnet_body(r, p)} for p in r.user_pools if p.subnet),
+                *({"name": subnet_name(p.name), **pool_subnet_body(r, p)} for p in r.user_pools
+                  if p.subnet and not is_subnet_id(p.subnet)),  # an existing subnet is not the VNet's
             ],
         },
     }
@@ -47,12 +49,12 @@ def dns_zone_body(r: ClusterRequest) -> dict[str, Any]:
 
 def vnet_link_body(r: ClusterRequest) -> dict[str, Any]:
     return {"location": "global", "tags": tags(r), "properties": {
-        "virtualNetwork": {"id": ids(r)["vnet"]}, "registrationEnabled": False}}
+        "virtualNetwork": {"id": cluster_vnet_id(r)}, "registrationEnabled": False}}
 
 
 def private_endpoint_body(r: ClusterRequest, name: str, target: str, group_id: str) -> dict[str, Any]:
     return {"location": r.location, "tags": tags(r), "properties": {
-        "subnet": {"id": ids(r)["peSubnet"]},
+        "subnet": {"id": pe_subnet_id(r)},
         "privateLinkServiceConnections": [
             {"name": name, "properties": {"privateLinkServiceId": target, "groupIds": [group_id]}},
         ],

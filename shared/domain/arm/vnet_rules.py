@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from shared.domain.arm.names import ids, pool_subnet_id
 from shared.domain.arm.record import ResourceType
+from shared.domain.byo import is_subnet_id
 from shared.domain.request import ClusterRequest
 
 Edit = Literal["add", "remove"]
@@ -30,8 +31,13 @@ DEFAULT_ACTION = "Allow"
 
 
 def cluster_subnets(r: ClusterRequest) -> list[str]:
-    """The ids of the subnets that carry the request's service endpoints: the node subnet and each pool's own."""
-    return [ids(r)["nodeSubnet"], *(pool_subnet_id(r, p) for p in r.user_pools if p.subnet)]
+    """The ids of the subnets that carry the request's service endpoints: aksvend's node subnet and each pool's own
+    that aksvend adds to its VNet (an existing subnet is its owner's: shared/domain/byo.py; its endpoints are not
+    the request's)."""
+    if r.network.existing is not None:
+        return []
+    own = (pool_subnet_id(r, p) for p in r.user_pools if p.subnet and not is_subnet_id(p.subnet))
+    return [ids(r)["nodeSubnet"], *own]
 
 
 def rule(resource_type: str, subnet_id: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from shared.domain.request import ClusterRequest
 from shared.domain.rules import (
     access,
     budget,
+    byo,
     cluster,
     endpoints,
     networking,
@@ -32,7 +33,8 @@ from shared.domain.violations import Violation
 Rule = Callable[[ClusterRequest, Context], Iterable[Violation]]
 
 RULES: tuple[Rule, ...] = (*cluster.RULES, *pools.RULES, *workloads.RULES, *networking.RULES, *endpoints.RULES,
-                         *access.RULES, *subnets.RULES, *budget.RULES, *production.RULES, *pool_options.RULES)
+                         *access.RULES, *subnets.RULES, *byo.RULES, *budget.RULES, *production.RULES,
+                         *pool_options.RULES)
 
 
 def validate(request: ClusterRequest, context: Context | None = None) -> list[Violation]:

@@ -24,7 +24,8 @@ def pod_cidr(r: ClusterRequest) -> str | None:
 
 
 def _ranges(r: ClusterRequest) -> Iterator[tuple[str, str, ipaddress.IPv4Network | None]]:
-    yield "vnetAddressSpace", r.network.vnet_address_space, parse_cidr(r.network.vnet_address_space)
+    if r.network.existing is None:  # an existing network's address space is ARM's, not the request's
+        yield "vnetAddressSpace", r.network.vnet_address_space, parse_cidr(r.network.vnet_address_space)
     pods = pod_cidr(r)
     if pods is not None:
         yield "podCidr", pods, parse_cidr(pods)
@@ -67,7 +68,7 @@ def service_range(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def sizes(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    vnet = parse_cidr(r.network.vnet_address_space)
+    vnet = parse_cidr(r.network.vnet_address_space) if r.network.existing is None else None
     if vnet is not None:
         placed = layout(r, vnet)
         if isinstance(placed, LayoutError):

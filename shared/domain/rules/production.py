@@ -122,15 +122,21 @@ def network_policy(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def outbound(r: ClusterRequest, _: Context) -> Iterator[Violation]:
+    """managedNATGateway needs AKS's own VNet; userDefinedRouting and userAssignedNATGateway an existing node subnet,
+    whose route table or NAT gateway AKS checks at create (the plan cannot see it; docs/request.md)."""
     kind, at = r.network.outbound_type, "/network/outboundType"
-    if kind == "managedNATGateway":
+    existing = r.network.existing
+    node_subnet = existing.node_subnet_id if existing is not None else None
+    if kind == "managedNATGateway" and (existing is None or node_subnet is not None):
         yield Violation("OUTBOUND_MANAGED_NAT_CUSTOM_VNET", at, "AKS's managed NAT gateway is incompatible with a "
-                        "custom VNet, and aksvend puts the nodes on a VNet of its own; use 'loadBalancer'",
+                        "custom VNet, and the nodes go on one (aksvend's, or network.existing's); use "
+                        "'loadBalancer', or 'userAssignedNATGateway' on an existing subnet with a NAT gateway",
                         source=OUTBOUND)
-    elif kind in ("userDefinedRouting", "userAssignedNATGateway"):
+    elif kind in ("userDefinedRouting", "userAssignedNATGateway") and node_subnet is None:
         needs = "a route table to the firewall" if kind == "userDefinedRouting" else "a NAT gateway"
-        yield Violation("OUTBOUND_NEEDS_BYO_SUBNET", at, f"{kind} needs a bring-your-own node subnet that already has "
-                        f"{needs}; this request's nodes go on a subnet aksvend creates", source=OUTBOUND)
+        yield Violation("OUTBOUND_NEEDS_BYO_SUBNET", at, f"{kind} needs the nodes on an existing subnet that has "
+                        f"{needs} (network.existing.nodeSubnetId); aksvend's own subnets have neither",
+                        source=OUTBOUND)
 
 
 def addons(r: ClusterRequest, _: Context) -> Iterator[Violation]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from shared.domain.byo import is_subnet_id
 from shared.domain.network import AZURE_RESERVED_IPS, LayoutError, layout, parse_cidr, pool_ips, prefix_for
 from shared.domain.pool_subnets import AUTO
 from shared.domain.request import ClusterRequest
@@ -16,14 +17,16 @@ def pool_subnets(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         yield Violation("POOL_SUBNET_USER_ONLY", "/systemPool/subnet",
                         "the system pool stays on the node subnet; give a user pool a subnet of its own",
                         source=IP_PLANNING)
+    if r.network.existing is not None:
+        return  # no VNet of aksvend's: rules/byo.py checks the pools' existing subnets
     vnet = parse_cidr(r.network.vnet_address_space)
     placed = layout(r, vnet) if vnet is not None else None
     if vnet is None or placed is None or isinstance(placed, LayoutError):
         return  # the network rules report the VNet itself
     seen = [("the node subnet", placed.node_subnet), ("the private-endpoint subnet", placed.pe_subnet)]
     for i, pool in enumerate(r.user_pools):
-        if not pool.subnet:
-            continue
+        if not pool.subnet or is_subnet_id(pool.subnet):
+            continue  # an existing subnet (rules/byo.py): its size is ARM's, not the plan's
         path, need = f"/userPools/{i}/subnet", pool_ips(pool, r.network.plugin)
         if pool.subnet == AUTO:
             yield Violation("POOL_SUBNET_NO_ROOM", path,
