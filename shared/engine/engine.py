@@ -208,7 +208,7 @@ class Engine:
             await self.retry_step(loaded, step, err)
             return
         except FatalError as err:
-            await self.fail_step(loaded, step, err)
+            await self.fail_step(loaded, step.tried(), err)
             return
         hit("engine.begin.sent")
         running = step.began(result.poll_url, spec.resource_id, now)
@@ -246,7 +246,7 @@ class Engine:
         else:
             outcome = classify(200, code or "OperationFailed", message, None)
             if isinstance(outcome, RetryableError):
-                await self.retry_step(loaded, step.restarted(), outcome)
+                await self.retry_step(loaded, step.restarted(), outcome, counted=True)
             else:
                 await self.fail_step(loaded, step, outcome)
 
@@ -264,13 +264,16 @@ class Engine:
         if saved := await self.save_step(step.rescheduled(self._lease_from(self.clock.now(), delay))):
             await self.send(step.op_id, step.id, delay, lease=saved.lease_until)
 
-    async def retry_step(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
+    async def retry_step(self, loaded: Loaded, step: StepRecord, err: RetryableError,
+                         counted: bool = False) -> None:
+        """Try the step again after a backoff, or fail it at its deadline; the failed try is one attempt either
+        way (`counted`: already counted, an accepted request whose ARM operation failed)."""
         now = self.clock.now()
+        retried = step.retried(err, counted)
         if step.deadline and now >= step.deadline:
-            await self.fail_step(loaded, step, FatalError("StepDeadlineExceeded",
-                                                          f"still failing at the step deadline: {err}"))
+            await self.fail_step(loaded, retried, FatalError("StepDeadlineExceeded",
+                                                             f"still failing at the step deadline: {err}"))
             return
-        retried = step.retried(err)
         delay = backoff_delay(retried.attempts - 1, self.rng.random, base_seconds=self.settings.backoff_base_seconds,
                               cap_seconds=self.settings.max_backoff_seconds, retry_after=err.delay_seconds)
         await self.history.record(step.op_id, "retry",
