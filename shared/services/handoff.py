@@ -27,6 +27,9 @@ from shared.domain.network import parse_cidr
 from shared.domain.request import ClusterRequest
 from shared.errors import AksvendError
 from shared.refusals import InConflict, Unavailable
+from shared.services.arm_views import obj, objects, observed_view
+
+__all__ = ["credentials", "entra_integrated", "observed", "observed_view", "unreachable", "vnet_subnets"]
 
 log = logging.getLogger("aksvend.handoff")
 OBSERVED_TIMEOUT_SECONDS = 5.0
@@ -67,39 +70,6 @@ def unreachable(reason: str) -> dict[str, Any]:
     return {"reachable": False, "exists": None, "reason": reason}
 
 
-def observed_view(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of ARM's managed cluster a team needs, by ARM's names (camelCase). Pure."""
-    props: Mapping[str, Any] = body.get("properties") or {}
-    identity: Mapping[str, Any] = body.get("identity") or {}
-    kubelet: Mapping[str, Any] = (props.get("identityProfile") or {}).get("kubeletidentity") or {}
-    pools = [_pool(p) for p in props.get("agentPoolProfiles") or [] if isinstance(p, Mapping)]
-    aad: Mapping[str, Any] = props.get("aadProfile") or {}
-    return {
-        "provisioningState": props.get("provisioningState"),
-        "powerState": (props.get("powerState") or {}).get("code"),
-        "fqdn": props.get("fqdn"), "privateFqdn": props.get("privateFQDN"),
-        "nodeResourceGroup": props.get("nodeResourceGroup"),
-        "kubernetesVersion": props.get("kubernetesVersion"),
-        "currentKubernetesVersion": props.get("currentKubernetesVersion"),
-        "controlPlaneIdentity": {"type": identity.get("type"),
-                                 "userAssignedIdentities": sorted(identity.get("userAssignedIdentities") or {}),
-                                 "principalId": identity.get("principalId")},
-        "kubeletIdentity": {k: kubelet.get(k) for k in ("resourceId", "clientId", "objectId")} if kubelet else None,
-        "oidcIssuerUrl": (props.get("oidcIssuerProfile") or {}).get("issuerURL"),
-        "entra": {"managed": bool(aad.get("managed")), "azureRbac": bool(aad.get("enableAzureRBAC"))} if aad else None,
-        "pools": pools,
-        "subnetIds": sorted({p["vnetSubnetId"] for p in pools if p["vnetSubnetId"]}),
-    }
-
-
-def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": p.get("name"), "mode": p.get("mode"), "vmSize": p.get("vmSize"), "count": p.get("count"),
-            "minCount": p.get("minCount"), "maxCount": p.get("maxCount"),
-            "powerState": (p.get("powerState") or {}).get("code"), "provisioningState": p.get("provisioningState"),
-            "orchestratorVersion": p.get("orchestratorVersion"),
-            "currentOrchestratorVersion": p.get("currentOrchestratorVersion"), "vnetSubnetId": p.get("vnetSubnetID")}
-
-
 async def vnet_subnets(reader: object, request: ClusterRequest, *,
                        timeout: float = OBSERVED_TIMEOUT_SECONDS) -> dict[str, IPv4Network]:
     """The subnets of the cluster's VNet as ARM has them, by name; empty when ARM cannot be read now (a pool change
@@ -111,9 +81,8 @@ async def vnet_subnets(reader: object, request: ClusterRequest, *,
             vnet = await reader.get(arm.VNET.name, arm.ids(request)["vnet"], arm.VNET.api_version)
     except (TimeoutError, AksvendError):
         return {}
-    subnets = ((vnet or {}).get("properties") or {}).get("subnets") or []
-    found = {str(s.get("name")): parse_cidr(str((s.get("properties") or {}).get("addressPrefix")))
-             for s in subnets if isinstance(s, Mapping)}
+    found = {str(s.get("name")): parse_cidr(str(obj(s, "properties").get("addressPrefix")))
+             for s in objects(obj(vnet, "properties").get("subnets"))}
     return {name: net for name, net in found.items() if net is not None}
 
 
@@ -146,8 +115,8 @@ def entra_integrated(request: ClusterRequest) -> bool:
     return request.access is not None or request.entra_id is not None
 
 
-def _kubeconfig(body: Mapping[str, Any], request: ClusterRequest, entra: bool) -> dict[str, Any]:
-    configs = [c for c in body.get("kubeconfigs") or [] if isinstance(c, Mapping)]
+def _kubeconfig(body: Any, request: ClusterRequest, entra: bool) -> dict[str, Any]:
+    configs = objects(obj(body).get("kubeconfigs"))
     user = next((c for c in configs if c.get("name") == "clusterUser"), configs[0] if configs else {})
     try:
         text = base64.b64decode(str(user["value"]), validate=True).decode("utf-8")
