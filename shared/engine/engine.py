@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, secret_names
-from shared.engine.adopt import adoptable, current_body
+from shared.engine.adopt import adoptable, current_body, put_once
 from shared.engine.finish import finish_operation
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink
@@ -194,14 +194,13 @@ class Engine:
         claimed = await self.save_step(step.sending(now + timedelta(seconds=self.settings.lease_seconds)))
         if claimed is None:
             return  # another delivery moved it first
-        step, spec = claimed, loaded.specs[step.id]
+        step, spec, unsent = claimed, loaded.specs[step.id], step.attempts == 0 and step.sending_until is None
         try:
             if (found := await adoptable(self, loaded, spec)) is not None:  # a retry adopts what ARM has (adopt.py)
                 await self._succeed(loaded, step.adopted(spec.resource_id, now), found)
                 return
-            if spec.action == "put":
-                body = await self._resolved_body(loaded, spec)
-                result = await self.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body)
+            if spec.action == "put":  # a create's first cluster PUT only if ARM has none (adopt.py)
+                result = await put_once(self, loaded, spec, unsent, await self._resolved_body(loaded, spec))
             else:
                 result = await self.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
         except RetryableError as err:

@@ -192,9 +192,15 @@ class PollResult:
     error_message: str = ""
 
 
+RESOURCE_EXISTS = "ResourceExists"  # the FatalError code of a PUT with `only_new` whose resource ARM has already
+
+
 class ArmPort(Protocol):
     async def put(self, resource_type: str, resource_id: str, api_version: str,
-                  body: Mapping[str, Any]) -> ArmResult: ...
+                  body: Mapping[str, Any], only_new: bool = False) -> ArmResult:
+        """`only_new`: create it only if ARM has no such resource (`If-None-Match: *`); if it has one, nothing is
+        changed and `FatalError(RESOURCE_EXISTS)` is raised."""
+        ...
 
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult: ...
 

@@ -25,8 +25,8 @@ class LroArm(FakeArm):
         super().__init__()
         self.cluster_id, self.outcomes = cluster_id, outcomes
 
-    async def put(self, resource_type, resource_id, api_version, body):  # type: ignore[no-untyped-def]
-        result = await super().put(resource_type, resource_id, api_version, body)
+    async def put(self, resource_type, resource_id, api_version, body, only_new=False):  # type: ignore[no-untyped-def]
+        result = await super().put(resource_type, resource_id, api_version, body, only_new)
         if resource_id == self.cluster_id:
             return ArmResult(201, result.resource, "https://poll/" + str(len(self.puts)), None)
         return result
