@@ -24,12 +24,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.domain import arm
 from shared.domain.network import parse_cidr
+from shared.domain.pool_subnets import ArmVnet
 from shared.domain.request import ClusterRequest
 from shared.errors import AksvendError
 from shared.refusals import InConflict, Unavailable
 from shared.services.arm_views import obj, objects, observed_view
 
-__all__ = ["credentials", "entra_integrated", "observed", "observed_view", "unreachable", "vnet_subnets"]
+__all__ = ["arm_vnet", "credentials", "entra_integrated", "observed", "observed_view", "unreachable", "vnet_subnets"]
 
 log = logging.getLogger("aksvend.handoff")
 OBSERVED_TIMEOUT_SECONDS = 5.0
@@ -74,16 +75,29 @@ async def vnet_subnets(reader: object, request: ClusterRequest, *,
                        timeout: float = OBSERVED_TIMEOUT_SECONDS) -> dict[str, IPv4Network]:
     """The subnets of the cluster's VNet as ARM has them, by name; empty when ARM cannot be read now (a pool change
     is then checked against the subnets the plan gives: shared/services/pool_change.py)."""
+    vnet = await arm_vnet(reader, request, timeout=timeout)
+    return dict(vnet.subnets) if vnet is not None else {}
+
+
+async def arm_vnet(reader: object, request: ClusterRequest, *,
+                   timeout: float = OBSERVED_TIMEOUT_SECONDS) -> ArmVnet | None:
+    """The cluster's VNet as ARM has it (address space, subnets by name); None when ARM cannot be read now or has
+    no such VNet. Odd shapes leave parts out (shared/services/arm_views.py)."""
     if not isinstance(reader, ArmReader):
-        return {}
+        return None
     try:
         async with asyncio.timeout(timeout):
             vnet = await reader.get(arm.VNET.name, arm.ids(request)["vnet"], arm.VNET.api_version)
     except (TimeoutError, AksvendError):
-        return {}
+        return None
+    if vnet is None:
+        return None
+    props = obj(vnet, "properties")
+    prefixes = obj(props, "addressSpace").get("addressPrefixes")
+    spaces = tuple(net for p in (prefixes if isinstance(prefixes, list) else []) if (net := parse_cidr(str(p))))
     found = {str(s.get("name")): parse_cidr(str(obj(s, "properties").get("addressPrefix")))
-             for s in objects(obj(vnet, "properties").get("subnets"))}
-    return {name: net for name, net in found.items() if net is not None}
+             for s in objects(props.get("subnets"))}
+    return ArmVnet(spaces, {name: net for name, net in found.items() if net is not None})
 
 
 async def credentials(reader: object, request: ClusterRequest, *,
