@@ -48,6 +48,7 @@ class FakeStateStore(StateStore):
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         self._etags = itertools.count(1)
+        self.range_reads = 0  # the rows `query_range` answered: what a listing read
 
     def _write(self, flat: dict[str, Any]) -> str:
         etag = f'W/"{next(self._etags)}"'
@@ -120,6 +121,15 @@ class FakeStateStore(StateStore):
         rows = [v for v in await self.query_partition(partition_key)
                 if isinstance(v.entity.get(property_name), datetime) and v.entity[property_name] <= before]
         return rows[:limit]
+
+    async def query_range(self, partition_key: str, after: str | None, equal: Mapping[str, str],
+                          limit: int) -> list[Versioned]:
+        """As the adapter: row keys after `after`, equal properties, at most `limit`; `range_reads` counts rows."""
+        rows = [v for v in await self.query_partition(partition_key)
+                if (after is None or v.entity[ROW_KEY] > after)
+                and all(v.entity.get(k) == value for k, value in equal.items())][:limit]
+        self.range_reads += len(rows)
+        return rows
 
 
 class FakeClock(Clock):

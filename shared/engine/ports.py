@@ -120,6 +120,13 @@ class StateStore(Protocol):
         `before`, filtered by the store (one page at a time), so that a purge never reads a whole partition."""
         ...
 
+    async def query_range(self, partition_key: str, after: str | None, equal: Mapping[str, str],
+                          limit: int) -> list[Versioned]:
+        """At most `limit` entities of the partition whose row key is after `after` (None: from the first), in
+        row-key order, whose string properties equal those of `equal`: filtered by the store, so that a page of a
+        listing reads about a page, never the whole partition."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReceivedMessage:
