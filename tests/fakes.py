@@ -24,6 +24,7 @@ from shared.adapters.store import decode_entity, encode_entity
 from shared.engine import Engine
 from shared.engine.ports import (
     PARTITION_KEY,
+    RESOURCE_EXISTS,
     ROW_KEY,
     ArmResult,
     Clock,
@@ -34,7 +35,7 @@ from shared.engine.ports import (
     Versioned,
 )
 from shared.engine.records import OPERATION_ROW
-from shared.errors import ConflictError, PreconditionFailedError
+from shared.errors import ConflictError, FatalError, PreconditionFailedError
 
 __all__ = ["FakeArm", "FakeClock", "FakeSecrets", "FakeStateStore", "FakeStepQueue", "drain", "state"]
 
@@ -47,6 +48,7 @@ class FakeStateStore(StateStore):
     def __init__(self) -> None:
         self._rows: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         self._etags = itertools.count(1)
+        self.range_reads = 0  # the rows `query_range` answered: what a listing read
 
     def _write(self, flat: dict[str, Any]) -> str:
         etag = f'W/"{next(self._etags)}"'
@@ -119,6 +121,15 @@ class FakeStateStore(StateStore):
         rows = [v for v in await self.query_partition(partition_key)
                 if isinstance(v.entity.get(property_name), datetime) and v.entity[property_name] <= before]
         return rows[:limit]
+
+    async def query_range(self, partition_key: str, after: str | None, equal: Mapping[str, str],
+                          limit: int) -> list[Versioned]:
+        """As the adapter: row keys after `after`, equal properties, at most `limit`; `range_reads` counts rows."""
+        rows = [v for v in await self.query_partition(partition_key)
+                if (after is None or v.entity[ROW_KEY] > after)
+                and all(v.entity.get(k) == value for k, value in equal.items())][:limit]
+        self.range_reads += len(rows)
+        return rows
 
 
 class FakeClock(Clock):
@@ -225,15 +236,20 @@ class FakeArm:
         self.errors: dict[str, list[Exception]] = {}
         self.puts: list[str] = []
         self.patches: list[tuple[str, Mapping[str, Any], str | None]] = []
+        self.conditional_refused: list[str] = []  # the `only_new` PUTs refused because the resource existed
         self.posts: list[tuple[str, dict[str, str]]] = []
         self.actions: dict[str, Mapping[str, Any]] = {}
         self.clock = clock  # the time of `systemData.lastModifiedAt` (None: real time), as ARM writes it
         self.quota: dict[str, tuple[int, int]] | None = None  # what `usages` answers (None: no answer)
 
-    async def put(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any]) -> ArmResult:
+    async def put(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any],
+                  only_new: bool = False) -> ArmResult:
         self.puts.append(resource_id)
         if self.errors.get(resource_id):
             raise self.errors[resource_id].pop(0)
+        if only_new and resource_id.lower() in self.resources:  # If-None-Match: * on what exists: 412, unchanged
+            self.conditional_refused.append(resource_id)
+            raise FatalError(RESOURCE_EXISTS, f"{resource_id} exists")
         now = self.clock.now() if self.clock is not None else datetime.now(UTC)
         resource = {**body, "id": resource_id, "properties": {**body.get("properties", {}),
                                                              "provisioningState": "Succeeded",

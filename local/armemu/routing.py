@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from .armid import ArmPath, odata_eq, parse
+from .conditional import check_if_none_match
 from .errors import ArmError, method_not_allowed, no_route, resource_group_not_found
 from .faults import FaultRule
 from .providers import ALL_TYPES, ResourceType
@@ -74,6 +75,7 @@ class Router:
                 world.note_subscription(arm_path.subscription)
                 if world.settings.throttling:
                     headers.update(world.throttler.check(method, arm_path))
+            check_if_none_match(method, request.headers, arm_path, world.store)
             body = await _read_json(request) if method in ("PUT", "PATCH", "POST") else None
             call = Call(method, arm_path, api_version, body, base_url(request), dict(request.query), fault)
             reply = self._dispatch(call, path)

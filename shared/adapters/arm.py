@@ -43,7 +43,7 @@ from shared.adapters.arm_families import CLIENTS, send
 from shared.adapters.sdk_errors import parse_retry_after, sdk_errors
 from shared.config.clouds import AZURE_ARM_ENDPOINT, arm_endpoint, arm_scope, same_origin
 from shared.domain.arm import resource_type as resource_type_record
-from shared.engine.ports import ArmResult, LroStatus, PollResult
+from shared.engine.ports import RESOURCE_EXISTS, ArmResult, LroStatus, PollResult
 from shared.errors import FatalError, RetryableError, classify
 
 SHORT_RETRY_MAX_SECONDS = 2.0
@@ -100,9 +100,17 @@ class AzureArm:
             await client.close()
 
     async def put(self, resource_type: str, resource_id: str, api_version: str,
-                  body: Mapping[str, Any]) -> ArmResult:
-        return await self._write(resource_type, lambda: HttpRequest(
-            "PUT", resource_id, params={"api-version": api_version}, json=body))
+                  body: Mapping[str, Any], only_new: bool = False) -> ArmResult:
+        """`only_new`: sent with `If-None-Match: *`, which ARM answers 412 when the resource exists (AKS: "Enhance
+        concurrency control with entity tags", learn.microsoft.com/azure/aks/use-etags): then FatalError
+        RESOURCE_EXISTS, nothing changed."""
+        headers = {"If-None-Match": "*"} if only_new else None
+        result = await self._write(resource_type, lambda: HttpRequest(
+            "PUT", resource_id, params={"api-version": api_version}, json=body, headers=headers),
+            allow={412} if only_new else set())
+        if result.status == 412:
+            raise FatalError(RESOURCE_EXISTS, f"ARM has {resource_id} already; it was not changed (If-None-Match: *)")
+        return result
 
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult:
         return await self._write(resource_type, lambda: HttpRequest(
@@ -144,8 +152,9 @@ class AzureArm:
         return PollResult(state, retry_after, error.get("code"), error.get("message", ""))
 
     async def _write(self, resource_type: str, request: Callable[[], HttpRequest], *,
-                     not_found_is_done: bool = False) -> ArmResult:
-        status, headers, body = await self._send(resource_type, request, allow={404} if not_found_is_done else set())
+                     not_found_is_done: bool = False, allow: set[int] | None = None) -> ArmResult:
+        allowed = (allow or set()) | ({404} if not_found_is_done else set())
+        status, headers, body = await self._send(resource_type, request, allow=allowed)
         lowered = {k.lower(): v for k, v in headers.items()}
         poll_url = lowered.get("azure-asyncoperation") or (lowered.get("location") if status == 202 else None)
         if status in (204, 404):

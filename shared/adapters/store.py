@@ -174,6 +174,27 @@ class AzureTableStateStore:
                     break
         return found
 
+    async def query_range(self, partition_key: str, after: str | None, equal: Mapping[str, str],
+                          limit: int) -> list[Versioned]:
+        clauses, params = ["PartitionKey eq @pk"], {"pk": partition_key}
+        if after is not None:
+            clauses.append("RowKey gt @after")
+            params["after"] = after
+        for i, (name, value) in enumerate(equal.items()):
+            check_property_name(name)
+            clauses.append(f"{name} eq @v{i}")
+            params[f"v{i}"] = value
+        await self._ensure_table()
+        found: list[Versioned] = []
+        with sdk_errors():
+            pages = self._client.query_entities(" and ".join(clauses), parameters=params,
+                                                results_per_page=min(max(limit, 1), 1000))
+            async for entity in pages:
+                found.append(Versioned(decode_entity(entity), _etag(entity.metadata)))
+                if len(found) >= limit:
+                    break
+        return found
+
     async def _ensure_table(self) -> None:
         if self._table_ready:
             return

@@ -5,15 +5,22 @@ planner's formula for that pool alone (`network.pool_ips`: its maximum plus surg
 pick the prefix: the first block of that size, aligned to it, that overlaps no subnet already in the VNet (the node
 and private-endpoint subnets of the plan, or of ARM when it is read, and the other pools' subnets). The prefix is
 then kept in the request, so the plan stays a pure function of it and the subnet never moves.
+
+A pool added to a running cluster is checked against the VNet as ARM has it too (`on_arm_vnet`): its prefix must lie
+in the VNet's address space and overlap none of its subnets (someone may have added one, or changed the space, since
+the plan), else the subnet PUT would fail in ARM after the change was accepted ("Subnets ... must be unique within
+the address space of the VNet and can't overlap", learn.microsoft.com/azure/virtual-network/virtual-networks-faq).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from shared.domain.network import LayoutError, layout, parse_cidr, pool_ips, prefix_for
 from shared.domain.request import ClusterRequest, Pool
+from shared.domain.violations import VNET_FAQ, Violation
 
 AUTO = "auto"
 SUBNET_PREFIX = "snet-pool-"
@@ -57,3 +64,33 @@ def place(request: ClusterRequest, taken: Iterable[ipaddress.IPv4Network] = ()) 
                 pool = pool.model_copy(update={"subnet": str(block)})
         pools.append(pool)
     return request.model_copy(update={"user_pools": pools})
+
+
+@dataclass(frozen=True, slots=True)
+class ArmVnet:
+    """The cluster's VNet as ARM has it: its address space and its subnets by name (those with an IPv4 prefix)."""
+
+    spaces: tuple[ipaddress.IPv4Network, ...] = ()
+    subnets: Mapping[str, ipaddress.IPv4Network] = field(default_factory=dict)
+
+
+def on_arm_vnet(request: ClusterRequest, pool: str, vnet: ArmVnet) -> Violation | None:
+    """Why user pool `pool`'s own subnet cannot be added to the VNet ARM has (outside its address space, or
+    overlapping a subnet of it); None when it can, when the pool has none, or when ARM's space is not known. The
+    pool's own subnet in ARM (`snet-pool-<pool>`, made by an earlier change) with the same prefix is no clash."""
+    at = next((i for i, p in enumerate(request.user_pools) if p.name == pool), None)
+    net = parse_cidr(request.user_pools[at].subnet or "") if at is not None else None
+    if at is None or net is None or not vnet.spaces:
+        return None
+    path, space = f"/userPools/{at}/subnet", ", ".join(str(s) for s in vnet.spaces)
+    if not any(net.subnet_of(s) for s in vnet.spaces):
+        return Violation("POOL_SUBNET_OUTSIDE_VNET", path, f"{net} is not inside the address space of the cluster's "
+                         f"VNet as ARM has it ({space}): choose a prefix inside it, or \"auto\"", source=VNET_FAQ)
+    own = subnet_name(pool)
+    clash = next(((name, other) for name, other in sorted(vnet.subnets.items())
+                  if net.overlaps(other) and not (name == own and other == net)), None)
+    if clash is not None:
+        return Violation("POOL_SUBNET_OVERLAP", path, f"{net} overlaps subnet '{clash[0]}' ({clash[1]}) of the "
+                         f"cluster's VNet as ARM has it (address space {space}): choose a free prefix, or \"auto\"",
+                         source=VNET_FAQ)
+    return None

@@ -25,6 +25,14 @@ pool was asked for, not what it has now (the autoscaler, spot evictions and a st
 not resize or start a pool as a side effect. An autoscaled pool's count is kept within the body's bounds. A body that
 sets a power state itself (a stop-pool's, a start-pool's) keeps it: that is the change it sends.
 
+A create's cluster PUT never overwrites a cluster it did not make (`put_once`): the first time it is sent (in the
+create and every operation it retries) it goes with `If-None-Match: *`, so a cluster of that name that ARM got
+between the create's check (shared/services/unmanaged.py) and this PUT (another aksvend instance's create, one made
+in the portal) is left as it is: ARM answers 412 and the step fails with `ClusterNameTaken`, and the failed create
+gets no cleanup (cleanup.py: the VNet and identity of that name are likely the other cluster's). A PUT sent again
+after an attempt that may have reached ARM (a timeout, a throttled retry, a delivery that died while sending) goes
+without the condition: that attempt may have made the cluster, which is then this create's own.
+
 Below the engine, which calls `adoptable` before its PUT (`Engine._begin`); it sees the engine only as
 `AdoptParts`, as finish.py does.
 """
@@ -37,9 +45,12 @@ from typing import Any, Protocol
 
 from shared.domain.operations import StepSpec
 from shared.engine.history import History
-from shared.engine.ports import ArmPort, StateStore
-from shared.engine.records import STEP_PREFIX, Loaded
+from shared.engine.ports import RESOURCE_EXISTS, ArmPort, ArmResult, StateStore
+from shared.engine.records import OPERATION_ROW, STEP_PREFIX, Loaded
 from shared.errors import FatalError
+
+NAME_TAKEN = "ClusterNameTaken"
+MAX_RETRIES_SEEN = 50  # the operations of one retry chain looked through (as cleanup.py's MAX_ATTEMPTS)
 
 
 class AdoptParts(Protocol):
@@ -72,6 +83,38 @@ async def adoptable(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> Mappi
     await engine.history.record(loaded.op.id, "adopted", f"{spec.id}: ARM has it Succeeded, as {previous} left it; "
                                                          f"no PUT sent")
     return resource
+
+
+async def put_once(engine: AdoptParts, loaded: Loaded, spec: StepSpec, unsent: bool, body: Any) -> ArmResult:
+    """Send the step's PUT; a create's first cluster PUT only if ARM has no cluster of that name (the rule above).
+    `unsent`: no earlier delivery of this step sent (or began to send) its request."""
+    if not (unsent and await _only_new(engine, loaded, spec)):
+        return await engine.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body)
+    try:
+        return await engine.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body, only_new=True)
+    except FatalError as err:
+        if err.code != RESOURCE_EXISTS:
+            raise
+        name = spec.resource_id.rsplit("/", 1)[-1]
+        raise FatalError(NAME_TAKEN, f"ARM has a cluster '{name}' that this create did not make (it appeared after "
+                                     "the create was accepted); aksvend never overwrites it, and nothing was changed "
+                                     "or deleted. Choose another name, or have an admin adopt it (POST "
+                                     ".../adopt)") from None
+
+
+async def _only_new(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> bool:
+    """Whether this is a create's cluster PUT that no operation this one retries sent before (walking `retryOf`)."""
+    if loaded.op.kind != "create-cluster" or spec.action != "put" or spec.resource_id != loaded.op.cluster_id:
+        return False
+    previous, seen = loaded.op.retry_of, 0
+    while previous is not None:
+        seen += 1
+        before = await engine.ops.get(previous, STEP_PREFIX + spec.id)
+        if seen > MAX_RETRIES_SEEN or before is None or before.entity.get("attempts") or before.entity.get("armId"):
+            return False  # sent before (or not known): that attempt may have made it
+        op_row = await engine.ops.get(previous, OPERATION_ROW)
+        previous = op_row.entity.get("retryOf") if op_row is not None else None
+    return True
 
 
 async def current_body(arm: ArmPort, spec: StepSpec, body: Any) -> Any:

@@ -22,6 +22,7 @@ import logging
 from shared.domain.operation_source import OperationSource
 from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
+from shared.engine.adopt import NAME_TAKEN
 from shared.engine.engine import Engine
 from shared.engine.records import OperationRecord
 from shared.engine.submit import ClusterBusy, ClusterConflict, ClusterNotFound, operation_id, submit
@@ -35,7 +36,10 @@ MAX_ATTEMPTS = 50  # the retries of one create looked through for what they made
 
 
 def wants_cleanup(op: OperationRecord) -> bool:
-    return op.kind == "create-cluster" and op.error is not None and op.request.get("onFailure") == "cleanup"
+    """A failed create whose request says so; never one that failed because ARM has a cluster of its name that it
+    did not make (adopt.py, `ClusterNameTaken`): the VNet and identity of that name are then likely that cluster's."""
+    return (op.kind == "create-cluster" and op.error is not None and op.request.get("onFailure") == "cleanup"
+            and op.error.get("code") != NAME_TAKEN)
 
 
 def cleanup_operation_id(op_id: str) -> str:

@@ -102,7 +102,8 @@ async def poisoned(engine: Engine, message: Mapping[str, Any]) -> str | None:
     if last:
         reason += f"; last error {last.get('code')}: {last.get('message')}"
     if step.deadline is not None and engine.clock.now() >= step.deadline:
-        await engine.fail_step(loaded, step, FatalError("PoisonMessage", reason + "; the step is past its deadline"))
+        await engine.fail_step(loaded, step.tried(),  # the spent round is an attempt, as when it is retried
+                               FatalError("PoisonMessage", reason + "; the step is past its deadline"))
     else:
         await engine.retry_step(loaded, step, RetryableError("PoisonMessage", reason))
     return None

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.domain.operations import StepSpec, extract, needed_outputs, resolve, runnable, secret_names
-from shared.engine.adopt import adoptable, current_body
+from shared.engine.adopt import adoptable, current_body, put_once
 from shared.engine.finish import finish_operation
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink
@@ -195,23 +195,22 @@ class Engine:
         claimed = await self.save_step(step.sending(now + timedelta(seconds=self.settings.lease_seconds)))
         if claimed is None:
             return  # another delivery moved it first
-        step, spec = claimed, loaded.specs[step.id]
+        step, spec, unsent = claimed, loaded.specs[step.id], step.attempts == 0 and step.sending_until is None
         try:
             if (found := await adoptable(self, loaded, spec)) is not None:  # a retry adopts what ARM has (adopt.py)
                 await self._succeed(loaded, step.adopted(spec.resource_id, now), found)
                 return
             if spec.edit is not None:  # a service endpoint target's VNet rules: edited, never PUT or deleted
                 result = await edit_target(self, loaded, spec)
-            elif spec.action == "put":
-                body = await self._resolved_body(loaded, spec)
-                result = await self.arm.put(spec.resource_type, spec.resource_id, spec.api_version, body)
+            elif spec.action == "put":  # a create's first cluster PUT only if ARM has none (adopt.py)
+                result = await put_once(self, loaded, spec, unsent, await self._resolved_body(loaded, spec))
             else:
                 result = await self.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
         except RetryableError as err:
             await self.retry_step(loaded, step, err)
             return
         except FatalError as err:
-            await self.fail_step(loaded, step, err)
+            await self.fail_step(loaded, step.tried(), err)
             return
         hit("engine.begin.sent")
         running = step.began(result.poll_url, spec.resource_id, now)
@@ -249,7 +248,7 @@ class Engine:
         else:
             outcome = classify(200, code or "OperationFailed", message, None)
             if isinstance(outcome, RetryableError):
-                await self.retry_step(loaded, step.restarted(), outcome)
+                await self.retry_step(loaded, step.restarted(), outcome, counted=True)
             else:
                 await self.fail_step(loaded, step, outcome)
 
@@ -267,13 +266,16 @@ class Engine:
         if saved := await self.save_step(step.rescheduled(self._lease_from(self.clock.now(), delay))):
             await self.send(step.op_id, step.id, delay, lease=saved.lease_until)
 
-    async def retry_step(self, loaded: Loaded, step: StepRecord, err: RetryableError) -> None:
+    async def retry_step(self, loaded: Loaded, step: StepRecord, err: RetryableError,
+                         counted: bool = False) -> None:
+        """Try the step again after a backoff, or fail it at its deadline; the failed try is one attempt either
+        way (`counted`: already counted, an accepted request whose ARM operation failed)."""
         now = self.clock.now()
+        retried = step.retried(err, counted)
         if step.deadline and now >= step.deadline:
-            await self.fail_step(loaded, step, FatalError("StepDeadlineExceeded",
-                                                          f"still failing at the step deadline: {err}"))
+            await self.fail_step(loaded, retried, FatalError("StepDeadlineExceeded",
+                                                             f"still failing at the step deadline: {err}"))
             return
-        retried = step.retried(err)
         delay = backoff_delay(retried.attempts - 1, self.rng.random, base_seconds=self.settings.backoff_base_seconds,
                               cap_seconds=self.settings.max_backoff_seconds, retry_after=err.delay_seconds)
         await self.history.record(step.op_id, "retry",

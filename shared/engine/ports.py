@@ -120,6 +120,13 @@ class StateStore(Protocol):
         `before`, filtered by the store (one page at a time), so that a purge never reads a whole partition."""
         ...
 
+    async def query_range(self, partition_key: str, after: str | None, equal: Mapping[str, str],
+                          limit: int) -> list[Versioned]:
+        """At most `limit` entities of the partition whose row key is after `after` (None: from the first), in
+        row-key order, whose string properties equal those of `equal`: filtered by the store, so that a page of a
+        listing reads about a page, never the whole partition."""
+        ...
+
 
 @dataclass(frozen=True)
 class ReceivedMessage:
@@ -192,9 +199,15 @@ class PollResult:
     error_message: str = ""
 
 
+RESOURCE_EXISTS = "ResourceExists"  # the FatalError code of a PUT with `only_new` whose resource ARM has already
+
+
 class ArmPort(Protocol):
     async def put(self, resource_type: str, resource_id: str, api_version: str,
-                  body: Mapping[str, Any]) -> ArmResult: ...
+                  body: Mapping[str, Any], only_new: bool = False) -> ArmResult:
+        """`only_new`: create it only if ARM has no such resource (`If-None-Match: *`); if it has one, nothing is
+        changed and `FatalError(RESOURCE_EXISTS)` is raised."""
+        ...
 
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult: ...
 

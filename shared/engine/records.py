@@ -178,9 +178,15 @@ class StepRecord:
         """A failure that is retried without counting as an attempt (reading outputs after success)."""
         return replace(self, last_error=error_of(err))
 
-    def retried(self, err: RetryableError) -> StepRecord:
-        """A retryable failure: one more attempt, with the error it met kept (a request it sent is over)."""
-        return replace(self, attempts=self.attempts + 1, last_error=error_of(err), sending_until=None)
+    def retried(self, err: RetryableError, counted: bool = False) -> StepRecord:
+        """A retryable failure: one more attempt, with the error it met kept (a request it sent is over).
+        `counted`: the attempt that failed was counted already (ARM accepted its request: `began`)."""
+        return replace(self, attempts=self.attempts + (0 if counted else 1), last_error=error_of(err),
+                       sending_until=None)
+
+    def tried(self) -> StepRecord:
+        """A request sent that ARM refused for good: an attempt too, so a failed step never shows 0 for it."""
+        return replace(self, attempts=self.attempts + 1)
 
     def restarted(self) -> StepRecord:
         """ARM's operation failed in a way worth retrying: the next attempt sends the request again."""

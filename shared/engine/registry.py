@@ -45,6 +45,12 @@ class ClusterRegistry:
         rows = await self.table.query_partition(CLUSTER_PARTITION)
         return [ClusterRecord.from_entity(v.entity, v.etag) for v in rows]
 
+    async def page(self, after: str | None, state: str | None, limit: int) -> list[ClusterRecord]:
+        """At most `limit` records after key `after` in key order, of `state` if given: the store filters them, so
+        a page of the listing reads about a page (shared/services/listing.py)."""
+        rows = await self.table.query_range(CLUSTER_PARTITION, after, {"state": state} if state else {}, limit)
+        return [ClusterRecord.from_entity(v.entity, v.etag) for v in rows]
+
     async def create_or_get(self, record: ClusterRecord) -> ClusterRecord:
         try:
             etag = await self.table.insert(record.to_entity())

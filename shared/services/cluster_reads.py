@@ -14,7 +14,7 @@ from shared.engine.records import ClusterRecord, cluster_key
 from shared.refusals import InConflict, NotFound, NotPermitted
 from shared.services import handoff, listing
 from shared.services.clusters import Clusters
-from shared.services.drift import drift_row, drift_rows
+from shared.services.drift import DRIFT_PARTITION, drift_row
 from shared.services.views import cluster_view
 
 
@@ -27,10 +27,10 @@ class ClusterReads:
         Each item says who owns it (`owner`: the request's owner group) and when it last changed (`updatedAt`)."""
         query = listing.parse_query(params)
         policy, registry = self.clusters.policy, self.clusters.engine.registry
-        readable = [c for c in await registry.all()
-                    if policy.allows(caller, c.subscription_id, c.resource_group, "read")]
-        shown, token = listing.page(readable, query)
-        drift = await drift_rows(registry.table) if shown else {}
+        shown, token = await listing.read_page(registry, query, lambda c: policy.allows(
+            caller, c.subscription_id, c.resource_group, "read"))
+        found = await registry.table.get_many(DRIFT_PARTITION, [c.key for c in shown]) if shown else {}
+        drift = {key: v.entity for key, v in found.items()}
         items = [{**cluster_view(c, drift.get(c.key)), "owner": listing.owner_of(c.request)} for c in shown]
         return {"value": items, "continuationToken": token}
 

@@ -40,7 +40,7 @@ from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.drift import drift_row
 from shared.services.events.agent_keys import AgentKeys, cluster_id_of
-from shared.services.handoff import vnet_subnets
+from shared.services.handoff import arm_vnet, named_subnets
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
 from shared.services.targets import authorize_create
@@ -202,12 +202,14 @@ class Clusters:
     async def put_pool(self, sub: str, rg: str, name: str, pool: str, raw_pool: Any, caller: Caller,
                        key: str | None) -> Accepted:
         record = await self._cluster(sub, rg, name, caller, "change")  # before ARM is read for the subnets
-        subnets = await vnet_subnets(self.engine.arm, ClusterRequest.model_validate(record.request))
+        desired = ClusterRequest.model_validate(record.request)
+        vnet = await arm_vnet(self.engine.arm, desired)
+        subnets = named_subnets(vnet, desired)
 
         def apply(desired: Mapping[str, Any]) -> ClusterRequest:
             return with_pool(dict(desired), pool, raw_pool, default_subscription_id=self.default_subscription_id,
                              today=self.engine.clock.now().date(), capacity=True,
-                             node_subnet=subnets.get(NODE_SUBNET), taken=tuple(subnets.values()))
+                             node_subnet=subnets.get(NODE_SUBNET), taken=tuple(subnets.values()), arm_vnet=vnet)
 
         # A change of an existing pool that names no count (taints, labels, bounds) keeps the count ARM has.
         kind: OperationKind = "update-pool" if await _existing_without_count(self.engine, sub, rg, name, pool,

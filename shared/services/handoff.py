@@ -24,9 +24,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from shared.domain import arm
 from shared.domain.network import parse_cidr
+from shared.domain.pool_subnets import ArmVnet
 from shared.domain.request import ClusterRequest
 from shared.errors import AksvendError
 from shared.refusals import InConflict, Unavailable
+from shared.services.arm_views import obj, objects, observed_view
+
+__all__ = ["arm_vnet", "credentials", "entra_integrated", "observed", "observed_view", "unreachable", "vnet_subnets"]
 
 log = logging.getLogger("aksvend.handoff")
 OBSERVED_TIMEOUT_SECONDS = 5.0
@@ -67,62 +71,48 @@ def unreachable(reason: str) -> dict[str, Any]:
     return {"reachable": False, "exists": None, "reason": reason}
 
 
-def observed_view(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of ARM's managed cluster a team needs, by ARM's names (camelCase). Pure."""
-    props: Mapping[str, Any] = body.get("properties") or {}
-    identity: Mapping[str, Any] = body.get("identity") or {}
-    kubelet: Mapping[str, Any] = (props.get("identityProfile") or {}).get("kubeletidentity") or {}
-    pools = [_pool(p) for p in props.get("agentPoolProfiles") or [] if isinstance(p, Mapping)]
-    aad: Mapping[str, Any] = props.get("aadProfile") or {}
-    return {
-        "provisioningState": props.get("provisioningState"),
-        "powerState": (props.get("powerState") or {}).get("code"),
-        "fqdn": props.get("fqdn"), "privateFqdn": props.get("privateFQDN"),
-        "nodeResourceGroup": props.get("nodeResourceGroup"),
-        "kubernetesVersion": props.get("kubernetesVersion"),
-        "currentKubernetesVersion": props.get("currentKubernetesVersion"),
-        "controlPlaneIdentity": {"type": identity.get("type"),
-                                 "userAssignedIdentities": sorted(identity.get("userAssignedIdentities") or {}),
-                                 "principalId": identity.get("principalId")},
-        "kubeletIdentity": {k: kubelet.get(k) for k in ("resourceId", "clientId", "objectId")} if kubelet else None,
-        "oidcIssuerUrl": (props.get("oidcIssuerProfile") or {}).get("issuerURL"),
-        "entra": {"managed": bool(aad.get("managed")), "azureRbac": bool(aad.get("enableAzureRBAC"))} if aad else None,
-        "pools": pools,
-        "subnetIds": sorted({p["vnetSubnetId"] for p in pools if p["vnetSubnetId"]}),
-    }
-
-
-def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": p.get("name"), "mode": p.get("mode"), "vmSize": p.get("vmSize"), "count": p.get("count"),
-            "minCount": p.get("minCount"), "maxCount": p.get("maxCount"),
-            "powerState": (p.get("powerState") or {}).get("code"), "provisioningState": p.get("provisioningState"),
-            "orchestratorVersion": p.get("orchestratorVersion"),
-            "currentOrchestratorVersion": p.get("currentOrchestratorVersion"), "vnetSubnetId": p.get("vnetSubnetID")}
-
-
 async def vnet_subnets(reader: object, request: ClusterRequest, *,
                        timeout: float = OBSERVED_TIMEOUT_SECONDS) -> dict[str, IPv4Network]:
     """The subnets of the cluster's VNet as ARM has them, by name; empty when ARM cannot be read now (a pool change
     is then checked against the subnets the plan gives: shared/services/pool_change.py). With an existing network
     (shared/domain/byo.py) its VNet is read, and its node subnet is also found as `snet-nodes`."""
-    vnet_id, node_subnet = arm.cluster_vnet_id(request), arm.node_subnet_id(request)
-    if not isinstance(reader, ArmReader) or vnet_id is None:
+    return named_subnets(await arm_vnet(reader, request, timeout=timeout), request)
+
+
+def named_subnets(vnet: ArmVnet | None, request: ClusterRequest) -> dict[str, IPv4Network]:
+    """The VNet's subnets by name, an existing network's node subnet also as `snet-nodes` (what the capacity checks
+    look for); empty without a VNet."""
+    if vnet is None:
         return {}
-    try:
-        async with asyncio.timeout(timeout):
-            vnet = await reader.get(arm.VNET.name, vnet_id, arm.VNET.api_version)
-    except (TimeoutError, AksvendError):
-        return {}
-    subnets = ((vnet or {}).get("properties") or {}).get("subnets") or []
-    found = {str(s.get("name")): parse_cidr(str((s.get("properties") or {}).get("addressPrefix")))
-             for s in subnets if isinstance(s, Mapping)}
-    out = {name: net for name, net in found.items() if net is not None}
+    out, node_subnet = dict(vnet.subnets), arm.node_subnet_id(request)
     if request.network.existing is not None and node_subnet is not None:
         own = node_subnet.rsplit("/", 1)[-1]
         out = {k: v for k, v in out.items() if k != arm.NODE_SUBNET}
         if own in out:
             out[arm.NODE_SUBNET] = out[own]
     return out
+
+
+async def arm_vnet(reader: object, request: ClusterRequest, *,
+                   timeout: float = OBSERVED_TIMEOUT_SECONDS) -> ArmVnet | None:
+    """The cluster's VNet as ARM has it (address space, subnets by name); None when ARM cannot be read now or has
+    no such VNet (or the cluster is on AKS's own VNet). Odd shapes leave parts out (shared/services/arm_views.py)."""
+    vnet_id = arm.cluster_vnet_id(request)
+    if not isinstance(reader, ArmReader) or vnet_id is None:
+        return None
+    try:
+        async with asyncio.timeout(timeout):
+            vnet = await reader.get(arm.VNET.name, vnet_id, arm.VNET.api_version)
+    except (TimeoutError, AksvendError):
+        return None
+    if vnet is None:
+        return None
+    props = obj(vnet, "properties")
+    prefixes = obj(props, "addressSpace").get("addressPrefixes")
+    spaces = tuple(net for p in (prefixes if isinstance(prefixes, list) else []) if (net := parse_cidr(str(p))))
+    found = {str(s.get("name")): parse_cidr(str(obj(s, "properties").get("addressPrefix")))
+             for s in objects(props.get("subnets"))}
+    return ArmVnet(spaces, {name: net for name, net in found.items() if net is not None})
 
 
 async def credentials(reader: object, request: ClusterRequest, *,
@@ -154,8 +144,8 @@ def entra_integrated(request: ClusterRequest) -> bool:
     return request.access is not None or request.entra_id is not None
 
 
-def _kubeconfig(body: Mapping[str, Any], request: ClusterRequest, entra: bool) -> dict[str, Any]:
-    configs = [c for c in body.get("kubeconfigs") or [] if isinstance(c, Mapping)]
+def _kubeconfig(body: Any, request: ClusterRequest, entra: bool) -> dict[str, Any]:
+    configs = objects(obj(body).get("kubeconfigs"))
     user = next((c for c in configs if c.get("name") == "clusterUser"), configs[0] if configs else {})
     try:
         text = base64.b64decode(str(user["value"]), validate=True).decode("utf-8")

@@ -24,6 +24,7 @@ from shared.domain.violations import Violation
 from shared.engine import Change
 from shared.engine.records import ClusterRecord, cluster_key, request_hash
 from shared.refusals import InConflict, InvalidInput, NotFound
+from shared.services.arm_views import upgrades_view
 from shared.services.clusters import Accepted, Clusters
 from shared.services.handoff import vnet_subnets
 from shared.services.pool_change import fits, revalidate
@@ -104,14 +105,7 @@ class Lifecycle:
         """What ARM's upgrade profile (`upgradeProfiles/default`) offers: the control plane's version and upgrades,
         and each pool's."""
         record = await self.clusters._cluster(sub, rg, name, caller, "read")
-        props = (await self._profile(record)).get("properties") or {}
-        plane = props.get("controlPlaneProfile") or {}
-        return {"kubernetesVersion": plane.get("kubernetesVersion"),
-                "upgrades": [{"kubernetesVersion": u.get("kubernetesVersion"), "isPreview": bool(u.get("isPreview"))}
-                             for u in plane.get("upgrades") or [] if isinstance(u, Mapping)],
-                "pools": [{"name": p.get("name"), "kubernetesVersion": p.get("kubernetesVersion"),
-                           "upgrades": [u.get("kubernetesVersion") for u in p.get("upgrades") or []]}
-                          for p in props.get("agentPoolProfiles") or [] if isinstance(p, Mapping)]}
+        return upgrades_view(await self._profile(record))
 
     async def upgrade(self, sub: str, rg: str, name: str, raw: Any, caller: Caller, key: str | None) -> Accepted:
         """An `upgrade` operation to a version ARM offers the cluster now: the control plane, then each pool in
@@ -141,7 +135,7 @@ class Lifecycle:
         return await self.clusters._submit("upgrade", Change(record.key, {"kubernetesVersion": version}, apply),
                                            caller, key, where=f"'{name}' in {rg}")
 
-    async def _profile(self, record: ClusterRecord) -> Mapping[str, Any]:
+    async def _profile(self, record: ClusterRecord) -> Any:
         profile_id = arm.ids(ClusterRequest.model_validate(record.request))["cluster"] + "/upgradeProfiles/default"
         body = await self.engine.arm.get(arm.CLUSTER.name, profile_id, arm.CLUSTER.api_version)
         if body is None:

@@ -9,6 +9,14 @@ The token is opaque to callers: base64url JSON of the last key shown and a hash 
 checked when it comes back (400 `InvalidContinuationToken` when it does not decode, or was made for other filters).
 It carries no right: the policy and the filters are applied to every page again, so an edited token can only start
 a page somewhere else among what the caller may read anyway.
+
+What a page costs (`read_page`): the registry's table is read from the token's key on, in key order, with the
+`state` filter handed to the table (Table Storage compares properties, not what is inside the request's JSON), a
+chunk of about a page at a time; the other filters and the policy are applied to what comes back, and the reading
+stops once the page is full and one more match shows that more follow. At most `MAX_SCAN` records are read for
+one page: when that many in a row do not match, the page is shorter than `$top` (even empty) and its token
+resumes after the last record read, so a caller who may read few of many clusters pages through them, each page
+bounded, instead of one request reading the whole registry.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from shared.domain import armid
+from shared.engine import ClusterRegistry
 from shared.engine.records import ClusterRecord
 from shared.refusals import MalformedInput
 
@@ -30,6 +39,7 @@ DEFAULT_TOP = 50
 MAX_TOP = 200
 MAX_TOKEN_CHARS = 1024
 MAX_TAGS = 10
+MAX_SCAN = 1000  # registry records read for one page at most (one Table Storage page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +99,26 @@ def page(records: Sequence[ClusterRecord], query: Query) -> tuple[list[ClusterRe
     shown = chosen[:query.top]
     more = len(chosen) > query.top
     return shown, token_for(query, shown[-1].key) if more and shown else None
+
+
+async def read_page(registry: ClusterRegistry, query: Query,
+                    readable: Callable[[ClusterRecord], bool]) -> tuple[list[ClusterRecord], str | None]:
+    """The page of `query` among the records `readable` allows, read from the registry in chunks (above), and the
+    token of the next page (None: none follows)."""
+    shown: list[ClusterRecord] = []
+    after, scanned = query.after, 0
+    while scanned < MAX_SCAN:
+        wanted = min(query.top + 1, MAX_SCAN - scanned)
+        chunk = await registry.page(after, query.state, wanted)
+        for c in chunk:
+            scanned, after = scanned + 1, c.key
+            if readable(c) and query.matches(c):
+                if len(shown) == query.top:  # one match more than the page: more follow
+                    return shown, token_for(query, shown[-1].key)
+                shown.append(c)
+        if len(chunk) < wanted:
+            return shown, None  # the registry has no more
+    return shown, token_for(query, after) if after is not None else None
 
 
 def token_for(query: Query, after: str) -> str:

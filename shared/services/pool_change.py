@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.domain.capacity import node_subnet_violation as capacity_violation
 from shared.domain.capacity import planned_node_subnet
-from shared.domain.pool_subnets import AUTO, place
+from shared.domain.pool_subnets import AUTO, ArmVnet, on_arm_vnet, place
 from shared.domain.profiles import WORKLOAD_SIZES, expand, merge
 from shared.domain.request import ClusterRequest
 from shared.domain.rules import Context, validate
@@ -28,11 +28,12 @@ IMMUTABLE_POOL_FIELDS = ("vmSize", "os", "spot", "osDiskType", "maxPods", "zones
 
 def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subscription_id: str,
               today: date, capacity: bool = False, node_subnet: IPv4Network | None = None,
-              taken: Sequence[IPv4Network] = ()) -> ClusterRequest:
+              taken: Sequence[IPv4Network] = (), arm_vnet: ArmVnet | None = None) -> ClusterRequest:
     """The desired request with user pool `pool` changed by (or created from) `raw_pool`. With `capacity`, refused
     (422 NODE_SUBNET_FULL) when the pools would outgrow the node subnet: `node_subnet` as ARM has it, or (None) the
     one the plan gives the desired request before the change. Event reactions do not ask for it (docs/api.md, "Node
-    subnet capacity": a spot fallback's nodes take the addresses its evicted spot nodes freed)."""
+    subnet capacity": a spot fallback's nodes take the addresses its evicted spot nodes freed). `arm_vnet`: the VNet
+    as ARM has it, which the pool's own subnet must fit (422 POOL_SUBNET_OUTSIDE_VNET / POOL_SUBNET_OVERLAP)."""
     if not isinstance(raw_pool, dict):
         raise InvalidInput("InvalidRequest", "the body must be a JSON object describing the pool",
                            [Violation("SCHEMA_TYPE", "", "the pool must be a JSON object")])
@@ -64,6 +65,9 @@ def with_pool(desired: dict[str, Any], pool: str, raw_pool: Any, *, default_subs
                        default_subscription_id=default_subscription_id, today=today, taken=taken, changed=pool)
     if capacity:
         fits(ClusterRequest.model_validate(desired), after, pool, node_subnet)
+    if arm_vnet is not None and (clash := on_arm_vnet(after, pool, arm_vnet)) is not None:
+        raise InvalidInput("PoolSubnetUnavailable", f"the subnet of pool '{pool}' does not fit the cluster's VNet "
+                                                    "in ARM", [clash])
     return after
 
 

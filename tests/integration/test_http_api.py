@@ -177,10 +177,12 @@ async def test_twenty_concurrent_pool_additions_are_all_accepted_and_run_in_orde
     import ipaddress
     import itertools
 
-    async def roomy(*_: object) -> dict[str, ipaddress.IPv4Network]:
-        return {"snet-nodes": ipaddress.IPv4Network("10.40.0.0/22")}
+    from shared.domain.pool_subnets import ArmVnet
 
-    monkeypatch.setattr("shared.services.clusters.vnet_subnets", roomy)
+    async def roomy(*_: object) -> ArmVnet:
+        return ArmVnet((ipaddress.IPv4Network("10.40.0.0/16"),), {"snet-nodes": ipaddress.IPv4Network("10.40.0.0/22")})
+
+    monkeypatch.setattr("shared.services.clusters.arm_vnet", roomy)
 
     client, _ = api
     base = f"/api/clusters/{armemu.subscription_id}/rg-shop/shop-prod"

@@ -96,6 +96,16 @@ class TestStateStore:
         assert [v.entity["RowKey"] for v in found] == ["r0", "r1", "r2", "r3"]
         assert len(await store.query_expired("op-1", "expiresAt", t0 + timedelta(minutes=9), limit=2)) == 2
 
+    async def test_query_range_reads_after_a_key_in_order_with_equal_properties_up_to_the_limit(
+            self, store: StateStore):
+        for i in range(8):
+            await store.insert(step(f"k{i}", state="ready" if i % 2 else "failed", n=i))
+        await store.insert({"PartitionKey": "op-2", "RowKey": "k5", "state": "ready"})
+        rows = await store.query_range("op-1", "k2", {"state": "ready"}, 10)
+        assert [v.entity["RowKey"] for v in rows] == ["k3", "k5", "k7"] and rows[0].entity["n"] == 3
+        assert [v.entity["RowKey"] for v in await store.query_range("op-1", None, {}, 3)] == ["k0", "k1", "k2"]
+        assert await store.query_range("op-1", "k7", {}, 5) == []
+
     async def test_get_many_finds_what_exists_over_several_queries(self, store: StateStore):
         for i in range(0, 40, 2):
             await store.insert(step(f"r{i:02}", n=i))

@@ -236,8 +236,8 @@ class PollingArm(FakeArm):
         super().__init__()
         self.left, self.polls = polls, 0
 
-    async def put(self, resource_type, resource_id, api_version, body):
-        done = await super().put(resource_type, resource_id, api_version, body)
+    async def put(self, resource_type, resource_id, api_version, body, only_new=False):
+        done = await super().put(resource_type, resource_id, api_version, body, only_new)
         return ArmResult(201, done.resource, "https://arm.test/poll", None) if "resourceGroups" in resource_id \
             and "/providers/" not in resource_id else done
 
