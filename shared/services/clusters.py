@@ -43,7 +43,7 @@ from shared.services.events.agent_keys import AgentKeys, cluster_id_of
 from shared.services.handoff import arm_vnet, named_subnets
 from shared.services.pool_change import IMMUTABLE_POOL_FIELDS as IMMUTABLE_POOL_FIELDS  # re-exported
 from shared.services.pool_change import revalidate, with_pool
-from shared.services.targets import authorize_create
+from shared.services.targets import authorize_create, authorize_links
 from shared.services.unmanaged import unmanaged_in_arm
 from shared.services.views import cluster_view, iso, operation_view
 
@@ -235,7 +235,9 @@ class Clusters:
         """Check the caller and the change on the desired request as read now (a refusal writes nothing), then
         submit it: the engine applies it again to the desired request as it is when accepted."""
         record = await self._cluster(sub, rg, name, caller, "change")
-        self._within_policy_budget(apply(record.request), caller, "change", pool)
+        after = apply(record.request)
+        authorize_links(self.policy, caller, after, ClusterRequest.model_validate(record.request))
+        self._within_policy_budget(after, caller, "change", pool)
         return await self._submit(kind, Change(record.key, spec, apply), caller, key, pool=pool,
                                   where=f"'{name[:63]}' in {rg[:90]}")
 

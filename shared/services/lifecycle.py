@@ -28,6 +28,7 @@ from shared.services.arm_views import upgrades_view
 from shared.services.clusters import Accepted, Clusters
 from shared.services.handoff import vnet_subnets
 from shared.services.pool_change import fits, revalidate
+from shared.services.targets import authorize_links
 
 # The cluster PUT carries the system pool's bounds, taints and labels (with ARM's count); a new count needs its PUT.
 _POOL_FIELDS = ("count",)
@@ -81,6 +82,7 @@ class Lifecycle:
         checked by its `apply`), as a pool change is: the caller policy's budget; and a system pool change must fit
         the node subnet as ARM has it (a swap: the new pool beside the old one, as both run while it moves)."""
         before = ClusterRequest.model_validate(record.request)
+        authorize_links(self.clusters.policy, caller, after, before)  # a link the patch adds is the caller's to give
         self.clusters._within_policy_budget(after, caller, "change", after.system_pool.name if pool_changed else None)
         if pool_changed:
             subnets = await vnet_subnets(self.engine.arm, before)

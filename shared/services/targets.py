@@ -1,16 +1,19 @@
 """The resources outside a cluster's resource group that its request binds it to: private endpoint targets, service
-endpoint targets (whose VNet rules aksvend edits), the Log Analytics workspace and a private API server's own DNS
-zone. aksvend's identity, which may act on whole
-subscriptions, makes the endpoints (approved at once when their maker has rights on the target), points the
-monitoring add-on at the workspace and grants the cluster identity Private DNS Zone Contributor on the zone (it may
-then write records in it), so a create is
-authorized for their subscriptions and resource groups as for the cluster's own (`Clusters.create`): otherwise a
-caller could link a cluster to another team's storage account or Key Vault through aksvend (a confused deputy).
+endpoint targets (whose VNet rules aksvend edits), the Log Analytics workspace, a private API server's own DNS
+zone, and what a bring-your-own network or identity names (existing subnets, the hub VNet, central DNS zones, an
+existing identity: shared/domain/byo.py). aksvend's identity, which may act on whole subscriptions, makes the
+endpoints (approved at once when their maker has rights on the target), points the monitoring add-on at the
+workspace, grants the cluster identity Private DNS Zone Contributor on the zone and Network Contributor on existing
+subnets, peers to the hub and hands AKS the identity, so a create is authorized for their subscriptions and
+resource groups as for the cluster's own (`Clusters.create`), and a change for the ones it adds (`authorize_links`):
+otherwise a caller could link a cluster to another team's storage account, Key Vault, subnet or identity through
+aksvend (a confused deputy).
 """
 
 from __future__ import annotations
 
 from shared.domain import armid
+from shared.domain.byo import is_subnet_id
 from shared.domain.caller import Caller
 from shared.domain.plan import api_server_dns_zone
 from shared.domain.policy import Policy
@@ -24,11 +27,21 @@ def authorize_create(policy: Policy, caller: Caller, request: ClusterRequest) ->
     if not policy.allows(caller, request.subscription_id, request.resource_group, "create"):
         raise NotPermitted("Forbidden", f"caller {caller.display} may not create clusters in subscription "
                                         f"{request.subscription_id}, resource group {request.resource_group}")
+    authorize_links(policy, caller, request)
+
+
+def authorize_links(policy: Policy, caller: Caller, request: ClusterRequest,
+                    before: ClusterRequest | None = None) -> None:
+    """403 unless the caller may create in each resource group the request links the cluster to and `before` (the
+    desired request a change starts from) did not: a change is held to the links it adds, not to the ones an admin
+    adopted or a create was authorized for."""
+    known = set(foreign_targets(before)) if before is not None else set()
     for sub, rg in foreign_targets(request):  # aksvend's identity links them: the caller must own them too
-        if not policy.allows(caller, sub, rg, "create"):
+        if (sub, rg) not in known and not policy.allows(caller, sub, rg, "create"):
             raise NotPermitted("Forbidden", f"caller {caller.display} may not create in subscription {sub}, "
                                             f"resource group {rg}, which the request links the cluster to (a "
-                                            "private endpoint's target or the Log Analytics workspace)")
+                                            "private endpoint's or service endpoint's target, the Log Analytics "
+                                            "workspace, a DNS zone, an existing subnet, VNet or identity)")
 
 
 def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
@@ -40,6 +53,7 @@ def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
         ids.append(request.addons.log_analytics_workspace_id)
     if (zone := api_server_dns_zone(request)) is not None:
         ids.append(zone)
+    ids += _brought(request)
     own = (request.subscription_id.lower(), request.resource_group.lower())
     out: list[tuple[str, str]] = []
     for resource_id in ids:
@@ -49,4 +63,16 @@ def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
         where = (parsed.subscription_id, parsed.resource_group)
         if (where[0].lower(), where[1].lower()) != own and where not in out:
             out.append(where)
+    return out
+
+
+def _brought(request: ClusterRequest) -> list[str]:
+    """The ids a bring-your-own network or identity names (shared/domain/byo.py)."""
+    n = request.network
+    out = [i for i in (n.existing.node_subnet_id, n.existing.private_endpoint_subnet_id) if i] if n.existing else []
+    out += [p.subnet for p in request.user_pools if p.subnet and is_subnet_id(p.subnet)]
+    out += [n.hub_vnet_id] if n.hub_vnet_id else []
+    out += list(n.private_dns_zones.values())
+    if request.identity is not None and request.identity.resource_id:
+        out.append(request.identity.resource_id)
     return out

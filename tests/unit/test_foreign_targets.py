@@ -1,7 +1,7 @@
 """A cluster request names resources outside the cluster's resource group: private endpoint targets
 (`network.privateEndpoints[].targetResourceId`), the Log Analytics workspace (`addons.logAnalyticsWorkspaceId`) and
 a private API server's DNS zone (`apiServer.privateDnsZone`, on which the cluster identity is granted Private DNS Zone
-Contributor).
+Contributor), and what a bring-your-own network or identity names (existing subnets, the hub VNet, an identity).
 aksvend's identity, which may act on whole subscriptions, makes the endpoint (approved at once when the maker has
 rights on the target) and points the monitoring add-on at the workspace: so the caller must be one the policy lets
 `create` in the target's subscription and resource group too, or anyone could link their cluster to another
@@ -53,3 +53,51 @@ async def test_a_request_may_not_bind_the_cluster_to_another_teams_resources(wor
                        else {"logAnalyticsWorkspaceId": workspace("rg-team-data")})}
            for k, v in extra.items()}
     assert (await service.create({**raw, **own}, principal("dev"))).created
+
+
+def subnet(rg: str, name: str = "snet-aks") -> str:
+    return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/vnet-spoke/subnets/{name}"
+
+
+BYO_LINKS = [
+    # an existing node subnet: the cluster identity would get Network Contributor on another team's subnet
+    {"network": {"existing": {"nodeSubnetId": subnet("rg-other")}, "serviceEndpoints": []}},
+    # the spoke side of a peering to another team's hub
+    {"network": {"hubVnetId": subnet("rg-other").rsplit("/subnets/", 1)[0]}},
+    # an existing identity AKS would be handed
+    {"network": {"existing": {"nodeSubnetId": subnet("rg-team-net")}, "serviceEndpoints": []},
+     "identity": {"resourceId": f"/subscriptions/{SUB}/resourceGroups/rg-other/providers/"
+                                "Microsoft.ManagedIdentity/userAssignedIdentities/id-ops"}},
+]
+
+
+@pytest.mark.parametrize("extra", BYO_LINKS, ids=["node-subnet", "hub", "identity"])
+async def test_what_a_bring_your_own_network_or_identity_names_is_the_callers_to_give(world, extra):  # noqa: F811
+    engine, _, arm, _ = world
+    service = Clusters(engine, POLICY, SUB)
+    raw = {"name": "c1", "resourceGroup": "rg-team-a", "location": "westeurope", **extra}
+    with pytest.raises(NotPermitted) as refused:
+        await service.create(raw, principal("dev"))
+    assert "rg-other" in refused.value.detail and "existing subnet" in refused.value.detail
+    assert arm.puts == []
+
+
+async def test_a_pool_change_may_not_put_a_pool_on_another_teams_subnet(world):  # noqa: F811
+    """The change path is held to the links it adds: a pool PUT naming another team's subnet would have the cluster
+    identity granted Network Contributor on it by aksvend."""
+    engine, _, arm, _ = world
+    service = Clusters(engine, Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
+                                                                 "resourceGroups": ["rg-team*"],
+                                                                 "actions": ["create", "read", "change"]}]}), SUB)
+    await service.create({"name": "c1", "resourceGroup": "rg-team-a", "location": "westeurope"}, principal("dev"))
+    before = len(arm.puts)
+    with pytest.raises(NotPermitted) as refused:
+        await service.put_pool(SUB, "rg-team-a", "c1", "extra", {"vmSize": "Standard_D4s_v5", "count": 1,
+                                                                  "subnet": subnet("rg-other", "snet-x")},
+                               principal("dev"), None)
+    assert "rg-other" in refused.value.detail
+    assert len(arm.puts) == before
+    accepted = await service.put_pool(SUB, "rg-team-a", "c1", "extra", {"vmSize": "Standard_D4s_v5", "count": 1,
+                                                                         "subnet": subnet("rg-team-net", "snet-x")},
+                                      principal("dev"), None)
+    assert accepted.created
