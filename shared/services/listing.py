@@ -168,6 +168,16 @@ def _resume(query: Query, token: str) -> Query:
     except (binascii.Error, ValueError):
         raise bad from None
     if not (isinstance(doc, dict) and doc.get("v") == 1 and doc.get("q") == query.fingerprint()
-            and isinstance(doc.get("after"), str) and 0 < len(doc["after"]) <= 300):
+            and isinstance(doc.get("after"), str) and 0 < len(doc["after"]) <= 300 and _key_shaped(doc["after"])):
         raise bad
     return Query(query.owner, query.resource_group, query.state, query.tags, query.top, doc["after"])
+
+
+def _key_shaped(after: str) -> bool:
+    """A registry key as `token_for` wrote it: printable text that encodes as UTF-8 (a lone surrogate or a control
+    character never came from this route, and the table service would refuse it: a 400 here, not a 503 there)."""
+    try:
+        after.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return after.isprintable()

@@ -32,36 +32,48 @@ def authorize_create(policy: Policy, caller: Caller, request: ClusterRequest) ->
 
 def authorize_links(policy: Policy, caller: Caller, request: ClusterRequest,
                     before: ClusterRequest | None = None) -> None:
-    """403 unless the caller may create in each resource group the request links the cluster to and `before` (the
-    desired request a change starts from) did not: a change is held to the links it adds, not to the ones an admin
-    adopted or a create was authorized for."""
-    known = set(foreign_targets(before)) if before is not None else set()
-    for sub, rg in foreign_targets(request):  # aksvend's identity links them: the caller must own them too
-        if (sub, rg) not in known and not policy.allows(caller, sub, rg, "create"):
+    """403 unless the caller may create in the resource group of each resource the request links the cluster to
+    that `before` (the desired request a change starts from) did not: a change is held to each link it adds, even in
+    a group the cluster already links to, not to the ones an admin adopted or a create was authorized for."""
+    known = {armid.fold_case(i.rstrip("/")) for i in linked_ids(before)} if before is not None else set()
+    added = [i for i in linked_ids(request) if armid.fold_case(i.rstrip("/")) not in known]
+    for sub, rg in _foreign(request, added):  # aksvend's identity links them: the caller must own them too
+        if not policy.allows(caller, sub, rg, "create"):
             raise NotPermitted("Forbidden", f"caller {caller.display} may not create in subscription {sub}, "
                                             f"resource group {rg}, which the request links the cluster to (a "
                                             "private endpoint's or service endpoint's target, the Log Analytics "
                                             "workspace, a DNS zone, an existing subnet, VNet or identity)")
 
 
-def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
-    """(subscription, resource group) of each such resource that is not in the cluster's own, in request order,
-    once each. An id that does not parse is the request rules' to refuse (ARM_ID_FORMAT), not listed here."""
+def linked_ids(request: ClusterRequest) -> list[str]:
+    """The ids of every resource outside the cluster that the request links it to, in request order."""
     ids = [pe.target_resource_id for pe in request.network.private_endpoints]
     ids += [t.target_resource_id for t in request.network.service_endpoint_targets]  # their firewalls are edited
     if request.addons.log_analytics_workspace_id:
         ids.append(request.addons.log_analytics_workspace_id)
     if (zone := api_server_dns_zone(request)) is not None:
         ids.append(zone)
-    ids += _brought(request)
-    own = (request.subscription_id.lower(), request.resource_group.lower())
+    return ids + _brought(request)
+
+
+def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
+    """(subscription, resource group) of each linked resource that is not in the cluster's own, in request order,
+    once each."""
+    return _foreign(request, linked_ids(request))
+
+
+def _foreign(request: ClusterRequest, ids: list[str]) -> list[tuple[str, str]]:
+    """Resource groups compare as ARM and the policy compare them (`armid.fold_case`: ASCII only). An id that does
+    not parse is the request rules' to refuse (ARM_ID_FORMAT); one with no resource group counts as the
+    subscription's resource group '' (only a rule for every group of it allows that)."""
+    own = (armid.fold_case(request.subscription_id), armid.fold_case(request.resource_group))
     out: list[tuple[str, str]] = []
     for resource_id in ids:
         parsed = armid.parse(resource_id)
-        if parsed is None or parsed.resource_group is None:
+        if parsed is None:
             continue
-        where = (parsed.subscription_id, parsed.resource_group)
-        if (where[0].lower(), where[1].lower()) != own and where not in out:
+        where = (parsed.subscription_id, parsed.resource_group or "")
+        if (armid.fold_case(where[0]), armid.fold_case(where[1])) != own and where not in out:
             out.append(where)
     return out
 

@@ -56,7 +56,8 @@ async def test_a_request_may_not_bind_the_cluster_to_another_teams_resources(wor
 
 
 def subnet(rg: str, name: str = "snet-aks") -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/vnet-spoke/subnets/{name}"
+    vnet = f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/vnet-spoke"
+    return f"{vnet}/subnets/{name}"
 
 
 BYO_LINKS = [
@@ -101,3 +102,51 @@ async def test_a_pool_change_may_not_put_a_pool_on_another_teams_subnet(world): 
                                                                          "subnet": subnet("rg-team-net", "snet-x")},
                                       principal("dev"), None)
     assert accepted.created
+
+
+async def test_a_change_is_held_to_each_resource_it_links_even_in_a_group_the_cluster_links_to(world):  # noqa: F811
+    """The network team put the cluster on its spoke in rg-net; a developer with `change` on the cluster's group only
+    may not put a pool on another subnet of rg-net (aksvend would grant the cluster identity Network Contributor
+    there)."""
+    engine, _, arm, _ = world
+    service = Clusters(engine, Policy.model_validate({"rules": [
+        {"principals": [pid("net")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "read"]},
+        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["rg-team-a"],
+         "actions": ["change", "read"]}]}), SUB)
+    await service.create({"name": "c1", "resourceGroup": "rg-team-a", "location": "westeurope", "network": {
+        "existing": {"nodeSubnetId": subnet("rg-net")}, "serviceEndpoints": []}}, principal("net"))
+    before = len(arm.puts)
+    with pytest.raises(NotPermitted) as refused:
+        await service.put_pool(SUB, "rg-team-a", "c1", "extra", {"vmSize": "Standard_D4s_v5", "count": 1,
+                                                                  "subnet": subnet("rg-net", "AzureFirewallSubnet")},
+                               principal("dev"), None)
+    assert "rg-net" in refused.value.detail and len(arm.puts) == before
+
+
+async def test_a_resource_group_that_only_python_folds_to_the_callers_is_another_group(world):  # noqa: F811
+    """'rg-\u212a' (the Kelvin sign) is not 'rg-k' for ARM nor for the policy: a target there is a foreign one."""
+    engine, _, arm, _ = world
+    service = Clusters(engine, Policy.model_validate({"rules": [{"principals": [pid("dev")], "subscriptions": ["*"],
+                                                                 "resourceGroups": ["rg-k"], "actions": ["create"]}]}),
+                       SUB)
+    with pytest.raises(NotPermitted):
+        await service.create({"name": "c1", "resourceGroup": "rg-k", "location": "westeurope", "network": {
+            "privateEndpoints": [{"name": "data", "targetResourceId": account("rg-\u212a"), "groupId": "blob"}]}},
+            principal("dev"))
+    assert arm.puts == []
+
+
+@pytest.mark.parametrize("extra", [
+    {"addons": {"monitoring": True, "logAnalyticsWorkspaceId":
+                f"/subscriptions/{SUB}/providers/Microsoft.OperationalInsights/workspaces/law"}},
+    {"apiServer": {"private": True, "privateDnsZone":
+                   f"/subscriptions/{SUB}/providers/Microsoft.Network/privateDnsZones/privatelink.westeurope.azmk8s.io"}}])
+async def test_a_linked_id_without_a_resource_group_is_refused_by_the_rules(world, extra):  # noqa: F811
+    from shared.refusals import InvalidInput
+
+    engine, _, arm, _ = world
+    with pytest.raises(InvalidInput) as refused:
+        await Clusters(engine, POLICY, SUB).create({"name": "c1", "resourceGroup": "rg-team-a",
+                                                    "location": "westeurope", **extra}, principal("dev"))
+    assert any("resource group" in v.message for v in refused.value.violations)
+    assert arm.puts == []

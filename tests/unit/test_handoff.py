@@ -92,6 +92,17 @@ def test_a_token_made_for_other_filters_or_edited_is_refused():
         listing.parse_query([("owner", GROUP), ("continuationToken", edited)])
 
 
+
+@pytest.mark.parametrize("after", ["\ud800", "x\u0000y", "a\u001fb"])
+def test_a_token_whose_position_is_no_key_is_refused_not_sent_to_the_table(after):
+    """A lone surrogate cannot be encoded for the table service (it was a 503); a control character is no key."""
+    query = listing.parse_query([("owner", GROUP)])
+    doc = {"v": 1, "after": after, "q": query.fingerprint()}
+    forged = base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()
+    with pytest.raises(MalformedInput, match="continuationToken"):
+        listing.parse_query([("owner", GROUP), ("continuationToken", forged)])
+
+
 ARM_CLUSTER = {
     "id": "/subscriptions/x/resourceGroups/rg-b/providers/Microsoft.ContainerService/managedClusters/shop",
     "identity": {"type": "UserAssigned", "userAssignedIdentities": {"/subscriptions/x/.../id-shop": {}}},

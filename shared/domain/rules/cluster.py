@@ -83,10 +83,10 @@ def addons(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     ws = r.addons.log_analytics_workspace_id
     if ws is not None:
         parsed = armid.parse(ws)
-        if parsed is None or parsed.resource_type.lower() != WORKSPACE_TYPE:
+        if parsed is None or parsed.resource_group is None or parsed.resource_type.lower() != WORKSPACE_TYPE:
             yield Violation("ARM_ID_FORMAT", "/addons/logAnalyticsWorkspaceId",
                             "logAnalyticsWorkspaceId must be the ARM id of a Microsoft.OperationalInsights/workspaces "
-                            "resource", source=ARM_NAMING)
+                            "resource in a resource group", source=ARM_NAMING)
     elif r.addons.monitoring or r.addons.defender:
         yield Violation("ADDON_DEFAULT_WORKSPACE", "/addons/logAnalyticsWorkspaceId",
                         "monitoring or Defender is on without logAnalyticsWorkspaceId: AKS will use the region's "

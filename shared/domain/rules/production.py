@@ -65,9 +65,9 @@ def api_server(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 def _zone_id(zone: str, location: str, at: str) -> Iterator[Violation]:
     parsed = armid.parse(zone)
     name = parsed.names[-1].lower() if parsed is not None and parsed.names else ""
-    if parsed is None or parsed.resource_type.lower() != PRIVATE_ZONE_TYPE:
+    if parsed is None or parsed.resource_group is None or parsed.resource_type.lower() != PRIVATE_ZONE_TYPE:
         yield Violation("PRIVATE_DNS_ZONE_FORMAT", at, "privateDnsZone is 'system', 'none' or the ARM id of a "
-                        "Microsoft.Network/privateDnsZones resource", source=PRIVATE_CLUSTERS)
+                        "Microsoft.Network/privateDnsZones resource in a resource group", source=PRIVATE_CLUSTERS)
     elif not (name == f"privatelink.{location}.azmk8s.io" or name.endswith(f".privatelink.{location}.azmk8s.io")):
         yield Violation("PRIVATE_DNS_ZONE_NAME", at, f"the zone must be named privatelink.{location}.azmk8s.io or "
                         f"<subzone>.privatelink.{location}.azmk8s.io (the cluster's region); it is '{name}'",
