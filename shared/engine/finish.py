@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink, ended_events
 from shared.engine.ports import Clock, StateStore, StepQueue
-from shared.engine.records import ACTIVE_PARTITION, Loaded, OperationRecord
+from shared.engine.records import ACTIVE_PARTITION, STEP_PREFIX, Loaded, OperationRecord, StepRecord
 from shared.engine.registry import ClusterRegistry
 from shared.errors import PreconditionFailedError
 from shared.failpoints import hit
@@ -55,9 +56,7 @@ async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str,
     if error is not None:
         for step in loaded.steps.values():
             if not step.terminal:
-                # If it moved on meanwhile, never mind: the operation is failing and ignores it from now on.
-                with contextlib.suppress(PreconditionFailedError):
-                    await engine.ops.update_if_match(step.cancelled(now).to_entity(), step.etag or "*")
+                await _cancel(engine, step, now)
     ended = op.ended(now, error)
     # The cluster's new state first: whoever sees the operation ended must see the cluster as it left it.
     state = _CLUSTER_STATE[op.kind][1 if error else 0]
@@ -71,6 +70,23 @@ async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str,
     await engine.history.record(op.id, ended.state, f"operation {ended.state}" + (f": {error['code']}" if error
                                                                                   else ""))
     await release(engine, ended)
+
+
+async def _cancel(engine: EngineParts, step: StepRecord, now: datetime, tries: int = 3) -> None:
+    """Cancel a step the failing operation will not run. Another delivery may have moved it on since it was loaded
+    (made it ready, began it): read it again and cancel that, unless it ended by itself; so no step of a failed
+    operation is left `ready` or `waiting` for ever. Bounded: a step that keeps moving is the other delivery's."""
+    for _ in range(tries):
+        try:
+            await engine.ops.update_if_match(step.cancelled(now).to_entity(), step.etag or "*")
+            return
+        except PreconditionFailedError:
+            row = await engine.ops.get(step.op_id, STEP_PREFIX + step.id)
+            if row is None:
+                return
+            step = StepRecord.from_entity(row.entity, row.etag)
+            if step.terminal:
+                return
 
 
 async def release(engine: EngineParts, op: OperationRecord) -> None:

@@ -297,3 +297,23 @@ async def _until(condition) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("the tasks never reached the expected point")
+
+
+async def test_a_failing_operation_cancels_a_step_another_delivery_moved_on_after_the_load(world):
+    """The operation's view must not show steps `ready` for ever after it failed (a new user saw that on the local
+    stack): a step made ready by another delivery between the load and the cancel has a new etag; it is read again
+    and cancelled."""
+    from shared.engine.finish import finish_operation
+    from shared.engine.records import STEP_PREFIX, StepRecord
+
+    engine, _, _, clock = world
+    op_id = (await submit(engine, "create-cluster", valid_request())).operation_id
+    loaded = await engine.load(op_id)
+    waiting = next(s for s in loaded.steps.values() if s.state == "waiting")
+    moved = waiting.ready(clock.now(), clock.now())
+    await engine.ops.update_if_match(moved.to_entity(), waiting.etag or "*")  # the other delivery's move
+    await finish_operation(engine, loaded, {"code": "Boom", "message": "a step failed"})
+    row = await engine.ops.get(op_id, STEP_PREFIX + waiting.id)
+    assert StepRecord.from_entity(row.entity, row.etag).state == "cancelled"
+    rows = [r.entity for r in await engine.ops.query_partition(op_id) if r.entity["RowKey"].startswith(STEP_PREFIX)]
+    assert {r["state"] for r in rows} <= {"succeeded", "failed", "cancelled"}
