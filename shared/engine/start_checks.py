@@ -16,6 +16,8 @@ from shared.engine.quota import quota_refusal
 from shared.engine.records import NAME_TAKEN, Loaded
 from shared.engine.registry import ClusterRegistry
 
+NOT_MANAGED = "ClusterNotManaged"
+
 
 class StartParts(Protocol):
     """What the checks use of the engine (`shared.engine.Engine` has them)."""
@@ -30,7 +32,8 @@ async def start_refusal(engine: StartParts, loaded: Loaded) -> dict[str, Any] | 
         cluster = await engine.registry.get(loaded.op.cluster)
         if cluster is None or cluster.state == "deleted":
             name = loaded.op.cluster_id.rsplit("/", 1)[-1]
-            return {"code": NAME_TAKEN, "message": f"aksvend owns no cluster '{name}': ARM's cluster of this name is "
-                                                   "not one aksvend made (its create failed ClusterNameTaken); "
-                                                   "nothing was sent. An admin may adopt it (POST .../adopt)"}
+            return {"code": NOT_MANAGED, "message": f"aksvend manages no cluster '{name}' any more (deleted, or its "
+                                                    f"create failed {NAME_TAKEN}: ARM's cluster of this name is not "
+                                                    "one aksvend made); nothing was sent. An admin may adopt a "
+                                                    "cluster ARM has (POST .../adopt)"}
     return await quota_refusal(engine.arm, loaded)

@@ -31,8 +31,7 @@ from shared.errors import AksvendError
 from shared.refusals import InConflict, NotPermitted, Unavailable
 from shared.services.arm_views import obj, objects, observed_view
 
-__all__ = ["arm_entra", "arm_vnet", "credentials", "entra_integrated", "observed", "observed_view", "unreachable",
-           "vnet_subnets"]
+__all__ = ["arm_entra", "arm_vnet", "credentials", "observed", "observed_view", "unreachable", "vnet_subnets"]
 
 log = logging.getLogger("aksvend.handoff")
 OBSERVED_TIMEOUT_SECONDS = 5.0
@@ -166,12 +165,6 @@ async def credentials(reader: object, request: ClusterRequest, *, entra: bool, c
                                         "(a local account: system:masters, full control), handed out with `change` "
                                         "only")
     return out
-
-
-def entra_integrated(request: ClusterRequest) -> bool:
-    """Whether the request makes the cluster Entra-integrated: `access` (which turns it on) or `entraId` (the
-    production profile's, or the caller's). What aksvend asks for; the credentials go by ARM's answer (`arm_entra`)."""
-    return request.access is not None or request.entra_id is not None
 
 
 def _kubeconfig(body: Any, request: ClusterRequest, entra: bool) -> dict[str, Any]:

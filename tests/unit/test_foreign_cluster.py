@@ -115,7 +115,7 @@ async def test_a_change_queued_behind_a_create_that_lost_its_name_never_reaches_
     await drain(engine, queue)
     loaded = await engine.load(pool)
     assert await state(engine, create) == "failed" and loaded is not None and loaded.op.state == "failed"
-    assert loaded.op.error is not None and loaded.op.error["code"] == "ClusterNameTaken"
+    assert loaded.op.error is not None and loaded.op.error["code"] == "ClusterNotManaged"
     assert not [p for p in arm.puts if "/agentPools/" in p]
 
 
