@@ -31,7 +31,8 @@ between the create's check (shared/services/unmanaged.py) and this PUT (another 
 in the portal) is left as it is: ARM answers 412 and the step fails with `ClusterNameTaken`, and the failed create
 gets no cleanup (cleanup.py: the VNet and identity of that name are likely the other cluster's). A PUT sent again
 after an attempt that may have reached ARM (a timeout, a throttled retry, a delivery that died while sending) goes
-without the condition: that attempt may have made the cluster, which is then this create's own.
+without the condition: that attempt may have made the cluster, which is then this create's own. An attempt that ARM
+refused with 412 made nothing and does not count as sent (a retry of it is refused anyway: retrying.py).
 
 Below the engine, which calls `adoptable` before its PUT (`Engine._begin`); it sees the engine only as
 `AdoptParts`, as finish.py does.
@@ -46,10 +47,9 @@ from typing import Any, Protocol
 from shared.domain.operations import StepSpec
 from shared.engine.history import History
 from shared.engine.ports import RESOURCE_EXISTS, ArmPort, ArmResult, StateStore
-from shared.engine.records import OPERATION_ROW, STEP_PREFIX, Loaded
+from shared.engine.records import NAME_TAKEN, OPERATION_ROW, STEP_PREFIX, Loaded
 from shared.errors import FatalError
 
-NAME_TAKEN = "ClusterNameTaken"
 MAX_RETRIES_SEEN = 50  # the operations of one retry chain looked through (as cleanup.py's MAX_ATTEMPTS)
 
 
@@ -110,11 +110,22 @@ async def _only_new(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> bool:
     while previous is not None:
         seen += 1
         before = await engine.ops.get(previous, STEP_PREFIX + spec.id)
-        if seen > MAX_RETRIES_SEEN or before is None or before.entity.get("attempts") or before.entity.get("armId"):
+        if seen > MAX_RETRIES_SEEN or before is None or (_sent(before.entity) and not _refused(before.entity)):
             return False  # sent before (or not known): that attempt may have made it
         op_row = await engine.ops.get(previous, OPERATION_ROW)
         previous = op_row.entity.get("retryOf") if op_row is not None else None
     return True
+
+
+def _sent(step: Mapping[str, Any]) -> bool:
+    return bool(step.get("attempts") or step.get("armId"))
+
+
+def _refused(step: Mapping[str, Any]) -> bool:
+    """ARM refused the step's conditional PUT (412, `ClusterNameTaken`): it made nothing, so it is not a sent create
+    and the next attempt goes with `If-None-Match: *` again."""
+    error = step.get("lastError")
+    return step.get("state") == "failed" and isinstance(error, Mapping) and error.get("code") == NAME_TAKEN
 
 
 async def current_body(arm: ArmPort, spec: StepSpec, body: Any) -> Any:

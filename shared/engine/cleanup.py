@@ -13,6 +13,10 @@ quota pre-check refused it before its first write) gets no cleanup: the plan's n
 `id-<name>`) may be another team's, e.g. a cluster of the same name made after the create was accepted, whose
 existence is why ARM refused aksvend's PUT. A PUT that ARM accepted just before a crash, before the engine saved it,
 counts as not made: the cleanup errs towards leaving something behind, never towards deleting what is not its own.
+
+A DELETE of a cluster whose create failed and was kept (`onFailure: keep`, the default) follows the same rule
+(`unmade_skips`): it deletes what the create made, never a cluster, VNet or identity of the plan's names that ARM
+got later from elsewhere.
 """
 
 from __future__ import annotations
@@ -22,9 +26,8 @@ import logging
 from shared.domain.operation_source import OperationSource
 from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
-from shared.engine.adopt import NAME_TAKEN
 from shared.engine.engine import Engine
-from shared.engine.records import OperationRecord
+from shared.engine.records import NAME_TAKEN, ClusterRecord, OperationRecord
 from shared.engine.submit import ClusterBusy, ClusterConflict, ClusterNotFound, operation_id, submit
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,27 @@ async def made_by(engine: Engine, op_id: str) -> set[str]:
                 made.add(spec.resource_key)
         next_id = loaded.op.retry_of
     return made
+
+
+async def unmade_skips(engine: Engine, cluster: ClusterRecord) -> dict[str, str]:
+    """The delete steps a DELETE of `cluster` writes done unsent (`submit(skip=...)`): for a cluster whose create
+    never succeeded (`failed`, kept with `onFailure: keep`: nothing applied), those of the resources its create (and
+    the attempts that retried it) did not make, by the same rule as the cleanup above; when its last operation was
+    such a delete that failed, what that delete skipped. Empty for a cluster a create made or an admin adopted
+    (`applied`), deleted whole as ever. A cluster whose failed create is not its last operation (a pool change ran
+    since) skips every step: what its create made is not known, and nothing not known to be aksvend's is deleted."""
+    if cluster.state != "failed" or cluster.applied is not None:
+        return {}
+    request = ClusterRequest.model_validate(cluster.request)
+    last = await engine.load(cluster.last_operation) if cluster.last_operation else None
+    if last is not None and last.op.kind == "create-cluster":
+        made = await made_by(engine, last.op.id)
+    elif last is not None and last.op.kind == "delete-cluster":
+        made = {spec.resource_key for spec in last.specs.values()
+                if not (step := last.steps.get(spec.id)) or "skipped" not in step.outputs}
+    else:
+        made = set()
+    return {spec.id: NOT_MADE for spec in steps_for("delete-cluster", request) if spec.resource_key not in made}
 
 
 def wire_cleanup(engine: Engine) -> Engine:

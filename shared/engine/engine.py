@@ -35,7 +35,6 @@ from shared.engine.finish import finish_operation
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink
 from shared.engine.ports import ArmPort, Clock, SecretStore, StateStore, StepQueue
-from shared.engine.quota import quota_refusal
 from shared.engine.records import (
     ACTIVE_PARTITION,
     OPERATION_ROW,
@@ -46,6 +45,7 @@ from shared.engine.records import (
     StepRecord,
 )
 from shared.engine.registry import ClusterRegistry
+from shared.engine.start_checks import start_refusal
 from shared.engine.target_rules import edit_target
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 from shared.failpoints import hit
@@ -139,8 +139,8 @@ class Engine:
                 return
             hit("engine.operation.started")
             await self.history.record(op.id, "running", "operation started")
-        if (refusal := await quota_refusal(self.arm, loaded)) is not None and (fresh := await self.load(op_id)):
-            await finish_operation(self, fresh, refusal)  # nothing was made: the new nodes do not fit (quota.py)
+        if (refusal := await start_refusal(self, loaded)) is not None and (fresh := await self.load(op_id)):
+            await finish_operation(self, fresh, refusal)  # nothing was made (start_checks.py)
             return
         await self.advance(op_id)
 

@@ -11,14 +11,14 @@ ending an operation uses of it), so that this module never imports the engine.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink, ended_events
 from shared.engine.ports import Clock, StateStore, StepQueue
-from shared.engine.records import ACTIVE_PARTITION, STEP_PREFIX, Loaded, OperationRecord, StepRecord
+from shared.engine.records import ACTIVE_PARTITION, NAME_TAKEN, STEP_PREFIX, Loaded, OperationRecord, StepRecord
 from shared.engine.registry import ClusterRegistry
 from shared.errors import PreconditionFailedError
 from shared.failpoints import hit
@@ -50,6 +50,16 @@ class EngineParts(Protocol):
     after_failure: Callable[[OperationRecord], Awaitable[None]] | None  # e.g. `onFailure: cleanup` (cleanup.py)
 
 
+def state_after(kind: str, error: Mapping[str, Any] | None) -> str | None:
+    """The cluster's state after an operation of `kind` ended with `error`. A create that ARM refused because it has
+    a cluster of that name that the create did not make (adopt.py, `ClusterNameTaken`) leaves its row `deleted`:
+    aksvend owns no cluster of that name, so no change, delete, credentials or retry reaches that cluster (an admin
+    may adopt it)."""
+    if kind == "create-cluster" and error is not None and error.get("code") == NAME_TAKEN:
+        return "deleted"
+    return _CLUSTER_STATE[kind][1 if error else 0]
+
+
 async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str, Any] | None) -> None:
     now = engine.clock.now()
     op = loaded.op
@@ -59,7 +69,7 @@ async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str,
                 await _cancel(engine, step, now)
     ended = op.ended(now, error)
     # The cluster's new state first: whoever sees the operation ended must see the cluster as it left it.
-    state = _CLUSTER_STATE[op.kind][1 if error else 0]
+    state = state_after(op.kind, error)
     if state:
         await engine.registry.change(op.cluster, lambda c: None if c.state == state else c.with_(state=state))
     try:
@@ -97,8 +107,7 @@ async def release(engine: EngineParts, op: OperationRecord) -> None:
         before = await engine.registry.get(op.cluster)  # still the state before this operation (it heads the queue)
         await engine.lifecycle.record(ended_events(op, before.applied if before else None))
         hit("engine.events.recorded")
-    success_state, failure_state = _CLUSTER_STATE[op.kind]
-    state = failure_state if op.error else success_state
+    state = state_after(op.kind, op.error)
     applied = None if op.error or op.kind == "delete-cluster" else dict(op.request)
     cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, applied=applied)
     hit("engine.queue.released")

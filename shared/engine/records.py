@@ -42,6 +42,7 @@ OPERATION_ROW = "operation"
 STEP_PREFIX = "step:"
 ACTIVE_PARTITION = "active"
 CLUSTER_PARTITION = "cluster"
+NAME_TAKEN = "ClusterNameTaken"  # a create's cluster PUT refused: ARM has a cluster of the name it did not make
 
 
 def cluster_key(subscription_id: str, resource_group: str, name: str) -> str:

@@ -3,11 +3,14 @@
 `POST /api/operations/{id}/retry` (docs/decisions/0008-retry.md). The retry is a new operation (a new id, its own
 steps and history) with `retryOf` naming the failed one; its steps adopt what ARM already has (adopt.py). Its id is
 a function of the failed operation's, so the same retry asked twice is the same operation (`created: false`), and
-a failed operation has at most one retry: a retry that fails is retried in its turn.
+a failed operation has at most one retry: a retry that fails is retried in its turn. A step the failed operation
+skipped (a delete limited to what a failed create made) is skipped by its retry too.
 
 Refused with `RetryRefused` and a stable code when it would not be the same operation again:
-`OperationNotFailed` (queued, running or succeeded), `ClusterDeleted`, `DesiredRequestChanged` (a change was
-accepted since: the retry would undo it) or `ClusterMovedOn` (another operation was accepted after it).
+`OperationNotFailed` (queued, running or succeeded), `ClusterNameTaken` (a create that ARM refused because it has
+a cluster of that name that aksvend did not make: the retry would be that cluster's), `ClusterDeleted`,
+`DesiredRequestChanged` (a change was accepted since: the retry would undo it) or `ClusterMovedOn` (another
+operation was accepted after it).
 
 Order of writes: the active index row; the claim, one etag-conditioned write of the cluster row that checks the
 refusals above and puts the retry in the cluster's queue, so that no change can slip in between the check and the
@@ -25,6 +28,7 @@ from datetime import datetime
 from shared.engine.engine import Engine
 from shared.engine.records import (
     ACTIVE_PARTITION,
+    NAME_TAKEN,
     OPERATION_ROW,
     ClusterRecord,
     OperationRecord,
@@ -61,6 +65,11 @@ async def retry(engine: Engine, failed: OperationRecord) -> Submitted:
     if failed.state != "failed":
         raise RetryRefused("OperationNotFailed", f"operation {failed.id} is {failed.state}: only a failed "
                                                  f"operation can be retried")
+    if failed.kind == "create-cluster" and (failed.error or {}).get("code") == NAME_TAKEN:
+        raise RetryRefused(NAME_TAKEN, f"ARM's cluster '{failed.cluster_id.rsplit('/', 1)[-1]}' is not one aksvend "
+                                       "made (it appeared after the create was accepted): it is never overwritten. "
+                                       "Create the cluster under another name, or have an admin adopt it (POST "
+                                       ".../adopt)")
     now = engine.clock.now()
     cluster = await engine.registry.get(failed.cluster)
     refusal = moved_on(cluster, failed, new_id)  # checked before anything is written, and again in the claim
@@ -73,7 +82,9 @@ async def retry(engine: Engine, failed: OperationRecord) -> Submitted:
         raise _deleted(failed)
     record = failed.with_(id=new_id, state="queued", created_at=now, started_at=None, ended_at=None, error=None,
                           retry_of=failed.id, etag=None)
-    steps = [StepRecord(new_id, spec.id).to_entity() for spec in failed.specs()]
+    skipped = await _skipped(engine, failed.id)
+    steps = [(StepRecord(new_id, spec.id, "succeeded", outputs={"skipped": skipped[spec.id]}) if spec.id in skipped
+              else StepRecord(new_id, spec.id)).to_entity() for spec in failed.specs()]
     try:
         await write_operation(engine, steps, record)
     except ConflictError:  # a concurrent ask of the same retry won
@@ -114,6 +125,14 @@ def _claim(cluster: ClusterRecord, failed: OperationRecord, new_id: str, now: da
         return None
     return cluster.with_(queue=(*cluster.queue, new_id), updated_at=now,
                          state="deleting" if failed.kind == "delete-cluster" else cluster.state)
+
+
+async def _skipped(engine: Engine, op_id: str) -> dict[str, str]:
+    """The steps of `op_id` written done unsent (`skipped`: a delete limited to what a failed create made,
+    cleanup.py): its retry skips them too, so that it deletes no more than the operation it runs again."""
+    loaded = await engine.load(op_id)
+    steps = loaded.steps.values() if loaded is not None else ()
+    return {s.id: str(s.outputs["skipped"]) for s in steps if s.state == "succeeded" and "skipped" in s.outputs}
 
 
 def _deleted(failed: OperationRecord) -> RetryRefused:

@@ -43,18 +43,26 @@ class ClusterReads:
                 "observed": await handoff.observed(self.clusters.engine.arm, request)}
 
     async def credentials(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
-        """The user kubeconfig (never the admin one): to callers with `read` for an Entra-integrated cluster
-        (kubelogin's exec form, no right of its own); else to callers with `change`, since a cluster without Entra ID
-        gives its user credential `system:masters`, full control of the cluster (Azure/AKS issue #1343)."""
+        """The user kubeconfig (never the admin one): to callers with `read` for a cluster that ARM says is
+        Entra-integrated (kubelogin's exec form, no right of its own); else to callers with `change`, since a cluster
+        without Entra ID gives its user credential `system:masters`, full control of the cluster (Azure/AKS issue
+        #1343). 409 for a cluster whose create has not succeeded: ARM's cluster of the name may not be its own."""
         record = await self._readable(sub, rg, name, caller)
+        if record.state == "deleting":
+            raise InConflict("ClusterDeleting", f"cluster '{name[:63]}' is being deleted: it has no credentials")
+        if record.applied is None and record.state in ("provisioning", "failed"):
+            raise InConflict("ClusterNotCreated", f"the create of cluster '{name[:63]}' has not succeeded: no "
+                                                  "credentials until it has (a cluster of the name that ARM may have "
+                                                  "is not known to be the one aksvend made)")
         request = ClusterRequest.model_validate(record.request)
-        if not handoff.entra_integrated(request) and not self.clusters.policy.allows(caller, sub, rg, "change"):
+        arm = self.clusters.engine.arm
+        may_change = self.clusters.policy.allows(caller, sub, rg, "change")
+        entra = await handoff.arm_entra(arm, request)
+        if not entra and not may_change:
             raise NotPermitted("Forbidden", f"caller {caller.display} may not read the credentials of cluster "
                                             f"'{name[:63]}': without Entra ID its user credential is a system:masters "
                                             "certificate (full control), handed out with `change` only")
-        if record.state == "deleting":
-            raise InConflict("ClusterDeleting", f"cluster '{name[:63]}' is being deleted: it has no credentials")
-        return await handoff.credentials(self.clusters.engine.arm, request)
+        return await handoff.credentials(arm, request, entra=entra, certificate=may_change)
 
     async def _readable(self, sub: str, rg: str, name: str, caller: Caller) -> ClusterRecord:
         if not self.clusters.policy.allows(caller, sub, rg, "read"):

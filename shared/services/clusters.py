@@ -35,6 +35,7 @@ from shared.engine import (
     submit,
     submit_change,
 )
+from shared.engine.cleanup import unmade_skips
 from shared.engine.records import OPERATION_ROW, ClusterRecord, cluster_key
 from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
@@ -121,7 +122,7 @@ class Clusters:
 
     async def _submit(self, kind: str, request: ClusterRequest | Change, caller: Caller, key: str | None, *,
                       pool: str | None = None, source: str = "api", ticket: str | None = None,
-                      where: str = "") -> Accepted:
+                      where: str = "", skip: Mapping[str, str] | None = None) -> Accepted:
         """Submit a whole request (create, delete the cluster) or a change to the desired request (a pool).
         `where`: the cluster as the caller named it (from the request when it is one)."""
         if isinstance(request, ClusterRequest):
@@ -132,7 +133,7 @@ class Clusters:
                                            idempotency_key=key, caller=caller.id, source=source, ticket=ticket)
             else:
                 done = await submit(self.engine, kind, request, pool=pool,  # type: ignore[arg-type]
-                                    idempotency_key=key, caller=caller.id, source=source, ticket=ticket)
+                                    idempotency_key=key, caller=caller.id, source=source, ticket=ticket, skip=skip)
         except ClusterConflict as conflict:
             raise InConflict("ClusterNameTaken", await _name_taken(self.engine, str(conflict), where)) from None
         except IdempotencyConflict:
@@ -247,7 +248,8 @@ class Clusters:
         if request.deletion_protection:
             raise InConflict("DeletionProtected", f"cluster '{name}' has deletionProtection on; turn it off first: "
                                                   'PATCH the cluster with {"deletionProtection": false}')
-        accepted = await self._submit("delete-cluster", request, caller, key)
+        skip = await unmade_skips(self.engine, record)  # a create that never succeeded: only what it made (cleanup.py)
+        accepted = await self._submit("delete-cluster", request, caller, key, skip=skip)
         if self.agent_keys is not None:  # its agents may not act any more, nor on a cluster made again by the name
             await self.agent_keys.revoke(cluster_id_of(sub, rg, name))
         return accepted

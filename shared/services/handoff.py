@@ -5,7 +5,8 @@
   `GET /api/clusters/{sub}/{rg}/{name}` beside the desired request. ARM is read once, within
   `OBSERVED_TIMEOUT_SECONDS`; when it cannot be read the view says so (`reachable: false`) and the GET still answers.
 - `credentials(...)`: the user kubeconfig of ARM's `listClusterUserCredential`, never the admin one
-  (`listClusterAdminCredential` is not called anywhere). For an Entra-integrated cluster (`access` or `entraId`) it
+  (`listClusterAdminCredential` is not called anywhere). For a cluster that ARM says is Entra-integrated (its
+  `aadProfile`, read first: not the desired request, since ARM's cluster of the name may not be the one asked for) it
   asks for `format=exec`: the kubeconfig that runs kubelogin ("Only apply to AAD clusters ... format 'exec' will
   return exec format kubeconfig, which requires kubelogin binary in the path", REST
   `ManagedClusters_ListClusterUserCredentials`). The kubeconfig is handed back and nowhere else: not logged, not in
@@ -27,15 +28,16 @@ from shared.domain.network import parse_cidr
 from shared.domain.pool_subnets import ArmVnet
 from shared.domain.request import ClusterRequest
 from shared.errors import AksvendError
-from shared.refusals import InConflict, Unavailable
+from shared.refusals import InConflict, NotPermitted, Unavailable
 from shared.services.arm_views import obj, objects, observed_view
 
-__all__ = ["arm_vnet", "credentials", "entra_integrated", "observed", "observed_view", "unreachable", "vnet_subnets"]
+__all__ = ["arm_entra", "arm_vnet", "credentials", "observed", "observed_view", "unreachable", "vnet_subnets"]
 
 log = logging.getLogger("aksvend.handoff")
 OBSERVED_TIMEOUT_SECONDS = 5.0
 CREDENTIALS_TIMEOUT_SECONDS = 10.0
 USER_CREDENTIAL = "listClusterUserCredential"
+CERTIFICATE_KEYS = ("client-certificate-data", "client-key-data")  # a local account's kubeconfig (no kubelogin)
 
 
 @runtime_checkable
@@ -115,13 +117,35 @@ async def arm_vnet(reader: object, request: ClusterRequest, *,
     return ArmVnet(spaces, {name: net for name, net in found.items() if net is not None})
 
 
-async def credentials(reader: object, request: ClusterRequest, *,
-                      timeout: float = CREDENTIALS_TIMEOUT_SECONDS) -> dict[str, Any]:
-    """The user kubeconfig of the cluster (kubelogin's exec form for an Entra-integrated one). 409 while ARM has no
-    cluster yet; 503 when ARM cannot be read. Never the admin credential."""
+async def arm_entra(reader: object, request: ClusterRequest, *,
+                    timeout: float = CREDENTIALS_TIMEOUT_SECONDS) -> bool:
+    """Whether ARM's cluster is Entra-integrated: its `aadProfile` as ARM answers (not the desired request, which
+    says what aksvend asked for, not what the cluster of that name is). 409 while ARM has no cluster; 503 when ARM
+    cannot be read."""
     if not isinstance(reader, ArmReader):
         raise Unavailable("ArmUnavailable", "this app has no ARM reader for credentials")
-    entra = entra_integrated(request)
+    try:
+        async with asyncio.timeout(timeout):
+            body = await reader.get(arm.CLUSTER.name, arm.ids(request)["cluster"], arm.CLUSTER.api_version)
+    except TimeoutError:
+        raise Unavailable("ArmUnavailable", f"ARM did not answer within {timeout:g} s; try again") from None
+    except AksvendError as exc:
+        raise Unavailable("ArmUnavailable", f"ARM could not be read ({getattr(exc, 'code', type(exc).__name__)}); "
+                                            "try again") from None
+    if body is None:
+        raise InConflict("ClusterNotInArm", f"ARM has no cluster '{request.name}' yet: credentials exist once its "
+                                            "create has finished")
+    return bool(obj(body, "properties", "aadProfile"))
+
+
+async def credentials(reader: object, request: ClusterRequest, *, entra: bool, certificate: bool,
+                      timeout: float = CREDENTIALS_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """The user kubeconfig of the cluster (kubelogin's exec form when `entra`: ARM says so, `arm_entra`). 409 while
+    ARM has no cluster yet; 503 when ARM cannot be read. Never the admin credential. `certificate`: whether a
+    kubeconfig with a client certificate (a local account: `system:masters`) may be handed out; without it such a
+    kubeconfig is refused (403), whatever the cluster was thought to be."""
+    if not isinstance(reader, ArmReader):
+        raise Unavailable("ArmUnavailable", "this app has no ARM reader for credentials")
     action_id = f"{arm.ids(request)['cluster']}/{USER_CREDENTIAL}"
     try:
         async with asyncio.timeout(timeout):
@@ -135,13 +159,12 @@ async def credentials(reader: object, request: ClusterRequest, *,
     if body is None:
         raise InConflict("ClusterNotInArm", f"ARM has no cluster '{request.name}' yet: credentials exist once its "
                                             "create has finished")
-    return _kubeconfig(body, request, entra)
-
-
-def entra_integrated(request: ClusterRequest) -> bool:
-    """Whether the request makes the cluster Entra-integrated: `access` (which turns it on) or `entraId` (the
-    production profile's, or the caller's). Its user kubeconfig then runs kubelogin and carries no right of its own."""
-    return request.access is not None or request.entra_id is not None
+    out = _kubeconfig(body, request, entra)
+    if not certificate and any(k in out["kubeconfig"] for k in CERTIFICATE_KEYS):
+        raise NotPermitted("Forbidden", f"the user credential of cluster '{request.name}' is a client certificate "
+                                        "(a local account: system:masters, full control), handed out with `change` "
+                                        "only")
+    return out
 
 
 def _kubeconfig(body: Any, request: ClusterRequest, entra: bool) -> dict[str, Any]:
@@ -151,7 +174,8 @@ def _kubeconfig(body: Any, request: ClusterRequest, entra: bool) -> dict[str, An
         text = base64.b64decode(str(user["value"]), validate=True).decode("utf-8")
     except (KeyError, binascii.Error, UnicodeDecodeError):
         raise Unavailable("CredentialsUnreadable", "ARM's answer holds no user kubeconfig") from None
-    entra = entra or "command: kubelogin" in text  # ARM's aadProfile decides the form, whoever turned Entra on
+    # ARM's aadProfile decides the form, whoever turned Entra on; a client certificate is a local account's
+    entra = (entra or "command: kubelogin" in text) and not any(k in text for k in CERTIFICATE_KEYS)
     usage = ("the kubeconfig runs kubelogin (https://azure.github.io/kubelogin): install it, then "
              "`kubelogin convert-kubeconfig -l azurecli` to sign in with your Azure CLI login; your access comes from "
              "the role granted to the owner group on the cluster") if entra else (

@@ -102,7 +102,7 @@ def test_any_json_at_any_place_is_a_well_formed_view(which, where, value):
 def test_a_kubeconfig_answer_of_any_shape_is_a_clear_refusal_or_the_kubeconfig(value):
     async def read() -> None:
         try:
-            await handoff.credentials(Reader(value), request())
+            await handoff.credentials(Reader(value), request(), entra=False, certificate=True)
         except Unavailable as refused:
             assert refused.code == "CredentialsUnreadable"
         except InConflict:  # only for a missing cluster (None)

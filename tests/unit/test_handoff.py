@@ -15,7 +15,7 @@ import pytest
 from shared.domain.rules import check
 from shared.engine.records import ClusterRecord, cluster_key
 from shared.errors import RetryableError
-from shared.refusals import InConflict, MalformedInput, Unavailable
+from shared.refusals import InConflict, MalformedInput, NotPermitted, Unavailable
 from shared.services import handoff, listing
 from tests.worker import SUB, Worker, as_caller, fake_runtime, problem_of
 
@@ -179,8 +179,9 @@ def kubeconfig_answer(text: str) -> dict:
 async def test_credentials_are_the_user_kubeconfig_in_kubelogins_form_for_an_entra_cluster_and_never_logged(caplog):
     caplog.set_level(logging.DEBUG)
     reader = Reader(kubeconfig_answer("users:\n- user:\n    exec:\n      command: kubelogin\n"))
-    entra = await handoff.credentials(reader, request(access={"ownerGroup": GROUP}))
-    plain = await handoff.credentials(Reader(kubeconfig_answer("users:\n- user:\n    token: t\n")), request())
+    entra = await handoff.credentials(reader, request(access={"ownerGroup": GROUP}), entra=True, certificate=False)
+    plain = await handoff.credentials(Reader(kubeconfig_answer("users:\n- user:\n    token: t\n")), request(),
+                                      entra=False, certificate=True)
     assert [p for p in reader.posts] == [
         (f"/subscriptions/{SUB}/resourceGroups/rg-b/providers/Microsoft.ContainerService/managedClusters/shop/"
          "listClusterUserCredential", {"format": "exec"})]
@@ -194,22 +195,42 @@ async def test_an_entra_cluster_without_access_gets_kubelogins_form_and_hint_too
     <file> kubectl get nodes" beside a kubelogin kubeconfig. The form keys on Entra integration: `entraId` in the
     request, or a kubelogin user in ARM's answer (ARM gives one whenever the cluster has an aadProfile)."""
     reader = Reader(kubeconfig_answer("users:\n- user:\n    exec:\n      command: kubelogin\n"))
-    by_request = await handoff.credentials(reader, request(entraId={"managed": True, "azureRbac": True}))
+    by_request = await handoff.credentials(reader, request(entraId={"managed": True, "azureRbac": True}),
+                                           entra=True, certificate=False)
     assert reader.posts[-1][1] == {"format": "exec"}
-    by_arm = await handoff.credentials(reader, request())  # Entra turned on outside aksvend
+    by_arm = await handoff.credentials(reader, request(), entra=False, certificate=False)  # not in our request
     for answer in (by_request, by_arm):
         assert answer["format"] == "exec" and "kubelogin" in answer["usage"] and "KUBECONFIG" not in answer["usage"]
 
 
+async def test_entra_is_what_arms_cluster_says_and_a_client_certificate_is_never_handed_out_without_change():
+    """Attack review: the desired request said `access` (Entra) while ARM's cluster of the name had no aadProfile;
+    its user kubeconfig (a system:masters certificate) went to a caller with `read` only. Entra is read from ARM's
+    `aadProfile`, and a kubeconfig with a client certificate is refused unless `certificate` is allowed."""
+    entra_request = request(access={"ownerGroup": GROUP})
+    assert not await handoff.arm_entra(Reader({"properties": {"provisioningState": "Succeeded"}}), entra_request)
+    assert await handoff.arm_entra(Reader({"properties": {"aadProfile": {"managed": True}}}), request())
+    with pytest.raises(InConflict):
+        await handoff.arm_entra(Reader(None), entra_request)
+    certificate = kubeconfig_answer("users:\n- user:\n    client-certificate-data: Q0VSVA==\n")
+    with pytest.raises(NotPermitted) as refused:
+        await handoff.credentials(Reader(certificate), entra_request, entra=True, certificate=False)
+    assert "Q0VSVA" not in refused.value.detail and "change" in refused.value.detail
+    allowed = await handoff.credentials(Reader(certificate), entra_request, entra=True, certificate=True)
+    assert allowed["format"] == "default"  # a certificate is never presented as kubelogin's form
+
+
 async def test_credentials_refuse_clearly_when_arm_has_no_cluster_or_cannot_answer():
     with pytest.raises(InConflict) as absent:
-        await handoff.credentials(Reader(None), request())
+        await handoff.credentials(Reader(None), request(), entra=False, certificate=True)
     with pytest.raises(Unavailable) as down:
-        await handoff.credentials(Reader(RetryableError("Throttled", "token=abc")), request())
+        await handoff.credentials(Reader(RetryableError("Throttled", "token=abc")), request(), entra=False,
+                                  certificate=True)
     with pytest.raises(Unavailable) as slow:
-        await handoff.credentials(Reader(hang=True), request(), timeout=0.05)
+        await handoff.credentials(Reader(hang=True), request(), entra=False, certificate=True, timeout=0.05)
     with pytest.raises(Unavailable) as unreadable:
-        await handoff.credentials(Reader({"kubeconfigs": [{"name": "clusterUser", "value": "%%%"}]}), request())
+        await handoff.credentials(Reader({"kubeconfigs": [{"name": "clusterUser", "value": "%%%"}]}), request(),
+                                  entra=False, certificate=True)
     assert absent.value.code == "ClusterNotInArm"
     assert (down.value.code, slow.value.code, unreadable.value.code) == ("ArmUnavailable", "ArmUnavailable",
                                                                          "CredentialsUnreadable")
@@ -244,8 +265,8 @@ async def test_the_routes_list_in_pages_and_show_observed_and_credentials_to_rea
                                                headers=as_caller("bob"))).get_body())
     assert cluster["observed"] == {"reachable": True, "exists": False}  # the fake ARM has it once the steps ran
     early = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials", headers=as_caller("alice"))
-    assert (early.status_code, problem_of(early)["code"]) == (409, "ClusterNotInArm")
+    assert (early.status_code, problem_of(early)["code"]) == (409, "ClusterNotCreated")  # its create has not run
     reader = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials", headers=as_caller("bob"))
-    assert reader.status_code == 403  # no Entra ID: the user credential is system:masters, for `change` only
+    assert (reader.status_code, problem_of(reader)["code"]) == (409, "ClusterNotCreated")
     stranger = await worker.request("GET", f"/api/clusters/{SUB}/rg-b/shop1/credentials")
     assert stranger.status_code == 403
