@@ -23,7 +23,9 @@ A step that rebuilds a pool body (`StepSpec.current`: an upgrade's, a patch's cl
 and `powerState` from ARM as it is when the step begins (`current_body`): the desired request's count is what the
 pool was asked for, not what it has now (the autoscaler, spot evictions and a stop change it), and an upgrade must
 not resize or start a pool as a side effect. An autoscaled pool's count is kept within the body's bounds. A body that
-sets a power state itself (a stop-pool's, a start-pool's) keeps it: that is the change it sends.
+sets a power state itself (a stop-pool's, a start-pool's) keeps it: that is the change it sends. The same GET carries
+through what aksvend's body never writes (shared/domain/arm/carry.py: an adopted cluster's SSH key, KEDA, a pool's pod
+subnet ...), so a change never resets a setting aksvend does not model.
 
 A create's cluster PUT never overwrites a cluster it did not make (`put_once`): the first time it is sent (in the
 create and every operation it retries) it goes with `If-None-Match: *`, so a cluster of that name that ARM got
@@ -43,6 +45,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.domain.arm.carry import carried
 from shared.domain.operations import StepSpec
 from shared.engine.history import History
 from shared.engine.ports import RESOURCE_EXISTS, ArmPort, ArmResult, StateStore
@@ -128,15 +131,16 @@ async def current_body(arm: ArmPort, spec: StepSpec, body: Any) -> Any:
     if "agentPoolProfiles" in props:  # the cluster: its pools by name
         have = {p.get("name"): p for p in now.get("agentPoolProfiles") or [] if isinstance(p, Mapping)}
         props["agentPoolProfiles"] = [_as_now(p, have.get(p.get("name"))) for p in props["agentPoolProfiles"]]
+        props = carried(now, props, pool=False)
     elif resource is not None:
         props = _as_now(props, now)
     return {**body, "properties": props}
 
 
 def _as_now(pool: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(pool)
     if now is None:
-        return out
+        return dict(pool)
+    out = carried(now, pool, pool=True)
     count, power = now.get("count"), (now.get("powerState") or {}).get("code")
     if isinstance(count, int) and not isinstance(count, bool):
         running = power in (None, "Running")

@@ -14,9 +14,13 @@ import pytest
 
 from shared.domain import arm
 from shared.domain.adoption import request_from_arm, unsupported
+from shared.domain.arm import carry
+from shared.domain.operations import steps_for
 from shared.domain.plan import plan
 from shared.domain.policy import allow_all
+from shared.domain.profiles import expand
 from shared.engine import Engine
+from shared.engine.adopt import current_body
 from shared.engine.records import cluster_key
 from shared.refusals import InvalidInput
 from shared.services.clusters import Clusters
@@ -24,6 +28,7 @@ from shared.services.lifecycle import Lifecycle
 from shared.services.pool_change import revalidate
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue
 from tests.principals import principal
+from tests.requests import PAYMENTS
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG = f"/subscriptions/{SUB}/resourceGroups/rg-old"
@@ -254,3 +259,44 @@ async def test_an_adopt_is_refused_with_a_422_naming_the_field_or_the_rule_and_n
     assert refused.value.code == "InvalidRequest"
     assert [(v.code, v.path) for v in refused.value.violations] == [("SYSTEM_POOL_MIN_NODES", "/systemPool/count")]
     assert await uc.engine.registry.get(cluster_key(SUB, "rg-old", "old")) is None
+
+
+class OneCluster:
+    """An ArmPort whose GET answers one resource."""
+
+    def __init__(self, resource: dict[str, Any]) -> None:
+        self.resource = resource
+
+    async def get(self, *_: Any) -> dict[str, Any]:
+        return self.resource
+
+
+def test_every_property_aksvends_bodies_write_is_listed_as_its_own():
+    body, request = sent(PRIVATE)
+    payments, _ = expand(PAYMENTS, default_subscription_id=SUB)
+    assert payments is not None
+    for made in (body, arm.managed_cluster_body(payments)):
+        assert set(made["properties"]) <= carry.CLUSTER_WRITES
+        for profile in made["properties"]["agentPoolProfiles"]:
+            assert set(profile) <= carry.POOL_WRITES
+    assert set(arm.agent_pool_body(request, request.user_pools[0])["properties"]) <= carry.POOL_WRITES
+
+
+async def test_a_change_carries_through_what_aksvend_does_not_model_and_never_what_it_writes_or_arm_computes():
+    _, request = sent(PUBLIC)
+    spec = next(s for s in steps_for("patch-cluster", request) if s.id == "update:cluster")
+    now = copy.deepcopy(PUBLIC)
+    props = now["properties"]
+    props.update(linuxProfile={"adminUsername": "them", "ssh": {"publicKeys": [{"keyData": "ssh-rsa AAA"}]}},
+                 workloadAutoScalerProfile={"keda": {"enabled": True}}, provisioningState="Succeeded",
+                 fqdn="old.hcp.westeurope.azmk8s.io", apiServerAccessProfile={"enablePrivateCluster": True},
+                 dnsPrefix="changed-meanwhile")
+    props["agentPoolProfiles"][0].update(podSubnetID=SUBNET, nodeImageVersion="AKSUbuntu-2204", count=4)
+    sent_body = await current_body(OneCluster(now), spec, spec.body)  # type: ignore[arg-type]
+    out = sent_body["properties"]
+    assert out["linuxProfile"] == props["linuxProfile"] and out["workloadAutoScalerProfile"] == {"keda": {
+        "enabled": True}}
+    assert "provisioningState" not in out and "fqdn" not in out  # ARM's, read-only
+    assert "apiServerAccessProfile" not in out and out["dnsPrefix"] == "old-dns"  # aksvend's: the request's
+    system = out["agentPoolProfiles"][0]
+    assert (system["podSubnetID"], system["count"], "nodeImageVersion" in system) == (SUBNET, 4, False)
