@@ -275,11 +275,17 @@ def test_every_property_aksvends_bodies_write_is_listed_as_its_own():
     body, request = sent(PRIVATE)
     payments, _ = expand(PAYMENTS, default_subscription_id=SUB)
     assert payments is not None
+    def listed(props: dict[str, Any], writes: Any) -> None:
+        for key, value in props.items():
+            assert key in writes, key
+            if writes[key] is not None:
+                assert set(value) <= writes[key], key
+
     for made in (body, arm.managed_cluster_body(payments)):
-        assert set(made["properties"]) <= carry.CLUSTER_WRITES
+        listed(made["properties"], carry.CLUSTER_WRITES)
         for profile in made["properties"]["agentPoolProfiles"]:
-            assert set(profile) <= carry.POOL_WRITES
-    assert set(arm.agent_pool_body(request, request.user_pools[0])["properties"]) <= carry.POOL_WRITES
+            listed(profile, carry.POOL_WRITES)
+    listed(arm.agent_pool_body(request, request.user_pools[0])["properties"], carry.POOL_WRITES)
 
 
 async def test_a_change_carries_through_what_aksvend_does_not_model_and_never_what_it_writes_or_arm_computes():
@@ -290,8 +296,11 @@ async def test_a_change_carries_through_what_aksvend_does_not_model_and_never_wh
     props.update(linuxProfile={"adminUsername": "them", "ssh": {"publicKeys": [{"keyData": "ssh-rsa AAA"}]}},
                  workloadAutoScalerProfile={"keda": {"enabled": True}}, provisioningState="Succeeded",
                  fqdn="old.hcp.westeurope.azmk8s.io", apiServerAccessProfile={"enablePrivateCluster": True},
-                 dnsPrefix="changed-meanwhile")
-    props["agentPoolProfiles"][0].update(podSubnetID=SUBNET, nodeImageVersion="AKSUbuntu-2204", count=4)
+                 dnsPrefix="changed-meanwhile", securityProfile={"azureKeyVaultKms": {"enabled": True}})
+    props["networkProfile"]["loadBalancerProfile"] = {"managedOutboundIPs": {"count": 2},
+                                                      "effectiveOutboundIPs": [{"id": "/x"}]}
+    props["agentPoolProfiles"][0].update(podSubnetID=SUBNET, nodeImageVersion="AKSUbuntu-2204", count=4,
+                                         upgradeSettings={"maxSurge": "50%", "drainTimeoutInMinutes": 5})
     sent_body = await current_body(OneCluster(now), spec, spec.body)  # type: ignore[arg-type]
     out = sent_body["properties"]
     assert out["linuxProfile"] == props["linuxProfile"] and out["workloadAutoScalerProfile"] == {"keda": {
@@ -300,3 +309,7 @@ async def test_a_change_carries_through_what_aksvend_does_not_model_and_never_wh
     assert "apiServerAccessProfile" not in out and out["dnsPrefix"] == "old-dns"  # aksvend's: the request's
     system = out["agentPoolProfiles"][0]
     assert (system["podSubnetID"], system["count"], "nodeImageVersion" in system) == (SUBNET, 4, False)
+    assert system["upgradeSettings"] == {"maxSurge": "1", "drainTimeoutInMinutes": 5}  # the request's surge
+    assert out["networkProfile"]["loadBalancerProfile"] == {"managedOutboundIPs": {"count": 2}}
+    assert out["networkProfile"]["networkPlugin"] == "kubenet" and out["securityProfile"] == {
+        "azureKeyVaultKms": {"enabled": True}}
