@@ -5,8 +5,10 @@ The rule: each option is ARM's value where ARM reports it, and AKS's own default
 that is off: no private API server, no Entra ID, no workload identity ...). Nothing is left for the profile to fill
 in, so a later PATCH or upgrade of the adopted cluster sends the settings it has, not the production profile's.
 
-What ARM reports and the contract cannot express, in a part of the body aksvend sends, would be changed by aksvend's
-next PUT: `unsupported` names each such field, and the adopt is refused (422) rather than change it silently.
+What ARM reports that aksvend's bodies never write (an add-on, API server, autoscaler or kubelet setting it does not
+model, an SSH key ...) is carried through every change's PUT as ARM has it (shared/domain/arm/carry.py). What ARM
+reports in a property aksvend does write, in a way the contract cannot express, would be changed by aksvend's next
+PUT: `unsupported` names each such field, and the adopt is refused (422) rather than change it silently.
 Maintenance windows are not read: an adopted request has none (`maintenance.*Window: null`), and aksvend never PUTs
 or deletes an adopted cluster's maintenance configurations (a PATCH or an upgrade PUTs only the cluster and its
 pools), so ARM's stay as they are.
@@ -30,8 +32,6 @@ ADOPT_SOURCE = "aksvend docs/api.md (adopt): what the request contract cannot ex
 DEFAULT_NODE_OS_CHANNEL = "NodeImage"
 _KUBELET = {"podMaxPids": "podMaxPids", "imageGcHighThreshold": "imageGcHighThreshold",
             "imageGcLowThreshold": "imageGcLowThreshold"}
-_ADDONS = ("omsagent", "azurepolicy", "azureKeyvaultSecretsProvider")
-_API_SERVER = ("enablePrivateCluster", "privateDNSZone", "enablePrivateClusterPublicFQDN", "authorizedIPRanges")
 _AUTOSCALER = frozenset(f.alias or n for n, f in AutoscalerProfile.model_fields.items())
 
 
@@ -120,7 +120,7 @@ def pool_options(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def unsupported(cluster: Mapping[str, Any], profiles: list[Mapping[str, Any]]) -> list[Violation]:
-    """What ARM reports in a part of the body aksvend sends that the request contract cannot express: aksvend's next
+    """What ARM reports in a property aksvend's body writes that the request contract cannot express: aksvend's next
     PUT would change it, so the adopt is refused naming it (the path is ARM's, in the managedClusters body)."""
     props, tier = obj(cluster.get("properties")), obj(cluster.get("sku")).get("tier", "Free")
     found: list[tuple[str, str]] = []
@@ -131,15 +131,14 @@ def unsupported(cluster: Mapping[str, Any], profiles: list[Mapping[str, Any]]) -
     aad = obj(props.get("aadProfile"))
     if aad and aad.get("managed") is not True:
         found.append(("/properties/aadProfile/managed", "the legacy (not AKS-managed) Entra ID integration"))
-    api = obj(props.get("apiServerAccessProfile"))
-    found += [(f"/properties/apiServerAccessProfile/{k}", f"apiServerAccessProfile.{k}") for k, v in api.items()
-              if k not in _API_SERVER and v not in (None, False, "", [])]
-    addons = obj(props.get("addonProfiles"))
-    found += [(f"/properties/addonProfiles/{k}", f"the add-on {k}") for k, v in addons.items()
-              if k not in _ADDONS and _on(v)]
-    found += [(f"/properties/autoScalerProfile/{k}", f"the autoscaler setting {k}")
-              for k, v in obj(props.get("autoScalerProfile")).items() if k not in _AUTOSCALER and v is not None]
-    oms = obj(addons.get("omsagent"))
+    storage = obj(props.get("storageProfile"))
+    snapshots, disk = obj(storage.get("snapshotController")).get("enabled"), obj(storage.get("diskCSIDriver")).get(
+        "enabled", True)
+    if snapshots is not None and snapshots != disk:
+        found.append(("/properties/storageProfile/snapshotController/enabled", "the snapshot controller "
+                      f"{'on' if snapshots else 'off'} with the disk CSI driver {'on' if disk else 'off'} (aksvend "
+                      "sends them together)"))
+    oms = obj(obj(props.get("addonProfiles")).get("omsagent"))
     defender = obj(obj(props.get("securityProfile")).get("defender"))
     both = (_workspace(oms), defender.get("logAnalyticsWorkspaceResourceId"))
     if _on(oms) and _on(defender.get("securityMonitoring")) and None not in both and \
@@ -152,8 +151,6 @@ def unsupported(cluster: Mapping[str, Any], profiles: list[Mapping[str, Any]]) -
         if i and p.get("mode") == "System":
             found.append((f"/properties/agentPoolProfiles/{i}/mode", f"a second System pool "
                           f"'{str(p.get('name'))[:12]}' (aksvend sends the first System pool only)"))
-        found += [(f"/properties/agentPoolProfiles/{i}/kubeletConfig/{k}", f"the kubelet setting {k}")
-                  for k, v in obj(p.get("kubeletConfig")).items() if k not in _KUBELET and v is not None]
     return [Violation(ADOPT_UNSUPPORTED, path, f"ARM's cluster has {what}, which the request contract cannot express: "
                       "aksvend's next change would reset it, so it does not adopt the cluster", source=ADOPT_SOURCE)
             for path, what in found]

@@ -211,17 +211,11 @@ def test_an_option_arm_does_not_report_is_aks_default_never_the_production_profi
     ({"sku": {"name": "Base", "tier": "Premium"}}, "/sku/tier"),
     ({"properties.aadProfile": {"managed": False, "clientAppID": "x"}}, "/properties/aadProfile/managed"),
     ({"properties.enableRBAC": False}, "/properties/enableRBAC"),
-    ({"properties.apiServerAccessProfile": {"disableRunCommand": True}},
-     "/properties/apiServerAccessProfile/disableRunCommand"),
-    ({"properties.addonProfiles": {"ingressApplicationGateway": {"enabled": True}}},
-     "/properties/addonProfiles/ingressApplicationGateway"),
-    ({"properties.autoScalerProfile": {"skip-nodes-with-custom-controller-pods": "false"}},
-     "/properties/autoScalerProfile/skip-nodes-with-custom-controller-pods"),
+    ({"properties.storageProfile": {"snapshotController": {"enabled": False}}},
+     "/properties/storageProfile/snapshotController/enabled"),
     ({"properties.windowsProfile": {"adminUsername": "them"}}, "/properties/windowsProfile"),
     ({"properties.agentPoolProfiles": [pool("a", "System"), pool("b", "System")]},
      "/properties/agentPoolProfiles/1/mode"),
-    ({"properties.agentPoolProfiles": [pool("a", "System", kubeletConfig={"cpuManagerPolicy": "static"})]},
-     "/properties/agentPoolProfiles/0/kubeletConfig/cpuManagerPolicy"),
 ])
 def test_what_the_contract_cannot_express_is_named_and_not_adopted(change, where):
     cluster = copy.deepcopy(PUBLIC)
@@ -232,6 +226,18 @@ def test_what_the_contract_cannot_express_is_named_and_not_adopted(change, where
             node = node[part]
         node[last] = value
     assert [v.path for v in unsupported(cluster)] == [where]
+
+
+@pytest.mark.parametrize("change", [
+    {"apiServerAccessProfile": {"disableRunCommand": True}}, {"addonProfiles": {"ingressApplicationGateway": {
+        "enabled": True}}}, {"autoScalerProfile": {"skip-nodes-with-custom-controller-pods": "false"}},
+    {"linuxProfile": {"adminUsername": "them"}}, {"workloadAutoScalerProfile": {"keda": {"enabled": True}}}])
+def test_what_aksvend_never_writes_is_adopted_and_carried_through_instead(change):
+    cluster = copy.deepcopy(PUBLIC)
+    cluster["properties"].update(change)
+    cluster["properties"]["agentPoolProfiles"][0]["kubeletConfig"] = {"cpuManagerPolicy": "static"}
+    assert unsupported(cluster) == []
+    sent(cluster)  # and the rules hold
 
 
 def adopt_over(cluster: dict[str, Any]) -> tuple[Lifecycle, FakeArm]:
@@ -313,3 +319,19 @@ async def test_a_change_carries_through_what_aksvend_does_not_model_and_never_wh
     assert out["networkProfile"]["loadBalancerProfile"] == {"managedOutboundIPs": {"count": 2}}
     assert out["networkProfile"]["networkPlugin"] == "kubenet" and out["securityProfile"] == {
         "azureKeyVaultKms": {"enabled": True}}
+
+
+async def test_a_pool_put_that_sets_its_own_count_carries_through_what_aksvend_does_not_model_too():
+    _, request = sent(PUBLIC)
+    spec = next(s for s in steps_for("put-pool", request, "work"))
+    assert not spec.current and spec.body is not None
+    arm_pool = {**PUBLIC["properties"]["agentPoolProfiles"][1], "count": 9, "podSubnetID": SUBNET,
+                "provisioningState": "Succeeded"}
+    out = (await current_body(OneCluster({"properties": arm_pool}), spec, spec.body))["properties"]  # type: ignore
+    assert (out["count"], out["podSubnetID"], "provisioningState" in out) == (2, SUBNET, False)
+    assert await current_body(NoneArm(), spec, spec.body) is spec.body  # a new pool: as it is
+
+
+class NoneArm:
+    async def get(self, *_: Any) -> None:
+        return None
