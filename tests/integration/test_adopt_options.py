@@ -1,7 +1,8 @@
 """An adopted cluster keeps its options through a PATCH (issue 17): a public, non-Entra, Ubuntu, Standard-tier cluster
 made directly in the ARM emulator is adopted through HTTP and PATCHed (tags), and ARM's cluster afterwards has the
 same API server access, Entra ID, local accounts, security profile, network profile and pool OS SKUs as before: the
-production profile's private API server, Entra ID, workload identity or Azure Linux never reach it."""
+production profile's private API server, Entra ID, workload identity or Azure Linux never reach it; and what aksvend
+does not model (an SSH key, KEDA, load balancer outbound IPs) is carried through the PATCH as ARM has it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.integration.test_http_lifecycle import api as api  # the fixture
 
 pytestmark = pytest.mark.integration
 KEPT = ("apiServerAccessProfile", "aadProfile", "disableLocalAccounts", "securityProfile", "oidcIssuerProfile",
-        "networkProfile", "autoUpgradeProfile", "addonProfiles")  # in ARM's names (the SDK model's as_dict)
+        "networkProfile", "autoUpgradeProfile", "addonProfiles", "linuxProfile", "workloadAutoScalerProfile")
+SSH_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC0portal"
 
 
 def portal_cluster() -> dict[str, Any]:
@@ -27,10 +29,14 @@ def portal_cluster() -> dict[str, Any]:
             "identity": {"type": "SystemAssigned"}, "tags": {"owner": "portal"},
             "properties": {"dnsPrefix": "portal-made", "enableRBAC": True, "disableLocalAccounts": False,
                            "autoUpgradeProfile": {"upgradeChannel": "stable", "nodeOSUpgradeChannel": "Unmanaged"},
+                           # what aksvend does not model: carried through (shared/domain/arm/carry.py)
+                           "linuxProfile": {"adminUsername": "portal", "ssh": {"publicKeys": [{"keyData": SSH_KEY}]}},
+                           "workloadAutoScalerProfile": {"keda": {"enabled": True}},
                            "agentPoolProfiles": [pool("nodepool1", "System", 3), pool("work", "User", 1)],
                            "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay",
                                               "podCidr": "10.244.0.0/16", "serviceCidr": "10.2.0.0/16",
-                                              "dnsServiceIP": "10.2.0.10", "outboundType": "loadBalancer"}}}
+                                              "dnsServiceIP": "10.2.0.10", "outboundType": "loadBalancer",
+                                              "loadBalancerProfile": {"managedOutboundIPs": {"count": 2}}}}}
 
 
 def settings(armemu, rg: str, name: str) -> tuple[dict[str, Any], dict[str, str | None], dict[str, str]]:
@@ -54,6 +60,8 @@ async def test_an_adopted_public_cluster_keeps_every_option_through_a_patch(api,
     before, pools, _ = settings(armemu, rg, name)
     assert not (before["apiServerAccessProfile"] or {}).get("enablePrivateCluster") and not before["aadProfile"]
     assert pools == {"nodepool1": "Ubuntu", "work": "Ubuntu"} and before["addonProfiles"] == {}
+    assert before["networkProfile"]["loadBalancerProfile"]["managedOutboundIPs"] == {"count": 2}
+    assert before["linuxProfile"]["adminUsername"] == "portal" and before["workloadAutoScalerProfile"]
 
     path = f"/api/clusters/{armemu.subscription_id}/{rg}/{name}"
     adopted = await client.post(f"{path}/adopt")
