@@ -2,8 +2,13 @@
 
 `request_from_arm(cluster)` turns a managedClusters GET body into the raw request that describes it: name, group,
 location, version, the System pool first and the other pools as user pools (VM size, count, autoscale bounds,
-zones, taints, labels, spot, max pods, OS disk), tags (less aksvend's own), add-ons and the upgrade channel. The
-services expand and validate it by the rules of a create, so an adopted cluster is one aksvend could have made.
+zones, taints, labels, spot, max pods, OS disk, OS SKU, max surge and the pool options), tags (less aksvend's own),
+and every cluster option of the contract (shared/domain/adoption_options.py: API server access, Entra ID, security,
+add-ons, upgrade channels, autoscaler profile), each ARM's value or AKS's own default, so that no profile default
+reaches the cluster. The profile follows the tier (Free: development, Standard: production), as the body's tier
+follows the profile. `unsupported(cluster)` names what ARM has that the contract cannot express (the adopt is then
+refused). The services expand and validate the request by the rules of a create, so an adopted cluster is one aksvend
+could have made.
 
 The cluster is expressed as bring-your-own (shared/domain/byo.py; issue 17): its node subnet is
 `network.existing.nodeSubnetId` (a pool on another subnet names it as `subnet`; no `vnetSubnetID`: AKS's own VNet),
@@ -20,9 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared.domain.adoption_options import cluster_options, obj, pool_options
+from shared.domain.adoption_options import unsupported as _unsupported
 from shared.domain.arm.names import MANAGED_BY_TAG
+from shared.domain.violations import Violation
 
-_CHANNELS = ("none", "patch", "stable", "rapid", "node-image")
 WORKLOAD_LABEL = "aksvend.io/workload"
 
 
@@ -30,7 +37,6 @@ def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_
     props, sku = _obj(cluster.get("properties")), _obj(cluster.get("sku"))
     profiles = [p for p in _arr(props.get("agentPoolProfiles")) if isinstance(p, Mapping)]
     system = next((p for p in profiles if p.get("mode") == "System"), profiles[0] if profiles else {})
-    addons = _obj(props.get("addonProfiles"))
     raw: dict[str, Any] = {
         "name": cluster.get("name"), "subscriptionId": subscription_id, "resourceGroup": resource_group,
         "location": cluster.get("location"),
@@ -40,11 +46,10 @@ def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_
         "userPools": [_pool(p) for p in profiles if p is not system],
         "tags": {k: v for k, v in _obj(cluster.get("tags")).items()
                  if k not in MANAGED_BY_TAG and k != "aksvendCluster"},
-        "addons": {"monitoring": bool(_obj(addons.get("omsagent")).get("enabled")),
-                   "azurePolicy": bool(_obj(addons.get("azurepolicy")).get("enabled"))},
         "deletionProtection": True,
         "network": _network(_obj(props.get("networkProfile")), system, profiles),
         "dnsPrefix": props.get("dnsPrefix"),
+        **cluster_options(props),
     }
     identity = _identity(_obj(cluster.get("identity")))
     if identity is not None:
@@ -54,10 +59,17 @@ def request_from_arm(cluster: Mapping[str, Any], subscription_id: str, resource_
         own = arm_pool.get("vnetSubnetID")
         if isinstance(own, str) and own and (not isinstance(subnet, str) or own.lower() != subnet.lower()):
             pool["subnet"] = own
-    channel = _obj(props.get("autoUpgradeProfile")).get("upgradeChannel")
-    if channel in _CHANNELS:
-        raw["reactions"] = {"autoUpgrade": channel}
+    channel = _obj(props.get("autoUpgradeProfile")).get("upgradeChannel") or "none"  # AKS's default: none
+    raw["reactions"] = {"autoUpgrade": channel}  # anything else is left to the rules (422)
     return raw
+
+
+def unsupported(cluster: Mapping[str, Any]) -> list[Violation]:
+    """What ARM's cluster has that the request contract cannot express (adoption_options.py `unsupported`)."""
+    props = _obj(cluster.get("properties"))
+    profiles = [p for p in _arr(props.get("agentPoolProfiles")) if isinstance(p, Mapping)]
+    system = next((p for p in profiles if p.get("mode") == "System"), None)
+    return _unsupported(cluster, [*([system] if system else []), *(p for p in profiles if p is not system)])
 
 
 _PLUGINS = {("kubenet", None): "kubenet", ("azure", None): "azure", ("azure", "overlay"): "azure-overlay"}
@@ -94,9 +106,7 @@ def _identity(identity: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _obj(value: Any) -> Mapping[str, Any]:
-    """An object of ARM's answer, or {} when it is none (ARM's answer is outside input: never a crash, a 422)."""
-    return value if isinstance(value, Mapping) else {}
+_obj = obj
 
 
 def _arr(value: Any) -> list[Any]:
@@ -125,4 +135,5 @@ def _pool(p: Mapping[str, Any]) -> dict[str, Any]:
     for field, arm_field in (("maxPods", "maxPods"), ("osDiskType", "osDiskType"), ("osDiskSizeGb", "osDiskSizeGB")):
         if p.get(arm_field) is not None:
             pool[field] = p[arm_field]
+    pool.update(pool_options(p))
     return pool

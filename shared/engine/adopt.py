@@ -23,7 +23,11 @@ A step that rebuilds a pool body (`StepSpec.current`: an upgrade's, a patch's cl
 and `powerState` from ARM as it is when the step begins (`current_body`): the desired request's count is what the
 pool was asked for, not what it has now (the autoscaler, spot evictions and a stop change it), and an upgrade must
 not resize or start a pool as a side effect. An autoscaled pool's count is kept within the body's bounds. A body that
-sets a power state itself (a stop-pool's, a start-pool's) keeps it: that is the change it sends.
+sets a power state itself (a stop-pool's, a start-pool's) keeps it: that is the change it sends. The same GET carries
+through what aksvend's body never writes (shared/domain/arm/carry.py: an adopted cluster's SSH key, KEDA, a pool's pod
+subnet ...), so a change never resets a setting aksvend does not model; so does the GET before any other PUT of a
+resource that exists: one that must exist (a patch's system pool PUT with its new count), and every pool PUT (a
+put-pool of a pool ARM has).
 
 A create's cluster PUT never overwrites a cluster it did not make (`put_once`): the first time it is sent (in the
 create and every operation it retries) it goes with `If-None-Match: *`, so a cluster of that name that ARM got
@@ -44,6 +48,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.domain.arm.aks import AGENT_POOL
+from shared.domain.arm.carry import carried
 from shared.domain.operations import StepSpec
 from shared.engine.history import History
 from shared.engine.ports import RESOURCE_EXISTS, ArmPort, ArmResult, StateStore
@@ -129,24 +135,33 @@ def _refused(step: Mapping[str, Any]) -> bool:
 
 
 async def current_body(arm: ArmPort, spec: StepSpec, body: Any) -> Any:
-    """`body` with each pool's count and power state as ARM has them now, for a step marked `current` (else `body`
-    as it is). One GET of the step's resource; a pool ARM does not have keeps the body's values."""
-    if not spec.current or not isinstance(body, Mapping):
+    """`body` as sent: for a step marked `current`, each pool's count and power state as ARM has them now; for that
+    step, one that must find its resource, and any pool PUT, what ARM has that aksvend's body never writes (the rule
+    above). One GET of the step's resource; `body` as it is when ARM has none (a create)."""
+    if not isinstance(body, Mapping) or spec.action != "put" or not (
+            spec.current or spec.must_exist or spec.resource_type == AGENT_POOL.name):
         return body
     resource = await arm.get(spec.resource_type, spec.resource_id, spec.api_version)
-    now = (resource or {}).get("properties") or {}
+    if resource is None:
+        return body
+    now = resource.get("properties") or {}
     props = dict(body.get("properties") or {})
     if "agentPoolProfiles" in props:  # the cluster: its pools by name
         have = {p.get("name"): p for p in now.get("agentPoolProfiles") or [] if isinstance(p, Mapping)}
-        props["agentPoolProfiles"] = [_as_now(p, have.get(p.get("name"))) for p in props["agentPoolProfiles"]]
-    elif resource is not None:
-        props = _as_now(props, now)
+        props["agentPoolProfiles"] = [_as_now(p, have.get(p.get("name")), spec.current)
+                                      for p in props["agentPoolProfiles"]]
+        props = carried(now, props, pool=False)
+    else:
+        props = _as_now(props, now, spec.current)
     return {**body, "properties": props}
 
 
-def _as_now(pool: Mapping[str, Any], now: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(pool)
+def _as_now(pool: Mapping[str, Any], now: Mapping[str, Any] | None, counts: bool) -> dict[str, Any]:
+    """The pool with what ARM has that aksvend never writes, and (`counts`) ARM's count and power state."""
     if now is None:
+        return dict(pool)
+    out = carried(now, pool, pool=True)
+    if not counts:
         return out
     count, power = now.get("count"), (now.get("powerState") or {}).get("code")
     if isinstance(count, int) and not isinstance(count, bool):

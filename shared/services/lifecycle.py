@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.domain import arm
-from shared.domain.adoption import request_from_arm
+from shared.domain.adoption import request_from_arm, unsupported
 from shared.domain.arm import NODE_SUBNET
 from shared.domain.caller import Caller
 from shared.domain.events.upgrade import offered_versions
@@ -148,8 +148,9 @@ class Lifecycle:
     # ---- adopt ----------------------------------------------------------------------------------------------
     async def adopt(self, sub: str, rg: str, name: str, caller: Caller) -> dict[str, Any]:
         """Record a cluster that ARM has and aksvend does not manage as desired, as ARM describes it (needs `admin`).
-        409 `ClusterAlreadyManaged` for one aksvend manages; 404 when ARM has none; 422 when ARM's cluster breaks
-        the request rules. Answers the cluster's view; no operation runs (nothing in ARM changes)."""
+        409 `ClusterAlreadyManaged` for one aksvend manages; 404 when ARM has none; 422 `AdoptUnsupported` naming
+        what ARM has that the contract cannot express, or `InvalidRequest` naming the rules ARM's cluster breaks.
+        Answers the cluster's view; no operation runs (nothing in ARM changes)."""
         self.clusters._authorize(caller, sub, rg, "admin")
         key = cluster_key(sub, rg, name)
         existing = await self.engine.registry.get(key)
@@ -158,6 +159,10 @@ class Lifecycle:
         found = await self.engine.arm.get(arm.CLUSTER.name, _cluster_id(sub, rg, name), arm.CLUSTER.api_version)
         if found is None:
             raise NotFound("ClusterNotInArm", f"ARM has no cluster '{name[:63]}' in {rg[:90]} to adopt")
+        refused = unsupported(found)
+        if refused:
+            raise InvalidInput("AdoptUnsupported", f"ARM's cluster '{name[:63]}' has settings aksvend cannot express; "
+                                                   "it is not adopted (nothing changed)", refused)
         request = self._revalidate(request_from_arm(found, sub, rg))
         payload = request.model_dump(mode="json", by_alias=True)
         record = ClusterRecord(key, sub, rg, request.name, request.location, "ready", payload, request_hash(payload),

@@ -143,7 +143,7 @@ def test_a_rebuilt_pool_body_keeps_the_count_and_power_state_arm_has():
     assert counts == {"system": 3, "apps": 5, "gpu": 0, "batch": 1}
     fixed = StepSpec("x", "put", "pool:gpu", spec.resource_type, spec.resource_id, spec.api_version, spec.body, (),
                      True, 1)
-    assert asyncio.run(current_body(OneResource({"properties": {"count": 9}}), fixed, fixed.body)) is fixed.body
+    assert asyncio.run(current_body(OneResource({"properties": {"count": 9}}), fixed, fixed.body)) == fixed.body
 
 
 def test_a_cluster_read_from_arm_becomes_a_request_that_passes_the_rules():
