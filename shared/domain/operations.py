@@ -192,7 +192,9 @@ def _create_steps(p: Plan) -> tuple[StepSpec, ...]:
 
 
 def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
-    """Delete what the plan created, dependents first. The resource group stays: it may hold other things."""
+    """Delete what the plan created, dependents first. The resource group stays: it may hold other things. A
+    service endpoint target's step and a DNS zone's VNet link keep their body: the rules to remove, and the VNet
+    the link must name to be the cluster's (shared/engine/target_rules.py `delete_resource`)."""
     resources = [r for r in p.resources if r.type != arm.RESOURCE_GROUP.name]
     dependents: dict[str, list[str]] = {r.key: [] for r in resources}
     for r in resources:
@@ -201,7 +203,7 @@ def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
                 dependents[d].append(r.key)
     return tuple(
         StepSpec(f"delete:{r.key}", "delete", r.key, r.type, r.id, r.api_version,
-                 r.body if r.key.startswith(VNET_RULE_PREFIX) else None,
+                 r.body if r.key.startswith(VNET_RULE_PREFIX) or r.type == arm.DNS_LINK.name else None,  # (below)
                  tuple(f"delete:{k}" for k in dependents[r.key]), r.type == arm.CLUSTER.name,
                  arm.resource_type(r.type).seconds["delete"],
                  edit="remove" if r.key.startswith(VNET_RULE_PREFIX) else None)  # the target stays: only our rules go
