@@ -15,7 +15,9 @@ as one step makes them, as `az storage account network-rule add` does.
 "When the caller may write it": aksvend's identity may lack the right to write the target (another team's resource,
 granted per target; docs/security.md). ARM's 403 (`AuthorizationFailed`, `LinkedAuthorizationFailed`) then does not
 fail the create, whose cluster works without the rule where the target admits it otherwise: the step ends done, and
-the operation's history records it as `skipped` with what to grant or add by hand.
+the operation's history records it as `skipped` with what to grant or add by hand. A skipped "remove" is recorded as
+rules left behind, naming the subnets: their ids derive from the cluster's name, so a later cluster of that name in
+that resource group would be admitted by them until the target's owner removes them.
 """
 
 from __future__ import annotations
@@ -70,10 +72,17 @@ async def edit_target(engine: EditParts, loaded: Loaded, spec: StepSpec) -> ArmR
         if err.code not in NO_PERMISSION:
             raise
         code = err.code
-    verb = "add the cluster's subnets to" if spec.edit == "add" else "remove the cluster's subnets from"
+    if spec.edit == "remove":  # left behind: the subnet ids derive from the cluster's name (module docstring)
+        await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: left behind: the VNet rules of "
+                                    f"{', '.join(subnets_of(spec))} on {spec.resource_id}; aksvend may not write it "
+                                    f"({code}). The target's owner must remove them: a later cluster of this name in "
+                                    "this resource group has the same subnet ids and would be admitted (docs/"
+                                    "request.md, \"Service endpoint targets\")")
+        return DONE
     await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: aksvend may not write {spec.resource_id} "
-                                f"({code}); {verb} its networkAcls.virtualNetworkRules by hand, or grant aksvend's "
-                                "identity the write on it (docs/request.md, \"Service endpoint targets\")")
+                                f"({code}); add the cluster's subnets to its networkAcls.virtualNetworkRules by hand, "
+                                "or grant aksvend's identity the write on it (docs/request.md, \"Service endpoint "
+                                "targets\")")
     return DONE
 
 

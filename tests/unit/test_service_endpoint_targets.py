@@ -181,3 +181,18 @@ async def test_a_create_that_cannot_be_planned_leaves_no_cluster_row(world, monk
     with pytest.raises(ValueError):
         await submit(engine, "create-cluster", r)
     assert await engine.registry.all() == []
+
+
+async def test_a_remove_refused_with_403_is_named_as_rules_left_behind(world):
+    """The rule's subnet id derives from the cluster's name: the delete's history says what the owner must remove."""
+    engine, queue, fake = world
+    r = request()
+    await submit(engine, "create-cluster", r)
+    await drain(engine, queue)
+    fake.errors[STORAGE] = [FatalError("AuthorizationFailed", "no storageAccounts/write")]
+    op = (await submit(engine, "delete-cluster", r)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "succeeded"
+    skipped = [t.message for t in await engine.history.read(op, 100) if t.kind == "skipped"]
+    assert len(skipped) == 1 and "left behind" in skipped[0] and arm.ids(r)["nodeSubnet"] in skipped[0]
+    assert STORAGE in skipped[0] and "owner must remove" in skipped[0]
