@@ -96,7 +96,11 @@ async def delete_resource(engine: EditParts, loaded: Loaded, spec: StepSpec) -> 
     What is left is recorded as `skipped` in the operation's history, and the step is done."""
     if spec.resource_type not in (DNS_ZONE.name, DNS_LINK.name):
         return await engine.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
-    found = await engine.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
+    resource_id = spec.resource_id
+    found = await engine.arm.get(spec.resource_type, resource_id, spec.api_version)
+    if found is None and spec.resource_type == DNS_LINK.name:  # made before links were named by a hash: its old name
+        resource_id = resource_id.rsplit("-", 1)[0]  # link-<vnet name>, deleted too only if it names the VNet
+        found = await engine.arm.get(spec.resource_type, resource_id, spec.api_version)
     if found is None:
         return DONE
     props: Mapping[str, Any] = found.get("properties") or {}
@@ -109,6 +113,6 @@ async def delete_resource(engine: EditParts, loaded: Loaded, spec: StepSpec) -> 
         why = (f"it links {theirs}, not the cluster's VNet" if armid.fold_case(armid.key(theirs))
                != armid.fold_case(armid.key(ours)) else None)
     if why is None:
-        return await engine.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
-    await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: {spec.resource_id} is left: {why}")
+        return await engine.arm.delete(spec.resource_type, resource_id, spec.api_version)
+    await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: {resource_id} is left: {why}")
     return DONE

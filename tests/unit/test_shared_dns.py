@@ -88,3 +88,15 @@ async def test_a_link_that_names_another_vnet_is_left(world):
     op = await run(engine, queue, "delete-cluster", r)
     assert key in fake.resources
     assert any(m.startswith("delete:dnsLink:blob") and theirs in m for m in await skipped(engine, op))
+
+
+async def test_a_link_made_under_the_old_name_is_deleted_when_it_names_the_vnet(world):
+    """Links were named link-<vnet name> before they were named by a hash: a cluster made then is deleted cleanly."""
+    engine, queue, fake = world
+    r = request("shop-a")
+    await run(engine, queue, "create-cluster", r)
+    (key,) = [k for k in fake.resources if "/virtualnetworklinks/" in k]
+    fake.resources[key.rsplit("-", 1)[0]] = fake.resources.pop(key)  # as an older aksvend named it
+    op = await run(engine, queue, "delete-cluster", r)
+    assert links(fake) == {} and await skipped(engine, op) == []
+    assert not any("/privatednszones/" in k for k in fake.resources)
