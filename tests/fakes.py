@@ -35,7 +35,7 @@ from shared.engine.ports import (
     Versioned,
 )
 from shared.engine.records import OPERATION_ROW
-from shared.errors import ConflictError, FatalError, PreconditionFailedError
+from shared.errors import ConflictError, FatalError, PreconditionFailedError, RetryableError
 
 __all__ = ["FakeArm", "FakeClock", "FakeSecrets", "FakeStateStore", "FakeStepQueue", "drain", "state"]
 
@@ -261,8 +261,17 @@ class FakeArm:
     async def delete(self, resource_type: str, resource_id: str, api_version: str) -> ArmResult:
         if self.errors.get(resource_id):
             raise self.errors[resource_id].pop(0)
+        if self._links(resource_id):  # ARM keeps a private DNS zone that has VNet links (409, as the emulator)
+            raise RetryableError("CannotDeleteResource", "Cannot delete resource while nested resources exist")
         self.resources.pop(resource_id.lower(), None)
         return ArmResult(204, None, None, None)
+
+    def _links(self, resource_id: str) -> list[str]:
+        """The VNet links of a private DNS zone (none for another resource)."""
+        zone = resource_id.lower()
+        if "/privatednszones/" not in zone or "/virtualnetworklinks/" in zone:
+            return []
+        return [k for k in self.resources if k.startswith(f"{zone}/virtualnetworklinks/")]
 
     async def patch(self, resource_type: str, resource_id: str, api_version: str, body: Mapping[str, Any],
                     etag: str | None = None) -> ArmResult:
@@ -275,7 +284,12 @@ class FakeArm:
         return ArmResult(200, resource, None, None)
 
     async def get(self, resource_type: str, resource_id: str, api_version: str) -> Mapping[str, Any] | None:
-        return self.resources.get(resource_id.lower())
+        found = self.resources.get(resource_id.lower())
+        if found is None or "/privatednszones/" not in resource_id.lower():
+            return found
+        return {**found, "properties": {**found.get("properties", {}),  # a zone's count, as ARM renders it
+                                        **({"numberOfVirtualNetworkLinks": len(self._links(resource_id))}
+                                           if "/virtualnetworklinks/" not in resource_id.lower() else {})}}
 
     async def poll(self, resource_type: str, poll_url: str) -> PollResult:
         return PollResult("Succeeded")

@@ -59,8 +59,10 @@ class StepSpec:
     edit: Literal["add", "remove"] | None = None
 
 
-def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None) -> tuple[StepSpec, ...]:
-    """The steps of an operation. `pool_name` names the pool of put-pool and delete-pool."""
+def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None,
+              pool_subnet: str | None = None) -> tuple[StepSpec, ...]:
+    """The steps of an operation. `pool_name` names the pool of put-pool and delete-pool; `pool_subnet`, a
+    delete-pool's pool's `subnet` as the request had it before (None: not known, an older operation)."""
     if kind == "create-cluster":
         return _create_steps(plan(request))
     if kind == "delete-cluster":
@@ -78,9 +80,9 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
     if kind == "delete-pool":
         delete_pool = StepSpec(f"delete:pool:{pool_name}", "delete", f"pool:{pool_name}", pools.name, pool_id,
                                pools.api_version, None, (), True, pools.seconds["delete"])
-        if byo.uses_existing_network(request):  # no subnet of a pool is aksvend's: nothing else to delete
-            return (delete_pool,)
-        return (delete_pool, *_own_subnet_deletes(request, pool_name, after=delete_pool.id))
+        if not byo.is_subnet_id(pool_subnet or "") and (byo.uses_existing_network(request) or pool_subnet == ""):
+            return (delete_pool,)  # no subnet of the pool is aksvend's, nor a grant on one: nothing else to delete
+        return (delete_pool, *_own_subnet_deletes(request, pool_name, delete_pool.id, pool_subnet or "auto"))
     # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
@@ -92,20 +94,21 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
                               must_exist=kind in POWER_OF, current=kind in ("update-pool", *POWER_OF)))
 
 
-def _own_subnet_deletes(request: ClusterRequest, pool_name: str, *, after: str) -> tuple[StepSpec, ...]:
-    """Once a pool is gone, its own subnet's grant and the subnet (shared/domain/pool_subnets.py). The request no
-    longer names the pool, so whether it had one is not known here: both ids are derived from its name, and a pool
-    that had none gets two DELETEs that ARM answers 404 (done)."""
-    gone = Pool(name=pool_name, vm_size="-", count=0, subnet="auto")
+def _own_subnet_deletes(request: ClusterRequest, pool_name: str, after: str, given: str) -> tuple[StepSpec, ...]:
+    """Once a pool is gone, its own subnet's grant and the subnet (shared/domain/pool_subnets.py). `given`: the
+    pool's `subnet` as the request had it ("auto" when not known: then both ids are derived from its name, and a
+    pool that had none gets two DELETEs that ARM answers 404, done). An existing subnet (an ARM id) is its owner's:
+    only the Network Contributor role aksvend gave the cluster's identity on it goes (if aksvend made the identity)."""
+    gone = Pool(name=pool_name, vm_size="-", count=0, subnet=given if byo.is_subnet_id(given) else "auto")
     key, role_id = pool_grant(request, gone)
     role, subnet = arm.ROLE_ASSIGNMENT, arm.SUBNET
-    return (
-        StepSpec(f"delete:{key}", "delete", key, role.name, role_id, role.api_version, None, (after,), False,
-                 role.seconds["delete"]),
-        StepSpec(f"delete:subnet:{pool_name}", "delete", f"subnet:{pool_name}", subnet.name,
-                 arm.pool_subnet_id(request, gone), subnet.api_version, None, (f"delete:{key}",), False,
-                 subnet.seconds["delete"]),
-    )
+    grant = StepSpec(f"delete:{key}", "delete", key, role.name, role_id, role.api_version, None, (after,), False,
+                     role.seconds["delete"])
+    if byo.is_subnet_id(given):
+        return (grant,) if byo.makes_identity(request) else ()
+    return (grant, StepSpec(f"delete:subnet:{pool_name}", "delete", f"subnet:{pool_name}", subnet.name,
+                            arm.pool_subnet_id(request, gone), subnet.api_version, None, (f"delete:{key}",), False,
+                            subnet.seconds["delete"]))
 
 
 def _own_subnet_steps(request: ClusterRequest, pool: Pool) -> tuple[StepSpec, ...]:
@@ -192,7 +195,9 @@ def _create_steps(p: Plan) -> tuple[StepSpec, ...]:
 
 
 def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
-    """Delete what the plan created, dependents first. The resource group stays: it may hold other things."""
+    """Delete what the plan created, dependents first. The resource group stays: it may hold other things. A
+    service endpoint target's step and a DNS zone's VNet link keep their body: the rules to remove, and the VNet
+    the link must name to be the cluster's (shared/engine/target_rules.py `delete_resource`)."""
     resources = [r for r in p.resources if r.type != arm.RESOURCE_GROUP.name]
     dependents: dict[str, list[str]] = {r.key: [] for r in resources}
     for r in resources:
@@ -201,7 +206,7 @@ def _delete_steps(p: Plan) -> tuple[StepSpec, ...]:
                 dependents[d].append(r.key)
     return tuple(
         StepSpec(f"delete:{r.key}", "delete", r.key, r.type, r.id, r.api_version,
-                 r.body if r.key.startswith(VNET_RULE_PREFIX) else None,
+                 r.body if r.key.startswith(VNET_RULE_PREFIX) or r.type == arm.DNS_LINK.name else None,  # (below)
                  tuple(f"delete:{k}" for k in dependents[r.key]), r.type == arm.CLUSTER.name,
                  arm.resource_type(r.type).seconds["delete"],
                  edit="remove" if r.key.startswith(VNET_RULE_PREFIX) else None)  # the target stays: only our rules go

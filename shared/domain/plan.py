@@ -8,6 +8,7 @@ so that the cluster sees one mutating operation at creation (AKS refuses a secon
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -161,13 +162,14 @@ def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -
     rg_id, own = arm.ids(r)["resourceGroup"], own_network(r)
     groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
     central = r.network.private_dns_zones  # group id -> an existing (central) zone: not made, linked only if asked
+    link = arm.dns_link_name(arm.cluster_vnet_id(r) or arm.ids(r)["vnet"])
     for group in groups:
         zone_id = central.get(group) or f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{arm.dns_zone_for(group)}"
         made = () if group in central else (f"dnsZone:{group}",)
         if made:
             out.append(res(f"dnsZone:{group}", arm.DNS_ZONE, zone_id, arm.DNS_ZONE.body(r), "resourceGroup"))
         if made or r.network.link_private_dns_zones:
-            out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/link-{arm.vnet_name(r)}",
+            out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/{link}",
                            arm.DNS_LINK.body(r), *made, *own))
     for pe in r.network.private_endpoints:
         pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
@@ -185,9 +187,16 @@ def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -
 VNET_RULE_PREFIX = "vnetRule:"  # the key of an edit of a service endpoint target's rules, not a resource aksvend owns
 
 
+def target_key(target_id: str) -> str:
+    """The plan key of a service endpoint target's rules: `vnetRule:<16 hex>`, a hash of the case-folded full id.
+    Neither the type and name (two accounts of one name in two resource groups are two targets) nor the id itself
+    (a table key holds no '/') would do: the hash is one key per target, and always a valid table key."""
+    return VNET_RULE_PREFIX + hashlib.sha256(armid.fold_case(armid.key(target_id)).encode()).hexdigest()[:16]
+
+
 def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource], own: tuple[str, ...]) -> list[PlannedResource]:
     """Each service endpoint target's VNet rules for the cluster's subnets, once the VNet has them: an edit of the
-    target's rule set (shared/domain/arm/vnet_rules.py), keyed `vnetRule:<type>:<name>` (a table key has no '/')."""
+    target's rule set (shared/domain/arm/vnet_rules.py), keyed by `target_key`."""
     if not r.network.service_endpoint_targets:
         return []  # the common case, kept free of work (plan throughput, docs/benchmarks.md)
     subnets = arm.cluster_subnets(r)
@@ -197,7 +206,7 @@ def _vnet_rules(r: ClusterRequest, res: Callable[..., PlannedResource], own: tup
         if parsed is None:
             raise PlanningError("a service endpoint target is no ARM id; validate the request before planning")
         type_ = arm.resource_type(parsed.resource_type)
-        out.append(res(f"{VNET_RULE_PREFIX}{parsed.types[-1]}:{parsed.names[-1]}", type_, target.target_resource_id,
+        out.append(res(target_key(target.target_resource_id), type_, target.target_resource_id,
                        type_.body(type_.name, subnets), *own))
     return out
 

@@ -46,7 +46,7 @@ from shared.engine.records import (
 )
 from shared.engine.registry import ClusterRegistry
 from shared.engine.start_checks import start_refusal
-from shared.engine.target_rules import edit_target
+from shared.engine.target_rules import delete_resource, edit_target
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 from shared.failpoints import hit
 
@@ -205,7 +205,7 @@ class Engine:
             elif spec.action == "put":  # a create's first cluster PUT only if ARM has none (adopt.py)
                 result = await put_once(self, loaded, spec, unsent, await self._resolved_body(loaded, spec))
             else:
-                result = await self.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
+                result = await delete_resource(self, loaded, spec)  # a shared DNS zone and link: guarded
         except RetryableError as err:
             await self.retry_step(loaded, step, err)
             return

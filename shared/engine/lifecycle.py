@@ -145,11 +145,8 @@ def _step_target(op: OperationRecord, step: Any) -> str | None:
     """The ARM id the failed step was about (`put:cluster` -> the cluster's id), when there is such a step."""
     if not isinstance(step, str) or ":" not in step:
         return None
-    from shared.domain.operations import steps_for
-    from shared.domain.request import ClusterRequest
-
     try:
-        specs = steps_for(op.kind, ClusterRequest.model_validate(op.request), op.pool)
+        specs = op.specs()
     except ValueError:
         return None
     return next((s.resource_id for s in specs if s.id == step), None)

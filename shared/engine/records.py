@@ -70,6 +70,8 @@ class OperationRecord:
     ended_at: datetime | None = None
     error: Mapping[str, Any] | None = None
     retry_of: str | None = None  # the failed operation this one runs again (retrying.py)
+    # a delete-pool's: the pool's `subnet` as the desired request had it ("" none), whose grant it deletes
+    pool_subnet: str | None = None
     etag: str | None = field(default=None, compare=False)
 
     def to_entity(self) -> Entity:
@@ -78,7 +80,7 @@ class OperationRecord:
                 "requestHash": self.request_hash, "createdAt": self.created_at, "pool": self.pool,
                 "source": self.source, "ticket": self.ticket, "startedAt": self.started_at,
                 "endedAt": self.ended_at, "error": dict(self.error) if self.error else None,
-                "retryOf": self.retry_of}
+                "retryOf": self.retry_of, "poolSubnet": self.pool_subnet}
 
     @classmethod
     def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> OperationRecord:
@@ -86,7 +88,7 @@ class OperationRecord:
                    cluster_id=e["clusterId"], request=e["request"], request_hash=e["requestHash"],
                    created_at=e["createdAt"], pool=e.get("pool"), source=e.get("source", "api"),
                    ticket=e.get("ticket"), started_at=e.get("startedAt"), ended_at=e.get("endedAt"),
-                   error=e.get("error"), retry_of=e.get("retryOf"), etag=etag)
+                   error=e.get("error"), retry_of=e.get("retryOf"), pool_subnet=e.get("poolSubnet"), etag=etag)
 
     def with_(self, **changes: Any) -> OperationRecord:
         return replace(self, **changes)
@@ -101,7 +103,7 @@ class OperationRecord:
 
     def specs(self) -> tuple[StepSpec, ...]:
         """Its steps as planned: a function of its kind, request and pool alone, so never stored."""
-        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool)
+        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool, self.pool_subnet)
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,6 +112,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     `skip`: step id -> why it is not sent; those steps are written done, with the reason as their `skipped` output
     (a cleanup's deletes of what the failed create did not make: cleanup.py)."""
     now = engine.clock.now()
+    specs = steps_for(kind, request, pool)  # before any write: a request that cannot be planned leaves nothing
     payload = request.model_dump(mode="json", by_alias=True)
     same = request_hash(payload)
     digest = request_hash({"kind": kind, "pool": pool, "request": payload})
@@ -146,7 +147,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     skip = skip or {}
     return await _commit(engine, record, [
         StepRecord(op_id, spec.id, "succeeded", outputs={"skipped": skip[spec.id]}) if spec.id in skip
-        else StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
+        else StepRecord(op_id, spec.id) for spec in specs])
 
 
 async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, pool: str | None = None,
@@ -169,11 +170,19 @@ async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, 
         return Submitted(op_id, created=False)
     if idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
-    request = await _adopt(engine, kind, change.cluster, op_id, lambda c: change.apply(c.request), now)
+    former: list[str] = []  # a delete-pool's pool's subnet, as the request had it when the change was accepted
+
+    def apply(c: ClusterRecord) -> ClusterRequest:
+        former[:] = [str(p.get("subnet") or "") for p in c.request.get("userPools") or () if p.get("name") == pool]
+        return change.apply(c.request)
+
+    request = await _adopt(engine, kind, change.cluster, op_id, apply, now)
     payload = request.model_dump(mode="json", by_alias=True)
     record = OperationRecord(op_id, kind, "queued", change.cluster, arm.ids(request)["cluster"], payload, digest,
-                             now, pool=pool, source=source, ticket=ticket)
-    return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in steps_for(kind, request, pool)])
+                             now, pool=pool, source=source, ticket=ticket,
+                             pool_subnet=former[0] if kind == "delete-pool" and former else None)
+    return await _commit(engine, record, [StepRecord(op_id, spec.id)
+                                          for spec in steps_for(kind, request, pool, record.pool_subnet)])
 
 
 async def _claim_key(engine: Engine, op_id: str, digest: str, now: datetime) -> None:

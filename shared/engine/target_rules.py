@@ -1,4 +1,5 @@
-"""A service endpoint target's VNet rules: the step that edits them, in place of a PUT or DELETE (docs/engine.md).
+"""Steps on what aksvend shares with others: a service endpoint target's VNet rules (edited in place of a PUT or
+DELETE, docs/engine.md), and the DELETE of a private DNS zone or of its VNet link (`delete_resource`, below).
 
 A step with `StepSpec.edit` reads the target (a storage account or Key Vault that is not aksvend's), adds ("add", a
 create) or removes ("remove", a delete) only the cluster's subnets in its `networkAcls.virtualNetworkRules` and PATCHes
@@ -14,7 +15,9 @@ as one step makes them, as `az storage account network-rule add` does.
 "When the caller may write it": aksvend's identity may lack the right to write the target (another team's resource,
 granted per target; docs/security.md). ARM's 403 (`AuthorizationFailed`, `LinkedAuthorizationFailed`) then does not
 fail the create, whose cluster works without the rule where the target admits it otherwise: the step ends done, and
-the operation's history records it as `skipped` with what to grant or add by hand.
+the operation's history records it as `skipped` with what to grant or add by hand. A skipped "remove" is recorded as
+rules left behind, naming the subnets: their ids derive from the cluster's name, so a later cluster of that name in
+that resource group would be admitted by them until the target's owner removes them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from shared.domain.arm import edited_acls
+from shared.domain import armid
+from shared.domain.arm import DNS_LINK, DNS_ZONE, edited_acls
 from shared.domain.operations import StepSpec
 from shared.engine.history import History
 from shared.engine.ports import ArmPort, ArmResult
@@ -68,8 +72,47 @@ async def edit_target(engine: EditParts, loaded: Loaded, spec: StepSpec) -> ArmR
         if err.code not in NO_PERMISSION:
             raise
         code = err.code
-    verb = "add the cluster's subnets to" if spec.edit == "add" else "remove the cluster's subnets from"
+    if spec.edit == "remove":  # left behind: the subnet ids derive from the cluster's name (module docstring)
+        await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: left behind: the VNet rules of "
+                                    f"{', '.join(subnets_of(spec))} on {spec.resource_id}; aksvend may not write it "
+                                    f"({code}). The target's owner must remove them: a later cluster of this name in "
+                                    "this resource group has the same subnet ids and would be admitted (docs/"
+                                    "request.md, \"Service endpoint targets\")")
+        return DONE
     await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: aksvend may not write {spec.resource_id} "
-                                f"({code}); {verb} its networkAcls.virtualNetworkRules by hand, or grant aksvend's "
-                                "identity the write on it (docs/request.md, \"Service endpoint targets\")")
+                                f"({code}); add the cluster's subnets to its networkAcls.virtualNetworkRules by hand, "
+                                "or grant aksvend's identity the write on it (docs/request.md, \"Service endpoint "
+                                "targets\")")
+    return DONE
+
+
+async def delete_resource(engine: EditParts, loaded: Loaded, spec: StepSpec) -> ArmResult:
+    """A delete step's DELETE, except where a private DNS zone is shared. Two clusters' endpoints of one group id in
+    one resource group use one zone `privatelink.<service>` (it must have that name), each with a VNet link of its
+    own; a central zone (`network.privateDnsZones`) holds many teams' links. So a link is deleted only when it still
+    names the cluster's VNet (the VNet its step's body names), and a zone only when no VNet link is left in it (its
+    `numberOfVirtualNetworkLinks`): ARM refuses to delete a zone with links anyway (409 `CannotDeleteResource`,
+    "Cannot delete resource while nested resources exist"), which would only be retried until the step's deadline.
+    What is left is recorded as `skipped` in the operation's history, and the step is done."""
+    if spec.resource_type not in (DNS_ZONE.name, DNS_LINK.name):
+        return await engine.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
+    resource_id = spec.resource_id
+    found = await engine.arm.get(spec.resource_type, resource_id, spec.api_version)
+    if found is None and spec.resource_type == DNS_LINK.name:  # made before links were named by a hash: its old name
+        resource_id = resource_id.rsplit("-", 1)[0]  # link-<vnet name>, deleted too only if it names the VNet
+        found = await engine.arm.get(spec.resource_type, resource_id, spec.api_version)
+    if found is None:
+        return DONE
+    props: Mapping[str, Any] = found.get("properties") or {}
+    if spec.resource_type == DNS_ZONE.name:
+        others = props.get("numberOfVirtualNetworkLinks") or 0
+        why = f"it still has {others} VNet link(s) of other clusters or teams, which use it" if others else None
+    else:
+        ours = (((spec.body or {}).get("properties") or {}).get("virtualNetwork") or {}).get("id") or ""
+        theirs = str((props.get("virtualNetwork") or {}).get("id") or "")
+        why = (f"it links {theirs}, not the cluster's VNet" if armid.fold_case(armid.key(theirs))
+               != armid.fold_case(armid.key(ours)) else None)
+    if why is None:
+        return await engine.arm.delete(spec.resource_type, resource_id, spec.api_version)
+    await engine.history.record(loaded.op.id, "skipped", f"{spec.id}: {resource_id} is left: {why}")
     return DONE

@@ -203,6 +203,10 @@ def test_private_endpoint_with_dns_zone_group_to_a_storage_account(armemu):
     assert caught.value.error.code == "InUseSubnetCannotBeDeleted"
     network.private_dns_zone_groups.begin_delete("rg-test", "pe-data", "default").result()
     network.private_endpoints.begin_delete("rg-test", "pe-data").result()
+    assert dns.private_zones.get("rg-test", zone.name).number_of_virtual_network_links == 1
+    with pytest.raises(HttpResponseError) as caught:  # ARM keeps a zone with VNet links (409)
+        dns.private_zones.begin_delete("rg-test", zone.name).result()
+    assert (caught.value.status_code, caught.value.error.code) == (409, "CannotDeleteResource")
     dns.virtual_network_links.begin_delete("rg-test", zone.name, "link1").result()
     dns.private_zones.begin_delete("rg-test", zone.name).result()
     resources.resources.begin_delete_by_id(account_id, api_version="2024-01-01").result()

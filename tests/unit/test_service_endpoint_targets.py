@@ -4,13 +4,14 @@ skipped step, and the confused-deputy check that covers the targets."""
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import pytest
 
 from shared.domain import arm
 from shared.domain.operations import steps_for
-from shared.domain.plan import plan
+from shared.domain.plan import plan, target_key
 from shared.engine import Engine, EngineSettings, submit
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
@@ -44,7 +45,7 @@ def test_each_target_is_an_edit_after_the_vnet_with_the_rules_its_service_spells
     r = request()
     p = plan(r)
     node = arm.ids(r)["nodeSubnet"]
-    storage, vault = p.resource("vnetRule:storageAccounts:stdata"), p.resource("vnetRule:vaults:kv-data")
+    storage, vault = p.resource(target_key(STORAGE)), p.resource(target_key(VAULT))
     assert (storage.type, storage.id, storage.depends_on) == ("Microsoft.Storage/storageAccounts", STORAGE, ("vnet",))
     assert storage.body == {"properties": {"networkAcls": {"virtualNetworkRules": [{"id": node, "action": "Allow"}]}}}
     assert vault.body == {"properties": {"networkAcls": {"virtualNetworkRules": [{"id": node}]}}}
@@ -56,7 +57,7 @@ def test_a_pool_on_its_own_subnet_is_admitted_too():
            "network": {"serviceEndpoints": ["Microsoft.Storage"], "serviceEndpointTargets": [
                {"targetResourceId": STORAGE}]}}
     r = valid_request(raw)
-    rules = plan(r).resource("vnetRule:storageAccounts:stdata").body["properties"]["networkAcls"]
+    rules = plan(r).resource(target_key(STORAGE)).body["properties"]["networkAcls"]
     assert [x["id"] for x in rules["virtualNetworkRules"]] == [arm.ids(r)["nodeSubnet"],
                                                                arm.pool_subnet_id(r, r.user_pools[0])]
 
@@ -64,13 +65,13 @@ def test_a_pool_on_its_own_subnet_is_admitted_too():
 def test_the_create_adds_and_the_delete_removes_before_the_vnet_never_deleting_the_target():
     r = request()
     create = {s.id: s for s in steps_for("create-cluster", r)}
-    assert create["put:vnetRule:vaults:kv-data"].edit == "add"
+    assert create[f"put:{target_key(VAULT)}"].edit == "add"
     assert all(s.edit is None for k, s in create.items() if not k.startswith("put:vnetRule:"))
     delete = {s.id: s for s in steps_for("delete-cluster", r)}
-    remove = delete["delete:vnetRule:storageAccounts:stdata"]
+    remove = delete[f"delete:{target_key(STORAGE)}"]
     assert (remove.edit, remove.resource_id, remove.body) == ("remove", STORAGE,
-                                                              create["put:vnetRule:storageAccounts:stdata"].body)
-    assert "delete:vnetRule:storageAccounts:stdata" in delete["delete:vnet"].depends_on
+                                                              create[f"put:{target_key(STORAGE)}"].body)
+    assert f"delete:{target_key(STORAGE)}" in delete["delete:vnet"].depends_on
 
 
 TARGET = {"properties": {"networkAcls": {"defaultAction": "Deny", "bypass": "Logging", "ipRules": [
@@ -152,4 +153,46 @@ async def test_another_failure_of_the_edit_fails_the_create_and_so_does_a_missin
     assert await state(engine, op) == "failed"
     error = (await engine.load(op)).op.error
     assert (error["code"], error["step"]) == ("ResourceNotFound" if missing else "NetworkAclsValidationFailure",
-                                              "put:vnetRule:vaults:kv-data")
+                                              f"put:{target_key(VAULT)}")
+
+
+async def test_two_targets_of_one_name_in_two_groups_are_two_edits(world):
+    engine, queue, fake = world
+    twin = STORAGE.replace("rg-data", "rg-data2")
+    fake.resources[twin.lower()] = {"id": twin, **TARGET}
+    r = request((STORAGE, twin))
+    assert target_key(STORAGE) != target_key(twin) and target_key(STORAGE) == target_key(STORAGE.upper())
+    op = (await submit(engine, "create-cluster", r)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "succeeded"
+    assert sorted(rid for rid, _, _ in fake.patches) == sorted([STORAGE, twin])
+
+
+async def test_a_create_that_cannot_be_planned_leaves_no_cluster_row(world, monkeypatch):
+    """Planning comes before the first write: a create it refuses leaves no `provisioning` row without an
+    operation (which would hold the name forever)."""
+    engine, _, _ = world
+    r = request()
+
+    def unplannable(*_):
+        raise ValueError("no plan")
+
+    monkeypatch.setattr(importlib.import_module("shared.engine.submit"), "steps_for", unplannable)
+    with pytest.raises(ValueError):
+        await submit(engine, "create-cluster", r)
+    assert await engine.registry.all() == []
+
+
+async def test_a_remove_refused_with_403_is_named_as_rules_left_behind(world):
+    """The rule's subnet id derives from the cluster's name: the delete's history says what the owner must remove."""
+    engine, queue, fake = world
+    r = request()
+    await submit(engine, "create-cluster", r)
+    await drain(engine, queue)
+    fake.errors[STORAGE] = [FatalError("AuthorizationFailed", "no storageAccounts/write")]
+    op = (await submit(engine, "delete-cluster", r)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "succeeded"
+    skipped = [t.message for t in await engine.history.read(op, 100) if t.kind == "skipped"]
+    assert len(skipped) == 1 and "left behind" in skipped[0] and arm.ids(r)["nodeSubnet"] in skipped[0]
+    assert STORAGE in skipped[0] and "owner must remove" in skipped[0]

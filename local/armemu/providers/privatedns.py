@@ -1,11 +1,13 @@
 """Microsoft.Network private DNS zones and their virtual network links (location `global`; PUT, PATCH and DELETE
-long-running with `Azure-AsyncOperation`). A link needs an existing VNet."""
+long-running with `Azure-AsyncOperation`). A link needs an existing VNet. A zone with links is not deleted: ARM
+answers 409 `CannotDeleteResource` "Cannot delete resource while nested resources exist" (as reported in
+learntocloud/networking-lab#8 and Azure/deployment-stacks#227)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import invalid
+from ..errors import ArmError, invalid
 from ..store import Resource
 from ..world import Call
 from .base import ResourceType
@@ -36,6 +38,14 @@ class PrivateDnsZones(ResourceType):
     def render(self, resource: Resource) -> dict[str, Any]:
         links = len(self.world.store.children(resource.id, VirtualNetworkLinks.type_name))
         return {**resource.body, "properties": {**resource.properties, "numberOfVirtualNetworkLinks": links}}
+
+    def check_delete(self, resource: Resource) -> None:
+        links = self.world.store.children(resource.id, VirtualNetworkLinks.type_name)
+        if links:
+            nested = ", ".join(f"'{link.id.split('/providers/', 1)[1]}'" for link in links[:3])
+            raise ArmError(409, "CannotDeleteResource", "Cannot delete resource while nested resources exist. Some "
+                           f"existing nested resource IDs include: {nested}. Please delete all nested resources "
+                           "before deleting this resource.")
 
 
 class VirtualNetworkLinks(ResourceType):

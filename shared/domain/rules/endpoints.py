@@ -34,6 +34,17 @@ VNET_RULE_SERVICES: Mapping[str, tuple[str, ...]] = {
     "microsoft.keyvault/vaults": ("Microsoft.KeyVault",),
 }
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,50}[a-zA-Z0-9_])?\Z")
+# A service endpoint target's name by its type's naming rule (learn.microsoft.com/azure/azure-resource-manager/
+# management/resource-name-rules): a storage account is 3-24 lowercase letters and digits; a Key Vault 3-24
+# letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no two hyphens in a row.
+# Such a name is one ARM can hold, so the step that edits the target's rules can be keyed, logged and shown.
+TARGET_NAMES: Mapping[str, tuple[re.Pattern[str], str]] = {
+    "microsoft.storage/storageaccounts": (re.compile(r"^[a-z0-9]{3,24}\Z"),
+                                          "a storage account name is 3-24 lowercase letters and digits"),
+    "microsoft.keyvault/vaults": (re.compile(r"^(?!.*--)[a-zA-Z][-a-zA-Z0-9]{1,22}[a-zA-Z0-9]\Z"),
+                                  "a Key Vault name is 3-24 letters, digits and hyphens, starting with a letter, "
+                                  "ending with a letter or digit, without '--'"),
+}
 
 
 def service_endpoints(r: ClusterRequest, _: Context) -> Iterator[Violation]:
@@ -93,6 +104,8 @@ def service_endpoint_targets(r: ClusterRequest, _: Context) -> Iterator[Violatio
             yield Violation("SERVICE_ENDPOINT_TARGET_TYPE", at, f"a service endpoint target is a storage account or "
                             f"a Key Vault (their networkAcls take VNet rules), not a {parsed.resource_type or 'group'}",
                             source=SERVICE_ENDPOINTS)
+        elif not (rule := TARGET_NAMES[parsed.resource_type.lower()])[0].fullmatch(parsed.names[-1]):
+            yield Violation("SERVICE_ENDPOINT_TARGET_NAME", at, rule[1], source=ARM_NAMING)
         elif not set(services) & set(r.network.service_endpoints):
             yield Violation("SERVICE_ENDPOINT_TARGET_NO_ENDPOINT", at, f"a VNet rule on a {parsed.resource_type} "
                             f"needs the {services[0]} service endpoint on the cluster's subnets: add it to "
