@@ -32,6 +32,8 @@ def test_every_example_validates_without_errors_and_plans(path):
     outcome = plan_request(raw, default_subscription_id=SUB)
     assert outcome.errors == []
     assert outcome.plan is not None
+    # an example shows the right way: an Entra-integrated one grants someone access (rule ENTRA_NO_ADMIN)
+    assert "ENTRA_NO_ADMIN" not in {w.code for w in outcome.warnings}
     cluster = next(r for r in outcome.plan.resources if r.type == "Microsoft.ContainerService/managedClusters")
     pools = cluster.body["properties"]["agentPoolProfiles"]
     assert [p["name"] for p in pools] == [p.name for p in outcome.plan.request.pools]

@@ -125,4 +125,6 @@ def test_the_policy_budget_is_the_most_generous_matching_rules_and_none_when_one
     assert policy.budget(caller, SUB, "rg-other", "create") is None
     request, found = check(PRODUCTION_REQUEST, default_subscription_id=SUB, context=Context(policy_budget=9000))
     assert request is None and [v.code for v in found if v.severity == "error"] == ["BUDGET_EXCEEDED"]
-    assert "the caller policy's monthlyBudget 9,000.00" in found[-1].message
+    exceeded = next(v for v in found if v.code == "BUDGET_EXCEEDED")
+    assert "the caller policy's monthlyBudget 9,000.00" in exceeded.message
+    assert exceeded.source.startswith("aksvend docs/cost.md")  # where budgets are documented
