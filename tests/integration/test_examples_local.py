@@ -45,3 +45,21 @@ async def test_every_example_provisions_on_the_local_stack(path, armemu, azurite
             if not r["id"].lower().startswith(tuple(groups)) and "/resourcegroups/mc_" not in r["id"].lower()
             and r["id"].lower() not in existing}
     assert made == expected_inventory(raw, armemu.subscription_id)
+
+
+async def test_the_byo_example_without_its_landing_zone_fails_where_docs_local_md_says(armemu,
+                                                                                       azurite_connection_string):
+    """docs/local.md, "A landing zone network": with no spoke in the emulator the create fails at
+    put:privateEndpoint with InvalidResourceReference (the new-user review saw this, not SubnetNotFound)."""
+    path = next(p for p in EXAMPLES if p.name == "byo-hub-spoke-udr.json")
+    raw = json.loads(path.read_text())
+    with arm_client(armemu.base_url, armemu.ca_cert) as arm:
+        for target in raw["network"]["privateEndpoints"]:
+            prerequisites.create_target(arm, target["targetResourceId"])
+        prerequisites.create_workspace(arm, raw["addons"]["logAnalyticsWorkspaceId"])
+    async with harness(armemu, azurite_connection_string) as h:
+        op = await h.wait_done(await h.submit({**raw, "name": "payments-spoke-nolz"}))
+    assert op["state"] == "failed"
+    error = op["error"] if isinstance(op["error"], dict) else json.loads(op["error"])
+    assert (error["code"], error["step"]) == ("InvalidResourceReference", "put:privateEndpoint:payments-data")
+    assert "snet-private-endpoints" in error["message"]
