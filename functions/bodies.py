@@ -53,7 +53,8 @@ def json_media(request: Request) -> None:
     """415 unless the body is application/json or a +json media type."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType("UnsupportedMediaType", "send the body as application/json")
+        raise UnsupportedMediaType("UnsupportedMediaType", "send the body as application/json (a PATCH also "
+                                                    "takes application/merge-patch+json)")
 
 
 def parse_json(body: bytes, *, contract: bool = False) -> Any:

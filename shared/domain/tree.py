@@ -55,9 +55,12 @@ def _pool_cost(line: PoolCost, hours: int, currency: str) -> str:
 
 
 def _total(cost: Estimate) -> str:
+    """The total and its range, naming only the cluster's parts that are there (no private endpoints: not named)."""
+    parts = [f"{cost.tier} tier", *(["disks"] if any(p.disk_monthly for p in cost.pools) else []),
+             *(["private endpoints"] if cost.private_endpoints else []),
+             *(["load balancer"] if cost.load_balancer_monthly else [])]
     return (f"~{_money(cost.monthly)} {cost.currency}/month ({_money(cost.monthly_min)}-{_money(cost.monthly_max)}) · "
-            f"{cost.tier} tier, disks, private endpoints, load balancer · prices as of {cost.as_of}; "
-            "egress and Log Analytics not included")
+            f"{', '.join(parts)} · prices as of {cost.as_of}; egress and Log Analytics not included")
 
 
 def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:

@@ -177,8 +177,25 @@ def _kubeconfig(body: Any, request: ClusterRequest, entra: bool) -> dict[str, An
     # ARM's aadProfile decides the form, whoever turned Entra on; a client certificate is a local account's
     entra = (entra or "command: kubelogin" in text) and not any(k in text for k in CERTIFICATE_KEYS)
     usage = ("the kubeconfig runs kubelogin (https://azure.github.io/kubelogin): install it, then "
-             "`kubelogin convert-kubeconfig -l azurecli` to sign in with your Azure CLI login; your access comes from "
-             "the role granted to the owner group on the cluster") if entra else (
+             "`kubelogin convert-kubeconfig -l azurecli` to sign in with your Azure CLI login; "
+             f"{_access_note(request)}") if entra else (
              "save it as a kubeconfig file (KUBECONFIG=<file> kubectl get nodes)")
     return {"cluster": request.name, "resourceGroup": request.resource_group, "name": str(user.get("name")),
             "format": "exec" if entra else "default", "kubeconfig": text, "usage": usage}
+
+
+def _access_note(request: ClusterRequest) -> str:
+    """Where a signed-in user's rights on an Entra-integrated cluster come from, as far as the request made them:
+    the Entra credentials carry none of their own (rule ENTRA_NO_ADMIN warns at plan time when nothing grants any)."""
+    entra = request.entra_id
+    if request.access is not None:
+        return (f"your access comes from the role '{request.access.role}' aksvend granted the owner group "
+                f"{request.access.owner_group} on the cluster")
+    if entra is not None and entra.admin_group_object_ids:
+        return "members of the cluster's admin groups (entraId.adminGroupObjectIds) are its cluster-admins"
+    if entra is not None and not entra.azure_rbac:
+        return ("aksvend granted no one access: a cluster admin must bind you with Kubernetes RBAC (a RoleBinding "
+                "or ClusterRoleBinding to your Entra user or group)")
+    return ("aksvend granted no role on this cluster: ask an owner of it to grant you an Azure Kubernetes Service "
+            "RBAC role (Reader, Writer, Admin or Cluster Admin) on it, e.g. `az role assignment create --role "
+            "\"Azure Kubernetes Service RBAC Cluster Admin\" --assignee <you> --scope <cluster id>`")

@@ -33,15 +33,18 @@ def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dic
 
 
 def left_behind(op: OperationRecord, steps: dict[str, StepRecord], specs: dict[str, StepSpec]) -> dict[str, Any] | None:
-    """For a failed create: what it made (the ARM ids of its PUTs that succeeded) and what becomes of it:
-    `keep` (it stays for a retry, which adopts it) or `cleanup` (the delete operation that removes it; the resource
-    group stays). None for any other operation (docs/cost.md, "Quota")."""
+    """For a failed create: what it made (the ARM ids of its PUTs that succeeded), what it only edited (a service
+    endpoint target, another's resource, whose rules it added to: never "made", a cleanup takes only the rules back)
+    and what becomes of it: `keep` (it stays for a retry, which adopts it) or `cleanup` (the delete operation that
+    removes it; the resource group stays). None for any other operation (docs/cost.md, "Quota")."""
     if op.kind != "create-cluster" or op.state != "failed":
         return None
-    made = [spec.resource_id for spec in specs.values()
+    done = [spec for spec in specs.values()
             if spec.action == "put" and (step := steps.get(spec.id)) is not None and step.state == "succeeded"]
     cleanup = wants_cleanup(op)
-    return {"onFailure": "cleanup" if cleanup else "keep", "made": made,
+    return {"onFailure": "cleanup" if cleanup else "keep",
+            "made": [spec.resource_id for spec in done if spec.edit is None],
+            "edited": [spec.resource_id for spec in done if spec.edit is not None],
             "cleanupOperation": cleanup_operation_id(op.id) if cleanup else None}
 
 

@@ -1,83 +1,25 @@
-"""A landing zone's network as it exists before a bring-your-own-network request (docs/local.md, "A landing zone
-network"): the hub VNet, the spoke VNet with the subnets the request names (each with a route table to the hub's
-firewall), the peerings both ways, and the central private DNS zones, made with plain ARM PUTs like the private
-endpoints' targets. Used by tests/integration/test_examples_local.py and test_byo_local.py."""
+"""A landing zone's network as it exists before a bring-your-own-network request, for the tests that take the
+emulator's fixture: thin wrappers of local/landing_zone.py, which `python -m local.prerequisites` (docs/local.md,
+"A landing zone network") runs for a reader. Used by tests/integration/test_examples_local.py and test_byo_local.py."""
 
 from __future__ import annotations
 
-import ssl
-import time
 from typing import Any
 
-import httpx
+from local.landing_zone import arm_client, group_of
+from local.landing_zone import create_landing_zone as _create_landing_zone
+from local.landing_zone import put as _put
 
-from shared.domain.byo import vnet_of
-
-HUB_SPACE, HUB_FIREWALL_IP = "10.100.0.0/22", "10.100.0.4"
-SPOKE_SPACE = "10.60.0.0/16"
-VERSIONS = {"resourceGroups": "2025-04-01", "privateDnsZones": "2024-06-01",
-            "userAssignedIdentities": "2024-11-30", "managedClusters": "2026-08-01"}
-NETWORK_VERSION = "2026-03-01"
-
-
-def _version(resource_id: str) -> str:
-    parts = resource_id.strip("/").split("/")
-    kind = parts[-2] if len(parts) > 2 else "resourceGroups"
-    return VERSIONS.get(kind, NETWORK_VERSION)
+__all__ = ["create_landing_zone", "group_of", "put"]
 
 
 def put(armemu: Any, resource_id: str, body: dict[str, Any], deadline_s: float = 20) -> dict[str, Any]:
-    """PUT a resource and wait (polling against a deadline) until its provisioningState is Succeeded."""
-    with httpx.Client(base_url=armemu.base_url, verify=ssl.create_default_context(cafile=armemu.ca_cert),
-                      headers={"Authorization": "Bearer local"}, timeout=30) as arm:
-        version = {"api-version": _version(resource_id)}
-        arm.put(resource_id, params=version, json=body).raise_for_status()
-        deadline = time.monotonic() + deadline_s
-        while True:
-            got = arm.get(resource_id, params=version)
-            got.raise_for_status()
-            state = (got.json().get("properties") or {}).get("provisioningState", "Succeeded")
-            if state == "Succeeded":
-                return got.json()
-            assert time.monotonic() < deadline, got.json()
-            time.sleep(0.02)  # polling a condition against a deadline
-
-
-def group_of(resource_id: str) -> str:
-    return resource_id.split("/providers/", 1)[0]
+    """PUT a resource in the emulator and wait (against a deadline) until its provisioningState is Succeeded."""
+    with arm_client(armemu.base_url, armemu.ca_cert) as arm:
+        return _put(arm, resource_id, body, deadline_s)
 
 
 def create_landing_zone(armemu: Any, raw: dict[str, Any], location: str = "westeurope") -> set[str]:
     """The hub, the spoke with the subnets `raw` names, the peerings and the central zones; returns their ids."""
-    network = raw.get("network") or {}
-    existing = network.get("existing") or {}
-    subnets = [s for s in (existing.get("nodeSubnetId"), existing.get("privateEndpointSubnetId")) if s]
-    subnets += [p["subnet"] for p in raw.get("userPools") or [] if str(p.get("subnet", "")).startswith("/")]
-    spoke = vnet_of(subnets[0])
-    hub = f"{group_of(spoke).rsplit('/', 1)[0]}/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
-    route_table = f"{group_of(spoke)}/providers/Microsoft.Network/routeTables/rt-{spoke.rsplit('/', 1)[-1]}-egress"
-    made = {group_of(spoke), group_of(hub), hub, route_table, spoke}
-    for group in (group_of(spoke), group_of(hub)):
-        put(armemu, group, {"location": location})
-    put(armemu, hub, {"location": location, "properties": {"addressSpace": {"addressPrefixes": [HUB_SPACE]},
-        "subnets": [{"name": "AzureFirewallSubnet", "properties": {"addressPrefix": "10.100.0.0/26"}}]}})
-    put(armemu, route_table, {"location": location, "properties": {"routes": [{"name": "to-hub-firewall",
-        "properties": {"addressPrefix": "0.0.0.0/0", "nextHopType": "VirtualAppliance",
-                       "nextHopIpAddress": HUB_FIREWALL_IP}}]}})
-    pe_subnet = existing.get("privateEndpointSubnetId")
-    specs = [{"name": s.rsplit("/", 1)[-1], "properties": {"addressPrefix": f"10.60.{4 * i}.0/22",
-              **({} if s == pe_subnet else {"routeTable": {"id": route_table}})}} for i, s in enumerate(subnets)]
-    put(armemu, spoke, {"location": location, "properties": {"addressSpace": {"addressPrefixes": [SPOKE_SPACE]},
-                                                             "subnets": specs}})
-    made |= {f"{spoke}/subnets/{s['name']}" for s in specs} | {f"{hub}/subnets/AzureFirewallSubnet"}
-    for here, there in ((spoke, hub), (hub, spoke)):
-        peering = f"{here}/virtualNetworkPeerings/to-{there.rsplit('/', 1)[-1]}"
-        put(armemu, peering, {"properties": {"remoteVirtualNetwork": {"id": there}, "allowForwardedTraffic": True,
-                                             "allowVirtualNetworkAccess": True}})
-        made.add(peering)
-    zones = [*network.get("privateDnsZones", {}).values(), (raw.get("apiServer") or {}).get("privateDnsZone", "")]
-    for zone in (z for z in zones if z.startswith("/")):
-        put(armemu, group_of(zone), {"location": location})
-        put(armemu, zone, {"location": "global"})
-        made |= {group_of(zone), zone}
-    return {m.lower() for m in made}
+    with arm_client(armemu.base_url, armemu.ca_cert) as arm:
+        return _create_landing_zone(arm, raw, location)

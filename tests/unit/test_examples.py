@@ -32,6 +32,8 @@ def test_every_example_validates_without_errors_and_plans(path):
     outcome = plan_request(raw, default_subscription_id=SUB)
     assert outcome.errors == []
     assert outcome.plan is not None
+    # an example shows the right way: an Entra-integrated one grants someone access (rule ENTRA_NO_ADMIN)
+    assert "ENTRA_NO_ADMIN" not in {w.code for w in outcome.warnings}
     cluster = next(r for r in outcome.plan.resources if r.type == "Microsoft.ContainerService/managedClusters")
     pools = cluster.body["properties"]["agentPoolProfiles"]
     assert [p["name"] for p in pools] == [p.name for p in outcome.plan.request.pools]
@@ -52,3 +54,11 @@ def test_every_example_a_doc_names_exists(doc):
     named = set(re.findall(r"examples/([a-z0-9-]+\.json)", text))
     assert named, f"docs/{doc} names its request examples"
     assert named <= {p.name for p in EXAMPLES}
+
+
+@pytest.mark.parametrize("doc", ["README.md", "request.md", "local.md"])
+def test_every_example_is_linked_from_the_docs_that_list_them(doc):
+    """New-user review: docs/README.md left out two examples and request.md one; each of these lists them all."""
+    text = (ROOT / "docs" / doc).read_text()
+    linked = set(re.findall(r"\]\(examples/([a-z0-9-]+\.json)\)", text))
+    assert {p.name for p in EXAMPLES} - linked == set()

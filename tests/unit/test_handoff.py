@@ -220,6 +220,22 @@ async def test_entra_is_what_arms_cluster_says_and_a_client_certificate_is_never
     assert allowed["format"] == "default"  # a certificate is never presented as kubelogin's form
 
 
+async def test_the_credentials_usage_says_where_access_comes_from_as_the_request_granted_it():
+    """New-user review: `usage` said "your access comes from the role granted to the owner group" on a production
+    cluster without `access`, where aksvend granted no role at all."""
+    reader = Reader(kubeconfig_answer("users:\n- user:\n    exec:\n      command: kubelogin\n"))
+    rbac = {"managed": True, "azureRbac": True, "disableLocalAccounts": True}
+    owner = await handoff.credentials(reader, request(access={"ownerGroup": GROUP, "role": "Azure Kubernetes "
+                                                                                              "Service RBAC Reader"}),
+                                       entra=True, certificate=False)
+    admins = await handoff.credentials(reader, request(entraId={**rbac, "adminGroupObjectIds": [GROUP]}),
+                                        entra=True, certificate=False)
+    nobody = await handoff.credentials(reader, request(entraId=rbac), entra=True, certificate=False)
+    assert "'Azure Kubernetes Service RBAC Reader' aksvend granted the owner group" in owner["usage"]
+    assert "admin groups" in admins["usage"] and "owner group" not in admins["usage"]
+    assert "aksvend granted no role" in nobody["usage"] and "owner group" not in nobody["usage"]
+
+
 async def test_credentials_refuse_clearly_when_arm_has_no_cluster_or_cannot_answer():
     with pytest.raises(InConflict) as absent:
         await handoff.credentials(Reader(None), request(), entra=False, certificate=True)

@@ -263,3 +263,21 @@ async def test_the_guard_answers_for_the_app_itself_when_driven_without_the_midd
         runtime.use(None)
     assert response.status_code == 503 and response.json()["code"] == "ServiceUnavailable"
     assert deep.status_code == 400 and deep.json()["code"] == "TooDeep"
+
+
+def test_a_wrong_content_type_is_told_both_media_types_the_docs_use():
+    """New-user review: a PATCH sent as text/plain was told "send the body as application/json" while the docs
+    PATCH with application/merge-patch+json: the refusal names both, and both are accepted."""
+    from starlette.requests import Request
+
+    from functions.bodies import json_media
+    from shared.refusals import UnsupportedMediaType
+
+    def sent(media: str) -> Request:
+        return Request({"type": "http", "method": "PATCH", "path": "/", "headers": [(b"content-type", media.encode())]})
+
+    with pytest.raises(UnsupportedMediaType) as refused:
+        json_media(sent("text/plain"))
+    assert "application/json" in refused.value.detail and "application/merge-patch+json" in refused.value.detail
+    json_media(sent("application/merge-patch+json"))
+    json_media(sent("application/json; charset=utf-8"))

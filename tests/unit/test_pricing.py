@@ -96,6 +96,24 @@ def test_every_plan_shows_the_estimate_with_its_inputs_and_what_is_left_out():
     assert "Cost         ~8,957 USD/month" in tree
 
 
+def test_the_cost_line_names_only_what_is_there_and_udr_pays_for_no_outbound_load_balancer():
+    """New-user review: development.json's Cost line read "private endpoints, load balancer" with no endpoint, and a
+    userDefinedRouting cluster was charged AKS's outbound load balancer, which AKS does not make then (aks/egress-udr:
+    a load balancer only for the first LoadBalancer Service, with no outbound rules)."""
+    table = shipped()
+    dev = _request({"name": "shop", "resourceGroup": "rg-shop", "location": "westeurope"})
+    assert estimate(dev, table).load_balancer_monthly == pytest.approx(table.load_balancer_hourly * 730)
+    udr = dev.model_copy(update={"network": dev.network.model_copy(update={"outbound_type": "userDefinedRouting"})})
+    assert estimate(udr, table).load_balancer_monthly == 0
+    lb_monthly = table.load_balancer_hourly * 730
+    assert estimate(udr, table).monthly == pytest.approx(estimate(dev, table).monthly - lb_monthly)
+    outcome = plan_request({"name": "shop", "resourceGroup": "rg-shop", "location": "westeurope"},
+                           default_subscription_id=SUB)
+    assert outcome.plan is not None
+    cost_line = next(line for line in outcome.plan.tree.splitlines() if "Cost " in line)
+    assert "· Free tier, disks, load balancer ·" in cost_line and "private endpoints" not in cost_line
+
+
 def test_a_request_over_its_budget_is_refused_naming_the_pool_that_breaks_it():
     outcome = plan_request({**PRODUCTION_REQUEST, "budget": {"monthlyMax": 10_000}}, default_subscription_id=SUB)
     assert not outcome.valid
@@ -125,4 +143,6 @@ def test_the_policy_budget_is_the_most_generous_matching_rules_and_none_when_one
     assert policy.budget(caller, SUB, "rg-other", "create") is None
     request, found = check(PRODUCTION_REQUEST, default_subscription_id=SUB, context=Context(policy_budget=9000))
     assert request is None and [v.code for v in found if v.severity == "error"] == ["BUDGET_EXCEEDED"]
-    assert "the caller policy's monthlyBudget 9,000.00" in found[-1].message
+    exceeded = next(v for v in found if v.code == "BUDGET_EXCEEDED")
+    assert "the caller policy's monthlyBudget 9,000.00" in exceeded.message
+    assert exceeded.source.startswith("aksvend docs/cost.md")  # where budgets are documented

@@ -279,10 +279,11 @@ def test_every_rule_code_in_the_rules_package_has_a_case():
     assert codes - cases == {"SYSTEM_POOL_SINGLE_NODE", "VM_SIZE_RETIRING"}
 
 
-def test_the_design_request_is_valid_with_only_the_workspace_warning():
+def test_the_design_request_is_valid_with_only_the_workspace_and_no_access_warnings():
     request, violations = check(PAYMENTS, default_subscription_id=SUB)
     assert request is not None
-    assert [(v.code, v.severity) for v in violations] == [("ADDON_DEFAULT_WORKSPACE", "warning")]
+    assert sorted((v.code, v.severity) for v in violations) == [("ADDON_DEFAULT_WORKSPACE", "warning"),
+                                                               ("ENTRA_NO_ADMIN", "warning")]
 
 
 def test_a_single_system_node_outside_production_is_a_warning_not_an_error():

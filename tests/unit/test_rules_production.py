@@ -51,6 +51,10 @@ PRODUCTION_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str,
      {"/entraId/adminGroupObjectIds": ["platform-admins"]}),
     ("ENTRA_NO_ADMIN", "/entraId/adminGroupObjectIds", PROD,
      {"/entraId": {"azureRbac": False, "adminGroupObjectIds": [GROUP]}}, {"/entraId/azureRbac": False}),
+    # Azure RBAC (the profile's) with no owner group and no admin group: nobody is given a role
+    ("ENTRA_NO_ADMIN", "/access", PROD, {"/access": {"ownerGroup": GROUP}}, {}),
+    ("ENTRA_NO_ADMIN", "/access", PROD, {"/entraId/adminGroupObjectIds": [GROUP]},
+     {"/entraId/disableLocalAccounts": False}),
     ("WORKLOAD_IDENTITY_NEEDS_OIDC", "/security/oidcIssuer", PROD, {"/security/workloadIdentity": False,
                                                                     "/security/oidcIssuer": False},
      {"/security/oidcIssuer": False}),
@@ -130,9 +134,12 @@ def test_rule_holds_at_the_valid_edge_and_fires_at_the_invalid_edge(code, path, 
     assert (code, path) in _codes(patched(base, invalid))
 
 
-def test_the_production_profile_is_valid_with_only_the_workspace_warning():
+def test_the_production_profile_is_valid_with_only_the_workspace_and_no_access_warnings():
     request, violations = check(PROD, default_subscription_id=SUB)
     assert request is not None
+    assert sorted((v.code, v.severity) for v in violations) == [("ADDON_DEFAULT_WORKSPACE", "warning"),
+                                                               ("ENTRA_NO_ADMIN", "warning")]
+    _, violations = check({**PROD, "access": {"ownerGroup": GROUP}}, default_subscription_id=SUB)
     assert [(v.code, v.severity) for v in violations] == [("ADDON_DEFAULT_WORKSPACE", "warning")]
     assert (request.api_server.private, request.entra_id and request.entra_id.azure_rbac) == (True, True)
     assert [p.os_sku for p in request.pools] == ["AzureLinux", "AzureLinux", None, "AzureLinux"]  # GPU: Ubuntu

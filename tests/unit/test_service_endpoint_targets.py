@@ -15,6 +15,7 @@ from shared.domain.plan import plan, target_key
 from shared.engine import Engine, EngineSettings, submit
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
+from shared.services.views import operation_view
 from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
 from tests.requests import MINIMAL_PRODUCTION, STORAGE, SUB, VAULT, valid_request
 
@@ -196,3 +197,20 @@ async def test_a_remove_refused_with_403_is_named_as_rules_left_behind(world):
     skipped = [t.message for t in await engine.history.read(op, 100) if t.kind == "skipped"]
     assert len(skipped) == 1 and "left behind" in skipped[0] and arm.ids(r)["nodeSubnet"] in skipped[0]
     assert STORAGE in skipped[0] and "owner must remove" in skipped[0]
+
+
+
+async def test_a_failed_create_lists_the_targets_it_edited_apart_from_what_it_made(world):
+    """New-user review: `leftBehind.made` listed the service endpoint target (another's storage account) as made by
+    aksvend, which only added its rules to it."""
+    engine, queue, fake = world
+    r = request()
+    fake.errors[arm.ids(r)["cluster"]] = [FatalError("OperationNotAllowed", "another team's race")]
+    op = (await submit(engine, "create-cluster", r)).operation_id
+    await drain(engine, queue)
+    assert await state(engine, op) == "failed"
+    loaded = await engine.load(op)
+    left = operation_view(loaded.op, loaded.steps, loaded.specs)["leftBehind"]
+    assert sorted(left["edited"]) == sorted([STORAGE, VAULT])
+    assert not {STORAGE.lower(), VAULT.lower()} & {m.lower() for m in left["made"]}
+    assert arm.ids(r)["vnet"] in left["made"]

@@ -13,9 +13,10 @@ from types import MappingProxyType
 from shared.domain.pricing.estimate import Estimate, estimate, pool_cost
 from shared.domain.pricing.table import PriceTable
 from shared.domain.request import ClusterRequest
-from shared.domain.violations import CONTRACT, Violation, pointer
+from shared.domain.violations import Violation, pointer
 
 BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+BUDGETS = "aksvend docs/cost.md, \"Budgets\""
 
 
 def effective_budget(r: ClusterRequest, policy_budget: float | None) -> tuple[float, str] | None:
@@ -43,10 +44,10 @@ def over_budget(r: ClusterRequest, table: PriceTable, policy_budget: float | Non
         if running > limit:
             path = pointer("systemPool") if index == 0 else pointer("userPools", index - 1)
             yield Violation(BUDGET_EXCEEDED, path, _message(cost, line.pool, line.max_count, before, running,
-                                                              limit, where), source=CONTRACT)
+                                                              limit, where), source=BUDGETS)
             return
     yield Violation(BUDGET_EXCEEDED, "/budget/monthlyMax", _message(cost, None, 0, 0, cost.fixed, limit, where),
-                    source=CONTRACT)
+                    source=BUDGETS)
 
 
 def _message(cost: Estimate, pool: str | None, nodes: int, before: float, after: float, limit: float,

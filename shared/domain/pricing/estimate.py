@@ -4,7 +4,9 @@ Per pool: its nodes at the initial count, and the range from the autoscaler's mi
 its VM's hourly price (Linux or Windows; a spot pool at the table's typical spot price, with a note that it varies)
 plus its managed OS disk (none for an ephemeral one). Then the cluster: the AKS tier (Free for development,
 Standard for production, as `shared.domain.arm.aks` sets it), one private endpoint per requested endpoint, and the
-load balancer AKS makes for outbound traffic, at its base price. What depends on use is left out and listed.
+load balancer AKS makes for outbound traffic, at its base price; none with `outboundType: userDefinedRouting`, where
+AKS makes a load balancer only for the first Service of type LoadBalancer, with no outbound rules or public IP
+(learn.microsoft.com/azure/aks/egress-udr). What depends on use is left out and listed.
 
 Pure: the same request and table give the same estimate. Figures are rounded to cents at the end only.
 """
@@ -112,7 +114,8 @@ def estimate(r: ClusterRequest, table: PriceTable) -> Estimate:
     return Estimate(
         r.location, table.currency, table.as_of, hours, tuple(pool_cost(p, r.location, table) for p in r.pools),
         tier, table.aks_tier_hourly.get(tier, 0.0) * hours, endpoints,
-        endpoints * table.private_endpoint_hourly * hours, table.load_balancer_hourly * hours)
+        endpoints * table.private_endpoint_hourly * hours,
+        0.0 if r.network.outbound_type == "userDefinedRouting" else table.load_balancer_hourly * hours)
 
 
 def pool_cost(p: Pool, region: str, table: PriceTable) -> PoolCost:

@@ -88,7 +88,15 @@ def entra_id(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         if not armid.GUID.fullmatch(group):
             yield Violation("ENTRA_GROUP_ID_FORMAT", f"{at}/adminGroupObjectIds/{i}", "an admin group is named by its "
                             "object id, a GUID", source=ENTRA)
-    if entra.managed and entra.disable_local_accounts and not entra.azure_rbac and not entra.admin_group_object_ids:
+    if not entra.managed or entra.admin_group_object_ids or r.access is not None:
+        return
+    if entra.azure_rbac:  # the production profile's default: the Entra credentials carry no right of their own
+        yield Violation("ENTRA_NO_ADMIN", "/access", "Azure RBAC decides who may use the cluster and the request "
+                        "grants no one a role: name access.ownerGroup (aksvend grants it a role on the cluster) or "
+                        "entraId.adminGroupObjectIds, or have an owner of the subscription grant an Azure Kubernetes "
+                        "Service RBAC role (Reader, Writer, Admin or Cluster Admin) on the cluster after the create",
+                        severity="warning", source=ENTRA)
+    elif entra.disable_local_accounts:
         yield Violation("ENTRA_NO_ADMIN", f"{at}/adminGroupObjectIds", "local accounts are disabled and neither "
                         "Azure RBAC nor an admin group grants access: nobody can administer the cluster",
                         severity="warning", source=LOCAL_ACCOUNTS)
