@@ -100,6 +100,12 @@ def parse_ip(text: str) -> ipaddress.IPv4Address | None:
     return ip if isinstance(ip, ipaddress.IPv4Address) else None
 
 
+@functools.lru_cache(maxsize=4096)
+def cidr_text(net: ipaddress.IPv4Network) -> str:
+    """str(net), cached: ipaddress builds the text anew on every call, and bodies write the same subnets each plan."""
+    return str(net)
+
+
 @dataclass(frozen=True, slots=True)
 class SubnetLayout:
     node_subnet: ipaddress.IPv4Network
