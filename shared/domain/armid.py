@@ -6,6 +6,7 @@ Comparisons are case-insensitive in ARM; `key()` gives the form to compare and t
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -40,8 +41,10 @@ class ArmId:
         return "".join(parts)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(resource_id: str) -> ArmId | None:
-    """Parse an ARM id; None when it is not one (wrong shape, empty segments, odd type/name pairs)."""
+    """Parse an ARM id; None when it is not one (wrong shape, empty segments, odd type/name pairs). Cached (the
+    answer is frozen): the same few ids (endpoint targets, workspaces) come back in every plan of a cluster."""
     if not resource_id.startswith("/"):
         return None
     parts = resource_id.strip("/").split("/")

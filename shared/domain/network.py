@@ -100,6 +100,12 @@ def parse_ip(text: str) -> ipaddress.IPv4Address | None:
     return ip if isinstance(ip, ipaddress.IPv4Address) else None
 
 
+@functools.lru_cache(maxsize=4096)
+def cidr_text(net: ipaddress.IPv4Network) -> str:
+    """str(net), cached: ipaddress builds the text anew on every call, and bodies write the same subnets each plan."""
+    return str(net)
+
+
 @dataclass(frozen=True, slots=True)
 class SubnetLayout:
     node_subnet: ipaddress.IPv4Network
@@ -133,8 +139,13 @@ def layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout
 
 
 def _layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout | LayoutError:
-    node_ips = node_subnet_ips(request)
-    pe_ips = len(request.network.private_endpoints)
+    return _place(vnet, node_subnet_ips(request), len(request.network.private_endpoints))
+
+
+@functools.lru_cache(maxsize=1024)
+def _place(vnet: ipaddress.IPv4Network, node_ips: int, pe_ips: int) -> SubnetLayout | LayoutError:
+    """The subnets for these needs in this VNet. Cached by those immutable inputs (the answer is frozen): building
+    the networks is most of the layout's cost, and most requests share a handful of VNets and sizes."""
     node_prefix = prefix_for(node_ips)
     pe_prefix = pe_subnet_prefix(pe_ips)
     node_size, pe_size = 2 ** (32 - node_prefix), 2 ** (32 - pe_prefix)

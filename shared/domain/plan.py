@@ -8,6 +8,7 @@ so that the cluster sees one mutating operation at creation (AKS refuses a secon
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Callable, Mapping
@@ -225,24 +226,32 @@ def api_server_dns_zone(r: ClusterRequest) -> str | None:
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:
+    cluster = arm.CLUSTER.name
     return [
-        Step(f"put:{res.key}", "put", res.key, tuple(f"put:{d}" for d in res.depends_on),
-             res.type == arm.CLUSTER.name, arm.resource_type(res.type).seconds["put"])
+        Step(f"put:{res.key}", "put", res.key, tuple([f"put:{d}" for d in res.depends_on]),
+             res.type == cluster, _put_seconds(res.type))
         for res in resources
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _put_seconds(type_name: str) -> int:
+    """A type's typical PUT duration (a handful of types, asked for on every plan)."""
+    return arm.resource_type(type_name).seconds["put"]
 
 
 def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
     """The longest chain of estimated durations through the step DAG (steps come in dependency order)."""
     finish: dict[str, int] = {}
     via: dict[str, str | None] = {}
+    at = finish.__getitem__  # the key of both max() below: the same as `lambda d: finish[d]`, without a call each
     for step in steps:
-        before = max(step.depends_on, key=lambda d: finish[d], default=None)
+        before = max(step.depends_on, key=at, default=None)
         finish[step.id] = (finish[before] if before else 0) + step.estimated_seconds
         via[step.id] = before
     if not finish:
         return (), 0
-    end = max(finish, key=lambda s: finish[s])
+    end = max(finish, key=at)
     total = finish[end]
     chain = []
     last: str | None = end

@@ -96,8 +96,10 @@ def tags(r: ClusterRequest) -> dict[str, str]:
     return {**r.tags, **MANAGED_BY_TAG, "aksvendCluster": r.name}
 
 
+@functools.lru_cache(maxsize=1024)
 def role_assignment_name(scope: str, role: str, principal_key: str) -> str:
-    """Deterministic GUID, so that a retried PUT hits the same assignment instead of making a second one."""
+    """Deterministic GUID, so that a retried PUT hits the same assignment instead of making a second one. Cached:
+    a cluster's plan is made again and again (validation, create, each step, drift), and a uuid5 is a SHA-1."""
     return str(uuid.uuid5(_ROLE_NAMESPACE, f"{armid.key(scope)}|{role}|{armid.key(principal_key)}"))
 
 
@@ -105,6 +107,7 @@ def dns_zone_for(group_id: str) -> str:
     return PRIVATE_LINK_GROUPS[group_id][1]
 
 
+@functools.lru_cache(maxsize=1024)
 def dns_prefix(name: str) -> str:
     """dnsPrefix: 1-54 letters, digits and '-', starting and ending alphanumeric."""
     cleaned = "".join(c if c.isalnum() else "-" for c in name)[:54].strip("-")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator
 
@@ -43,12 +44,20 @@ def cidr_formats(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def overlaps(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    ranges = [(f, n) for f, _t, n in _ranges(r) if n is not None]
-    for i, (field_a, a) in enumerate(ranges):
-        for field_b, b in ranges[i + 1:]:
-            if a.overlaps(b):
+    ranges = [(f, t, n) for f, t, n in _ranges(r) if n is not None]
+    for i, (field_a, text_a, a) in enumerate(ranges):
+        for field_b, text_b, b in ranges[i + 1:]:
+            if _overlap(text_a, text_b):
                 yield Violation("NETWORK_OVERLAP", f"/network/{field_b}", f"{field_b} {b} overlaps {field_a} {a}; "
                                 "the VNet, pod and service ranges must not overlap", source=IP_PLANNING)
+
+
+@functools.lru_cache(maxsize=4096)
+def _overlap(a: str, b: str) -> bool:
+    """Whether two CIDRs (both parseable) overlap. Cached by their text: ipaddress's overlaps() is a dozen calls, and
+    a plan asks it of the same few ranges every time."""
+    net_a, net_b = parse_cidr(a), parse_cidr(b)
+    return net_a is not None and net_b is not None and net_a.overlaps(net_b)
 
 
 def service_range(r: ClusterRequest, _: Context) -> Iterator[Violation]:
