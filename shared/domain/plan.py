@@ -13,7 +13,7 @@ import hashlib
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from shared.domain import arm, armid, byo
 from shared.domain.network import LayoutError, SubnetLayout, layout, parse_cidr
@@ -26,8 +26,7 @@ Action = Literal["put", "delete"]
 ANY_NETWORK = ipaddress.IPv4Network("0.0.0.0/0")
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedResource:
+class PlannedResource(NamedTuple):  # a NamedTuple: immutable, and built ~3x faster than a frozen dataclass
     key: str  # stable within a plan: "resourceGroup", "vnet", "dnsZone:blob", "privateEndpoint:data" ...
     type: str  # full ARM type, e.g. "Microsoft.Network/virtualNetworks"
     id: str
@@ -40,8 +39,7 @@ class PlannedResource:
                 "dependsOn": list(self.depends_on), "body": self.body}
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     id: str  # "put:vnet"
     action: Action
     resource: str  # PlannedResource.key
