@@ -93,6 +93,7 @@ async def delete_resource(engine: EditParts, loaded: Loaded, spec: StepSpec) -> 
     names the cluster's VNet (the VNet its step's body names), and a zone only when no VNet link is left in it (its
     `numberOfVirtualNetworkLinks`): ARM refuses to delete a zone with links anyway (409 `CannotDeleteResource`,
     "Cannot delete resource while nested resources exist"), which would only be retried until the step's deadline.
+    A link of an existing VNet (`network.existing`) is never deleted: every cluster on that VNet shares it.
     What is left is recorded as `skipped` in the operation's history, and the step is done."""
     if spec.resource_type not in (DNS_ZONE.name, DNS_LINK.name):
         return await engine.arm.delete(spec.resource_type, spec.resource_id, spec.api_version)
@@ -107,6 +108,10 @@ async def delete_resource(engine: EditParts, loaded: Loaded, spec: StepSpec) -> 
     if spec.resource_type == DNS_ZONE.name:
         others = props.get("numberOfVirtualNetworkLinks") or 0
         why = f"it still has {others} VNet link(s) of other clusters or teams, which use it" if others else None
+    elif (loaded.op.request.get("network") or {}).get("existing") is not None:
+        # an existing (shared) VNet: other clusters and workloads on it resolve through the same link (a VNet links to
+        # a zone once), so the link lives as long as the network, which is its owner's to unlink
+        why = "it links an existing VNet, which other clusters or workloads on it may use through this zone"
     else:
         ours = (((spec.body or {}).get("properties") or {}).get("virtualNetwork") or {}).get("id") or ""
         theirs = str((props.get("virtualNetwork") or {}).get("id") or "")

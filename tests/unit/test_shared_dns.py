@@ -100,3 +100,27 @@ async def test_a_link_made_under_the_old_name_is_deleted_when_it_names_the_vnet(
     op = await run(engine, queue, "delete-cluster", r)
     assert links(fake) == {} and await skipped(engine, op) == []
     assert not any("/privatednszones/" in k for k in fake.resources)
+
+
+async def test_the_link_of_an_existing_vnet_two_clusters_share_stays_when_one_is_deleted(world):
+    """Second attack review: two clusters on one existing spoke VNet share its link to the zone (a VNet links to a
+    zone once, and the link is named by the VNet); deleting one deleted the link, then the zone, and the other
+    cluster's private endpoint no longer resolved. A link of an existing VNet now lives as long as the network."""
+    engine, queue, fake = world
+    spoke = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-spoke"
+
+    def on_spoke(name: str, subnet: str):
+        return valid_request({**MINIMAL_PRODUCTION, "name": name, "resourceGroup": "rg-shop", "network": {
+            "existing": {"nodeSubnetId": f"{spoke}/subnets/{subnet}", "privateEndpointSubnetId": f"{spoke}/subnets/pe"},
+            "serviceEndpoints": [], "privateEndpoints": [{"name": f"d{name[-1]}", "groupId": "blob",
+                                                          "targetResourceId": STORAGE}]}})
+
+    one, two = on_spoke("shop-a", "snet-a"), on_spoke("shop-b", "snet-b")
+    for r in (one, two):
+        await run(engine, queue, "create-cluster", r)
+    before = links(fake)
+    assert list(before.values()) == [spoke]  # one link, shared
+    op = await run(engine, queue, "delete-cluster", one)
+    assert links(fake) == before
+    assert any(k.endswith("/privatednszones/privatelink.blob.core.windows.net") for k in fake.resources)
+    assert any("existing VNet" in m for m in await skipped(engine, op))
