@@ -35,8 +35,8 @@ def authorize_links(policy: Policy, caller: Caller, request: ClusterRequest,
     """403 unless the caller may create in the resource group of each resource the request links the cluster to
     that `before` (the desired request a change starts from) did not: a change is held to each link it adds, even in
     a group the cluster already links to, not to the ones an admin adopted or a create was authorized for."""
-    known = {armid.fold_case(i.rstrip("/")) for i in linked_ids(before)} if before is not None else set()
-    added = [i for i in linked_ids(request) if armid.fold_case(i.rstrip("/")) not in known]
+    known = {_link_key(link) for link in links(before)} if before is not None else set()
+    added = [resource_id for use, resource_id in links(request) if _link_key((use, resource_id)) not in known]
     for sub, rg in _foreign(request, added):  # aksvend's identity links them: the caller must own them too
         if not policy.allows(caller, sub, rg, "create"):
             raise NotPermitted("Forbidden", f"caller {caller.display} may not create in subscription {sub}, "
@@ -45,21 +45,36 @@ def authorize_links(policy: Policy, caller: Caller, request: ClusterRequest,
                                             "workspace, a DNS zone, an existing subnet, VNet or identity)")
 
 
-def linked_ids(request: ClusterRequest) -> list[str]:
-    """The ids of every resource outside the cluster that the request links it to, in request order."""
-    ids = [pe.target_resource_id for pe in request.network.private_endpoints]
-    ids += [t.target_resource_id for t in request.network.service_endpoint_targets]  # their firewalls are edited
+def links(request: ClusterRequest) -> list[tuple[str, str]]:
+    """(use, id) of every resource outside the cluster that the request links it to, in request order. The use
+    counts: a subnet the cluster had for its private endpoints (no role on it) is a new link as a pool's subnet
+    (Network Contributor granted on it)."""
+    n = request.network
+    out = [("privateEndpoint", pe.target_resource_id) for pe in n.private_endpoints]
+    out += [("serviceEndpointTarget", t.target_resource_id) for t in n.service_endpoint_targets]  # firewalls edited
     if request.addons.log_analytics_workspace_id:
-        ids.append(request.addons.log_analytics_workspace_id)
+        out.append(("workspace", request.addons.log_analytics_workspace_id))
     if (zone := api_server_dns_zone(request)) is not None:
-        ids.append(zone)
-    return ids + _brought(request)
+        out.append(("apiServerDnsZone", zone))
+    if n.existing is not None:
+        out += [(use, i) for use, i in (("nodeSubnet", n.existing.node_subnet_id),
+                                        ("endpointSubnet", n.existing.private_endpoint_subnet_id)) if i]
+    out += [("nodeSubnet", p.subnet) for p in request.user_pools if p.subnet and is_subnet_id(p.subnet)]
+    out += [("hub", n.hub_vnet_id)] if n.hub_vnet_id else []
+    out += [("dnsZone", zone_id) for zone_id in n.private_dns_zones.values()]
+    if request.identity is not None and request.identity.resource_id:
+        out.append(("identity", request.identity.resource_id))
+    return out
+
+
+def _link_key(link: tuple[str, str]) -> tuple[str, str]:
+    return link[0], armid.fold_case(link[1].rstrip("/"))
 
 
 def foreign_targets(request: ClusterRequest) -> list[tuple[str, str]]:
     """(subscription, resource group) of each linked resource that is not in the cluster's own, in request order,
     once each."""
-    return _foreign(request, linked_ids(request))
+    return _foreign(request, [resource_id for _, resource_id in links(request)])
 
 
 def _foreign(request: ClusterRequest, ids: list[str]) -> list[tuple[str, str]]:
@@ -75,16 +90,4 @@ def _foreign(request: ClusterRequest, ids: list[str]) -> list[tuple[str, str]]:
         where = (parsed.subscription_id, parsed.resource_group or "")
         if (armid.fold_case(where[0]), armid.fold_case(where[1])) != own and where not in out:
             out.append(where)
-    return out
-
-
-def _brought(request: ClusterRequest) -> list[str]:
-    """The ids a bring-your-own network or identity names (shared/domain/byo.py)."""
-    n = request.network
-    out = [i for i in (n.existing.node_subnet_id, n.existing.private_endpoint_subnet_id) if i] if n.existing else []
-    out += [p.subnet for p in request.user_pools if p.subnet and is_subnet_id(p.subnet)]
-    out += [n.hub_vnet_id] if n.hub_vnet_id else []
-    out += list(n.private_dns_zones.values())
-    if request.identity is not None and request.identity.resource_id:
-        out.append(request.identity.resource_id)
     return out

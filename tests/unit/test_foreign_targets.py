@@ -150,3 +150,22 @@ async def test_a_linked_id_without_a_resource_group_is_refused_by_the_rules(worl
                                                     "location": "westeurope", **extra}, principal("dev"))
     assert any("resource group" in v.message for v in refused.value.violations)
     assert arm.puts == []
+
+
+async def test_a_subnet_linked_for_private_endpoints_is_a_new_link_as_a_pools_subnet(world):  # noqa: F811
+    """Second attack review: the cluster's private endpoint subnet (no role on it) put under a pool would have the
+    cluster identity granted Network Contributor there; a link counts with its use."""
+    engine, _, arm, _ = world
+    service = Clusters(engine, Policy.model_validate({"rules": [
+        {"principals": [pid("net")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "read"]},
+        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["rg-team-a"],
+         "actions": ["change", "read"]}]}), SUB)
+    await service.create({"name": "c1", "resourceGroup": "rg-team-a", "location": "westeurope", "network": {
+        "existing": {"nodeSubnetId": subnet("rg-team-a"), "privateEndpointSubnetId": subnet("rg-net", "snet-pe")},
+        "serviceEndpoints": []}}, principal("net"))
+    before = len(arm.puts)
+    with pytest.raises(NotPermitted) as refused:
+        await service.put_pool(SUB, "rg-team-a", "c1", "extra", {"vmSize": "Standard_D4s_v5", "count": 1,
+                                                                  "subnet": subnet("rg-net", "snet-pe")},
+                               principal("dev"), None)
+    assert "rg-net" in refused.value.detail and len(arm.puts) == before
