@@ -43,6 +43,7 @@ STEP_PREFIX = "step:"
 ACTIVE_PARTITION = "active"
 CLUSTER_PARTITION = "cluster"
 NAME_TAKEN = "ClusterNameTaken"  # a create's cluster PUT refused: ARM has a cluster of the name it did not make
+NOT_CREATED = "ClusterNotCreated"  # a change refused as it starts: the cluster's create never succeeded
 
 
 def cluster_key(subscription_id: str, resource_group: str, name: str) -> str:
