@@ -145,6 +145,9 @@ def unsupported(cluster: Mapping[str, Any], profiles: list[Mapping[str, Any]]) -
             str(both[0]).lower() != str(both[1]).lower():
         found.append(("/properties/securityProfile/defender/logAnalyticsWorkspaceResourceId",
                       "Defender's workspace differs from monitoring's (aksvend sends one for both)"))
+    if obj(cluster.get("identity")).get("type") not in ("SystemAssigned", "UserAssigned"):  # AKS: or "None"
+        found.append(("/identity", "no managed identity (a service principal, servicePrincipalProfile; aksvend "
+                      "sends its own user-assigned identity id-<name>, and a DELETE would delete that)"))
     if props.get("windowsProfile"):
         found.append(("/properties/windowsProfile", "a Windows profile (aksvend sends its own admin and password)"))
     for i, p in enumerate(profiles):

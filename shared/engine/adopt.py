@@ -78,8 +78,8 @@ async def adoptable(engine: AdoptParts, loaded: Loaded, spec: StepSpec) -> Mappi
     if previous is None or spec.action != "put":
         return None
     before = await engine.ops.get(previous, STEP_PREFIX + spec.id)
-    if before is None or before.entity.get("state") != "succeeded":
-        return None
+    if before is None or before.entity.get("state") != "succeeded" or "skipped" in (before.entity.get("outputs") or {}):
+        return None  # not done, or done without being sent (a skipped edit: tried again)
     resource = await engine.arm.get(spec.resource_type, spec.resource_id, spec.api_version)
     state = ((resource or {}).get("properties") or {}).get("provisioningState")
     if resource is None or state not in (None, "Succeeded"):

@@ -15,8 +15,8 @@ existence is why ARM refused aksvend's PUT. A PUT that ARM accepted just before 
 counts as not made: the cleanup errs towards leaving something behind, never towards deleting what is not its own.
 
 A DELETE of a cluster whose create failed and was kept (`onFailure: keep`, the default) follows the same rule
-(`unmade_skips`): it deletes what the create made, never a cluster, VNet or identity of the plan's names that ARM
-got later from elsewhere.
+(start_checks.py `unmade_skips`, applied when it is accepted and again when it starts): it deletes what the create
+made, never a cluster, VNet or identity of the plan's names that ARM got later from elsewhere.
 """
 
 from __future__ import annotations
@@ -27,15 +27,14 @@ from shared.domain.operation_source import OperationSource
 from shared.domain.operations import steps_for
 from shared.domain.request import ClusterRequest
 from shared.engine.engine import Engine
-from shared.engine.records import NAME_TAKEN, ClusterRecord, OperationRecord
+from shared.engine.records import NAME_TAKEN, OperationRecord
+from shared.engine.start_checks import NOT_MADE, made_by
 from shared.engine.submit import ClusterBusy, ClusterConflict, ClusterNotFound, operation_id, submit
 
 log = logging.getLogger(__name__)
 
 CLEANUP_CALLER = "aksvend:cleanup"
 CLEANUP_SOURCE = OperationSource.reaction("on-failure-cleanup").encode()
-NOT_MADE = "the failed create did not make it"
-MAX_ATTEMPTS = 50  # the retries of one create looked through for what they made (each is one more attempt)
 
 
 def wants_cleanup(op: OperationRecord) -> bool:
@@ -65,45 +64,6 @@ async def clean_up_after(engine: Engine, op: OperationRecord) -> None:
                      source=CLEANUP_SOURCE, skip=skip)
     except (ClusterNotFound, ClusterConflict, ClusterBusy) as exc:  # deleted, replaced or busy meanwhile
         log.warning("no cleanup after %s: %s", op.id, type(exc).__name__)
-
-
-async def made_by(engine: Engine, op_id: str) -> set[str]:
-    """The plan's resource keys that failed create `op_id`, or an attempt it retried, had ARM accept a PUT of."""
-    made: set[str] = set()
-    seen: set[str] = set()
-    next_id: str | None = op_id
-    while next_id is not None and next_id not in seen and len(seen) < MAX_ATTEMPTS:
-        seen.add(next_id)
-        loaded = await engine.load(next_id)
-        if loaded is None:
-            break
-        for spec in loaded.specs.values():
-            step = loaded.steps.get(spec.id)
-            if spec.action == "put" and step is not None and (step.state == "succeeded" or step.arm_id is not None):
-                made.add(spec.resource_key)
-        next_id = loaded.op.retry_of
-    return made
-
-
-async def unmade_skips(engine: Engine, cluster: ClusterRecord) -> dict[str, str]:
-    """The delete steps a DELETE of `cluster` writes done unsent (`submit(skip=...)`): for a cluster whose create
-    never succeeded (`failed`, kept with `onFailure: keep`: nothing applied), those of the resources its create (and
-    the attempts that retried it) did not make, by the same rule as the cleanup above; when its last operation was
-    such a delete that failed, what that delete skipped. Empty for a cluster a create made or an admin adopted
-    (`applied`), deleted whole as ever. A cluster whose failed create is not its last operation (a pool change ran
-    since) skips every step: what its create made is not known, and nothing not known to be aksvend's is deleted."""
-    if cluster.state != "failed" or cluster.applied is not None:
-        return {}
-    request = ClusterRequest.model_validate(cluster.request)
-    last = await engine.load(cluster.last_operation) if cluster.last_operation else None
-    if last is not None and last.op.kind == "create-cluster":
-        made = await made_by(engine, last.op.id)
-    elif last is not None and last.op.kind == "delete-cluster":
-        made = {spec.resource_key for spec in last.specs.values()
-                if not (step := last.steps.get(spec.id)) or "skipped" not in step.outputs}
-    else:
-        made = set()
-    return {spec.id: NOT_MADE for spec in steps_for("delete-cluster", request) if spec.resource_key not in made}
 
 
 def wire_cleanup(engine: Engine) -> Engine:

@@ -46,7 +46,7 @@ from shared.engine.records import (
 )
 from shared.engine.registry import ClusterRegistry
 from shared.engine.start_checks import start_refusal
-from shared.engine.target_rules import delete_resource, edit_target
+from shared.engine.target_rules import delete_resource, edit_target, skipped_edit
 from shared.errors import FatalError, PreconditionFailedError, RetryableError, backoff_delay, classify
 from shared.failpoints import hit
 
@@ -213,7 +213,7 @@ class Engine:
             await self.fail_step(loaded, step.tried(), err)
             return
         hit("engine.begin.sent")
-        running = step.began(result.poll_url, spec.resource_id, now)
+        running = step.began(result.poll_url, spec.resource_id, now, skipped_edit(result))
         if result.poll_url is None and result.provisioning_state in (None, "Succeeded"):
             await self._succeed(loaded, running)
             return
@@ -284,7 +284,7 @@ class Engine:
 
     async def _succeed(self, loaded: Loaded, step: StepRecord, resource: Mapping[str, Any] | None = None) -> None:
         spec = loaded.specs[step.id]
-        outputs: dict[str, Any] = {}
+        outputs: dict[str, Any] = dict(step.outputs)  # a skipped edit's (target_rules.py)
         wanted = needed_outputs(loaded.specs.values()).get(spec.resource_key)
         if wanted and spec.action == "put":
             try:  # `resource`: as ARM answered the GET that adopted it

@@ -18,7 +18,16 @@ from typing import Any, Protocol
 from shared.engine.history import History
 from shared.engine.lifecycle import LifecycleSink, ended_events
 from shared.engine.ports import Clock, StateStore, StepQueue
-from shared.engine.records import ACTIVE_PARTITION, NAME_TAKEN, STEP_PREFIX, Loaded, OperationRecord, StepRecord
+from shared.engine.records import (
+    ACTIVE_PARTITION,
+    NAME_TAKEN,
+    NOT_CREATED,
+    OPERATION_ROW,
+    STEP_PREFIX,
+    Loaded,
+    OperationRecord,
+    StepRecord,
+)
 from shared.engine.registry import ClusterRegistry
 from shared.errors import PreconditionFailedError
 from shared.failpoints import hit
@@ -82,6 +91,20 @@ async def finish_operation(engine: EngineParts, loaded: Loaded, error: dict[str,
     await release(engine, ended)
 
 
+async def _dropped(engine: EngineParts, op: OperationRecord) -> Mapping[str, Any] | None:
+    """For a change refused as it started because its cluster's create never succeeded (start_checks.py,
+    `ClusterNotCreated`): the request of the cluster's last operation (the failed create), which the desired request
+    becomes again, so that the create can be retried as it was (retrying.py refuses a retry once the desired request
+    or the last operation moved on). None for any other operation."""
+    if op.error is None or op.error.get("code") != NOT_CREATED:
+        return None
+    cluster = await engine.registry.get(op.cluster)
+    if cluster is None or not cluster.last_operation or op.id not in cluster.queue:
+        return None
+    last = await engine.ops.get(cluster.last_operation, OPERATION_ROW)
+    return last.entity["request"] if last is not None else None
+
+
 async def _cancel(engine: EngineParts, step: StepRecord, now: datetime, tries: int = 3) -> None:
     """Cancel a step the failing operation will not run. Another delivery may have moved it on since it was loaded
     (made it ready, began it): read it again and cancel that, unless it ended by itself; so no step of a failed
@@ -109,7 +132,8 @@ async def release(engine: EngineParts, op: OperationRecord) -> None:
         hit("engine.events.recorded")
     state = state_after(op.kind, op.error)
     applied = None if op.error or op.kind == "delete-cluster" else dict(op.request)
-    cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, applied=applied)
+    cluster = await engine.registry.dequeue(op.cluster, op.id, engine.clock.now(), state=state, applied=applied,
+                                            dropped=await _dropped(engine, op))
     hit("engine.queue.released")
     if cluster is not None and cluster.queue:
         await engine.queue.send({"op": cluster.queue[0], "start": True})

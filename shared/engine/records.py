@@ -43,6 +43,7 @@ STEP_PREFIX = "step:"
 ACTIVE_PARTITION = "active"
 CLUSTER_PARTITION = "cluster"
 NAME_TAKEN = "ClusterNameTaken"  # a create's cluster PUT refused: ARM has a cluster of the name it did not make
+NOT_CREATED = "ClusterNotCreated"  # a change refused as it starts: the cluster's create never succeeded
 
 
 def cluster_key(subscription_id: str, resource_group: str, name: str) -> str:
@@ -158,10 +159,13 @@ class StepRecord:
         the sweeper leaves it alone until then too."""
         return replace(self, sending_until=until, lease_until=max(until, self.lease_until or until))
 
-    def began(self, poll_url: str | None, arm_id: str, now: datetime) -> StepRecord:
-        """ARM accepted its request; from now on it is monitored (through `poll_url`, else the resource)."""
+    def began(self, poll_url: str | None, arm_id: str, now: datetime,
+              outputs: Mapping[str, Any] | None = None) -> StepRecord:
+        """ARM accepted its request; from now on it is monitored (through `poll_url`, else the resource).
+        `outputs`: what it ends with besides ARM's (a skipped edit's `skipped`)."""
         return replace(self, state="running", phase="monitor", attempts=self.attempts + 1, poll_url=poll_url,
-                       started_at=self.started_at or now, arm_id=arm_id, last_error=None, sending_until=None)
+                       started_at=self.started_at or now, arm_id=arm_id, last_error=None, sending_until=None,
+                       outputs=self.outputs if outputs is None else outputs)
 
     def adopted(self, arm_id: str, now: datetime) -> StepRecord:
         """A retry's step that ARM already has as the failed attempt left it (adopt.py): done after a GET, no request

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from shared.engine.ports import StateStore
-from shared.engine.records import CLUSTER_PARTITION, ClusterRecord
+from shared.engine.records import CLUSTER_PARTITION, ClusterRecord, request_hash
 from shared.errors import ConflictError, PreconditionFailedError
 
 MAX_CONFLICT_RETRIES = 50
@@ -89,15 +90,19 @@ class ClusterRegistry:
         return await self.change(key, add)
 
     async def dequeue(self, key: str, op_id: str, now: datetime, *, state: str | None = None,
-                      applied: dict | None = None) -> ClusterRecord | None:
+                      applied: dict | None = None, dropped: Mapping[str, Any] | None = None) -> ClusterRecord | None:
         """Remove a finished operation, record the cluster's new state, and return the record (whose queue head,
-        if any, may start now)."""
+        if any, may start now). `dropped`: the operation was refused unsent and leaves no trace: the desired request
+        becomes `dropped` again (as its last operation left it) and that operation stays the last one."""
 
         def remove(c: ClusterRecord) -> ClusterRecord | None:
             if op_id not in c.queue:
                 return None
-            changes: dict = {"queue": tuple(o for o in c.queue if o != op_id), "last_operation": op_id,
-                             "updated_at": now}
+            changes: dict = {"queue": tuple(o for o in c.queue if o != op_id), "updated_at": now}
+            if dropped is not None:
+                changes.update(request=dict(dropped), request_hash=request_hash(dropped))
+            else:
+                changes["last_operation"] = op_id
             if state:
                 changes["state"] = state
             if applied is not None:

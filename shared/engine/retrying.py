@@ -82,7 +82,7 @@ async def retry(engine: Engine, failed: OperationRecord) -> Submitted:
         raise _deleted(failed)
     record = failed.with_(id=new_id, state="queued", created_at=now, started_at=None, ended_at=None, error=None,
                           retry_of=failed.id, etag=None)
-    skipped = await _skipped(engine, failed.id)
+    skipped = await _skipped(engine, failed.id) if failed.kind == "delete-cluster" else {}  # a create's: tried again
     steps = [(StepRecord(new_id, spec.id, "succeeded", outputs={"skipped": skipped[spec.id]}) if spec.id in skipped
               else StepRecord(new_id, spec.id)).to_entity() for spec in failed.specs()]
     try:

@@ -35,6 +35,7 @@ from shared.errors import FatalError
 
 NO_PERMISSION = frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed", "HTTP403"})
 DONE = ArmResult(200, None, None, None)  # nothing sent, nothing to wait for
+SKIPPED = ArmResult(403, None, None, None)  # an add that aksvend may not write: done, nothing added (`skipped`)
 
 
 class EditParts(Protocol):
@@ -83,7 +84,14 @@ async def edit_target(engine: EditParts, loaded: Loaded, spec: StepSpec) -> ArmR
                                 f"({code}); add the cluster's subnets to its networkAcls.virtualNetworkRules by hand, "
                                 "or grant aksvend's identity the write on it (docs/request.md, \"Service endpoint "
                                 "targets\")")
-    return DONE
+    return SKIPPED
+
+
+def skipped_edit(result: ArmResult) -> dict[str, str] | None:
+    """The outputs of a step whose edit was skipped (`SKIPPED`): it made nothing, so neither a cleanup nor a DELETE
+    of a create that never succeeded removes the rules the target's owner may have added by hand since
+    (start_checks.py `made_by`); None for any other result."""
+    return {"skipped": "aksvend may not write the target; nothing was added"} if result is SKIPPED else None
 
 
 async def delete_resource(engine: EditParts, loaded: Loaded, spec: StepSpec) -> ArmResult:

@@ -35,8 +35,8 @@ from shared.engine import (
     submit,
     submit_change,
 )
-from shared.engine.cleanup import unmade_skips
 from shared.engine.records import OPERATION_ROW, ClusterRecord, cluster_key
+from shared.engine.start_checks import unmade_skips
 from shared.errors import PreconditionFailedError
 from shared.refusals import InConflict, InvalidInput, NotFound, NotPermitted
 from shared.services.drift import drift_row

@@ -156,6 +156,7 @@ class Lifecycle:
         existing = await self.engine.registry.get(key)
         if existing is not None and existing.state != "deleted":
             raise InConflict("ClusterAlreadyManaged", f"aksvend manages cluster '{name}' in {rg} already")
+        _nothing_pending(existing)
         found = await self.engine.arm.get(arm.CLUSTER.name, _cluster_id(sub, rg, name), arm.CLUSTER.api_version)
         if found is None:
             raise NotFound("ClusterNotInArm", f"ARM has no cluster '{name[:63]}' in {rg[:90]} to adopt")
@@ -172,10 +173,21 @@ class Lifecycle:
             stored = await self.engine.registry.create_or_get(record)
         else:
             stored = await self.engine.registry.change(key, lambda c: record.with_(
-                queue=c.queue, last_operation=c.last_operation) if c.state == "deleted" else None)
+                last_operation=c.last_operation) if c.state == "deleted" and _nothing_pending(c) else None)
         if stored is None or stored.request_hash != record.request_hash:
             raise InConflict("ClusterAlreadyManaged", f"cluster '{name}' in {rg} was claimed meanwhile")
         return await self.clusters.cluster(sub, rg, name, caller)
+
+
+def _nothing_pending(record: ClusterRecord | None) -> bool:
+    """409 `OperationsPending` while the deleted row of the name still has operations queued or running (changes
+    accepted before a create of the name failed): they were planned on that request, not on the cluster adopted, and
+    would overwrite it; they fail as they start (start_checks.py), after which the adopt may be asked again."""
+    if record is not None and record.queue:
+        raise InConflict("OperationsPending", f"operations {', '.join(record.queue[:5])} of the former request of "
+                                              f"cluster '{record.name[:63]}' are still queued or running: adopt it "
+                                              "once they ended (GET /api/operations/{id})")
+    return True
 
 
 def _cluster_id(sub: str, rg: str, name: str) -> str:

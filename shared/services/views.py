@@ -34,7 +34,8 @@ def operation_view(op: OperationRecord, steps: dict[str, StepRecord], specs: dic
 
 def left_behind(op: OperationRecord, steps: dict[str, StepRecord], specs: dict[str, StepSpec]) -> dict[str, Any] | None:
     """For a failed create: what it made (the ARM ids of its PUTs that succeeded), what it only edited (a service
-    endpoint target, another's resource, whose rules it added to: never "made", a cleanup takes only the rules back)
+    endpoint target, another's resource, whose rules it added to: never "made", a cleanup takes only the rules back),
+    what it skipped (a target whose edit aksvend may not write: nothing added, so nothing taken back either)
     and what becomes of it: `keep` (it stays for a retry, which adopts it) or `cleanup` (the delete operation that
     removes it; the resource group stays). None for any other operation (docs/cost.md, "Quota")."""
     if op.kind != "create-cluster" or op.state != "failed":
@@ -44,8 +45,14 @@ def left_behind(op: OperationRecord, steps: dict[str, StepRecord], specs: dict[s
     cleanup = wants_cleanup(op)
     return {"onFailure": "cleanup" if cleanup else "keep",
             "made": [spec.resource_id for spec in done if spec.edit is None],
-            "edited": [spec.resource_id for spec in done if spec.edit is not None],
+            "edited": [spec.resource_id for spec in done if spec.edit is not None and not _skipped(steps, spec)],
+            "skipped": [spec.resource_id for spec in done if _skipped(steps, spec)],
             "cleanupOperation": cleanup_operation_id(op.id) if cleanup else None}
+
+
+def _skipped(steps: dict[str, StepRecord], spec: StepSpec) -> bool:
+    """A step done unsent: a service endpoint target's edit that aksvend may not write (nothing added to it)."""
+    return "skipped" in steps[spec.id].outputs
 
 
 def estimate_view(op: OperationRecord) -> dict[str, Any] | None:

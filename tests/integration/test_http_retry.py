@@ -138,6 +138,8 @@ async def test_retry_refusals_are_problems(api, armemu):
     moved_on = await client.post(retry, headers=dev)  # a change came after the failed create
     assert moved_on.status_code == 409 and moved_on.json()["code"] == "ClusterMovedOn"
     assert moved_on.headers["content-type"] == "application/problem+json"
-    await wait_op(client, change.headers["Location"], headers=dev)  # ended (the cluster is not there): still after it
-    still = await client.post(retry, headers=dev)
-    assert still.status_code == 409 and still.json()["code"] == "ClusterMovedOn"
+    ended = await wait_op(client, change.headers["Location"], headers=dev)  # the cluster was never created
+    assert ended["state"] == "failed" and ended["error"]["code"] == "ClusterNotCreated"  # unsent, and dropped:
+    again = await client.post(retry, headers=dev)  # so the failed create may be retried again
+    assert again.status_code == 202, again.text
+    assert (await wait_op(client, again.headers["Location"], headers=dev))["state"] == "failed"  # the quota again

@@ -214,6 +214,9 @@ def test_an_option_arm_does_not_report_is_aks_default_never_the_production_profi
     ({"properties.storageProfile": {"snapshotController": {"enabled": False}}},
      "/properties/storageProfile/snapshotController/enabled"),
     ({"properties.windowsProfile": {"adminUsername": "them"}}, "/properties/windowsProfile"),
+    # a service principal cluster: a PATCH would PUT identity id-<name> onto it and a DELETE delete id-<name>
+    ({"identity": None, "properties.servicePrincipalProfile": {"clientId": "1111"}}, "/identity"),
+    ({"identity": {"type": "None"}}, "/identity"),
     ({"properties.agentPoolProfiles": [pool("a", "System"), pool("b", "System")]},
      "/properties/agentPoolProfiles/1/mode"),
 ])
