@@ -333,6 +333,24 @@ async def state(engine: Engine, op_id: str) -> str:
     return str(found.entity["state"])
 
 
+def engine_over_fakes(arm: FakeArm | None = None, *, timed_arm: bool = False,
+                      ) -> tuple[Engine, FakeStepQueue, FakeArm, FakeClock]:
+    """An engine over the fakes as the engine's unit tests use it: one clock for the queue and the engine (a delayed
+    message becomes visible as time passes), polls every second, 10 s leases, a seeded jitter. `arm`: a fake ARM
+    of the test's own; `timed_arm`: the fake ARM on the same clock."""
+    import random
+
+    from shared.engine import EngineSettings
+
+    clock = FakeClock()
+    queue = FakeStepQueue("steps", clock=clock)
+    fake = arm or (FakeArm(clock=clock) if timed_arm else FakeArm())
+    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
+                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
+                    rng=random.Random(1))
+    return engine, queue, fake, clock
+
+
 async def created_over_fakes(raw: Mapping[str, Any], subscription_id: str, caller: Any) -> tuple[Any, Any, Any, Any]:
     """An engine over the fakes (queue, ARM, tables, secrets) with `raw` created through `Clusters` by `caller` and
     its steps drained: (engine, queue, fake ARM, Clusters)."""

@@ -10,17 +10,16 @@ asked again. Over the fakes.
 from __future__ import annotations
 
 import copy
-import random
 from typing import Any
 
 import pytest
 
 from shared.domain.policy import Policy
-from shared.engine import Engine, EngineSettings, cluster_key
+from shared.engine import cluster_key
 from shared.refusals import InConflict
 from shared.services.clusters import Clusters
 from shared.services.lifecycle import Lifecycle
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import drain, engine_over_fakes, state
 from tests.principals import pid, principal
 from tests.unit.test_adoption_options import PUBLIC
 
@@ -34,11 +33,7 @@ CLUSTER = f"/subscriptions/{SUB}/resourceGroups/rg-team-a/providers/Microsoft.Co
 
 
 async def test_an_adopt_waits_until_the_operations_of_a_failed_create_ended_and_they_never_touch_the_cluster():
-    clock = FakeClock()
-    queue, arm = FakeStepQueue("steps", clock=clock), FakeArm(clock=clock)
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, arm, _clock = engine_over_fakes(timed_arm=True)
     clusters = Clusters(engine, POLICY, SUB)
     life = Lifecycle(clusters)
     create = (await clusters.create({"name": "old", "resourceGroup": "rg-team-a", "location": "westeurope"},

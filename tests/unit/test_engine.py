@@ -4,16 +4,12 @@ The fakes share a contract test with the real adapters (tests/integration/test_s
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from shared.domain.operations import steps_for
 from shared.engine import (
     ClusterConflict,
     ClusterNotFound,
-    Engine,
-    EngineSettings,
     IdempotencyConflict,
     poisoned,
     submit,
@@ -21,18 +17,13 @@ from shared.engine import (
 )
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW
 from shared.errors import FatalError, RetryableError
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import drain, engine_over_fakes, state
 from tests.requests import MINIMAL_PRODUCTION, SUB, valid_request
 
 
 @pytest.fixture
 def world():
-    clock = FakeClock()
-    queue = FakeStepQueue("steps", clock=clock)  # one clock: a delayed message becomes visible as time passes
-    arm = FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, arm, clock = engine_over_fakes()
     return engine, queue, arm, clock
 
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import random
 from typing import Any
 
 import pytest
 
 from shared.domain import arm as arm_ids
 from shared.domain.policy import Policy
-from shared.engine import Engine, EngineSettings, RetryRefused, retry, submit
+from shared.engine import Engine, RetryRefused, retry, submit
 from shared.engine.adopt import _only_new
 from shared.errors import FatalError
 from shared.refusals import InConflict, NotFound, NotPermitted
 from shared.services.cluster_reads import ClusterReads
 from shared.services.clusters import Clusters
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import FakeArm, FakeStepQueue, drain, engine_over_fakes, state
 from tests.principals import pid, principal
 from tests.requests import valid_request
 
@@ -40,11 +39,7 @@ CERT = "users:\n- name: clusterUser\n  user:\n    client-certificate-data: Q0VSV
 
 
 def _world() -> tuple[Engine, FakeStepQueue, FakeArm, Clusters]:
-    clock = FakeClock()
-    queue, arm = FakeStepQueue("steps", clock=clock), FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, arm, _clock = engine_over_fakes()
     return engine, queue, arm, Clusters(engine, POLICY, SUB)
 
 

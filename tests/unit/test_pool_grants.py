@@ -4,14 +4,11 @@ subnet of its own gets no DELETEs for one (shared/domain/operations.py)."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from shared.domain.policy import Policy
-from shared.engine import Engine, EngineSettings
 from shared.services.clusters import Clusters
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain
+from tests.fakes import FakeArm, drain, engine_over_fakes
 from tests.principals import pid, principal
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -24,12 +21,7 @@ GPU = f"{NET}/subnets/snet-gpu"
 
 @pytest.fixture
 def world():
-    clock = FakeClock()
-    queue = FakeStepQueue("steps", clock=clock)
-    fake = FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, fake, _clock = engine_over_fakes()
     return engine, queue, fake, Clusters(engine, POLICY, SUB)
 
 

@@ -7,16 +7,15 @@ between lost rounds is a bare yield: the interleaving is the event loop's, the s
 from __future__ import annotations
 
 import asyncio
-import random
 
 import pytest
 
 from shared.domain.policy import allow_all
-from shared.engine import MAX_QUEUED, Engine, EngineSettings, sweep
+from shared.engine import MAX_QUEUED, sweep
 from shared.engine.records import ACTIVE_PARTITION, OPERATION_ROW, cluster_key
 from shared.refusals import InConflict, NotFound
 from shared.services.clusters import Clusters
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import FakeArm, drain, engine_over_fakes, state
 from tests.principals import principal
 from tests.requests import MINIMAL_PRODUCTION, SUB
 
@@ -47,12 +46,7 @@ async def bare_yield(attempt: int) -> None:
 
 @pytest.fixture
 async def world():
-    clock = FakeClock()
-    queue = FakeStepQueue("steps", clock=clock)
-    arm = FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, arm, clock = engine_over_fakes()
     engine.registry.table = Interleaving(engine.registry.table)
     engine.ops = Interleaving(engine.ops)
     engine.registry.pause = bare_yield

@@ -8,18 +8,17 @@ over it. Over the fakes, as tests/unit/test_foreign_cluster.py.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 
 from shared.domain import arm as arm_ids
 from shared.domain.policy import Policy
-from shared.engine import Engine, EngineSettings, cluster_key
+from shared.engine import Engine, cluster_key
 from shared.errors import FatalError
 from shared.services.clusters import Clusters
 from shared.services.lifecycle import Lifecycle
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import FakeArm, FakeStepQueue, drain, engine_over_fakes, state
 from tests.principals import pid, principal
 from tests.requests import valid_request
 
@@ -33,11 +32,7 @@ KEY = cluster_key(SUB, "rg-team-a", "c1")
 
 
 def _world() -> tuple[Engine, FakeStepQueue, FakeArm, Clusters]:
-    clock = FakeClock()
-    queue, arm = FakeStepQueue("steps", clock=clock), FakeArm(clock=clock)
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, arm, _clock = engine_over_fakes(timed_arm=True)
     return engine, queue, arm, Clusters(engine, POLICY, SUB)
 
 

@@ -5,18 +5,17 @@ skipped step, and the confused-deputy check that covers the targets."""
 from __future__ import annotations
 
 import importlib
-import random
 
 import pytest
 
 from shared.domain import arm
 from shared.domain.operations import steps_for
 from shared.domain.plan import plan, target_key
-from shared.engine import Engine, EngineSettings, submit
+from shared.engine import submit
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
 from shared.services.views import operation_view
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import drain, engine_over_fakes, state
 from tests.requests import MINIMAL_PRODUCTION, STORAGE, SUB, VAULT, valid_request
 
 REGISTRY = f"/subscriptions/{SUB}/resourceGroups/rg-images/providers/Microsoft.ContainerRegistry/registries/crimages"
@@ -103,12 +102,7 @@ def test_the_targets_are_foreign_targets_the_caller_must_own():
 
 @pytest.fixture
 def world():
-    clock = FakeClock()
-    queue = FakeStepQueue("steps", clock=clock)
-    fake = FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, fake, _clock = engine_over_fakes()
     for target in (STORAGE, VAULT):
         fake.resources[target.lower()] = {"id": target, **TARGET, "etag": "W/\"1\""}
     return engine, queue, fake

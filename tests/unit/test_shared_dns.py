@@ -4,13 +4,11 @@ name keep one link each), and a link that names another VNet is never deleted (s
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from shared.domain import arm
-from shared.engine import Engine, EngineSettings, submit
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from shared.engine import submit
+from tests.fakes import FakeArm, drain, engine_over_fakes, state
 from tests.requests import MINIMAL_PRODUCTION, STORAGE, SUB, valid_request
 
 ZONE = (f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/"
@@ -26,12 +24,7 @@ def request(name: str, group: str = "rg-shop", central: bool = False):
 
 @pytest.fixture
 def world():
-    clock = FakeClock()
-    queue = FakeStepQueue("steps", clock=clock)
-    fake = FakeArm()
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=fake, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, fake, _clock = engine_over_fakes()
     return engine, queue, fake
 
 

@@ -4,17 +4,15 @@ counted twice when it is sent again."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from shared.domain.operations import steps_for
-from shared.engine import Engine, EngineSettings, poisoned, submit
+from shared.engine import Engine, poisoned, submit
 from shared.engine.ports import ArmResult, PollResult
 from shared.engine.records import StepRecord
 from shared.errors import FatalError
 from shared.services.views import operation_view
-from tests.fakes import FakeArm, FakeClock, FakeSecrets, FakeStateStore, FakeStepQueue, drain, state
+from tests.fakes import FakeArm, FakeClock, FakeStepQueue, drain, engine_over_fakes, state
 from tests.requests import valid_request
 
 
@@ -36,11 +34,7 @@ class LroArm(FakeArm):
 
 
 def _engine(arm: FakeArm) -> tuple[Engine, FakeStepQueue, FakeClock]:
-    clock = FakeClock()
-    queue = FakeStepQueue("steps", clock=clock)
-    engine = Engine(operations=FakeStateStore(), clusters=FakeStateStore(), queue=queue, arm=arm, clock=clock,
-                    secrets=FakeSecrets(), settings=EngineSettings(poll_interval_seconds=1, lease_seconds=10),
-                    rng=random.Random(1))
+    engine, queue, arm, clock = engine_over_fakes(arm)
     return engine, queue, clock
 
 
