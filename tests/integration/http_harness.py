@@ -59,3 +59,14 @@ async def wait_op(client: httpx.AsyncClient, location: str, timeout: float = 90.
             return body
         await asyncio.sleep(0.1)  # polling a condition with a deadline
     raise AssertionError(f"{location} did not finish")
+
+
+async def settled(client: httpx.AsyncClient, path: str, timeout: float = 30.0) -> dict:
+    """The cluster's view at `path` once it is ready with nothing running or queued: the worker releases an ended
+    operation from the cluster's queue (and records what it applied) just after saving the operation's state, so an
+    operation seen `succeeded` does not yet mean a settled cluster."""
+    deadline = time.monotonic() + timeout
+    while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
+        assert time.monotonic() < deadline, view
+        await asyncio.sleep(0.02)  # polling a condition against a deadline
+    return view

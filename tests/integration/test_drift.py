@@ -4,8 +4,6 @@ ARM back as requested; a cluster deleted in ARM is reported and never re-created
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import timedelta
 
 import httpx
@@ -22,7 +20,7 @@ from shared.engine.records import cluster_key
 from shared.services.outbox import Outbox
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import harness
-from tests.integration.http_harness import wait_op
+from tests.integration.http_harness import settled, wait_op
 from tests.principals import pid
 
 pytestmark = pytest.mark.integration
@@ -59,14 +57,6 @@ async def provisioned(client, policy: str) -> str:
     await settled(client, f"/api/clusters/{op['cluster']['id'].split('/')[2]}/{RG}/{NAME}")
     return f"/api/clusters/{{sub}}/{RG}/{NAME}"
 
-
-async def settled(client, path: str) -> None:
-    """Until the cluster is ready with nothing queued (the worker releases an ended operation just after saving
-    its state; the drift check looks at settled clusters only)."""
-    deadline = time.monotonic() + 30
-    while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
-        assert time.monotonic() < deadline, view
-        await asyncio.sleep(0.02)  # polling a condition against a deadline
 
 
 async def reconcile(rt, checks: int = 1):

@@ -10,7 +10,7 @@ from functions import runtime
 from shared.bootstrap import authentication
 from shared.config import AuthSettings, Settings
 from tests.integration.engine_harness import make_storage_target, production
-from tests.integration.http_harness import api_client, principal_header, wait_op
+from tests.integration.http_harness import api_client, principal_header, settled, wait_op
 from tests.principals import TENANT, oid, pid
 
 pytestmark = pytest.mark.integration
@@ -203,7 +203,7 @@ async def test_twenty_concurrent_pool_additions_are_all_accepted_and_run_in_orde
         if r["method"] == "PUT" and pool in names and pool not in put_order:
             put_order.append(pool)
     assert put_order == [op["pool"] for op in ran]  # ARM saw them in the order the operations ran
-    cluster = (await client.get(base)).json()
+    cluster = await settled(client, base)  # the last operation released: what it applied is recorded
     desired = {p["name"]: p["count"] for p in cluster["pools"]}
     assert [p["name"] for p in cluster["desired"]["userPools"]][-20:] == [op["pool"] for op in ran]
     in_arm = {r["id"].rsplit("/", 1)[1]: arm_get(armemu, r["id"])["properties"]["count"] for r in armemu.inventory(

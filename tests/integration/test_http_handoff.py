@@ -4,16 +4,15 @@ credentials are the user kubeconfig in kubelogin's form, and the list finds it b
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import socket
-import time
 
 import pytest
 from azure.mgmt.containerservice import ContainerServiceClient
 
 from local.credential import AsyncOfflineCredential
 from shared.adapters.arm import AzureArm
+from tests.integration.http_harness import settled
 from tests.integration.test_http_api import api as api_fixture
 from tests.integration.test_http_api import arm_get, wait_op
 
@@ -24,15 +23,6 @@ RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 REQUEST = {"name": "shop-team", "resourceGroup": "rg-shop", "location": "westeurope", "profile": "development",
            "tags": {"team": "shop"}, "access": {"ownerGroup": GROUP}}
 
-
-async def settled(client, path: str) -> dict:
-    """The cluster's view once it is ready with nothing queued (the worker releases an ended operation just after
-    saving its state)."""
-    deadline = time.monotonic() + 30
-    while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
-        assert time.monotonic() < deadline, view
-        await asyncio.sleep(0.02)  # polling a condition against a deadline
-    return view
 
 
 async def test_a_created_cluster_is_handed_off_with_what_arm_reports_its_credentials_and_its_owners_role(api, armemu):

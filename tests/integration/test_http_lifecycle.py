@@ -4,9 +4,6 @@ protection, re-create by the same name, and adopting a cluster ARM has and aksve
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import httpx
 import pytest
 from azure.mgmt.containerservice import ContainerServiceClient
@@ -20,6 +17,7 @@ from shared.engine.records import CLUSTER_PARTITION, cluster_key
 from shared.services.outbox import Outbox
 from tests.fakes import FakeClock, FakeStateStore
 from tests.integration.engine_harness import harness
+from tests.integration.http_harness import settled
 from tests.integration.test_http_api import wait_op
 from tests.principals import pid
 
@@ -46,14 +44,6 @@ async def api(armemu, azurite_connection_string):
 def request(rg: str, name: str, **extra) -> dict:
     return {"name": name, "resourceGroup": rg, "location": "westeurope", "deletionProtection": True, **extra}
 
-
-async def settled(client, path: str) -> dict:
-    """The cluster ready with nothing running or queued (its last operation was released from the queue)."""
-    deadline = time.monotonic() + 30
-    while (view := (await client.get(path)).json())["state"] != "ready" or view["currentOperation"] is not None:
-        assert time.monotonic() < deadline, view
-        await asyncio.sleep(0.02)  # polling a condition against a deadline
-    return view
 
 
 async def done(client, response: httpx.Response, path: str) -> dict:
