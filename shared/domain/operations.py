@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.domain import arm, byo
-from shared.domain.plan import VNET_RULE_PREFIX, Plan, plan, pool_grant
-from shared.domain.request import ClusterRequest, Pool
+from shared.domain.plan import VNET_RULE_PREFIX, Plan, plan
+from shared.domain.pool_steps import own_subnet_deletes, own_subnet_steps
+from shared.domain.request import ClusterRequest
+from shared.domain.step_spec import StepSpec
 
 # update-pool: a put-pool that keeps the pool's count and power state as ARM has them (a change of taints, labels or
 # bounds that names no count). stop-pool, start-pool: one that keeps ARM's count and sets the power state.
@@ -31,32 +32,9 @@ OPERATION_KINDS: tuple[OperationKind, ...] = ("create-cluster", "put-pool", "del
 # the power state a stop-pool or start-pool PUT sets (`az aks nodepool stop`/`start`: the pool as it is, with
 # `properties.powerState.code`; AKS docs "Start and stop a node pool")
 POWER_OF: dict[str, str] = {"stop-pool": "Stopped", "start-pool": "Running"}
-Action = Literal["put", "delete"]
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z][\w:.-]*)\.(properties(?:\.\w+)+)\}")
 _SECRET = re.compile(r"^\$\{secret:(\w+)\}\Z")
-
-
-@dataclass(frozen=True, slots=True)
-class StepSpec:
-    id: str
-    action: Action
-    resource_key: str
-    resource_type: str
-    resource_id: str
-    api_version: str
-    body: Mapping[str, Any] | None
-    depends_on: tuple[str, ...]
-    mutates_cluster: bool
-    estimated_seconds: int
-    must_exist: bool = False  # the PUT only changes the resource: it fails when ARM no longer has it (never creates)
-    # The body's pool counts and power states are ARM's when the step begins (shared/engine/adopt.py `current_body`):
-    # an operation that rebuilds a pool body (an upgrade, a patch) resizes nothing as a side effect.
-    current: bool = False
-    # Not a PUT or DELETE of the resource: an edit of a service endpoint target's VNet rules, adding ("add") or
-    # removing ("remove") the cluster's subnets in the rules the target has (shared/engine/target_rules.py). A
-    # delete-cluster's "remove" step never deletes the target, which is not aksvend's.
-    edit: Literal["add", "remove"] | None = None
 
 
 def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None,
@@ -82,55 +60,17 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
                                pools.api_version, None, (), True, pools.seconds["delete"])
         if not byo.is_subnet_id(pool_subnet or "") and (byo.uses_existing_network(request) or pool_subnet == ""):
             return (delete_pool,)  # no subnet of the pool is aksvend's, nor a grant on one: nothing else to delete
-        return (delete_pool, *_own_subnet_deletes(request, pool_name, delete_pool.id, pool_subnet or "auto"))
+        return (delete_pool, *own_subnet_deletes(request, pool_name, delete_pool.id, pool_subnet or "auto"))
     # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
     if kind in POWER_OF:  # the pool exists: it is only stopped or started, never created (must_exist)
         body["properties"]["powerState"] = {"code": POWER_OF[kind]}
-    before = _own_subnet_steps(request, pool) if pool.subnet and kind not in POWER_OF else ()
+    before = own_subnet_steps(request, pool) if pool.subnet and kind not in POWER_OF else ()
     return (*before, StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id,
-                              pools.api_version, body, tuple(s.id for s in before[-1:]), True, pools.seconds["put"],
+                              pools.api_version, body, tuple(s.id for s in before if s.edit is None)[-1:], True,
+                              pools.seconds["put"],
                               must_exist=kind in POWER_OF, current=kind in ("update-pool", *POWER_OF)))
-
-
-def _own_subnet_deletes(request: ClusterRequest, pool_name: str, after: str, given: str) -> tuple[StepSpec, ...]:
-    """Once a pool is gone, its own subnet's grant and the subnet (shared/domain/pool_subnets.py). `given`: the
-    pool's `subnet` as the request had it ("auto" when not known: then both ids are derived from its name, and a
-    pool that had none gets two DELETEs that ARM answers 404, done). An existing subnet (an ARM id) is its owner's:
-    only the Network Contributor role aksvend gave the cluster's identity on it goes (if aksvend made the identity)."""
-    gone = Pool(name=pool_name, vm_size="-", count=0, subnet=given if byo.is_subnet_id(given) else "auto")
-    key, role_id = pool_grant(request, gone)
-    role, subnet = arm.ROLE_ASSIGNMENT, arm.SUBNET
-    grant = StepSpec(f"delete:{key}", "delete", key, role.name, role_id, role.api_version, None, (after,), False,
-                     role.seconds["delete"])
-    if byo.is_subnet_id(given):
-        return (grant,) if byo.makes_identity(request) else ()
-    return (grant, StepSpec(f"delete:subnet:{pool_name}", "delete", f"subnet:{pool_name}", subnet.name,
-                            arm.pool_subnet_id(request, gone), subnet.api_version, None, (f"delete:{key}",), False,
-                            subnet.seconds["delete"]))
-
-
-def _own_subnet_steps(request: ClusterRequest, pool: Pool) -> tuple[StepSpec, ...]:
-    """A pool on its own subnet: the subnet (a PUT of the same prefix again is a no-op), and the cluster identity's
-    Network Contributor role on it; the identity is PUT again (unchanged) for its principal id. An existing subnet
-    (an ARM id) is not PUT, and an existing identity gets no grant (shared/domain/byo.py): its owner grants it."""
-    ids, role, subnet = arm.ids(request), arm.ROLE_ASSIGNMENT, arm.SUBNET
-    key, role_id = pool_grant(request, pool)
-    existing = byo.is_subnet_id(pool.subnet or "")
-    put_subnet = () if existing else (
-        StepSpec(f"put:subnet:{pool.name}", "put", f"subnet:{pool.name}", subnet.name,
-                 arm.pool_subnet_id(request, pool), subnet.api_version, subnet.body(request, pool), (), False,
-                 subnet.seconds["put"]),)
-    if not byo.makes_identity(request):
-        return put_subnet
-    return (
-        StepSpec("put:identity", "put", "identity", arm.IDENTITY.name, ids["identity"], arm.IDENTITY.api_version,
-                 arm.IDENTITY.body(request), (), False, arm.IDENTITY.seconds["put"]),
-        *put_subnet,
-        StepSpec(f"put:{key}", "put", key, role.name, role_id, role.api_version, role.body(request),
-                 ("put:identity", *(s.id for s in put_subnet)), False, role.seconds["put"]),
-    )
 
 
 def _upgrade_steps(request: ClusterRequest) -> tuple[StepSpec, ...]:

@@ -104,6 +104,41 @@ async def test_a_create_adds_the_node_subnet_to_the_targets_rules_and_its_delete
     assert edits == ["PUT", "PUT", "PATCH", "PATCH", "PATCH", "PATCH"]  # made here, then one edit each way, no DELETE
 
 
+async def test_a_pool_added_on_its_own_subnet_is_admitted_and_its_delete_removes_only_its_rule(
+        armemu, azurite_connection_string):
+    """A pool added later on a subnet of its own carries the request's service endpoints, so the targets admit it as
+    they admit the node subnet; deleting the pool removes its rule and keeps the node subnet's and the owner's."""
+    existing = other_subnets(armemu, apps=["Microsoft.Storage", "Microsoft.KeyVault"])["apps"]
+    account, vault = make_targets(armemu, existing)
+    raw = request(account, vault)
+    vnet = (f"/subscriptions/{armemu.subscription_id}/resourceGroups/rg-files/providers/Microsoft.Network/"
+            "virtualNetworks/vnet-files-dev")
+    node_subnet, pool_subnet = f"{vnet}/subnets/snet-nodes", f"{vnet}/subnets/snet-pool-batch"
+    with_pool = {**raw, "userPools": [{"name": "apps"}, {"name": "batch", "subnet": "auto"}]}
+    async with harness(armemu, azurite_connection_string) as h:
+        created = await h.wait_done(await h.submit({**raw, "userPools": [{"name": "apps"}]}))
+        assert created["state"] == "succeeded", created.get("error")
+        await released(h, raw)
+        added = await h.wait_done(await h.submit(with_pool, kind="put-pool", pool="batch"))
+        assert added["state"] == "succeeded", added.get("error")
+        assert rules(armemu, account, STORAGE)["virtualNetworkRules"] == [
+            {"id": existing, "action": "Allow"}, {"id": node_subnet, "action": "Allow"},
+            {"id": pool_subnet, "action": "Allow"}]
+        assert rules(armemu, vault, VAULT)["virtualNetworkRules"] == [
+            {"id": existing}, {"id": node_subnet}, {"id": pool_subnet}]
+        await released(h, raw)
+        again = await h.wait_done(await h.submit(with_pool, kind="update-pool", pool="batch"))
+        assert again["state"] == "succeeded", again.get("error")
+        assert len(rules(armemu, account, STORAGE)["virtualNetworkRules"]) == 3  # no rule twice
+        await released(h, raw)
+        gone = await h.wait_done(await h.submit({**raw, "userPools": [{"name": "apps"}]}, kind="delete-pool",
+                                                pool="batch"))
+        assert gone["state"] == "succeeded", gone.get("error")
+    assert rules(armemu, account, STORAGE)["virtualNetworkRules"] == [{"id": existing, "action": "Allow"},
+                                                                      {"id": node_subnet, "action": "Allow"}]
+    assert rules(armemu, vault, VAULT)["virtualNetworkRules"] == [{"id": existing}, {"id": node_subnet}]
+
+
 async def test_a_target_aksvend_may_not_write_is_a_skipped_step_not_a_failed_create(
         armemu, azurite_connection_string):
     existing = other_subnets(armemu, apps=["Microsoft.Storage", "Microsoft.KeyVault"])["apps"]

@@ -10,7 +10,7 @@ import pytest
 
 from shared.domain import arm
 from shared.domain.operations import steps_for
-from shared.domain.plan import plan, target_key
+from shared.domain.plan import plan, pool_grant, target_key
 from shared.engine import submit
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
@@ -60,6 +60,26 @@ def test_a_pool_on_its_own_subnet_is_admitted_too():
     rules = plan(r).resource(target_key(STORAGE)).body["properties"]["networkAcls"]
     assert [x["id"] for x in rules["virtualNetworkRules"]] == [arm.ids(r)["nodeSubnet"],
                                                                arm.pool_subnet_id(r, r.user_pools[0])]
+
+
+def test_a_pool_put_or_deleted_later_edits_the_targets_for_its_own_subnet_only():
+    raw = {**MINIMAL_PRODUCTION, "userPools": [{"name": "apps", "count": 3, "subnet": "auto"},
+                                               {"name": "mine", "count": 1, "subnet": OTHER}],
+           "network": {"serviceEndpoints": ["Microsoft.Storage"], "serviceEndpointTargets": [
+               {"targetResourceId": STORAGE}]}}
+    r = valid_request(raw)
+    put = {s.id: s for s in steps_for("put-pool", r, "apps")}
+    edit = put[f"put:{target_key(STORAGE)}:apps"]
+    assert (edit.edit, edit.resource_id, edit.depends_on) == ("add", STORAGE, ("put:subnet:apps",))
+    assert [x["id"] for x in edit.body["properties"]["networkAcls"]["virtualNetworkRules"]] == [
+        arm.pool_subnet_id(r, r.user_pools[0])]  # the pool's subnet only: the node subnet's rule is the create's
+    assert put["put:pool:apps"].depends_on == (f"put:{pool_grant(r, r.user_pools[0])[0]}",)  # not on the edit
+    removed = {s.id: s for s in steps_for("delete-pool", r, "apps", pool_subnet="10.40.4.0/24")}
+    assert removed[f"delete:{target_key(STORAGE)}:apps"].edit == "remove"
+    assert removed[f"delete:{target_key(STORAGE)}:apps"].depends_on == ("delete:pool:apps",)
+    # an existing subnet is its owner's: its endpoints are not the request's, so no rule is added or removed for it
+    assert all(s.edit is None for s in steps_for("put-pool", r, "mine"))
+    assert all(s.edit is None for s in steps_for("delete-pool", r, "mine", pool_subnet=OTHER))
 
 
 def test_the_create_adds_and_the_delete_removes_before_the_vnet_never_deleting_the_target():
