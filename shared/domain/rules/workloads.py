@@ -10,7 +10,6 @@ from shared.domain.request import ClusterRequest
 from shared.domain.rules.context import Context
 from shared.domain.rules.pools import each_pool
 from shared.domain.violations import CREATE_NODE_POOLS, GPU, LABELS, SPOT, TAINTS, VM_SIZES, Violation, pointer
-from shared.domain.vmsizes import lookup
 
 # Kubernetes qualified names: optional DNS-subdomain prefix and '/', then a name of <= 63 characters.
 _NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
@@ -24,7 +23,7 @@ MEMORY_GIB_PER_VCPU = 8  # E-series ratio: what "memory-optimised" means
 
 
 def spot(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, system in each_pool(r):
+    for pool, at, system, _size, _nodes in each_pool(r):
         if pool.spot is None or system:
             continue
         price = pool.spot.max_price
@@ -38,8 +37,7 @@ def spot(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def gpu(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
-        size = lookup(pool.vm_size)
+    for pool, at, _system, size, _nodes in each_pool(r):
         if size is None:
             continue
         if pool.workload == "gpu" and size.gpus == 0:
@@ -61,13 +59,12 @@ def gpu(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def windows(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, system in each_pool(r):
+    for pool, at, system, size, _nodes in each_pool(r):
         if pool.os != "Windows" or system:
             continue
         if r.network.plugin == "kubenet":
             yield Violation("WINDOWS_REQUIRES_AZURE_CNI", f"{at}/os", "Windows pools need Azure CNI "
                             "(network.plugin 'azure-overlay' or 'azure'), not kubenet", source=CREATE_NODE_POOLS)
-        size = lookup(pool.vm_size)
         if size is not None and size.arm64:
             yield Violation("ARM64_WINDOWS_UNSUPPORTED", f"{at}/vmSize", f"{size.name} is an Arm64 size; AKS runs "
                             "Arm64 nodes in Linux pools only (osSku Ubuntu or AzureLinux): choose an x64 size for "
@@ -75,8 +72,7 @@ def windows(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def memory(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
-        size = lookup(pool.vm_size)
+    for pool, at, _system, size, _nodes in each_pool(r):
         if pool.workload == "memory" and size is not None and size.memory_gib < MEMORY_GIB_PER_VCPU * size.vcpus:
             yield Violation("MEMORY_WORKLOAD_SIZE", f"{at}/vmSize", f"a 'memory' workload expects a memory-optimised "
                             f"size (>= {MEMORY_GIB_PER_VCPU} GiB per vCPU, e.g. Esv5); {size.name} has "
@@ -84,7 +80,7 @@ def memory(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def taints_and_labels(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
+    for pool, at, _system, _size, _nodes in each_pool(r):
         for i, taint in enumerate(pool.taints):
             if not TAINT.fullmatch(taint):
                 yield Violation("TAINT_FORMAT", f"{at}/taints/{i}", "a taint is key[=value]:effect with effect "
