@@ -114,7 +114,8 @@ class Pool(PoolInput):
     @property
     def max_nodes(self) -> int:
         """The most nodes this pool may have: the autoscaler's maximum, or its fixed count."""
-        return max(self.count, self.autoscale.max) if self.autoscale else self.count
+        autoscale = self.autoscale
+        return self.count if autoscale is None or autoscale.max < self.count else autoscale.max
 
 
 class PrivateEndpoint(_Model):

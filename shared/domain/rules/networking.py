@@ -69,11 +69,22 @@ def service_range(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     if ip is None:
         yield Violation("DNS_SERVICE_IP_FORMAT", "/network/dnsServiceIp", "dnsServiceIp must be an IPv4 address",
                         source=IP_PLANNING)
-    elif service is not None and (ip not in service or ip in (service.network_address, service.network_address + 1,
-                                                               service.broadcast_address)):
+    elif service is not None and not _usable_dns_ip(r.network.service_cidr, r.network.dns_service_ip):
         yield Violation("DNS_SERVICE_IP_RANGE", "/network/dnsServiceIp", f"dnsServiceIp must lie inside the service "
                         f"range {service} and be neither its network address nor its first address "
                         f"(e.g. {service.network_address + 10})", source=IP_PLANNING)
+
+
+@functools.lru_cache(maxsize=4096)
+def _usable_dns_ip(service_cidr: str, dns_ip: str) -> bool:
+    """Whether the DNS service IP lies in the service range (both parseable) and is neither its network address, nor
+    its first address, nor its broadcast address. Cached by their text: ipaddress's comparisons are a dozen calls,
+    and most requests keep the default ranges (planning is hot: bench/bench_plan.py)."""
+    service, ip = parse_cidr(service_cidr), parse_ip(dns_ip)
+    if service is None or ip is None:
+        return False
+    return ip in service and ip not in (service.network_address, service.network_address + 1,
+                                        service.broadcast_address)
 
 
 def sizes(r: ClusterRequest, _: Context) -> Iterator[Violation]:

@@ -28,7 +28,7 @@ POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 WINDOWS_NAME_MAX = 6
 MAX_NODES_PER_POOL = 1000
 SYSTEM_MIN_PODS = 30
-VALID_ZONES = ("1", "2", "3")
+VALID_ZONES = frozenset(("1", "2", "3"))
 
 
 class PoolFacts(NamedTuple):
@@ -53,11 +53,11 @@ def each_pool(r: ClusterRequest) -> tuple[PoolFacts, ...]:
     if last is not None and last[0] is r:
         return last[1]
     system = r.system_pool
-    facts = (PoolFacts(system, "/systemPool", True, lookup(system.vm_size), system.max_nodes),
-             *(PoolFacts(pool, f"/userPools/{i}", False, lookup(pool.vm_size), pool.max_nodes)
-               for i, pool in enumerate(r.user_pools)))
-    _last_pools = (r, facts)
-    return facts
+    facts = [PoolFacts(system, "/systemPool", True, lookup(system.vm_size), system.max_nodes)]
+    for i, pool in enumerate(r.user_pools):
+        facts.append(PoolFacts(pool, f"/userPools/{i}", False, lookup(pool.vm_size), pool.max_nodes))
+    _last_pools = (r, tuple(facts))
+    return _last_pools[1]
 
 
 def names(r: ClusterRequest, _: Context) -> Iterator[Violation]:
@@ -183,7 +183,7 @@ def zones(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     for pool, at, _system, _size, _nodes in each_pool(r):
         if not pool.zones:
             continue
-        if any(z not in VALID_ZONES for z in pool.zones) or len(set(pool.zones)) != len(pool.zones):
+        if not VALID_ZONES.issuperset(pool.zones) or len(set(pool.zones)) != len(pool.zones):
             yield Violation("ZONES_INVALID", f"{at}/zones", "zones must be distinct values out of \"1\", \"2\", \"3\"",
                             source=ZONES)
         elif region is not None and not region.availability_zones:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -20,6 +21,13 @@ TAINT = re.compile(rf"^{_PREFIX}?{_NAME}(={_NAME}?)?:(NoSchedule|PreferNoSchedul
 GPU_TAINT = "sku=gpu:NoSchedule"
 ARM64 = "learn.microsoft.com/azure/aks/use-arm64-vms (Arm64 VMs aren't supported for Windows node pools)"
 MEMORY_GIB_PER_VCPU = 8  # E-series ratio: what "memory-optimised" means
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_taint(text: str) -> bool:
+    """TAINT.fullmatch, cached by the text: the regular expression is costly and most pools carry the same few
+    taints (planning is hot: bench/bench_plan.py)."""
+    return TAINT.fullmatch(text) is not None
 
 
 def spot(r: ClusterRequest, _: Context) -> Iterator[Violation]:
@@ -82,7 +90,7 @@ def memory(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 def taints_and_labels(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     for pool, at, _system, _size, _nodes in each_pool(r):
         for i, taint in enumerate(pool.taints):
-            if not TAINT.fullmatch(taint):
+            if not _is_taint(taint):
                 yield Violation("TAINT_FORMAT", f"{at}/taints/{i}", "a taint is key[=value]:effect with effect "
                                 "NoSchedule, PreferNoSchedule or NoExecute, e.g. sku=gpu:NoSchedule", source=TAINTS)
         for key, value in pool.labels.items():
