@@ -45,19 +45,19 @@ def cidr_formats(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 def overlaps(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     ranges = [(f, t, n) for f, t, n in _ranges(r) if n is not None]
-    for i, (field_a, text_a, a) in enumerate(ranges):
-        for field_b, text_b, b in ranges[i + 1:]:
-            if _overlap(text_a, text_b):
-                yield Violation("NETWORK_OVERLAP", f"/network/{field_b}", f"{field_b} {b} overlaps {field_a} {a}; "
-                                "the VNet, pod and service ranges must not overlap", source=IP_PLANNING)
+    for i, j in _overlapping(tuple([t for _f, t, _n in ranges])):
+        (field_a, _text_a, a), (field_b, _text_b, b) = ranges[i], ranges[j]
+        yield Violation("NETWORK_OVERLAP", f"/network/{field_b}", f"{field_b} {b} overlaps {field_a} {a}; "
+                        "the VNet, pod and service ranges must not overlap", source=IP_PLANNING)
 
 
 @functools.lru_cache(maxsize=4096)
-def _overlap(a: str, b: str) -> bool:
-    """Whether two CIDRs (both parseable) overlap. Cached by their text: ipaddress's overlaps() is a dozen calls, and
-    a plan asks it of the same few ranges every time."""
-    net_a, net_b = parse_cidr(a), parse_cidr(b)
-    return net_a is not None and net_b is not None and net_a.overlaps(net_b)
+def _overlapping(cidrs: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """The pairs (i, j), i < j, of these CIDRs (all parseable) that overlap, in order. Cached by their text:
+    ipaddress's overlaps() is a dozen calls, and most requests keep the default ranges."""
+    nets = [parse_cidr(c) for c in cidrs]
+    return tuple((i, j) for i, a in enumerate(nets) for j in range(i + 1, len(nets))
+                 if a is not None and (b := nets[j]) is not None and a.overlaps(b))
 
 
 def service_range(r: ClusterRequest, _: Context) -> Iterator[Violation]:

@@ -35,10 +35,11 @@ def spot(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         if pool.spot is None or system:
             continue
         price = pool.spot.max_price
-        exponent = Decimal(str(price)).as_tuple().exponent  # not an int for NaN and infinity
-        if price != -1 and (price <= 0 or not isinstance(exponent, int) or -exponent > 5):
-            yield Violation("SPOT_MAX_PRICE", f"{at}/spot/maxPrice", "spot maxPrice must be -1 (pay up to the "
-                            "on-demand price) or a positive price with at most 5 decimals", source=SPOT)
+        if price != -1:  # the default: no Decimal to build (planning is hot: bench/bench_plan.py)
+            exponent = Decimal(str(price)).as_tuple().exponent  # not an int for NaN and infinity
+            if price <= 0 or not isinstance(exponent, int) or -exponent > 5:
+                yield Violation("SPOT_MAX_PRICE", f"{at}/spot/maxPrice", "spot maxPrice must be -1 (pay up to the "
+                                "on-demand price) or a positive price with at most 5 decimals", source=SPOT)
         if pool.spot.eviction_policy == "Deallocate":
             yield Violation("SPOT_DEALLOCATE_QUOTA", f"{at}/spot/evictionPolicy", "deallocated spot nodes keep "
                             "counting against your compute quota; 'Delete' frees it", severity="warning", source=SPOT)
@@ -46,8 +47,8 @@ def spot(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 def gpu(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     for pool, at, _system, size, _nodes in each_pool(r):
-        if size is None:
-            continue
+        if size is None or (not size.gpus and pool.workload != "gpu" and pool.gpu_driver is None):
+            continue  # no GPU asked for, none had: nothing below applies
         if pool.workload == "gpu" and size.gpus == 0:
             yield Violation("GPU_SIZE_REQUIRED", f"{at}/vmSize", f"a 'gpu' workload needs a GPU size (at least "
                             f"Standard_NC4as_T4_v3); {size.name} has no GPU", source=GPU)
