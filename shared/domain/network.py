@@ -42,9 +42,11 @@ def max_pods(pool: Pool, plugin: str) -> int:
 def surge(pool_max_nodes: int, max_surge: str | None = None) -> int:
     """Extra nodes an upgrade adds: the pool's own maxSurge ("33%" of the maximum rounded up, as AKS does, or a
     node count "3"), else 10%; at least 1. An unreadable value (rule MAX_SURGE_FORMAT refuses it) counts as 10%."""
-    if max_surge and max_surge.endswith("%") and max_surge[:-1].isdigit():
+    if not max_surge:
+        return max(1, math.ceil(pool_max_nodes * 0.10))
+    if max_surge.endswith("%") and max_surge[:-1].isdigit():
         return max(1, math.ceil(pool_max_nodes * int(max_surge[:-1]) / 100))
-    if max_surge and max_surge.isdigit():
+    if max_surge.isdigit():
         return max(1, int(max_surge))
     return max(1, math.ceil(pool_max_nodes * 0.10))
 
@@ -52,19 +54,25 @@ def surge(pool_max_nodes: int, max_surge: str | None = None) -> int:
 def node_subnet_ips(request: ClusterRequest) -> int:
     """Usable IPs the node subnet must hold at the autoscale maxima plus upgrade surge (a pool with a subnet of its
     own is not on it)."""
-    return sum(pool_ips(pool, request.network.plugin) for pool in request.pools if not pool.subnet)
+    plugin = request.network.plugin
+    return sum([pool_ips(pool, plugin) for pool in request.pools if not pool.subnet])
+
+
+def peak_nodes(pool: Pool) -> int:
+    """The nodes of a pool at its maximum plus upgrade surge."""
+    nodes = pool.max_nodes
+    return nodes + surge(nodes, pool.max_surge)
 
 
 def pool_ips(pool: Pool, plugin: str) -> int:
     """Usable IPs one pool takes at its maximum plus upgrade surge."""
-    nodes = pool.max_nodes + surge(pool.max_nodes, pool.max_surge)
+    nodes = peak_nodes(pool)
     return nodes * (max_pods(pool, plugin) + 1) if plugin == "azure" else nodes
 
 
 def pod_cidr_addresses(request: ClusterRequest) -> int:
     """Addresses the pod CIDR must hold (overlay and kubenet: a /24 per node, surge included)."""
-    nodes = sum(p.max_nodes + surge(p.max_nodes, p.max_surge) for p in request.pools)
-    return nodes * ADDRESSES_PER_NODE_IN_POD_CIDR
+    return sum([peak_nodes(p) for p in request.pools]) * ADDRESSES_PER_NODE_IN_POD_CIDR
 
 
 def prefix_for(usable_ips: int, *, minimum: int = SMALLEST_SUBNET_PREFIX) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -121,8 +122,10 @@ _BY_KEY: Mapping[str, Region] = MappingProxyType(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def lookup_region(name: str) -> Region | None:
-    """The region called ``name``: its programmatic name or its display name, case and spaces ignored."""
+    """The region called ``name``: its programmatic name or its display name, case and spaces ignored. Cached by the
+    name: expansion and two rules ask it of every request, mostly of the same few names."""
     return _BY_KEY.get(_key(name))
 
 

@@ -114,7 +114,8 @@ class Pool(PoolInput):
     @property
     def max_nodes(self) -> int:
         """The most nodes this pool may have: the autoscaler's maximum, or its fixed count."""
-        return max(self.count, self.autoscale.max) if self.autoscale else self.count
+        autoscale = self.autoscale
+        return self.count if autoscale is None or autoscale.max < self.count else autoscale.max
 
 
 class PrivateEndpoint(_Model):
@@ -168,12 +169,17 @@ class ReactionBounds(_Model):
     decay_seconds: int = Field(default=1800, ge=0, le=604_800)  # a pressure raise is undone after this quiet time
 
 
+# One default shared by every request (the model is frozen): building a ReactionBounds is a validation of its own, and
+# most requests leave the bounds out (planning is hot: bench/bench_plan.py).
+_DEFAULT_BOUNDS = ReactionBounds()
+
+
 class Reactions(_Model):
     spot_fallback: SpotFallback = "on-demand"
     max_nodes_per_pool: int = Field(default=50, ge=1, le=1000)
     cooldown_seconds: int = Field(default=600, ge=0, le=86_400)
     auto_upgrade: AutoUpgrade = "patch"
-    bounds: ReactionBounds = Field(default_factory=ReactionBounds)
+    bounds: ReactionBounds = Field(default_factory=lambda: _DEFAULT_BOUNDS)
 
 
 class Budget(_Model):

@@ -9,6 +9,7 @@ from shared.domain import armid
 from shared.domain.regions import lookup_region, suggest_region
 from shared.domain.request import ClusterRequest
 from shared.domain.rules.context import Context
+from shared.domain.rules.pools import each_pool
 from shared.domain.violations import (
     ARM_NAMING,
     ARM_TAGS,
@@ -68,11 +69,12 @@ def kubernetes_version(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def pool_and_node_limits(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    if len(r.pools) > MAX_POOLS_PER_CLUSTER:
+    pools = each_pool(r)
+    if len(pools) > MAX_POOLS_PER_CLUSTER:
         yield Violation("CLUSTER_POOL_LIMIT", "/userPools",
                         f"a cluster has at most {MAX_POOLS_PER_CLUSTER} node pools (system pool included); "
-                        f"this request has {len(r.pools)}", source=QUOTAS)
-    nodes = sum(p.max_nodes for p in r.pools)
+                        f"this request has {len(pools)}", source=QUOTAS)
+    nodes = sum([p.max_nodes for p in pools])
     if nodes > MAX_NODES_PER_CLUSTER:
         yield Violation("CLUSTER_NODE_LIMIT", "/userPools",
                         f"a cluster has at most {MAX_NODES_PER_CLUSTER} nodes; the pools' maxima add up to {nodes}",

@@ -45,19 +45,19 @@ def cidr_formats(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 def overlaps(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     ranges = [(f, t, n) for f, t, n in _ranges(r) if n is not None]
-    for i, (field_a, text_a, a) in enumerate(ranges):
-        for field_b, text_b, b in ranges[i + 1:]:
-            if _overlap(text_a, text_b):
-                yield Violation("NETWORK_OVERLAP", f"/network/{field_b}", f"{field_b} {b} overlaps {field_a} {a}; "
-                                "the VNet, pod and service ranges must not overlap", source=IP_PLANNING)
+    for i, j in _overlapping(tuple([t for _f, t, _n in ranges])):
+        (field_a, _text_a, a), (field_b, _text_b, b) = ranges[i], ranges[j]
+        yield Violation("NETWORK_OVERLAP", f"/network/{field_b}", f"{field_b} {b} overlaps {field_a} {a}; "
+                        "the VNet, pod and service ranges must not overlap", source=IP_PLANNING)
 
 
 @functools.lru_cache(maxsize=4096)
-def _overlap(a: str, b: str) -> bool:
-    """Whether two CIDRs (both parseable) overlap. Cached by their text: ipaddress's overlaps() is a dozen calls, and
-    a plan asks it of the same few ranges every time."""
-    net_a, net_b = parse_cidr(a), parse_cidr(b)
-    return net_a is not None and net_b is not None and net_a.overlaps(net_b)
+def _overlapping(cidrs: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """The pairs (i, j), i < j, of these CIDRs (all parseable) that overlap, in order. Cached by their text:
+    ipaddress's overlaps() is a dozen calls, and most requests keep the default ranges."""
+    nets = [parse_cidr(c) for c in cidrs]
+    return tuple((i, j) for i, a in enumerate(nets) for j in range(i + 1, len(nets))
+                 if a is not None and (b := nets[j]) is not None and a.overlaps(b))
 
 
 def service_range(r: ClusterRequest, _: Context) -> Iterator[Violation]:
@@ -69,11 +69,22 @@ def service_range(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     if ip is None:
         yield Violation("DNS_SERVICE_IP_FORMAT", "/network/dnsServiceIp", "dnsServiceIp must be an IPv4 address",
                         source=IP_PLANNING)
-    elif service is not None and (ip not in service or ip in (service.network_address, service.network_address + 1,
-                                                               service.broadcast_address)):
+    elif service is not None and not _usable_dns_ip(r.network.service_cidr, r.network.dns_service_ip):
         yield Violation("DNS_SERVICE_IP_RANGE", "/network/dnsServiceIp", f"dnsServiceIp must lie inside the service "
                         f"range {service} and be neither its network address nor its first address "
                         f"(e.g. {service.network_address + 10})", source=IP_PLANNING)
+
+
+@functools.lru_cache(maxsize=4096)
+def _usable_dns_ip(service_cidr: str, dns_ip: str) -> bool:
+    """Whether the DNS service IP lies in the service range (both parseable) and is neither its network address, nor
+    its first address, nor its broadcast address. Cached by their text: ipaddress's comparisons are a dozen calls,
+    and most requests keep the default ranges (planning is hot: bench/bench_plan.py)."""
+    service, ip = parse_cidr(service_cidr), parse_ip(dns_ip)
+    if service is None or ip is None:
+        return False
+    return ip in service and ip not in (service.network_address, service.network_address + 1,
+                                        service.broadcast_address)
 
 
 def sizes(r: ClusterRequest, _: Context) -> Iterator[Violation]:

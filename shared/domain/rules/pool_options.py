@@ -10,7 +10,7 @@ from shared.domain.request import ClusterRequest, Pool
 from shared.domain.rules.context import Context
 from shared.domain.rules.pools import each_pool
 from shared.domain.violations import Violation, pointer
-from shared.domain.vmsizes import CATALOG, lookup
+from shared.domain.vmsizes import CATALOG, VmSize
 
 _AKS = "learn.microsoft.com/azure/aks/"
 OS_SKUS = _AKS + "cluster-configuration (OS SKU); use-nvidia-gpu (A100 and H100 sizes not on Azure Linux)"
@@ -30,33 +30,33 @@ AKS_PREFIX = "kubernetes.azure.com/"
 
 def pool_options(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     """Every pool's options, in one pass over the pools (planning is hot: bench/bench_plan.py)."""
-    for pool, at, _system in each_pool(r):
+    for pool, at, _system, size, _nodes in each_pool(r):
         if pool.os_sku is not None:
-            yield from os_sku(pool, at)
+            yield from os_sku(pool, at, size)
         if pool.max_surge is not None:
             yield from max_surge(pool, at)
         if pool.kubelet_config is not None:
             yield from kubelet(pool, at)
         if pool.gpu_instance_profile is not None:
-            yield from mig(pool, at)
+            yield from mig(pool, at, size)
         if pool.scale_down_mode == "Deallocate":
             yield from scale_down(pool, at)
         if pool.enable_encryption_at_host:
             yield Violation("ENCRYPTION_AT_HOST_FEATURE", f"{at}/enableEncryptionAtHost", "encryption at host needs "
                             "the subscription feature Microsoft.Compute/EncryptionAtHost registered",
                             severity="warning", source=ENCRYPTION_AT_HOST)
-        if any(k.startswith(AKS_PREFIX) for k in pool.labels) or any(t.startswith(AKS_PREFIX) for t in pool.taints):
+        if (pool.labels or pool.taints) and (any(k.startswith(AKS_PREFIX) for k in pool.labels)
+                                             or any(t.startswith(AKS_PREFIX) for t in pool.taints)):
             yield from reserved_prefix(pool, at)
 
 
-def os_sku(pool: Pool, at: str) -> Iterator[Violation]:
+def os_sku(pool: Pool, at: str, size: VmSize | None) -> Iterator[Violation]:
     sku = pool.os_sku
     if (sku in WINDOWS_SKUS) != (pool.os == "Windows"):
         yield Violation("OS_SKU_OS_MISMATCH", f"{at}/osSku", f"osSku '{sku}' is for "
                         f"{'Windows' if sku in WINDOWS_SKUS else 'Linux'} pools; this pool's os is {pool.os}",
                         source=OS_SKUS)
-    size = lookup(pool.vm_size) if sku == "AzureLinux" else None
-    if size is not None and not size.azure_linux:
+    if sku == "AzureLinux" and size is not None and not size.azure_linux:
         yield Violation("OS_SKU_SIZE_UNSUPPORTED", f"{at}/osSku", f"AKS does not offer {size.name} with Azure "
                         "Linux (A100 and H100 sizes); use osSku 'Ubuntu' for this pool", source=OS_SKUS)
 
@@ -86,8 +86,7 @@ def kubelet(pool: Pool, at: str) -> Iterator[Violation]:
                         "or a positive number of processes per pod", source=KUBELET)
 
 
-def mig(pool: Pool, at: str) -> Iterator[Violation]:
-    size = lookup(pool.vm_size)
+def mig(pool: Pool, at: str, size: VmSize | None) -> Iterator[Violation]:
     if size is not None and not size.mig_capable:
         yield Violation("MIG_SIZE_UNSUPPORTED", f"{at}/gpuInstanceProfile", f"AKS offers Multi-Instance GPU "
                         f"profiles only on {MIG_SIZES}; {size.name} has {size.gpu_model or 'no GPU'}", source=MIG)

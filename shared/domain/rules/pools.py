@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from shared.domain.network import MAX_PODS_LIMIT, MIN_MAX_PODS, WINDOWS_RECOMMENDED_MAX_PODS, max_pods
 from shared.domain.profiles import CRITICAL_ADDONS_TAINT
@@ -21,25 +22,47 @@ from shared.domain.violations import (
     ZONES,
     Violation,
 )
-from shared.domain.vmsizes import lookup, suggest
+from shared.domain.vmsizes import VmSize, lookup, suggest
 
 POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 WINDOWS_NAME_MAX = 6
 MAX_NODES_PER_POOL = 1000
 SYSTEM_MIN_PODS = 30
-VALID_ZONES = ("1", "2", "3")
+VALID_ZONES = frozenset(("1", "2", "3"))
 
 
-def each_pool(r: ClusterRequest) -> Iterator[tuple[Pool, str, bool]]:
-    """(pool, JSON pointer of the pool, is it the system pool)."""
-    yield r.system_pool, "/systemPool", True
+class PoolFacts(NamedTuple):
+    """What the pool rules ask of every pool, worked out once per request."""
+
+    pool: Pool
+    at: str  # the pool's JSON pointer
+    system: bool  # is it the system pool
+    size: VmSize | None  # vmsizes.lookup(pool.vm_size)
+    max_nodes: int  # pool.max_nodes
+
+
+_last_pools: tuple[ClusterRequest, tuple[PoolFacts, ...]] | None = None
+
+
+def each_pool(r: ClusterRequest) -> tuple[PoolFacts, ...]:
+    """The facts of every pool, the system pool first. A dozen rules walk the pools and ask the same of each
+    (planning is hot: bench/bench_plan.py), so the last answer is kept for that very (frozen) request, as
+    network.layout does: an identity check, so no other request ever gets it."""
+    global _last_pools
+    last = _last_pools
+    if last is not None and last[0] is r:
+        return last[1]
+    system = r.system_pool
+    facts = [PoolFacts(system, "/systemPool", True, lookup(system.vm_size), system.max_nodes)]
     for i, pool in enumerate(r.user_pools):
-        yield pool, f"/userPools/{i}", False
+        facts.append(PoolFacts(pool, f"/userPools/{i}", False, lookup(pool.vm_size), pool.max_nodes))
+    _last_pools = (r, tuple(facts))
+    return _last_pools[1]
 
 
 def names(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     seen: set[str] = set()
-    for pool, at, _system in each_pool(r):
+    for pool, at, _system, _size, _nodes in each_pool(r):
         if not POOL_NAME.fullmatch(pool.name):
             yield Violation("POOL_NAME_FORMAT", f"{at}/name",
                             "pool name must be 1-12 lowercase letters and digits, starting with a letter",
@@ -54,8 +77,7 @@ def names(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def vm_sizes(r: ClusterRequest, ctx: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
-        size = lookup(pool.vm_size)
+    for pool, at, _system, size, _nodes in each_pool(r):
         if size is None:
             hint = suggest(pool.vm_size)
             also = f"; did you mean {', '.join(hint)}?" if hint else ""
@@ -84,7 +106,7 @@ def system_pool(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         yield Violation("SYSTEM_POOL_WORKLOAD", f"{at}/workload", "the system pool runs critical add-ons only; put "
                         f"'{pool.workload}' workloads in a user pool (workload must be 'general')",
                         source=USE_SYSTEM_POOLS)
-    size = lookup(pool.vm_size)
+    size = each_pool(r)[0].size
     if size is not None:
         if size.burstable:
             yield Violation("SYSTEM_POOL_BURSTABLE", f"{at}/vmSize", f"{size.name} is a B-series (burstable) size; "
@@ -130,7 +152,7 @@ def system_pool_taint(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def counts(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
+    for pool, at, _system, _size, _nodes in each_pool(r):
         if pool.count > MAX_NODES_PER_POOL:
             yield Violation("POOL_COUNT_RANGE", f"{at}/count",
                             f"count must be between 0 and {MAX_NODES_PER_POOL}", source=QUOTAS)
@@ -146,7 +168,7 @@ def counts(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def pods(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
+    for pool, at, _system, _size, _nodes in each_pool(r):
         value = max_pods(pool, r.network.plugin)
         if not MIN_MAX_PODS <= value <= MAX_PODS_LIMIT:
             yield Violation("MAX_PODS_RANGE", f"{at}/maxPods",
@@ -158,10 +180,10 @@ def pods(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 def zones(r: ClusterRequest, _: Context) -> Iterator[Violation]:
     region = lookup_region(r.location)
-    for pool, at, _system in each_pool(r):
+    for pool, at, _system, _size, _nodes in each_pool(r):
         if not pool.zones:
             continue
-        if any(z not in VALID_ZONES for z in pool.zones) or len(set(pool.zones)) != len(pool.zones):
+        if not VALID_ZONES.issuperset(pool.zones) or len(set(pool.zones)) != len(pool.zones):
             yield Violation("ZONES_INVALID", f"{at}/zones", "zones must be distinct values out of \"1\", \"2\", \"3\"",
                             source=ZONES)
         elif region is not None and not region.availability_zones:
@@ -170,8 +192,7 @@ def zones(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def os_disks(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    for pool, at, _system in each_pool(r):
-        size = lookup(pool.vm_size)
+    for pool, at, _system, size, _nodes in each_pool(r):
         if pool.os_disk_type != "Ephemeral" or size is None:
             continue
         if not size.supports_ephemeral_os_disk:

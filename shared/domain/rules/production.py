@@ -123,7 +123,7 @@ def network_policy(r: ClusterRequest, _: Context) -> Iterator[Violation]:
         yield Violation("AZURE_POLICY_NEEDS_AZURE_CNI", f"{at}/policy", "Azure Network Policy Manager needs Azure "
                         "CNI, not kubenet; use 'calico' or move to 'azure-overlay'", source=NETWORK_POLICIES)
     if n.dataplane == "cilium":
-        for pool, pool_at, _system in each_pool(r):
+        for pool, pool_at, _system, _size, _nodes in each_pool(r):
             if pool.os == "Windows":
                 yield Violation("CILIUM_WINDOWS", f"{pool_at}/os", "the Cilium dataplane supports Linux nodes only; "
                                 "a Windows pool needs dataplane 'azure'", source=CILIUM)
