@@ -224,18 +224,15 @@ def api_server_dns_zone(r: ClusterRequest) -> str | None:
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:
-    cluster = arm.CLUSTER.name
-    return [
-        Step(f"put:{res.key}", "put", res.key, tuple([f"put:{d}" for d in res.depends_on]),
-             res.type == cluster, _put_seconds(res.type))
-        for res in resources
-    ]
+    return [_put_step(res.key, res.type, res.depends_on) for res in resources]
 
 
-@functools.lru_cache(maxsize=64)
-def _put_seconds(type_name: str) -> int:
-    """A type's typical PUT duration (a handful of types, asked for on every plan)."""
-    return arm.resource_type(type_name).seconds["put"]
+@functools.lru_cache(maxsize=1024)
+def _put_step(key: str, type_name: str, depends_on: tuple[str, ...]) -> Step:
+    """The step that puts a resource: a pure function of its key, type and dependencies, which most plans share
+    ("put:vnet" after "put:resourceGroup"), so made once (planning is hot: bench/bench_plan.py)."""
+    return Step(f"put:{key}", "put", key, tuple([f"put:{d}" for d in depends_on]), type_name == arm.CLUSTER.name,
+                arm.resource_type(type_name).seconds["put"])
 
 
 def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
