@@ -29,8 +29,19 @@ def vnet_name(r: ClusterRequest) -> str:
     return f"vnet-{r.name}"
 
 
+_last_ids: tuple[ClusterRequest, Mapping[str, str]] | None = None
+
+
 def ids(r: ClusterRequest) -> Mapping[str, str]:
-    return _ids(r.subscription_id, r.resource_group, r.name)
+    """The ids of a cluster's resources. A plan asks them of the same (frozen) request a dozen times: the last
+    answer is kept for that very object (an identity check, as `network.layout`; planning is hot)."""
+    global _last_ids
+    last = _last_ids
+    if last is not None and last[0] is r:
+        return last[1]
+    answer = _ids(r.subscription_id, r.resource_group, r.name)
+    _last_ids = (r, answer)
+    return answer
 
 
 @functools.lru_cache(maxsize=1024)
