@@ -99,7 +99,7 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     ids, own = arm.ids(r), own_network(r)
 
     def res(key: str, type_: arm.ResourceType, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
-        return PlannedResource(key, type_.name, id_, type_.api_version, body, tuple(deps))
+        return PlannedResource(key, type_.name, id_, type_.api_version, body, deps)
 
     # an existing identity or network (shared/domain/byo.py) is not the plan's: never made, so never deleted
     out = [res("resourceGroup", arm.RESOURCE_GROUP, ids["resourceGroup"], arm.RESOURCE_GROUP.body(r))]

@@ -42,7 +42,11 @@ class PoolCost(NamedTuple):  # a NamedTuple: immutable, and built ~4x faster tha
     spot: bool
 
     def monthly(self, nodes: int, hours: int) -> float:
-        return nodes * ((self.node_hourly or 0.0) * hours + self.disk_monthly)
+        return nodes * self.node_monthly(hours)
+
+    def node_monthly(self, hours: int) -> float:
+        """One node a month: its VM and its OS disk."""
+        return (self.node_hourly or 0.0) * hours + self.disk_monthly
 
     def to_dict(self, hours: int) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,12 +110,15 @@ def estimate(r: ClusterRequest, table: PriceTable) -> Estimate:
     tier_monthly = table.aks_tier_hourly.get(tier, 0.0) * hours
     endpoints_monthly = endpoints * table.private_endpoint_hourly * hours
     lb_monthly = 0.0 if r.network.outbound_type == "userDefinedRouting" else table.load_balancer_hourly * hours
+    # The pools at their count, minimum and maximum: PoolCost.monthly's products with a node's price computed once
+    # per pool, and sum() as before (the same floats, to the last bit).
+    nodes = [(p, p.node_monthly(hours)) for p in pools]
+    at_count = sum([p.count * node for p, node in nodes])
+    at_min = sum([p.min_count * node for p, node in nodes])
+    at_max = sum([p.max_count * node for p, node in nodes])
     fixed = tier_monthly + endpoints_monthly + lb_monthly  # as Estimate.fixed adds them, to the last bit
-    return Estimate(
-        r.location, table.currency, table.as_of, hours, pools, tier, tier_monthly, endpoints, endpoints_monthly,
-        lb_monthly, fixed + sum([p.monthly(p.count, hours) for p in pools]),
-        fixed + sum([p.monthly(p.min_count, hours) for p in pools]),
-        fixed + sum([p.monthly(p.max_count, hours) for p in pools]))
+    return Estimate(r.location, table.currency, table.as_of, hours, pools, tier, tier_monthly, endpoints,
+                    endpoints_monthly, lb_monthly, fixed + at_count, fixed + at_min, fixed + at_max)
 
 
 def pool_cost(p: Pool, region: str, table: PriceTable) -> PoolCost:
