@@ -86,5 +86,6 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 def fold_case(name: str) -> str:
     """ARM's case-insensitive comparison of names, for ASCII letters only. Python's `lower()` also folds other
     letters (the Kelvin sign K becomes k), so 'rg-\u212a' would match a policy for 'rg-k' while ARM keeps them
-    two resource groups; folding only A-Z keeps them apart, in the policy and in the registry's keys."""
-    return name.translate(_ASCII_LOWER)
+    two resource groups; folding only A-Z keeps them apart, in the policy and in the registry's keys. An ASCII name
+    (nearly every one) takes `lower()`, the same there and many times faster than `translate` (planning is hot)."""
+    return name.lower() if name.isascii() else name.translate(_ASCII_LOWER)

@@ -99,7 +99,7 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     ids, own = arm.ids(r), own_network(r)
 
     def res(key: str, type_: arm.ResourceType, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
-        return PlannedResource(key, type_.name, id_, type_.api_version, body, tuple(deps))
+        return PlannedResource(key, type_.name, id_, type_.api_version, body, deps)
 
     # an existing identity or network (shared/domain/byo.py) is not the plan's: never made, so never deleted
     out = [res("resourceGroup", arm.RESOURCE_GROUP, ids["resourceGroup"], arm.RESOURCE_GROUP.body(r))]
@@ -224,18 +224,15 @@ def api_server_dns_zone(r: ClusterRequest) -> str | None:
 
 
 def _steps(resources: tuple[PlannedResource, ...]) -> list[Step]:
-    cluster = arm.CLUSTER.name
-    return [
-        Step(f"put:{res.key}", "put", res.key, tuple([f"put:{d}" for d in res.depends_on]),
-             res.type == cluster, _put_seconds(res.type))
-        for res in resources
-    ]
+    return [_put_step(res.key, res.type, res.depends_on) for res in resources]
 
 
-@functools.lru_cache(maxsize=64)
-def _put_seconds(type_name: str) -> int:
-    """A type's typical PUT duration (a handful of types, asked for on every plan)."""
-    return arm.resource_type(type_name).seconds["put"]
+@functools.lru_cache(maxsize=1024)
+def _put_step(key: str, type_name: str, depends_on: tuple[str, ...]) -> Step:
+    """The step that puts a resource: a pure function of its key, type and dependencies, which most plans share
+    ("put:vnet" after "put:resourceGroup"), so made once (planning is hot: bench/bench_plan.py)."""
+    return Step(f"put:{key}", "put", key, tuple([f"put:{d}" for d in depends_on]), type_name == arm.CLUSTER.name,
+                arm.resource_type(type_name).seconds["put"])
 
 
 def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
@@ -244,7 +241,9 @@ def critical_path(steps: tuple[Step, ...]) -> tuple[tuple[str, ...], int]:
     via: dict[str, str | None] = {}
     at = finish.__getitem__  # the key of both max() below: the same as `lambda d: finish[d]`, without a call each
     for step in steps:
-        before = max(step.depends_on, key=at, default=None)
+        deps = step.depends_on
+        # most steps wait for one step or none: no max() for them (planning is hot: bench/bench_plan.py)
+        before = (deps[0] if len(deps) == 1 else max(deps, key=at)) if deps else None
         finish[step.id] = (finish[before] if before else 0) + step.estimated_seconds
         via[step.id] = before
     if not finish:

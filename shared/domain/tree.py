@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared.domain.network import SubnetLayout
+import functools
+
+from shared.domain.network import SubnetLayout, cidr_text
 from shared.domain.pricing import Estimate, PoolCost
 from shared.domain.request import ClusterRequest, Pool
 from shared.domain.tree_options import option_lines, pool_options
@@ -43,8 +45,11 @@ def _money(amount: float) -> str:
     return f"{amount:,.0f}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _pool_cost(line: PoolCost, hours: int, currency: str) -> str:
-    """' · ~1,801 USD/month (3-10 nodes: 1,080-3,600)': the pool at its count, and its autoscale range."""
+    """' · ~1,801 USD/month (3-10 nodes: 1,080-3,600)': the pool at its count, and its autoscale range. Cached (the
+    line is frozen): most requests' pools are a profile's, priced the same in a region, and formatting money is
+    most of a tree's cost (planning is hot: bench/bench_plan.py)."""
     if line.node_hourly is None:
         return " · no price"
     text = f" · ~{_money(line.monthly(line.count, hours))} {currency}/month"
@@ -67,13 +72,13 @@ def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:
     n = r.network
     if n.existing is not None:
         return _existing_network(r)
-    nodes = f"nodes {subnets.node_subnet}"
+    nodes = f"nodes {cidr_text(subnets.node_subnet)}"
     if n.service_endpoints:
         nodes += f" ({', '.join(n.service_endpoints)})"
     parts = [f"vnet {n.vnet_address_space}", f"{n.plugin}", nodes]
     if n.private_endpoints:
         endpoints = ", ".join(f"{pe.name} -> {pe.group_id}" for pe in n.private_endpoints)
-        parts.append(f"private endpoints ({subnets.pe_subnet}): {endpoints}")
+        parts.append(f"private endpoints ({cidr_text(subnets.pe_subnet)}): {endpoints}")
     if n.service_endpoint_targets:  # the other half of the service endpoints: the targets' firewalls admit the subnets
         targets = ", ".join(t.target_resource_id.rsplit("/", 1)[-1] for t in n.service_endpoint_targets)
         parts.append(f"vnet rules on: {targets}")

@@ -24,7 +24,17 @@ MAX_SURGE = "10%"
 
 def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dict[str, Any]:
     """An agent pool's properties, shared by the cluster PUT (agentPoolProfiles) and the agentPools API."""
+    subnet = pool_subnet_id(r, pool) if pool.subnet else node_subnet_id(r)
+    props = _pool_profile(r, pool, system, subnet)
+    del props["name"]  # the agentPools API names the pool in its path
+    return props
+
+
+def _pool_profile(r: ClusterRequest, pool: Pool, system: bool, subnet: str | None) -> dict[str, Any]:
+    """The pool's entry of agentPoolProfiles: its name, then its properties. One dict, built in place (planning is
+    hot: bench/bench_plan.py)."""
     props: dict[str, Any] = {
+        "name": pool.name,
         "count": pool.count,
         "vmSize": pool.vm_size,
         "osType": pool.os,
@@ -34,28 +44,29 @@ def agent_pool_properties(r: ClusterRequest, pool: Pool, *, system: bool) -> dic
         "orchestratorVersion": r.kubernetes_version,
         "maxPods": max_pods(pool, r.network.plugin),
     }
-    subnet = pool_subnet_id(r, pool) if pool.subnet else node_subnet_id(r)
     if subnet is not None:  # None: an adopted cluster on AKS's own VNet, which names no subnet
         props["vnetSubnetID"] = subnet
     if pool.zones:
         props["availabilityZones"] = list(pool.zones)
     if pool.autoscale:
-        props.update(enableAutoScaling=True, minCount=pool.autoscale.min, maxCount=pool.autoscale.max)
+        props["enableAutoScaling"] = True
+        props["minCount"] = pool.autoscale.min
+        props["maxCount"] = pool.autoscale.max
     else:
         props["enableAutoScaling"] = False
     # The system pool's CriticalAddonsOnly taint is a profile default: what the request lists is sent as is.
     if pool.taints:
         props["nodeTaints"] = list(pool.taints)
-    labels = {"aksvend.io/workload": pool.workload, **pool.labels}
-    props["nodeLabels"] = labels
+    props["nodeLabels"] = {"aksvend.io/workload": pool.workload, **pool.labels}
     if pool.os_disk_type:
         props["osDiskType"] = pool.os_disk_type
     if pool.os_disk_size_gb:
         props["osDiskSizeGB"] = pool.os_disk_size_gb
     if pool.spot:
         # AKS adds the spot label and taint by itself; spot pools do not surge.
-        props.update(scaleSetPriority="Spot", scaleSetEvictionPolicy=pool.spot.eviction_policy,
-                     spotMaxPrice=pool.spot.max_price)
+        props["scaleSetPriority"] = "Spot"
+        props["scaleSetEvictionPolicy"] = pool.spot.eviction_policy
+        props["spotMaxPrice"] = pool.spot.max_price
     else:
         # AKS rounds a percentage surge up to whole nodes: "10%" is max(1, ceil(10% of count)) nodes, within what
         # the subnet plan reserves (network.surge of the pool's maximum).
@@ -84,9 +95,7 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
         "kubernetesVersion": r.kubernetes_version,
         "dnsPrefix": r.dns_prefix or dns_prefix(r.name),
         "enableRBAC": True,
-        "agentPoolProfiles": [
-            {"name": p.name, **agent_pool_properties(r, p, system=i == 0)} for i, p in enumerate(r.pools)
-        ],
+        "agentPoolProfiles": _pool_profiles(r),
         "networkProfile": network,
         "addonProfiles": addon_profiles(r),
         "storageProfile": {
@@ -109,6 +118,12 @@ def managed_cluster_body(r: ClusterRequest) -> dict[str, Any]:
     }
 
 
+def _pool_profiles(r: ClusterRequest) -> list[dict[str, Any]]:
+    """Every pool's entry, the system pool first; the nodes' subnet is looked up once for all."""
+    nodes = node_subnet_id(r)
+    return [_pool_profile(r, p, i == 0, pool_subnet_id(r, p) if p.subnet else nodes) for i, p in enumerate(r.pools)]
+
+
 def _profiles(r: ClusterRequest, properties: dict[str, Any]) -> None:
     """The profiles a request sets only when it asks for them: autoscaler, Entra ID for an owner group, security,
     Windows."""
@@ -124,7 +139,7 @@ def _profiles(r: ClusterRequest, properties: dict[str, Any]) -> None:
         security = {"defender": defender, **security}
     if security:
         properties["securityProfile"] = security
-    if any(p.os == "Windows" for p in r.pools):
+    if r.system_pool.os == "Windows" or any(p.os == "Windows" for p in r.user_pools):
         properties["windowsProfile"] = {"adminUsername": WINDOWS_ADMIN_USER, "adminPassword": WINDOWS_PASSWORD}
 
 

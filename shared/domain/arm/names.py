@@ -29,8 +29,19 @@ def vnet_name(r: ClusterRequest) -> str:
     return f"vnet-{r.name}"
 
 
+_last_ids: tuple[ClusterRequest, Mapping[str, str]] | None = None
+
+
 def ids(r: ClusterRequest) -> Mapping[str, str]:
-    return _ids(r.subscription_id, r.resource_group, r.name)
+    """The ids of a cluster's resources. A plan asks them of the same (frozen) request a dozen times: the last
+    answer is kept for that very object (an identity check, as `network.layout`; planning is hot)."""
+    global _last_ids
+    last = _last_ids
+    if last is not None and last[0] is r:
+        return last[1]
+    answer = _ids(r.subscription_id, r.resource_group, r.name)
+    _last_ids = (r, answer)
+    return answer
 
 
 @functools.lru_cache(maxsize=1024)
@@ -73,11 +84,13 @@ def cluster_vnet_id(r: ClusterRequest) -> str | None:
     return byo.vnet_of(subnet) if subnet else None
 
 
+@functools.lru_cache(maxsize=1024)
 def dns_link_name(vnet_id: str) -> str:
     """A private DNS zone's VNet link of the VNet `vnet_id`: `link-<vnet name>-<8 hex>`, the hex a hash of the whole
     (case-folded) VNet id. A central zone holds links of many teams' VNets: two clusters of one name in two resource
     groups have two VNets `vnet-<name>`, and a name of the VNet's name alone would make the second one's link
-    repoint (and its delete remove) the first one's."""
+    repoint (and its delete remove) the first one's. Cached: every plan with a private endpoint asks it, and a
+    SHA-256 and a case fold are most of a plan's private DNS."""
     digest = hashlib.sha256(armid.fold_case(armid.key(vnet_id)).encode()).hexdigest()[:8]
     parsed = armid.parse(vnet_id)
     return f"link-{parsed.name if parsed is not None else 'vnet'}-{digest}"
