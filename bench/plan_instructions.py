@@ -3,7 +3,8 @@
 Wall-clock plans per second move by 2x with the neighbours of a shared machine; the number of instructions a plan
 executes does not. This runs one of the benchmark's requests N and N + M times under callgrind and prints the
 difference / M: what one more plan costs, without start-up and imports. Needs `valgrind` on the PATH (it is not a
-project dependency: `apt-get install valgrind`); it takes about a minute.
+project dependency: `apt-get install valgrind`); it takes about a minute. Run it alone: a process that writes
+bytecode for the same files between the two runs (a test run) skews the difference.
 
 `--plans N` (internal) is the child's side: plan N times and exit.
 """
@@ -29,7 +30,8 @@ def _instructions(request: str, plans: int) -> int:
     run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
                           "bench.plan_instructions", "--request", request, "--plans", str(plans)],
                          capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONHASHSEED": "0"})  # the same dict layouts run to run
+                         # the same dict layouts run to run, and no bytecode written: both runs compile alike
+                         env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"})
     found = COLLECTED.search(run.stderr)
     if found is None:
         raise SystemExit(f"callgrind printed no instruction count:\n{run.stderr[-2000:]}")
