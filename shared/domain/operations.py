@@ -38,9 +38,11 @@ _SECRET = re.compile(r"^\$\{secret:(\w+)\}\Z")
 
 
 def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | None = None,
-              pool_subnet: str | None = None) -> tuple[StepSpec, ...]:
+              pool_subnet: str | None = None, *, edits_targets: bool = False) -> tuple[StepSpec, ...]:
     """The steps of an operation. `pool_name` names the pool of put-pool and delete-pool; `pool_subnet`, a
-    delete-pool's pool's `subnet` as the request had it before (None: not known, an older operation)."""
+    delete-pool's pool's `subnet` as the request had it before (None: not known, an older operation);
+    `edits_targets`, whether a put-pool that adds the pool, or a delete-pool, edits the service endpoint targets'
+    rules for the pool's own subnet (`OperationRecord.edits_targets`)."""
     if kind == "create-cluster":
         return _create_steps(plan(request))
     if kind == "delete-cluster":
@@ -60,13 +62,14 @@ def steps_for(kind: OperationKind, request: ClusterRequest, pool_name: str | Non
                                pools.api_version, None, (), True, pools.seconds["delete"])
         if not byo.is_subnet_id(pool_subnet or "") and (byo.uses_existing_network(request) or pool_subnet == ""):
             return (delete_pool,)  # no subnet of the pool is aksvend's, nor a grant on one: nothing else to delete
-        return (delete_pool, *own_subnet_deletes(request, pool_name, delete_pool.id, pool_subnet or "auto"))
+        return (delete_pool, *own_subnet_deletes(request, pool_name, delete_pool.id, pool_subnet or "auto",
+                                                          edits=edits_targets))
     # the system pool too: a drift repair puts it back as requested (shared/services/drift.py)
     pool = next(p for p in request.pools if p.name == pool_name)
     body = {"properties": arm.agent_pool_properties(request, pool, system=pool is request.system_pool)}
     if kind in POWER_OF:  # the pool exists: it is only stopped or started, never created (must_exist)
         body["properties"]["powerState"] = {"code": POWER_OF[kind]}
-    before = own_subnet_steps(request, pool) if pool.subnet and kind not in POWER_OF else ()
+    before = own_subnet_steps(request, pool, edits=edits_targets) if pool.subnet and kind not in POWER_OF else ()
     return (*before, StepSpec(f"put:pool:{pool_name}", "put", f"pool:{pool_name}", pools.name, pool_id,
                               pools.api_version, body, tuple(s.id for s in before if s.edit is None)[-1:], True,
                               pools.seconds["put"],

@@ -4,7 +4,8 @@ for it (shared/engine/target_rules.py), as the cluster's create and delete have 
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from shared.domain import arm, armid, byo
 from shared.domain.plan import pool_grant, target_key
@@ -12,7 +13,8 @@ from shared.domain.request import ClusterRequest, Pool
 from shared.domain.step_spec import Action, StepSpec
 
 
-def own_subnet_deletes(request: ClusterRequest, pool_name: str, after: str, given: str) -> tuple[StepSpec, ...]:
+def own_subnet_deletes(request: ClusterRequest, pool_name: str, after: str, given: str, *,
+                       edits: bool = False) -> tuple[StepSpec, ...]:
     """Once a pool is gone, its own subnet's grant and the subnet (shared/domain/pool_subnets.py). `given`: the
     pool's `subnet` as the request had it ("auto" when not known: then both ids are derived from its name, and a
     pool that had none gets two DELETEs that ARM answers 404, done). An existing subnet (an ARM id) is its owner's:
@@ -24,12 +26,13 @@ def own_subnet_deletes(request: ClusterRequest, pool_name: str, after: str, give
                      role.seconds["delete"])
     if byo.is_subnet_id(given):
         return (grant,) if byo.makes_identity(request) else ()
+    removed = target_edits(request, gone, "remove", (after,)) if edits else ()
     return (grant, StepSpec(f"delete:subnet:{pool_name}", "delete", f"subnet:{pool_name}", subnet.name,
                             arm.pool_subnet_id(request, gone), subnet.api_version, None, (f"delete:{key}",), False,
-                            subnet.seconds["delete"]), *target_edits(request, gone, "remove", (after,)))
+                            subnet.seconds["delete"]), *removed)
 
 
-def own_subnet_steps(request: ClusterRequest, pool: Pool) -> tuple[StepSpec, ...]:
+def own_subnet_steps(request: ClusterRequest, pool: Pool, *, edits: bool = False) -> tuple[StepSpec, ...]:
     """A pool on its own subnet: the subnet (a PUT of the same prefix again is a no-op), and the cluster identity's
     Network Contributor role on it; the identity is PUT again (unchanged) for its principal id. An existing subnet
     (an ARM id) is not PUT, and an existing identity gets no grant (shared/domain/byo.py): its owner grants it."""
@@ -40,17 +43,29 @@ def own_subnet_steps(request: ClusterRequest, pool: Pool) -> tuple[StepSpec, ...
         StepSpec(f"put:subnet:{pool.name}", "put", f"subnet:{pool.name}", subnet.name,
                  arm.pool_subnet_id(request, pool), subnet.api_version, subnet.body(request, pool), (), False,
                  subnet.seconds["put"]),)
-    edits = target_edits(request, pool, "add", tuple(s.id for s in put_subnet))
+    added = target_edits(request, pool, "add", tuple(s.id for s in put_subnet)) if edits else ()
     if not byo.makes_identity(request):
-        return (*put_subnet, *edits)
+        return (*put_subnet, *added)
     return (
         StepSpec("put:identity", "put", "identity", arm.IDENTITY.name, ids["identity"], arm.IDENTITY.api_version,
                  arm.IDENTITY.body(request), (), False, arm.IDENTITY.seconds["put"]),
         *put_subnet,
         StepSpec(f"put:{key}", "put", key, role.name, role_id, role.api_version, role.body(request),
                  ("put:identity", *(s.id for s in put_subnet)), False, role.seconds["put"]),
-        *edits,
+        *added,
     )
+
+
+def pool_subnets(request: Mapping[str, Any], pool: str | None) -> list[str]:
+    """The `subnet` of a (stored) request's user pool called `pool` ("" none), or [] when it has no such pool."""
+    return [str(p.get("subnet") or "") for p in request.get("userPools") or () if p.get("name") == pool]
+
+
+def edits_targets(kind: str, former: list[str]) -> bool:
+    """Whether an operation edits the targets for its pool's own subnet: a put-pool that adds the pool (`former`,
+    the pool's subnets in the desired request before it, is empty) or a delete-pool. A put of a pool that exists (a
+    change, a reaction, a drift repair) never does: a rule the target's owner removed stays removed."""
+    return kind == "delete-pool" or (kind == "put-pool" and not former)
 
 
 def target_edits(request: ClusterRequest, pool: Pool, edit: Literal["add", "remove"],

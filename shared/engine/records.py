@@ -73,6 +73,11 @@ class OperationRecord:
     retry_of: str | None = None  # the failed operation this one runs again (retrying.py)
     # a delete-pool's: the pool's `subnet` as the desired request had it ("" none), whose grant it deletes
     pool_subnet: str | None = None
+    # a put-pool that adds the pool, or a delete-pool: it edits the service endpoint targets' rules for the pool's own
+    # subnet (shared/domain/pool_steps.py). Recorded when accepted, never derived: a change or reaction to a pool that
+    # exists leaves the targets as their owners keep them, and an operation accepted before this field existed keeps
+    # the steps it was written with.
+    edits_targets: bool = False
     etag: str | None = field(default=None, compare=False)
 
     def to_entity(self) -> Entity:
@@ -81,7 +86,8 @@ class OperationRecord:
                 "requestHash": self.request_hash, "createdAt": self.created_at, "pool": self.pool,
                 "source": self.source, "ticket": self.ticket, "startedAt": self.started_at,
                 "endedAt": self.ended_at, "error": dict(self.error) if self.error else None,
-                "retryOf": self.retry_of, "poolSubnet": self.pool_subnet}
+                "retryOf": self.retry_of, "poolSubnet": self.pool_subnet,
+                "editsTargets": self.edits_targets}
 
     @classmethod
     def from_entity(cls, e: Mapping[str, Any], etag: str | None) -> OperationRecord:
@@ -89,7 +95,8 @@ class OperationRecord:
                    cluster_id=e["clusterId"], request=e["request"], request_hash=e["requestHash"],
                    created_at=e["createdAt"], pool=e.get("pool"), source=e.get("source", "api"),
                    ticket=e.get("ticket"), started_at=e.get("startedAt"), ended_at=e.get("endedAt"),
-                   error=e.get("error"), retry_of=e.get("retryOf"), pool_subnet=e.get("poolSubnet"), etag=etag)
+                   error=e.get("error"), retry_of=e.get("retryOf"), pool_subnet=e.get("poolSubnet"),
+                   edits_targets=e.get("editsTargets") is True, etag=etag)
 
     def with_(self, **changes: Any) -> OperationRecord:
         return replace(self, **changes)
@@ -104,7 +111,8 @@ class OperationRecord:
 
     def specs(self) -> tuple[StepSpec, ...]:
         """Its steps as planned: a function of its kind, request and pool alone, so never stored."""
-        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool, self.pool_subnet)
+        return steps_for(self.kind, ClusterRequest.model_validate(self.request), self.pool, self.pool_subnet,
+                         edits_targets=self.edits_targets)
 
 
 @dataclass(frozen=True, slots=True)

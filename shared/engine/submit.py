@@ -28,6 +28,7 @@ from typing import Any
 
 from shared.domain import arm
 from shared.domain.operations import OperationKind, steps_for
+from shared.domain.pool_steps import edits_targets, pool_subnets
 from shared.domain.request import ClusterRequest
 from shared.engine.engine import Engine
 from shared.engine.lifecycle import accepted_events
@@ -67,8 +68,7 @@ class ClusterBusy(Exception):
     """The cluster's queue holds `MAX_QUEUED` operations: a change waits until some ran (a delete still fits)."""
 
 
-MAX_QUEUED = 50  # operations queued on one cluster; a delete of the cluster has `DELETE_ROOM` more
-DELETE_ROOM = 5
+MAX_QUEUED, DELETE_ROOM = 50, 5  # operations queued on one cluster; a delete of the cluster has `DELETE_ROOM` more
 
 
 def has_room(queue: tuple[str, ...], op_id: str, kind: str) -> bool:
@@ -112,7 +112,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     `skip`: step id -> why it is not sent; those steps are written done, with the reason as their `skipped` output
     (a cleanup's deletes of what the failed create did not make: cleanup.py)."""
     now = engine.clock.now()
-    specs = steps_for(kind, request, pool)  # before any write: a request that cannot be planned leaves nothing
+    steps_for(kind, request, pool)  # before any write: a request that cannot be planned leaves nothing
     payload = request.model_dump(mode="json", by_alias=True)
     same = request_hash(payload)
     digest = request_hash({"kind": kind, "pool": pool, "request": payload})
@@ -132,6 +132,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
         op_id = operation_id(caller, None, engine.rng.getrandbits(128))
     elif idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
+    former: list[str] = []  # the pool's subnet in the desired request before ([]: no such pool)
     if kind == "create-cluster":
         await _index(engine, op_id, key, now)
         await _claim_cluster(engine, request, cluster, now)
@@ -139,15 +140,16 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
         def unchanged(c: ClusterRecord) -> ClusterRequest:
             if based_on is not None and c.request_hash != based_on:
                 raise DesiredStateChanged(key)
+            former[:] = pool_subnets(c.request, pool)
             return request
 
         await _adopt(engine, kind, key, op_id, unchanged, now)
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
-                             pool=pool, source=source, ticket=ticket)
+                             pool=pool, source=source, ticket=ticket, edits_targets=edits_targets(kind, former))
     skip = skip or {}
     return await _commit(engine, record, [
         StepRecord(op_id, spec.id, "succeeded", outputs={"skipped": skip[spec.id]}) if spec.id in skip
-        else StepRecord(op_id, spec.id) for spec in specs])
+        else StepRecord(op_id, spec.id) for spec in record.specs()])
 
 
 async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, pool: str | None = None,
@@ -170,19 +172,18 @@ async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, 
         return Submitted(op_id, created=False)
     if idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
-    former: list[str] = []  # a delete-pool's pool's subnet, as the request had it when the change was accepted
+    former: list[str] = []  # the pool's subnet, as the request had it when the change was accepted ([]: no such pool)
 
     def apply(c: ClusterRecord) -> ClusterRequest:
-        former[:] = [str(p.get("subnet") or "") for p in c.request.get("userPools") or () if p.get("name") == pool]
+        former[:] = pool_subnets(c.request, pool)
         return change.apply(c.request)
 
     request = await _adopt(engine, kind, change.cluster, op_id, apply, now)
     payload = request.model_dump(mode="json", by_alias=True)
     record = OperationRecord(op_id, kind, "queued", change.cluster, arm.ids(request)["cluster"], payload, digest,
-                             now, pool=pool, source=source, ticket=ticket,
+                             now, pool=pool, source=source, ticket=ticket, edits_targets=edits_targets(kind, former),
                              pool_subnet=former[0] if kind == "delete-pool" and former else None)
-    return await _commit(engine, record, [StepRecord(op_id, spec.id)
-                                          for spec in steps_for(kind, request, pool, record.pool_subnet)])
+    return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in record.specs()])
 
 
 async def _claim_key(engine: Engine, op_id: str, digest: str, now: datetime) -> None:

@@ -107,7 +107,8 @@ async def test_a_create_adds_the_node_subnet_to_the_targets_rules_and_its_delete
 async def test_a_pool_added_on_its_own_subnet_is_admitted_and_its_delete_removes_only_its_rule(
         armemu, azurite_connection_string):
     """A pool added later on a subnet of its own carries the request's service endpoints, so the targets admit it as
-    they admit the node subnet; deleting the pool removes its rule and keeps the node subnet's and the owner's."""
+    they admit the node subnet; a rule the target's owner removes stays removed through changes and scales of the
+    pool; deleting the pool removes its rule (from the vault, where it still was) and keeps the others."""
     existing = other_subnets(armemu, apps=["Microsoft.Storage", "Microsoft.KeyVault"])["apps"]
     account, vault = make_targets(armemu, existing)
     raw = request(account, vault)
@@ -127,15 +128,22 @@ async def test_a_pool_added_on_its_own_subnet_is_admitted_and_its_delete_removes
         assert rules(armemu, vault, VAULT)["virtualNetworkRules"] == [
             {"id": existing}, {"id": node_subnet}, {"id": pool_subnet}]
         await released(h, raw)
-        again = await h.wait_done(await h.submit(with_pool, kind="update-pool", pool="batch"))
-        assert again["state"] == "succeeded", again.get("error")
-        assert len(rules(armemu, account, STORAGE)["virtualNetworkRules"]) == 3  # no rule twice
-        await released(h, raw)
+        # the target's owner removes the pool's rule: a change or a scale of the pool that exists leaves it removed
+        revoked = [{"id": existing, "action": "Allow"}, {"id": node_subnet, "action": "Allow"}]
+        acls = {**rules(armemu, account, STORAGE), "virtualNetworkRules": revoked}
+        resources(armemu).resources.begin_update_by_id(account, api_version=API[STORAGE], parameters={
+            "properties": {"networkAcls": acls}}).result()
+        for kind, count in (("update-pool", 1), ("put-pool", 2)):
+            scaled = {**with_pool, "userPools": [{"name": "apps"}, {"name": "batch", "subnet": "auto",
+                                                                     "count": count}]}
+            again = await h.wait_done(await h.submit(scaled, kind=kind, pool="batch"))
+            assert again["state"] == "succeeded", again.get("error")
+            assert rules(armemu, account, STORAGE)["virtualNetworkRules"] == revoked, kind
+            await released(h, raw)
         gone = await h.wait_done(await h.submit({**raw, "userPools": [{"name": "apps"}]}, kind="delete-pool",
                                                 pool="batch"))
         assert gone["state"] == "succeeded", gone.get("error")
-    assert rules(armemu, account, STORAGE)["virtualNetworkRules"] == [{"id": existing, "action": "Allow"},
-                                                                      {"id": node_subnet, "action": "Allow"}]
+    assert rules(armemu, account, STORAGE)["virtualNetworkRules"] == revoked
     assert rules(armemu, vault, VAULT)["virtualNetworkRules"] == [{"id": existing}, {"id": node_subnet}]
 
 

@@ -37,6 +37,10 @@ BYO_CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], dict[str, Any]]]
      {"/userPools/0/subnet": "auto"}),
     ("POOL_SUBNET_ID", "/userPools/0/subnet", PROD, {"/userPools/0/subnet": f"{SPOKE}/subnets/apps"},
      {"/userPools/0/subnet": SPOKE}),
+    # a subnet of the VNet aksvend makes for the cluster (any case): its own, not the pool's to take as existing
+    ("POOL_SUBNET_OWN_VNET", "/userPools/0/subnet", PROD, {"/userPools/0/subnet": f"{SPOKE}/subnets/apps"},
+     {"/userPools/0/subnet": f"/subscriptions/{SUB}/resourceGroups/RG-SHOP/providers/Microsoft.Network/"
+                             "virtualNetworks/VNET-shop-prod/subnets/snet-nodes"}),
     ("IDENTITY_ID", "/identity/resourceId", BYO, {"/identity": {"resourceId": IDENTITY}},
      {"/identity": {"resourceId": f"{SPOKE}/subnets/snet-aks"}}),
     ("IDENTITY_ID_SYSTEM_ASSIGNED", "/identity/resourceId", BYO, {"/identity": {"type": "SystemAssigned"}},

@@ -5,13 +5,16 @@ skipped step, and the confused-deputy check that covers the targets."""
 from __future__ import annotations
 
 import importlib
+from datetime import UTC, datetime
 
 import pytest
 
 from shared.domain import arm
 from shared.domain.operations import steps_for
 from shared.domain.plan import plan, pool_grant, target_key
+from shared.domain.pool_steps import edits_targets
 from shared.engine import submit
+from shared.engine.records import OperationRecord
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
 from shared.services.views import operation_view
@@ -62,24 +65,45 @@ def test_a_pool_on_its_own_subnet_is_admitted_too():
                                                                arm.pool_subnet_id(r, r.user_pools[0])]
 
 
-def test_a_pool_put_or_deleted_later_edits_the_targets_for_its_own_subnet_only():
+def test_a_pool_added_or_deleted_later_edits_the_targets_for_its_own_subnet_only():
     raw = {**MINIMAL_PRODUCTION, "userPools": [{"name": "apps", "count": 3, "subnet": "auto"},
                                                {"name": "mine", "count": 1, "subnet": OTHER}],
            "network": {"serviceEndpoints": ["Microsoft.Storage"], "serviceEndpointTargets": [
                {"targetResourceId": STORAGE}]}}
     r = valid_request(raw)
-    put = {s.id: s for s in steps_for("put-pool", r, "apps")}
+    put = {s.id: s for s in steps_for("put-pool", r, "apps", edits_targets=True)}
     edit = put[f"put:{target_key(STORAGE)}:apps"]
     assert (edit.edit, edit.resource_id, edit.depends_on) == ("add", STORAGE, ("put:subnet:apps",))
     assert [x["id"] for x in edit.body["properties"]["networkAcls"]["virtualNetworkRules"]] == [
         arm.pool_subnet_id(r, r.user_pools[0])]  # the pool's subnet only: the node subnet's rule is the create's
     assert put["put:pool:apps"].depends_on == (f"put:{pool_grant(r, r.user_pools[0])[0]}",)  # not on the edit
-    removed = {s.id: s for s in steps_for("delete-pool", r, "apps", pool_subnet="10.40.4.0/24")}
+    removed = {s.id: s for s in steps_for("delete-pool", r, "apps", pool_subnet="10.40.4.0/24", edits_targets=True)}
     assert removed[f"delete:{target_key(STORAGE)}:apps"].edit == "remove"
     assert removed[f"delete:{target_key(STORAGE)}:apps"].depends_on == ("delete:pool:apps",)
     # an existing subnet is its owner's: its endpoints are not the request's, so no rule is added or removed for it
-    assert all(s.edit is None for s in steps_for("put-pool", r, "mine"))
-    assert all(s.edit is None for s in steps_for("delete-pool", r, "mine", pool_subnet=OTHER))
+    assert all(s.edit is None for s in steps_for("put-pool", r, "mine", edits_targets=True))
+    assert all(s.edit is None for s in steps_for("delete-pool", r, "mine", pool_subnet=OTHER, edits_targets=True))
+
+
+def test_only_an_operation_accepted_to_add_or_delete_the_pool_edits_the_targets():
+    """A put of a pool that exists (a change, a scale reaction, a drift repair) leaves the targets' rules as their
+    owners keep them: a rule the owner removed is not added back. And an operation accepted before the field
+    existed keeps the steps its rows were written with (no step without a row, which would never run)."""
+    assert (edits_targets("put-pool", []), edits_targets("put-pool", ["10.40.4.0/24"]),
+            edits_targets("update-pool", ["auto"]), edits_targets("delete-pool", ["auto"])) == (
+        True, False, False, True)
+    r = valid_request({**MINIMAL_PRODUCTION, "userPools": [{"name": "apps", "count": 3, "subnet": "auto"}],
+                       "network": {"serviceEndpoints": ["Microsoft.Storage"],
+                                   "serviceEndpointTargets": [{"targetResourceId": STORAGE}]}})
+    for kind in ("put-pool", "update-pool", "delete-pool"):
+        assert all(s.edit is None for s in steps_for(kind, r, "apps")), kind
+    payload = r.model_dump(mode="json", by_alias=True)
+    before = OperationRecord("op-1", "delete-pool", "running", "k", arm.ids(r)["cluster"], payload, "h",
+                             datetime.now(UTC), pool="apps", pool_subnet="10.40.4.0/24").to_entity()
+    del before["editsTargets"]  # a row written by the version before
+    assert all(s.edit is None for s in OperationRecord.from_entity(before, None).specs())
+    after = OperationRecord.from_entity({**before, "editsTargets": True}, None)
+    assert [s.edit for s in after.specs() if s.edit] == ["remove"]
 
 
 def test_the_create_adds_and_the_delete_removes_before_the_vnet_never_deleting_the_target():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from shared.domain import byo
+from shared.domain import armid, byo
 from shared.domain.request import ClusterRequest
 from shared.domain.rules.context import Context
 from shared.domain.rules.endpoints import PRIVATE_LINK_GROUPS
@@ -48,11 +48,21 @@ def existing_network(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def pool_subnet_ids(r: ClusterRequest, _: Context) -> Iterator[Violation]:
+    own_vnet = None if r.network.existing is not None else armid.fold_case(armid.resource_id(
+        r.subscription_id, r.resource_group, "Microsoft.Network", "virtualNetworks", f"vnet-{r.name}"))
     for i, pool in enumerate(r.user_pools):
-        if pool.subnet and byo.is_subnet_id(pool.subnet) and not byo.is_type(pool.subnet, byo.SUBNET_TYPE):
+        if not (pool.subnet and byo.is_subnet_id(pool.subnet)):
+            continue
+        if not byo.is_type(pool.subnet, byo.SUBNET_TYPE):
             yield Violation("POOL_SUBNET_ID", f"/userPools/{i}/subnet", f"'{pool.subnet[:200]}' is not the ARM id of "
                             "a subnet; a pool's subnet is \"auto\", a prefix, or an existing subnet's id",
                             source=CUSTOM_VNET)
+        elif own_vnet is not None and armid.fold_case(byo.vnet_of(pool.subnet).rstrip("/")) == own_vnet:
+            # aksvend's own subnets there (nodes, private endpoints, other pools') are not the pool's to take as an
+            # existing one: its delete would remove their grant and their targets' rules
+            yield Violation("POOL_SUBNET_OWN_VNET", f"/userPools/{i}/subnet", f"'{pool.subnet[:200]}' is in the VNet "
+                            f"aksvend makes for this cluster (vnet-{r.name}); give the pool a subnet of its own there "
+                            "(\"auto\" or a prefix) or an existing subnet of another VNet", source=CUSTOM_VNET)
 
 
 def identity(r: ClusterRequest, _: Context) -> Iterator[Violation]:

@@ -56,8 +56,9 @@ def each_pool(r: ClusterRequest) -> tuple[PoolFacts, ...]:
     facts = [PoolFacts(system, "/systemPool", True, lookup(system.vm_size), system.max_nodes)]
     for i, pool in enumerate(r.user_pools):
         facts.append(PoolFacts(pool, f"/userPools/{i}", False, lookup(pool.vm_size), pool.max_nodes))
-    _last_pools = (r, tuple(facts))
-    return _last_pools[1]
+    answer = tuple(facts)
+    _last_pools = (r, answer)
+    return answer  # never the global read again: another thread may have replaced it in between
 
 
 def names(r: ClusterRequest, _: Context) -> Iterator[Violation]:
