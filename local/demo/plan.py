@@ -57,6 +57,7 @@ def print_plan(default_subscription_id: str, out: TextIO | None = None, request:
     out.write(f"\nCritical path: {' -> '.join(p.critical_path)} ~ {p.critical_path_seconds} s\n")
     for w in outcome.warnings:
         out.write(f"warning {w.code} at {w.path}: {w.message}\n")
-    out.write(f"\nPlanned in {elapsed_ms:.1f} ms. Docs: docs/README.md\n")
+    out.write(f"\nPlanned in {elapsed_ms:.1f} ms (the first plan of a process, which also reads the price table; "
+              "later ones take under 1 ms, docs/benchmarks.md). Docs: docs/README.md\n")
     out.flush()
     return 0
