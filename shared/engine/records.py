@@ -240,7 +240,15 @@ class Loaded:
 
     @classmethod
     def from_rows(cls, op: OperationRecord, steps: list[StepRecord]) -> Loaded:
-        return cls(op, {s.id: s for s in steps}, {s.id: s for s in op.specs()})
+        """The steps are derived from the code, their rows were written when the operation was accepted: an
+        operation accepted by an earlier version of the code runs the steps it has rows for (a step this version
+        derives without a row would never be started, and the operation never end), and waits for no other."""
+        rows = {s.id: s for s in steps}
+        specs = {s.id: s for s in op.specs()}
+        if rows and not specs.keys() <= rows.keys():
+            specs = {k: replace(v, depends_on=tuple(d for d in v.depends_on if d in rows))
+                     for k, v in specs.items() if k in rows}
+        return cls(op, rows, specs)
 
 
 @dataclass(frozen=True, slots=True)

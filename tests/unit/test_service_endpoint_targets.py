@@ -14,7 +14,7 @@ from shared.domain.operations import steps_for
 from shared.domain.plan import plan, pool_grant, target_key
 from shared.domain.pool_steps import edits_targets
 from shared.engine import submit
-from shared.engine.records import OperationRecord
+from shared.engine.records import Loaded, OperationRecord, StepRecord
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
 from shared.services.views import operation_view
@@ -104,6 +104,29 @@ def test_only_an_operation_accepted_to_add_or_delete_the_pool_edits_the_targets(
     assert all(s.edit is None for s in OperationRecord.from_entity(before, None).specs())
     after = OperationRecord.from_entity({**before, "editsTargets": True}, None)
     assert [s.edit for s in after.specs() if s.edit] == ["remove"]
+
+
+def test_an_operation_runs_the_steps_it_has_rows_for_when_this_version_derives_more():
+    """Steps are derived from the code each time an operation is loaded; their rows were written when it was
+    accepted. One accepted by an earlier version, whose kind now has one more step (here: as if `editsTargets`
+    had been derived), runs and waits for the steps it has rows for, so it ends instead of waiting forever."""
+    r = valid_request({**MINIMAL_PRODUCTION, "userPools": [{"name": "apps", "count": 3, "subnet": "auto"}],
+                       "network": {"serviceEndpoints": ["Microsoft.Storage"],
+                                   "serviceEndpointTargets": [{"targetResourceId": STORAGE}]}})
+    op = OperationRecord("op-1", "put-pool", "running", "k", arm.ids(r)["cluster"],
+                         r.model_dump(mode="json", by_alias=True), "h", datetime.now(UTC), pool="apps",
+                         edits_targets=True)
+    derived = {s.id: s for s in op.specs()}
+    edit = f"put:{target_key(STORAGE)}:apps"
+    older = [StepRecord("op-1", step) for step in derived if step != edit]  # the rows an earlier version wrote
+    loaded = Loaded.from_rows(op, older)
+    assert set(loaded.specs) == set(derived) - {edit} == set(loaded.steps)
+    # a derived step others depend on, without a row: they no longer wait for it
+    subnet = "put:subnet:apps"
+    assert any(subnet in s.depends_on for s in derived.values())
+    loaded = Loaded.from_rows(op, [StepRecord("op-1", step) for step in derived if step != subnet])
+    assert subnet not in loaded.specs and all(subnet not in s.depends_on for s in loaded.specs.values())
+    assert Loaded.from_rows(op, [StepRecord("op-1", step) for step in derived]).specs == derived  # all rows: as is
 
 
 def test_the_create_adds_and_the_delete_removes_before_the_vnet_never_deleting_the_target():
