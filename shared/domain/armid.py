@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
-_SEGMENT = re.compile(r"^[^/?#\s]{1,260}\Z")
+# the whole id's segments in one match: 1-260 characters each, none of '/', '?', '#' or whitespace (one regex over
+# the id instead of one a segment: every plan parses ids of its own cluster, and planning is hot: bench/bench_plan.py)
+_SEGMENTS = re.compile(r"[^/?#\s]{1,260}(?:/[^/?#\s]{1,260})*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +49,10 @@ def parse(resource_id: str) -> ArmId | None:
     answer is frozen): the same few ids (endpoint targets, workspaces) come back in every plan of a cluster."""
     if not resource_id.startswith("/"):
         return None
-    parts = resource_id.strip("/").split("/")
-    if any(not _SEGMENT.fullmatch(p) for p in parts):
+    path = resource_id.strip("/")
+    if _SEGMENTS.fullmatch(path) is None:
         return None
+    parts = path.split("/")
     if len(parts) < 2 or parts[0].lower() != "subscriptions" or not GUID.fullmatch(parts[1]):
         return None
     sub, rest = parts[1], parts[2:]
