@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 # the whole id's segments in one match: 1-260 characters each, none of '/', '?', '#' or whitespace (one regex over
@@ -16,8 +16,8 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _SEGMENTS = re.compile(r"[^/?#\s]{1,260}(?:/[^/?#\s]{1,260})*")
 
 
-@dataclass(frozen=True, slots=True)
-class ArmId:
+class ArmId(NamedTuple):  # a NamedTuple: immutable, and built ~3x faster than a frozen dataclass (each plan parses
+    # ids of its own cluster, and planning is hot: bench/bench_plan.py)
     subscription_id: str
     resource_group: str | None
     namespace: str | None  # e.g. "Microsoft.Storage"
