@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.domain.request import ClusterRequest, Pool
 
@@ -108,18 +108,21 @@ def parse_ip(text: str) -> ipaddress.IPv4Address | None:
     return ip if isinstance(ip, ipaddress.IPv4Address) else None
 
 
-@functools.lru_cache(maxsize=4096)
-def cidr_text(net: ipaddress.IPv4Network) -> str:
-    """str(net), cached: ipaddress builds the text anew on every call, and bodies write the same subnets each plan."""
-    return str(net)
-
-
 @dataclass(frozen=True, slots=True)
 class SubnetLayout:
     node_subnet: ipaddress.IPv4Network
     pe_subnet: ipaddress.IPv4Network
     node_ips_needed: int
     pe_ips_needed: int
+    # the subnets' texts, which the VNet body and the tree write: made once with the layout (`_place` caches it),
+    # where ipaddress would build them anew, and a cache of them would hash the networks (a Python-level hash) on
+    # each look-up (planning is hot: bench/bench_plan.py)
+    node_cidr: str = field(init=False, repr=False, compare=False)
+    pe_cidr: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "node_cidr", str(self.node_subnet))
+        object.__setattr__(self, "pe_cidr", str(self.pe_subnet))
 
 
 @dataclass(frozen=True, slots=True)
