@@ -142,7 +142,8 @@ def layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout
     in turn: the last answer is kept for that very object (an identity check, so no other request ever gets it)."""
     global _last_layout
     last = _last_layout
-    if last is not None and last[0] is request and last[1] == vnet:
+    # `is` first: parse_cidr's cache hands out one object a text, and an IPv4Network's == is Python code
+    if last is not None and last[0] is request and (last[1] is vnet or last[1] == vnet):
         return last[2]
     result = _layout(request, vnet)
     _last_layout = (request, vnet, result)
