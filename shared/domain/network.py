@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.domain.request import ClusterRequest, Pool
 
@@ -108,18 +108,21 @@ def parse_ip(text: str) -> ipaddress.IPv4Address | None:
     return ip if isinstance(ip, ipaddress.IPv4Address) else None
 
 
-@functools.lru_cache(maxsize=4096)
-def cidr_text(net: ipaddress.IPv4Network) -> str:
-    """str(net), cached: ipaddress builds the text anew on every call, and bodies write the same subnets each plan."""
-    return str(net)
-
-
 @dataclass(frozen=True, slots=True)
 class SubnetLayout:
     node_subnet: ipaddress.IPv4Network
     pe_subnet: ipaddress.IPv4Network
     node_ips_needed: int
     pe_ips_needed: int
+    # the subnets' texts, which the VNet body and the tree write: made once with the layout (`_place` caches it),
+    # where ipaddress would build them anew, and a cache of them would hash the networks (a Python-level hash) on
+    # each look-up (planning is hot: bench/bench_plan.py)
+    node_cidr: str = field(init=False, repr=False, compare=False)
+    pe_cidr: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "node_cidr", str(self.node_subnet))
+        object.__setattr__(self, "pe_cidr", str(self.pe_subnet))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,8 @@ def layout(request: ClusterRequest, vnet: ipaddress.IPv4Network) -> SubnetLayout
     in turn: the last answer is kept for that very object (an identity check, so no other request ever gets it)."""
     global _last_layout
     last = _last_layout
-    if last is not None and last[0] is request and last[1] == vnet:
+    # `is` first: parse_cidr's cache hands out one object a text, and an IPv4Network's == is Python code
+    if last is not None and last[0] is request and (last[1] is vnet or last[1] == vnet):
         return last[2]
     result = _layout(request, vnet)
     _last_layout = (request, vnet, result)

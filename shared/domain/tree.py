@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from shared.domain.network import SubnetLayout, cidr_text
+from shared.domain.network import SubnetLayout
 from shared.domain.pricing import Estimate, PoolCost
 from shared.domain.request import ClusterRequest, Pool
 from shared.domain.tree_options import option_lines, pool_options
@@ -72,13 +72,13 @@ def _network(r: ClusterRequest, subnets: SubnetLayout) -> str:
     n = r.network
     if n.existing is not None:
         return _existing_network(r)
-    nodes = f"nodes {cidr_text(subnets.node_subnet)}"
+    nodes = f"nodes {subnets.node_cidr}"
     if n.service_endpoints:
         nodes += f" ({', '.join(n.service_endpoints)})"
     parts = [f"vnet {n.vnet_address_space}", f"{n.plugin}", nodes]
     if n.private_endpoints:
         endpoints = ", ".join(f"{pe.name} -> {pe.group_id}" for pe in n.private_endpoints)
-        parts.append(f"private endpoints ({cidr_text(subnets.pe_subnet)}): {endpoints}")
+        parts.append(f"private endpoints ({subnets.pe_cidr}): {endpoints}")
     if n.service_endpoint_targets:  # the other half of the service endpoints: the targets' firewalls admit the subnets
         targets = ", ".join(t.target_resource_id.rsplit("/", 1)[-1] for t in n.service_endpoint_targets)
         parts.append(f"vnet rules on: {targets}")

@@ -26,5 +26,11 @@ def test_malformed_ids_do_not_parse(bad):
     assert armid.parse(bad) is None
 
 
+@pytest.mark.parametrize("segment", ["a b", "a\u2003b", "a\x1cb", "a?b", "a#b", "x" * 261, ""])
+def test_a_segment_with_whitespace_a_query_character_or_over_260_characters_does_not_parse(segment):
+    assert armid.parse(STORAGE.replace("rg-data", segment)) is None
+    assert armid.parse(STORAGE.replace("rg-data", "x" * 260)) is not None
+
+
 def test_keys_compare_ids_case_insensitively():
     assert armid.key(STORAGE.upper()) == armid.key(STORAGE + "/")

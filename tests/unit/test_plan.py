@@ -137,6 +137,8 @@ def test_role_assignment_names_are_stable_guids():
     a = arm.role_assignment_name("/x/Y", "r", "/id")
     assert a == arm.role_assignment_name("/X/y", "r", "/ID")
     assert a != arm.role_assignment_name("/x/y", "r", "/other")
+    # a uuid5 in aksvend's namespace: the names assignments made before already have (a new name: a second one)
+    assert a == "8e8c06c4-08dc-5f91-9c41-043d285477f6"
 
 
 def test_planning_an_unvalidated_request_that_does_not_fit_is_refused():
@@ -148,6 +150,7 @@ def test_planning_an_unvalidated_request_that_does_not_fit_is_refused():
 def test_dns_prefix_is_cleaned_from_the_cluster_name():
     assert arm.dns_prefix("a_b") == "a-b"
     assert arm.dns_prefix("x" * 63) == "x" * 54
+    assert arm.dns_prefix("_\u00e9-a b_\u212a_") == "\u00e9-a-b-\u212a"  # letters beyond ASCII are kept as letters
 
 
 def test_the_owner_group_gets_its_role_on_the_cluster_once_the_cluster_exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import uuid
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -19,6 +20,7 @@ NODE_SUBNET = "snet-nodes"
 PE_SUBNET = "snet-private-endpoints"
 MANAGED_BY_TAG = {"managedBy": "aksvend"}
 _ROLE_NAMESPACE = uuid.UUID("8a6f5f5e-2a4b-4f0e-9a39-6d1c3e5b7a11")  # aksvend's namespace for uuid5 names
+_ROLE_NAMESPACE_BYTES = _ROLE_NAMESPACE.bytes
 
 
 def identity_name(r: ClusterRequest) -> str:
@@ -46,14 +48,17 @@ def ids(r: ClusterRequest) -> Mapping[str, str]:
 
 @functools.lru_cache(maxsize=1024)
 def _ids(sub: str, rg: str, name: str) -> Mapping[str, str]:
-    vnet = armid.resource_id(sub, rg, "Microsoft.Network", "virtualNetworks", f"vnet-{name}")
+    # the ids written out from the group's (as armid.resource_id would): each plan is of another cluster, so this
+    # runs once a plan, and planning is hot (bench/bench_plan.py)
+    group = armid.resource_group_id(sub, rg)
+    vnet = f"{group}/providers/Microsoft.Network/virtualNetworks/vnet-{name}"
     return MappingProxyType({
-        "resourceGroup": armid.resource_group_id(sub, rg),
-        "identity": armid.resource_id(sub, rg, "Microsoft.ManagedIdentity", "userAssignedIdentities", f"id-{name}"),
+        "resourceGroup": group,
+        "identity": f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-{name}",
         "vnet": vnet,
         "nodeSubnet": f"{vnet}/subnets/{NODE_SUBNET}",
         "peSubnet": f"{vnet}/subnets/{PE_SUBNET}",
-        "cluster": armid.resource_id(sub, rg, "Microsoft.ContainerService", "managedClusters", name),
+        "cluster": f"{group}/providers/Microsoft.ContainerService/managedClusters/{name}",
     })
 
 
@@ -113,15 +118,32 @@ def tags(r: ClusterRequest) -> dict[str, str]:
 def role_assignment_name(scope: str, role: str, principal_key: str) -> str:
     """Deterministic GUID, so that a retried PUT hits the same assignment instead of making a second one. Cached:
     a cluster's plan is made again and again (validation, create, each step, drift), and a uuid5 is a SHA-1."""
-    return str(uuid.uuid5(_ROLE_NAMESPACE, f"{armid.key(scope)}|{role}|{armid.key(principal_key)}"))
+    return _uuid5(_ROLE_NAMESPACE_BYTES, f"{armid.key(scope)}|{role}|{armid.key(principal_key)}")
+
+
+def _uuid5(namespace: bytes, name: str) -> str:
+    """`str(uuid.uuid5(namespace, name))`, the same text, without building a UUID object (its int conversions are
+    most of the cost): each plan is of another cluster, so its grants' names are new (planning is hot:
+    bench/bench_plan.py). RFC 4122: the SHA-1's first 16 bytes, version 5 in byte 6, variant 10 in byte 8."""
+    raw = bytearray(hashlib.sha1(namespace + name.encode()).digest()[:16])
+    raw[6] = raw[6] & 0x0F | 0x50
+    raw[8] = raw[8] & 0x3F | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def dns_zone_for(group_id: str) -> str:
     return PRIVATE_LINK_GROUPS[group_id][1]
 
 
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
 @functools.lru_cache(maxsize=1024)
 def dns_prefix(name: str) -> str:
     """dnsPrefix: 1-54 letters, digits and '-', starting and ending alphanumeric."""
-    cleaned = "".join(c if c.isalnum() else "-" for c in name)[:54].strip("-")
+    # an ASCII name (nearly every one) in one regex: there `isalnum` is exactly A-Z, a-z and 0-9 (each plan is of
+    # another cluster, and planning is hot: bench/bench_plan.py)
+    dashed = _NOT_ALNUM.sub("-", name) if name.isascii() else "".join(c if c.isalnum() else "-" for c in name)
+    cleaned = dashed[:54].strip("-")
     return cleaned or "aks"

@@ -7,14 +7,14 @@ from typing import Any
 from shared.domain.arm.names import NODE_SUBNET, PE_SUBNET, cluster_vnet_id, pe_subnet_id, tags
 from shared.domain.arm.record import ResourceType
 from shared.domain.byo import is_subnet_id
-from shared.domain.network import SubnetLayout, cidr_text
+from shared.domain.network import SubnetLayout
 from shared.domain.pool_subnets import subnet_name
 from shared.domain.request import ClusterRequest, Pool
 
 
 def vnet_body(r: ClusterRequest, subnets: SubnetLayout) -> dict[str, Any]:
     endpoints = [{"service": s} for s in r.network.service_endpoints]
-    node_subnet: dict[str, Any] = {"addressPrefix": cidr_text(subnets.node_subnet)}
+    node_subnet: dict[str, Any] = {"addressPrefix": subnets.node_cidr}
     if endpoints:
         node_subnet["serviceEndpoints"] = endpoints
     return {
@@ -25,7 +25,7 @@ def vnet_body(r: ClusterRequest, subnets: SubnetLayout) -> dict[str, Any]:
             "subnets": [
                 {"name": NODE_SUBNET, "properties": node_subnet},
                 {"name": PE_SUBNET, "properties": {
-                    "addressPrefix": cidr_text(subnets.pe_subnet),
+                    "addressPrefix": subnets.pe_cidr,
                     "privateEndpointNetworkPolicies": r.network.private_endpoint_network_policies,
                 }},
                 *({"name": subnet_name(p.name), **pool_subnet_body(r, p)} for p in r.user_pools
