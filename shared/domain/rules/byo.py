@@ -48,11 +48,15 @@ def existing_network(r: ClusterRequest, _: Context) -> Iterator[Violation]:
 
 
 def pool_subnet_ids(r: ClusterRequest, _: Context) -> Iterator[Violation]:
-    own_vnet = None if r.network.existing is not None else armid.fold_case(armid.resource_id(
-        r.subscription_id, r.resource_group, "Microsoft.Network", "virtualNetworks", f"vnet-{r.name}"))
+    own_vnet: str | None = None  # the id of the VNet aksvend makes, with network.existing none
     for i, pool in enumerate(r.user_pools):
         if not (pool.subnet and byo.is_subnet_id(pool.subnet)):
             continue
+        if own_vnet is None and r.network.existing is None:
+            # written for the first pool on an existing subnet only: most requests have none, and each plan is of
+            # another cluster, so its id is a new text (planning is hot: bench/bench_plan.py)
+            own_vnet = armid.fold_case(armid.resource_id(
+                r.subscription_id, r.resource_group, "Microsoft.Network", "virtualNetworks", f"vnet-{r.name}"))
         if not byo.is_type(pool.subnet, byo.SUBNET_TYPE):
             yield Violation("POOL_SUBNET_ID", f"/userPools/{i}/subnet", f"'{pool.subnet[:200]}' is not the ARM id of "
                             "a subnet; a pool's subnet is \"auto\", a prefix, or an existing subnet's id",
