@@ -39,9 +39,12 @@ def max_pods(pool: Pool, plugin: str) -> int:
     return min(default, WINDOWS_RECOMMENDED_MAX_PODS) if pool.os == "Windows" else default
 
 
+@functools.lru_cache(maxsize=1024)
 def surge(pool_max_nodes: int, max_surge: str | None = None) -> int:
     """Extra nodes an upgrade adds: the pool's own maxSurge ("33%" of the maximum rounded up, as AKS does, or a
-    node count "3"), else 10%; at least 1. An unreadable value (rule MAX_SURGE_FORMAT refuses it) counts as 10%."""
+    node count "3"), else 10%; at least 1. An unreadable value (rule MAX_SURGE_FORMAT refuses it) counts as 10%.
+    Cached by those two small values, which most pools share: a plan asks it of every pool twice (the node subnet and
+    the pod CIDR) and the cache's hit is cheaper than the checks (planning is hot: bench/bench_plan.py)."""
     if not max_surge:
         return max(1, math.ceil(pool_max_nodes * 0.10))
     if max_surge.endswith("%") and max_surge[:-1].isdigit():
