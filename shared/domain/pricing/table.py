@@ -45,7 +45,8 @@ class PriceTable:
 
     def disk_monthly(self, region: str, kind: str, gib: int) -> float | None:
         """The monthly price of the smallest disk tier of `kind` that holds `gib` (Azure bills the tier)."""
-        for tier_gib, price in self.disks.get(region, {}).get(kind, ()):
+        kinds = self.disks.get(region)  # as vm_price: no empty dict made for the default
+        for tier_gib, price in (() if kinds is None else kinds.get(kind, ())):
             if tier_gib >= gib:
                 return price
         return None
