@@ -39,6 +39,9 @@ class PlannedResource(NamedTuple):  # a NamedTuple: immutable, and built ~3x fas
                 "dependsOn": list(self.depends_on), "body": self.body}
 
 
+_new_tuple = tuple.__new__
+
+
 class Step(NamedTuple):
     id: str  # "put:vnet"
     action: Action
@@ -99,7 +102,9 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     ids, own = arm.ids(r), own_network(r)
 
     def res(key: str, type_: arm.ResourceType, id_: str, body: Mapping[str, Any], *deps: str) -> PlannedResource:
-        return PlannedResource(key, type_.name, id_, type_.api_version, body, deps)
+        # tuple.__new__ builds what PlannedResource(...) does without the NamedTuple's __new__, a Python function,
+        # on each of a plan's resources (planning is hot: bench/bench_plan.py)
+        return _new_tuple(PlannedResource, (key, type_.name, id_, type_.api_version, body, deps))
 
     # an existing identity or network (shared/domain/byo.py) is not the plan's: never made, so never deleted
     out = [res("resourceGroup", arm.RESOURCE_GROUP, ids["resourceGroup"], arm.RESOURCE_GROUP.body(r))]
@@ -109,7 +114,9 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     if own:
         out.append(res("vnet", arm.VNET, ids["vnet"], arm.VNET.body(r, subnets), "resourceGroup"))
     node_subnet = arm.node_subnet_id(r)
+    node_grant: tuple[str, ...] = ()  # the cluster waits for it
     if grantee and node_subnet is not None:  # AKS needs Network Contributor on the nodes' subnet (docs/request.md)
+        node_grant = ("roleAssignment",)
         role_name = arm.role_assignment_name(node_subnet, arm.NETWORK_CONTRIBUTOR, ids["identity"])
         out.append(res("roleAssignment", arm.ROLE_ASSIGNMENT,
                        f"{node_subnet}/providers/Microsoft.Authorization/roleAssignments/{role_name}",
@@ -120,7 +127,7 @@ def _resources(r: ClusterRequest, subnets: SubnetLayout) -> list[PlannedResource
     # a pool's own subnet: the same role
     grants = [pool_grant(r, pool) for pool in r.user_pools if pool.subnet] if grantee else []
     out += [res(key, arm.ROLE_ASSIGNMENT, id_, arm.ROLE_ASSIGNMENT.body(r), *grantee, *own) for key, id_ in grants]
-    cluster_deps = [*grantee, *own, *(x.key for x in out if x.key == "roleAssignment"), *(key for key, _ in grants)]
+    cluster_deps = [*grantee, *own, *node_grant, *[key for key, _ in grants]]
     api_zone = api_server_dns_zone(r)
     if api_zone is not None and grantee:  # AKS needs Private DNS Zone Contributor on a zone it is given
         zone_role = arm.role_assignment_name(api_zone, arm.PRIVATE_DNS_ZONE_CONTRIBUTOR, ids["identity"])
@@ -158,10 +165,13 @@ def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -
     """Each private DNS zone the endpoints need (one per group id) with its VNet link, then each endpoint with its
     zone group."""
     out: list[PlannedResource] = []
-    rg_id, own = arm.ids(r)["resourceGroup"], own_network(r)
-    groups = list(dict.fromkeys(pe.group_id for pe in r.network.private_endpoints))
+    ids, own, endpoints = arm.ids(r), own_network(r), r.network.private_endpoints
+    if not endpoints:
+        return out
+    rg_id = ids["resourceGroup"]
+    groups = list(dict.fromkeys([pe.group_id for pe in endpoints]))
     central = r.network.private_dns_zones  # group id -> an existing (central) zone: not made, linked only if asked
-    link = arm.dns_link_name(arm.cluster_vnet_id(r) or arm.ids(r)["vnet"])
+    link = arm.dns_link_name(arm.cluster_vnet_id(r) or ids["vnet"])
     for group in groups:
         zone_id = central.get(group) or f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{arm.dns_zone_for(group)}"
         made = () if group in central else (f"dnsZone:{group}",)
@@ -170,7 +180,7 @@ def _private_endpoints(r: ClusterRequest, res: Callable[..., PlannedResource]) -
         if made or r.network.link_private_dns_zones:
             out.append(res(f"dnsLink:{group}", arm.DNS_LINK, f"{zone_id}/virtualNetworkLinks/{link}",
                            arm.DNS_LINK.body(r), *made, *own))
-    for pe in r.network.private_endpoints:
+    for pe in endpoints:
         pe_id = f"{rg_id}/providers/Microsoft.Network/privateEndpoints/pe-{pe.name}"
         zone = arm.dns_zone_for(pe.group_id)
         zone_id = central.get(pe.group_id) or f"{rg_id}/providers/Microsoft.Network/privateDnsZones/{zone}"

@@ -17,13 +17,14 @@ def render(r: ClusterRequest, subnets: SubnetLayout, cost: Estimate | None = Non
     lines = [f"Control plane (managed by Azure) · Kubernetes {r.kubernetes_version}"]
     lines.append(f"System pool  {r.system_pool.name:<{width}} · {_pool(r.system_pool)}{costs[0]}")
     users = zip(r.user_pools, costs[1:], strict=True)
-    lines.extend(f"User pool    {p.name:<{width}} · {_pool(p)}{c}" for p, c in users)
+    lines += [f"User pool    {p.name:<{width}} · {_pool(p)}{c}" for p, c in users]
     lines.extend(option_lines(r))  # the production options, one line each, only when on (tree_options.py)
     if cost is not None:
         lines.append(f"Cost         {_total(cost)}")
     lines.append(f"Network      {_network(r, subnets)}")
-    body = [f"├── {line}" for line in lines[:-1]] + [f"└── {lines[-1]}"]
-    return "\n".join([f"AKS Cluster {r.name} ({r.location})", *body])
+    # the branches joined in one pass, not an f-string a line (planning is hot: bench/bench_plan.py); there are
+    # always at least three lines (control plane, system pool, network)
+    return f"AKS Cluster {r.name} ({r.location})\n├── " + "\n├── ".join(lines[:-1]) + f"\n└── {lines[-1]}"
 
 
 def _pool(p: Pool) -> str:
@@ -36,8 +37,8 @@ def _pool(p: Pool) -> str:
         parts.append(f"spot ({p.spot.eviction_policy}, max {p.spot.max_price:g})")
     if p.autoscale:
         parts.append(f"autoscale {p.autoscale.min}-{p.autoscale.max}")
-    parts.extend(p.taints)
-    parts.extend(pool_options(p))
+    parts += p.taints
+    parts += pool_options(p)
     return " · ".join(parts)
 
 

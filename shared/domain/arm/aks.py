@@ -139,7 +139,7 @@ def _profiles(r: ClusterRequest, properties: dict[str, Any]) -> None:
         security = {"defender": defender, **security}
     if security:
         properties["securityProfile"] = security
-    if r.system_pool.os == "Windows" or any(p.os == "Windows" for p in r.user_pools):
+    if r.system_pool.os == "Windows" or "Windows" in [p.os for p in r.user_pools]:  # no generator: planning is hot
         properties["windowsProfile"] = {"adminUsername": WINDOWS_ADMIN_USER, "adminPassword": WINDOWS_PASSWORD}
 
 

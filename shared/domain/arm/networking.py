@@ -28,8 +28,8 @@ def vnet_body(r: ClusterRequest, subnets: SubnetLayout) -> dict[str, Any]:
                     "addressPrefix": subnets.pe_cidr,
                     "privateEndpointNetworkPolicies": r.network.private_endpoint_network_policies,
                 }},
-                *({"name": subnet_name(p.name), **pool_subnet_body(r, p)} for p in r.user_pools
-                  if p.subnet and not is_subnet_id(p.subnet)),  # an existing subnet is not the VNet's
+                *[{"name": subnet_name(p.name), **pool_subnet_body(r, p)} for p in r.user_pools
+                  if p.subnet and not is_subnet_id(p.subnet)],  # an existing subnet is not the VNet's
             ],
         },
     }

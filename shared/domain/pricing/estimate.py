@@ -125,8 +125,13 @@ def pool_cost(p: Pool, region: str, table: PriceTable) -> PoolCost:
     price = table.vm_price(region, p.vm_size)
     hourly = None if price is None else price.spot if p.spot else price.windows if p.os == "Windows" else price.linux
     low = p.autoscale.min if p.autoscale else p.count
-    return PoolCost(p.name, p.vm_size, p.count, min(low, p.count), p.max_nodes, hourly,
-                    os_disk_monthly(p, region, table), p.spot is not None)
+    # tuple.__new__ builds what PoolCost(...) does without the NamedTuple's __new__, a Python function, on each of
+    # a plan's pools (planning is hot: bench/bench_plan.py)
+    return _new_tuple(PoolCost, (p.name, p.vm_size, p.count, min(low, p.count), p.max_nodes, hourly,
+                                 os_disk_monthly(p, region, table), p.spot is not None))
+
+
+_new_tuple = tuple.__new__
 
 
 def os_disk_monthly(p: Pool, region: str, table: PriceTable) -> float:

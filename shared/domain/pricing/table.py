@@ -40,11 +40,13 @@ class PriceTable:
     load_balancer_hourly: float
 
     def vm_price(self, region: str, size: str) -> VmPrice | None:
-        return self.vm.get(region, {}).get(size)
+        sizes = self.vm.get(region)  # no empty dict made for the default: a plan asks it of each pool
+        return None if sizes is None else sizes.get(size)
 
     def disk_monthly(self, region: str, kind: str, gib: int) -> float | None:
         """The monthly price of the smallest disk tier of `kind` that holds `gib` (Azure bills the tier)."""
-        for tier_gib, price in self.disks.get(region, {}).get(kind, ()):
+        kinds = self.disks.get(region)  # as vm_price: no empty dict made for the default
+        for tier_gib, price in (() if kinds is None else kinds.get(kind, ())):
             if tier_gib >= gib:
                 return price
         return None
