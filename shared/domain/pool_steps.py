@@ -61,11 +61,14 @@ def pool_subnets(request: Mapping[str, Any], pool: str | None) -> list[str]:
     return [str(p.get("subnet") or "") for p in request.get("userPools") or () if p.get("name") == pool]
 
 
-def edits_targets(kind: str, former: list[str]) -> bool:
-    """Whether an operation edits the targets for its pool's own subnet: a put-pool that adds the pool (`former`,
-    the pool's subnets in the desired request before it, is empty) or a delete-pool. A put of a pool that exists (a
-    change, a reaction, a drift repair) never does: a rule the target's owner removed stays removed."""
-    return kind == "delete-pool" or (kind == "put-pool" and not former)
+def edits_targets(kind: str, cluster: Mapping[str, Any], applied: Mapping[str, Any] | None, pool: str | None) -> bool:
+    """Whether an operation edits the targets for its pool's own subnet: a delete-pool, or a put-pool of a pool the
+    cluster does not have yet, as the last successful operation left it (`applied`; the desired request `cluster`
+    for a record without one). Not the desired request: a submit sent again after a crash finds its pool there
+    already. A put of a pool that exists (a change, a reaction, a drift repair) never edits them: a rule the
+    target's owner removed stays removed."""
+    return kind == "delete-pool" or (kind == "put-pool" and not pool_subnets(
+        applied if applied is not None else cluster, pool))
 
 
 def target_edits(request: ClusterRequest, pool: Pool, edit: Literal["add", "remove"],

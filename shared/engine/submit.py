@@ -132,7 +132,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
         op_id = operation_id(caller, None, engine.rng.getrandbits(128))
     elif idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
-    former: list[str] = []  # the pool's subnet in the desired request before ([]: no such pool)
+    edits = [False]  # whether it edits the service endpoint targets (pool_steps.edits_targets)
     if kind == "create-cluster":
         await _index(engine, op_id, key, now)
         await _claim_cluster(engine, request, cluster, now)
@@ -140,12 +140,12 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
         def unchanged(c: ClusterRecord) -> ClusterRequest:
             if based_on is not None and c.request_hash != based_on:
                 raise DesiredStateChanged(key)
-            former[:] = pool_subnets(c.request, pool)
+            edits[0] = edits_targets(kind, c.request, c.applied, pool)
             return request
 
         await _adopt(engine, kind, key, op_id, unchanged, now)
     record = OperationRecord(op_id, kind, "queued", key, arm.ids(request)["cluster"], payload, digest, now,
-                             pool=pool, source=source, ticket=ticket, edits_targets=edits_targets(kind, former))
+                             pool=pool, source=source, ticket=ticket, edits_targets=edits[0])
     skip = skip or {}
     return await _commit(engine, record, [
         StepRecord(op_id, spec.id, "succeeded", outputs={"skipped": skip[spec.id]}) if spec.id in skip
@@ -172,17 +172,17 @@ async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, 
         return Submitted(op_id, created=False)
     if idempotency_key is not None:
         await _claim_key(engine, op_id, digest, now)
-    former: list[str] = []  # the pool's subnet, as the request had it when the change was accepted ([]: no such pool)
+    seen: dict[str, Any] = {}  # when accepted: the pool's subnet ("former"; [] no such pool), and "edits" (below)
 
     def apply(c: ClusterRecord) -> ClusterRequest:
-        former[:] = pool_subnets(c.request, pool)
+        seen.update(former=pool_subnets(c.request, pool), edits=edits_targets(kind, c.request, c.applied, pool))
         return change.apply(c.request)
 
     request = await _adopt(engine, kind, change.cluster, op_id, apply, now)
     payload = request.model_dump(mode="json", by_alias=True)
     record = OperationRecord(op_id, kind, "queued", change.cluster, arm.ids(request)["cluster"], payload, digest,
-                             now, pool=pool, source=source, ticket=ticket, edits_targets=edits_targets(kind, former),
-                             pool_subnet=former[0] if kind == "delete-pool" and former else None)
+                             now, pool=pool, source=source, ticket=ticket, edits_targets=seen["edits"],
+                             pool_subnet=seen["former"][0] if kind == "delete-pool" and seen["former"] else None)
     return await _commit(engine, record, [StepRecord(op_id, spec.id) for spec in record.specs()])
 
 

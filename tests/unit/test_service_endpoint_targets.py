@@ -13,8 +13,10 @@ from shared.domain import arm
 from shared.domain.operations import steps_for
 from shared.domain.plan import plan, pool_grant, target_key
 from shared.domain.pool_steps import edits_targets
+from shared.domain.request import ClusterRequest, Pool
 from shared.engine import submit
-from shared.engine.records import Loaded, OperationRecord, StepRecord
+from shared.engine.records import Loaded, OperationRecord, StepRecord, cluster_key
+from shared.engine.submit import Change, submit_change
 from shared.errors import FatalError
 from shared.services.targets import foreign_targets
 from shared.services.views import operation_view
@@ -89,9 +91,14 @@ def test_only_an_operation_accepted_to_add_or_delete_the_pool_edits_the_targets(
     """A put of a pool that exists (a change, a scale reaction, a drift repair) leaves the targets' rules as their
     owners keep them: a rule the owner removed is not added back. And an operation accepted before the field
     existed keeps the steps its rows were written with (no step without a row, which would never run)."""
-    assert (edits_targets("put-pool", []), edits_targets("put-pool", ["10.40.4.0/24"]),
-            edits_targets("update-pool", ["auto"]), edits_targets("delete-pool", ["auto"])) == (
-        True, False, False, True)
+    without, with_ = {"userPools": [{"name": "apps"}]}, {"userPools": [{"name": "apps"}, {"name": "new"}]}
+    assert (edits_targets("put-pool", with_, without, "new"), edits_targets("put-pool", with_, with_, "new"),
+            edits_targets("update-pool", with_, without, "new"), edits_targets("delete-pool", with_, with_, "new"),
+            edits_targets("put-pool", without, None, "new"), edits_targets("put-pool", with_, None, "new")) == (
+        True, False, False, True, True, False)
+    # a submit sent again after a crash finds its pool in the desired request already: still the pool's add, as
+    # read from what the last successful operation left (`applied`)
+    assert edits_targets("put-pool", with_, without, "new")
     r = valid_request({**MINIMAL_PRODUCTION, "userPools": [{"name": "apps", "count": 3, "subnet": "auto"}],
                        "network": {"serviceEndpoints": ["Microsoft.Storage"],
                                    "serviceEndpointTargets": [{"targetResourceId": STORAGE}]}})
@@ -275,3 +282,32 @@ async def test_a_failed_create_lists_the_targets_it_edited_apart_from_what_it_ma
     assert sorted(left["edited"]) == sorted([STORAGE, VAULT])
     assert not {STORAGE.lower(), VAULT.lower()} & {m.lower() for m in left["made"]}
     assert arm.ids(r)["vnet"] in left["made"]
+
+
+async def test_a_pool_add_sent_again_after_a_crash_before_its_rows_still_edits_the_targets(world, monkeypatch):
+    """The first attempt of a pool's add made the pool the desired request's, then died before its operation's rows
+    were written; the same submit again (same Idempotency-Key) is still the pool's add: it edits the targets."""
+    engine, queue, fake = world
+    r = request((STORAGE,))
+    await submit(engine, "create-cluster", r)
+    await drain(engine, queue)
+    key = cluster_key(r.subscription_id, r.resource_group, r.name)
+    pool = {"name": "extra", "count": 1, "subnet": "auto", "vmSize": r.system_pool.vm_size}
+    change = Change(key, {"pool": "extra"}, lambda c: ClusterRequest.model_validate(
+        {**c, "userPools": [*(c.get("userPools") or []), pool]}))
+    committed = importlib.import_module("shared.engine.submit")._commit
+
+    async def crash(*_args, **_kwargs):
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(importlib.import_module("shared.engine.submit"), "_commit", crash)
+    with pytest.raises(RuntimeError):
+        await submit_change(engine, "put-pool", change, pool="extra", idempotency_key="k1")
+    assert any(p["name"] == "extra" for p in (await engine.registry.get(key)).request["userPools"])
+    monkeypatch.setattr(importlib.import_module("shared.engine.submit"), "_commit", committed)
+    again = await submit_change(engine, "put-pool", change, pool="extra", idempotency_key="k1")
+    await drain(engine, queue)
+    assert await state(engine, again.operation_id) == "succeeded"
+    rules = fake.resources[STORAGE.lower()]["properties"]["networkAcls"]["virtualNetworkRules"]
+    assert {"id": arm.pool_subnet_id(r, Pool(name="extra", vm_size="-", count=1, subnet="auto")),
+            "action": "Allow"} in rules
