@@ -112,7 +112,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     `skip`: step id -> why it is not sent; those steps are written done, with the reason as their `skipped` output
     (a cleanup's deletes of what the failed create did not make: cleanup.py)."""
     now = engine.clock.now()
-    steps_for(kind, request, pool)  # before any write: a request that cannot be planned leaves nothing
+    specs = steps_for(kind, request, pool)  # before any write: a request that cannot be planned leaves nothing
     payload = request.model_dump(mode="json", by_alias=True)
     same = request_hash(payload)
     digest = request_hash({"kind": kind, "pool": pool, "request": payload})
@@ -149,7 +149,7 @@ async def submit(engine: Engine, kind: OperationKind, request: ClusterRequest, *
     skip = skip or {}
     return await _commit(engine, record, [
         StepRecord(op_id, spec.id, "succeeded", outputs={"skipped": skip[spec.id]}) if spec.id in skip
-        else StepRecord(op_id, spec.id) for spec in record.specs()])
+        else StepRecord(op_id, spec.id) for spec in (record.specs() if record.edits_targets else specs)])
 
 
 async def submit_change(engine: Engine, kind: OperationKind, change: Change, *, pool: str | None = None,

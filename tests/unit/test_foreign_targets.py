@@ -106,15 +106,20 @@ async def test_a_pool_change_may_not_put_a_pool_on_another_teams_subnet(world): 
     assert accepted.created
 
 
+def network_team_and_developer(engine) -> Clusters:
+    """The network team may create anywhere; a developer may change clusters in rg-team-a only."""
+    return Clusters(engine, Policy.model_validate({"rules": [
+        {"principals": [pid("net")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "read"]},
+        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["rg-team-a"],
+         "actions": ["change", "read"]}]}), SUB)
+
+
 async def test_a_change_is_held_to_each_resource_it_links_even_in_a_group_the_cluster_links_to(world):  # noqa: F811
     """The network team put the cluster on its spoke in rg-net; a developer with `change` on the cluster's group only
     may not put a pool on another subnet of rg-net (aksvend would grant the cluster identity Network Contributor
     there)."""
     engine, _, arm, _ = world
-    service = Clusters(engine, Policy.model_validate({"rules": [
-        {"principals": [pid("net")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "read"]},
-        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["rg-team-a"],
-         "actions": ["change", "read"]}]}), SUB)
+    service = network_team_and_developer(engine)
     await service.create({"name": "c1", "resourceGroup": "rg-team-a", "location": "westeurope", "network": {
         "existing": {"nodeSubnetId": subnet("rg-net")}, "serviceEndpoints": []}}, principal("net"))
     before = len(arm.puts)
@@ -158,10 +163,7 @@ async def test_a_subnet_linked_for_private_endpoints_is_a_new_link_as_a_pools_su
     """Second attack review: the cluster's private endpoint subnet (no role on it) put under a pool would have the
     cluster identity granted Network Contributor there; a link counts with its use."""
     engine, _, arm, _ = world
-    service = Clusters(engine, Policy.model_validate({"rules": [
-        {"principals": [pid("net")], "subscriptions": ["*"], "resourceGroups": ["*"], "actions": ["create", "read"]},
-        {"principals": [pid("dev")], "subscriptions": ["*"], "resourceGroups": ["rg-team-a"],
-         "actions": ["change", "read"]}]}), SUB)
+    service = network_team_and_developer(engine)
     await service.create({"name": "c1", "resourceGroup": "rg-team-a", "location": "westeurope", "network": {
         "existing": {"nodeSubnetId": subnet("rg-team-a"), "privateEndpointSubnetId": subnet("rg-net", "snet-pe")},
         "serviceEndpoints": []}}, principal("net"))
